@@ -1,0 +1,96 @@
+"""The trainable parts of SimDA: bottleneck spatial adapters and the temporal adapter.
+
+Every adapter's last projection starts at zero, so a freshly built SimDA model computes exactly
+what the frozen image model computes (the invariants in tests/simda pin this).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from simda.frames import split_frames
+
+
+def _bottleneck_width(dim: int, ratio: float) -> int:
+    return max(1, int(dim * ratio))
+
+
+class SpatialAdapter(nn.Module):
+    """``W_up(GELU(W_down(x)))`` with ``W_up`` zero-initialised (equation 4 of the paper).
+
+    With ``residual=True`` the input is added back (the attention adapter, in series on the
+    self-attention output); with ``residual=False`` only the branch is returned (the FFN adapter,
+    which runs in parallel with the feed-forward and whose sum the transformer block forms).
+    """
+
+    def __init__(self, dim: int, ratio: float = 0.25, residual: bool = True) -> None:
+        super().__init__()
+        hidden = _bottleneck_width(dim, ratio)
+        self.residual = residual
+        self.down = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.up = nn.Linear(hidden, dim)
+        nn.init.zeros_(self.up.weight)
+        nn.init.zeros_(self.up.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch = self.up(self.act(self.down(x)))
+        return x + branch if self.residual else branch
+
+
+class DepthwiseTemporalConv(nn.Module):
+    """A depth-wise ``(k, 1, 1)`` convolution along time with zero 'same' padding.
+
+    The weights keep ``nn.Conv3d``'s layout and initialisation (a test checks this module
+    against ``nn.Conv3d`` itself), but the function is computed as ``k`` shifted multiply-adds
+    over the frame-folded tensor. That is the same function without the permute to
+    ``(b, c, f, h, w)``, and it avoids cuDNN's depth-wise 3D weight gradient, which is launched
+    once per channel group and dominated the training step in profiling.
+    """
+
+    def __init__(self, channels: int, kernel: int = 3) -> None:
+        super().__init__()
+        reference = nn.Conv3d(channels, channels, (kernel, 1, 1), padding=(kernel // 2, 0, 0), groups=channels)
+        self.weight = nn.Parameter(reference.weight.detach().clone())  # (c, 1, k, 1, 1)
+        self.bias = nn.Parameter(reference.bias.detach().clone())  # (c,)
+
+    @property
+    def kernel(self) -> int:
+        return self.weight.shape[2]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` is frame-folded ``(b f, c, h, w)``; the result has the same layout."""
+        batch, frames = split_frames(x)
+        clip = x.view(batch, frames, *x.shape[1:])
+        pad = self.kernel // 2
+        padded = F.pad(clip, (0, 0, 0, 0, 0, 0, pad, pad))  # zero frames before the first and after the last
+        taps = self.weight.view(self.weight.shape[0], self.kernel).t()  # (k, c)
+        out = self.bias.view(1, 1, -1, 1, 1) + taps[0].view(1, 1, -1, 1, 1) * padded[:, :frames]
+        for offset in range(1, self.kernel):
+            out = out + taps[offset].view(1, 1, -1, 1, 1) * padded[:, offset : offset + frames]
+        return out.reshape(x.shape)
+
+
+class TemporalAdapter(nn.Module):
+    """``x + W_up(DWConv3D(W_down(x)))`` over a clip (equation 5), with no activation.
+
+    ``W_down`` and ``W_up`` are 1x1x1 convolutions, applied as 1x1 2D convolutions on the
+    frame-folded tensor (the same function); ``W_up`` is zero-initialised.
+    """
+
+    def __init__(self, channels: int, ratio: float = 0.5, kernel: int = 3) -> None:
+        super().__init__()
+        hidden = _bottleneck_width(channels, ratio)
+        self.down = nn.Conv2d(channels, hidden, kernel_size=1)
+        self.temporal = DepthwiseTemporalConv(hidden, kernel)
+        self.up = nn.Conv2d(hidden, channels, kernel_size=1)
+        nn.init.zeros_(self.up.weight)
+        nn.init.zeros_(self.up.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.up(self.temporal(self.down(x)))
+
+
+ADAPTER_TYPES = (SpatialAdapter, TemporalAdapter)

@@ -1,0 +1,179 @@
+"""The frozen Stable Diffusion parts SimDA stands on: loaded from a local folder, or built tiny.
+
+Nothing here downloads. ``load_stable_diffusion`` reads a folder in diffusers layout
+(``unet/``, ``vae/``, ``text_encoder/``, ``tokenizer/``, ``scheduler/``); ``build_tiny`` builds
+every component at toy size with random weights for tests and the out-of-the-box run; and
+``build_sd15(device="meta")`` builds the real Stable Diffusion 1.5 shapes without weights, so
+parameter counts and timings at full size need no download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+from simda.tokenizer import build_clip_tokenizer
+
+SD_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
+
+# Stable Diffusion 1.x: the published model configs (facts about the architecture).
+SD15_UNET: dict[str, Any] = {
+    "sample_size": 64,
+    "in_channels": 4,
+    "out_channels": 4,
+    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+    "block_out_channels": [320, 640, 1280, 1280],
+    "layers_per_block": 2,
+    "cross_attention_dim": 768,
+    "attention_head_dim": 8,
+    "norm_num_groups": 32,
+}
+SD15_VAE: dict[str, Any] = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "down_block_types": ["DownEncoderBlock2D"] * 4,
+    "up_block_types": ["UpDecoderBlock2D"] * 4,
+    "block_out_channels": [128, 256, 512, 512],
+    "layers_per_block": 2,
+    "latent_channels": 4,
+    "sample_size": 512,
+    "scaling_factor": 0.18215,
+}
+SD15_TEXT: dict[str, Any] = {
+    "vocab_size": 49408,
+    "hidden_size": 768,
+    "intermediate_size": 3072,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "max_position_embeddings": 77,
+    "hidden_act": "quick_gelu",
+}
+SD_SCHEDULER: dict[str, Any] = {
+    "num_train_timesteps": 1000,
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "clip_sample": False,
+    "set_alpha_to_one": False,
+    "steps_offset": 1,
+}
+
+TINY_UNET: dict[str, Any] = {
+    "sample_size": 16,
+    "in_channels": 4,
+    "out_channels": 4,
+    "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
+    "block_out_channels": [32, 64],
+    "layers_per_block": 1,
+    "cross_attention_dim": 32,
+    "attention_head_dim": 8,
+    "norm_num_groups": 8,
+}
+TINY_VAE: dict[str, Any] = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "down_block_types": ["DownEncoderBlock2D"] * 3,
+    "up_block_types": ["UpDecoderBlock2D"] * 3,
+    "block_out_channels": [8, 16, 16],
+    "layers_per_block": 1,
+    "latent_channels": 4,
+    "norm_num_groups": 8,
+    "sample_size": 64,
+}
+TINY_TEXT: dict[str, Any] = {
+    "vocab_size": 49408,
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "max_position_embeddings": 77,
+    "hidden_act": "quick_gelu",
+}
+
+
+@dataclass
+class BaseModel:
+    """The frozen image model's components, and where they came from."""
+
+    unet: UNet2DConditionModel
+    vae: AutoencoderKL
+    text_encoder: CLIPTextModel
+    tokenizer: CLIPTokenizer
+    scheduler: DDIMScheduler
+    source: str
+    random_weights: bool
+
+    @property
+    def vae_scale_factor(self) -> int:
+        return 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    def identity(self) -> str:
+        """A short fingerprint of the base architecture, recorded with checkpoints and runs."""
+        config = json.dumps(dict(self.unet.config), sort_keys=True, default=str)
+        return hashlib.sha256(config.encode()).hexdigest()[:16]
+
+
+def load_stable_diffusion(
+    path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
+) -> BaseModel:
+    """Load a local Stable Diffusion folder in diffusers layout, never touching the network."""
+    root = Path(path)
+    missing = [name for name in SD_SUBFOLDERS if not (root / name).is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"{root} is not a Stable Diffusion folder in diffusers layout: missing {missing}. "
+            "Pass --base a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
+            "(for example a local copy of stable-diffusion-v1-5)."
+        )
+    base = BaseModel(
+        unet=UNet2DConditionModel.from_pretrained(root, subfolder="unet", local_files_only=True, torch_dtype=dtype),
+        vae=AutoencoderKL.from_pretrained(root, subfolder="vae", local_files_only=True, torch_dtype=dtype),
+        text_encoder=CLIPTextModel.from_pretrained(root, subfolder="text_encoder", local_files_only=True, dtype=dtype),
+        tokenizer=CLIPTokenizer.from_pretrained(root, subfolder="tokenizer", local_files_only=True),
+        scheduler=DDIMScheduler.from_pretrained(root, subfolder="scheduler", local_files_only=True),
+        source=str(root.resolve()),
+        random_weights=False,
+    )
+    return _frozen(base, device)
+
+
+def _build(unet: dict, vae: dict, text: dict, source: str, device: str | torch.device, seed: int) -> BaseModel:
+    torch.manual_seed(seed)
+    with torch.device(device):
+        base = BaseModel(
+            unet=UNet2DConditionModel(**unet),
+            vae=AutoencoderKL(**vae),
+            text_encoder=CLIPTextModel(CLIPTextConfig(**text)),
+            tokenizer=build_clip_tokenizer(),
+            scheduler=DDIMScheduler(**SD_SCHEDULER),
+            source=source,
+            random_weights=True,
+        )
+    return _frozen(base, device)
+
+
+def build_tiny(seed: int = 0, device: str | torch.device = "cpu") -> BaseModel:
+    """Every component at toy size with random weights: proves the machinery, not the model."""
+    return _build(TINY_UNET, TINY_VAE, TINY_TEXT, "tiny (random weights)", device, seed)
+
+
+def build_sd15(device: str | torch.device = "meta", seed: int = 0) -> BaseModel:
+    """Stable Diffusion 1.5 shapes with random weights (no weights at all on the meta device)."""
+    return _build(SD15_UNET, SD15_VAE, SD15_TEXT, "sd15 architecture (random weights)", device, seed)
+
+
+def _frozen(base: BaseModel, device: str | torch.device) -> BaseModel:
+    for module in (base.unet, base.vae, base.text_encoder):
+        module.requires_grad_(False).eval()
+        if torch.device(device).type != "meta":
+            module.to(device)
+    return base

@@ -1,0 +1,84 @@
+"""Latent-Shift Attention (section 3.3): self-attention whose keys and values also see a frame
+assembled from patches of the preceding frames.
+
+It is an attention processor (diffusers' sanctioned way to change attention) on every spatial
+self-attention, adds no parameters, and delegates the attention arithmetic itself to the
+processor it replaces, so fused kernels chosen for the base model keep working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from diffusers.models.attention_processor import Attention, AttnProcessor2_0
+
+from simda.config import LsaForm
+from simda.frames import current_layout
+
+# How many frames back each position of a 4x4 grid of tokens looks: row ``h % 4``, column ``w % 4``.
+# A look-back that would reach before the first frame keeps the token's own frame instead.
+SHIFT_TABLE = ((4, 3, 2, 1), (3, 2, 1, 0), (2, 1, 0, 0), (1, 2, 3, 4))
+
+
+def source_frames(num_frames: int, height: int, width: int, device: torch.device | None = None) -> torch.Tensor:
+    """``(num_frames, height * width)`` index of the frame each shifted token is taken from."""
+    table = torch.tensor(SHIFT_TABLE, device=device)
+    rows = torch.arange(height, device=device) % 4
+    cols = torch.arange(width, device=device) % 4
+    lookback = table[rows[:, None], cols[None, :]].reshape(-1)  # row-major, as diffusers flattens tokens
+    frames = torch.arange(num_frames, device=device)[:, None]
+    source = frames - lookback[None, :]
+    return torch.where(source >= 0, source, frames)
+
+
+def latent_shift(tokens: torch.Tensor, num_frames: int, height: int, width: int) -> torch.Tensor:
+    """Patch-shift frame-folded tokens ``(b f, h w, c)`` along time (causal: never looks ahead)."""
+    if tokens.shape[1] != height * width:
+        raise ValueError(f"{tokens.shape[1]} tokens do not form a {height}x{width} grid")
+    batch = tokens.shape[0] // num_frames
+    clip = tokens.view(batch, num_frames, height * width, tokens.shape[-1])
+    source = source_frames(num_frames, height, width, tokens.device)
+    position = torch.arange(height * width, device=tokens.device).expand_as(source)
+    return clip[:, source, position].reshape(tokens.shape)
+
+
+def previous_frame(tokens: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """Frame-folded tokens of frame ``t - 1`` for every frame ``t`` (frame 0 maps to itself)."""
+    batch = tokens.shape[0] // num_frames
+    clip = tokens.view(batch, num_frames, *tokens.shape[1:])
+    index = (torch.arange(num_frames, device=tokens.device) - 1).clamp(min=0)
+    return clip[:, index].reshape(tokens.shape)
+
+
+class LatentShiftAttnProcessor:
+    """Queries from the current frame; keys and values from the current frame and its shifted twin.
+
+    ``form="paper"``: keys/values ``[x_t, shift(x)_t]`` (equations 6-8). ``form="code"``:
+    ``[shift(x)_{t-1}, shift(x)_t]`` as in the authors' released code. Either way the cost is
+    attention over ``2N`` keys per frame, O(2LN^2), and frame 0 reduces to plain self-attention.
+    """
+
+    def __init__(self, form: LsaForm = "paper", base: Any | None = None) -> None:
+        if form not in ("paper", "code"):
+            raise ValueError(f"form must be 'paper' or 'code', got {form!r}")
+        self.form = form
+        self.base = base if base is not None else AttnProcessor2_0()
+
+    def __call__(
+        self,
+        attn: Attention,
+        hidden_states: torch.Tensor,
+        encoder_hidden_states: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        temb: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        if encoder_hidden_states is not None or attention_mask is not None:
+            raise ValueError("latent-shift attention replaces self-attention only (no context, no mask)")
+        layout = current_layout()
+        if layout.height is None or layout.width is None:
+            raise RuntimeError("latent-shift attention needs the token grid; it runs inside a SimDA transformer")
+        shifted = latent_shift(hidden_states, layout.num_frames, layout.height, layout.width)
+        first = hidden_states if self.form == "paper" else previous_frame(shifted, layout.num_frames)
+        keys_values = torch.cat([first, shifted], dim=1)
+        return self.base(attn, hidden_states, encoder_hidden_states=keys_values, temb=temb)

@@ -1,0 +1,219 @@
+"""The SimDA video UNet: diffusers' unmodified ``UNet2DConditionModel`` adapted, not forked.
+
+Frames fold into the batch (``(b f) c h w``), which is the paper's inflated per-frame 2D
+convolution; the SimDA parts are wrappers and an attention processor placed at the seams the
+2D model already has:
+
+* temporal adapter: runs on a transformer's input, i.e. after each ResNet and before each
+  transformer of every block that has attention (down, mid and up);
+* attention adapter: in series on every self-attention output, inside the residual;
+* FFN adapter: in parallel with every feed-forward, fed the un-normalised input;
+* latent-shift attention: the processor of every self-attention (``attn1``);
+* clip-wide GroupNorm: ResNet norms (and the output norm) take statistics over all frames, as
+  the released code's norms on 5-D tensors do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from diffusers import UNet2DConditionModel
+from diffusers.models.attention import BasicTransformerBlock
+from diffusers.models.transformers.transformer_2d import Transformer2DModel
+from torch import nn
+
+from simda.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
+from simda.config import SimDAConfig
+from simda.frames import FrameLayout, checkpoint_in_layout, frame_layout, spatial_grid, split_frames
+from simda.latent_shift import LatentShiftAttnProcessor
+
+
+class ClipGroupNorm(nn.GroupNorm):
+    """GroupNorm whose statistics span every frame of a clip rather than one frame.
+
+    It takes over the original norm's parameters, so the base model's tensor names are kept.
+    """
+
+    @classmethod
+    def replacing(cls, norm: nn.GroupNorm) -> ClipGroupNorm:
+        clip_norm = cls(norm.num_groups, norm.num_channels, norm.eps, norm.affine, device="meta")
+        clip_norm.weight, clip_norm.bias = norm.weight, norm.bias
+        return clip_norm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, frames = split_frames(x)
+        clip = x.view(batch, frames, *x.shape[1:]).transpose(1, 2)  # (b, c, f, h, w)
+        out = F.group_norm(clip, self.num_groups, self.weight, self.bias, self.eps)
+        return out.transpose(1, 2).reshape(x.shape)
+
+
+class VideoTransformer(nn.Module):
+    """A diffusers transformer that knows its token grid, preceded by the temporal adapter."""
+
+    def __init__(self, transformer: Transformer2DModel, temporal_adapter: TemporalAdapter | None) -> None:
+        super().__init__()
+        self.transformer = transformer
+        self.temporal_adapter = temporal_adapter
+
+    def forward(self, hidden_states: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        if self.temporal_adapter is not None:
+            hidden_states = self.temporal_adapter(hidden_states)
+        with spatial_grid(hidden_states.shape[-2], hidden_states.shape[-1]):
+            return self.transformer(hidden_states, *args, **kwargs)
+
+
+class AdaptedSelfAttention(nn.Module):
+    """``A(attn1(norm1(x)))``: the attention adapter in series on the self-attention output."""
+
+    def __init__(self, attention: nn.Module, adapter: SpatialAdapter) -> None:
+        super().__init__()
+        self.attention = attention
+        self.adapter = adapter
+
+    def forward(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        return self.adapter(self.attention(*args, **kwargs))
+
+
+class NormKeepingInput(nn.Module):
+    """LayerNorm that also passes its input on, concatenated along the channels.
+
+    Diffusers' block hands the feed-forward only the normalised tensor, but the FFN adapter
+    reads the un-normalised one; carrying both through the seam avoids forking the block and
+    avoids stashing tensors between modules.
+    """
+
+    def __init__(self, norm: nn.Module) -> None:
+        super().__init__()
+        self.norm = norm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.norm(x), x], dim=-1)
+
+
+class FeedForwardWithAdapter(nn.Module):
+    """``ff(norm3(x)) + up(gelu(down(x)))``: the FFN adapter in parallel with the feed-forward."""
+
+    def __init__(self, feed_forward: nn.Module, adapter: SpatialAdapter) -> None:
+        super().__init__()
+        self.feed_forward = feed_forward
+        self.adapter = adapter
+
+    def forward(self, normed_and_input: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        normed, x = normed_and_input.chunk(2, dim=-1)
+        return self.feed_forward(normed, *args, **kwargs) + self.adapter(x)
+
+
+def _attention_blocks(unet: UNet2DConditionModel) -> Iterator[nn.Module]:
+    yield from unet.down_blocks
+    if unet.mid_block is not None:
+        yield unet.mid_block
+    yield from unet.up_blocks
+
+
+def _adapt_transformer_block(block: BasicTransformerBlock, config: SimDAConfig) -> None:
+    if block.norm_type != "layer_norm" or block.only_cross_attention:
+        raise NotImplementedError(
+            f"SimDA adapts Stable Diffusion's layer-norm self-attention blocks; got norm_type={block.norm_type!r}"
+        )
+    dim = block.norm1.normalized_shape[0]
+    if config.latent_shift:
+        block.attn1.set_processor(LatentShiftAttnProcessor(config.lsa_form, base=block.attn1.processor))
+    if config.attention_adapter:
+        block.attn1 = AdaptedSelfAttention(block.attn1, SpatialAdapter(dim, config.spatial_ratio, residual=True))
+    if config.ffn_adapter:
+        block.norm3 = NormKeepingInput(block.norm3)
+        block.ff = FeedForwardWithAdapter(block.ff, SpatialAdapter(dim, config.spatial_ratio, residual=False))
+
+
+def install_simda(unet: UNet2DConditionModel, config: SimDAConfig) -> None:
+    """Freeze ``unet`` and place the parts ``config`` switches on; build nothing that is off."""
+    unet.requires_grad_(False)
+    with torch.device(unet.device):
+        for block in _attention_blocks(unet):
+            if config.clip_groupnorm:
+                for resnet in block.resnets:
+                    resnet.norm1 = ClipGroupNorm.replacing(resnet.norm1)
+                    resnet.norm2 = ClipGroupNorm.replacing(resnet.norm2)
+            for index, transformer in enumerate(getattr(block, "attentions", None) or []):
+                if not isinstance(transformer, Transformer2DModel):
+                    raise NotImplementedError(
+                        f"{type(block).__name__} holds {type(transformer).__name__}, not a transformer"
+                    )
+                for transformer_block in transformer.transformer_blocks:
+                    _adapt_transformer_block(transformer_block, config)
+                adapter = None
+                if config.temporal_adapter:
+                    channels = transformer.config.in_channels
+                    adapter = TemporalAdapter(channels, config.temporal_ratio, config.temporal_kernel)
+                block.attentions[index] = VideoTransformer(transformer, adapter)
+        if config.clip_groupnorm and isinstance(unet.conv_norm_out, nn.GroupNorm):
+            unet.conv_norm_out = ClipGroupNorm.replacing(unet.conv_norm_out)
+    for module in unet.modules():
+        if isinstance(module, ADAPTER_TYPES):
+            module.to(dtype=unet.dtype).requires_grad_(True)
+
+
+class SimDAUNet(nn.Module):
+    """Denoises a clip ``(b, c, f, h, w)`` with a frozen 2D UNet and trainable SimDA adapters."""
+
+    def __init__(self, unet: UNet2DConditionModel, config: SimDAConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or SimDAConfig()
+        install_simda(unet, self.config)
+        self.unet = unet
+
+    @property
+    def device(self) -> torch.device:
+        return self.unet.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.unet.dtype
+
+    def forward(
+        self,
+        sample: torch.Tensor,
+        timestep: torch.Tensor | float | int,
+        encoder_hidden_states: torch.Tensor,
+    ) -> torch.Tensor:
+        """Predict the noise of every frame.
+
+        Args:
+            sample: noisy latents ``(b, c, f, h, w)``; the frame count comes from here, per call.
+            timestep: one timestep for all, or one per clip ``(b,)``.
+            encoder_hidden_states: text embeddings ``(b, tokens, dim)``, shared by a clip's frames.
+        """
+        if sample.ndim != 5:
+            raise ValueError(f"SimDAUNet takes latents shaped (b, c, f, h, w), got {tuple(sample.shape)}")
+        batch, channels, frames, height, width = sample.shape
+        folded = sample.transpose(1, 2).reshape(batch * frames, channels, height, width)
+        timestep = torch.as_tensor(timestep, device=sample.device)
+        if timestep.ndim == 1:
+            timestep = timestep.repeat_interleave(frames)
+        context = encoder_hidden_states.repeat_interleave(frames, dim=0)
+        with frame_layout(FrameLayout(frames)):
+            out = self.unet(folded, timestep, context, return_dict=False)[0]
+        return out.view(batch, frames, -1, height, width).transpose(1, 2)
+
+    def enable_gradient_checkpointing(self) -> None:
+        """Checkpoint the base's ResNets and transformer blocks; adapters keep their gradients."""
+        self.unet.enable_gradient_checkpointing(checkpoint_in_layout)
+
+    def disable_gradient_checkpointing(self) -> None:
+        self.unet.disable_gradient_checkpointing()
+
+    def adapter_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
+        """Every adapter parameter, named as in ``self.unet``; the only tensors SimDA trains."""
+        for name, module in self.unet.named_modules():
+            if isinstance(module, ADAPTER_TYPES):
+                for param_name, param in module.named_parameters():
+                    yield f"{name}.{param_name}", param
+
+    def adapter_parameters(self) -> list[nn.Parameter]:
+        return [param for _, param in self.adapter_named_parameters()]
+
+    def adapter_state_dict(self) -> dict[str, torch.Tensor]:
+        return {name: param.detach() for name, param in self.adapter_named_parameters()}

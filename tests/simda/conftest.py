@@ -1,0 +1,33 @@
+"""Tiny random-weight diffusers models shared by the model tests."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from diffusers import UNet2DConditionModel
+
+from simda.base import TINY_UNET, BaseModel, build_tiny
+
+
+@pytest.fixture(scope="session")
+def tiny_base() -> BaseModel:
+    return build_tiny(seed=0)
+
+
+@pytest.fixture()
+def tiny_unet(tiny_base: BaseModel) -> UNet2DConditionModel:
+    """A fresh copy of the tiny 2D UNet, so each test may adapt it."""
+    return copy.deepcopy(tiny_base.unet)
+
+
+def random_clip(batch: int = 1, frames: int = 6, height: int = 8, width: int = 12, seed: int = 0) -> torch.Tensor:
+    """Non-square latents on purpose: the released code assumed square ones."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, TINY_UNET["in_channels"], frames, height, width, generator=generator)
+
+
+def random_context(batch: int = 1, seed: int = 1) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, 77, TINY_UNET["cross_attention_dim"], generator=generator)
