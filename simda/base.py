@@ -146,7 +146,9 @@ def load_stable_diffusion(
     return _frozen(base, device)
 
 
-def _build(unet: dict, vae: dict, text: dict, source: str, device: str | torch.device, seed: int) -> BaseModel:
+def _build(
+    unet: dict, vae: dict, text: dict, source: str, device: str | torch.device, seed: int, dtype: torch.dtype
+) -> BaseModel:
     torch.manual_seed(seed)
     with torch.device(device):
         base = BaseModel(
@@ -158,17 +160,20 @@ def _build(unet: dict, vae: dict, text: dict, source: str, device: str | torch.d
             source=source,
             random_weights=True,
         )
+    if dtype != torch.float32:
+        for module in (base.unet, base.vae, base.text_encoder):
+            module.to(dtype)
     return _frozen(base, device)
 
 
-def build_tiny(seed: int = 0, device: str | torch.device = "cpu") -> BaseModel:
+def build_tiny(seed: int = 0, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> BaseModel:
     """Every component at toy size with random weights: proves the machinery, not the model."""
-    return _build(TINY_UNET, TINY_VAE, TINY_TEXT, "tiny (random weights)", device, seed)
+    return _build(TINY_UNET, TINY_VAE, TINY_TEXT, "tiny (random weights)", device, seed, dtype)
 
 
-def build_sd15(device: str | torch.device = "meta", seed: int = 0) -> BaseModel:
+def build_sd15(device: str | torch.device = "meta", seed: int = 0, dtype: torch.dtype = torch.float32) -> BaseModel:
     """Stable Diffusion 1.5 shapes with random weights (no weights at all on the meta device)."""
-    return _build(SD15_UNET, SD15_VAE, SD15_TEXT, "sd15 architecture (random weights)", device, seed)
+    return _build(SD15_UNET, SD15_VAE, SD15_TEXT, "sd15 architecture (random weights)", device, seed, dtype)
 
 
 def _frozen(base: BaseModel, device: str | torch.device) -> BaseModel:

@@ -7,8 +7,6 @@ config says which parts are on and which base the adapters were trained on.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from simda.atomic import atomic_path
 from simda.config import SimDAConfig
 from simda.video_unet import SimDAUNet
 
@@ -25,19 +24,6 @@ FORMAT = "simda-adapters/1"
 def config_path(checkpoint: str | Path) -> Path:
     """Where the JSON config of ``checkpoint`` lives: same stem, ``.json``."""
     return Path(checkpoint).with_suffix(".json")
-
-
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder, then rename: no half-written files."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def save_adapters(model: SimDAUNet, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
@@ -51,8 +37,10 @@ def save_adapters(model: SimDAUNet, path: str | Path, extra: dict[str, Any] | No
         "adapter_parameters": sum(t.numel() for t in tensors.values()),
         **(extra or {}),
     }
-    _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
-    _atomic_write(config_path(path), lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2, default=str)))
+    with atomic_path(path) as tmp:
+        save_file(tensors, tmp, metadata={"format": FORMAT})
+    with atomic_path(config_path(path)) as tmp:
+        Path(tmp).write_text(json.dumps(meta, indent=2, default=str))
     return path
 
 
