@@ -1,0 +1,1 @@
+"""Benchmarks: one module per command, sharing one generate-then-evaluate engine."""
