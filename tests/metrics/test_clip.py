@@ -1,0 +1,138 @@
+import json
+
+import numpy as np
+import open_clip
+import pytest
+import torch
+import torch.nn.functional as F
+from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+from open_clip.transformer import QuickGELU
+from PIL import Image
+
+from metrics.clip import ClipScorer, ClipSimAccumulator, is_openai_checkpoint, to_percent
+
+TINY_CFG = {
+    "embed_dim": 16,
+    "vision_cfg": {"layers": 1, "width": 32, "head_width": 16, "patch_size": 8, "image_size": 32},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+CAPTIONS = ["a red car on a road", "two dogs playing", "a bowl of soup"]
+
+
+@pytest.fixture(scope="module")
+def tiny_model() -> CLIP:
+    torch.manual_seed(0)
+    model = CLIP(TINY_CFG["embed_dim"], CLIPVisionCfg(**TINY_CFG["vision_cfg"]), CLIPTextCfg(**TINY_CFG["text_cfg"]))
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def scorer(tiny_model) -> ClipScorer:
+    return ClipScorer(tiny_model, open_clip.get_tokenizer("ViT-B-32"), batch_size=4)
+
+
+def _videos(n=3, t=5, h=40, w=56, seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, size=(n, t, h, w, 3), dtype=np.uint8)
+
+
+def test_a_frame_scores_one_against_itself(scorer):
+    frame = _videos(n=1, t=1)[0, 0]
+    emb = scorer.image_embeddings(np.stack([frame, frame, _videos(n=1, t=1, seed=1)[0, 0]]))
+    assert emb.shape == (3, 16)
+    torch.testing.assert_close(emb.norm(dim=1), torch.ones(3))
+    assert float(emb[0] @ emb[1]) == pytest.approx(1.0, abs=1e-6)
+    assert float(emb[0] @ emb[2]) < 0.9999
+
+
+def test_static_video_is_perfectly_consistent(scorer):
+    static = np.repeat(_videos(n=1, t=1)[0], 6, axis=0)
+    assert to_percent(scorer.frame_consistency(static)) == pytest.approx(100.0, abs=1e-4)
+    assert to_percent(scorer.frame_consistency(_videos(n=1)[0])) < 99.99
+
+
+def test_frame_consistency_is_mean_over_ordered_pairs(scorer):
+    video = _videos(n=1, t=4)[0]
+    emb = scorer.image_embeddings(video).double()
+    pairs = [float(emb[i] @ emb[j]) for i in range(4) for j in range(4) if i != j]
+    assert scorer.frame_consistency(video) == pytest.approx(np.mean(pairs), rel=1e-12)
+    with pytest.raises(ValueError, match="T >= 2"):
+        scorer.frame_consistency(video[:1])
+
+
+def test_clipsim_equals_manual_computation(scorer, tiny_model):
+    videos = _videos()
+    result = scorer.clipsim(videos, CAPTIONS)
+    with torch.inference_mode():
+        pixels = scorer.preprocess(torch.from_numpy(videos.reshape(-1, 40, 56, 3)))
+        images = F.normalize(tiny_model.encode_image(pixels), dim=-1).reshape(3, 5, -1)
+        texts = F.normalize(tiny_model.encode_text(open_clip.get_tokenizer("ViT-B-32")(CAPTIONS)), dim=-1)
+    manual = np.array([float((images[i] @ texts[i]).mean()) for i in range(3)])
+    np.testing.assert_allclose(result.per_video, manual, rtol=1e-5)
+    assert result.mean == pytest.approx(manual.mean(), rel=1e-5)
+    assert result.text_embeddings.shape == (3, 16) and result.image_embeddings[0].shape == (5, 16)
+    with pytest.raises(ValueError, match="3 videos but 2 captions"):
+        scorer.clipsim(videos, CAPTIONS[:2])
+
+
+def test_numbers_do_not_depend_on_batch_size(tiny_model):
+    tokenizer = open_clip.get_tokenizer("ViT-B-32")
+    videos = _videos()
+    one, many = ClipScorer(tiny_model, tokenizer, batch_size=1), ClipScorer(tiny_model, tokenizer, batch_size=64)
+    np.testing.assert_allclose(one.clipsim(videos, CAPTIONS).per_video, many.clipsim(videos, CAPTIONS).per_video,
+                               rtol=1e-5)
+    assert one.frame_consistency(videos[0]) == pytest.approx(many.frame_consistency(videos[0]), rel=1e-5)
+
+
+def test_list_input_matches_array_input(scorer):
+    videos = _videos()
+    as_list = scorer.clipsim(list(videos), CAPTIONS).per_video
+    np.testing.assert_allclose(as_list, scorer.clipsim(videos, CAPTIONS).per_video, rtol=1e-6)
+
+
+def test_preprocess_matches_clip_pil_transform(scorer):
+    # open_clip's own eval transform (PIL bicubic resize of the short side + centre crop + normalise).
+    frame = _videos(n=1, t=1, h=45, w=70)[0, 0]
+    reference = open_clip.image_transform(32, is_train=False)(Image.fromarray(frame))
+    ours = scorer.preprocess(torch.from_numpy(frame)[None])[0]
+    assert ours.shape == reference.shape == (3, 32, 32)
+    # PIL rounds the resized image to uint8 (up to 0.5/255, i.e. ~0.008 after dividing by std ~0.27)
+    # and its bicubic kernel differs slightly from torch's antialiased one.
+    assert (ours - reference).abs().mean() < 0.02
+    assert (ours - reference).abs().max() < 0.2
+
+
+def test_accumulator_merges_shards():
+    scores = np.random.default_rng(0).uniform(-1, 1, size=17)
+    whole, left, right = ClipSimAccumulator(), ClipSimAccumulator(), ClipSimAccumulator()
+    whole.update(scores)
+    left.update(scores[:5])
+    right.update(list(scores[5:]))
+    merged = left + right
+    assert merged.count == 17
+    assert merged.compute() == pytest.approx(whole.compute(), rel=1e-12) == pytest.approx(scores.mean())
+    with pytest.raises(ValueError, match="no CLIPSIM"):
+        ClipSimAccumulator().compute()
+
+
+def test_from_pretrained_loads_local_checkpoint_with_quickgelu_choice(tiny_model, tmp_path):
+    config = tmp_path / "metrics-test-tiny.json"
+    config.write_text(json.dumps(TINY_CFG))
+    open_clip.add_model_config(config)
+    checkpoint = tmp_path / "tiny.pt"
+    torch.save(tiny_model.state_dict(), checkpoint)
+
+    def uses_quick_gelu(scorer: ClipScorer) -> bool:
+        return any(isinstance(m, QuickGELU) for m in scorer.model.modules())
+
+    plain = ClipScorer.from_pretrained("metrics-test-tiny", checkpoint)
+    assert not uses_quick_gelu(plain) and plain.image_size == 32
+    frames = _videos(n=1)[0]
+    torch.testing.assert_close(plain.image_embeddings(frames), ClipScorer(tiny_model, plain.tokenizer)
+                               .image_embeddings(frames))
+    assert uses_quick_gelu(ClipScorer.from_pretrained("metrics-test-tiny", checkpoint, openai=True))
+    openai_named = tmp_path / "vit_b_32.openai.pt"
+    openai_named.write_bytes(checkpoint.read_bytes())
+    assert is_openai_checkpoint(openai_named) and not is_openai_checkpoint(checkpoint)
+    assert uses_quick_gelu(ClipScorer.from_pretrained("metrics-test-tiny", openai_named))
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        ClipScorer.from_pretrained("metrics-test-tiny", tmp_path / "missing.pt")

@@ -1,0 +1,149 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from metrics.frechet import GaussianStats, frechet_distance_from_features
+from metrics.fvd import FVD, SmallSampleWarning, extract_features
+
+DIM = 8
+
+
+class TinyDetector(nn.Module):
+    """Random stand-in for I3D with the same contract ([B, 3, T, 224, 224] -> [B, D]) but cheap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(0)
+        self.proj = nn.Parameter(torch.randn(3 * 4 * 4, DIM, generator=generator))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert x.shape[1:] == (3, x.shape[2], 224, 224)
+        pooled = F.adaptive_avg_pool2d(x.mean(dim=2), 4).flatten(1)
+        return torch.tanh(pooled @ self.proj)
+
+
+def _videos(n: int, seed: int, brightness: float = 0.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    videos = rng.uniform(0, 1, size=(n, 4, 16, 16, 3)) * (1 - brightness) + brightness
+    return (videos * 255).astype(np.uint8)
+
+
+REAL, FAKE_SAME_DIST, FAKE_BRIGHT = _videos(40, 0), _videos(40, 1), _videos(40, 2, brightness=0.4)
+
+
+def test_identical_sets_give_zero_and_different_sets_positive():
+    fvd = FVD(TinyDetector())
+    fvd.update(REAL, real=True)
+    fvd.update(REAL)
+    assert abs(fvd.compute().value) < 1e-8
+    fvd.reset()
+    fvd.update(FAKE_BRIGHT)
+    bright = fvd.compute().value
+    fvd.reset()
+    fvd.update(FAKE_SAME_DIST)
+    same = fvd.compute().value
+    assert bright > 10 * same > 0
+
+
+def test_value_matches_frechet_distance_of_extracted_features():
+    detector = TinyDetector()
+    real, fake = extract_features(REAL, detector), extract_features(FAKE_BRIGHT, detector)
+    assert real.dtype == np.float64 and real.shape == (40, DIM)
+    for ddof in (0, 1):
+        fvd = FVD(detector, ddof=ddof)
+        fvd.update(REAL, real=True)
+        fvd.update(FAKE_BRIGHT)
+        result = fvd.compute()
+        assert result.value == pytest.approx(frechet_distance_from_features(real, fake, ddof=ddof), rel=1e-12)
+        assert result.protocol.ddof == ddof and result.protocol.num_frames == 4
+        assert (result.num_real, result.num_fake) == (40, 40)
+
+
+def test_batch_size_and_update_chunking_do_not_change_the_value():
+    values = []
+    for batch_size, chunks in ((1, 1), (7, 3), (64, 5)):
+        fvd = FVD(TinyDetector(), batch_size=batch_size)
+        fvd.update(REAL, real=True)
+        for chunk in np.array_split(FAKE_BRIGHT, chunks):
+            fvd.update(chunk)
+        values.append(fvd.compute().value)
+    np.testing.assert_allclose(values, values[0], rtol=1e-6)
+
+
+def test_cached_real_stats_give_the_same_value(tmp_path):
+    detector = TinyDetector()
+    path = tmp_path / "real.npz"
+    GaussianStats.from_features(extract_features(REAL, detector)).save(path)
+    cached = FVD(detector, real_stats=GaussianStats.load(path))
+    cached.update(FAKE_BRIGHT)
+    fresh = FVD(detector)
+    fresh.update(REAL, real=True)
+    fresh.update(FAKE_BRIGHT)
+    assert cached.compute().value == pytest.approx(fresh.compute().value, rel=1e-12)
+    cached.reset(real=True)  # cached statistics survive a full reset
+    cached.update(FAKE_BRIGHT)
+    assert cached.compute().num_real == 40
+
+
+def test_warns_when_samples_do_not_exceed_feature_dimension():
+    fvd = FVD(TinyDetector())
+    fvd.update(REAL, real=True)
+    fvd.update(FAKE_BRIGHT[:DIM])
+    with pytest.warns(SmallSampleWarning, match=f"fake set has {DIM} videos <= feature dimension {DIM}"):
+        fvd.compute()
+    fvd.update(FAKE_BRIGHT[DIM:DIM + 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fvd.compute()
+
+
+def test_bootstrap_interval_is_reproducible():
+    def run(seed: int):
+        fvd = FVD(TinyDetector(), bootstrap=50, seed=seed)
+        fvd.update(REAL, real=True)
+        fvd.update(FAKE_BRIGHT)
+        return fvd.compute()
+
+    first, again, other = run(0), run(0), run(1)
+    assert first.bootstrap == 50 and first.confidence == 0.95
+    assert first.ci_low < first.ci_high
+    assert (first.ci_low, first.ci_high) == (again.ci_low, again.ci_high)
+    assert (first.ci_low, first.ci_high) != (other.ci_low, other.ci_high)
+    assert first.value == other.value
+    assert first.as_dict()["fvd.ddof"] == "0" and first.as_dict()["ci_low"] == first.ci_low
+
+
+def test_state_errors():
+    fvd = FVD(TinyDetector())
+    with pytest.raises(ValueError, match="no real statistics"):
+        fvd.compute()
+    fvd.update(REAL, real=True)
+    with pytest.raises(ValueError, match="no generated videos"):
+        fvd.compute()
+    with pytest.raises(ValueError, match="same number of frames"):
+        fvd.update(np.zeros((2, 5, 16, 16, 3), dtype=np.uint8))
+
+
+def test_accepts_a_list_of_videos_of_different_sizes():
+    detector = TinyDetector()
+    mixed = [REAL[0], np.ascontiguousarray(REAL[1][:, :8, :12])]
+    features = extract_features(mixed, detector, batch_size=2)
+    np.testing.assert_allclose(features[0], extract_features(REAL[:1], detector)[0], rtol=1e-6)
+    assert features.shape == (2, DIM)
+
+
+def test_fvd_with_random_i3d_detector():
+    from metrics.i3d import InceptionI3d
+
+    torch.manual_seed(0)
+    videos = np.random.default_rng(0).integers(0, 256, size=(3, 9, 32, 32, 3), dtype=np.uint8)
+    fvd = FVD(InceptionI3d(), batch_size=2)
+    fvd.update(videos, real=True)
+    fvd.update(videos)
+    with pytest.warns(SmallSampleWarning):
+        result = fvd.compute()  # random weights: only the zero for identical sets is meaningful
+    assert abs(result.value) < 1e-3 and result.num_fake == 3

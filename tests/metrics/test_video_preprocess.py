@@ -1,0 +1,76 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from metrics.video_preprocess import FVDProtocol, preprocess_videos
+
+
+def _videos(n=2, t=3, h=20, w=30, seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, size=(n, t, h, w, 3), dtype=np.uint8)
+
+
+def test_uint8_and_float_inputs_agree():
+    videos = _videos()
+    from_uint8 = preprocess_videos(videos)
+    from_float = preprocess_videos(torch.from_numpy(videos).double() / 255.0)
+    torch.testing.assert_close(from_uint8, from_float, rtol=0, atol=1e-6)
+
+
+def test_output_shape_dtype_and_range():
+    out = preprocess_videos(_videos(n=2, t=3, h=20, w=30))
+    assert out.shape == (2, 3, 3, 224, 224) and out.dtype == torch.float32
+    assert out.min() >= -1.0 and out.max() <= 1.0
+    black_white = np.zeros((1, 2, 8, 8, 3), dtype=np.uint8)
+    black_white[:, 1] = 255
+    out = preprocess_videos(black_white)
+    assert torch.all(out[:, :, 0] == -1.0) and torch.all(out[:, :, 1] == 1.0)
+
+
+def test_channel_and_time_axes_are_not_mixed():
+    videos = np.zeros((1, 2, 224, 224, 3), dtype=np.uint8)
+    videos[0, 1, :, :, 2] = 255  # blue in the second frame only
+    out = preprocess_videos(videos)
+    assert torch.all(out[0, 2, 1] == 1.0)
+    assert torch.all(out[0, :2, 1] == -1.0) and torch.all(out[0, :, 0] == -1.0)
+
+
+def test_no_resize_at_target_size_is_exact_affine_map():
+    videos = _videos(n=1, t=2, h=224, w=224)
+    expected = torch.from_numpy(videos).float().permute(0, 4, 1, 2, 3) / 127.5 - 1.0
+    torch.testing.assert_close(preprocess_videos(videos), expected, rtol=0, atol=1e-6)
+
+
+def test_bilinear_half_pixel_convention():
+    # 2 -> 4 upsampling with align_corners=False samples source positions 0, 0.25, 0.75, 1 (clamped).
+    video = np.zeros((1, 1, 2, 2, 3), dtype=np.float32)
+    video[..., 1, :] = 1.0  # right column white
+    row = preprocess_videos(video, size=4)[0, 0, 0, 0]
+    torch.testing.assert_close(row, torch.tensor([0.0, 0.25, 0.75, 1.0]) * 2 - 1)
+
+
+def test_list_of_differently_sized_videos():
+    a, b = _videos(n=1, h=20, w=30)[0], _videos(n=1, h=40, w=16, seed=1)[0]
+    out = preprocess_videos([a, torch.from_numpy(b)])
+    assert out.shape == (2, 3, 3, 224, 224)
+    torch.testing.assert_close(out[1:], preprocess_videos(b[None]))
+
+
+def test_rejects_bad_inputs():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        preprocess_videos(torch.full((1, 2, 4, 4, 3), 2.0))
+    with pytest.raises(ValueError, match=r"\[N, T, H, W, 3\]"):
+        preprocess_videos(np.zeros((1, 2, 3, 4, 4), dtype=np.uint8))
+    with pytest.raises(TypeError, match="uint8"):
+        preprocess_videos(np.zeros((1, 2, 4, 4, 3), dtype=np.int32))
+
+
+def test_protocol_params_are_flat_strings_and_frozen():
+    protocol = FVDProtocol(detector_sha256="abc", num_frames=16, ddof=1)
+    params = protocol.as_params()
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in params.items())
+    assert params["fvd.ddof"] == "1" and params["fvd.num_frames"] == "16" and params["fvd.detector_sha256"] == "abc"
+    assert FVDProtocol().as_params()["fvd.detector_sha256"] == "unknown"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        protocol.ddof = 0

@@ -1,0 +1,71 @@
+"""The SimDA parts on their own: the temporal convolution, the shift, the adapters' shapes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from simda.adapters import DepthwiseTemporalConv, SpatialAdapter, TemporalAdapter
+from simda.frames import FrameLayout, frame_layout
+from simda.latent_shift import SHIFT_TABLE, latent_shift, previous_frame, source_frames
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+def test_shifted_multiply_adds_equal_a_depthwise_conv3d(kernel):
+    torch.manual_seed(0)
+    conv = DepthwiseTemporalConv(6, kernel)
+    reference = nn.Conv3d(6, 6, (kernel, 1, 1), padding=(kernel // 2, 0, 0), groups=6)
+    reference.load_state_dict({"weight": conv.weight.detach(), "bias": conv.bias.detach()})
+    clip = torch.randn(2, 6, 7, 5, 3, requires_grad=True)  # (b, c, f, h, w)
+    folded = clip.transpose(1, 2).reshape(14, 6, 5, 3)
+    with frame_layout(FrameLayout(7)):
+        ours = conv(folded).view(2, 7, 6, 5, 3).transpose(1, 2)
+    expected = reference(clip)
+    torch.testing.assert_close(ours, expected, rtol=1e-5, atol=1e-6)
+    grad = torch.randn_like(expected)
+    ours_grads = torch.autograd.grad(ours, [clip, conv.weight, conv.bias], grad)
+    ref_grads = torch.autograd.grad(expected, [clip, reference.weight, reference.bias], grad)
+    for a, b in zip(ours_grads, ref_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_shift_follows_the_table_and_keeps_tokens_that_would_reach_before_frame_zero():
+    frames, height, width = 6, 5, 6
+    source = source_frames(frames, height, width).view(frames, height, width)
+    for t in range(frames):
+        for h in range(height):
+            for w in range(width):
+                lookback = SHIFT_TABLE[h % 4][w % 4]
+                assert source[t, h, w] == (t - lookback if t >= lookback else t)
+
+
+def test_latent_shift_moves_tokens_from_the_source_frames():
+    frames, height, width, channels = 5, 4, 8, 3
+    # token value encodes (frame, position) so we can read where every shifted token came from
+    values = torch.arange(frames * height * width, dtype=torch.float32).view(frames, height * width)
+    tokens = values[..., None].expand(-1, -1, channels).repeat(2, 1, 1)  # two clips
+    shifted = latent_shift(tokens, frames, height, width)
+    expected = values.gather(0, source_frames(frames, height, width))
+    assert torch.equal(shifted[:frames, :, 0], expected) and torch.equal(shifted[frames:, :, 0], expected)
+    assert torch.equal(shifted[0], tokens[0]), "frame 0 has nothing earlier to borrow from"
+    assert torch.equal(previous_frame(tokens, frames)[1:frames], tokens[: frames - 1])
+
+
+def test_latent_shift_rejects_a_grid_that_does_not_match():
+    with pytest.raises(ValueError, match="do not form a 3x3 grid"):
+        latent_shift(torch.zeros(4, 8, 2), 2, 3, 3)
+
+
+def test_adapter_widths_and_zero_init():
+    spatial, temporal = SpatialAdapter(64, 0.25), TemporalAdapter(64, 0.5)
+    assert spatial.down.out_features == 16 and temporal.down.out_channels == 32
+    assert spatial.up.weight.abs().sum() == 0 and temporal.up.weight.abs().sum() == 0
+    x = torch.randn(3, 10, 64)
+    assert torch.equal(spatial(x), x)
+    assert torch.equal(SpatialAdapter(64, residual=False)(x), torch.zeros_like(x))
+
+
+def test_modules_outside_a_simda_call_say_what_to_do():
+    with pytest.raises(RuntimeError, match="call SimDAUNet"):
+        DepthwiseTemporalConv(4)(torch.zeros(2, 4, 3, 3))
