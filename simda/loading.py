@@ -79,7 +79,7 @@ def load_model(
         base = load_stable_diffusion(base_path, torch_device, torch_dtype)
     if ckpt is not None:
         config = checkpoint_simda_config(ckpt)
-    model = SimDAUNet(base.unet, config or SimDAConfig()).eval()
+    model = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
     if ckpt is not None:
         load_adapters(model, ckpt)
     return LoadedModel(base, model, None if ckpt is None else str(Path(ckpt).resolve()))

@@ -68,9 +68,12 @@ class SimDAPipeline:
     def vae_scale_factor(self) -> int:
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def encode_prompts(self, prompts: Sequence[str]) -> torch.Tensor:
-        """CLIP text embeddings ``(b, 77, d)``, padded to the tokenizer's maximum as SD does."""
+        """CLIP text embeddings ``(b, 77, d)``, padded to the tokenizer's maximum as SD does.
+
+        ``no_grad`` rather than ``inference_mode``: training feeds these tensors into a graph.
+        """
         tokens = self.tokenizer(
             list(prompts),
             padding="max_length",
@@ -128,12 +131,17 @@ class SimDAPipeline:
         video = torch.cat(images).clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
         return video.permute(0, 2, 3, 1).reshape(batch, frames, *video.shape[2:], 3).cpu().numpy()
 
-    @torch.inference_mode()
-    def encode_video(self, frames: torch.Tensor) -> torch.Tensor:
-        """uint8 frames ``(b, f, H, W, 3)`` to scaled latents ``(b, c, f, h, w)`` (posterior mean)."""
+    @torch.no_grad()
+    def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """uint8 frames ``(b, f, H, W, 3)`` to scaled latents ``(b, c, f, h, w)``.
+
+        With a ``generator`` the latents are sampled from the VAE posterior (training, as Stable
+        Diffusion was trained); without one they are its mean (inversion for editing).
+        """
         batch, num_frames = frames.shape[:2]
         pixels = frames.to(self.vae.device).flatten(0, 1).permute(0, 3, 1, 2).to(self.vae.dtype) / 127.5 - 1
-        latents = torch.cat([self.vae.encode(chunk).latent_dist.mean for chunk in pixels.split(self.decode_chunk_size)])
+        posteriors = [self.vae.encode(chunk).latent_dist for chunk in pixels.split(self.decode_chunk_size)]
+        latents = torch.cat([p.mean if generator is None else p.sample(generator) for p in posteriors])
         latents = latents.float() * self.vae.config.scaling_factor
         return latents.view(batch, num_frames, *latents.shape[1:]).transpose(1, 2)
 

@@ -159,10 +159,14 @@ def install_simda(unet: UNet2DConditionModel, config: SimDAConfig) -> None:
 class SimDAUNet(nn.Module):
     """Denoises a clip ``(b, c, f, h, w)`` with a frozen 2D UNet and trainable SimDA adapters."""
 
-    def __init__(self, unet: UNet2DConditionModel, config: SimDAConfig | None = None) -> None:
+    def __init__(self, unet: UNet2DConditionModel, config: SimDAConfig | None = None, seed: int = 0) -> None:
+        """Adapt ``unet`` in place; adapter initialisation depends on ``seed`` alone, not on global RNG state."""
         super().__init__()
         self.config = config or SimDAConfig()
-        install_simda(unet, self.config)
+        cuda_devices = [unet.device] if unet.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            install_simda(unet, self.config)
         self.unet = unet
 
     @property

@@ -1,0 +1,105 @@
+"""Captioned training clips: WebVid's published CSV layout, or any folder of captioned mp4s.
+
+Clips are decoded with decord, resized on the shorter side and centre-cropped to the training
+size, and returned as uint8 frames; which frames a step reads is decided by the trainer's
+per-step random generator, so a resumed run reads exactly what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+WEBVID_COLUMNS = ("videoid", "name", "page_dir")
+
+
+class ClipError(Exception):
+    """A clip that cannot be used (unreadable or too short); trainers skip it and count it."""
+
+
+@dataclass(frozen=True)
+class CaptionedVideo:
+    video_id: str
+    path: Path
+    caption: str
+
+
+def read_webvid_csv(csv_path: str | Path, video_root: str | Path) -> list[CaptionedVideo]:
+    """Rows of a WebVid CSV (``results_2M_val.csv`` layout), videos at ``<root>/<page_dir>/<videoid>.mp4``."""
+    csv_path, video_root = Path(csv_path), Path(video_root)
+    if not csv_path.is_file():
+        raise FileNotFoundError(f"WebVid CSV {csv_path} not found; pass --csv the results_*.csv file")
+    if not video_root.is_dir():
+        raise FileNotFoundError(f"video folder {video_root} not found; pass --videos the folder holding page_dir/")
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [column for column in WEBVID_COLUMNS if column not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(
+                f"{csv_path} lacks WebVid columns {missing} (has {reader.fieldnames}); "
+                "expected the published layout videoid,name,page_dir,duration,contentUrl"
+            )
+        return [
+            CaptionedVideo(row["videoid"], video_root / row["page_dir"] / f"{row['videoid']}.mp4", row["name"])
+            for row in reader
+        ]
+
+
+def read_caption_folder(folder: str | Path) -> list[CaptionedVideo]:
+    """A folder of ``clip.mp4`` files, each captioned by ``clip.txt`` beside it or a ``captions.jsonl``
+    (``{"path": ..., "caption": ...}`` per line)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"video folder {folder} not found; pass --video-folder a folder of captioned mp4s")
+    index = folder / "captions.jsonl"
+    if index.is_file():
+        rows = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [CaptionedVideo(Path(row["path"]).stem, folder / row["path"], row["caption"]) for row in rows]
+    videos = []
+    for path in sorted(folder.glob("*.mp4")):
+        caption_file = path.with_suffix(".txt")
+        if not caption_file.is_file():
+            raise FileNotFoundError(f"{path} has no caption: write {caption_file.name} beside it or a captions.jsonl")
+        videos.append(CaptionedVideo(path.stem, path, caption_file.read_text(encoding="utf-8").strip()))
+    return videos
+
+
+def resize_and_crop(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """uint8 ``(f, H, W, 3)`` -> uint8 ``(f, height, width, 3)``: shorter side scaled, centre crop."""
+    pixels = frames.permute(0, 3, 1, 2).float()
+    scale = max(height / pixels.shape[2], width / pixels.shape[3])
+    size = (max(height, round(pixels.shape[2] * scale)), max(width, round(pixels.shape[3] * scale)))
+    pixels = F.interpolate(pixels, size=size, mode="bilinear", antialias=True, align_corners=False)
+    top, left = (size[0] - height) // 2, (size[1] - width) // 2
+    pixels = pixels[:, :, top : top + height, left : left + width]
+    return pixels.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+
+
+@dataclass(frozen=True)
+class ClipSampler:
+    """How a training clip is cut from a video: ``num_frames`` frames, ``stride`` apart."""
+
+    num_frames: int = 16
+    height: int = 256
+    width: int = 256
+    stride: int = 1
+
+    def read(self, video: CaptionedVideo, generator: torch.Generator) -> torch.Tensor:
+        """Decode one clip starting at a position drawn from ``generator``."""
+        import decord
+
+        try:
+            reader = decord.VideoReader(str(video.path), ctx=decord.cpu(0))
+        except Exception as error:  # decord raises its own DECORDError
+            raise ClipError(f"{video.path} cannot be decoded ({error})") from error
+        span = (self.num_frames - 1) * self.stride + 1
+        if len(reader) < span:
+            raise ClipError(f"{video.path} has {len(reader)} frames; a clip needs {span}")
+        start = int(torch.randint(0, len(reader) - span + 1, (1,), generator=generator))
+        frames = torch.from_numpy(reader.get_batch(list(range(start, start + span, self.stride))).asnumpy())
+        return resize_and_crop(frames, self.height, self.width)

@@ -1,0 +1,265 @@
+"""Training the SimDA adapters: the loss of equation (3) in the frozen VAE's latent space.
+
+Everything random in a step (which videos, where the clip starts, the VAE posterior sample, the
+noise, the timesteps) comes from a generator seeded by ``(seed, rank, step)``. So a run resumed
+from a checkpoint (adapters, optimizer, learning-rate schedule, loss scaler, step) continues
+exactly as an uninterrupted one, with no sampler or RNG state to carry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDPMScheduler
+from diffusers.optimization import get_scheduler
+from torch.nn.parallel import DistributedDataParallel
+
+from simda.checkpoint import load_adapters, save_adapters
+from simda.data import CaptionedVideo, ClipError, ClipSampler
+from simda.distributed import ProcessLayout
+from simda.pipeline import SimDAPipeline
+
+log = logging.getLogger("simda.training")
+MIXED_PRECISION = {"no": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every setting that changes what the adapters learn (all go to the MLflow run)."""
+
+    max_steps: int = 10_000
+    batch_size: int = 1
+    learning_rate: float = 5e-5
+    weight_decay: float = 1e-2
+    lr_warmup_steps: int = 0
+    max_grad_norm: float = 1.0
+    mixed_precision: str = "no"
+    gradient_checkpointing: bool = False
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    seed: int = 0
+
+    def as_params(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StepReport:
+    step: int
+    loss: float
+    learning_rate: float
+    clips_per_second: float
+    peak_memory_gib: float
+
+
+def step_generator(seed: int, rank: int, step: int) -> torch.Generator:
+    """The one source of randomness of a training step, a pure function of its coordinates."""
+    digest = hashlib.sha256(f"simda-train:{seed}:{rank}:{step}".encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
+
+
+def epoch_order(num_videos: int, seed: int, epoch: int) -> list[int]:
+    """The shuffled video order of one pass over the data (the same for every rank)."""
+    return torch.randperm(num_videos, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
+
+
+class Trainer:
+    """Tunes the adapters of ``pipeline.model`` on captioned clips; only adapters change."""
+
+    def __init__(
+        self,
+        pipeline: SimDAPipeline,
+        videos: Sequence[CaptionedVideo],
+        sampler: ClipSampler,
+        settings: TrainSettings,
+        out_dir: str | Path,
+        layout: ProcessLayout | None = None,
+    ) -> None:
+        if not videos:
+            raise ValueError("no training videos: check --csv/--videos or --video-folder")
+        self.pipeline, self.videos, self.sampler, self.settings = pipeline, list(videos), sampler, settings
+        self.out_dir = Path(out_dir)
+        self.layout = layout or ProcessLayout()
+        self.model = pipeline.model
+        self.autocast_dtype = MIXED_PRECISION[settings.mixed_precision]
+        for param in self.model.adapter_parameters():  # master weights in fp32 under mixed precision
+            param.data = param.data.float()
+        if settings.gradient_checkpointing:
+            self.model.enable_gradient_checkpointing()
+        self.noise_scheduler = DDPMScheduler.from_config(pipeline.scheduler.config)
+        self.optimizer = torch.optim.AdamW(
+            self.model.adapter_parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+        )
+        self.lr_scheduler = get_scheduler(
+            "constant_with_warmup", self.optimizer, num_warmup_steps=settings.lr_warmup_steps
+        )
+        self.scaler = torch.amp.GradScaler(enabled=settings.mixed_precision == "fp16")
+        self.forward_model = (
+            DistributedDataParallel(
+                self.model, device_ids=None if self.model.device.type == "cpu" else [self.model.device]
+            )
+            if self.layout.distributed
+            else self.model
+        )
+        self.step = 0
+        self.skipped: set[str] = set()
+
+    # -- data -------------------------------------------------------------------------------
+    def batch(self, generator: torch.Generator) -> tuple[torch.Tensor, list[str]]:
+        """This rank's clips for the current step; unreadable videos are skipped and remembered."""
+        clips, captions = [], []
+        per_step = self.settings.batch_size * self.layout.world_size
+        first = self.step * per_step + self.layout.rank * self.settings.batch_size
+        position = first
+        while len(clips) < self.settings.batch_size:
+            if position - first > len(self.videos) + self.settings.batch_size:
+                raise RuntimeError(
+                    f"no readable training video among {len(self.videos)}; skipped: {sorted(self.skipped)}"
+                )
+            epoch, offset = divmod(position, len(self.videos))
+            video = self.videos[epoch_order(len(self.videos), self.settings.seed, epoch)[offset]]
+            position += 1
+            try:
+                clips.append(self.sampler.read(video, generator))
+                captions.append(video.caption)
+            except ClipError as error:
+                if video.video_id not in self.skipped:
+                    log.warning("skipping training video: %s", error)
+                self.skipped.add(video.video_id)
+        return torch.stack(clips), captions
+
+    # -- one step ---------------------------------------------------------------------------
+    def loss(self, clips: torch.Tensor, captions: list[str], generator: torch.Generator) -> torch.Tensor:
+        """``|| eps - eps_theta(x_t, c, t) ||^2`` (or the v-target for v-prediction bases)."""
+        device = self.model.device
+        latents = self.pipeline.encode_video(clips, generator=generator)
+        noise = torch.randn(latents.shape, generator=generator).to(device)
+        timesteps = torch.randint(
+            0, self.noise_scheduler.config.num_train_timesteps, (latents.shape[0],), generator=generator
+        ).to(device)
+        noisy = self.noise_scheduler.add_noise(latents, noise, timesteps)
+        if self.noise_scheduler.config.prediction_type == "v_prediction":
+            target = self.noise_scheduler.get_velocity(latents, noise, timesteps)
+        else:
+            target = noise
+        text = self.pipeline.encode_prompts(captions)
+        with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
+            prediction = self.forward_model(noisy.to(self.model.dtype), timesteps, text)
+        return F.mse_loss(prediction.float(), target.float())
+
+    def train_step(self) -> float:
+        self.model.train()
+        generator = step_generator(self.settings.seed, self.layout.rank, self.step)
+        clips, captions = self.batch(generator)
+        loss = self.loss(clips, captions, generator)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.model.adapter_parameters(), self.settings.max_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.lr_scheduler.step()
+        self.step += 1
+        return float(loss.detach())
+
+    # -- checkpoints ------------------------------------------------------------------------
+    @property
+    def checkpoint_root(self) -> Path:
+        return self.out_dir / "checkpoints"
+
+    def save_checkpoint(self) -> Path:
+        """Adapters and optimizer state under ``checkpoints/step-NNNNNNN``, written as a whole or not at all."""
+        final = self.checkpoint_root / f"step-{self.step:07d}"
+        if self.layout.is_main and not final.exists():
+            staging = self.checkpoint_root / f".staging-{self.step:07d}"
+            shutil.rmtree(staging, ignore_errors=True)
+            save_adapters(self.model, staging / "adapters.safetensors", {"step": self.step})
+            state = {
+                "step": self.step,
+                "optimizer": self.optimizer.state_dict(),
+                "lr_scheduler": self.lr_scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(),
+            }
+            torch.save(state, staging / "training_state.pt")
+            os.replace(staging, final)
+            for old in self.checkpoints()[: -self.settings.keep_checkpoints]:
+                shutil.rmtree(old, ignore_errors=True)
+        self.layout.barrier()
+        return final
+
+    def checkpoints(self) -> list[Path]:
+        if not self.checkpoint_root.is_dir():
+            return []
+        return sorted(p for p in self.checkpoint_root.glob("step-*") if (p / "training_state.pt").is_file())
+
+    def resume(self) -> int:
+        """Continue from the newest complete checkpoint in ``out_dir``, if any; returns the step."""
+        found = self.checkpoints()
+        if not found:
+            return 0
+        latest = found[-1]
+        load_adapters(self.model, latest / "adapters.safetensors")
+        state = torch.load(latest / "training_state.pt", map_location="cpu", weights_only=True)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.lr_scheduler.load_state_dict(state["lr_scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.step = int(state["step"])
+        log.info("resumed from %s at step %d", latest, self.step)
+        return self.step
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(
+        self,
+        on_report: Callable[[StepReport], None] | None = None,
+        on_checkpoint: Callable[[Path], None] | None = None,
+        log_every: int = 10,
+        progress: bool = True,
+    ) -> Path:
+        """Train to ``max_steps`` (resuming first) and return the final adapter checkpoint."""
+        from tqdm.auto import tqdm
+
+        self.resume()
+        bar = tqdm(
+            total=self.settings.max_steps,
+            initial=self.step,
+            desc="training",
+            disable=not (progress and self.layout.is_main),
+        )
+        window_start, window_steps, losses = time.perf_counter(), 0, []
+        cuda = self.model.device.type == "cuda"
+        while self.step < self.settings.max_steps:
+            losses.append(self.train_step())
+            window_steps += 1
+            bar.update(1)
+            if self.step % log_every == 0 or self.step == self.settings.max_steps:
+                elapsed = time.perf_counter() - window_start
+                report = StepReport(
+                    step=self.step,
+                    loss=self.layout.mean(sum(losses) / len(losses)),
+                    learning_rate=self.lr_scheduler.get_last_lr()[0],
+                    clips_per_second=window_steps * self.settings.batch_size * self.layout.world_size / elapsed,
+                    peak_memory_gib=torch.cuda.max_memory_allocated(self.model.device) / 2**30 if cuda else 0.0,
+                )
+                bar.set_postfix(loss=f"{report.loss:.4f}")
+                if on_report is not None and self.layout.is_main:
+                    on_report(report)
+                window_start, window_steps, losses = time.perf_counter(), 0, []
+            if self.step % self.settings.checkpoint_every == 0 or self.step == self.settings.max_steps:
+                checkpoint = self.save_checkpoint()
+                if on_checkpoint is not None and self.layout.is_main:
+                    on_checkpoint(checkpoint)
+        bar.close()
+        final = self.out_dir / "simda-adapters.safetensors"
+        if self.layout.is_main:
+            save_adapters(self.model, final, {"step": self.step, "train_settings": self.settings.as_params()})
+        self.layout.barrier()
+        return final
