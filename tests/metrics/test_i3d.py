@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from metrics.i3d import InceptionI3d, MaxPool3dSame, TorchScriptI3D, Unit3D, _same_pad, file_sha256, load_i3d
+from tests.metrics.random_i3d import calibrated_random_i3d
 
 # The spec, written out independently of metrics.i3d: (out0, out1a, out1b, out2a, out2b, out3b).
 BLOCKS = [
@@ -46,14 +47,8 @@ def _expected_layout() -> dict[str, tuple[int, ...]]:
 
 @pytest.fixture(scope="module")
 def random_i3d() -> InceptionI3d:
-    torch.manual_seed(0)
-    model = InceptionI3d()
-    # Non-trivial running statistics, so that a load that skipped them would be caught.
-    for module in model.modules():
-        if isinstance(module, nn.BatchNorm3d):
-            module.running_mean.uniform_(-0.1, 0.1)
-            module.running_var.uniform_(0.5, 1.5)
-    return model.eval()
+    # Non-default running statistics, so that a load that skipped them would be caught.
+    return calibrated_random_i3d()
 
 
 def test_state_dict_layout_matches_public_checkpoints(random_i3d):
@@ -72,7 +67,14 @@ def test_batch_norm_uses_tf_hyperparameters(random_i3d):
 
 @pytest.mark.parametrize(
     ("size", "kernel", "stride", "expected"),
-    [(224, 7, 2, (2, 3)), (9, 7, 2, (3, 3)), (10, 7, 2, (2, 3)), (56, 3, 1, (1, 1)), (5, 2, 2, (0, 1)), (7, 1, 1, (0, 0))],
+    [
+        (224, 7, 2, (2, 3)),
+        (9, 7, 2, (3, 3)),
+        (10, 7, 2, (2, 3)),
+        (56, 3, 1, (1, 1)),
+        (5, 2, 2, (0, 1)),
+        (7, 1, 1, (0, 0)),
+    ],
 )
 def test_tf_same_padding(size, kernel, stride, expected):
     assert _same_pad(size, kernel, stride) == expected
@@ -102,6 +104,7 @@ def test_strict_roundtrip_and_logits(random_i3d, tmp_path):
         logits = loaded(x)
         assert logits.shape == (1, 400)
         torch.testing.assert_close(logits, random_i3d(x))
+        assert logits.std() > 0.05  # calibrated random weights: the check above is not comparing zeros
 
 
 def test_loads_checkpoints_without_num_batches_tracked(random_i3d, tmp_path):

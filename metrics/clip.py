@@ -1,0 +1,221 @@
+"""CLIP-based video metrics on top of open_clip: CLIPSIM and frame consistency.
+
+CLIPSIM of a video is the mean over its frames of the raw cosine similarity
+between the frame embedding and the caption embedding (not multiplied by 100
+and not clamped at 0, so values from different papers must be rescaled before
+comparison).  Frame consistency is the mean cosine over all ordered pairs of
+distinct frames; ``to_percent`` gives the x100 form papers usually report.
+
+Frames are preprocessed in torch rather than through CLIP's PIL transform so
+that whole batches can be handled on the GPU.  The steps mirror CLIP's
+preprocess: bicubic resize of the shorter side to the model's image size
+(antialiased, as PIL's resize is), centre crop, CLIP mean/std normalisation.
+Values differ from the PIL path only by PIL's intermediate uint8 rounding.
+
+open_clip is imported only when a model is built from a checkpoint, so that
+``import metrics`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from metrics.i3d import is_torchscript_archive
+
+Frames = torch.Tensor | np.ndarray
+# Fallback normalisation when a model does not carry its own (CLIP's published ImageNet-style statistics).
+_OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
+_OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def to_percent(value: float) -> float:
+    """Cosine similarity in the x100 form most papers print."""
+    return 100.0 * value
+
+
+def is_openai_checkpoint(checkpoint: str | Path) -> bool:
+    """Guess whether a checkpoint holds OpenAI's CLIP weights, which need QuickGELU.
+
+    QuickGELU and GELU models have identical parameters, so the weights cannot
+    tell; we rely on OpenAI's TorchScript release format or "openai" in the
+    path (e.g. the ``timm/vit_base_patch32_clip_224.openai`` repository).
+    Pass ``openai=True/False`` to :meth:`ClipScorer.from_pretrained` to override.
+    """
+    path = Path(checkpoint)
+    return "openai" in str(path).lower() or is_torchscript_archive(path)
+
+
+def _image_size(model: nn.Module) -> int:
+    size = getattr(model.visual, "image_size", 224)
+    if isinstance(size, (tuple, list)):
+        if size[0] != size[1]:
+            raise ValueError(f"non-square CLIP image size {size} is not supported")
+        size = size[0]
+    return int(size)
+
+
+@dataclass(frozen=True)
+class ClipSimResult:
+    """Per-video CLIPSIM scores, their mean, and the embeddings they came from (for reuse)."""
+
+    per_video: np.ndarray  # float64 [N]
+    mean: float
+    image_embeddings: list[torch.Tensor]  # one [T, D] tensor per video
+    text_embeddings: torch.Tensor  # [N, D]
+
+
+class ClipSimAccumulator:
+    """Sum and count of per-video CLIPSIM scores; shards merge by addition, like a torchmetrics state."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+
+    def update(self, per_video: np.ndarray | Sequence[float]) -> None:
+        scores = np.asarray(per_video, dtype=np.float64)
+        self.count += scores.size
+        self.total += float(scores.sum())
+
+    def merge(self, other: ClipSimAccumulator) -> ClipSimAccumulator:
+        merged = ClipSimAccumulator()
+        merged.count = self.count + other.count
+        merged.total = self.total + other.total
+        return merged
+
+    def __add__(self, other: ClipSimAccumulator) -> ClipSimAccumulator:
+        return self.merge(other)
+
+    def compute(self) -> float:
+        if self.count == 0:
+            raise ValueError("no CLIPSIM scores accumulated")
+        return self.total / self.count
+
+
+class ClipScorer:
+    """Embeds frames and captions with an open_clip model and derives CLIPSIM / frame consistency."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        tokenizer: Callable[[list[str]], torch.Tensor],
+        *,
+        device: str | torch.device = "cpu",
+        batch_size: int = 64,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+    ) -> None:
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.image_size = _image_size(model)
+        if mean is None:
+            mean = getattr(model.visual, "image_mean", None) or _OPENAI_MEAN
+        if std is None:
+            std = getattr(model.visual, "image_std", None) or _OPENAI_STD
+        self._mean = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        self._std = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        model_name: str = "ViT-B-32",
+        checkpoint: str | Path | None = None,
+        *,
+        openai: bool | None = None,
+        device: str | torch.device = "cpu",
+        batch_size: int = 64,
+    ) -> ClipScorer:
+        """Build from a local checkpoint file (never downloads).
+
+        ``openai=None`` guesses with :func:`is_openai_checkpoint`; OpenAI weights
+        are run with QuickGELU, the activation they were trained with (open_clip's
+        plain ``ViT-B-32`` config uses GELU and would silently shift every score).
+        """
+        import open_clip
+
+        if checkpoint is None or not Path(checkpoint).is_file():
+            raise FileNotFoundError(
+                f"CLIP checkpoint not found: {checkpoint}; pass a local weights file "
+                "(e.g. --clip-ckpt path/to/open_clip_pytorch_model.bin)"
+            )
+        checkpoint = str(checkpoint)
+        if openai is None:
+            openai = is_openai_checkpoint(checkpoint)
+        if is_torchscript_archive(Path(checkpoint)):
+            # OpenAI's original release is a TorchScript archive; open_clip rebuilds it (with QuickGELU).
+            model = open_clip.load_openai_model(checkpoint, precision="fp32", device="cpu")
+        else:
+            model, _, _ = open_clip.create_model_and_transforms(
+                model_name, pretrained=checkpoint, force_quick_gelu=openai
+            )
+        return cls(model, open_clip.get_tokenizer(model_name), device=device, batch_size=batch_size)
+
+    def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 or [0, 1] float ``[N, H, W, 3]`` -> normalised ``[N, 3, S, S]`` on the scorer's device."""
+        x = frames.to(self.device)
+        x = x.float().div_(255.0) if x.dtype == torch.uint8 else x.float()
+        x = x.permute(0, 3, 1, 2)
+        h, w = x.shape[-2:]
+        size = self.image_size
+        # Shorter side -> size, longer side truncated, as torchvision's Resize(int) computes it.
+        new_h, new_w = (size, int(size * w / h)) if h <= w else (int(size * h / w), size)
+        if (new_h, new_w) != (h, w):
+            x = F.interpolate(x, size=(new_h, new_w), mode="bicubic", align_corners=False, antialias=True)
+            x = x.clamp_(0.0, 1.0)  # bicubic overshoots; PIL clamps when it writes uint8 pixels
+        top, left = int(round((new_h - size) / 2.0)), int(round((new_w - size) / 2.0))
+        x = x[..., top : top + size, left : left + size]
+        return (x - self._mean) / self._std
+
+    def image_embeddings(self, frames: Frames) -> torch.Tensor:
+        """L2-normalised embeddings of ``[N, H, W, 3]`` frames (-> ``[N, D]``) or ``[N, T, H, W, 3]`` videos
+        (-> ``[N, T, D]``), float32 on the CPU, computed ``batch_size`` frames at a time."""
+        frames = frames if isinstance(frames, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(frames))
+        if frames.ndim not in (4, 5) or frames.shape[-1] != 3:
+            raise ValueError(f"expected frames [N, H, W, 3] or videos [N, T, H, W, 3], got {tuple(frames.shape)}")
+        flat = frames.reshape(-1, *frames.shape[-3:])
+        out = []
+        with torch.inference_mode():
+            for start in range(0, flat.shape[0], self.batch_size):
+                emb = self.model.encode_image(self.preprocess(flat[start : start + self.batch_size]))
+                out.append(F.normalize(emb.float(), dim=-1).cpu())
+        return torch.cat(out).reshape(*frames.shape[:-3], -1)
+
+    def text_embeddings(self, captions: Sequence[str]) -> torch.Tensor:
+        """L2-normalised caption embeddings ``[N, D]``, float32 on the CPU."""
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(captions), self.batch_size):
+                tokens = self.tokenizer(list(captions[start : start + self.batch_size])).to(self.device)
+                out.append(F.normalize(self.model.encode_text(tokens).float(), dim=-1).cpu())
+        return torch.cat(out)
+
+    def clipsim(self, videos: Frames | Sequence[Frames], captions: Sequence[str]) -> ClipSimResult:
+        """Per-video mean over frames of cosine(frame, caption) and the mean over videos."""
+        if len(videos) != len(captions):
+            raise ValueError(f"{len(videos)} videos but {len(captions)} captions")
+        text = self.text_embeddings(captions)
+        if isinstance(videos, (torch.Tensor, np.ndarray)):
+            images = list(self.image_embeddings(videos))
+        else:  # videos of different sizes or lengths are embedded one by one
+            images = [self.image_embeddings(v) for v in videos]
+        per_video = np.array(
+            [(img.double() @ txt.double()).mean().item() for img, txt in zip(images, text, strict=True)]
+        )
+        return ClipSimResult(per_video, float(per_video.mean()), images, text)
+
+    def frame_consistency(self, video: Frames) -> float:
+        """Mean cosine similarity over all ordered pairs of distinct frames of one ``[T, H, W, 3]`` video."""
+        emb = self.image_embeddings(video).double()
+        t = emb.shape[0]
+        if emb.ndim != 2 or t < 2:
+            raise ValueError(f"frame consistency needs one video [T, H, W, 3] with T >= 2, got {tuple(video.shape)}")
+        gram = emb @ emb.T
+        return float((gram.sum() - gram.diagonal().sum()) / (t * (t - 1)))

@@ -1,0 +1,397 @@
+"""Fréchet Video Distance: I3D features -> Gaussian statistics -> Fréchet distance.
+
+``FVD`` follows the torchmetrics pattern (``update`` / ``compute`` / ``reset``)
+but keeps its state as float64 raw moments (:class:`GaussianStats`) so that
+real-set statistics can be cached and sharded runs merged exactly.  Every
+result carries the :class:`FVDProtocol` it was computed under.
+
+Run ``python -m metrics.fvd --help`` for the command-line tool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from metrics.frechet import DEFAULT_DDOF, DEFAULT_SQRTM_METHOD, GaussianStats, SqrtmMethod, frechet_distance
+from metrics.video_preprocess import FVDProtocol, Videos, preprocess_videos
+
+#: Below this many batches no progress bar is shown: it would only add noise to logs.
+_PROGRESS_MIN_BATCHES = 4
+
+
+class SmallSampleWarning(UserWarning):
+    """Fewer samples than feature dimensions: the covariance is singular and FVD is biased and noisy."""
+
+
+def _num_videos(videos: Videos) -> int:
+    return videos.shape[0] if isinstance(videos, (torch.Tensor, np.ndarray)) else len(videos)
+
+
+def _num_frames(videos: Videos) -> set[int]:
+    if isinstance(videos, (torch.Tensor, np.ndarray)):
+        return {int(videos.shape[1])}
+    return {int(v.shape[0]) for v in videos}
+
+
+def _batches(videos: Videos, batch_size: int) -> Iterator[Videos]:
+    for start in range(0, _num_videos(videos), batch_size):
+        yield videos[start : start + batch_size]
+
+
+def extract_features(
+    videos: Videos,
+    detector: nn.Module,
+    batch_size: int = 16,
+    device: str | torch.device = "cpu",
+    size: int = 224,
+    progress: bool | None = None,
+) -> np.ndarray:
+    """Detector features of ``[N, T, H, W, 3]`` videos (uint8 or [0, 1] float) as float64 ``[N, D]``.
+
+    The detector is moved to ``device`` and put in eval mode (dropout off).
+    ``progress=None`` shows a bar only for long inputs on a terminal.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    detector = detector.to(device).eval()
+    num_batches = -(-_num_videos(videos) // batch_size)
+    disable = (num_batches < _PROGRESS_MIN_BATCHES or None) if progress is None else not progress
+    features = []
+    with torch.inference_mode():
+        for batch in tqdm(_batches(videos, batch_size), total=num_batches, desc="I3D", unit="batch", disable=disable):
+            out = detector(preprocess_videos(batch, size=size, device=device))
+            features.append(out.double().cpu().numpy())
+    if not features:
+        raise ValueError("no videos given")
+    return np.concatenate(features)
+
+
+@dataclass(frozen=True)
+class FVDResult:
+    """An FVD value with the sample counts, the protocol, and an optional bootstrap confidence interval."""
+
+    value: float
+    num_real: int
+    num_fake: int
+    protocol: FVDProtocol
+    ci_low: float | None = None
+    ci_high: float | None = None
+    confidence: float | None = None
+    bootstrap: int = 0
+
+    def as_dict(self) -> dict[str, str | float | int | None]:
+        out = {k: v for k, v in asdict(self).items() if k != "protocol"}
+        return {**out, **self.protocol.as_params()}
+
+
+class FVD:
+    """Accumulates detector statistics of real and generated videos and computes their Fréchet distance.
+
+    ``real_stats`` may be given (e.g. ``GaussianStats.load(cache)``) instead of
+    calling ``update(videos, real=True)`` (real updates add to given statistics,
+    which are never modified in place).  With ``bootstrap=B > 0`` the
+    per-video fake features are kept as well, and ``compute`` adds a percentile
+    confidence interval from ``B`` resamples (with replacement, fixed ``seed``)
+    of the fake set against the fixed real statistics -- it reflects the
+    sampling noise of the generated set only.
+    """
+
+    def __init__(
+        self,
+        detector: nn.Module,
+        *,
+        real_stats: GaussianStats | None = None,
+        batch_size: int = 16,
+        device: str | torch.device = "cpu",
+        ddof: int = DEFAULT_DDOF,
+        sqrtm_method: SqrtmMethod = DEFAULT_SQRTM_METHOD,
+        bootstrap: int = 0,
+        confidence: float = 0.95,
+        seed: int = 0,
+        detector_sha256: str | None = None,
+        frame_sampling: str | None = None,
+        size: int = 224,
+        progress: bool | None = None,
+    ) -> None:
+        if not 0.0 < confidence < 1.0:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        self.detector = detector.to(device).eval()
+        self.device = device
+        self.batch_size = batch_size
+        self.ddof = ddof
+        self.sqrtm_method = sqrtm_method
+        self.bootstrap = bootstrap
+        self.confidence = confidence
+        self.seed = seed
+        self.detector_sha256 = detector_sha256
+        self.frame_sampling = frame_sampling
+        self.size = size
+        self.progress = progress
+        self._cached_real = real_stats
+        self.real_stats: GaussianStats | None = real_stats
+        self.fake_stats: GaussianStats | None = None
+        self._fake_features: list[np.ndarray] = []
+        self._num_frames: int | None = None
+
+    def update(self, videos: Videos, real: bool = False) -> np.ndarray:
+        """Add ``[N, T, H, W, 3]`` videos to the fake (default) or real set; returns their features."""
+        frames = _num_frames(videos)
+        if self._num_frames is not None:
+            frames.add(self._num_frames)
+        if len(frames) > 1:
+            raise ValueError(f"all videos of one FVD must have the same number of frames, got {sorted(frames)}")
+        self._num_frames = frames.pop()
+        features = extract_features(videos, self.detector, self.batch_size, self.device, self.size, self.progress)
+        batch_stats = GaussianStats.from_features(features)
+        if real:
+            self.real_stats = batch_stats if self.real_stats is None else self.real_stats + batch_stats
+        else:
+            self.fake_stats = batch_stats if self.fake_stats is None else self.fake_stats + batch_stats
+            if self.bootstrap:
+                self._fake_features.append(features)
+        return features
+
+    def reset(self, real: bool = False) -> None:
+        """Forget the generated set; ``real=True`` also resets the real one (to the cached ``real_stats``)."""
+        self.fake_stats = None
+        self._fake_features = []
+        if real:
+            self.real_stats = self._cached_real
+        if self.real_stats is None or self.real_stats is self._cached_real:
+            self._num_frames = None
+
+    @property
+    def protocol(self) -> FVDProtocol:
+        return FVDProtocol(
+            detector_sha256=self.detector_sha256,
+            size=self.size,
+            num_frames=self._num_frames,
+            frame_sampling=self.frame_sampling,
+            ddof=self.ddof,
+            sqrtm_method=self.sqrtm_method,
+        )
+
+    def _warn_if_small(self, name: str, stats: GaussianStats) -> None:
+        if stats.count <= stats.dim:
+            warnings.warn(
+                f"FVD {name} set has {stats.count} videos <= feature dimension {stats.dim}: its "
+                f"covariance is singular (rank <= {stats.count - 1}), so the value is biased and "
+                f"unstable; use more than {stats.dim} videos for a meaningful FVD",
+                SmallSampleWarning,
+                stacklevel=3,
+            )
+
+    def compute(self) -> FVDResult:
+        """FVD between the accumulated (or cached) real statistics and the generated videos so far."""
+        if self.real_stats is None:
+            raise ValueError("no real statistics: pass real_stats= or call update(videos, real=True)")
+        if self.fake_stats is None:
+            raise ValueError("no generated videos: call update(videos)")
+        self._warn_if_small("real", self.real_stats)
+        self._warn_if_small("fake", self.fake_stats)
+        value = frechet_distance(self.real_stats, self.fake_stats, self.ddof, self.sqrtm_method)
+        result = FVDResult(value, self.real_stats.count, self.fake_stats.count, self.protocol)
+        if not self.bootstrap:
+            return result
+        low, high = self._bootstrap_interval(np.concatenate(self._fake_features))
+        return FVDResult(
+            value,
+            result.num_real,
+            result.num_fake,
+            result.protocol,
+            low,
+            high,
+            self.confidence,
+            self.bootstrap,
+        )
+
+    def _bootstrap_interval(self, fake: np.ndarray) -> tuple[float, float]:
+        rng = np.random.default_rng(self.seed)
+        values = [
+            frechet_distance(
+                self.real_stats,
+                GaussianStats.from_features(fake[rng.integers(0, len(fake), len(fake))]),
+                self.ddof,
+                self.sqrtm_method,
+            )
+            for _ in range(self.bootstrap)
+        ]
+        tail = (1.0 - self.confidence) / 2.0 * 100.0
+        low, high = np.percentile(values, [tail, 100.0 - tail])
+        return float(low), float(high)
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m metrics.fvd",
+        description="FVD (and CLIPSIM when captions are available) between two sets of videos. A set is a "
+        "folder of .mp4 files or a .csv/.jsonl index with a 'path' and optional 'caption' column.",
+    )
+    parser.add_argument("--real", required=True, type=Path, help="real videos: folder or index file")
+    parser.add_argument("--fake", required=True, type=Path, help="generated videos: folder or index file")
+    parser.add_argument(
+        "--i3d",
+        required=True,
+        type=Path,
+        help="I3D weights: i3d_pretrained_400.pt / rgb_imagenet.pt state_dict or i3d_torchscript.pt",
+    )
+    parser.add_argument("--frames", type=int, default=16, help="frames sampled evenly from each video (>= 9)")
+    parser.add_argument(
+        "--ddof",
+        type=int,
+        choices=(0, 1),
+        default=DEFAULT_DDOF,
+        help="covariance divisor N - ddof: 0 as StyleGAN-V (default), 1 as the TF original",
+    )
+    parser.add_argument("--sqrtm-method", choices=("eigh", "sqrtm"), default=DEFAULT_SQRTM_METHOD)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples for a 95%% CI (0 = off)")
+    parser.add_argument("--clip-ckpt", type=Path, help="local open_clip checkpoint; enables CLIPSIM")
+    parser.add_argument("--clip-model", default="ViT-B-32", help="open_clip model name of --clip-ckpt")
+    parser.add_argument(
+        "--openai",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="treat --clip-ckpt as OpenAI weights (QuickGELU); default: guess from the file",
+    )
+    parser.add_argument(
+        "--captions",
+        type=Path,
+        help=".csv/.jsonl with 'path' and 'caption' columns for the fake videos, matched by file name",
+    )
+    return parser
+
+
+def _check_inputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    for flag, path, what in (
+        ("--real", args.real, "a folder of .mp4 files or a .csv/.jsonl index"),
+        ("--fake", args.fake, "a folder of .mp4 files or a .csv/.jsonl index"),
+        ("--i3d", args.i3d, "the I3D weights file"),
+        ("--clip-ckpt", args.clip_ckpt, "a local open_clip checkpoint file"),
+        ("--captions", args.captions, "a .csv/.jsonl file with path and caption columns"),
+    ):
+        if path is not None and not path.exists():
+            parser.error(f"{flag}: {path} not found; pass {what} with {flag}")
+    if args.frames < 9:
+        parser.error(f"--frames {args.frames}: I3D needs at least 9 frames")
+
+
+def _feed_set(
+    name: str,
+    source: Path,
+    args: argparse.Namespace,
+    fvd: FVD,
+    skipped: list[tuple[Path, str]],
+    clip_step: Callable[[list, list[np.ndarray]], None] | None = None,
+) -> int:
+    """Decode a video set chunk by chunk into ``fvd`` (and ``clip_step``); returns the number used."""
+    from metrics.video_io import VideoDecodeError, list_videos, read_video
+
+    entries = list_videos(source)
+    used = 0
+    for start in tqdm(range(0, len(entries), args.batch_size), desc=name, unit="batch", disable=None):
+        chunk, videos = [], []
+        for entry in entries[start : start + args.batch_size]:
+            try:
+                videos.append(read_video(entry.path, args.frames))
+                chunk.append(entry)
+            except VideoDecodeError as exc:
+                skipped.append((entry.path, str(exc)))
+        if videos:
+            fvd.update(videos, real=name == "real")
+            used += len(videos)
+            if clip_step is not None:
+                clip_step(chunk, videos)
+    return used
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    _check_inputs(parser, args)
+    from metrics.i3d import file_sha256, load_i3d
+    from metrics.video_io import FRAME_SAMPLING, list_videos
+
+    fvd = FVD(
+        load_i3d(args.i3d, args.device),
+        batch_size=args.batch_size,
+        device=args.device,
+        ddof=args.ddof,
+        sqrtm_method=args.sqrtm_method,
+        bootstrap=args.bootstrap,
+        detector_sha256=file_sha256(args.i3d),
+        frame_sampling=FRAME_SAMPLING,
+        progress=False,
+    )
+
+    captions: dict[str, str] = {}
+    if args.captions is not None:
+        captions = {e.path.name: e.caption for e in list_videos(args.captions) if e.caption is not None}
+    clip_step, clip_state = None, None
+    if args.clip_ckpt is not None:
+        from metrics.clip import ClipScorer, ClipSimAccumulator
+
+        scorer = ClipScorer.from_pretrained(args.clip_model, args.clip_ckpt, openai=args.openai, device=args.device)
+        clip_state = ClipSimAccumulator()
+
+        def clip_step(entries, videos) -> None:
+            pairs = [(v, captions.get(e.path.name, e.caption)) for e, v in zip(entries, videos, strict=True)]
+            pairs = [(v, c) for v, c in pairs if c is not None]
+            if pairs:
+                clip_state.update(scorer.clipsim([v for v, _ in pairs], [c for _, c in pairs]).per_video)
+
+    skipped: list[tuple[Path, str]] = []
+    num_real = _feed_set("real", args.real, args, fvd, skipped)
+    num_fake = _feed_set("fake", args.fake, args, fvd, skipped, clip_step)
+    for name, count, flag in (("real", num_real, "--real"), ("fake", num_fake, "--fake")):
+        if count == 0:
+            print(f"error: no usable {name} videos in {getattr(args, name)} ({flag})", file=sys.stderr)
+            _print_skipped(skipped)
+            return 1
+
+    result = fvd.compute()
+    print(f"FVD: {result.value:.4f}")
+    if result.ci_low is not None:
+        print(
+            f"FVD {result.confidence:.0%} bootstrap CI ({result.bootstrap} resamples of the fake set): "
+            f"[{result.ci_low:.4f}, {result.ci_high:.4f}]"
+        )
+    print(f"videos: real {result.num_real}, fake {result.num_fake}, skipped {len(skipped)}")
+    if clip_state is not None and clip_state.count:
+        print(
+            f"CLIPSIM: {clip_state.compute():.4f} (raw cosine, mean over {clip_state.count} captioned "
+            f"fake videos; "
+            f"model {args.clip_model}, checkpoint {args.clip_ckpt})"
+        )
+    elif clip_state is not None:
+        print("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
+    print("protocol:")
+    for key, value in result.protocol.as_params().items():
+        print(f"  {key}: {value}")
+    _print_skipped(skipped)
+    return 0
+
+
+def _print_skipped(skipped: list[tuple[Path, str]]) -> None:
+    if skipped:
+        print(f"skipped {len(skipped)} videos:")
+        for path, reason in skipped:
+            print(f"  {path}: {reason}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

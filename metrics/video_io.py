@@ -1,0 +1,87 @@
+"""Listing and decoding evaluation videos for the command-line tools.
+
+A video set is either a folder of ``.mp4`` files (sorted by name) or an index
+file (``.csv`` or ``.jsonl``) with a ``path`` column and an optional
+``caption`` column; relative paths in an index are resolved against the index
+file's folder so that a dataset directory can be moved as a whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FRAME_SAMPLING = "centres of num_frames equal segments: index floor((i + 0.5) * n / num_frames)"
+
+
+@dataclass(frozen=True)
+class VideoEntry:
+    path: Path
+    caption: str | None = None
+
+
+class VideoDecodeError(Exception):
+    """A video that cannot be used (unreadable, or shorter than requested); callers skip and report it."""
+
+
+def _read_index(index: Path) -> list[VideoEntry]:
+    if index.suffix == ".csv":
+        with open(index, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    else:
+        with open(index, encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+    if rows and "path" not in rows[0]:
+        raise ValueError(f"index file {index} has no 'path' column (columns: {sorted(rows[0])})")
+    entries = []
+    for row in rows:
+        path = Path(row["path"])
+        caption = row.get("caption")
+        entries.append(
+            VideoEntry(
+                path if path.is_absolute() else index.parent / path,
+                None if caption in (None, "") else str(caption),
+            )
+        )
+    return entries
+
+
+def list_videos(source: str | Path) -> list[VideoEntry]:
+    """Entries of a folder of ``.mp4`` files or of a ``.csv`` / ``.jsonl`` index file."""
+    source = Path(source)
+    if source.is_dir():
+        return [VideoEntry(p) for p in sorted(source.iterdir()) if p.suffix.lower() == ".mp4" and p.is_file()]
+    if source.is_file() and source.suffix in (".csv", ".jsonl"):
+        return _read_index(source)
+    if source.is_file():
+        raise ValueError(f"{source} is neither a folder of .mp4 files nor a .csv/.jsonl index file")
+    raise FileNotFoundError(f"{source} does not exist")
+
+
+def sample_frame_indices(num_available: int, num_frames: int) -> np.ndarray:
+    """Evenly spread frame indices, the centre of each of ``num_frames`` equal segments of the clip.
+
+    Centres (rather than segment starts) keep the sample symmetric in time, and
+    when ``num_available == num_frames`` every frame is taken exactly once.
+    """
+    if num_available < num_frames:
+        raise VideoDecodeError(f"has {num_available} frames, fewer than the {num_frames} requested")
+    return np.floor((np.arange(num_frames) + 0.5) * num_available / num_frames).astype(np.int64)
+
+
+def read_video(path: str | Path, num_frames: int) -> np.ndarray:
+    """Decode ``num_frames`` evenly sampled frames as uint8 ``[T, H, W, 3]`` (see ``FRAME_SAMPLING``)."""
+    import decord  # imported lazily: only the CLI needs a video decoder
+
+    try:
+        reader = decord.VideoReader(str(path), ctx=decord.cpu(0))
+        indices = sample_frame_indices(len(reader), num_frames)
+        return reader.get_batch(indices.tolist()).asnumpy()
+    except VideoDecodeError:
+        raise
+    except Exception as exc:  # decord raises its own DECORDError and RuntimeError subclasses
+        raise VideoDecodeError(f"cannot be decoded ({type(exc).__name__}: {exc})") from exc
