@@ -82,12 +82,14 @@ def resize_and_crop(frames: torch.Tensor, height: int, width: int) -> torch.Tens
 
 @dataclass(frozen=True)
 class ClipSampler:
-    """How a training clip is cut from a video: ``num_frames`` frames, ``stride`` apart."""
+    """How a training clip is cut from a video: ``num_frames`` frames, ``stride`` apart, starting at
+    ``start`` (``None``: a position drawn per step; one-shot editing fixes it at 0)."""
 
     num_frames: int = 16
     height: int = 256
     width: int = 256
     stride: int = 1
+    start: int | None = None
 
     def read(self, video: CaptionedVideo, generator: torch.Generator) -> torch.Tensor:
         """Decode one clip starting at a position drawn from ``generator``."""
@@ -100,6 +102,10 @@ class ClipSampler:
         span = (self.num_frames - 1) * self.stride + 1
         if len(reader) < span:
             raise ClipError(f"{video.path} has {len(reader)} frames; a clip needs {span}")
-        start = int(torch.randint(0, len(reader) - span + 1, (1,), generator=generator))
+        start = self.start
+        if start is None:
+            start = int(torch.randint(0, len(reader) - span + 1, (1,), generator=generator))
+        elif start + span > len(reader):
+            raise ClipError(f"{video.path} has {len(reader)} frames; a clip from frame {start} needs {start + span}")
         frames = torch.from_numpy(reader.get_batch(list(range(start, start + span, self.stride))).asnumpy())
         return resize_and_crop(frames, self.height, self.width)
