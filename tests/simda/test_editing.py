@@ -28,3 +28,16 @@ def test_ddim_inversion_then_generation_reconstructs_the_latents(tiny_base):
     rebuilt = pipeline.denoise(inverted, text, None, settings)
     error = (rebuilt - latents).abs().mean() / latents.abs().mean()
     assert error < 0.05, f"relative reconstruction error {error:.3f}"
+
+
+def test_edit_command_writes_the_edit_and_its_summary(tmp_path, no_network):
+    import decord
+
+    from simda import edit
+
+    args = ["--preset", "tiny", "--edit", "a green square", "--out", str(tmp_path), "--tune-steps", "2"]
+    summary = edit.main([*args, "--inference-steps", "2", "--frames", "4", "--size", "32"])
+    video = decord.VideoReader(summary["edits"]["a green square"])
+    assert len(video) == 4 and video[0].shape == (32, 32, 3)
+    assert summary["tuned_parameters"] > 0 and (tmp_path / "summary.json").is_file()
+    assert (tmp_path / "source.gif").is_file()
