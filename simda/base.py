@@ -118,7 +118,8 @@ class BaseModel:
 
     def identity(self) -> str:
         """A short fingerprint of the base architecture, recorded with checkpoints and runs."""
-        config = json.dumps(dict(self.unet.config), sort_keys=True, default=str)
+        architecture = {key: value for key, value in self.unet.config.items() if not key.startswith("_")}
+        config = json.dumps(architecture, sort_keys=True, default=str)
         return hashlib.sha256(config.encode()).hexdigest()[:16]
 
 
