@@ -1,0 +1,188 @@
+"""The models the profile compares, built on the same frozen 2D UNet and fed the same shapes.
+
+* the floor: the frozen 2D UNet on every frame (frames folded into the batch), which SimDA
+  cannot beat because it runs that network plus its adapters;
+* SimDA and each ablation variant, each on its own copy of the 2D UNet (``SimDAUNet`` wraps the
+  modules of the UNet it is given in place, so sharing one would stack adapters);
+* diffusers' AnimateDiff motion UNet (the same 2D UNet plus a default ``MotionAdapter``) and
+  ModelScope's ``UNet3DConditionModel`` configured as damo-vilab/text-to-video-ms-1.7b.
+
+Every model has random weights unless ``--base`` gives real ones for the 2D UNet (the peers stay
+random either way): speed does not depend on weight values.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import MotionAdapter, UNet2DConditionModel, UNet3DConditionModel, UNetMotionModel
+from torch import nn
+
+from simda.base import TINY_UNET, BaseModel, build_sd15, build_tiny, load_stable_diffusion
+from simda.config import SimDAConfig
+from simda.video_unet import SimDAUNet
+
+# damo-vilab/text-to-video-ms-1.7b's published UNet config (its text encoder is OpenCLIP ViT-H: 1024-d).
+MODELSCOPE_UNET: dict[str, Any] = {
+    "sample_size": 32,
+    "in_channels": 4,
+    "out_channels": 4,
+    "down_block_types": ["CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "DownBlock3D"],
+    "up_block_types": ["UpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D"],
+    "block_out_channels": [320, 640, 1280, 1280],
+    "layers_per_block": 2,
+    "attention_head_dim": 64,
+    "cross_attention_dim": 1024,
+    "norm_num_groups": 32,
+}
+TINY_MODELSCOPE_UNET: dict[str, Any] = {
+    **{key: value for key, value in TINY_UNET.items() if "block_types" not in key},
+    "down_block_types": ["CrossAttnDownBlock3D", "DownBlock3D"],
+    "up_block_types": ["UpBlock3D", "CrossAttnUpBlock3D"],
+}
+# AnimateDiff's motion modules must match the 2D UNet's blocks; at SD 1.5 size that is MotionAdapter's default.
+TINY_MOTION_ADAPTER: dict[str, Any] = {
+    "block_out_channels": TINY_UNET["block_out_channels"],
+    "motion_layers_per_block": TINY_UNET["layers_per_block"],
+    "motion_num_attention_heads": 4,
+    "motion_norm_num_groups": TINY_UNET["norm_num_groups"],
+}
+
+FLOOR = "2d_floor"
+FULL = "simda"
+# Each ablation variant switches parts off the full model (SimDAConfig.without names).
+ABLATIONS: dict[str, tuple[str, ...]] = {
+    FULL: (),
+    "simda_no_lsa": ("lsa",),
+    "simda_no_ta": ("ta",),
+    "simda_no_aa": ("aa",),
+    "simda_no_fa": ("fa",),
+    "simda_no_sa": ("sa",),
+}
+# The image model frame by frame, as a SimDAUNet (zero-init invariant), so the pipeline can run it.
+IMAGE_MODEL_PER_FRAME = SimDAConfig(clip_groupnorm=False).without("ta", "sa", "lsa")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Model sizes and the shapes and repeat counts that suit them."""
+
+    name: str
+    build_base: Callable[[torch.device, torch.dtype], BaseModel]
+    motion_adapter: dict[str, Any]
+    modelscope_unet: dict[str, Any]
+    frames: int
+    size: int
+    repeats: int
+    warmup: int
+    video_repeats: int
+
+
+PRESETS: dict[str, Preset] = {
+    "sd15": Preset(
+        "sd15",
+        lambda device, dtype: build_sd15(device=device, dtype=dtype),
+        {},
+        MODELSCOPE_UNET,
+        frames=16,
+        size=256,
+        repeats=20,
+        warmup=3,
+        video_repeats=3,
+    ),
+    "tiny": Preset(
+        "tiny",
+        lambda device, dtype: build_tiny(device=device, dtype=dtype),
+        TINY_MOTION_ADAPTER,
+        TINY_MODELSCOPE_UNET,
+        frames=8,
+        size=32,
+        repeats=3,
+        warmup=1,
+        video_repeats=1,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A model in the race, and how it wants its inputs.
+
+    ``context_dim``: width of its text embedding (ModelScope's OpenCLIP is wider than SD's CLIP).
+    ``fold_frames``: takes ``(b f, c, h, w)`` rather than ``(b, c, f, h, w)`` (the 2D UNet).
+    ``context_per_frame``: takes the text embedding once per frame (the 2D UNet, and diffusers'
+    motion UNet, whose pipeline repeats it) rather than once per clip.
+    """
+
+    name: str
+    model: nn.Module
+    context_dim: int
+    fold_frames: bool = False
+    context_per_frame: bool = False
+
+
+def build_base(preset: Preset, base_path: Path | None, device: torch.device, dtype: torch.dtype) -> BaseModel:
+    """The preset's random-weight base, or a local Stable Diffusion folder when one is given."""
+    if base_path is not None:
+        return load_stable_diffusion(base_path, device, dtype)
+    return preset.build_base(device, dtype)
+
+
+def simda_variants(unet2d: UNet2DConditionModel) -> dict[str, SimDAUNet]:
+    """The full model and each ablation, each on its own copy of the frozen 2D UNet."""
+    return {
+        name: SimDAUNet(copy.deepcopy(unet2d), SimDAConfig().without(*parts)).eval()
+        for name, parts in ABLATIONS.items()
+    }
+
+
+def image_model_per_frame(unet2d: UNet2DConditionModel) -> SimDAUNet:
+    """The 2D UNet frame by frame behind SimDA's interface, for the floor's whole-video time."""
+    return SimDAUNet(copy.deepcopy(unet2d), IMAGE_MODEL_PER_FRAME).eval()
+
+
+def animatediff(unet2d: UNet2DConditionModel, preset: Preset) -> UNetMotionModel:
+    """diffusers' AnimateDiff motion UNet: the same 2D UNet's weights plus random motion modules."""
+    with torch.device(unet2d.device):
+        model = UNetMotionModel.from_unet2d(unet2d, MotionAdapter(**preset.motion_adapter))
+    return model.to(dtype=unet2d.dtype).requires_grad_(False).eval()
+
+
+def modelscope(preset: Preset, device: torch.device, dtype: torch.dtype) -> UNet3DConditionModel:
+    """diffusers' ModelScope text-to-video UNet with random weights."""
+    with torch.device(device):
+        model = UNet3DConditionModel(**preset.modelscope_unet)
+    return model.to(dtype=dtype).requires_grad_(False).eval()
+
+
+def text_width(unet2d: UNet2DConditionModel) -> int:
+    return int(unet2d.config.cross_attention_dim)
+
+
+def floor_contender(unet2d: UNet2DConditionModel) -> Contender:
+    return Contender(FLOOR, unet2d, text_width(unet2d), fold_frames=True, context_per_frame=True)
+
+
+def simda_contender(name: str, model: SimDAUNet) -> Contender:
+    return Contender(name, model, text_width(model.unet))
+
+
+def inference_contenders(
+    unet2d: UNet2DConditionModel, variants: dict[str, SimDAUNet], preset: Preset
+) -> list[Contender]:
+    """The floor first, then SimDA, the two peers and the ablations: the order of each timing round."""
+    ablations = [simda_contender(name, model) for name, model in variants.items() if name != FULL]
+    return [
+        floor_contender(unet2d),
+        simda_contender(FULL, variants[FULL]),
+        Contender("animatediff", animatediff(unet2d, preset), text_width(unet2d), context_per_frame=True),
+        Contender(
+            "modelscope", modelscope(preset, unet2d.device, unet2d.dtype), preset.modelscope_unet["cross_attention_dim"]
+        ),
+        *ablations,
+    ]

@@ -1,0 +1,132 @@
+"""The profile's results as tables (printed and logged), ratio metrics and one PNG.
+
+Ratios to the floor are the headline: a time on one machine says little, a ratio measured in
+the same run says a lot. The paper's Table 1 sits beside our parameter counts and video time.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: the profile runs on headless GPU nodes and in CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from benchmarks.profiling.models import FLOOR  # noqa: E402
+from benchmarks.timing import Timing  # noqa: E402
+from simda.params import ParameterCount  # noqa: E402
+
+# Issue 6's targets for the SD 1.5 GPU run (fp16, 16x256x256): meaningless for the tiny CPU run.
+TARGETS = {"inference_x_floor": 1.15, "training_x_floor": 2.0, "training_peak_gib": 6.0}
+# Table 1 of the paper (one A100 80GB; "T2V core" is the UNet with its video layers).
+PAPER_SIMDA_B = {"text_encoder": 0.12, "autoencoder": 0.08, "t2v_core": 0.88, "adapters": 0.025, "total": 1.08}
+PAPER_METHODS = pd.DataFrame(
+    [
+        {"method": "SimDA", "overall_B": 1.08, "tuned_B": 0.025, "video_s": 11.20},
+        {"method": "Latent-Shift", "overall_B": 1.53, "tuned_B": 0.88, "video_s": 23.40},
+        {"method": "LVDM", "overall_B": 1.16, "tuned_B": 1.04, "video_s": 21.23},
+    ]
+).assign(source="paper, A100")
+
+
+def parameter_table(rows: list[ParameterCount]) -> pd.DataFrame:
+    """Our counts per component (plus the T2V core, the paper's grouping) beside the paper's."""
+    by_name = {row.component: row for row in rows}
+    core = ParameterCount("t2v_core", by_name["unet"].total + by_name["adapters"].total, by_name["adapters"].trainable)
+    ordered = [*rows[:-1], core, rows[-1]]
+    table = pd.DataFrame([row.as_row() for row in ordered])
+    return table.assign(paper_B=table["component"].map(PAPER_SIMDA_B))
+
+
+def methods_table(parameters: pd.DataFrame, video_seconds: float | None, device_name: str) -> pd.DataFrame:
+    """Table 1's comparison rows, with this run's SimDA row on top."""
+    totals = parameters.set_index("component")
+    ours = {
+        "method": "SimDA (this run)",
+        "overall_B": totals.loc["total", "params_B"],
+        "tuned_B": round(totals.loc["adapters", "trainable"] / 1e9, 4),
+        "video_s": video_seconds if video_seconds is not None else math.nan,
+        "source": device_name,
+    }
+    return pd.concat([pd.DataFrame([ours]), PAPER_METHODS], ignore_index=True)
+
+
+def timing_table(
+    timings: dict[str, Timing], reference: str, unit: str = "ms", peak_gib: dict[str, float | None] | None = None
+) -> pd.DataFrame:
+    """Median (and range) per workload and its ratio to ``reference``'s median."""
+    scale = {"ms": 1e3, "s": 1.0}[unit]
+    base = timings[reference].median
+    table = pd.DataFrame(
+        {
+            "variant": list(timings),
+            f"median_{unit}": [t.median * scale for t in timings.values()],
+            f"min_{unit}": [t.minimum * scale for t in timings.values()],
+            f"max_{unit}": [t.maximum * scale for t in timings.values()],
+            f"x_{reference}": [t.median / base for t in timings.values()],
+            "runs": [len(t.samples) for t in timings.values()],
+        }
+    )
+    if peak_gib is not None:
+        table["peak_gib"] = table["variant"].map(peak_gib).astype(float)
+    return table.round(4)
+
+
+def ratio_metrics(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """Flat MLflow metrics: every ratio to the floor, peak memory and the video times."""
+    metrics: dict[str, float] = {}
+    for section in ("inference", "training"):
+        for row in tables[section].itertuples(index=False):
+            metrics[f"{section}_x_floor.{row.variant}"] = float(getattr(row, f"x_{FLOOR}"))
+            if section == "training" and not math.isnan(row.peak_gib):
+                metrics[f"training_peak_gib.{row.variant}"] = float(row.peak_gib)
+    for row in tables["temporal_conv"].itertuples(index=False):
+        metrics[f"temporal_conv_x_conv3d.{row.variant}"] = float(row.x_conv3d)
+    for row in tables["video"].itertuples(index=False):
+        metrics[f"video_s.{row.variant}"] = float(row.median_s)
+    return metrics
+
+
+def render(tables: dict[str, pd.DataFrame], header: list[str]) -> str:
+    """Plain-text report: the header lines, then every table under its name."""
+    blocks = ["\n".join(header)]
+    blocks += [f"== {name} ==\n{_plain_text(table)}" for name, table in tables.items()]
+    return "\n\n".join(blocks) + "\n"
+
+
+def _plain_text(table: pd.DataFrame) -> str:
+    """Integers with thousands separators, so parameter counts read at a glance."""
+    integers = [column for column in table.columns if pd.api.types.is_integer_dtype(table[column])]
+    return table.to_string(index=False, formatters={column: "{:,}".format for column in integers})
+
+
+def plot(tables: dict[str, pd.DataFrame], title: str, path: Path) -> Path:
+    """Step-time ratios to the floor (inference, training) and peak training memory, as bars."""
+    figure, axes = plt.subplots(1, 3, figsize=(16, 5))
+    for axis, section in zip(axes[:2], ("inference", "training"), strict=True):
+        table = tables[section]
+        axis.barh(table["variant"], table[f"x_{FLOOR}"], color="tab:blue")
+        axis.axvline(1.0, color="black", linewidth=0.8)
+        axis.axvline(TARGETS[f"{section}_x_floor"], color="tab:red", linestyle="--", label="GPU target")
+        axis.set_title(f"{section} step / 2D UNet floor")
+        axis.invert_yaxis()
+        axis.legend(loc="lower right")
+    memory = tables["training"].dropna(subset=["peak_gib"])
+    if memory.empty:
+        axes[2].text(0.5, 0.5, "peak memory is measured on CUDA only", ha="center", va="center")
+        axes[2].set_axis_off()
+    else:
+        axes[2].barh(memory["variant"], memory["peak_gib"], color="tab:green")
+        axes[2].axvline(TARGETS["training_peak_gib"], color="tab:red", linestyle="--", label="GPU target")
+        axes[2].set_title("training peak memory (GiB)")
+        axes[2].invert_yaxis()
+        axes[2].legend(loc="lower right")
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

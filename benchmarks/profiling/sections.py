@@ -1,0 +1,180 @@
+"""The profile's sections, each a table: what runs, on which inputs, timed in which order.
+
+Each section builds its workloads, times them interleaved (see ``benchmarks.timing``) and returns
+a table with every workload's median and its ratio to the section's reference.
+"""
+
+from __future__ import annotations
+
+import copy
+import platform
+from dataclasses import dataclass
+
+import diffusers
+import pandas as pd
+import torch
+
+from benchmarks.profiling.models import (
+    FLOOR,
+    FULL,
+    Preset,
+    floor_contender,
+    image_model_per_frame,
+    inference_contenders,
+    simda_contender,
+    simda_variants,
+)
+from benchmarks.profiling.report import methods_table, parameter_table, timing_table
+from benchmarks.profiling.workloads import (
+    Shapes,
+    adapter_optimizer,
+    inference_step,
+    peak_memory_gib,
+    resident_bytes,
+    step_inputs,
+    temporal_conv_pair,
+    training_step,
+    whole_video,
+    with_float32_adapters,
+)
+from benchmarks.timing import Measure, clock_for, interleaved_timings
+from simda.base import BaseModel
+from simda.config import SimDAConfig
+from simda.params import parameter_report
+from simda.pipeline import GenerationSettings, SimDAPipeline
+from simda.video_unet import SimDAUNet
+
+CFG_BATCH = 2  # classifier-free guidance runs the conditional and unconditional halves together
+PROMPT = "a panda playing guitar on times square"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides what the profile measures (all of it goes to MLflow as params)."""
+
+    preset: Preset
+    device: torch.device
+    dtype: torch.dtype
+    frames: int
+    size: int
+    repeats: int
+    warmup: int
+    video_steps: int
+    video_repeats: int
+
+    @property
+    def dtype_name(self) -> str:
+        return str(self.dtype).removeprefix("torch.")
+
+    def as_params(self, base: BaseModel) -> dict[str, object]:
+        return {
+            "preset": self.preset.name,
+            "device": str(self.device),
+            "device_name": device_name(self.device),
+            "dtype": self.dtype_name,
+            "torch": torch.__version__,
+            "diffusers": diffusers.__version__,
+            "frames": self.frames,
+            "size": self.size,
+            "latent_size": self.size // base.vae_scale_factor,
+            "cfg_batch": CFG_BATCH,
+            "repeats": self.repeats,
+            "warmup": self.warmup,
+            "video_steps": self.video_steps,
+            "video_repeats": self.video_repeats,
+            "base": base.source,
+            "random_weights": True,
+        }
+
+
+def device_name(device: torch.device) -> str:
+    """The hardware in words, for the report: a ratio is only comparable on the same device."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+
+
+def time_inference(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings, clock: Measure) -> pd.DataFrame:
+    """One guided denoising step of the floor, SimDA, the peers and the ablations, in one rotation."""
+    shapes = Shapes(CFG_BATCH, settings.frames, settings.size // base.vae_scale_factor, base.unet.config.in_channels)
+    workloads = {
+        contender.name: inference_step(contender.model, step_inputs(contender, shapes, settings.device, settings.dtype))
+        for contender in inference_contenders(base.unet, variants, settings.preset)
+    }
+    return timing_table(interleaved_timings(workloads, settings.repeats, settings.warmup, clock), FLOOR)
+
+
+def time_video(base: BaseModel, full: SimDAUNet, settings: Settings, clock: Measure) -> pd.DataFrame:
+    """Table 1's seconds per video: SimDA's pipeline against the same pipeline on the 2D UNet per frame."""
+    generation = GenerationSettings(
+        num_frames=settings.frames, height=settings.size, width=settings.size, num_inference_steps=settings.video_steps
+    )
+    pipelines = {FLOOR: image_model_per_frame(base.unet), FULL: full}
+    workloads = {
+        name: whole_video(SimDAPipeline.from_base(base, model), generation, [PROMPT])
+        for name, model in pipelines.items()
+    }
+    timings = interleaved_timings(workloads, settings.video_repeats, min(settings.warmup, 1), clock)
+    return timing_table(timings, FLOOR, unit="s").assign(steps=settings.video_steps)
+
+
+def training_variants(variants: dict[str, SimDAUNet], dtype: torch.dtype) -> dict[str, SimDAUNet]:
+    """SimDA, SimDA with gradient checkpointing, then the ablations.
+
+    Under half precision the adapters become float32 master weights here, after the inference
+    timings, which run them in the base's dtype as deployment would.
+    """
+    if dtype != torch.float32:
+        for model in variants.values():
+            with_float32_adapters(model)
+    checkpointed = copy.deepcopy(variants[FULL])
+    checkpointed.enable_gradient_checkpointing()
+    ablations = {name: model for name, model in variants.items() if name != FULL}
+    return {FULL: variants[FULL], f"{FULL}_checkpointing": checkpointed, **ablations}
+
+
+def time_training(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings, clock: Measure) -> pd.DataFrame:
+    """One clip's training step per variant against the floor's forward and backward, then peak memory.
+
+    At least one warmup round runs, so AdamW's state exists before any step is timed.
+    """
+    shapes = Shapes(1, settings.frames, settings.size // base.vae_scale_factor, base.unet.config.in_channels)
+    floor_inputs = step_inputs(floor_contender(base.unet), shapes, settings.device, settings.dtype)
+    floor_inputs.sample.requires_grad_(True)
+    workloads = {FLOOR: training_step(base.unet, floor_inputs, settings.dtype)}
+    models = training_variants(variants, settings.dtype)
+    optimizers = {name: adapter_optimizer(model) for name, model in models.items()}
+    for name, model in models.items():
+        inputs = step_inputs(simda_contender(name, model), shapes, settings.device, settings.dtype)
+        workloads[name] = training_step(model, inputs, settings.dtype, optimizers[name])
+    timings = interleaved_timings(workloads, settings.repeats, max(settings.warmup, 1), clock)
+    resident = {FLOOR: resident_bytes(base.unet)}
+    resident |= {name: resident_bytes(model, optimizers[name]) for name, model in models.items()}
+    peaks = {name: peak_memory_gib(workload, settings.device, resident[name]) for name, workload in workloads.items()}
+    return timing_table(timings, FLOOR, peak_gib=peaks)
+
+
+def time_temporal_conv(base: BaseModel, settings: Settings, clock: Measure) -> pd.DataFrame:
+    """The depth-wise (3,1,1) conv at the first block's adapter width and the latent size, one clip."""
+    channels = int(base.unet.config.block_out_channels[0] * SimDAConfig().temporal_ratio)
+    latent = settings.size // base.vae_scale_factor
+    workloads = temporal_conv_pair(channels, settings.frames, latent, settings.device, settings.dtype)
+    timings = interleaved_timings(workloads, settings.repeats, settings.warmup, clock)
+    return timing_table(timings, "conv3d").assign(shape=f"1x{channels}x{settings.frames}x{latent}x{latent}")
+
+
+def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
+    """Every table of the profile, the slow parts last so a bad setting fails early."""
+    if settings.size % base.vae_scale_factor:
+        raise SystemExit(f"--size must be a multiple of the autoencoder's factor {base.vae_scale_factor}")
+    clock = clock_for(settings.device)
+    variants = simda_variants(base.unet)
+    parameters = parameter_table(parameter_report(base, variants[FULL]))
+    tables = {"parameters": parameters}
+    tables["temporal_conv"] = time_temporal_conv(base, settings, clock)
+    tables["inference"] = time_inference(base, variants, settings, clock)
+    tables["video"] = time_video(base, variants[FULL], settings, clock)
+    tables["training"] = time_training(base, variants, settings, clock)
+    video_seconds = tables["video"].set_index("variant").loc[FULL, "median_s"]
+    tables["table1"] = methods_table(parameters, video_seconds, device_name(settings.device))
+    return tables

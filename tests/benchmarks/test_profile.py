@@ -1,0 +1,98 @@
+"""The profile's machinery: the interleaved timer, the parameter-only path and the tiny CPU run.
+
+No test here asserts a time: performance is measured by the benchmark, never by tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from benchmarks import profile
+from benchmarks.timing import Workload, interleaved_timings
+
+
+def recording_workloads(log: list[str], names: list[str]) -> dict[str, Workload]:
+    def workload(name: str) -> Workload:
+        return lambda: log.append(name)
+
+    return {name: workload(name) for name in names}
+
+
+def test_timer_interleaves_rounds_and_takes_each_median() -> None:
+    calls: list[str] = []
+    fake_seconds = iter([5.0, 1.0, 3.0, 2.0, 4.0, 6.0])  # a1 b1 a2 b2 a3 b3, handed out in call order
+
+    def fake_clock(workload: Workload) -> float:
+        workload()
+        return next(fake_seconds)
+
+    timings = interleaved_timings(recording_workloads(calls, ["a", "b"]), repeats=3, warmup=2, measure=fake_clock)
+
+    assert calls == ["a", "b"] * 5  # two untimed rounds, then three timed ones, never a-a-a then b-b-b
+    assert timings["a"].samples == (5.0, 3.0, 4.0)
+    assert timings["b"].samples == (1.0, 2.0, 6.0)
+    assert (timings["a"].median, timings["a"].minimum, timings["a"].maximum) == (4.0, 3.0, 5.0)
+    assert timings["b"].median == 2.0
+
+
+def test_timer_refuses_zero_repeats() -> None:
+    with pytest.raises(ValueError, match="repeats"):
+        interleaved_timings(recording_workloads([], ["a"]), repeats=0, warmup=0)
+
+
+def test_params_only_sd15_counts_table1_on_meta(capsys: pytest.CaptureFixture[str]) -> None:
+    result = profile.main(["--params-only", "--preset", "sd15"])
+
+    printed = capsys.readouterr().out
+    assert "24,855,680" in printed
+    assert "RANDOM WEIGHTS" in printed
+    assert result.tables == {}  # nothing timed
+    total = next(line for line in printed.splitlines() if line.strip().startswith("total"))
+    assert "1,091,090,987" in total  # about 1.09B, the paper's 1.08B
+
+
+def test_tiny_cpu_profile_prints_and_logs_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # MLflow's default artifact folder is relative to the working directory
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = profile.main(
+        ["--preset", "tiny", "--device", "cpu", "--frames", "2", "--size", "32", "--repeats", "1"]
+        + ["--warmup", "0", "--video-steps", "2", "--out", str(tmp_path / "out"), "--tracking-uri", uri]
+    )
+
+    printed = capsys.readouterr().out
+    for section in ("parameters", "temporal_conv", "inference", "video", "training", "table1"):
+        assert f"== {section} ==" in printed
+    assert "RANDOM WEIGHTS" in printed and "check the machinery only" in printed
+    inference = result.tables["inference"].set_index("variant")
+    assert list(inference.index) == [
+        "2d_floor",
+        "simda",
+        "animatediff",
+        "modelscope",
+        "simda_no_lsa",
+        "simda_no_ta",
+        "simda_no_aa",
+        "simda_no_fa",
+        "simda_no_sa",
+    ]
+    assert inference.loc["2d_floor", "x_2d_floor"] == 1.0
+    assert "simda_checkpointing" in set(result.tables["training"]["variant"])
+    assert (tmp_path / "out" / "profile.png").stat().st_size > 0
+
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name(profile.EXPERIMENT)
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.data.tags["random_weights"] == "true"
+    assert run.data.params["preset"] == "tiny" and run.data.params["frames"] == "2"
+    for metric in ("inference_x_floor.simda", "inference_x_floor.modelscope", "training_x_floor.simda_checkpointing"):
+        assert metric in run.data.metrics
+    assert "video_s.simda" in run.data.metrics
+    artifacts = {entry.path for entry in client.list_artifacts(run.info.run_id)}
+    assert {"profile.png", "profile.txt", "inference.json", "training.json", "tables"} <= artifacts
+    tables = {Path(entry.path).name for entry in client.list_artifacts(run.info.run_id, "tables")}
+    assert {"parameters.parquet", "inference.parquet", "training.parquet", "table1.parquet"} <= tables
