@@ -122,7 +122,9 @@ def publish(result: ProfileResult, settings: Settings, base: BaseModel, args: ar
     """One MLflow run: settings as params, every table, the ratios as metrics, text and PNG."""
     tags = {"random_weights": "true", "weights": weights_label(base), "preset": settings.preset.name}
     run_name = f"profile-{settings.preset.name}-{settings.device.type}"
-    with tracked_run(EXPERIMENT, run_name, settings.as_params(base), tags, tracking_uri=args.tracking_uri):
+    with tracked_run(
+        EXPERIMENT, run_name, settings.as_params(base), tags, tracking_uri=args.tracking_uri, system_metrics=False
+    ):
         for name, table in result.tables.items():
             log_table(table, name)
         mlflow.log_metrics(result.metrics)

@@ -17,6 +17,7 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+import torch
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 TABLE_ROWS_INLINE = 1000  # above this, tables go out as Parquet: log_table keeps its index in a capped tag
@@ -50,18 +51,27 @@ def tracked_run(
     enabled: bool = True,
     nested: bool = False,
     tracking_uri: str | None = None,
+    system_metrics: bool | None = None,
 ) -> Iterator[mlflow.ActiveRun | None]:
     """An MLflow run with ``params`` logged up front; ``None`` (and no MLflow calls) when disabled.
 
-    Parameters are logged before any work, so an interrupted run still says what it was.
+    Parameters are logged before any work, so an interrupted run still says what it was. Inside
+    an active run (a sweep calling a command) the new run nests under it. System metrics (GPU
+    utilisation and memory, CPU, disk) are sampled by default when a GPU is present; timing
+    benchmarks switch them off so the sampling thread does not disturb what they measure.
     """
     if not enabled:
         yield None
         return
+    nested = nested or mlflow.active_run() is not None
     if not nested:
         configure_tracking(tracking_uri)
         mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=run_name, nested=nested, tags=dict(tags or {})) as run:
+    if system_metrics is None:
+        system_metrics = torch.cuda.is_available()
+    with mlflow.start_run(
+        run_name=run_name, nested=nested, tags=dict(tags or {}), log_system_metrics=system_metrics
+    ) as run:
         flat = flatten_params(params)
         items = list(flat.items())
         for start in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
