@@ -98,6 +98,29 @@ class ClipSimAccumulator:
         return self.total / self.count
 
 
+# A two-layer CLIP in open_clip's model-config layout, sharing ViT-B/32's BPE vocabulary (bundled
+# with open_clip), for tests and tiny presets that must run offline in seconds.
+TINY_CLIP_CONFIG = {
+    "embed_dim": 16,
+    "vision_cfg": {"layers": 1, "width": 32, "head_width": 16, "patch_size": 8, "image_size": 32},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+TINY_CLIP_TOKENIZER = "ViT-B-32"
+
+
+def random_clip(seed: int = 0) -> nn.Module:
+    """open_clip's real ``CLIP`` class at :data:`TINY_CLIP_CONFIG` size with seeded random weights.
+
+    The global random state is left as it was. Numbers from it prove the machinery, not a model.
+    """
+    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        vision, text = CLIPVisionCfg(**TINY_CLIP_CONFIG["vision_cfg"]), CLIPTextCfg(**TINY_CLIP_CONFIG["text_cfg"])
+        return CLIP(TINY_CLIP_CONFIG["embed_dim"], vision, text).eval()
+
+
 class ClipScorer:
     """Embeds frames and captions with an open_clip model and derives CLIPSIM / frame consistency."""
 
@@ -157,6 +180,14 @@ class ClipScorer:
                 model_name, pretrained=checkpoint, force_quick_gelu=openai
             )
         return cls(model, open_clip.get_tokenizer(model_name), device=device, batch_size=batch_size)
+
+    @classmethod
+    def random(cls, seed: int = 0, *, device: str | torch.device = "cpu", batch_size: int = 64) -> ClipScorer:
+        """A scorer on :func:`random_clip`, offline; for tests and tiny presets."""
+        import open_clip
+
+        tokenizer = open_clip.get_tokenizer(TINY_CLIP_TOKENIZER)
+        return cls(random_clip(seed), tokenizer, device=device, batch_size=batch_size)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 or [0, 1] float ``[N, H, W, 3]`` -> normalised ``[N, 3, S, S]`` on the scorer's device."""

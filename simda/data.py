@@ -42,7 +42,7 @@ def read_webvid_csv(csv_path: str | Path, video_root: str | Path) -> list[Captio
         if missing:
             raise ValueError(
                 f"{csv_path} lacks WebVid columns {missing} (has {reader.fieldnames}); "
-                "expected the published layout videoid,name,page_dir,duration,contentUrl"
+                "pass --csv a file in the published layout videoid,name,page_dir,duration,contentUrl"
             )
         return [
             CaptionedVideo(row["videoid"], video_root / row["page_dir"] / f"{row['videoid']}.mp4", row["name"])
@@ -70,13 +70,21 @@ def read_caption_folder(folder: str | Path) -> list[CaptionedVideo]:
 
 
 def resize_and_crop(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """uint8 ``(f, H, W, 3)`` -> uint8 ``(f, height, width, 3)``: shorter side scaled, centre crop."""
-    pixels = frames.permute(0, 3, 1, 2).float()
-    scale = max(height / pixels.shape[2], width / pixels.shape[3])
-    size = (max(height, round(pixels.shape[2] * scale)), max(width, round(pixels.shape[3] * scale)))
-    pixels = F.interpolate(pixels, size=size, mode="bilinear", antialias=True, align_corners=False)
-    top, left = (size[0] - height) // 2, (size[1] - width) // 2
-    pixels = pixels[:, :, top : top + height, left : left + width]
+    """uint8 ``(f, H, W, 3)`` -> uint8 ``(f, height, width, 3)``: centre crop to the target aspect
+    ratio, then an antialiased bilinear resize.
+
+    Cropping first keeps MSR-VTT's 4:3 and WebVid's 16:9 shapes undistorted next to square
+    generations, and no pixel outside the crop bleeds into its border. Training clips and the real
+    clips that FVD compares against go through this same function.
+    """
+    _, h, w, _ = frames.shape
+    crop_h, crop_w = (h, round(h * width / height)) if w * height > h * width else (round(w * height / width), w)
+    top, left = (h - crop_h) // 2, (w - crop_w) // 2
+    cropped = frames[:, top : top + crop_h, left : left + crop_w]
+    if (crop_h, crop_w) == (height, width):
+        return cropped.clone()
+    pixels = cropped.permute(0, 3, 1, 2).float()
+    pixels = F.interpolate(pixels, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
     return pixels.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
 
 

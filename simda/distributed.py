@@ -1,17 +1,23 @@
-"""torchrun-aware process layout: which rank am I, how many are we, and which device is mine.
+"""torchrun-aware process layout: which rank am I, how many are we, which items and device are mine.
 
 One process per GPU (``torchrun --nproc_per_node=N``), gloo on CPU so the same code and tests
-run on a laptop. Work splits as ``items[rank::world_size]``, statistics merge by summation, and
-only rank 0 writes shared outputs and talks to MLflow.
+run on a laptop. Work splits as ``items[rank::world_size]`` of an id-sorted list (disjoint and
+deterministic), statistics merge by summation, and only rank 0 writes shared outputs and talks
+to MLflow. Training and the benchmarks share this one layout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,25 +35,41 @@ class ProcessLayout:
         return self.world_size > 1
 
     def device(self, requested: str = "auto") -> torch.device:
-        """``auto``: this process's own GPU when there are GPUs, else the CPU."""
+        """``auto``: this process's own GPU when there are GPUs (ranks never share one), else the CPU."""
         if requested != "auto":
             return torch.device(requested)
         if torch.cuda.is_available():
             return torch.device("cuda", self.local_rank)
         return torch.device("cpu")
 
+    def take(self, items: Sequence[T]) -> list[T]:
+        """This rank's slice of ``items``."""
+        return list(items[self.rank :: self.world_size])
+
     def barrier(self) -> None:
         if self.distributed:
             dist.barrier()
 
-    def mean(self, value: float) -> float:
-        """Average a scalar over all processes (for logging a loss that every rank computed)."""
+    def broadcast(self, value: T) -> T:
+        """Rank 0's ``value`` on every rank (e.g. where rank 0 wrote files the others must read)."""
+        if not self.distributed:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def sum(self, value: float) -> float:
+        """``value`` summed over all processes (counts each rank knows only for its own slice)."""
         if not self.distributed:
             return value
         device = torch.device("cuda", self.local_rank) if dist.get_backend() == "nccl" else torch.device("cpu")
         tensor = torch.tensor([value], dtype=torch.float64, device=device)
         dist.all_reduce(tensor)
-        return float(tensor) / self.world_size
+        return float(tensor)
+
+    def mean(self, value: float) -> float:
+        """Average a scalar over all processes (for logging a loss that every rank computed)."""
+        return self.sum(value) / self.world_size
 
 
 def init_from_environment() -> ProcessLayout:
@@ -62,3 +84,18 @@ def init_from_environment() -> ProcessLayout:
             torch.cuda.set_device(layout.local_rank)
         dist.init_process_group(backend)
     return layout
+
+
+@contextlib.contextmanager
+def process_group() -> Iterator[ProcessLayout]:
+    """The layout for the duration of a command; a process group this call created is torn down after.
+
+    A group that already exists (a caller running several commands in one torchrun job) is left open.
+    """
+    created = not (dist.is_available() and dist.is_initialized())
+    layout = init_from_environment()
+    try:
+        yield layout
+    finally:
+        if created and layout.distributed:
+            dist.destroy_process_group()

@@ -86,8 +86,7 @@ def training_videos(args: argparse.Namespace, scratch: Path) -> list:
         return read_webvid_csv(args.csv, args.videos)
     if args.preset != "tiny":
         raise SystemExit("no training data: pass --csv and --videos, or --video-folder")
-    csv_path = write_webvid_set(scratch, TINY_DEFAULTS["videos"], num_frames=args.frames * 2, size=64)
-    return read_webvid_csv(csv_path, scratch / "videos")
+    return read_webvid_csv(*write_webvid_set(scratch, TINY_DEFAULTS["videos"], num_frames=args.frames * 2, size=64))
 
 
 def main(argv: list[str] | None = None) -> Path:

@@ -5,25 +5,18 @@ import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
-from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+from open_clip.model import CLIP
 from open_clip.transformer import QuickGELU
 from PIL import Image
 
-from metrics.clip import ClipScorer, ClipSimAccumulator, is_openai_checkpoint, to_percent
+from metrics.clip import TINY_CLIP_CONFIG, ClipScorer, ClipSimAccumulator, is_openai_checkpoint, random_clip, to_percent
 
-TINY_CFG = {
-    "embed_dim": 16,
-    "vision_cfg": {"layers": 1, "width": 32, "head_width": 16, "patch_size": 8, "image_size": 32},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
 CAPTIONS = ["a red car on a road", "two dogs playing", "a bowl of soup"]
 
 
 @pytest.fixture(scope="module")
 def tiny_model() -> CLIP:
-    torch.manual_seed(0)
-    model = CLIP(TINY_CFG["embed_dim"], CLIPVisionCfg(**TINY_CFG["vision_cfg"]), CLIPTextCfg(**TINY_CFG["text_cfg"]))
-    return model.eval()
+    return random_clip(0)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +115,7 @@ def test_accumulator_merges_shards():
 
 def test_from_pretrained_loads_local_checkpoint_with_quickgelu_choice(tiny_model, tmp_path):
     config = tmp_path / "metrics-test-tiny.json"
-    config.write_text(json.dumps(TINY_CFG))
+    config.write_text(json.dumps(TINY_CLIP_CONFIG))
     open_clip.add_model_config(config)
     checkpoint = tmp_path / "tiny.pt"
     torch.save(tiny_model.state_dict(), checkpoint)

@@ -8,9 +8,8 @@ import numpy as np
 import open_clip
 import pytest
 import torch
-from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
 
-from metrics.clip import ClipScorer
+from metrics.clip import TINY_CLIP_CONFIG, ClipScorer, random_clip
 from metrics.frechet import frechet_distance_from_features
 from metrics.fvd import extract_features, main
 from metrics.i3d import file_sha256, load_i3d
@@ -19,11 +18,6 @@ from simda.video_io import write_mp4
 from tests.metrics.random_i3d import calibrated_random_i3d
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TINY_CLIP = {
-    "embed_dim": 16,
-    "vision_cfg": {"layers": 1, "width": 32, "head_width": 16, "patch_size": 8, "image_size": 32},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
 
 
 def _clip_frames(seed: int, t: int = 10) -> np.ndarray:
@@ -62,11 +56,10 @@ def video_sets(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_cli_reports_fvd_clipsim_protocol_and_skips(i3d_checkpoint, video_sets, tmp_path, capsys):
     real, fake_index = video_sets
-    torch.manual_seed(0)
     config = tmp_path / "metrics-test-cli-clip.json"
-    config.write_text(json.dumps(TINY_CLIP))
+    config.write_text(json.dumps(TINY_CLIP_CONFIG))
     open_clip.add_model_config(config)
-    clip = CLIP(16, CLIPVisionCfg(**TINY_CLIP["vision_cfg"]), CLIPTextCfg(**TINY_CLIP["text_cfg"])).eval()
+    clip = random_clip(0)
     clip_ckpt = tmp_path / "tiny_clip.pt"
     torch.save(clip.state_dict(), clip_ckpt)
 

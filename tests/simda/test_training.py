@@ -19,7 +19,7 @@ SAMPLER = ClipSampler(num_frames=4, height=32, width=32, stride=1)
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
     root = tmp_path_factory.mktemp("webvid")
-    return read_webvid_csv(write_webvid_set(root, 3, num_frames=10, size=64), root / "videos")
+    return read_webvid_csv(*write_webvid_set(root, 3, num_frames=10, size=64))
 
 
 def make_trainer(tiny_base, videos, out_dir, **overrides) -> Trainer:
