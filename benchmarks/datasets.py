@@ -1,0 +1,91 @@
+"""Readers for the published evaluation sets: MSR-VTT's annotation json and WebVid's csv.
+
+Every choice a reader makes (which caption a video gets, which pairs are sampled) is a pure function
+of a seed and the clip's id, never of list order or of the process that reads it, so the same clip
+gets the same caption and the same generation seed in every run, shard and resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from simda.data import read_webvid_csv
+
+MSRVTT_TEST_VIDEOS = 2990
+WEBVID_VAL_PAIRS = 4476
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One evaluation item: the real clip's id and file, and the caption its generated video gets."""
+
+    id: str
+    caption: str
+    real_path: Path
+
+
+def stable_int(*parts: object) -> int:
+    """A 32-bit integer from ``parts`` that is the same in every process (unlike ``hash``)."""
+    digest = hashlib.sha256("/".join(str(part) for part in parts).encode()).hexdigest()
+    return int(digest[:8], 16)
+
+
+def video_seed(seed: int, clip_id: str) -> int:
+    """The generation seed of a clip: from its id and the run's seed, so sharding cannot change it."""
+    return stable_int("video", seed, clip_id)
+
+
+def sample_clips(clips: Sequence[Clip], count: int | None, seed: int) -> list[Clip]:
+    """A fixed-seed sample of ``count`` clips (all when ``None``), sorted by id.
+
+    Clips are ranked by a hash of (seed, id), so a larger sample contains every smaller one: raising
+    ``--num-videos`` on a finished run only adds videos.
+    """
+    ranked = sorted(clips, key=lambda clip: (stable_int("sample", seed, clip.id), clip.id))
+    chosen = ranked if count is None else ranked[:count]
+    return sorted(chosen, key=lambda clip: clip.id)
+
+
+def read_msrvtt(annotations: Path, videos: Path, split: str = "test", caption_seed: int = 0) -> list[Clip]:
+    """One clip per video of ``split`` in MSR-VTT's ``test_videodatainfo.json``, with one caption each.
+
+    The paper "randomly selects one text prompt per example"; ours is drawn from a hash of
+    (caption_seed, video id), so it is reproducible and changes when the seed does.
+    """
+    try:
+        data = json.loads(Path(annotations).read_text(encoding="utf-8"))
+        split_ids = sorted(video["video_id"] for video in data["videos"] if video["split"] == split)
+        captions: dict[str, list[str]] = defaultdict(list)
+        for sentence in data["sentences"]:
+            captions[sentence["video_id"]].append(sentence["caption"])
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise SystemExit(
+            f"{annotations} is not an MSR-VTT annotation file ({type(exc).__name__}: {exc}); "
+            "pass --annotations the official test_videodatainfo.json"
+        ) from exc
+    if not split_ids:
+        raise SystemExit(
+            f"{annotations} lists no videos of split {split!r}; pass --annotations test_videodatainfo.json"
+        )
+    clips = []
+    for video_id in split_ids:
+        options = sorted(captions[video_id])
+        if not options:
+            raise SystemExit(f"{annotations}: video {video_id} has no caption; the annotation file is incomplete")
+        choice = options[stable_int("caption", caption_seed, video_id) % len(options)]
+        clips.append(Clip(video_id, choice, Path(videos) / f"{video_id}.mp4"))
+    return clips
+
+
+def read_webvid(csv: Path, videos: Path) -> list[Clip]:
+    """Every pair of WebVid's ``results_2M_val.csv``; videos at ``<videos>/<page_dir>/<videoid>.mp4``."""
+    try:
+        rows = read_webvid_csv(csv, videos)
+    except (FileNotFoundError, ValueError) as exc:
+        raise SystemExit(str(exc)) from exc
+    return [Clip(row.video_id, row.caption, row.path) for row in rows]

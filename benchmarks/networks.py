@@ -1,0 +1,54 @@
+"""The metric networks: I3D for FVD and CLIP for CLIPSIM, from local files or small and random.
+
+With no weight file (``--preset tiny``) both are the real classes at random, seeded weights: the
+real ``InceptionI3d`` with calibrated BatchNorm statistics (:func:`metrics.i3d.random_i3d`) and a
+two-layer open_clip ``CLIP`` (:func:`metrics.clip.random_clip`). Their numbers prove the machinery,
+not the model, and ``random_weights`` says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from metrics.clip import ClipScorer
+from metrics.i3d import file_sha256, load_i3d, random_i3d
+
+
+@dataclass
+class MetricNetworks:
+    """The detector and scorer with what identifies them in a run's parameters."""
+
+    i3d: nn.Module
+    i3d_sha256: str
+    clip: ClipScorer
+    clip_params: dict[str, str]
+    random_weights: bool
+
+
+def load_clip_scorer(
+    clip_ckpt: Path | None, clip_model: str, device: str | torch.device, seed: int = 0
+) -> tuple[ClipScorer, dict[str, str]]:
+    """The CLIP scorer from a local checkpoint, or tiny and random when none is given; with the
+    parameters that identify it in a run."""
+    if clip_ckpt is None:
+        params = {"model": "tiny-random", "ckpt": "none", "ckpt_sha256": f"random-init-seed{seed}"}
+        return ClipScorer.random(seed, device=device), params
+    params = {"model": clip_model, "ckpt": str(Path(clip_ckpt).resolve()), "ckpt_sha256": file_sha256(clip_ckpt)}
+    return ClipScorer.from_pretrained(clip_model, clip_ckpt, device=device), params
+
+
+def load_metric_networks(
+    i3d_path: Path | None, clip_ckpt: Path | None, clip_model: str, device: str | torch.device, seed: int = 0
+) -> MetricNetworks:
+    """Local weights where given, small random networks (seeded) where not."""
+    if i3d_path is None:
+        i3d: nn.Module = random_i3d(seed).to(device)
+        i3d_sha = f"random-calibrated-seed{seed}"
+    else:
+        i3d, i3d_sha = load_i3d(i3d_path, device), file_sha256(i3d_path)
+    clip, clip_params = load_clip_scorer(clip_ckpt, clip_model, device, seed)
+    return MetricNetworks(i3d, i3d_sha, clip, clip_params, i3d_path is None or clip_ckpt is None)

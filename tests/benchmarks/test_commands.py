@@ -1,0 +1,108 @@
+"""Both commands end to end on the tiny preset: the run folder, the MLflow run, skipped real videos."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from benchmarks import msrvtt, webvid
+from simda.synthetic import moving_square, write_webvid_set
+from simda.video_io import write_mp4
+from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, mlflow_artifact, only_run, tracking_uri
+
+
+def test_tiny_msrvtt_runs_offline_and_leaves_an_mlflow_run(no_network, tmp_path, caplog):
+    uri = tracking_uri(tmp_path)
+    out = tmp_path / "run"
+    metrics = msrvtt.main([*FAST_ARGS, "--num-videos", "4", "--out", str(out), "--tracking-uri", uri])
+
+    run = only_run(uri, "simda-msrvtt")
+    for name in ("fvd", "clipsim", "frame_consistency"):
+        assert run.data.metrics[name] == pytest.approx(metrics[name])
+    assert metrics["fvd"] > 0 and -1 <= metrics["clipsim"] <= 1 and 0 < metrics["frame_consistency"] <= 100
+    assert run.data.metrics["num_videos"] == 4 and run.data.metrics["videos_generated"] == 4
+    assert run.data.tags["random_weights"] == "true"
+    params = run.data.params
+    assert params["fvd.ddof"] == "0" and params["fvd.detector_sha256"] == "random-calibrated-seed0"
+    assert params["num_frames"] == "9" and params["num_inference_steps"] == "2" and params["random_weights"] == "True"
+    assert params["base_identity"] and params["caption_seed"] == "0" and "centre crop" in params["real_resize"]
+
+    artifacts = artifact_paths(uri, run.info.run_id)
+    assert {"per_video.json", "paper_comparison.json", "tables/per_video.parquet"} <= artifacts
+    assert {"samples/samples.gif", "samples/first_frames.png", "captions.csv", "skipped_real.csv"} <= artifacts
+    per_video = pd.DataFrame(**json.loads(open(mlflow_artifact(uri, run, "per_video.json")).read()))
+    assert list(per_video.columns) == ["id", "caption", "seed", "clipsim", "consistency", "path"]
+    assert per_video["clipsim"].mean() == pytest.approx(metrics["clipsim"])
+    comparison = pd.read_parquet(mlflow_artifact(uri, run, "tables/paper_comparison.parquet"))
+    assert comparison.set_index("metric").loc["fvd", "paper"] == 456
+    assert comparison.set_index("metric").loc["clipsim", "paper"] == 0.2945
+    assert comparison["note"].str.contains("random weights").all()
+
+    assert sorted(p.name for p in (out / "videos").glob("*.mp4")) == sorted(f"{i}.mp4" for i in per_video["id"])
+    index = [json.loads(line) for line in (out / "index" / "rank-0-of-1.jsonl").read_text().splitlines()]
+    assert {row["id"] for row in index} == set(per_video["id"])
+    assert len(list((out / "features").glob("*/*.i3d.npy"))) == 4
+    assert "prove the machinery, not the model" in caplog.text
+
+
+def test_tiny_webvid_skips_and_lists_unusable_real_videos(tmp_path):
+    csv, videos = write_webvid_set(tmp_path / "data", 5, num_frames=12)
+    table = pd.read_csv(csv, dtype=str)
+    paths = [videos / row.page_dir / f"{row.videoid}.mp4" for row in table.itertuples()]
+    paths[0].write_bytes(b"not a video at all")
+    paths[1].unlink()
+    write_mp4(paths[2], moving_square(2, 4)[0])  # shorter than the 9 frames asked for
+    uri = tracking_uri(tmp_path)
+    argv = [
+        *FAST_ARGS,
+        "--csv",
+        str(csv),
+        "--videos",
+        str(videos),
+        "--out",
+        str(tmp_path / "run"),
+        "--tracking-uri",
+        uri,
+    ]
+    metrics = webvid.main(argv)
+
+    assert metrics["num_videos"] == 5 and metrics["num_real"] == 2 and metrics["num_real_skipped"] == 3
+    skipped = pd.read_csv(tmp_path / "run" / "skipped_real.csv", dtype=str)
+    assert set(skipped["clip_id"]) == set(table["videoid"][:3])
+    reasons = dict(zip(skipped["clip_id"], skipped["reason"], strict=True))
+    assert reasons[table["videoid"][1]] == "file not found"
+    assert "fewer than the 9" in reasons[table["videoid"][2]]
+    run = only_run(uri, "simda-webvid")
+    assert run.data.metrics["num_real_skipped"] == 3
+    comparison = pd.read_parquet(mlflow_artifact(uri, run, "tables/paper_comparison.parquet"))
+    assert comparison.set_index("metric").loc["fvd", "paper"] == 363.98
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--base", "sd"], "--annotations is required"),
+        (
+            ["--preset", "tiny", "--annotations", "nowhere.json", "--videos", "."],
+            "nowhere.json not found: pass --annotations",
+        ),
+        (["--preset", "tiny", "--videos", "."], "pass both --annotations and --videos"),
+        (["--preset", "tiny", "--i3d", "missing_i3d.pt"], "missing_i3d.pt not found: pass --i3d"),
+        (["--preset", "tiny", "--clip-ckpt", "clip.bin"], "clip.bin not found: pass --clip-ckpt"),
+        (["--preset", "tiny", "--real-stats", "real.npz"], "real.npz not found: pass --real-stats"),
+        (["--preset", "tiny", "--frames", "8"], "I3D needs at least 9"),
+        (["--preset", "tiny", "--ckpt", "adapters.safetensors"], "adapters.safetensors not found: pass --ckpt"),
+    ],
+)
+def test_bad_input_stops_before_any_work_naming_the_fix(isolated_cwd, argv, message):
+    with pytest.raises(SystemExit, match=message) as stopped:
+        msrvtt.main(argv)
+    assert stopped.value.code != 0
+    assert not (isolated_cwd / "runs").exists()
+
+
+def test_webvid_names_its_own_flag(isolated_cwd):
+    with pytest.raises(SystemExit, match="--csv is required"):
+        webvid.main(["--base", "sd", "--videos", "."])

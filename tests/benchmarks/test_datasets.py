@@ -1,0 +1,102 @@
+"""Readers of the real MSR-VTT / WebVid formats, the fixed-seed choices, and how real clips are fitted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.datasets import read_msrvtt, read_webvid, sample_clips, video_seed
+from benchmarks.evaluation import fit_real_clip
+from metrics.video_io import read_video
+from simda.synthetic import write_msrvtt_set, write_webvid_set
+
+
+@pytest.fixture(scope="module")
+def msrvtt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return write_msrvtt_set(tmp_path_factory.mktemp("msrvtt"), num_test=6, num_train=2, num_frames=12)
+
+
+@pytest.fixture(scope="module")
+def webvid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return write_webvid_set(tmp_path_factory.mktemp("webvid"), 5, num_frames=12)
+
+
+def test_msrvtt_reads_the_test_split_only(msrvtt):
+    annotations, videos = msrvtt
+    clips = read_msrvtt(annotations, videos)
+    assert [clip.id for clip in clips] == [f"video{n}" for n in range(7010, 7016)]
+    assert all(clip.real_path == videos / f"{clip.id}.mp4" and clip.real_path.is_file() for clip in clips)
+    train = read_msrvtt(annotations, videos, split="train")
+    assert [clip.id for clip in train] == ["video0", "video1"]
+
+
+def test_msrvtt_caption_choice_is_seeded(msrvtt):
+    annotations, videos = msrvtt
+    sentences = json.loads(annotations.read_text())["sentences"]
+    options = {clip_id: {s["caption"] for s in sentences if s["video_id"] == clip_id} for clip_id in ("video7010",)}
+    first = read_msrvtt(annotations, videos, caption_seed=0)
+    assert first == read_msrvtt(annotations, videos, caption_seed=0)
+    assert first[0].caption in options["video7010"]
+    other = read_msrvtt(annotations, videos, caption_seed=1)
+    assert [c.caption for c in first] != [c.caption for c in other]
+    assert [c.id for c in first] == [c.id for c in other]
+
+
+def test_msrvtt_rejects_a_file_of_another_format(tmp_path):
+    wrong = tmp_path / "test_videodatainfo.json"
+    wrong.write_text(json.dumps({"annotations": []}))
+    with pytest.raises(SystemExit, match="--annotations"):
+        read_msrvtt(wrong, tmp_path)
+
+
+def test_webvid_paths_follow_page_dir_layout(webvid):
+    csv, videos = webvid
+    clips = read_webvid(csv, videos)
+    assert len(clips) == 5
+    for clip in clips:
+        assert clip.real_path.parent.parent == videos
+        assert clip.real_path.name == f"{clip.id}.mp4" and clip.real_path.is_file()
+    assert clips[0].caption.startswith("a ") and "square" in clips[0].caption
+
+
+def test_webvid_rejects_a_csv_without_its_columns(tmp_path):
+    bad = tmp_path / "results_2M_val.csv"
+    bad.write_text("videoid,caption\n1,hello\n")
+    with pytest.raises(SystemExit, match="page_dir.*--csv"):
+        read_webvid(bad, tmp_path)
+
+
+def test_sample_is_fixed_nested_and_seed_dependent(webvid):
+    clips = read_webvid(*webvid)
+    three = sample_clips(clips, 3, seed=0)
+    assert three == sample_clips(list(reversed(clips)), 3, seed=0)
+    assert [c.id for c in three] == sorted(c.id for c in three)
+    assert set(three) <= set(sample_clips(clips, 4, seed=0))
+    assert {c.id for c in sample_clips(clips, 3, seed=1)} != {c.id for c in three}
+    assert sample_clips(clips, None, seed=0) == sorted(clips, key=lambda c: c.id)
+
+
+def test_video_seed_depends_on_id_and_global_seed_only():
+    assert video_seed(0, "video7010") == video_seed(0, "video7010")
+    assert len({video_seed(0, f"video{n}") for n in range(100)}) == 100
+    assert video_seed(0, "video7010") != video_seed(1, "video7010")
+
+
+def test_synthetic_videos_decode_and_move(msrvtt):
+    _, videos = msrvtt
+    clip = read_video(videos / "video7010.mp4", 12)
+    assert clip.shape == (12, 64, 64, 3)
+    assert np.abs(clip[0].astype(int) - clip[-1].astype(int)).mean() > 5
+
+
+def test_real_clips_are_centre_cropped_then_resized():
+    frames = np.zeros((2, 30, 40, 3), np.uint8)
+    frames[:, :, 5:35] = 200  # the central 30x30 square; the side bands are black
+    fitted = fit_real_clip(frames, 15, 15)
+    assert fitted.shape == (2, 15, 15, 3) and fitted.dtype == np.uint8
+    assert (fitted == 200).all()
+    assert fit_real_clip(frames, 30, 40) is not frames and (fit_real_clip(frames, 30, 40) == frames).all()
+    assert fit_real_clip(frames, 20, 40).shape == (2, 20, 40, 3)

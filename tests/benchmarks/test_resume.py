@@ -1,0 +1,82 @@
+"""An interrupted run resumes: no video is generated twice, no cached feature is recomputed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from benchmarks import msrvtt
+from simda.pipeline import SimDAPipeline
+from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
+
+REAL_CALL = SimDAPipeline.__call__
+
+
+class InjectedCrash(RuntimeError):
+    """Stands for a crash or Ctrl-C in the middle of a run."""
+
+
+class GenerationSpy:
+    """Wraps the real pipeline call, recording every caption it generates; can crash after k calls."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, crash_after: int | None = None) -> None:
+        self.prompts: list[str] = []
+        self.crash_after = crash_after
+
+        def spy(pipeline, prompts, seeds, settings=None, progress=False):
+            if self.crash_after is not None and len(self.prompts) >= self.crash_after:
+                raise InjectedCrash("injected interruption")
+            self.prompts.extend(prompts)
+            return REAL_CALL(pipeline, prompts, seeds, settings, progress)
+
+        monkeypatch.setattr(SimDAPipeline, "__call__", spy)
+
+
+def test_interrupted_run_resumes_without_regenerating(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    argv = [*FAST_ARGS, "--out", str(out), "--tracking-uri", tracking_uri(tmp_path)]
+
+    first = GenerationSpy(monkeypatch, crash_after=2)
+    with pytest.raises(InjectedCrash):
+        msrvtt.main([*argv, "--num-videos", "4"])
+    done = {path.stem: path.stat().st_mtime_ns for path in (out / "videos").glob("*.mp4")}
+    assert len(done) == 2 == len(first.prompts)
+    # A crash between writing a video and its features: the video must be scored, not regenerated.
+    scored_later = sorted(done)[0]
+    next((out / "features").glob(f"*/{scored_later}.json")).unlink()
+
+    second = GenerationSpy(monkeypatch)
+    metrics = msrvtt.main([*argv, "--num-videos", "4"])
+    captions = dict(zip(*_captions(out), strict=True))
+    assert len(second.prompts) == 2 and not set(second.prompts) & set(first.prompts)
+    assert sorted(captions[clip_id] for clip_id in done) == sorted(first.prompts)
+    assert {path.stem: path.stat().st_mtime_ns for path in (out / "videos").glob("*.mp4") if path.stem in done} == done
+    assert metrics["videos_generated"] == 2 and metrics["videos_reused"] == 2
+    real_cache = {path: path.stat().st_mtime_ns for path in (tmp_path / "real-cache").glob("*/*.npy")}
+    assert len(real_cache) == 4
+
+    third = GenerationSpy(monkeypatch)
+    grown = msrvtt.main([*argv, "--num-videos", "6"])
+    assert len(third.prompts) == 2 and grown["videos_generated"] == 2 and grown["num_videos"] == 6
+    assert all(path.stat().st_mtime_ns == mtime for path, mtime in real_cache.items())
+    assert len(list((tmp_path / "real-cache").glob("*/*.npy"))) == 6
+    client = mlflow.MlflowClient(tracking_uri(tmp_path))
+    runs = client.search_runs([client.get_experiment_by_name("simda-msrvtt").experiment_id])
+    assert sorted(run.info.status for run in runs) == ["FAILED", "FINISHED", "FINISHED"]  # one per invocation
+
+
+def _captions(out: Path) -> tuple[pd.Series, pd.Series]:
+    table = pd.read_csv(out / "captions.csv", dtype=str)
+    return table["id"], table["caption"]
+
+
+def test_a_run_folder_refuses_other_settings(tmp_path):
+    out = tmp_path / "run"
+    argv = [*FAST_ARGS, "--num-videos", "2", "--out", str(out), "--tracking-uri", tracking_uri(tmp_path)]
+    msrvtt.main(argv)
+    with pytest.raises(SystemExit, match=r"other settings \(differing: \['seed'\]\).*--out"):
+        msrvtt.main([*argv, "--seed", "1"])
+    assert only_run(tracking_uri(tmp_path), "simda-msrvtt").data.metrics["num_videos"] == 2
