@@ -1,0 +1,41 @@
+"""``benchmarks.editing`` on the tiny preset: Table 5's columns beside the paper's rows, in MLflow."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from benchmarks import editing
+from tests.benchmarks.conftest import mlflow_artifact, only_run, tracking_uri
+
+
+def test_tiny_editing_benchmark_logs_table5(no_network, tmp_path):
+    uri = tracking_uri(tmp_path)
+    argv = ["--preset", "tiny", "--tune-steps", "2", "--inference-steps", "2", "--frames", "4"]
+    table = editing.main([*argv, "--out", str(tmp_path / "out"), "--tracking-uri", uri])
+
+    assert list(table["method"]) == ["SimDA (this run, random weights)", "Tune-A-Video", "SimDA"]
+    ours = table.iloc[0]
+    assert 0 < ours["frame_consistency"] <= 100 and -100 <= ours["textual_alignment"] <= 100
+    assert ours["train_min"] > 0 and ours["inference_min"] > 0
+    assert math.isnan(ours["train_gib"]), "GPU memory is not measured on a CPU and must not read as 0"
+    run = only_run(uri, "simda-editing")
+    assert run.data.tags["random_weights"] == "true"
+    logged = pd.read_parquet(mlflow_artifact(uri, run, "tables/table5.parquet"))
+    pd.testing.assert_frame_equal(logged, table)
+    edits = pd.read_parquet(mlflow_artifact(uri, run, "tables/edits.parquet"))
+    assert list(edits["edit"]) == editing.TINY_EDITS
+    assert ours["tuned_M"] == pytest.approx(edits["tuned_M"].iloc[0])
+    assert len(list((tmp_path / "out").rglob("*.mp4"))) == len(editing.TINY_EDITS)
+
+
+def test_cases_file_errors_name_the_line(tmp_path):
+    cases = tmp_path / "edits.jsonl"
+    cases.write_text('{"video": "car.mp4", "prompt": "a car"}\n')
+    with pytest.raises(SystemExit, match=r"edits.jsonl:1 lacks \['edits'\]"):
+        editing.read_cases(cases)
+    cases.write_text('{"video": "car.mp4", "prompt": "a car", "edits": ["a jeep"]}\n')
+    with pytest.raises(SystemExit, match="car.mp4 not found"):
+        editing.read_cases(cases)
