@@ -26,9 +26,10 @@ import pandas as pd
 from benchmarks import webvid
 from benchmarks.tracking import log_table, tracked_run
 from simda import train
-from simda.checkpoint import read_checkpoint_config
 from simda.atomic import atomic_path
+from simda.checkpoint import read_checkpoint_config
 from simda.config import SimDAConfig
+from simda.logs import setup_logging
 
 log = logging.getLogger("benchmarks.ablation")
 ABLATION_SAMPLE = 1000  # the paper's Table 6 uses 1K WebVid validation pairs
@@ -153,7 +154,7 @@ def table_row(variant: Variant, adapters: Path, metrics: dict[str, float], rando
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    setup_logging()
     args = parse_args(argv)
     if (args.preset is None) == (args.base is None):
         raise SystemExit("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")

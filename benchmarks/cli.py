@@ -26,6 +26,7 @@ from metrics.video_io import FRAME_SAMPLING
 from metrics.video_preprocess import FVDProtocol
 from simda.distributed import ProcessLayout, process_group
 from simda.loading import add_model_arguments, load_model
+from simda.logs import setup_logging
 from simda.pipeline import GenerationSettings, SimDAPipeline
 
 log = logging.getLogger("benchmarks")
@@ -118,7 +119,7 @@ def main(spec: BenchmarkSpec, argv: Sequence[str] | None = None) -> dict[str, fl
     args = build_parser(spec).parse_args(argv)
     check_inputs(spec, args)
     with process_group() as layout, contextlib.ExitStack() as cleanup:
-        logging.basicConfig(level=logging.INFO if layout.is_main else logging.WARNING, format="%(message)s")
+        setup_logging(verbose=layout.is_main)
         scratch = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"simda-{spec.name}-")))
         return run(build_job(spec, args, layout, scratch), layout)
 
@@ -127,7 +128,7 @@ def build_job(spec: BenchmarkSpec, args: argparse.Namespace, layout: ProcessLayo
     tiny = args.preset == "tiny"
     annotations, videos = args.annotations, args.videos
     if annotations is None:
-        # Rank 0 writes it and every rank reads that copy: two encodes of one clip need not be equal bytes.
+        # Rank 0 writes it once and every rank reads that copy: no two writers race on one folder.
         annotations, videos = layout.broadcast(spec.write_synthetic(scratch) if layout.is_main else None)
         log.info("tiny preset: synthetic %s dataset in its real format at %s", spec.name, Path(videos).parent)
     clips = spec.read(annotations, videos, args.caption_seed)

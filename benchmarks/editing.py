@@ -32,6 +32,7 @@ from simda.data import CaptionedVideo
 from simda.edit import add_edit_arguments, edit_settings, save_result, slug, tiny_source
 from simda.editing import edit_video
 from simda.loading import add_model_arguments, load_model
+from simda.logs import setup_logging
 from simda.pipeline import SimDAPipeline
 
 log = logging.getLogger("benchmarks.editing")
@@ -95,7 +96,7 @@ def clip_scores(scorer: ClipScorer, frames: np.ndarray, caption: str) -> tuple[f
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    setup_logging()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser)
     parser.add_argument("--cases", type=Path, help="JSON-lines file of videos to edit (tiny: one synthetic clip)")

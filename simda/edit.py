@@ -19,6 +19,7 @@ from simda.atomic import atomic_path
 from simda.data import CaptionedVideo
 from simda.editing import EditResult, EditSettings, edit_video
 from simda.loading import add_model_arguments, load_model
+from simda.logs import setup_logging
 from simda.pipeline import SimDAPipeline
 from simda.synthetic import moving_square
 from simda.video_io import write_gif, write_mp4
@@ -105,7 +106,7 @@ def save_result(result: EditResult, out: Path, fps: int = 8) -> dict[str, object
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    setup_logging()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser)
     parser.add_argument("--video", type=Path, help="the source video (mp4); tiny preset: a synthetic clip")

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from simda.loading import add_model_arguments, load_model
+from simda.logs import setup_logging
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.video_io import write_gif, write_mp4
 
@@ -45,7 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    setup_logging()
     args = parse_args(argv)
     default_size = TINY_SIZE if args.preset == "tiny" else 256
     settings = GenerationSettings(

@@ -21,6 +21,7 @@ from simda.config import SimDAConfig
 from simda.data import ClipSampler, read_caption_folder, read_webvid_csv
 from simda.distributed import init_from_environment
 from simda.loading import add_model_arguments, load_model
+from simda.logs import setup_logging
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.synthetic import write_webvid_set
 from simda.training import StepReport, Trainer, TrainSettings
@@ -90,7 +91,7 @@ def training_videos(args: argparse.Namespace, scratch: Path) -> list:
 
 
 def main(argv: list[str] | None = None) -> Path:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    setup_logging()
     args = parse_args(argv)
     layout = init_from_environment()
     config = SimDAConfig(lsa_form=args.lsa_form).without(*args.disable)
