@@ -1,10 +1,9 @@
 """Per-video features and the final numbers: FVD from I3D logits, CLIPSIM and frame consistency from CLIP.
 
-Generated videos are scored from the exact frames the pipeline returned (which depend on the clip's
-seed alone), one video at a time, and every video's features are cached in its own files. So a
-feature does not depend on which batch, process or resumed run produced it, and the final numbers,
-gathered in id order, are the same however the run was split. The mp4 files are not the source:
-H.264 is lossy, and its encoder here does not give the same bytes twice for the same frames.
+Generated videos are scored from the exact frames the pipeline returned, one video at a time, and
+every video's features are cached in its own files. So a feature does not depend on which process
+or resumed run produced it, and the final numbers, gathered in id order, are the same however the
+run was split. The mp4 files are not the source: H.264 is lossy.
 
 Real clips go through ``fit_real_clip`` before the shared FVD preprocessing: the same frame count as
 the generated videos (evenly sampled over the whole clip) and the generated resolution, as
