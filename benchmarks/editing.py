@@ -26,11 +26,13 @@ import pandas as pd
 import torch
 
 from benchmarks.networks import load_clip_scorer
+from benchmarks.rundir import config_hash, write_json
 from benchmarks.tracking import log_table, tracked_run
 from metrics.clip import ClipScorer, to_percent
+from metrics.i3d import file_sha256
 from simda.data import CaptionedVideo
 from simda.edit import add_edit_arguments, edit_settings, save_result, slug, tiny_source
-from simda.editing import edit_video
+from simda.editing import EditResult, edit_video
 from simda.loading import add_model_arguments, load_model
 from simda.logs import setup_logging
 from simda.pipeline import SimDAPipeline
@@ -61,6 +63,18 @@ PAPER_TABLE5 = pd.DataFrame(
         },
     ]
 )
+# The per-edit table: Table 5's columns for each (video, edited caption).
+EDIT_COLUMNS = (
+    "video",
+    "edit",
+    "frame_consistency",
+    "textual_alignment",
+    "train_min",
+    "inference_min",
+    "train_gib",
+    "inference_gib",
+    "tuned_M",
+)
 TINY_EDITS = ["a blue square moving up", "a yellow circle on a white background"]
 
 
@@ -89,10 +103,29 @@ def read_cases(path: Path) -> list[EditCase]:
     return cases
 
 
-def clip_scores(scorer: ClipScorer, frames: np.ndarray, caption: str) -> tuple[float, float]:
+def clip_scores(scorer: ClipScorer, frames: np.ndarray, caption: str) -> dict[str, float]:
     """Frame consistency and textual alignment of one edited clip, both x100 as Table 5 prints them."""
-    alignment = scorer.clipsim([frames], [caption]).mean
-    return to_percent(scorer.frame_consistency(frames)), to_percent(alignment)
+    return {
+        "frame_consistency": to_percent(scorer.frame_consistency(frames)),
+        "textual_alignment": to_percent(scorer.clipsim([frames], [caption]).mean),
+    }
+
+
+def table5_rows(case: EditCase, result: EditResult, scorer: ClipScorer, on_gpu: bool) -> list[dict[str, object]]:
+    """One row of Table 5's columns per edited caption of ``case``."""
+    return [
+        {
+            "video": case.video.video_id,
+            "edit": caption,
+            **clip_scores(scorer, frames, caption),
+            "train_min": result.train_seconds / 60,
+            "inference_min": result.inference_seconds / 60,
+            "train_gib": result.train_peak_gib if on_gpu else float("nan"),
+            "inference_gib": result.inference_peak_gib if on_gpu else float("nan"),
+            "tuned_M": result.tuned_parameters / 1e6,
+        }
+        for caption, frames in result.edits.items()
+    ]
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
@@ -123,6 +156,13 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         "cases": str(args.cases or "synthetic"),
         "random_weights": random_weights,
     }
+    # What decides a case's numbers; a rerun with the same ``--out`` skips the cases it finished.
+    identity = {
+        "edit": settings.as_params(),
+        "base": loaded.base.identity(),
+        "ckpt": params["ckpt"],
+        "clip": clip_params,
+    }
     on_gpu = loaded.model.device.type == "cuda"  # Table 5's memory columns are GPU peaks: NaN on a CPU
     rows = []
     with (
@@ -138,28 +178,24 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         cases = cases or [EditCase(tiny_source(Path(scratch), settings), TINY_EDITS)]
         initial = copy.deepcopy(loaded.model.adapter_state_dict())
         for index, case in enumerate(cases):
+            folder = args.out / slug(case.video.video_id)
+            source = {"video_sha256": file_sha256(case.video.path), "prompt": case.video.caption, "edits": case.edits}
+            key = config_hash({**identity, **source})
+            done = folder / "scores.json"
+            if done.is_file() and json.loads(done.read_text())["key"] == key:
+                log.info("%s: already edited with these settings, scores from %s", case.video.video_id, done)
+                rows.extend(json.loads(done.read_text())["rows"])
+                continue
             with torch.no_grad():  # every video tunes from the same starting adapters
                 for name, param in loaded.model.adapter_named_parameters():
                     param.copy_(initial[name])
             pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
             result = edit_video(pipeline, case.video, case.edits, settings, Path(scratch) / f"tune-{index}")
-            save_result(result, args.out / slug(case.video.video_id))
-            for caption, frames in result.edits.items():
-                consistency, alignment = clip_scores(scorer, frames, caption)
-                rows.append(
-                    {
-                        "video": case.video.video_id,
-                        "edit": caption,
-                        "frame_consistency": consistency,
-                        "textual_alignment": alignment,
-                        "train_min": result.train_seconds / 60,
-                        "inference_min": result.inference_seconds / 60,
-                        "train_gib": result.train_peak_gib if on_gpu else float("nan"),
-                        "inference_gib": result.inference_peak_gib if on_gpu else float("nan"),
-                        "tuned_M": result.tuned_parameters / 1e6,
-                    }
-                )
-        per_edit = pd.DataFrame(rows)
+            save_result(result, folder)
+            case_rows = table5_rows(case, result, scorer, on_gpu)
+            write_json(done, {"key": key, "rows": case_rows})  # written last: its presence means the case is done
+            rows.extend(case_rows)
+        per_edit = pd.DataFrame(rows, columns=list(EDIT_COLUMNS))  # rows reloaded from JSON come key-sorted
         summary = per_edit.drop(columns=["video", "edit"]).mean().to_frame().T
         summary.insert(0, "method", "SimDA (this run" + (", random weights)" if random_weights else ")"))
         table = pd.concat([summary, PAPER_TABLE5], ignore_index=True)

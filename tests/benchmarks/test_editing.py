@@ -11,7 +11,7 @@ from benchmarks import editing
 from tests.benchmarks.conftest import mlflow_artifact, only_run, tracking_uri
 
 
-def test_tiny_editing_benchmark_logs_table5(no_network, tmp_path):
+def test_tiny_editing_benchmark_logs_table5_and_resumes(no_network, tmp_path, monkeypatch):
     uri = tracking_uri(tmp_path)
     argv = ["--preset", "tiny", "--tune-steps", "2", "--inference-steps", "2", "--frames", "4"]
     table = editing.main([*argv, "--out", str(tmp_path / "out"), "--tracking-uri", uri])
@@ -21,7 +21,7 @@ def test_tiny_editing_benchmark_logs_table5(no_network, tmp_path):
     assert 0 < ours["frame_consistency"] <= 100 and -100 <= ours["textual_alignment"] <= 100
     assert ours["train_min"] > 0 and ours["inference_min"] > 0
     assert math.isnan(ours["train_gib"]), "GPU memory is not measured on a CPU and must not read as 0"
-    run = only_run(uri, "simda-editing")
+    run = only_run(uri, "simda-editing")  # before the reruns below add theirs
     assert run.data.tags["random_weights"] == "true"
     logged = pd.read_parquet(mlflow_artifact(uri, run, "tables/table5.parquet"))
     pd.testing.assert_frame_equal(logged, table)
@@ -29,6 +29,16 @@ def test_tiny_editing_benchmark_logs_table5(no_network, tmp_path):
     assert list(edits["edit"]) == editing.TINY_EDITS
     assert ours["tuned_M"] == pytest.approx(edits["tuned_M"].iloc[0])
     assert len(list((tmp_path / "out").rglob("*.mp4"))) == len(editing.TINY_EDITS)
+
+    # A rerun with the same --out skips the finished case: no tuning, the same numbers.
+    def no_edit(*args, **kwargs):
+        raise AssertionError("a finished case was edited again")
+
+    monkeypatch.setattr(editing, "edit_video", no_edit)
+    again = editing.main([*argv, "--out", str(tmp_path / "out"), "--tracking-uri", uri])
+    pd.testing.assert_frame_equal(again, table)
+    with pytest.raises(AssertionError, match="edited again"):  # other settings: the case runs anew
+        editing.main([*argv, "--guidance", "3", "--out", str(tmp_path / "out"), "--tracking-uri", uri])
 
 
 def test_cases_file_errors_name_the_line(tmp_path):
