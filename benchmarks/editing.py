@@ -9,6 +9,7 @@
 (paths relative to the file). Each video is tuned once, inverted once and edited once per
 caption; the table reports Table 5's columns: frame consistency and textual alignment (CLIP,
 x100), training and inference minutes, training and inference peak GPU memory, tuned parameters.
+A rerun with the same ``--out`` skips every case it finished with the same settings.
 """
 
 from __future__ import annotations
