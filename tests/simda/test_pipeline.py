@@ -68,7 +68,7 @@ def test_generate_names_the_flag_for_a_missing_checkpoint(tmp_path):
 
 
 def test_the_same_frames_encode_to_the_same_mp4_bytes(tmp_path):
-    # Through PyAV's own RGB conversion about half the encodes differed, so a synthetic dataset
+    # Through swscale's RGB conversion the bytes differed in up to half the encodes, so a synthetic dataset
     # written twice gave two FVDs; a dozen encodes catch a regression almost surely.
     frames = moving_square(7012, 24, 64, 64)[0]
     encodes = {write_mp4(tmp_path / f"{i}.mp4", frames).read_bytes() for i in range(12)}
