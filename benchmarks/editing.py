@@ -183,9 +183,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
             source = {"video_sha256": file_sha256(case.video.path), "prompt": case.video.caption, "edits": case.edits}
             key = config_hash({**identity, **source})
             done = folder / "scores.json"
-            if done.is_file() and json.loads(done.read_text())["key"] == key:
+            saved = json.loads(done.read_text()) if done.is_file() else {}
+            if saved.get("key") == key:
                 log.info("%s: already edited with these settings, scores from %s", case.video.video_id, done)
-                rows.extend(json.loads(done.read_text())["rows"])
+                rows.extend(saved["rows"])
                 continue
             with torch.no_grad():  # every video tunes from the same starting adapters
                 for name, param in loaded.model.adapter_named_parameters():
