@@ -24,12 +24,12 @@ import mlflow
 import pandas as pd
 
 from benchmarks import webvid
-from benchmarks.tracking import log_table, tracked_run
 from simda import train
-from simda.atomic import atomic_path
 from simda.checkpoint import read_checkpoint_config
 from simda.config import SimDAConfig
-from simda.logs import setup_logging
+from simda.plumbing.atomic import atomic_path
+from simda.plumbing.logs import setup_logging
+from simda.plumbing.tracking import log_table, tracked_run
 
 log = logging.getLogger("benchmarks.ablation")
 ABLATION_SAMPLE = 1000  # the paper's Table 6 uses 1K WebVid validation pairs

@@ -24,10 +24,10 @@ from metrics.frechet import DEFAULT_DDOF, GaussianStats
 from metrics.i3d import file_sha256
 from metrics.video_io import FRAME_SAMPLING
 from metrics.video_preprocess import FVDProtocol
-from simda.distributed import ProcessLayout, process_group
 from simda.loading import add_model_arguments, load_model
-from simda.logs import setup_logging
 from simda.pipeline import GenerationSettings, SimDAPipeline
+from simda.plumbing.distributed import ProcessLayout, process_group
+from simda.plumbing.logs import setup_logging
 
 log = logging.getLogger("benchmarks")
 # The tiny preset's defaults: about a minute on a 2-core CPU (the tiny UNet costs ~1.6 s per step at 64x64).

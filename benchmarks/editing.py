@@ -28,15 +28,15 @@ import torch
 
 from benchmarks.networks import load_clip_scorer
 from benchmarks.rundir import config_hash, write_json
-from benchmarks.tracking import log_table, tracked_run
 from metrics.clip import ClipScorer, to_percent
 from metrics.i3d import file_sha256
 from simda.data import CaptionedVideo
 from simda.edit import add_edit_arguments, edit_settings, save_result, slug, tiny_source
 from simda.editing import EditResult, edit_video
 from simda.loading import add_model_arguments, load_model
-from simda.logs import setup_logging
 from simda.pipeline import SimDAPipeline
+from simda.plumbing.logs import setup_logging
+from simda.plumbing.tracking import log_table, tracked_run
 
 log = logging.getLogger("benchmarks.editing")
 # Table 5: Tune-A-Video and SimDA (frame consistency and textual alignment are CLIP scores x100).

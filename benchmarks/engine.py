@@ -33,12 +33,12 @@ from benchmarks.networks import MetricNetworks
 from benchmarks.paper import PaperRow, comparison_table
 from benchmarks.report import log_results, sample_grid
 from benchmarks.rundir import RunDir, write_csv
-from benchmarks.tracking import tracked_run
 from metrics.clip import ClipSimAccumulator, to_percent
 from metrics.frechet import GaussianStats, frechet_distance
 from metrics.video_io import read_video
-from simda.distributed import ProcessLayout
 from simda.pipeline import GenerationSettings, SimDAPipeline
+from simda.plumbing.distributed import ProcessLayout
+from simda.plumbing.tracking import tracked_run
 from simda.video_io import write_mp4
 
 log = logging.getLogger("benchmarks")

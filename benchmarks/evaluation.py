@@ -28,9 +28,9 @@ from benchmarks.rundir import config_hash, write_json
 from metrics.frechet import GaussianStats
 from metrics.fvd import SmallSampleWarning, extract_features
 from metrics.video_io import VideoDecodeError, read_video
-from simda.atomic import atomic_path
 from simda.data import resize_and_crop
-from simda.distributed import ProcessLayout
+from simda.plumbing.atomic import atomic_path
+from simda.plumbing.distributed import ProcessLayout
 
 REAL_RESIZE = "centre crop to the generated aspect ratio, bilinear antialiased resize to the generated HxW, uint8"
 

@@ -10,8 +10,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from benchmarks.tracking import log_table
 from metrics.video_io import read_video
+from simda.plumbing.tracking import log_table
 from simda.video_io import write_gif
 
 GRID_VIDEOS = 8

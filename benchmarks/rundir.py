@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from simda.atomic import atomic_path
+from simda.plumbing.atomic import atomic_path
 
 
 def config_hash(config: Mapping[str, Any]) -> str:

@@ -14,8 +14,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from simda.atomic import atomic_path
 from simda.config import SimDAConfig
+from simda.plumbing.atomic import atomic_path
 from simda.video_unet import SimDAUNet
 
 FORMAT = "simda-adapters/1"

@@ -15,12 +15,12 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from simda.atomic import atomic_path
 from simda.data import CaptionedVideo
 from simda.editing import EditResult, EditSettings, edit_video
 from simda.loading import add_model_arguments, load_model
-from simda.logs import setup_logging
 from simda.pipeline import SimDAPipeline
+from simda.plumbing.atomic import atomic_path
+from simda.plumbing.logs import setup_logging
 from simda.synthetic import moving_square
 from simda.video_io import write_gif, write_mp4
 

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from simda.loading import add_model_arguments, load_model
-from simda.logs import setup_logging
 from simda.pipeline import GenerationSettings, SimDAPipeline
+from simda.plumbing.logs import setup_logging
 from simda.video_io import write_gif, write_mp4
 
 log = logging.getLogger("simda.generate")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simda.atomic import atomic_path
+from simda.plumbing.atomic import atomic_path
 from simda.video_io import write_mp4
 
 COLOURS = {"red": (220, 40, 40), "green": (40, 200, 60), "blue": (50, 80, 230), "yellow": (230, 210, 40)}

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import mlflow
 
-from benchmarks.tracking import tracked_run
 from simda.config import SimDAConfig
 from simda.data import ClipSampler, read_caption_folder, read_webvid_csv
-from simda.distributed import init_from_environment
 from simda.loading import add_model_arguments, load_model
-from simda.logs import setup_logging
 from simda.pipeline import GenerationSettings, SimDAPipeline
+from simda.plumbing.distributed import init_from_environment
+from simda.plumbing.logs import setup_logging
+from simda.plumbing.tracking import tracked_run
 from simda.synthetic import write_webvid_set
 from simda.training import StepReport, Trainer, TrainSettings
 from simda.video_io import write_gif

@@ -25,8 +25,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 from simda.checkpoint import load_adapters, save_adapters
 from simda.data import CaptionedVideo, ClipError, ClipSampler
-from simda.distributed import ProcessLayout
 from simda.pipeline import SimDAPipeline
+from simda.plumbing.distributed import ProcessLayout
 
 log = logging.getLogger("simda.training")
 MIXED_PRECISION = {"no": None, "fp16": torch.float16, "bf16": torch.bfloat16}

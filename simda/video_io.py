@@ -8,7 +8,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from simda.atomic import atomic_path
+from simda.plumbing.atomic import atomic_path
 
 
 def _check_frames(frames: np.ndarray) -> None:
