@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simda.data import read_webvid_csv
+from simda.plumbing.errors import BadInputFile
 
 MSRVTT_TEST_VIDEOS = 2990
 WEBVID_VAL_PAIRS = 4476
@@ -64,19 +65,19 @@ def read_msrvtt(annotations: Path, videos: Path, split: str = "test", caption_se
         for sentence in data["sentences"]:
             captions[sentence["video_id"]].append(sentence["caption"])
     except (KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise SystemExit(
+        raise BadInputFile(
             f"{annotations} is not an MSR-VTT annotation file ({type(exc).__name__}: {exc}); "
             "pass --annotations the official test_videodatainfo.json"
         ) from exc
     if not split_ids:
-        raise SystemExit(
+        raise BadInputFile(
             f"{annotations} lists no videos of split {split!r}; pass --annotations test_videodatainfo.json"
         )
     clips = []
     for video_id in split_ids:
         options = sorted(captions[video_id])
         if not options:
-            raise SystemExit(f"{annotations}: video {video_id} has no caption; the annotation file is incomplete")
+            raise BadInputFile(f"{annotations}: video {video_id} has no caption; the annotation file is incomplete")
         choice = options[stable_int("caption", caption_seed, video_id) % len(options)]
         clips.append(Clip(video_id, choice, Path(videos) / f"{video_id}.mp4"))
     return clips
@@ -87,5 +88,5 @@ def read_webvid(csv: Path, videos: Path) -> list[Clip]:
     try:
         rows = read_webvid_csv(csv, videos)
     except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(str(exc)) from exc
+        raise BadInputFile(str(exc)) from exc
     return [Clip(row.video_id, row.caption, row.path) for row in rows]

@@ -31,6 +31,7 @@ from metrics.video_io import VideoDecodeError, read_video
 from simda.data import resize_and_crop
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
+from simda.plumbing.errors import BadInputFile
 
 REAL_RESIZE = "centre crop to the generated aspect ratio, bilinear antialiased resize to the generated HxW, uint8"
 
@@ -124,7 +125,7 @@ class RealFeatureCache:
         if stats_path.exists():
             return GaussianStats.load(stats_path), skipped
         if not usable:
-            raise SystemExit(f"none of the {len(clips)} real videos could be read (see {self.folder}); check --videos")
+            raise BadInputFile(f"none of the {len(clips)} real videos could be read (see {self.folder}); check --videos")
         stats = GaussianStats.from_features(np.stack([np.load(self.folder / f"{clip.id}.npy") for clip in usable]))
         stats.save(stats_path)
         return stats, skipped

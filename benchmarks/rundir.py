@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from simda.plumbing.atomic import atomic_path
+from simda.plumbing.errors import UsageError
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -78,7 +79,7 @@ class RunDir:
             found = json.loads(path.read_text())
             if found != wanted:
                 changed = sorted(key for key in wanted.keys() | found.keys() if found.get(key) != wanted.get(key))
-                raise SystemExit(
+                raise UsageError(
                     f"run folder {self.root} holds videos made with other settings (differing: {changed}); "
                     "pass --out a new folder, or leave --out unset for one named after the settings"
                 )

@@ -8,7 +8,7 @@ edited caption. The inversion keeps the source's layout and motion; the edit cha
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,38 +17,9 @@ from diffusers import DDIMInverseScheduler
 from tqdm.auto import tqdm
 
 from simda.data import CaptionedVideo, ClipSampler
-from simda.pipeline import GenerationSettings, SimDAPipeline
-from simda.training import Trainer, TrainSettings
-
-
-@dataclass(frozen=True)
-class EditSettings:
-    """Defaults follow the paper (200 tuning steps) and the released editing code otherwise."""
-
-    tune_steps: int = 200
-    learning_rate: float = 5e-5
-    num_frames: int = 24
-    frame_stride: int = 2
-    height: int = 512
-    width: int = 512
-    num_inference_steps: int = 50
-    guidance_scale: float = 12.5
-    inversion_prompt: str = ""
-    mixed_precision: str = "no"
-    gradient_checkpointing: bool = False
-    seed: int = 0
-
-    def as_params(self) -> dict[str, object]:
-        return asdict(self)
-
-    def generation(self) -> GenerationSettings:
-        return GenerationSettings(
-            num_frames=self.num_frames,
-            height=self.height,
-            width=self.width,
-            num_inference_steps=self.num_inference_steps,
-            guidance_scale=self.guidance_scale,
-        )
+from simda.pipeline import SimDAPipeline
+from simda.settings import EditSettings
+from simda.training import Trainer
 
 
 @dataclass
@@ -96,15 +67,7 @@ def edit_video(
     """Tune on ``video`` (with its caption), then produce one edited clip per caption."""
     device = pipeline.device
     sampler = ClipSampler(settings.num_frames, settings.height, settings.width, settings.frame_stride, start=0)
-    train = TrainSettings(
-        max_steps=settings.tune_steps,
-        learning_rate=settings.learning_rate,
-        mixed_precision=settings.mixed_precision,
-        gradient_checkpointing=settings.gradient_checkpointing,
-        checkpoint_every=settings.tune_steps,
-        keep_checkpoints=1,
-        seed=settings.seed,
-    )
+    train = settings.training()
     _reset_peak(device)
     started = time.perf_counter()
     trainer = Trainer(pipeline, [video], sampler, train, work_dir)

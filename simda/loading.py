@@ -3,7 +3,6 @@ the SimDA adapters (zero-initialised, or from a checkpoint)."""
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,8 @@ import torch
 from simda.base import BaseModel, build_tiny, load_stable_diffusion
 from simda.checkpoint import checkpoint_simda_config, load_adapters
 from simda.config import SimDAConfig
+from simda.plumbing.errors import MissingInput
+from simda.settings import ModelSettings
 from simda.video_unet import SimDAUNet
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -42,44 +43,35 @@ class LoadedModel:
         return self.base.random_weights or self.checkpoint is None
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags every command uses to say which model to run."""
-    group = parser.add_argument_group("model")
-    group.add_argument("--preset", choices=["tiny"], help="build a tiny random-weight model (no downloads)")
-    group.add_argument("--base", type=Path, help="local Stable Diffusion folder in diffusers layout")
-    group.add_argument("--ckpt", type=Path, help="SimDA adapter checkpoint (.safetensors with its .json)")
-    group.add_argument("--device", default="auto", help="cuda, cuda:1, cpu or auto")
-    group.add_argument("--dtype", default="auto", choices=["auto", *DTYPES], help="precision of the frozen model")
+def require_model_files(model: ModelSettings) -> None:
+    """Refuse a missing ``--ckpt`` or ``--base`` before anything loads, naming the flag that fixes it."""
+    if model.ckpt is not None and not Path(model.ckpt).is_file():
+        raise MissingInput(f"--ckpt {model.ckpt}: not found; pass an existing .safetensors adapter file")
+    if model.base is not None and not Path(model.base).is_dir():
+        raise MissingInput(f"--base {model.base}: not found; pass a local Stable Diffusion folder (diffusers layout)")
 
 
 def load_model(
-    preset: str | None,
-    base_path: Path | None,
-    ckpt: Path | None,
-    device: str = "auto",
-    dtype: str = "auto",
+    model: ModelSettings,
     config: SimDAConfig | None = None,
     seed: int = 0,
+    device: str | torch.device | None = None,
 ) -> LoadedModel:
     """Build the base (tiny preset or local folder) and the SimDA model on it.
 
-    Bad paths fail here, before any work starts, with the flag that fixes them.
+    ``device`` overrides ``model.device`` (a torchrun rank's own GPU). A checkpoint's own config
+    replaces ``config``: it says which parts its adapters belong to.
     """
-    if (preset is None) == (base_path is None):
-        raise SystemExit("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
-    if ckpt is not None and not Path(ckpt).is_file():
-        raise SystemExit(f"checkpoint {ckpt} not found: pass --ckpt an existing .safetensors adapter file")
-    if base_path is not None and not Path(base_path).is_dir():
-        raise SystemExit(f"base model folder {base_path} not found: pass --base a local Stable Diffusion folder")
-    torch_device = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype, torch_device)
-    if preset == "tiny":
+    require_model_files(model)
+    torch_device = torch.device(device) if device is not None else resolve_device(model.device)
+    torch_dtype = resolve_dtype(model.dtype, torch_device)
+    if model.tiny:
         base = build_tiny(seed=seed, device=torch_device, dtype=torch_dtype)
     else:
-        base = load_stable_diffusion(base_path, torch_device, torch_dtype)
-    if ckpt is not None:
-        config = checkpoint_simda_config(ckpt)
-    model = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
-    if ckpt is not None:
-        load_adapters(model, ckpt)
-    return LoadedModel(base, model, None if ckpt is None else str(Path(ckpt).resolve()))
+        base = load_stable_diffusion(model.base, torch_device, torch_dtype)
+    if model.ckpt is not None:
+        config = checkpoint_simda_config(model.ckpt)
+    unet = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
+    if model.ckpt is not None:
+        load_adapters(unet, model.ckpt)
+    return LoadedModel(base, unet, None if model.ckpt is None else str(Path(model.ckpt).resolve()))

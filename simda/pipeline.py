@@ -9,7 +9,6 @@ benchmark was split over processes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -18,23 +17,8 @@ from tqdm.auto import tqdm
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from simda.base import BaseModel
+from simda.settings import GenerationSettings
 from simda.video_unet import SimDAUNet
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """Every setting that changes a generated video (all of them go to the MLflow run)."""
-
-    num_frames: int = 16
-    height: int = 256
-    width: int = 256
-    num_inference_steps: int = 50
-    guidance_scale: float = 7.5
-    negative_prompt: str = ""
-    eta: float = 0.0
-
-    def as_params(self) -> dict[str, object]:
-        return asdict(self)
 
 
 class SimDAPipeline:

@@ -1,136 +1,162 @@
 """``python -m simda.train``: tune the SimDA adapters on captioned video clips.
 
     python -m simda.train --preset tiny                      # synthetic clips, tiny model, CPU
-    torchrun --nproc_per_node=8 -m simda.train --base ./stable-diffusion-v1-5 \
-        --csv results_2M_train.csv --videos ./webvid --out runs/simda --mixed-precision fp16
+    torchrun --nproc_per_node=8 -m simda.train --base ./stable-diffusion-v1-5 \\
+        --csv results_2M_train.csv --videos ./webvid/videos --output-dir runs/simda-train --mixed-precision fp16
 
-A rerun with the same ``--out`` resumes from the newest checkpoint there.
+A rerun with the same ``--output-dir`` resumes from the newest checkpoint there.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import mlflow
+from simda.plumbing.cli import new_parser, run_command
+from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.plumbing.options import add_options, construct, from_args
+from simda.settings import PARTS, PRESETS, ClipSettings, ModelSettings, TrainSettings, preset_for
 
-from simda.config import SimDAConfig
-from simda.data import ClipSampler, read_caption_folder, read_webvid_csv
-from simda.loading import add_model_arguments, load_model
-from simda.pipeline import GenerationSettings, SimDAPipeline
-from simda.plumbing.distributed import init_from_environment
-from simda.plumbing.logs import setup_logging
-from simda.plumbing.tracking import tracked_run
-from simda.synthetic import write_webvid_set
-from simda.training import StepReport, Trainer, TrainSettings
-from simda.video_io import write_gif
-
-log = logging.getLogger("simda.train")
-TINY_DEFAULTS = {"frames": 8, "size": 32, "steps": 20, "lr": 1e-3, "videos": 8}
+#: Frames sampled into a synthetic clip for the tiny preset: twice a clip, so start positions vary.
+SYNTHETIC_SPAN = 2
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_model_arguments(parser)
-    data = parser.add_argument_group("data")
-    data.add_argument("--csv", type=Path, help="WebVid CSV (videoid,name,page_dir,...)")
-    data.add_argument("--videos", type=Path, help="folder with <page_dir>/<videoid>.mp4")
-    data.add_argument("--video-folder", type=Path, help="instead: a folder of mp4s with .txt captions")
-    data.add_argument("--frames", type=int, help="frames per clip (default 16; tiny 8)")
-    data.add_argument("--size", type=int, help="clip height and width (default 256; tiny 32)")
-    data.add_argument("--frame-stride", type=int, default=4, help="take every n-th frame")
-    train = parser.add_argument_group("training")
-    train.add_argument("--steps", type=int, help="optimizer steps (default 10000; tiny 20)")
-    train.add_argument("--batch-size", type=int, default=1, help="clips per GPU per step")
-    train.add_argument("--lr", type=float, help="AdamW learning rate (default 5e-5; tiny 1e-3)")
-    train.add_argument("--weight-decay", type=float, default=1e-2)
-    train.add_argument("--warmup-steps", type=int, default=0)
-    train.add_argument("--mixed-precision", choices=["no", "fp16", "bf16"], default="no")
-    train.add_argument("--gradient-checkpointing", action="store_true")
-    train.add_argument("--checkpoint-every", type=int, default=500)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument(
-        "--disable",
-        action="append",
-        default=[],
-        choices=["ta", "aa", "fa", "sa", "lsa"],
-        help="switch a SimDA part off (repeatable), as the ablation does",
-    )
-    train.add_argument("--lsa-form", choices=["paper", "code"], default="paper")
-    out = parser.add_argument_group("output")
-    out.add_argument("--out", type=Path, default=Path("runs/simda-train"), help="checkpoints and final adapters")
-    out.add_argument("--log-every", type=int, default=10)
-    out.add_argument("--validate-every", type=int, default=0, help="write a validation video every n steps")
-    out.add_argument("--validation-prompt", default="a red square moving right on a dark background")
-    out.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
-    out.add_argument("--experiment", default="simda-train")
-    args = parser.parse_args(argv)
-    tiny = args.preset == "tiny"
-    args.frames = args.frames or (TINY_DEFAULTS["frames"] if tiny else 16)
-    args.size = args.size or (TINY_DEFAULTS["size"] if tiny else 256)
-    args.steps = args.steps or (TINY_DEFAULTS["steps"] if tiny else 10_000)
-    args.lr = args.lr or (TINY_DEFAULTS["lr"] if tiny else 5e-5)
-    if tiny and args.frame_stride == 4:
-        args.frame_stride = 1
-    return args
+@dataclass(frozen=True)
+class TrainingData:
+    """Where the clips come from: a WebVid CSV and its video folder, or a folder of captioned mp4s.
+
+    With none of them and the tiny preset, a synthetic WebVid-layout set is written and used.
+    """
+
+    csv: Path | None = None
+    videos: Path | None = None
+    video_folder: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.video_folder is not None and (self.csv or self.videos):
+            raise InvalidSetting("pass either --csv with --videos, or --video-folder, not both")
+        if (self.csv is None) != (self.videos is None):
+            raise InvalidSetting("WebVid data needs both --csv (the CSV file) and --videos (the video folder)")
+        for flag, path in (("--csv", self.csv), ("--videos", self.videos), ("--video-folder", self.video_folder)):
+            if path is not None and not Path(path).exists():
+                raise MissingInput(f"{flag} {path}: not found")
+
+    @property
+    def given(self) -> bool:
+        return self.csv is not None or self.video_folder is not None
 
 
-def training_videos(args: argparse.Namespace, scratch: Path) -> list:
-    """The clips to train on; with ``--preset tiny`` and no data, a synthetic WebVid-layout set."""
-    if args.video_folder is not None:
-        return read_caption_folder(args.video_folder)
-    if args.csv is not None or args.videos is not None:
-        if args.csv is None or args.videos is None:
-            raise SystemExit("WebVid data needs both --csv (the CSV file) and --videos (the video folder)")
-        return read_webvid_csv(args.csv, args.videos)
-    if args.preset != "tiny":
-        raise SystemExit("no training data: pass --csv and --videos, or --video-folder")
-    return read_webvid_csv(*write_webvid_set(scratch, TINY_DEFAULTS["videos"], num_frames=args.frames * 2, size=64))
+@dataclass(frozen=True)
+class TrainJob:
+    model: ModelSettings
+    clips: ClipSettings
+    training: TrainSettings
+    data: TrainingData
+    output_dir: Path
+    disable: tuple[str, ...] = ()
+    lsa_form: str = "paper"
+    log_every: int = 10
+    validate_every: int = 0
+    validation_prompt: str = "a red square moving right on a dark background"
+    tracking_uri: str | None = None
+    experiment: str = "simda-train"
+    synthetic_videos: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.data.given and self.synthetic_videos is None:
+            raise InvalidSetting("no training data: pass --csv and --videos, or --video-folder")
+        unknown = sorted(set(self.disable) - set(PARTS))
+        if unknown:
+            raise InvalidSetting(f"--disable {unknown}: choose from {', '.join(PARTS)}")
+        for flag, value in (("--log-every", self.log_every), ("--validate-every", self.validate_every)):
+            if value < (1 if flag == "--log-every" else 0):
+                raise InvalidSetting(f"{flag} {value}: must be {'positive' if flag == '--log-every' else '>= 0'}")
 
 
-def main(argv: list[str] | None = None) -> Path:
-    setup_logging()
-    args = parse_args(argv)
-    layout = init_from_environment()
-    config = SimDAConfig(lsa_form=args.lsa_form).without(*args.disable)
-    device = str(layout.device(args.device))
-    with tempfile.TemporaryDirectory() as scratch:
-        videos = training_videos(args, Path(scratch))
-        loaded = load_model(args.preset, args.base, args.ckpt, device, args.dtype, config=config, seed=args.seed)
+@dataclass
+class TrainResult:
+    output_dir: Path
+    adapters: Path
+    steps: int
+    final_loss: float | None
+    skipped_videos: list[str]
+    random_weights: bool
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        loss = "n/a" if self.final_loss is None else f"{self.final_loss:.4f}"
+        note = " (random-weight base: proves the machinery, not the model)" if self.random_weights else ""
+        return (
+            f"trained {self.steps} steps, last logged loss {loss}{note}\n"
+            f"adapters: {self.adapters}\nunreadable videos skipped: {len(self.skipped_videos)}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "adapters": str(self.adapters),
+            "steps": self.steps,
+            "final_loss": self.final_loss,
+            "skipped_videos": self.skipped_videos,
+            "random_weights": self.random_weights,
+            **self.settings,
+        }
+
+
+def run(job: TrainJob) -> TrainResult | None:
+    """Train (resuming from ``job.output_dir``); rank 0 returns the result, other ranks ``None``."""
+    import logging
+    import tempfile
+
+    import mlflow
+
+    from simda.config import SimDAConfig
+    from simda.data import ClipSampler, read_caption_folder, read_webvid_csv
+    from simda.loading import load_model
+    from simda.pipeline import SimDAPipeline
+    from simda.plumbing.atomic import require_writable_dir
+    from simda.plumbing.distributed import process_group
+    from simda.plumbing.tracking import tracked_run
+    from simda.synthetic import write_webvid_set
+    from simda.training import StepReport, Trainer
+
+    log = logging.getLogger("simda.train")
+    require_writable_dir(job.output_dir, "--output-dir")
+    config = SimDAConfig(lsa_form=job.lsa_form).without(*job.disable)
+    with process_group() as layout, tempfile.TemporaryDirectory() as scratch:
+        if job.data.video_folder is not None:
+            videos = read_caption_folder(job.data.video_folder)
+        elif job.data.csv is not None:
+            videos = read_webvid_csv(job.data.csv, job.data.videos)
+        else:
+            span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
+            videos = read_webvid_csv(*write_webvid_set(scratch, job.synthetic_videos, num_frames=span, size=64))
+        loaded = load_model(job.model, config=config, seed=job.training.seed, device=layout.device(job.model.device))
         if loaded.base.random_weights:
             log.warning("random-weight base (%s): training proves the machinery, not the model", loaded.base.source)
         pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
-        settings = TrainSettings(
-            max_steps=args.steps,
-            batch_size=args.batch_size,
-            learning_rate=args.lr,
-            weight_decay=args.weight_decay,
-            lr_warmup_steps=args.warmup_steps,
-            mixed_precision=args.mixed_precision,
-            gradient_checkpointing=args.gradient_checkpointing,
-            checkpoint_every=args.checkpoint_every,
-            seed=args.seed,
-        )
-        sampler = ClipSampler(args.frames, args.size, args.size, args.frame_stride)
-        trainer = Trainer(pipeline, videos, sampler, settings, args.out, layout)
-        params = {
-            "train": settings.as_params(),
-            "clip": vars(sampler) if hasattr(sampler, "__dict__") else {},
+        sampler = ClipSampler(job.clips.num_frames, job.clips.height, job.clips.width, job.clips.frame_stride)
+        trainer = Trainer(pipeline, videos, sampler, job.training, job.output_dir, layout)
+        settings = {
+            "train": job.training.as_params(),
+            "clip": job.clips.as_params(),
             "simda": config.to_dict(),
             "base": {"source": loaded.base.source, "identity": loaded.base.identity()},
             "init_checkpoint": loaded.checkpoint,
-            "data": {"videos": len(videos), "csv": args.csv, "video_folder": args.video_folder},
+            "data": {"videos": len(videos), **{k: str(v) for k, v in vars(job.data).items()}},
             "world_size": layout.world_size,
             "random_weights": loaded.base.random_weights,
         }
         tags = {"random_weights": str(loaded.base.random_weights).lower()}
+        losses: list[float] = []
         with tracked_run(
-            args.experiment, args.out.name, params, tags, enabled=layout.is_main, tracking_uri=args.tracking_uri
+            job.experiment, job.output_dir.name, settings, tags, enabled=layout.is_main, tracking_uri=job.tracking_uri
         ):
 
             def report(step: StepReport) -> None:
+                losses.append(step.loss)
                 mlflow.log_metrics(
                     {
                         "loss": step.loss,
@@ -140,27 +166,98 @@ def main(argv: list[str] | None = None) -> Path:
                     },
                     step=step.step,
                 )
-                if args.validate_every and step.step % args.validate_every == 0:
-                    validate(pipeline, args, step.step)
+                if job.validate_every and step.step % job.validate_every == 0:
+                    validate(pipeline, job, step.step)
 
-            final = trainer.run(on_report=report, log_every=args.log_every)
+            final = trainer.run(on_report=report, log_every=job.log_every)
             if layout.is_main:
                 mlflow.log_metric("skipped_videos", len(trainer.skipped))
                 mlflow.log_artifact(str(final.with_suffix(".json")))
                 mlflow.set_tag("adapters", str(final.resolve()))
-        log.info(
-            "adapters written to %s (%d steps, %d unreadable videos skipped)", final, trainer.step, len(trainer.skipped)
-        )
-        return final
+    if not layout.is_main:
+        return None
+    log.info("adapters written to %s (%d steps)", final, trainer.step)
+    return TrainResult(
+        output_dir=job.output_dir,
+        adapters=final,
+        steps=trainer.step,
+        final_loss=losses[-1] if losses else None,
+        skipped_videos=sorted(trainer.skipped),
+        random_weights=loaded.base.random_weights,
+        settings=settings,
+    )
 
 
-def validate(pipeline: SimDAPipeline, args: argparse.Namespace, step: int) -> None:
+def validate(pipeline: Any, job: TrainJob, step: int) -> None:
     """Generate the validation prompt with the current adapters and log it as a GIF."""
-    settings = GenerationSettings(num_frames=args.frames, height=args.size, width=args.size, num_inference_steps=25)
-    video = pipeline([args.validation_prompt], [args.seed], settings)[0]
-    path = write_gif(args.out / "validation" / f"step-{step:07d}.gif", video)
+    import mlflow
+
+    from simda.settings import GenerationSettings
+    from simda.video_io import write_gif
+
+    clips = job.clips
+    settings = GenerationSettings(clips.num_frames, clips.height, clips.width, num_inference_steps=25)
+    video = pipeline([job.validation_prompt], [job.training.seed], settings)[0]
+    path = write_gif(job.output_dir / "validation" / f"step-{step:07d}.gif", video)
     mlflow.log_artifact(str(path), artifact_path="validation")
 
 
+def add_part_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, what: str) -> None:
+    """``--disable`` and ``--lsa-form``: the flags that choose which SimDA parts exist."""
+    parser.add_argument(
+        "--disable", action="append", default=[], choices=PARTS, help=f"switch a SimDA part off (repeatable) {what}"
+    )
+    parser.add_argument(
+        "--lsa-form", choices=["paper", "code"], default="paper", help="keys/values of latent-shift attention"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser("python -m simda.train", __doc__)
+    add_options(parser.add_argument_group("model"), ModelSettings, {})
+    data = parser.add_argument_group("data")
+    data.add_argument("--csv", type=Path, help="WebVid CSV (videoid, name, page_dir, ...)")
+    data.add_argument("--videos", type=Path, help="folder holding <page_dir>/<videoid>.mp4")
+    data.add_argument("--video-folder", type=Path, help="instead: a folder of mp4s with .txt captions")
+    add_options(data, ClipSettings, {name: preset.clips for name, preset in PRESETS.items()})
+    training = parser.add_argument_group("training")
+    add_options(training, TrainSettings, {name: preset.training for name, preset in PRESETS.items()})
+    add_part_options(training, "as the ablation does")
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--output-dir", "--out", type=Path, default=Path("runs/simda-train"), help="checkpoints and final adapters"
+    )
+    output.add_argument("--log-every", type=int, default=10, help="steps between logged losses (default 10)")
+    output.add_argument("--validate-every", type=int, default=0, help="log a validation video every n steps (0: off)")
+    output.add_argument("--validation-prompt", default=TrainJob.validation_prompt)
+    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    output.add_argument("--experiment", default="simda-train", help="MLflow experiment (default simda-train)")
+    return parser
+
+
+def make_job(args: argparse.Namespace) -> TrainJob:
+    model = construct(ModelSettings, args)
+    preset = preset_for(model)
+    return TrainJob(
+        model=model,
+        clips=from_args(preset.clips, args),
+        training=from_args(preset.training, args),
+        data=TrainingData(args.csv, args.videos, args.video_folder),
+        output_dir=args.output_dir,
+        disable=tuple(args.disable),
+        lsa_form=args.lsa_form,
+        log_every=args.log_every,
+        validate_every=args.validate_every,
+        validation_prompt=args.validation_prompt,
+        tracking_uri=args.tracking_uri,
+        experiment=args.experiment,
+        synthetic_videos=preset.synthetic_videos,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(build_parser(), make_job, run, argv)
+
+
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

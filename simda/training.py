@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -27,29 +27,10 @@ from simda.checkpoint import load_adapters, save_adapters
 from simda.data import CaptionedVideo, ClipError, ClipSampler
 from simda.pipeline import SimDAPipeline
 from simda.plumbing.distributed import ProcessLayout
+from simda.settings import TrainSettings
 
 log = logging.getLogger("simda.training")
 MIXED_PRECISION = {"no": None, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Every setting that changes what the adapters learn (all go to the MLflow run)."""
-
-    max_steps: int = 10_000
-    batch_size: int = 1
-    learning_rate: float = 5e-5
-    weight_decay: float = 1e-2
-    lr_warmup_steps: int = 0
-    max_grad_norm: float = 1.0
-    mixed_precision: str = "no"
-    gradient_checkpointing: bool = False
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 2
-    seed: int = 0
-
-    def as_params(self) -> dict[str, object]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

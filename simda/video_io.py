@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import av
@@ -70,3 +71,8 @@ def write_gif(path: str | Path, frames: np.ndarray, fps: int = 8) -> Path:
     with atomic_path(path) as tmp:
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=1000 / fps, loop=0)
     return path
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """A file-name-safe form of a caption: lower case, runs of other characters as one ``-``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit] or "video"

@@ -42,6 +42,7 @@ from simda.base import BaseModel
 from simda.config import SimDAConfig
 from simda.params import parameter_report
 from simda.pipeline import GenerationSettings, SimDAPipeline
+from simda.plumbing.errors import InvalidSetting
 from simda.video_unet import SimDAUNet
 
 CFG_BATCH = 2  # classifier-free guidance runs the conditional and unconditional halves together
@@ -166,7 +167,7 @@ def time_temporal_conv(base: BaseModel, settings: Settings, clock: Measure) -> p
 def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     """Every table of the profile, the slow parts last so a bad setting fails early."""
     if settings.size % base.vae_scale_factor:
-        raise SystemExit(f"--size must be a multiple of the autoencoder's factor {base.vae_scale_factor}")
+        raise InvalidSetting(f"--size must be a multiple of the autoencoder's factor {base.vae_scale_factor}")
     clock = clock_for(settings.device)
     variants = simda_variants(base.unet)
     parameters = parameter_table(parameter_report(base, variants[FULL]))

@@ -33,3 +33,23 @@ def atomic_path(path: str | Path) -> Iterator[str]:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def require_writable_dir(path: str | Path, flag: str) -> Path:
+    """Create ``path`` if needed and prove a file can be written there, before any expensive work.
+
+    Raises :class:`~simda.plumbing.errors.UsageError` naming ``flag`` when the folder is a file,
+    cannot be created, or is read-only, so a run never fails at its first write hours in.
+    """
+    from simda.plumbing.errors import UsageError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag} {path}: exists and is not a folder; pass {flag} a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test."):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: cannot write there ({exc.strerror}); pass {flag} a writable folder") from exc
+    return path

@@ -1,0 +1,169 @@
+"""Settings that validate themselves and know their command-line flags.
+
+A setting is declared once, as a dataclass field made by :func:`option`: its default, its flag
+(and older spellings kept as aliases), its help and its checks. From that one declaration the
+command line is generated (every flag defaults to *unset*, so an explicit value is never replaced
+by a preset's), the effective defaults are printed in ``--help``, and an invalid value is refused
+with the flag's name before any model loads. Checks return a problem as text, or ``None``.
+
+Nothing here imports torch or the model: ``--help`` and argument errors must answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from simda.plumbing.errors import InvalidSetting
+
+Check = Callable[[Any], "str | None"]
+S = TypeVar("S", bound="ValidatedSettings")
+
+
+def option(
+    default: Any,
+    flag: str,
+    help: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    checks: tuple[Check, ...] = (),
+    choices: tuple[Any, ...] | None = None,
+) -> Any:
+    """A settings field with its flag, help text and checks (see the module docstring)."""
+    metadata = {"flag": flag, "aliases": aliases, "help": help, "checks": checks, "choices": choices}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def finite(value: float) -> str | None:
+    return None if math.isfinite(value) else "must be a finite number"
+
+
+def positive(value: float) -> str | None:
+    return None if value > 0 else "must be positive"  # NaN fails too: nan > 0 is False
+
+
+def non_negative(value: float) -> str | None:
+    return None if value >= 0 else "must be zero or positive"
+
+
+def at_least(minimum: int, why: str = "") -> Check:
+    def check(value: int) -> str | None:
+        return None if value >= minimum else f"must be at least {minimum}{why}"
+
+    return check
+
+
+def multiple_of(factor: int, why: str) -> Check:
+    def check(value: int) -> str | None:
+        return None if value > 0 and value % factor == 0 else f"must be a positive multiple of {factor} ({why})"
+
+    return check
+
+
+def between(low: float, high: float) -> Check:
+    def check(value: float) -> str | None:
+        return None if low <= value <= high else f"must lie between {low} and {high}"
+
+    return check
+
+
+def optional(check: Check) -> Check:
+    """``None`` means "not set" (e.g. the whole dataset); a given value must pass ``check``."""
+
+    def check_given(value: Any) -> str | None:
+        return None if value is None else check(value)
+
+    return check_given
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidatedSettings:
+    """Base of every settings dataclass: checks run on construction, so no invalid object exists."""
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            choices = field.metadata.get("choices")
+            if choices is not None and value is not None and value not in choices:
+                self._refuse(field, value, f"choose one of {', '.join(map(str, choices))}")
+            for check in field.metadata.get("checks", ()):
+                problem = check(value)
+                if problem:
+                    self._refuse(field, value, problem)
+
+    @staticmethod
+    def _refuse(field: dataclasses.Field, value: Any, problem: str) -> None:
+        raise InvalidSetting(f"{field.metadata.get('flag', field.name)} {value!r}: {problem}")
+
+    def as_params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def overlay(self: S, values: Mapping[str, Any]) -> S:
+        """A copy with every value that is not ``None`` set: the flags a user gave over a preset."""
+        given = {name: value for name, value in values.items() if value is not None}
+        return dataclasses.replace(self, **given) if given else self
+
+
+def _flag_type(cls: type, name: str) -> tuple[Callable[[str], Any], bool]:
+    """The argparse converter of a field's annotation (``X | None`` counts as ``X``), and whether it is a switch."""
+    hint = get_type_hints(cls)[name]
+    if get_origin(hint) in (Union, UnionType):
+        hint = next(arg for arg in get_args(hint) if arg is not type(None))
+    if hint is bool:
+        return bool, True
+    return (hint if hint in (int, float, Path) else str), False
+
+
+def add_options(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    cls: type[ValidatedSettings],
+    presets: Mapping[str, ValidatedSettings],
+    prefix: str = "",
+    only: Iterable[str] | None = None,
+    skip: Iterable[str] = (),
+) -> None:
+    """Add the flags of ``cls``'s fields (all, or ``only``); their help shows each preset's default.
+
+    Every flag defaults to ``None`` (unset), so :func:`given` tells a typed value from a default.
+    """
+    wanted = set(only) if only is not None else None
+    for field in dataclasses.fields(cls):
+        if "flag" not in field.metadata or field.name in skip or (wanted is not None and field.name not in wanted):
+            continue
+        convert, switch = _flag_type(cls, field.name)
+        defaults = ", ".join(f"{name}: {getattr(settings, field.name)!r}" for name, settings in presets.items())
+        names = (field.metadata["flag"], *field.metadata["aliases"])
+        help_text = f"{field.metadata['help']} (default {defaults})" if presets else field.metadata["help"]
+        if switch:
+            parser.add_argument(
+                *names, dest=prefix + field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        else:
+            parser.add_argument(
+                *names,
+                dest=prefix + field.name,
+                type=convert,
+                choices=field.metadata["choices"],
+                default=None,
+                help=help_text,
+            )
+
+
+def given(args: argparse.Namespace, cls: type[ValidatedSettings], prefix: str = "") -> dict[str, Any]:
+    """The values of ``cls``'s fields that were typed on the command line (unset ones are ``None``)."""
+    return {field.name: getattr(args, prefix + field.name, None) for field in dataclasses.fields(cls)}
+
+
+def construct(cls: type[S], args: argparse.Namespace, prefix: str = "") -> S:
+    """``cls`` from the flags the user gave, its own defaults for the rest (for settings without a preset)."""
+    return cls(**{name: value for name, value in given(args, cls, prefix).items() if value is not None})
+
+
+def from_args(base: S, args: argparse.Namespace, prefix: str = "") -> S:
+    """``base`` (a preset's settings) with every flag the user gave laid over it, then validated."""
+    return base.overlay(given(args, type(base), prefix))
