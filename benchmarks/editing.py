@@ -32,7 +32,7 @@ from metrics.clip import ClipScorer, to_percent
 from metrics.i3d import file_sha256
 from simda.data import CaptionedVideo
 from simda.edit import add_edit_arguments, edit_settings, save_result, slug, tiny_source
-from simda.editing import EditResult, edit_video
+from simda.editor import EditResult, edit_video
 from simda.loading import add_model_arguments, load_model
 from simda.pipeline import SimDAPipeline
 from simda.plumbing.logs import setup_logging

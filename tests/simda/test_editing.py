@@ -4,7 +4,7 @@ import copy
 
 import torch
 
-from simda.editing import ddim_invert
+from simda.editor import ddim_invert
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.video_unet import SimDAUNet
 from tests.simda.test_video_unet import perturb_adapters

@@ -7,6 +7,7 @@ edited caption. The inversion keeps the source's layout and motion; the edit cha
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,11 @@ from tqdm.auto import tqdm
 
 from simda.data import CaptionedVideo, ClipSampler
 from simda.pipeline import SimDAPipeline
+from simda.plumbing.atomic import atomic_path
 from simda.settings import EditSettings
+from simda.synthetic import moving_square
 from simda.training import Trainer
+from simda.video_io import slug, write_gif, write_mp4
 
 
 @dataclass
@@ -98,3 +102,31 @@ def edit_video(
         inference_peak_gib=_peak_gib(device),
         tuned_parameters=sum(p.numel() for p in pipeline.model.adapter_parameters()),
     )
+
+
+def synthetic_source(folder: Path, settings: EditSettings) -> CaptionedVideo:
+    """A moving-square clip to edit when the tiny preset is given no video."""
+    span = (settings.num_frames - 1) * settings.frame_stride + 1
+    frames, caption = moving_square(0, span, settings.height, settings.width)
+    return CaptionedVideo("tiny-source", write_mp4(folder / "source.mp4", frames), caption)
+
+
+def save_result(result: EditResult, out: Path, fps: int = 8) -> dict[str, object]:
+    """Write the source and every edit as mp4 and GIF, and a summary JSON; returns the summary."""
+    write_gif(out / "source.gif", result.source, fps)
+    files = {}
+    for caption, frames in result.edits.items():
+        path = write_mp4(out / f"{slug(caption)}.mp4", frames, fps)
+        write_gif(path.with_suffix(".gif"), frames, fps)
+        files[caption] = str(path)
+    summary = {
+        "edits": files,
+        "train_minutes": result.train_seconds / 60,
+        "inference_minutes": result.inference_seconds / 60,
+        "train_peak_gib": result.train_peak_gib,
+        "inference_peak_gib": result.inference_peak_gib,
+        "tuned_parameters": result.tuned_parameters,
+    }
+    with atomic_path(out / "summary.json") as tmp:
+        Path(tmp).write_text(json.dumps(summary, indent=2))
+    return summary
