@@ -17,9 +17,6 @@ from pathlib import Path
 from simda.data import read_webvid_csv
 from simda.plumbing.errors import BadInputFile
 
-MSRVTT_TEST_VIDEOS = 2990
-WEBVID_VAL_PAIRS = 4476
-
 
 @dataclass(frozen=True)
 class Clip:

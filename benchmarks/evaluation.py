@@ -125,7 +125,9 @@ class RealFeatureCache:
         if stats_path.exists():
             return GaussianStats.load(stats_path), skipped
         if not usable:
-            raise BadInputFile(f"none of the {len(clips)} real videos could be read (see {self.folder}); check --videos")
+            raise BadInputFile(
+                f"none of the {len(clips)} real videos could be read (see {self.folder}); check --videos"
+            )
         stats = GaussianStats.from_features(np.stack([np.load(self.folder / f"{clip.id}.npy") for clip in usable]))
         stats.save(stats_path)
         return stats, skipped

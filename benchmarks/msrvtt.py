@@ -1,7 +1,7 @@
 """``python -m benchmarks.msrvtt``: zero-shot MSR-VTT text-to-video, as the paper's Table 2.
 
     python -m benchmarks.msrvtt --preset tiny
-    python -m benchmarks.msrvtt --base ./stable-diffusion-v1-5 --ckpt runs/simda-adapters.safetensors \\
+    python -m benchmarks.msrvtt --base ./stable-diffusion-v1-5 --ckpt runs/simda-train/simda-adapters.safetensors \\
         --annotations msrvtt/test_videodatainfo.json --videos msrvtt/videos \\
         --i3d weights/i3d_pretrained_400.pt --clip-ckpt weights/openai-vit-b-32.bin
     torchrun --nproc_per_node=8 -m benchmarks.msrvtt ...   (same numbers, eight times faster)
@@ -11,13 +11,25 @@ One video per test clip (2,990) with one caption each, chosen with --caption-see
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-from benchmarks import cli
-from benchmarks.datasets import MSRVTT_TEST_VIDEOS, read_msrvtt
-from benchmarks.engine import BenchmarkSpec
-from benchmarks.paper import MSRVTT_TABLE
-from simda.synthetic import write_msrvtt_set
+from benchmarks import text_to_video
+from benchmarks.paper import MSRVTT_TABLE, MSRVTT_TEST_VIDEOS
+from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+
+
+def read(annotations: Path, videos: Path, caption_seed: int) -> list:
+    from benchmarks.datasets import read_msrvtt
+
+    return read_msrvtt(annotations, videos, "test", caption_seed)
+
+
+def write_synthetic(folder: Path, count: int) -> tuple[Path, Path]:
+    from simda.synthetic import write_msrvtt_set
+
+    return write_msrvtt_set(folder, num_test=count)
+
 
 SPEC = BenchmarkSpec(
     name="msrvtt",
@@ -25,14 +37,18 @@ SPEC = BenchmarkSpec(
     default_num_videos=MSRVTT_TEST_VIDEOS,
     annotation_flag="--annotations",
     annotation_help="MSR-VTT annotation file test_videodatainfo.json",
-    read=lambda annotations, videos, caption_seed: read_msrvtt(annotations, videos, "test", caption_seed),
-    write_synthetic=write_msrvtt_set,
+    read=read,
+    write_synthetic=write_synthetic,
 )
 
 
-def main(argv: list[str] | None = None) -> dict[str, float] | None:
-    return cli.main(SPEC, argv)
+def run(job: BenchmarkJob) -> BenchmarkResult | None:
+    return text_to_video.run(job)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return text_to_video.main(SPEC, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    raise SystemExit(main())

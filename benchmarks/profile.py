@@ -25,8 +25,8 @@ import pandas as pd
 import torch
 
 from benchmarks.profiling.models import PRESETS, Preset, build_base
-from benchmarks.profiling.report import TARGETS, methods_table, parameter_table, plot, ratio_metrics, render
 from benchmarks.profiling.sections import CFG_BATCH, Settings, device_name, measure
+from benchmarks.profiling.tables import TARGETS, methods_table, parameter_table, plot, ratio_metrics, render
 from simda.base import BaseModel, load_stable_diffusion
 from simda.loading import DTYPES, resolve_device, resolve_dtype
 from simda.params import parameter_report

@@ -1,7 +1,7 @@
 """``python -m benchmarks.webvid``: WebVid validation text-to-video, as the paper's Table 3.
 
     python -m benchmarks.webvid --preset tiny
-    python -m benchmarks.webvid --base ./stable-diffusion-v1-5 --ckpt runs/simda-adapters.safetensors \\
+    python -m benchmarks.webvid --base ./stable-diffusion-v1-5 --ckpt runs/simda-train/simda-adapters.safetensors \\
         --csv webvid/results_2M_val.csv --videos webvid/videos \\
         --i3d weights/i3d_pretrained_400.pt --clip-ckpt weights/openai-vit-b-32.bin
 
@@ -10,13 +10,25 @@ A fixed-seed sample (--caption-seed) of 4,476 pairs by default; the ablations us
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-from benchmarks import cli
-from benchmarks.datasets import WEBVID_VAL_PAIRS, read_webvid
-from benchmarks.engine import BenchmarkSpec
-from benchmarks.paper import WEBVID_TABLE
-from simda.synthetic import write_webvid_set
+from benchmarks import text_to_video
+from benchmarks.paper import WEBVID_TABLE, WEBVID_VAL_PAIRS
+from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+
+
+def read(csv: Path, videos: Path, _caption_seed: int) -> list:
+    from benchmarks.datasets import read_webvid
+
+    return read_webvid(csv, videos)
+
+
+def write_synthetic(folder: Path, count: int) -> tuple[Path, Path]:
+    from simda.synthetic import write_webvid_set
+
+    return write_webvid_set(folder, count=count)
+
 
 SPEC = BenchmarkSpec(
     name="webvid",
@@ -24,14 +36,18 @@ SPEC = BenchmarkSpec(
     default_num_videos=WEBVID_VAL_PAIRS,
     annotation_flag="--csv",
     annotation_help="WebVid csv (results_2M_val.csv) with videoid, name and page_dir columns",
-    read=lambda csv, videos, _caption_seed: read_webvid(csv, videos),
-    write_synthetic=lambda root: write_webvid_set(root, count=8),
+    read=read,
+    write_synthetic=write_synthetic,
 )
 
 
-def main(argv: list[str] | None = None) -> dict[str, float] | None:
-    return cli.main(SPEC, argv)
+def run(job: BenchmarkJob) -> BenchmarkResult | None:
+    return text_to_video.run(job)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return text_to_video.main(SPEC, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    raise SystemExit(main())

@@ -24,7 +24,7 @@ from benchmarks.profiling.models import (
     simda_contender,
     simda_variants,
 )
-from benchmarks.profiling.report import methods_table, parameter_table, timing_table
+from benchmarks.profiling.tables import methods_table, parameter_table, timing_table
 from benchmarks.profiling.workloads import (
     Shapes,
     adapter_optimizer,

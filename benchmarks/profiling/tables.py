@@ -16,21 +16,13 @@ matplotlib.use("Agg")  # files only: the profile runs on headless GPU nodes and 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from benchmarks.paper import TABLE1_METHODS, TABLE1_SIMDA_PARAMS_B  # noqa: E402
 from benchmarks.profiling.models import FLOOR  # noqa: E402
 from benchmarks.timing import Timing  # noqa: E402
 from simda.params import ParameterCount  # noqa: E402
 
 # Issue 6's targets for the SD 1.5 GPU run (fp16, 16x256x256): meaningless for the tiny CPU run.
 TARGETS = {"inference_x_floor": 1.15, "training_x_floor": 2.0, "training_peak_gib": 6.0}
-# Table 1 of the paper (one A100 80GB; "T2V core" is the UNet with its video layers).
-PAPER_SIMDA_B = {"text_encoder": 0.12, "autoencoder": 0.08, "t2v_core": 0.88, "adapters": 0.025, "total": 1.08}
-PAPER_METHODS = pd.DataFrame(
-    [
-        {"method": "SimDA", "overall_B": 1.08, "tuned_B": 0.025, "video_s": 11.20},
-        {"method": "Latent-Shift", "overall_B": 1.53, "tuned_B": 0.88, "video_s": 23.40},
-        {"method": "LVDM", "overall_B": 1.16, "tuned_B": 1.04, "video_s": 21.23},
-    ]
-).assign(source="paper, A100")
 
 
 def parameter_table(rows: list[ParameterCount]) -> pd.DataFrame:
@@ -39,7 +31,7 @@ def parameter_table(rows: list[ParameterCount]) -> pd.DataFrame:
     core = ParameterCount("t2v_core", by_name["unet"].total + by_name["adapters"].total, by_name["adapters"].trainable)
     ordered = [*rows[:-1], core, rows[-1]]
     table = pd.DataFrame([row.as_row() for row in ordered])
-    return table.assign(paper_B=table["component"].map(PAPER_SIMDA_B))
+    return table.assign(paper_B=table["component"].map(TABLE1_SIMDA_PARAMS_B))
 
 
 def methods_table(parameters: pd.DataFrame, video_seconds: float | None, device_name: str) -> pd.DataFrame:
@@ -52,7 +44,8 @@ def methods_table(parameters: pd.DataFrame, video_seconds: float | None, device_
         "video_s": video_seconds if video_seconds is not None else math.nan,
         "source": device_name,
     }
-    return pd.concat([pd.DataFrame([ours]), PAPER_METHODS], ignore_index=True)
+    paper = pd.DataFrame(TABLE1_METHODS).assign(source="paper, A100")
+    return pd.concat([pd.DataFrame([ours]), paper], ignore_index=True)
 
 
 def timing_table(

@@ -1,0 +1,302 @@
+"""The generate-then-evaluate engine behind ``benchmarks.msrvtt`` and ``benchmarks.webvid``.
+
+    job -> load: clips, model, metric networks, run folder, real-feature cache (all checked first)
+        -> clips in id order -> batches -> this rank's batches: generate missing videos, score each -> cache, mp4
+        -> this rank's real clips: I3D features (cached per dataset) -> barrier
+        -> rank 0: FVD, CLIPSIM, frame consistency from every cached file, in id order -> MLflow
+
+A rerun skips every video and feature already on disk, and since each clip's seed comes from its id,
+its batch from its place in the id order and each feature from its own file, the numbers are the
+same for one process or many.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from benchmarks.datasets import Clip, sample_clips, video_seed
+from benchmarks.evaluation import (
+    REAL_RESIZE,
+    RealFeatureCache,
+    Skipped,
+    fake_done,
+    load_generated,
+    score_generated,
+    warn_if_small,
+)
+from benchmarks.networks import MetricNetworks, load_metric_networks
+from benchmarks.paper import comparison_table
+from benchmarks.publish import log_results, sample_grid
+from benchmarks.rundir import RunDir, config_hash, write_csv
+from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from metrics.clip import ClipSimAccumulator, to_percent
+from metrics.frechet import GaussianStats, frechet_distance
+from metrics.i3d import file_sha256
+from metrics.video_io import FRAME_SAMPLING, read_video
+from metrics.video_preprocess import FVDProtocol
+from simda.loading import load_model
+from simda.pipeline import GenerationSettings, SimDAPipeline
+from simda.plumbing.atomic import require_writable_dir
+from simda.plumbing.distributed import ProcessLayout, process_group
+from simda.plumbing.tracking import tracked_run
+from simda.video_io import write_mp4
+
+log = logging.getLogger("benchmarks")
+
+
+@dataclass
+class LoadedBenchmark:
+    """A :class:`BenchmarkJob` with everything loaded: the clips, the pipeline, the metric networks."""
+
+    job: BenchmarkJob
+    clips: list[Clip]
+    pipeline: SimDAPipeline
+    nets: MetricNetworks
+    run_dir: RunDir
+    features_key: str
+    real: RealFeatureCache | GaussianStats
+    random_weights: bool
+    params: dict[str, Any]
+    fps: int = 8
+
+    @property
+    def settings(self) -> GenerationSettings:
+        return self.job.generation
+
+    @property
+    def spec(self) -> BenchmarkSpec:
+        return self.job.spec
+
+    @property
+    def device(self) -> str:
+        return str(self.pipeline.device)
+
+
+def _row(job: LoadedBenchmark, clip: Clip) -> dict[str, Any]:
+    return {
+        "id": clip.id,
+        "caption": clip.caption,
+        "seed": video_seed(job.job.evaluation.seed, clip.id),
+        "path": str(job.run_dir.video(clip.id)),
+    }
+
+
+def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
+    """Generate this rank's missing videos batch by batch, scoring each before its mp4 is written.
+
+    The clips are cut into batches of ``batch_size`` in id order and each rank takes whole batches,
+    so a video is denoised beside the same others however many processes run: batched kernels
+    round differently for different batch contents, and this keeps videos identical bit for bit
+    across world sizes. Only a batch's missing videos are generated (after an interruption, or when
+    ``--num-videos`` grows), never a finished one again.
+
+    Features are written first and the mp4 last, so an mp4 on disk means its clip is finished. A
+    video on disk without features (other metric networks than its first run, or deleted features)
+    is scored from its decoded file rather than generated again. Returns the number of videos generated.
+    """
+    features = job.run_dir.features(job.features_key)
+    size = job.job.evaluation.batch_size
+    batches = layout.take([job.clips[start : start + size] for start in range(0, len(job.clips), size)])
+    on_disk = [clip for batch in batches for clip in batch if job.run_dir.video(clip.id).exists()]
+    indexed = [_row(job, clip) for clip in on_disk]
+    job.run_dir.write_index_part(layout.rank, layout.world_size, indexed)
+    for clip in on_disk:
+        if not fake_done(features, clip.id):
+            video = read_video(job.run_dir.video(clip.id), job.settings.num_frames)
+            score_generated(video, clip, job.nets, job.device, features)
+    missing = [[clip for clip in batch if not job.run_dir.video(clip.id).exists()] for batch in batches]
+    missing = [batch for batch in missing if batch]
+    for batch in tqdm(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch", disable=None):
+        seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
+        videos = job.pipeline([clip.caption for clip in batch], seeds, job.settings)
+        for clip, video in zip(batch, videos, strict=True):
+            score_generated(video, clip, job.nets, job.device, features)
+            write_mp4(job.run_dir.video(clip.id), video, fps=job.fps)
+        indexed.extend(_row(job, clip) for clip in batch)
+        job.run_dir.write_index_part(layout.rank, layout.world_size, indexed)
+    return sum(len(batch) for batch in missing)
+
+
+def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], pd.DataFrame, list[Skipped]]:
+    """The metrics and the per-video table from every cached feature file, gathered in id order."""
+    ids = [clip.id for clip in job.clips]
+    logits, scores = load_generated(job.run_dir.features(job.features_key), ids)
+    fake = GaussianStats.from_features(logits)
+    if isinstance(job.real, GaussianStats):
+        real, skipped = job.real, []
+    else:
+        real, skipped = job.real.statistics(job.clips)
+    warn_if_small("real", real)
+    warn_if_small("generated", fake)
+    clipsim = ClipSimAccumulator()
+    clipsim.update([score["clipsim"] for score in scores])
+    table = pd.DataFrame([_row(job, clip) for clip in job.clips])
+    table.insert(3, "clipsim", [score["clipsim"] for score in scores])
+    table.insert(4, "consistency", [to_percent(score["consistency"]) for score in scores])
+    metrics = {
+        "fvd": frechet_distance(real, fake, job.job.evaluation.ddof),
+        "clipsim": clipsim.compute(),
+        "frame_consistency": float(table["consistency"].mean()),
+        "num_videos": float(len(ids)),
+        "num_real": float(real.count),
+        "num_real_skipped": float(len(skipped)),
+        "videos_generated": float(generated),
+        "videos_reused": float(len(ids) - generated),
+    }
+    return metrics, table, skipped
+
+
+def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | None:
+    """Run the benchmark on this rank; rank 0 returns the result (the other ranks ``None``)."""
+    if layout.is_main:
+        write_csv(
+            job.run_dir.captions, pd.DataFrame([{**_row(job, clip), "real": str(clip.real_path)} for clip in job.clips])
+        )
+    tags = {"random_weights": str(job.random_weights).lower(), "benchmark": job.spec.name, **job.job.tags}
+    with tracked_run(
+        job.spec.experiment,
+        job.run_dir.root.name,
+        job.params,
+        tags=tags,
+        enabled=layout.is_main,
+        tracking_uri=job.job.tracking_uri,
+    ) as mlflow_run:
+        generated = int(layout.sum(generate_and_score(job, layout)))
+        if isinstance(job.real, RealFeatureCache):
+            size = (job.settings.height, job.settings.width)
+            job.real.compute(job.clips, layout, job.nets, job.settings.num_frames, size, job.device)
+        layout.barrier()
+        if not layout.is_main:
+            return None
+        metrics, table, skipped = summarise(job, generated)
+        write_csv(job.run_dir.results, table)
+        write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
+        comparison = comparison_table(metrics, job.spec.paper_table, job.random_weights)
+        if mlflow_run is not None:
+            grid = sample_grid([job.run_dir.video(clip.id) for clip in job.clips], job.settings.num_frames)
+            artifacts = [
+                job.run_dir.captions,
+                job.run_dir.results,
+                job.run_dir.skipped_real,
+                job.run_dir.root / "config.json",
+            ]
+            log_results(metrics, table, comparison, grid, artifacts)
+        for item in skipped:
+            log.warning("skipped real video %s (%s): %s", item.clip_id, item.path, item.reason)
+        return BenchmarkResult(
+            output_dir=job.run_dir.root,
+            metrics=metrics,
+            comparison=comparison,
+            random_weights=job.random_weights,
+            mlflow_run_id=None if mlflow_run is None else mlflow_run.info.run_id,
+            params=job.params,
+        )
+
+
+def video_config(job: BenchmarkJob, annotations: Path, base: Any, ckpt_sha: str | None) -> dict[str, Any]:
+    """The settings that decide the generated videos: they name the default run folder and guard it."""
+    return {
+        "benchmark": job.spec.name,
+        "annotations_sha256": file_sha256(annotations),
+        "caption_seed": job.evaluation.caption_seed,
+        "base_source": base.source,
+        "base_identity": base.identity(),
+        "ckpt_sha256": ckpt_sha,
+        "dtype": job.model.dtype,
+        "seed": job.evaluation.seed,
+        **job.generation.as_params(),
+    }
+
+
+def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> LoadedBenchmark:
+    """Read the clips, load the model and metric networks, claim the run folder: everything before work."""
+    annotations, videos = job.annotations, job.videos
+    if annotations is None:
+        # Rank 0 writes it once and every rank reads that copy: no two writers race on one folder.
+        written = job.spec.write_synthetic(scratch, job.synthetic_videos) if layout.is_main else None
+        annotations, videos = layout.broadcast(written)
+        log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, Path(videos).parent)
+    seed = job.evaluation.caption_seed
+    clips = sample_clips(job.spec.read(annotations, videos, seed), job.num_videos, seed)
+    if job.output_dir is not None:
+        require_writable_dir(job.output_dir, "--output-dir")
+    if job.cache_dir is not None:
+        require_writable_dir(job.cache_dir, "--cache-dir")
+    device = layout.device(job.model.device)
+    loaded = load_model(job.model, device=device)
+    nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, loaded.model.device)
+    ckpt_sha = None if job.model.ckpt is None else file_sha256(job.model.ckpt)
+    config = video_config(job, annotations, loaded.base, ckpt_sha)
+    run_dir = RunDir(job.output_dir or Path("runs") / f"{job.spec.name}-{config_hash(config)}")
+    run_dir.claim(config, write=layout.is_main)
+    random_weights = loaded.random_weights or nets.random_weights
+    if random_weights:
+        log.warning(
+            "WARNING: random weights (model: %s, checkpoint: %s, I3D: %s, CLIP: %s): these numbers prove the "
+            "machinery, not the model",
+            loaded.base.source,
+            loaded.checkpoint or "none",
+            job.i3d or "random",
+            job.clip_ckpt or "random",
+        )
+    settings = job.generation
+    protocol = FVDProtocol(
+        detector_sha256=nets.i3d_sha256,
+        num_frames=settings.num_frames,
+        frame_sampling=FRAME_SAMPLING,
+        ddof=job.evaluation.ddof,
+    )
+    real_key = {
+        "benchmark": job.spec.name,
+        "annotations_sha256": config["annotations_sha256"],
+        "real_resize": REAL_RESIZE,
+        "height": settings.height,
+        "width": settings.width,
+        **protocol.as_params(),
+    }
+    real_key.pop("fvd.ddof")  # the covariance divisor is applied at the end, not to cached features
+    if job.real_stats is not None:
+        real: RealFeatureCache | GaussianStats = GaussianStats.load(job.real_stats)
+    else:
+        real = RealFeatureCache(job.cache_dir or run_dir.root.parent / "real-cache", real_key)
+    features_key = config_hash({"i3d": nets.i3d_sha256, **nets.clip_params, "frames": settings.num_frames})
+    params = {
+        **config,
+        "annotations": str(Path(annotations).resolve()),
+        "videos": str(Path(videos).resolve()),
+        "num_videos": len(clips),
+        "ckpt": loaded.checkpoint or "none",
+        "random_weights": random_weights,
+        "seed_rule": "sha256('video/<seed>/<clip id>')[:8] as int",
+        "real_resize": REAL_RESIZE,
+        "real_stats": str(job.real_stats or "computed"),
+        "clip": nets.clip_params,
+        "batch_size": job.evaluation.batch_size,
+        "world_size": layout.world_size,
+        "out": str(run_dir.root.resolve()),
+        **protocol.as_params(),
+    }
+    return LoadedBenchmark(
+        job=job,
+        clips=clips,
+        pipeline=SimDAPipeline.from_base(loaded.base, loaded.model),
+        nets=nets,
+        run_dir=run_dir,
+        features_key=features_key,
+        real=real,
+        random_weights=random_weights,
+        params=params,
+    )
+
+
+def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:
+    """Load and evaluate ``job`` inside torchrun's process group (or as one process)."""
+    with process_group() as layout, tempfile.TemporaryDirectory(prefix=f"simda-{job.spec.name}-") as scratch:
+        return evaluate(load_benchmark(job, layout, Path(scratch)), layout)
