@@ -4,142 +4,144 @@
     python -m benchmarks.ablation --preset tiny                      # the whole Table 6 sweep
     python -m benchmarks.ablation --base ./stable-diffusion-v1-5 --csv webvid/results_2M_train.csv \\
         --videos webvid/train --val-csv webvid/results_2M_val.csv --val-videos webvid/val \\
-        --i3d weights/i3d_pretrained_400.pt --clip-ckpt weights/openai-vit-b-32.bin --train-steps 20000
+        --i3d weights/i3d_pretrained_400.pt --clip-ckpt weights/openai-vit-b-32.bin --max-train-steps 20000
 
-Every variant trains with the same data, seed and budget (``simda.train``) and is evaluated on the
-same fixed-seed WebVid validation sample (``benchmarks.webvid``, 1,000 pairs as in the paper).
-One MLflow parent run holds the Table-6 table; each variant is a nested child run with its
-training and evaluation runs beneath it. Rerunning the same command resumes every stage.
+Every variant trains with the same data, seed and budget (``simda.train``'s job) and is evaluated on
+the same fixed-seed WebVid validation sample (``benchmarks.webvid``'s job, 1,000 pairs as in the
+paper) against one shared real-feature cache. One MLflow parent run holds the Table-6 table; each
+variant is a nested child run with its training and evaluation runs beneath it. Rerunning the same
+command resumes every stage.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import mlflow
-import pandas as pd
+from typing import Any
 
 from benchmarks import webvid
+from benchmarks.paper import TABLE6, AblationRow
+from benchmarks.text_to_video import BenchmarkJob
 from simda import train
-from simda.checkpoint import read_checkpoint_config
-from simda.config import SimDAConfig
-from simda.plumbing.atomic import atomic_path
-from simda.plumbing.logs import setup_logging
-from simda.plumbing.tracking import log_table, tracked_run
-
-log = logging.getLogger("benchmarks.ablation")
-ABLATION_SAMPLE = 1000  # the paper's Table 6 uses 1K WebVid validation pairs
-
-
-@dataclass(frozen=True)
-class Variant:
-    label: str
-    disabled: tuple[str, ...]
-    paper_fvd: float
-    paper_clipsim: float
-
-    @property
-    def slug(self) -> str:
-        return "full" if not self.disabled else "without-" + "-".join(self.disabled)
-
-
-# Table 6 of the paper, in its order (FVD and CLIPSIM on 1K WebVid-val samples).
-TABLE6 = (
-    Variant("w/o TA", ("ta",), 1470.1, 0.2629),
-    Variant("w/o SA", ("sa",), 811.3, 0.2822),
-    Variant("w/o AA", ("aa",), 764.8, 0.2851),
-    Variant("w/o FA", ("fa",), 623.7, 0.2962),
-    Variant("w/o LSA", ("lsa",), 618.2, 0.3011),
-    Variant("Ours", (), 530.2, 0.3034),
+from simda.plumbing.cli import new_parser, run_command
+from simda.plumbing.errors import InvalidSetting
+from simda.plumbing.options import add_options, construct, from_args
+from simda.settings import (
+    PRESETS,
+    ClipSettings,
+    EvaluationSettings,
+    GenerationSettings,
+    ModelSettings,
+    TrainSettings,
+    preset_for,
+    require_fvd_frames,
 )
-BY_PART = {variant.disabled[0]: variant for variant in TABLE6 if variant.disabled}
+
+BY_PART = {row.disabled[0]: row for row in TABLE6 if row.disabled}
 FULL = TABLE6[-1]
+RANDOM_NOTE = "random weights: proves the machinery, not the model"
 
 
-def chosen_variants(disable: list[str]) -> list[Variant]:
+def chosen_variants(disable: Sequence[str]) -> list[AblationRow]:
     """No ``--disable``: the whole table. Otherwise each named removal, and the full model to compare with."""
     if not disable:
         return list(TABLE6)
     return [BY_PART[part] for part in dict.fromkeys(disable)] + [FULL]
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--disable",
-        action="append",
-        default=[],
-        choices=sorted(BY_PART),
-        help="a part to remove (repeatable; sa = AA and FA); none: the full Table 6 sweep",
-    )
-    parser.add_argument("--preset", choices=["tiny"], help="tiny random model, synthetic data, tiny metric networks")
-    parser.add_argument("--base", type=Path, help="local Stable Diffusion folder in diffusers layout")
-    parser.add_argument("--csv", type=Path, help="training WebVid CSV")
-    parser.add_argument("--videos", type=Path, help="training video folder")
-    parser.add_argument("--val-csv", type=Path, help="WebVid validation CSV (results_2M_val.csv)")
-    parser.add_argument("--val-videos", type=Path, help="WebVid validation video folder")
-    parser.add_argument("--i3d", type=Path, help="I3D weights for FVD")
-    parser.add_argument("--clip-ckpt", type=Path, help="open_clip checkpoint for CLIPSIM")
-    parser.add_argument("--train-steps", type=int, help="training budget of every variant (tiny: 10)")
-    parser.add_argument("--frames", type=int, help="frames per clip, trained and generated")
-    parser.add_argument("--size", type=int, help="clip height and width, trained and generated")
-    parser.add_argument("--eval-steps", type=int, help="DDIM steps of the evaluation videos")
-    parser.add_argument("--num-videos", type=int, help=f"validation pairs (default {ABLATION_SAMPLE:,}; tiny: all)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--out", type=Path, default=Path("runs/ablation"))
-    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
-    return parser.parse_args(argv)
+@dataclass(frozen=True)
+class AblationJob:
+    """The sweep: one training job and one evaluation job per variant, alike but for the parts removed."""
+
+    model: ModelSettings
+    clips: ClipSettings
+    training: TrainSettings
+    generation: GenerationSettings
+    evaluation: EvaluationSettings
+    output_dir: Path
+    disable: tuple[str, ...] = ()
+    train_csv: Path | None = None
+    train_videos: Path | None = None
+    val_csv: Path | None = None
+    val_videos: Path | None = None
+    i3d: Path | None = None
+    clip_ckpt: Path | None = None
+    tracking_uri: str | None = None
+    synthetic_videos: int | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.disable) - set(BY_PART))
+        if unknown:
+            raise InvalidSetting(f"--disable {unknown}: choose from {', '.join(sorted(BY_PART))}")
+        if not self.model.tiny and None in (self.train_csv, self.train_videos, self.val_csv, self.val_videos):
+            raise InvalidSetting(
+                "a real ablation needs training data (--csv, --videos) and validation data (--val-csv, --val-videos)"
+            )
+        require_fvd_frames(self.generation.num_frames)
+        self.train_job(FULL)  # every variant's jobs validate (paths, sizes) before any training starts
+        self.eval_job(FULL, self.output_dir / "adapters-not-yet-trained.safetensors", check_ckpt=False)
+
+    @property
+    def variants(self) -> list[AblationRow]:
+        return chosen_variants(self.disable)
+
+    @property
+    def random_weights(self) -> bool:
+        return self.model.tiny or self.i3d is None or self.clip_ckpt is None
+
+    def train_job(self, variant: AblationRow) -> train.TrainJob:
+        return train.TrainJob(
+            model=self.model,
+            clips=self.clips,
+            training=self.training,
+            data=train.TrainingData(self.train_csv, self.train_videos),
+            output_dir=self.output_dir / variant.slug / "train",
+            disable=variant.disabled,
+            tracking_uri=self.tracking_uri,
+            experiment="simda-ablation",
+            synthetic_videos=self.synthetic_videos,
+        )
+
+    def eval_job(self, variant: AblationRow, adapters: Path, check_ckpt: bool = True) -> BenchmarkJob:
+        model = dataclasses.replace(self.model, ckpt=adapters if check_ckpt else None)
+        return BenchmarkJob(
+            spec=webvid.SPEC,
+            model=model,
+            generation=self.generation,
+            evaluation=self.evaluation,
+            annotations=self.val_csv,
+            videos=self.val_videos,
+            i3d=self.i3d,
+            clip_ckpt=self.clip_ckpt,
+            output_dir=self.output_dir / variant.slug / "eval",
+            cache_dir=self.output_dir / "real-cache",  # every variant meets the same real statistics
+            tracking_uri=self.tracking_uri,
+            synthetic_videos=self.synthetic_videos,
+        )
 
 
-def _model_flags(args: argparse.Namespace) -> list[str]:
-    flags = ["--device", args.device, "--seed", str(args.seed)]
-    flags += ["--preset", "tiny"] if args.preset == "tiny" else ["--base", str(args.base)]
-    return flags + _given(("--frames", args.frames), ("--tracking-uri", args.tracking_uri))
+@dataclass
+class AblationResult:
+    output_dir: Path
+    table: Any  # pandas.DataFrame in Table 6's layout
+    random_weights: bool
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        note = f"\nRANDOM WEIGHTS: {RANDOM_NOTE}" if self.random_weights else ""
+        return self.table.to_string(index=False) + note
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table6": self.rows, "random_weights": self.random_weights}
 
 
-def _given(*pairs: tuple[str, object]) -> list[str]:
-    """``[flag, value, ...]`` for the pairs whose value is set, so each command keeps its own defaults."""
-    return [str(item) for flag, value in pairs if value is not None for item in (flag, value)]
+def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], random_weights: bool) -> dict[str, Any]:
+    from simda.checkpoint import read_checkpoint_config
+    from simda.config import SimDAConfig
 
-
-def train_variant(args: argparse.Namespace, variant: Variant) -> Path:
-    argv = [*_model_flags(args), "--out", str(args.out / variant.slug / "train"), "--experiment", "simda-ablation"]
-    argv += [flag for part in variant.disabled for flag in ("--disable", part)]
-    if args.train_steps:
-        argv += ["--steps", str(args.train_steps)]
-    elif args.preset == "tiny":
-        argv += ["--steps", "10"]
-    argv += _given(("--size", args.size), ("--csv", args.csv), ("--videos", args.videos))
-    return train.main(argv)
-
-
-def evaluate_variant(args: argparse.Namespace, variant: Variant, adapters: Path) -> dict[str, float]:
-    argv = [*_model_flags(args), "--ckpt", str(adapters), "--out", str(args.out / variant.slug / "eval")]
-    argv += _given(
-        ("--csv", args.val_csv),
-        ("--videos", args.val_videos),
-        ("--i3d", args.i3d),
-        ("--clip-ckpt", args.clip_ckpt),
-        ("--height", args.size),
-        ("--width", args.size),
-        ("--steps", args.eval_steps),
-    )
-    argv += ["--cache-dir", str(args.out / "real-cache")]  # every variant meets the same real statistics
-    num_videos = args.num_videos or (None if args.preset == "tiny" else ABLATION_SAMPLE)
-    if num_videos:
-        argv += ["--num-videos", str(num_videos)]
-    metrics = webvid.main(argv)
-    if metrics is None:
-        raise RuntimeError(f"evaluation of {variant.label} returned no metrics")
-    return metrics
-
-
-def table_row(variant: Variant, adapters: Path, metrics: dict[str, float], random_weights: bool) -> dict[str, object]:
     parts = SimDAConfig().without(*variant.disabled).parts_on()
     return {
         "variant": variant.label,
@@ -147,43 +149,118 @@ def table_row(variant: Variant, adapters: Path, metrics: dict[str, float], rando
         "tuned_params": read_checkpoint_config(adapters)["adapter_parameters"],
         "fvd": metrics["fvd"],
         "clipsim": metrics["clipsim"],
-        "paper_fvd": variant.paper_fvd,
-        "paper_clipsim": variant.paper_clipsim,
-        "note": "random weights: proves the machinery, not the model" if random_weights else "",
+        "paper_fvd": variant.fvd,
+        "paper_clipsim": variant.clipsim,
+        "note": RANDOM_NOTE if random_weights else "",
     }
 
 
-def main(argv: list[str] | None = None) -> pd.DataFrame:
-    setup_logging()
-    args = parse_args(argv)
-    if (args.preset is None) == (args.base is None):
-        raise SystemExit("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
-    if args.preset is None and None in (args.csv, args.videos, args.val_csv, args.val_videos):
-        raise SystemExit(
-            "a real ablation needs training data (--csv, --videos) and validation data (--val-csv, --val-videos)"
-        )
-    variants = chosen_variants(args.disable)
-    random_weights = args.preset == "tiny" or args.i3d is None or args.clip_ckpt is None
-    params = {"variants": [v.label for v in variants], **{k: str(v) for k, v in vars(args).items()}}
-    tags = {"random_weights": str(random_weights).lower()}
+def run(job: AblationJob) -> AblationResult:
+    """Train and evaluate every variant under one parent MLflow run, then log Table 6."""
+    import logging
+
+    import mlflow
+    import pandas as pd
+
+    from simda.plumbing.tracking import log_table, tracked_run
+
+    log = logging.getLogger("benchmarks.ablation")
+    params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()}
+    params |= {"generation": job.generation.as_params(), "evaluation": job.evaluation.as_params()}
     rows = []
-    with tracked_run("simda-ablation", "table6", params, tags, tracking_uri=args.tracking_uri):
-        for variant in variants:
+    with tracked_run(
+        "simda-ablation",
+        "table6",
+        params,
+        {"random_weights": str(job.random_weights).lower()},
+        tracking_uri=job.tracking_uri,
+    ):
+        for variant in job.variants:
             with mlflow.start_run(run_name=variant.label, nested=True):
                 mlflow.log_params({"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"})
-                adapters = train_variant(args, variant)
-                metrics = evaluate_variant(args, variant, adapters)
-                mlflow.log_metrics({"fvd": metrics["fvd"], "clipsim": metrics["clipsim"]})
-            rows.append(table_row(variant, adapters, metrics, random_weights))
+                trained = train.run(job.train_job(variant))
+                evaluated = None if trained is None else webvid.run(job.eval_job(variant, trained.adapters))
+                if trained is None or evaluated is None:
+                    raise RuntimeError("the ablation runs as one process; launch the variants' commands under torchrun")
+                mlflow.log_metrics({"fvd": evaluated.metrics["fvd"], "clipsim": evaluated.metrics["clipsim"]})
+            rows.append(table_row(variant, trained.adapters, evaluated.metrics, job.random_weights))
         table = pd.DataFrame(rows)
         log_table(table, "table6")
-    if random_weights:
+    if job.random_weights:
         log.warning("random weights: the table proves the machinery, not the model")
-    log.info("\n%s", table.to_string(index=False))
-    with atomic_path(args.out / "table6.json") as tmp:
-        Path(tmp).write_text(json.dumps(rows, indent=2))
-    return table
+    return AblationResult(job.output_dir, table, job.random_weights, rows)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser("python -m benchmarks.ablation", __doc__)
+    parser.add_argument(
+        "--disable",
+        action="append",
+        default=[],
+        choices=sorted(BY_PART),
+        help="a part to remove (repeatable; sa = AA and FA); none: the full Table 6 sweep",
+    )
+    model = parser.add_argument_group("model")
+    add_options(model, ModelSettings, {}, skip=("ckpt",))
+    data = parser.add_argument_group("data")
+    data.add_argument("--csv", type=Path, help="training WebVid CSV")
+    data.add_argument("--videos", type=Path, help="training video folder")
+    data.add_argument("--val-csv", type=Path, help="WebVid validation CSV (results_2M_val.csv)")
+    data.add_argument("--val-videos", type=Path, help="WebVid validation video folder")
+    add_options(data, ClipSettings, {name: p.clips for name, p in PRESETS.items()}, only=("frame_stride",))
+    shared = parser.add_argument_group("clips, trained and generated alike")
+    add_options(shared, ClipSettings, {name: p.clips for name, p in PRESETS.items()}, skip=("frame_stride",))
+    training = parser.add_argument_group("training (every variant)")
+    add_options(training, TrainSettings, {name: p.training for name, p in PRESETS.items()})
+    evaluation = parser.add_argument_group("evaluation (every variant)")
+    add_options(
+        evaluation,
+        GenerationSettings,
+        {name: p.generation for name, p in PRESETS.items()},
+        skip=("num_frames", "height", "width"),
+    )
+    add_options(evaluation, EvaluationSettings, {name: p.evaluation for name, p in PRESETS.items()}, skip=("seed",))
+    evaluation.add_argument("--i3d", type=Path, help="I3D weights for FVD")
+    evaluation.add_argument("--clip-ckpt", type=Path, help="open_clip checkpoint for CLIPSIM")
+    output = parser.add_argument_group("output")
+    output.add_argument("--output-dir", "--out", type=Path, default=Path("runs/ablation"))
+    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    return parser
+
+
+def make_job(args: argparse.Namespace) -> AblationJob:
+    model = construct(ModelSettings, args)
+    preset = preset_for(model)
+    # --num-frames, --height and --width set both the training clips and the evaluation videos.
+    clips = from_args(preset.clips, args)
+    generation = from_args(preset.generation, args).overlay(
+        {"num_frames": args.num_frames, "height": args.height, "width": args.width}
+    )
+    evaluation = from_args(preset.evaluation, args)
+    if evaluation.num_videos is None and preset.ablation_videos is not None:
+        evaluation = evaluation.overlay({"num_videos": preset.ablation_videos})
+    return AblationJob(
+        model=model,
+        clips=clips,
+        training=from_args(preset.training, args),
+        generation=generation,
+        evaluation=evaluation,
+        output_dir=args.output_dir,
+        disable=tuple(args.disable),
+        train_csv=args.csv,
+        train_videos=args.videos,
+        val_csv=args.val_csv,
+        val_videos=args.val_videos,
+        i3d=args.i3d,
+        clip_ckpt=args.clip_ckpt,
+        tracking_uri=args.tracking_uri,
+        synthetic_videos=preset.synthetic_videos,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(build_parser(), make_job, run, argv)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -10,152 +10,108 @@ floor), of diffusers' AnimateDiff and ModelScope UNets and of every ablation; on
 (forward, backward, AdamW over the adapters) with and without gradient checkpointing, against the
 2D UNet's forward and backward, with peak GPU memory; the temporal adapter's depth-wise conv
 against ``nn.Conv3d``; and a whole video (DDIM steps plus VAE decode). Results are printed,
-written as text and PNG under ``--out``, and logged to MLflow (experiment ``simda-profile``).
+written as text and PNG under ``--output-dir``, and logged to MLflow (experiment ``simda-profile``).
 Weights are random unless ``--base`` is given: timings measure the architecture, not the model.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import mlflow
-import pandas as pd
-import torch
-
-from benchmarks.profiling.models import PRESETS, Preset, build_base
-from benchmarks.profiling.sections import CFG_BATCH, Settings, device_name, measure
-from benchmarks.profiling.tables import TARGETS, methods_table, parameter_table, plot, ratio_metrics, render
-from simda.base import BaseModel, load_stable_diffusion
-from simda.loading import DTYPES, resolve_device, resolve_dtype
-from simda.params import parameter_report
-from simda.plumbing.tracking import log_table, tracked_run
-from simda.video_unet import SimDAUNet
+from simda.plumbing.cli import new_parser, run_command
+from simda.plumbing.errors import MissingInput
+from simda.plumbing.options import add_options, given
+from simda.settings import DTYPES, PAPER, TINY, ProfileSettings
 
 EXPERIMENT = "simda-profile"
+MODEL_PRESETS = ("sd15", "tiny")
 
 
 @dataclass(frozen=True)
+class ProfileJob:
+    """What to profile. ``preset`` None picks sd15 on a GPU (or with ``--base``) and tiny on a CPU."""
+
+    preset: str | None = None
+    base: Path | None = None
+    device: str = "auto"
+    dtype: str = "auto"
+    shape_overrides: dict[str, Any] = field(default_factory=dict)
+    params_only: bool = False
+    output_dir: Path = Path("runs/profile")
+    tracking_uri: str | None = None
+    mlflow: bool = True
+
+    def __post_init__(self) -> None:
+        PAPER.profile.overlay(self.shape_overrides)  # refuses an invalid --size, --repeats, ... now
+        if self.base is not None and not self.base.is_dir():
+            raise MissingInput(f"--base {self.base}: not found; pass a local Stable Diffusion folder")
+
+
+@dataclass
 class ProfileResult:
     """What one profile produced, returned so callers (and tests) need not parse the printout."""
 
     text: str
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, Any]  # name -> pandas.DataFrame
     metrics: dict[str, float]
     plot_path: Path | None
+    output_dir: Path = Path("runs/profile")
+
+    def summary(self) -> str:
+        return self.text
+
+    def to_dict(self) -> dict[str, Any]:
+        tables = {name: table.to_dict("records") for name, table in self.tables.items()}
+        return {"metrics": self.metrics, "tables": tables}
 
 
-def weights_label(base: BaseModel) -> str:
-    """The label every output carries: adapters (zero-init) and peers are random in every profile."""
-    frozen = "random" if base.random_weights else f"real ({base.source})"
-    return (
-        f"RANDOM WEIGHTS: frozen base {frozen}; SimDA adapters, AnimateDiff and ModelScope random. "
-        "Timings and memory measure the architecture, not the model."
-    )
+def run(job: ProfileJob) -> ProfileResult:
+    from benchmarks.profiling.runner import run_profile
+
+    return run_profile(job)
 
 
-def header(settings: Settings, base: BaseModel) -> list[str]:
-    latent = settings.size // base.vae_scale_factor
-    lines = [
-        f"SimDA profile: preset {settings.preset.name}, {device_name(settings.device)} ({settings.device}), "
-        f"{settings.dtype_name}, {settings.frames} frames at {settings.size}x{settings.size} "
-        f"(latents {latent}x{latent}), inference batch {CFG_BATCH} (CFG), training batch 1; medians of "
-        f"{settings.repeats} interleaved runs after {settings.warmup} warmup rounds",
-        weights_label(base),
-    ]
-    if settings.device.type != "cuda" or settings.preset.name != "sd15":
-        lines.append(
-            "Not the GPU run: ratios here check the machinery only. The targets (inference <= "
-            f"{TARGETS['inference_x_floor']}x, training <= {TARGETS['training_x_floor']}x the floor, peak <= "
-            f"{TARGETS['training_peak_gib']} GiB) apply to --preset sd15 in fp16 on a GPU."
-        )
-    return lines
-
-
-def parameters_only(preset: Preset, base_path: Path | None) -> str:
-    """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds."""
-    if base_path is not None:
-        base = load_stable_diffusion(base_path, "cpu")
-    else:
-        base = preset.build_base(torch.device("meta"), torch.float32)
-    parameters = parameter_table(parameter_report(base, SimDAUNet(base.unet)))
-    tables = {"parameters": parameters, "table1": methods_table(parameters, None, "not timed")}
-    return render(tables, [f"SimDA parameters: {base.source}", weights_label(base)])
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", choices=sorted(PRESETS), help="model sizes (default: sd15 on a GPU, else tiny)")
-    parser.add_argument("--base", type=Path, help="local Stable Diffusion folder: real frozen weights, SD 1.5 sizes")
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser("python -m benchmarks.profile", __doc__)
+    model = parser.add_argument_group("model")
+    model.add_argument("--preset", choices=MODEL_PRESETS, help="model sizes (default: sd15 on a GPU, else tiny)")
+    model.add_argument("--base", type=Path, help="local Stable Diffusion folder: real frozen weights, SD 1.5 sizes")
+    model.add_argument("--device", default="auto", help="cuda, cuda:1, cpu or auto")
+    model.add_argument("--dtype", default="auto", choices=DTYPES, help="fp16 on a GPU, fp32 on CPU")
     parser.add_argument("--params-only", action="store_true", help="print Table 1's parameter rows and stop")
-    parser.add_argument("--device", default="auto", help="cuda, cuda:1, cpu or auto")
-    parser.add_argument("--dtype", default="auto", choices=["auto", *DTYPES], help="fp16 on a GPU, fp32 on CPU")
-    parser.add_argument("--frames", type=int, help="frames per clip (preset default: 16 sd15, 8 tiny)")
-    parser.add_argument("--size", type=int, help="frame side in pixels (preset default: 256 sd15, 32 tiny)")
-    parser.add_argument("--repeats", type=int, help="timed rounds per workload (preset default)")
-    parser.add_argument("--warmup", type=int, help="untimed rounds first (preset default)")
-    parser.add_argument("--video-steps", type=int, default=50, help="DDIM steps of the whole-video timing")
-    parser.add_argument("--video-repeats", type=int, help="timed whole videos per pipeline (preset default)")
-    parser.add_argument("--out", type=Path, default=Path("runs/profile"), help="folder for profile.txt and .png")
-    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
-    parser.add_argument("--no-mlflow", action="store_true", help="print and write files only")
-    return parser.parse_args(argv)
+    shapes = parser.add_argument_group("shapes and repeats")
+    add_options(shapes, ProfileSettings, {"sd15": PAPER.profile, "tiny": TINY.profile})
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--output-dir", "--out", type=Path, default=Path("runs/profile"), help="folder for profile.txt and .png"
+    )
+    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    output.add_argument("--no-mlflow", action="store_true", help="print and write files only")
+    return parser
 
 
-def resolve_settings(args: argparse.Namespace, device: torch.device) -> Settings:
-    preset = PRESETS[args.preset or ("sd15" if device.type == "cuda" or args.base else "tiny")]
-    return Settings(
-        preset=preset,
-        device=device,
-        dtype=resolve_dtype(args.dtype, device),
-        frames=args.frames or preset.frames,
-        size=args.size or preset.size,
-        repeats=args.repeats or preset.repeats,
-        warmup=preset.warmup if args.warmup is None else args.warmup,
-        video_steps=args.video_steps,
-        video_repeats=args.video_repeats or preset.video_repeats,
+def make_job(args: argparse.Namespace) -> ProfileJob:
+    overrides = {name: value for name, value in given(args, ProfileSettings).items() if value is not None}
+    return ProfileJob(
+        preset=args.preset,
+        base=args.base,
+        device=args.device,
+        dtype=args.dtype,
+        shape_overrides=overrides,
+        params_only=args.params_only,
+        output_dir=args.output_dir,
+        tracking_uri=args.tracking_uri,
+        mlflow=not args.no_mlflow,
     )
 
 
-def publish(result: ProfileResult, settings: Settings, base: BaseModel, args: argparse.Namespace) -> None:
-    """One MLflow run: settings as params, every table, the ratios as metrics, text and PNG."""
-    tags = {"random_weights": "true", "weights": weights_label(base), "preset": settings.preset.name}
-    run_name = f"profile-{settings.preset.name}-{settings.device.type}"
-    with tracked_run(
-        EXPERIMENT, run_name, settings.as_params(base), tags, tracking_uri=args.tracking_uri, system_metrics=False
-    ):
-        for name, table in result.tables.items():
-            log_table(table, name)
-        mlflow.log_metrics(result.metrics)
-        mlflow.log_text(result.text, "profile.txt")
-        if result.plot_path is not None:
-            mlflow.log_artifact(str(result.plot_path))
-
-
-def main(argv: list[str] | None = None) -> ProfileResult:
-    args = parse_args(argv)
-    device = resolve_device(args.device)
-    if args.params_only:
-        text = parameters_only(PRESETS[args.preset or "sd15"], args.base)
-        print(text)
-        return ProfileResult(text, {}, {}, None)
-    settings = resolve_settings(args, device)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels during warmup
-    base = build_base(settings.preset, args.base, device, settings.dtype)
-    tables = measure(settings, base)
-    text = render(tables, header(settings, base))
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "profile.txt").write_text(text)
-    title = f"SimDA profile, {settings.preset.name} on {device_name(device)} (random weights: architecture cost only)"
-    plot_path = plot(tables, title, args.out / "profile.png")
-    result = ProfileResult(text, tables, ratio_metrics(tables), plot_path)
-    if not args.no_mlflow:
-        publish(result, settings, base, args)
-    return result
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(build_parser(), make_job, run, argv)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -89,3 +89,8 @@ class RunDir:
     def write_index_part(self, rank: int, world_size: int, rows: Sequence[Mapping[str, Any]]) -> None:
         with atomic_path(self.index_part(rank, world_size)) as tmp:
             Path(tmp).write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON file written by :func:`write_json`, or ``{}`` when there is none yet."""
+    return json.loads(path.read_text()) if path.is_file() else {}

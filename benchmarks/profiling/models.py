@@ -25,6 +25,7 @@ from torch import nn
 
 from simda.base import TINY_UNET, BaseModel, build_sd15, build_tiny, load_stable_diffusion
 from simda.config import SimDAConfig
+from simda.settings import PAPER, TINY, ProfileSettings
 from simda.video_unet import SimDAUNet
 
 # damo-vilab/text-to-video-ms-1.7b's published UNet config (its text encoder is OpenCLIP ViT-H: 1024-d).
@@ -70,17 +71,13 @@ IMAGE_MODEL_PER_FRAME = SimDAConfig(clip_groupnorm=False).without("ta", "sa", "l
 
 @dataclass(frozen=True)
 class Preset:
-    """Model sizes and the shapes and repeat counts that suit them."""
+    """Model sizes, and the shapes and repeat counts that suit them (from :mod:`simda.settings`)."""
 
     name: str
     build_base: Callable[[torch.device, torch.dtype], BaseModel]
     motion_adapter: dict[str, Any]
     modelscope_unet: dict[str, Any]
-    frames: int
-    size: int
-    repeats: int
-    warmup: int
-    video_repeats: int
+    shapes: ProfileSettings
 
 
 PRESETS: dict[str, Preset] = {
@@ -89,22 +86,14 @@ PRESETS: dict[str, Preset] = {
         lambda device, dtype: build_sd15(device=device, dtype=dtype),
         {},
         MODELSCOPE_UNET,
-        frames=16,
-        size=256,
-        repeats=20,
-        warmup=3,
-        video_repeats=3,
+        PAPER.profile,
     ),
     "tiny": Preset(
         "tiny",
         lambda device, dtype: build_tiny(device=device, dtype=dtype),
         TINY_MOTION_ADAPTER,
         TINY_MODELSCOPE_UNET,
-        frames=8,
-        size=32,
-        repeats=3,
-        warmup=1,
-        video_repeats=1,
+        TINY.profile,
     ),
 }
 

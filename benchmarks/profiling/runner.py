@@ -1,0 +1,107 @@
+"""The work behind ``python -m benchmarks.profile``: build, measure, render, publish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import torch
+
+from benchmarks.profile import EXPERIMENT, ProfileJob, ProfileResult
+from benchmarks.profiling.models import PRESETS, Preset, build_base
+from benchmarks.profiling.sections import CFG_BATCH, Settings, device_name, measure
+from benchmarks.profiling.tables import TARGETS, methods_table, parameter_table, plot, ratio_metrics, render
+from simda.base import BaseModel, load_stable_diffusion
+from simda.loading import resolve_device, resolve_dtype
+from simda.params import parameter_report
+from simda.plumbing.tracking import log_table, tracked_run
+from simda.video_unet import SimDAUNet
+
+
+def weights_label(base: BaseModel) -> str:
+    """The label every output carries: adapters (zero-init) and peers are random in every profile."""
+    frozen = "random" if base.random_weights else f"real ({base.source})"
+    return (
+        f"RANDOM WEIGHTS: frozen base {frozen}; SimDA adapters, AnimateDiff and ModelScope random. "
+        "Timings and memory measure the architecture, not the model."
+    )
+
+
+def header(settings: Settings, base: BaseModel) -> list[str]:
+    latent = settings.size // base.vae_scale_factor
+    lines = [
+        f"SimDA profile: preset {settings.preset.name}, {device_name(settings.device)} ({settings.device}), "
+        f"{settings.dtype_name}, {settings.frames} frames at {settings.size}x{settings.size} "
+        f"(latents {latent}x{latent}), inference batch {CFG_BATCH} (CFG), training batch 1; medians of "
+        f"{settings.repeats} interleaved runs after {settings.warmup} warmup rounds",
+        weights_label(base),
+    ]
+    if settings.device.type != "cuda" or settings.preset.name != "sd15":
+        lines.append(
+            "Not the GPU run: ratios here check the machinery only. The targets (inference <= "
+            f"{TARGETS['inference_x_floor']}x, training <= {TARGETS['training_x_floor']}x the floor, peak <= "
+            f"{TARGETS['training_peak_gib']} GiB) apply to --preset sd15 in fp16 on a GPU."
+        )
+    return lines
+
+
+def parameters_only(preset: Preset, base_path: Path | None) -> str:
+    """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds."""
+    if base_path is not None:
+        base = load_stable_diffusion(base_path, "cpu")
+    else:
+        base = preset.build_base(torch.device("meta"), torch.float32)
+    parameters = parameter_table(parameter_report(base, SimDAUNet(base.unet)))
+    tables = {"parameters": parameters, "table1": methods_table(parameters, None, "not timed")}
+    return render(tables, [f"SimDA parameters: {base.source}", weights_label(base)])
+
+
+def publish(result: ProfileResult, settings: Settings, base: BaseModel, job: ProfileJob) -> None:
+    """One MLflow run: settings as params, every table, the ratios as metrics, text and PNG."""
+    tags = {"random_weights": "true", "weights": weights_label(base), "preset": settings.preset.name}
+    run_name = f"profile-{settings.preset.name}-{settings.device.type}"
+    with tracked_run(
+        EXPERIMENT, run_name, settings.as_params(base), tags, tracking_uri=job.tracking_uri, system_metrics=False
+    ):
+        for name, table in result.tables.items():
+            log_table(table, name)
+        mlflow.log_metrics(result.metrics)
+        mlflow.log_text(result.text, "profile.txt")
+        if result.plot_path is not None:
+            mlflow.log_artifact(str(result.plot_path))
+
+
+def run_profile(job: ProfileJob) -> ProfileResult:
+    """Build the models the preset names, time every section, write the text and PNG, log to MLflow."""
+    device = resolve_device(job.device)
+    if job.params_only:
+        text = parameters_only(PRESETS[job.preset or "sd15"], job.base)
+        return ProfileResult(text, {}, {}, None, job.output_dir)
+    preset = PRESETS[job.preset or ("sd15" if device.type == "cuda" or job.base else "tiny")]
+    shapes = preset.shapes.overlay(job.shape_overrides)
+    settings = Settings(
+        preset=preset,
+        device=device,
+        dtype=resolve_dtype(job.dtype, device),
+        frames=shapes.num_frames,
+        size=shapes.size,
+        repeats=shapes.repeats,
+        warmup=shapes.warmup,
+        video_steps=shapes.video_steps,
+        video_repeats=shapes.video_repeats,
+    )
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels during warmup
+    base = build_base(settings.preset, job.base, device, settings.dtype)
+    tables = measure(settings, base)
+    text = render(tables, header(settings, base))
+    job.output_dir.mkdir(parents=True, exist_ok=True)
+    (job.output_dir / "profile.txt").write_text(text)
+    title = f"SimDA profile, {settings.preset.name} on {device_name(device)} (random weights: architecture cost only)"
+    plot_path = plot(tables, title, job.output_dir / "profile.png")
+    result = ProfileResult(text, tables, ratio_metrics(tables), plot_path, job.output_dir)
+    if job.mlflow:
+        publish(result, settings, base, job)
+    return result
+
+
