@@ -11,12 +11,14 @@ One video per test clip (2,990) with one caption each, chosen with --caption-see
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import text_to_video
 from benchmarks.paper import MSRVTT_TABLE, MSRVTT_TEST_VIDEOS
 from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from simda.plumbing.cli import run_command
 
 
 def read(annotations: Path, videos: Path, caption_seed: int) -> list:
@@ -46,8 +48,16 @@ def run(job: BenchmarkJob) -> BenchmarkResult | None:
     return text_to_video.run(job)
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return text_to_video.build_parser(SPEC, __doc__)
+
+
+def make_job(args: argparse.Namespace) -> BenchmarkJob:
+    return text_to_video.make_job(SPEC, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return text_to_video.main(SPEC, __doc__, argv)
+    return run_command(build_parser(), make_job, run, argv)
 
 
 if __name__ == "__main__":

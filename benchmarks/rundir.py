@@ -1,12 +1,12 @@
 """The run folder: what a benchmark leaves on disk, and the guard that keeps one folder one config.
 
-    <out>/config.json             settings that decide the videos; a rerun with other settings is refused
-    <out>/captions.csv            the evaluated clips: id, caption (the seeded choice), seed, real video
-    <out>/videos/<id>.mp4         generated videos
-    <out>/index/rank-R-of-W.jsonl per-rank index (id, caption, seed, path), rewritten after every batch
-    <out>/features/<key>/<id>.*   per-video I3D logits, CLIP frame embeddings and scores, per metric networks
-    <out>/results.csv             per-video table of the finished run (rank 0)
-    <out>/skipped_real.csv        real videos left out of FVD, with the reason
+    <output-dir>/config.json             settings that decide the videos; a rerun with other settings is refused
+    <output-dir>/captions.csv            the evaluated clips: id, caption (the seeded choice), seed, real video
+    <output-dir>/videos/<id>.mp4         generated videos
+    <output-dir>/index/rank-R-of-W.jsonl per-rank index (id, caption, seed, path), rewritten after every batch
+    <output-dir>/features/<key>/<id>.*   per-video I3D logits, CLIP frame embeddings and scores, per metric networks
+    <output-dir>/results.csv             per-video table of the finished run (rank 0)
+    <output-dir>/skipped_real.csv        real videos left out of FVD, with the reason
 
 Every file is written atomically, so a crash leaves either the old file or the new one, and a rerun
 skips every video and feature file that exists.
@@ -81,7 +81,7 @@ class RunDir:
                 changed = sorted(key for key in wanted.keys() | found.keys() if found.get(key) != wanted.get(key))
                 raise UsageError(
                     f"run folder {self.root} holds videos made with other settings (differing: {changed}); "
-                    "pass --out a new folder, or leave --out unset for one named after the settings"
+                    "pass --output-dir a new folder, or leave it unset for one named after the settings"
                 )
         elif write:
             write_json(path, wanted)

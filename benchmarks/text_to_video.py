@@ -13,13 +13,13 @@ prove the machinery, not the model.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks.paper import PaperRow
-from simda.plumbing.cli import new_parser, run_command
+from simda.plumbing.cli import new_parser
 from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import (
@@ -175,6 +175,3 @@ def make_job(spec: BenchmarkSpec, args: argparse.Namespace) -> BenchmarkJob:
         synthetic_videos=preset.synthetic_videos,
     )
 
-
-def main(spec: BenchmarkSpec, doc: str | None, argv: Sequence[str] | None = None) -> int:
-    return run_command(build_parser(spec, doc), lambda args: make_job(spec, args), run, argv)

@@ -10,12 +10,14 @@ A fixed-seed sample (--caption-seed) of 4,476 pairs by default; the ablations us
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import text_to_video
 from benchmarks.paper import WEBVID_TABLE, WEBVID_VAL_PAIRS
 from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from simda.plumbing.cli import run_command
 
 
 def read(csv: Path, videos: Path, _caption_seed: int) -> list:
@@ -45,8 +47,16 @@ def run(job: BenchmarkJob) -> BenchmarkResult | None:
     return text_to_video.run(job)
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return text_to_video.build_parser(SPEC, __doc__)
+
+
+def make_job(args: argparse.Namespace) -> BenchmarkJob:
+    return text_to_video.make_job(SPEC, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return text_to_video.main(SPEC, __doc__, argv)
+    return run_command(build_parser(), make_job, run, argv)
 
 
 if __name__ == "__main__":

@@ -137,7 +137,11 @@ class EditSettings(ValidatedSettings):
     height: int = option(512, "--height", "frame height in pixels", checks=(_SIZE,))
     width: int = option(512, "--width", "frame width in pixels", checks=(_SIZE,))
     num_inference_steps: int = option(
-        50, "--num-inference-steps", "DDIM steps of inversion and generation", aliases=("--steps",), checks=(positive,)
+        50,
+        "--num-inference-steps",
+        "DDIM steps of inversion and generation",
+        aliases=("--steps", "--inference-steps"),
+        checks=(positive,),
     )
     guidance_scale: float = option(
         12.5, "--guidance-scale", "guidance of the edit", aliases=("--guidance",), checks=(finite, non_negative)

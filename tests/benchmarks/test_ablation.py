@@ -6,15 +6,18 @@ import mlflow
 import pandas as pd
 
 from benchmarks import ablation
+from benchmarks.paper import TABLE6
 from tests.benchmarks.conftest import mlflow_artifact, tracking_uri
+from tests.command_helpers import run_argv
 
 # Two training steps and two DDIM steps on 9 frames of 32x32: seconds per variant on a 2-core CPU.
-FAST = ["--preset", "tiny", "--train-steps", "2", "--frames", "9", "--size", "32", "--eval-steps", "2"]
+FAST = ["--preset", "tiny", "--max-train-steps", "2", "--num-frames", "9", "--num-inference-steps", "2"]
 
 
 def run_ablation(tmp_path, *flags: str) -> tuple[pd.DataFrame, mlflow.entities.Run]:
     uri = tracking_uri(tmp_path)
-    table = ablation.main([*FAST, "--num-videos", "3", *flags, "--out", str(tmp_path / "out"), "--tracking-uri", uri])
+    argv = [*FAST, "--num-videos", "3", *flags, "--output-dir", str(tmp_path / "out"), "--tracking-uri", uri]
+    table = run_argv(ablation, argv).table
     client = mlflow.MlflowClient(uri)
     experiment = client.get_experiment_by_name("simda-ablation").experiment_id
     (parent,) = client.search_runs([experiment], "tags.mlflow.runName = 'table6'")
@@ -45,7 +48,7 @@ def test_disable_lsa_trains_and_evaluates_both_variants(no_network, tmp_path):
 
 def test_full_sweep_is_table6_in_the_papers_order(tmp_path):
     table, _ = run_ablation(tmp_path)
-    assert list(table["variant"]) == [variant.label for variant in ablation.TABLE6]
+    assert list(table["variant"]) == [variant.label for variant in TABLE6]
     tuned = table.set_index("variant")["tuned_params"]
     full = tuned["Ours"]
     assert tuned["w/o LSA"] == full

@@ -11,12 +11,16 @@ from benchmarks import msrvtt, webvid
 from simda.synthetic import moving_square, write_webvid_set
 from simda.video_io import write_mp4
 from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, mlflow_artifact, only_run, tracking_uri
+from tests.command_helpers import run_argv
 
 
-def test_tiny_msrvtt_runs_offline_and_leaves_an_mlflow_run(no_network, tmp_path, caplog):
+def test_tiny_msrvtt_runs_offline_and_leaves_an_mlflow_run(no_network, tmp_path, caplog, capsys):
     uri = tracking_uri(tmp_path)
     out = tmp_path / "run"
-    metrics = msrvtt.main([*FAST_ARGS, "--num-videos", "4", "--out", str(out), "--tracking-uri", uri])
+    assert msrvtt.main([*FAST_ARGS, "--num-videos", "4", "--out", str(out), "--tracking-uri", uri]) == 0
+    printed = capsys.readouterr().out
+    assert "clipsim" in printed and "fvd" in printed and str(out) in printed, "the result table goes to stdout"
+    metrics = json.loads((out / "result.json").read_text())["metrics"]
 
     run = only_run(uri, "simda-msrvtt")
     for name in ("fvd", "clipsim", "frame_consistency"):
@@ -66,7 +70,7 @@ def test_tiny_webvid_skips_and_lists_unusable_real_videos(tmp_path):
         "--tracking-uri",
         uri,
     ]
-    metrics = webvid.main(argv)
+    metrics = run_argv(webvid, argv).metrics
 
     assert metrics["num_videos"] == 5 and metrics["num_real"] == 2 and metrics["num_real_skipped"] == 3
     skipped = pd.read_csv(tmp_path / "run" / "skipped_real.csv", dtype=str)
@@ -86,23 +90,22 @@ def test_tiny_webvid_skips_and_lists_unusable_real_videos(tmp_path):
         (["--base", "sd"], "--annotations is required"),
         (
             ["--preset", "tiny", "--annotations", "nowhere.json", "--videos", "."],
-            "nowhere.json not found: pass --annotations",
+            "--annotations nowhere.json: not found",
         ),
         (["--preset", "tiny", "--videos", "."], "pass both --annotations and --videos"),
-        (["--preset", "tiny", "--i3d", "missing_i3d.pt"], "missing_i3d.pt not found: pass --i3d"),
-        (["--preset", "tiny", "--clip-ckpt", "clip.bin"], "clip.bin not found: pass --clip-ckpt"),
-        (["--preset", "tiny", "--real-stats", "real.npz"], "real.npz not found: pass --real-stats"),
+        (["--preset", "tiny", "--i3d", "missing_i3d.pt"], "--i3d missing_i3d.pt: not found"),
+        (["--preset", "tiny", "--clip-ckpt", "clip.bin"], "--clip-ckpt clip.bin: not found"),
+        (["--preset", "tiny", "--real-stats", "real.npz"], "--real-stats real.npz: not found"),
         (["--preset", "tiny", "--frames", "8"], "I3D needs at least 9"),
-        (["--preset", "tiny", "--ckpt", "adapters.safetensors"], "adapters.safetensors not found: pass --ckpt"),
+        (["--preset", "tiny", "--ckpt", "adapters.safetensors"], "--ckpt adapters.safetensors: not found"),
     ],
 )
-def test_bad_input_stops_before_any_work_naming_the_fix(isolated_cwd, argv, message):
-    with pytest.raises(SystemExit, match=message) as stopped:
-        msrvtt.main(argv)
-    assert stopped.value.code != 0
+def test_bad_input_stops_before_any_work_naming_the_fix(isolated_cwd, capsys, argv, message):
+    assert msrvtt.main(argv) == 2
+    assert message in capsys.readouterr().err
     assert not (isolated_cwd / "runs").exists()
 
 
-def test_webvid_names_its_own_flag(isolated_cwd):
-    with pytest.raises(SystemExit, match="--csv is required"):
-        webvid.main(["--base", "sd", "--videos", "."])
+def test_webvid_names_its_own_flag(isolated_cwd, capsys):
+    assert webvid.main(["--base", "sd", "--videos", "."]) == 2
+    assert "--csv is required" in capsys.readouterr().err

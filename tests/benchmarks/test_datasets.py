@@ -11,6 +11,7 @@ import pytest
 from benchmarks.datasets import read_msrvtt, read_webvid, sample_clips, video_seed
 from benchmarks.evaluation import fit_real_clip
 from metrics.video_io import read_video
+from simda.plumbing.errors import BadInputFile
 from simda.synthetic import write_msrvtt_set, write_webvid_set
 
 
@@ -48,7 +49,7 @@ def test_msrvtt_caption_choice_is_seeded(msrvtt):
 def test_msrvtt_rejects_a_file_of_another_format(tmp_path):
     wrong = tmp_path / "test_videodatainfo.json"
     wrong.write_text(json.dumps({"annotations": []}))
-    with pytest.raises(SystemExit, match="--annotations"):
+    with pytest.raises(BadInputFile, match="--annotations"):
         read_msrvtt(wrong, tmp_path)
 
 
@@ -65,7 +66,7 @@ def test_webvid_paths_follow_page_dir_layout(webvid):
 def test_webvid_rejects_a_csv_without_its_columns(tmp_path):
     bad = tmp_path / "results_2M_val.csv"
     bad.write_text("videoid,caption\n1,hello\n")
-    with pytest.raises(SystemExit, match="page_dir.*--csv"):
+    with pytest.raises(BadInputFile, match="page_dir.*--csv"):
         read_webvid(bad, tmp_path)
 
 

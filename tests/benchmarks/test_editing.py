@@ -7,14 +7,16 @@ import math
 import pandas as pd
 import pytest
 
-from benchmarks import editing
+from benchmarks import editing, editing_engine
+from simda.plumbing.errors import BadInputFile, MissingInput
 from tests.benchmarks.conftest import mlflow_artifact, only_run, tracking_uri
+from tests.command_helpers import run_argv
 
 
 def test_tiny_editing_benchmark_logs_table5_and_resumes(no_network, tmp_path, monkeypatch):
     uri = tracking_uri(tmp_path)
     argv = ["--preset", "tiny", "--tune-steps", "2", "--inference-steps", "2", "--frames", "4"]
-    table = editing.main([*argv, "--out", str(tmp_path / "out"), "--tracking-uri", uri])
+    table = run_argv(editing, [*argv, "--out", str(tmp_path / "out"), "--tracking-uri", uri]).table
 
     assert list(table["method"]) == ["SimDA (this run, random weights)", "Tune-A-Video", "SimDA"]
     ours = table.iloc[0]
@@ -26,7 +28,7 @@ def test_tiny_editing_benchmark_logs_table5_and_resumes(no_network, tmp_path, mo
     logged = pd.read_parquet(mlflow_artifact(uri, run, "tables/table5.parquet"))
     pd.testing.assert_frame_equal(logged, table)
     edits = pd.read_parquet(mlflow_artifact(uri, run, "tables/edits.parquet"))
-    assert list(edits["edit"]) == editing.TINY_EDITS
+    assert list(edits["edit"]) == list(editing.TINY_EDITS)
     assert ours["tuned_M"] == pytest.approx(edits["tuned_M"].iloc[0])
     assert len(list((tmp_path / "out").rglob("*.mp4"))) == len(editing.TINY_EDITS)
 
@@ -34,18 +36,18 @@ def test_tiny_editing_benchmark_logs_table5_and_resumes(no_network, tmp_path, mo
     def no_edit(*args, **kwargs):
         raise AssertionError("a finished case was edited again")
 
-    monkeypatch.setattr(editing, "edit_video", no_edit)
-    again = editing.main([*argv, "--out", str(tmp_path / "out"), "--tracking-uri", uri])
+    monkeypatch.setattr(editing_engine, "edit_video", no_edit)
+    again = run_argv(editing, [*argv, "--out", str(tmp_path / "out"), "--tracking-uri", uri]).table
     pd.testing.assert_frame_equal(again, table)
     with pytest.raises(AssertionError, match="edited again"):  # other settings: the case runs anew
-        editing.main([*argv, "--guidance", "3", "--out", str(tmp_path / "out"), "--tracking-uri", uri])
+        run_argv(editing, [*argv, "--guidance", "3", "--out", str(tmp_path / "out"), "--tracking-uri", uri])
 
 
 def test_cases_file_errors_name_the_line(tmp_path):
     cases = tmp_path / "edits.jsonl"
     cases.write_text('{"video": "car.mp4", "prompt": "a car"}\n')
-    with pytest.raises(SystemExit, match=r"edits.jsonl:1 lacks \['edits'\]"):
+    with pytest.raises(BadInputFile, match=r"edits.jsonl:1 lacks \['edits'\]"):
         editing.read_cases(cases)
     cases.write_text('{"video": "car.mp4", "prompt": "a car", "edits": ["a jeep"]}\n')
-    with pytest.raises(SystemExit, match="car.mp4 not found"):
+    with pytest.raises(MissingInput, match="car.mp4 not found"):
         editing.read_cases(cases)

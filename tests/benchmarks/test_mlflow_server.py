@@ -13,7 +13,8 @@ import pytest
 
 from benchmarks import webvid
 from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, only_run
-from tests.benchmarks.test_sharding import free_port
+from tests.command_helpers import run_argv
+from tests.network_helpers import free_port
 
 STARTUP_TIMEOUT_S = 120
 
@@ -54,9 +55,8 @@ def mlflow_server(tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_tiny_webvid_logs_to_a_tracking_server(mlflow_server, tmp_path):
-    metrics = webvid.main(
-        [*FAST_ARGS, "--num-videos", "3", "--out", str(tmp_path / "run"), "--tracking-uri", mlflow_server]
-    )
+    argv = [*FAST_ARGS, "--num-videos", "3", "--out", str(tmp_path / "run"), "--tracking-uri", mlflow_server]
+    metrics = run_argv(webvid, argv).metrics
     run = only_run(mlflow_server, "simda-webvid")
     assert run.data.metrics["fvd"] == pytest.approx(metrics["fvd"])
     assert run.data.metrics["clipsim"] == pytest.approx(metrics["clipsim"])

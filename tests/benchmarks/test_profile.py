@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from benchmarks import profile
 from benchmarks.timing import Workload, interleaved_timings
+from tests.command_helpers import run_argv
 
 
 def recording_workloads(log: list[str], names: list[str]) -> dict[str, Workload]:
@@ -44,7 +45,8 @@ def test_timer_refuses_zero_repeats() -> None:
 
 
 def test_params_only_sd15_counts_table1_on_meta(capsys: pytest.CaptureFixture[str]) -> None:
-    result = profile.main(["--params-only", "--preset", "sd15"])
+    result = run_argv(profile, ["--params-only", "--preset", "sd15"])
+    print(result.summary())
 
     printed = capsys.readouterr().out
     assert "24,855,680" in printed
@@ -59,12 +61,13 @@ def test_tiny_cpu_profile_prints_and_logs_everything(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # MLflow's default artifact folder is relative to the working directory
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = profile.main(
+    result = run_argv(
+        profile,
         ["--preset", "tiny", "--device", "cpu", "--frames", "2", "--size", "32", "--repeats", "1"]
-        + ["--warmup", "0", "--video-steps", "2", "--out", str(tmp_path / "out"), "--tracking-uri", uri]
+        + ["--warmup", "0", "--video-steps", "2", "--out", str(tmp_path / "out"), "--tracking-uri", uri],
     )
 
-    printed = capsys.readouterr().out
+    printed = result.summary()
     for section in ("parameters", "temporal_conv", "inference", "video", "training", "table1"):
         assert f"== {section} ==" in printed
     assert "RANDOM WEIGHTS" in printed and "check the machinery only" in printed

@@ -6,11 +6,12 @@ import pytest
 
 from benchmarks import msrvtt
 from tests.benchmarks.conftest import artifact_paths, only_run
+from tests.command_helpers import run_argv
 
 
 @pytest.mark.slow
 def test_tiny_preset_defaults_run_offline(no_network, isolated_cwd, caplog):
-    metrics = msrvtt.main(["--preset", "tiny"])
+    metrics = run_argv(msrvtt, ["--preset", "tiny"]).metrics
     assert metrics["num_videos"] == 8 and metrics["num_real"] == 8 and metrics["num_real_skipped"] == 0
     (run_dir,) = (isolated_cwd / "runs").glob("msrvtt-*")
     assert len(list((run_dir / "videos").glob("*.mp4"))) == 8

@@ -10,7 +10,9 @@ import pytest
 
 from benchmarks import msrvtt
 from simda.pipeline import SimDAPipeline
+from simda.plumbing.errors import UsageError
 from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
+from tests.command_helpers import run_argv
 
 REAL_CALL = SimDAPipeline.__call__
 
@@ -41,7 +43,7 @@ def test_interrupted_run_resumes_without_regenerating(tmp_path, monkeypatch):
 
     first = GenerationSpy(monkeypatch, crash_after=2)
     with pytest.raises(InjectedCrash):
-        msrvtt.main([*argv, "--num-videos", "4"])
+        run_argv(msrvtt, [*argv, "--num-videos", "4"])
     done = {path.stem: path.stat().st_mtime_ns for path in (out / "videos").glob("*.mp4")}
     assert len(done) == 2 == len(first.prompts)
     # A crash between writing a video and its features: the video must be scored, not regenerated.
@@ -49,7 +51,7 @@ def test_interrupted_run_resumes_without_regenerating(tmp_path, monkeypatch):
     next((out / "features").glob(f"*/{scored_later}.json")).unlink()
 
     second = GenerationSpy(monkeypatch)
-    metrics = msrvtt.main([*argv, "--num-videos", "4"])
+    metrics = run_argv(msrvtt, [*argv, "--num-videos", "4"]).metrics
     captions = dict(zip(*_captions(out), strict=True))
     assert len(second.prompts) == 2 and not set(second.prompts) & set(first.prompts)
     assert sorted(captions[clip_id] for clip_id in done) == sorted(first.prompts)
@@ -59,7 +61,7 @@ def test_interrupted_run_resumes_without_regenerating(tmp_path, monkeypatch):
     assert len(real_cache) == 4
 
     third = GenerationSpy(monkeypatch)
-    grown = msrvtt.main([*argv, "--num-videos", "6"])
+    grown = run_argv(msrvtt, [*argv, "--num-videos", "6"]).metrics
     assert len(third.prompts) == 2 and grown["videos_generated"] == 2 and grown["num_videos"] == 6
     assert all(path.stat().st_mtime_ns == mtime for path, mtime in real_cache.items())
     assert len(list((tmp_path / "real-cache").glob("*/*.npy"))) == 6
@@ -76,7 +78,7 @@ def _captions(out: Path) -> tuple[pd.Series, pd.Series]:
 def test_a_run_folder_refuses_other_settings(tmp_path):
     out = tmp_path / "run"
     argv = [*FAST_ARGS, "--num-videos", "2", "--out", str(out), "--tracking-uri", tracking_uri(tmp_path)]
-    msrvtt.main(argv)
-    with pytest.raises(SystemExit, match=r"other settings \(differing: \['seed'\]\).*--out"):
-        msrvtt.main([*argv, "--seed", "1"])
+    run_argv(msrvtt, argv)
+    with pytest.raises(UsageError, match=r"other settings \(differing: \['seed'\]\).*--output-dir"):
+        run_argv(msrvtt, [*argv, "--seed", "1"])
     assert only_run(tracking_uri(tmp_path), "simda-msrvtt").data.metrics["num_videos"] == 2

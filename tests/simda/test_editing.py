@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import torch
 
@@ -35,8 +36,10 @@ def test_edit_command_writes_the_edit_and_its_summary(tmp_path, no_network):
 
     from simda import edit
 
-    args = ["--preset", "tiny", "--edit", "a green square", "--out", str(tmp_path), "--tune-steps", "2"]
-    summary = edit.main([*args, "--inference-steps", "2", "--frames", "4", "--size", "32"])
+    args = ["--preset", "tiny", "--edit", "a green square", "--output-dir", str(tmp_path), "--tune-steps", "2"]
+    code = edit.main([*args, "--num-inference-steps", "2", "--num-frames", "4", "--height", "32", "--width", "32"])
+    assert code == 0
+    summary = json.loads((tmp_path / "result.json").read_text())
     video = decord.VideoReader(summary["edits"]["a green square"])
     assert len(video) == 4 and video[0].shape == (32, 32, 3)
     assert summary["tuned_parameters"] > 0 and (tmp_path / "summary.json").is_file()
