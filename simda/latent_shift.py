@@ -8,6 +8,7 @@ processor it replaces, so fused kernels chosen for the base model keep working.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
@@ -21,15 +22,30 @@ from simda.frames import current_layout
 SHIFT_TABLE = ((4, 3, 2, 1), (3, 2, 1, 0), (2, 1, 0, 0), (1, 2, 3, 4))
 
 
-def source_frames(num_frames: int, height: int, width: int, device: torch.device | None = None) -> torch.Tensor:
+def source_frames(num_frames: int, height: int, width: int) -> torch.Tensor:
     """``(num_frames, height * width)`` index of the frame each shifted token is taken from."""
-    table = torch.tensor(SHIFT_TABLE, device=device)
-    rows = torch.arange(height, device=device) % 4
-    cols = torch.arange(width, device=device) % 4
+    table = torch.tensor(SHIFT_TABLE)
+    rows = torch.arange(height) % 4
+    cols = torch.arange(width) % 4
     lookback = table[rows[:, None], cols[None, :]].reshape(-1)  # row-major, as diffusers flattens tokens
-    frames = torch.arange(num_frames, device=device)[:, None]
+    frames = torch.arange(num_frames)[:, None]
     source = frames - lookback[None, :]
     return torch.where(source >= 0, source, frames)
+
+
+@functools.lru_cache(maxsize=64)
+def _shift_index(num_frames: int, height: int, width: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (frame, position) index of ``latent_shift``, built once per clip shape and device.
+
+    Building it per call would copy the shift table from host to device in every self-attention,
+    and a blocking host-to-device copy makes the host wait for the GPU to drain, so the GPU then
+    idles while the host queues the next kernels. Built outside inference mode so that a cached
+    index made during sampling can still be saved for a later training step's backward.
+    """
+    with torch.inference_mode(False):
+        source = source_frames(num_frames, height, width)
+        position = torch.arange(height * width).expand_as(source)
+        return source.to(device), position.to(device)
 
 
 def latent_shift(tokens: torch.Tensor, num_frames: int, height: int, width: int) -> torch.Tensor:
@@ -38,8 +54,7 @@ def latent_shift(tokens: torch.Tensor, num_frames: int, height: int, width: int)
         raise ValueError(f"{tokens.shape[1]} tokens do not form a {height}x{width} grid")
     batch = tokens.shape[0] // num_frames
     clip = tokens.view(batch, num_frames, height * width, tokens.shape[-1])
-    source = source_frames(num_frames, height, width, tokens.device)
-    position = torch.arange(height * width, device=tokens.device).expand_as(source)
+    source, position = _shift_index(num_frames, height, width, tokens.device)
     return clip[:, source, position].reshape(tokens.shape)
 
 

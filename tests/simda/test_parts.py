@@ -52,6 +52,38 @@ def test_latent_shift_moves_tokens_from_the_source_frames():
     assert torch.equal(previous_frame(tokens, frames)[1:frames], tokens[: frames - 1])
 
 
+def test_latent_shift_equals_a_token_by_token_copy_in_values_and_gradients():
+    frames, height, width, channels = 6, 5, 7, 4  # a grid that is no multiple of the 4x4 table
+    tokens = torch.randn(2 * frames, height * width, channels, requires_grad=True)
+    expected = torch.empty_like(tokens)
+    for clip in range(2):
+        for t in range(frames):
+            for h in range(height):
+                for w in range(width):
+                    lookback = SHIFT_TABLE[h % 4][w % 4]
+                    source = t - lookback if t >= lookback else t
+                    token = h * width + w
+                    expected[clip * frames + t, token] = tokens[clip * frames + source, token]
+    shifted = latent_shift(tokens, frames, height, width)
+    torch.testing.assert_close(shifted, expected, rtol=0, atol=0)
+    upstream = torch.randn_like(shifted)
+    (ours,) = torch.autograd.grad(shifted, tokens, upstream)
+    (reference,) = torch.autograd.grad(expected, tokens, upstream)
+    torch.testing.assert_close(ours, reference, rtol=0, atol=1e-6)
+
+
+def test_a_shift_index_first_built_while_sampling_still_serves_training():
+    frames, height, width = 3, 9, 2  # a shape no other test uses, so the index is first built here
+    tokens = torch.randn(frames, height * width, 5)
+    with torch.inference_mode():
+        sampled = latent_shift(tokens, frames, height, width)
+    trained = tokens.clone().requires_grad_(True)
+    shifted = latent_shift(trained, frames, height, width)
+    shifted.sum().backward()  # would fail if the cached index were an inference tensor
+    assert torch.equal(shifted.detach(), sampled)
+    assert trained.grad is not None and trained.grad.sum() == trained.numel()
+
+
 def test_latent_shift_rejects_a_grid_that_does_not_match():
     with pytest.raises(ValueError, match="do not form a 3x3 grid"):
         latent_shift(torch.zeros(4, 8, 2), 2, 3, 3)
