@@ -24,6 +24,7 @@ from metrics.frechet import DEFAULT_DDOF, GaussianStats
 from metrics.i3d import file_sha256
 from metrics.video_io import FRAME_SAMPLING
 from metrics.video_preprocess import FVDProtocol
+from simda.checkpoint import weights_file
 from simda.distributed import ProcessLayout, process_group
 from simda.loading import add_model_arguments, load_model
 from simda.logs import setup_logging
@@ -145,7 +146,7 @@ def build_job(spec: BenchmarkSpec, args: argparse.Namespace, layout: ProcessLayo
     device = str(layout.device(args.device))
     loaded = load_model(args.preset, args.base, args.ckpt, device, args.dtype)
     nets = load_metric_networks(args.i3d, args.clip_ckpt, args.clip_model, loaded.model.device)
-    ckpt_sha = None if args.ckpt is None else file_sha256(args.ckpt)
+    ckpt_sha = None if args.ckpt is None else file_sha256(weights_file(args.ckpt))
     config = video_config(spec, args, annotations, settings, loaded.base, ckpt_sha)
     run_dir = RunDir(args.out or Path("runs") / f"{spec.name}-{config_hash(config)}")
     run_dir.claim(config, write=layout.is_main)

@@ -120,7 +120,7 @@ def generate_and_score(job: BenchmarkJob, layout: ProcessLayout) -> int:
     missing = [batch for batch in missing if batch]
     for batch in tqdm(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch", disable=None):
         seeds = [video_seed(job.seed, clip.id) for clip in batch]
-        videos = job.pipeline([clip.caption for clip in batch], seeds, job.settings)
+        videos = job.pipeline.generate([clip.caption for clip in batch], seeds, job.settings)
         for clip, video in zip(batch, videos, strict=True):
             score_generated(video, clip, job.nets, job.device, features)
             write_mp4(job.run_dir.video(clip.id), video, fps=job.fps)

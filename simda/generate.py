@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     for first in range(0, len(args.prompt), args.batch_size):
         prompts = args.prompt[first : first + args.batch_size]
         seeds = [args.seed + first + offset for offset in range(len(prompts))]
-        videos = pipeline(prompts, seeds, settings, progress=True)
+        videos = pipeline.generate(prompts, seeds, settings, progress=True)
         for path, video in zip(paths[first : first + len(prompts)], videos, strict=True):
             write_mp4(path, video, fps=args.fps)
             write_gif(path.with_suffix(".gif"), video, fps=args.fps)

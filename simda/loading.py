@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from simda.base import BaseModel, build_tiny, load_stable_diffusion
-from simda.checkpoint import checkpoint_simda_config, load_adapters
+from simda.checkpoint import load_adapter_checkpoint
 from simda.config import SimDAConfig
 from simda.video_unet import SimDAUNet
 
@@ -47,7 +47,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument("--preset", choices=["tiny"], help="build a tiny random-weight model (no downloads)")
     group.add_argument("--base", type=Path, help="local Stable Diffusion folder in diffusers layout")
-    group.add_argument("--ckpt", type=Path, help="SimDA adapter checkpoint (.safetensors with its .json)")
+    group.add_argument(
+        "--ckpt", type=Path, help="SimDA adapter folder (config.json + safetensors), or an older .safetensors + .json"
+    )
     group.add_argument("--device", default="auto", help="cuda, cuda:1, cpu or auto")
     group.add_argument("--dtype", default="auto", choices=["auto", *DTYPES], help="precision of the frozen model")
 
@@ -67,8 +69,8 @@ def load_model(
     """
     if (preset is None) == (base_path is None):
         raise SystemExit("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
-    if ckpt is not None and not Path(ckpt).is_file():
-        raise SystemExit(f"checkpoint {ckpt} not found: pass --ckpt an existing .safetensors adapter file")
+    if ckpt is not None and not Path(ckpt).exists():
+        raise SystemExit(f"checkpoint {ckpt} not found: pass --ckpt an adapter folder or an existing .safetensors file")
     if base_path is not None and not Path(base_path).is_dir():
         raise SystemExit(f"base model folder {base_path} not found: pass --base a local Stable Diffusion folder")
     torch_device = resolve_device(device)
@@ -77,9 +79,8 @@ def load_model(
         base = build_tiny(seed=seed, device=torch_device, dtype=torch_dtype)
     else:
         base = load_stable_diffusion(base_path, torch_device, torch_dtype)
-    if ckpt is not None:
-        config = checkpoint_simda_config(ckpt)
-    model = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
-    if ckpt is not None:
-        load_adapters(model, ckpt)
+    if ckpt is None:
+        model = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
+    else:
+        model = load_adapter_checkpoint(ckpt).attach(base.unet)
     return LoadedModel(base, model, None if ckpt is None else str(Path(ckpt).resolve()))

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> Path:
             final = trainer.run(on_report=report, log_every=args.log_every)
             if layout.is_main:
                 mlflow.log_metric("skipped_videos", len(trainer.skipped))
-                mlflow.log_artifact(str(final.with_suffix(".json")))
+                mlflow.log_artifact(str(final / "config.json"))
                 mlflow.set_tag("adapters", str(final.resolve()))
         log.info(
             "adapters written to %s (%d steps, %d unreadable videos skipped)", final, trainer.step, len(trainer.skipped)
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> Path:
 def validate(pipeline: SimDAPipeline, args: argparse.Namespace, step: int) -> None:
     """Generate the validation prompt with the current adapters and log it as a GIF."""
     settings = GenerationSettings(num_frames=args.frames, height=args.size, width=args.size, num_inference_steps=25)
-    video = pipeline([args.validation_prompt], [args.seed], settings)[0]
+    video = pipeline.generate([args.validation_prompt], [args.seed], settings)[0]
     path = write_gif(args.out / "validation" / f"step-{step:07d}.gif", video)
     mlflow.log_artifact(str(path), artifact_path="validation")
 

@@ -12,7 +12,7 @@ from benchmarks import msrvtt
 from simda.pipeline import SimDAPipeline
 from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
 
-REAL_CALL = SimDAPipeline.__call__
+REAL_CALL = SimDAPipeline.generate
 
 
 class InjectedCrash(RuntimeError):
@@ -32,7 +32,7 @@ class GenerationSpy:
             self.prompts.extend(prompts)
             return REAL_CALL(pipeline, prompts, seeds, settings, progress)
 
-        monkeypatch.setattr(SimDAPipeline, "__call__", spy)
+        monkeypatch.setattr(SimDAPipeline, "generate", spy)
 
 
 def test_interrupted_run_resumes_without_regenerating(tmp_path, monkeypatch):
