@@ -27,7 +27,7 @@ from benchmarks import webvid
 from benchmarks.tracking import log_table, tracked_run
 from simda import train
 from simda.atomic import atomic_path
-from simda.checkpoint import read_checkpoint_config
+from simda.checkpoint import load_adapter_checkpoint
 from simda.config import SimDAConfig
 from simda.logs import setup_logging
 
@@ -144,7 +144,7 @@ def table_row(variant: Variant, adapters: Path, metrics: dict[str, float], rando
     return {
         "variant": variant.label,
         **{part.upper(): part in parts for part in ("ta", "aa", "fa", "lsa")},
-        "tuned_params": read_checkpoint_config(adapters)["adapter_parameters"],
+        "tuned_params": load_adapter_checkpoint(adapters).num_parameters(),
         "fvd": metrics["fvd"],
         "clipsim": metrics["clipsim"],
         "paper_fvd": variant.paper_fvd,
