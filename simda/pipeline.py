@@ -165,10 +165,12 @@ class SimDAPipeline(DiffusionPipeline):
         return self.text_encoder(tokens.input_ids.to(self._execution_device))[0].to(self.unet.dtype)
 
     def latent_shape(self, settings: GenerationSettings) -> tuple[int, int, int, int]:
-        """One clip's latent shape ``(c, f, h, w)``; height and width must divide by the VAE factor."""
+        """One clip's latent shape ``(c, f, h, w)``; height and width must be positive multiples of the VAE factor."""
         factor = self.vae_scale_factor
-        if settings.height % factor or settings.width % factor:
-            raise ValueError(f"height and width must be multiples of {factor}, got {settings.height}x{settings.width}")
+        if settings.height < factor or settings.width < factor or settings.height % factor or settings.width % factor:
+            raise ValueError(
+                f"height and width must be positive multiples of {factor}, got {settings.height}x{settings.width}"
+            )
         if settings.num_frames < 1:
             raise ValueError(f"num_frames must be at least 1, got {settings.num_frames}")
         channels = self.unet.unet.config.in_channels
@@ -338,8 +340,8 @@ class SimDAPipeline(DiffusionPipeline):
         default_size = self.unet.unet.config.sample_size * self.vae_scale_factor
         settings = GenerationSettings(
             num_frames=num_frames,
-            height=height or default_size,
-            width=width or default_size,
+            height=default_size if height is None else height,
+            width=default_size if width is None else width,
             num_inference_steps=num_inference_steps,
             guidance_scale=guidance_scale,
             eta=eta,

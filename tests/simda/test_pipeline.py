@@ -54,6 +54,10 @@ def test_one_seed_per_prompt_is_required(pipeline):
         pipeline.generate(["a", "b"], [1], FAST)
     with pytest.raises(ValueError, match="one seed per prompt"):
         pipeline(["a", "b"], seeds=[1], **FAST_KWARGS)
+    with pytest.raises(ValueError, match="give one, or one per prompt"):
+        pipeline(["a", "b"], negative_prompt=["blurry"], **FAST_KWARGS)
+    with pytest.raises(ValueError, match="positive multiples of 4, got 0x48"):
+        pipeline("a", **{**FAST_KWARGS, "height": 0})
 
 
 def test_the_diffusers_call_equals_the_harness_bit_for_bit(pipeline):
