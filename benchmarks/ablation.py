@@ -139,14 +139,14 @@ class AblationResult:
 
 
 def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], random_weights: bool) -> dict[str, Any]:
-    from simda.checkpoint import read_checkpoint_config
+    from simda.checkpoint import load_adapter_checkpoint
     from simda.config import SimDAConfig
 
     parts = SimDAConfig().without(*variant.disabled).parts_on()
     return {
         "variant": variant.label,
         **{part.upper(): part in parts for part in ("ta", "aa", "fa", "lsa")},
-        "tuned_params": read_checkpoint_config(adapters)["adapter_parameters"],
+        "tuned_params": load_adapter_checkpoint(adapters).num_parameters(),
         "fvd": metrics["fvd"],
         "clipsim": metrics["clipsim"],
         "paper_fvd": variant.fvd,

@@ -41,6 +41,7 @@ from metrics.frechet import GaussianStats, frechet_distance
 from metrics.i3d import file_sha256
 from metrics.video_io import FRAME_SAMPLING, read_video
 from metrics.video_preprocess import FVDProtocol
+from simda.checkpoint import weights_file
 from simda.loading import load_model
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import require_writable_dir
@@ -115,7 +116,7 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
     missing = [batch for batch in missing if batch]
     for batch in tqdm(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch", disable=None):
         seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
-        videos = job.pipeline([clip.caption for clip in batch], seeds, job.settings)
+        videos = job.pipeline.generate([clip.caption for clip in batch], seeds, job.settings)
         for clip, video in zip(batch, videos, strict=True):
             score_generated(video, clip, job.nets, job.device, features)
             write_mp4(job.run_dir.video(clip.id), video, fps=job.fps)
@@ -232,7 +233,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     device = layout.device(job.model.device)
     loaded = load_model(job.model, device=device)
     nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, loaded.model.device)
-    ckpt_sha = None if job.model.ckpt is None else file_sha256(job.model.ckpt)
+    ckpt_sha = None if job.model.ckpt is None else file_sha256(weights_file(job.model.ckpt))
     config = video_config(job, annotations, loaded.base, ckpt_sha)
     run_dir = RunDir(job.output_dir or Path("runs") / f"{job.spec.name}-{config_hash(config)}")
     run_dir.claim(config, write=layout.is_main)

@@ -1,0 +1,49 @@
+"""SimDA: a frozen Stable Diffusion UNet turned into a text-to-video model by small adapters.
+
+    from simda import SimDAPipeline
+    pipe = SimDAPipeline.from_pretrained("stable-diffusion-v1-5", adapters="runs/simda-train/simda-adapters")
+    frames = pipe("a panda playing guitar", num_frames=16, seeds=[0]).frames[0]
+
+The public names below are imported on first use, so ``import simda`` (and every command's
+``--help``) stays fast and does not pull in torch or diffusers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_HOMES = {
+    "GenerationSettings": "simda.pipeline",
+    "SimDAAdapters": "simda.checkpoint",
+    "SimDAConfig": "simda.config",
+    "SimDAPipeline": "simda.pipeline",
+    "SimDAPipelineOutput": "simda.pipeline",
+    "SimDAUNet": "simda.video_unet",
+}
+__all__ = [  # spelled out for linters and IDEs; equals sorted(_HOMES)
+    "GenerationSettings",
+    "SimDAAdapters",
+    "SimDAConfig",
+    "SimDAPipeline",
+    "SimDAPipelineOutput",
+    "SimDAUNet",
+]
+
+if TYPE_CHECKING:
+    from simda.checkpoint import SimDAAdapters
+    from simda.config import SimDAConfig
+    from simda.pipeline import GenerationSettings, SimDAPipeline, SimDAPipelineOutput
+    from simda.video_unet import SimDAUNet
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'simda' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,99 +1,238 @@
-"""Adapter checkpoints: the adapters alone, as safetensors, with a JSON config beside them.
+"""Adapter checkpoints: the adapters alone, as a diffusers model folder.
 
-A checkpoint is a few tens of MB and loads onto any base model of the same architecture; the
-config says which parts are on and which base the adapters were trained on.
+``SimDAAdapters`` is a diffusers ``ModelMixin`` + ``ConfigMixin`` holding the adapter weights
+and everything needed to place them: which parts are on, their sizes, the LSA form and the base
+UNet's architecture. Like diffusers' ``MotionAdapter`` it saves to a folder (``config.json`` +
+``diffusion_pytorch_model.safetensors``) that ``from_pretrained`` (ours or diffusers' own
+machinery) reads back, and it attaches onto any base UNet of the same architecture. Its tensor
+names are the adapters' names inside the adapted UNet, so the weights file reads the same way
+as the older single-file checkpoints (``.safetensors`` with a ``.json`` beside it), which still
+load.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+from diffusers import ModelMixin, UNet2DConditionModel
+from diffusers.configuration_utils import ConfigMixin, register_to_config
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from torch import nn
 
+from simda.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
 from simda.config import SimDAConfig
-from simda.plumbing.atomic import atomic_path
+from simda.plumbing.atomic import _umask
 from simda.video_unet import SimDAUNet
 
-FORMAT = "simda-adapters/1"
+LEGACY_FORMAT = "simda-adapters/1"
+WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
+TRAINING_INFO = "training_info.json"
 
 
-def config_path(checkpoint: str | Path) -> Path:
-    """Where the JSON config of ``checkpoint`` lives: same stem, ``.json``."""
+def architecture(unet: UNet2DConditionModel) -> dict[str, Any]:
+    """The base UNet's config as plain JSON values (tuples become lists), private keys dropped."""
+    config = {key: value for key, value in dict(unet.config).items() if not key.startswith("_")}
+    return json.loads(json.dumps(config, default=str))
+
+
+def _fresh_adapter(placed: nn.Module, config: SimDAConfig) -> nn.Module:
+    """A newly initialised adapter of the same kind and width as ``placed`` (built on the meta device)."""
+    if isinstance(placed, SpatialAdapter):
+        return SpatialAdapter(placed.down.in_features, config.spatial_ratio, placed.residual)
+    return TemporalAdapter(placed.down.in_channels, config.temporal_ratio, config.temporal_kernel)
+
+
+def _place(root: nn.Module, path: str, module: nn.Module) -> None:
+    """Register ``module`` under the dotted ``path``, creating empty containers on the way."""
+    *parents, leaf = path.split(".")
+    node = root
+    for name in parents:
+        if name not in node._modules:
+            node.add_module(name, nn.Module())
+        node = node._modules[name]
+    node.add_module(leaf, module)
+
+
+class SimDAAdapters(ModelMixin, ConfigMixin):
+    """The trainable SimDA parts of one model, apart from the frozen base they were trained on.
+
+    The module tree mirrors the adapted UNet (``down_blocks.0.attentions.0.temporal_adapter``,
+    ...), so ``state_dict()`` names equal ``SimDAUNet.adapter_state_dict()`` names. The layout is
+    derived from ``base_unet_config`` by adapting a weightless (meta-device) copy of that UNet,
+    so there is one definition of where adapters go: ``simda.video_unet.install_simda``.
+    """
+
+    @register_to_config
+    def __init__(
+        self,
+        base_unet_config: dict[str, Any],
+        temporal_adapter: bool = True,
+        attention_adapter: bool = True,
+        ffn_adapter: bool = True,
+        latent_shift: bool = True,
+        spatial_ratio: float = 0.25,
+        temporal_ratio: float = 0.5,
+        temporal_kernel: int = 3,
+        lsa_form: str = "paper",
+        clip_groupnorm: bool = True,
+    ) -> None:
+        super().__init__()
+        simda_config = SimDAConfig(
+            temporal_adapter=temporal_adapter,
+            attention_adapter=attention_adapter,
+            ffn_adapter=ffn_adapter,
+            latent_shift=latent_shift,
+            spatial_ratio=spatial_ratio,
+            temporal_ratio=temporal_ratio,
+            temporal_kernel=temporal_kernel,
+            lsa_form=lsa_form,  # type: ignore[arg-type]
+            clip_groupnorm=clip_groupnorm,
+        )
+        with torch.device("meta"):
+            skeleton = SimDAUNet(UNet2DConditionModel.from_config(base_unet_config), simda_config)
+        for name, module in skeleton.unet.named_modules():
+            if isinstance(module, ADAPTER_TYPES):
+                _place(self, name, _fresh_adapter(module, simda_config))
+
+    @property
+    def simda_config(self) -> SimDAConfig:
+        return SimDAConfig.from_dict({key: self.config[key] for key in SimDAConfig.__dataclass_fields__})
+
+    @classmethod
+    def from_model(cls, model: SimDAUNet) -> SimDAAdapters:
+        """A copy of ``model``'s adapters (same names, values and dtype), ready to save."""
+        adapters = cls(base_unet_config=architecture(model.unet), **model.config.to_dict())
+        adapters.load_state_dict(model.adapter_state_dict())
+        return _cast(adapters, model.dtype)
+
+    def attach(self, unet: UNet2DConditionModel | SimDAUNet) -> SimDAUNet:
+        """Copy these adapters into ``unet``: a SimDA model is loaded in place, a 2D UNet is adapted first.
+
+        Refuses a model built with other SimDA parts, and a base whose architecture gives other
+        adapters, naming the differing tensors and base config keys.
+        """
+        model = unet if isinstance(unet, SimDAUNet) else SimDAUNet(unet, self.simda_config).eval()
+        if model.config != self.simda_config:
+            raise ValueError(
+                f"these adapters were trained with {self.simda_config}, but the model was built with "
+                f"{model.config}; build the model from the adapters' config (adapters.attach(unet_2d))"
+            )
+        params, tensors = dict(model.adapter_named_parameters()), self.state_dict()
+        missing, unexpected = sorted(set(params) - set(tensors)), sorted(set(tensors) - set(params))
+        wrong_shape = [
+            f"{name}: adapters {tuple(tensors[name].shape)} vs model {tuple(params[name].shape)}"
+            for name in sorted(set(params) & set(tensors))
+            if tensors[name].shape != params[name].shape
+        ]
+        if missing or unexpected or wrong_shape:
+            base, saved = architecture(model.unet), self.config["base_unet_config"]
+            differing = sorted(key for key in set(base) & set(saved) if base[key] != saved[key])
+            raise ValueError(
+                f"these adapters do not fit this base model: missing {missing[:5]} ({len(missing)} in all), "
+                f"unexpected {unexpected[:5]} ({len(unexpected)} in all), shape mismatches {wrong_shape[:5]}; "
+                f"the base UNet config differs in {differing}. Attach them to the base architecture they "
+                "were trained on (base_unet_config in their config)."
+            )
+        with torch.no_grad():
+            for name, param in params.items():
+                param.copy_(tensors[name].to(param.dtype))
+        return model
+
+
+def _cast(adapters: SimDAAdapters, dtype: torch.dtype) -> SimDAAdapters:
+    """``nn.Module.to``: diffusers' ``ModelMixin.to`` warns about fp32-kept modules on every dtype cast,
+    even when a model (like this one) keeps none."""
+    return nn.Module.to(adapters, dtype=dtype)
+
+
+def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str, Any] | None = None) -> Path:
+    """Write ``model``'s adapters as a diffusers model folder, whole or not at all.
+
+    ``training_info`` (step, settings) goes to ``training_info.json`` beside the weights: it
+    describes how they were made, not how to build them, so it stays out of ``config.json``.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        SimDAAdapters.from_model(model).save_pretrained(staging, safe_serialization=True)
+        if training_info is not None:
+            (staging / TRAINING_INFO).write_text(json.dumps(training_info, indent=2, default=str))
+        os.chmod(staging, 0o777 & ~_umask())
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def load_adapter_checkpoint(path: str | Path) -> SimDAAdapters:
+    """Read adapters from a folder written by ``save_adapters`` or from an older ``.safetensors`` file."""
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "config.json").is_file() or not (path / WEIGHTS_NAME).is_file():
+            raise FileNotFoundError(
+                f"{path} is not a SimDA adapter folder: it needs config.json and {WEIGHTS_NAME} "
+                "(written by simda.train or SimDAAdapters.save_pretrained)"
+            )
+        # Adapters are small: a plain load needs no accelerate and behaves the same with or without it.
+        return SimDAAdapters.from_pretrained(path, local_files_only=True, low_cpu_mem_usage=False)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"adapter checkpoint {path} not found; pass --ckpt an adapter folder (config.json + {WEIGHTS_NAME}) "
+            "or an older .safetensors file with its .json beside it"
+        )
+    return _load_legacy(path)
+
+
+def legacy_config_path(checkpoint: str | Path) -> Path:
+    """Where an older single-file checkpoint keeps its JSON config: same stem, ``.json``."""
     return Path(checkpoint).with_suffix(".json")
 
 
-def save_adapters(model: SimDAUNet, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
-    """Save the adapters to ``path`` (``.safetensors``) and their config to ``path.json``."""
-    path = Path(path)
-    tensors = {name: t.detach().to("cpu").contiguous() for name, t in model.adapter_state_dict().items()}
-    meta = {
-        "format": FORMAT,
-        "simda_config": model.config.to_dict(),
-        "base_unet_config": {k: v for k, v in dict(model.unet.config).items() if not k.startswith("_")},
-        "adapter_parameters": sum(t.numel() for t in tensors.values()),
-        **(extra or {}),
-    }
-    with atomic_path(path) as tmp:
-        save_file(tensors, tmp, metadata={"format": FORMAT})
-    with atomic_path(config_path(path)) as tmp:
-        Path(tmp).write_text(json.dumps(meta, indent=2, default=str))
-    return path
-
-
-def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
-    """The JSON beside a checkpoint, with a clear error if it is missing or not ours."""
-    meta_file = config_path(path)
+def _load_legacy(path: Path) -> SimDAAdapters:
+    meta_file = legacy_config_path(path)
     if not meta_file.is_file():
         raise FileNotFoundError(
-            f"{meta_file} not found: a SimDA checkpoint is a .safetensors file with its .json config beside "
-            "it; pass --ckpt the .safetensors written by simda.train or save_adapters"
+            f"{meta_file} not found: a single-file SimDA checkpoint is a .safetensors file with its .json config "
+            "beside it; pass --ckpt an adapter folder or the .safetensors file with its .json"
         )
     meta = json.loads(meta_file.read_text())
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{meta_file} is not a SimDA adapter config (format {meta.get('format')!r}, want {FORMAT!r})")
-    return meta
-
-
-def checkpoint_simda_config(path: str | Path) -> SimDAConfig:
-    return SimDAConfig.from_dict(read_checkpoint_config(path)["simda_config"])
-
-
-def load_adapters(model: SimDAUNet, path: str | Path) -> dict[str, Any]:
-    """Load adapter weights into ``model`` exactly; refuse a file that does not fit it."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"adapter checkpoint {path} not found; pass --ckpt an existing .safetensors file")
-    meta = read_checkpoint_config(path)
-    saved_config = SimDAConfig.from_dict(meta["simda_config"])
-    if saved_config != model.config:
+    if meta.get("format") != LEGACY_FORMAT:
         raise ValueError(
-            f"{path} was trained with {saved_config}, but the model was built with {model.config}; "
-            "build the model from the checkpoint's config (checkpoint_simda_config)"
+            f"{meta_file} is not a SimDA adapter config (format {meta.get('format')!r}, want {LEGACY_FORMAT!r})"
         )
     try:
         tensors = load_file(path)
     except (SafetensorError, OSError) as error:
-        raise ValueError(
-            f"{path} is not a readable safetensors file ({error}); re-save it with save_adapters"
-        ) from error
-    params = dict(model.adapter_named_parameters())
-    missing, unexpected = sorted(set(params) - set(tensors)), sorted(set(tensors) - set(params))
-    wrong_shape = [
-        f"{name}: file {tuple(tensors[name].shape)} vs model {tuple(params[name].shape)}"
-        for name in sorted(set(params) & set(tensors))
-        if tensors[name].shape != params[name].shape
-    ]
-    if missing or unexpected or wrong_shape:
-        raise ValueError(
-            f"{path} does not fit this base model: missing {missing[:5]} ({len(missing)} in all), "
-            f"unexpected {unexpected[:5]} ({len(unexpected)} in all), shape mismatches {wrong_shape[:5]}. "
-            "Load it onto the base architecture it was trained on (see base_unet_config in its .json)."
-        )
-    with torch.no_grad():
-        for name, param in params.items():
-            param.copy_(tensors[name].to(param.dtype))
-    return meta
+        raise ValueError(f"{path} is not a readable safetensors file ({error}); save it again") from error
+    simda_config = SimDAConfig.from_dict(meta["simda_config"])
+    adapters = SimDAAdapters(base_unet_config=meta["base_unet_config"], **simda_config.to_dict())
+    dtypes = {tensor.dtype for tensor in tensors.values()}
+    _cast(adapters, dtypes.pop() if len(dtypes) == 1 else torch.float32)
+    try:
+        adapters.load_state_dict(tensors)
+    except RuntimeError as error:
+        raise ValueError(f"{path} does not fit the adapter layout its {meta_file.name} describes: {error}") from error
+    return adapters
+
+
+def load_adapters(model: SimDAUNet, path: str | Path) -> SimDAAdapters:
+    """Load the adapters at ``path`` (folder or older file) into ``model`` exactly."""
+    adapters = load_adapter_checkpoint(path)
+    adapters.attach(model)
+    return adapters
+
+
+def weights_file(path: str | Path) -> Path:
+    """The file holding a checkpoint's tensors (inside a folder, or the older single file), e.g. to hash it."""
+    path = Path(path)
+    return path / WEIGHTS_NAME if path.is_dir() else path

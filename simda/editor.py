@@ -46,7 +46,7 @@ def ddim_invert(
     inverse.set_timesteps(num_steps, device=pipeline.device)
     latents = latents.float()
     for t in tqdm(inverse.timesteps, desc="inverting", disable=not progress, leave=False):
-        noise = pipeline.model(latents.to(pipeline.model.dtype), t, text).float()
+        noise = pipeline.unet(latents.to(pipeline.unet.dtype), t, text).float()
         latents = inverse.step(noise, t, latents).prev_sample
     return latents
 
@@ -77,7 +77,7 @@ def edit_video(
     trainer = Trainer(pipeline, [video], sampler, train, work_dir)
     trainer.run(progress=progress, log_every=max(1, settings.tune_steps))
     train_seconds, train_peak = time.perf_counter() - started, _peak_gib(device)
-    pipeline.model.eval()
+    pipeline.unet.eval()
 
     source = sampler.read(video, torch.Generator())
     _reset_peak(device)
@@ -100,7 +100,7 @@ def edit_video(
         inference_seconds=inference_seconds,
         train_peak_gib=train_peak,
         inference_peak_gib=_peak_gib(device),
-        tuned_parameters=sum(p.numel() for p in pipeline.model.adapter_parameters()),
+        tuned_parameters=sum(p.numel() for p in pipeline.unet.adapter_parameters()),
     )
 
 

@@ -99,7 +99,7 @@ def run(job: GenerateJob) -> GenerateResult:
     started = time.perf_counter()
     for first in range(0, len(job.prompts), job.batch_size):
         batch = slice(first, first + job.batch_size)
-        videos = pipeline(list(job.prompts[batch]), seeds[batch], job.generation, progress=True)
+        videos = pipeline.generate(list(job.prompts[batch]), seeds[batch], job.generation, progress=True)
         for path, video in zip(paths[batch], videos, strict=True):
             write_mp4(path, video, fps=job.fps)
             write_gif(path.with_suffix(".gif"), video, fps=job.fps)

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from simda.base import BaseModel, build_tiny, load_stable_diffusion
-from simda.checkpoint import checkpoint_simda_config, load_adapters
+from simda.checkpoint import load_adapter_checkpoint
 from simda.config import SimDAConfig
 from simda.plumbing.errors import MissingInput
 from simda.settings import ModelSettings
@@ -45,8 +45,8 @@ class LoadedModel:
 
 def require_model_files(model: ModelSettings) -> None:
     """Refuse a missing ``--ckpt`` or ``--base`` before anything loads, naming the flag that fixes it."""
-    if model.ckpt is not None and not Path(model.ckpt).is_file():
-        raise MissingInput(f"--ckpt {model.ckpt}: not found; pass an existing .safetensors adapter file")
+    if model.ckpt is not None and not Path(model.ckpt).exists():
+        raise MissingInput(f"--ckpt {model.ckpt}: not found; pass an adapter folder (or an older .safetensors file)")
     if model.base is not None and not Path(model.base).is_dir():
         raise MissingInput(f"--base {model.base}: not found; pass a local Stable Diffusion folder (diffusers layout)")
 
@@ -69,9 +69,8 @@ def load_model(
         base = build_tiny(seed=seed, device=torch_device, dtype=torch_dtype)
     else:
         base = load_stable_diffusion(model.base, torch_device, torch_dtype)
-    if model.ckpt is not None:
-        config = checkpoint_simda_config(model.ckpt)
-    unet = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
-    if model.ckpt is not None:
-        load_adapters(unet, model.ckpt)
+    if model.ckpt is None:
+        unet = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
+    else:
+        unet = load_adapter_checkpoint(model.ckpt).attach(base.unet)
     return LoadedModel(base, unet, None if model.ckpt is None else str(Path(model.ckpt).resolve()))

@@ -172,7 +172,7 @@ def run(job: TrainJob) -> TrainResult | None:
             final = trainer.run(on_report=report, log_every=job.log_every)
             if layout.is_main:
                 mlflow.log_metric("skipped_videos", len(trainer.skipped))
-                mlflow.log_artifact(str(final.with_suffix(".json")))
+                mlflow.log_artifact(str(final / "config.json"))
                 mlflow.set_tag("adapters", str(final.resolve()))
     if not layout.is_main:
         return None
@@ -197,7 +197,7 @@ def validate(pipeline: Any, job: TrainJob, step: int) -> None:
 
     clips = job.clips
     settings = GenerationSettings(clips.num_frames, clips.height, clips.width, num_inference_steps=25)
-    video = pipeline([job.validation_prompt], [job.training.seed], settings)[0]
+    video = pipeline.generate([job.validation_prompt], [job.training.seed], settings)[0]
     path = write_gif(job.output_dir / "validation" / f"step-{step:07d}.gif", video)
     mlflow.log_artifact(str(path), artifact_path="validation")
 

@@ -54,7 +54,7 @@ def epoch_order(num_videos: int, seed: int, epoch: int) -> list[int]:
 
 
 class Trainer:
-    """Tunes the adapters of ``pipeline.model`` on captioned clips; only adapters change."""
+    """Tunes the adapters of ``pipeline.unet`` on captioned clips; only adapters change."""
 
     def __init__(
         self,
@@ -70,7 +70,7 @@ class Trainer:
         self.pipeline, self.videos, self.sampler, self.settings = pipeline, list(videos), sampler, settings
         self.out_dir = Path(out_dir)
         self.layout = layout or ProcessLayout()
-        self.model = pipeline.model
+        self.model = pipeline.unet
         self.autocast_dtype = MIXED_PRECISION[settings.mixed_precision]
         for param in self.model.adapter_parameters():  # master weights in fp32 under mixed precision
             param.data = param.data.float()
@@ -163,7 +163,7 @@ class Trainer:
         if self.layout.is_main and not final.exists():
             staging = self.checkpoint_root / f".staging-{self.step:07d}"
             shutil.rmtree(staging, ignore_errors=True)
-            save_adapters(self.model, staging / "adapters.safetensors", {"step": self.step})
+            save_adapters(self.model, staging / "adapters", {"step": self.step})
             state = {
                 "step": self.step,
                 "optimizer": self.optimizer.state_dict(),
@@ -188,7 +188,7 @@ class Trainer:
         if not found:
             return 0
         latest = found[-1]
-        load_adapters(self.model, latest / "adapters.safetensors")
+        load_adapters(self.model, latest / "adapters")
         state = torch.load(latest / "training_state.pt", map_location="cpu", weights_only=True)
         self.optimizer.load_state_dict(state["optimizer"])
         self.lr_scheduler.load_state_dict(state["lr_scheduler"])
@@ -239,7 +239,7 @@ class Trainer:
                 if on_checkpoint is not None and self.layout.is_main:
                     on_checkpoint(checkpoint)
         bar.close()
-        final = self.out_dir / "simda-adapters.safetensors"
+        final = self.out_dir / "simda-adapters"
         if self.layout.is_main:
             save_adapters(self.model, final, {"step": self.step, "train_settings": self.settings.as_params()})
         self.layout.barrier()

@@ -187,6 +187,6 @@ def whole_video(pipeline: SimDAPipeline, settings: GenerationSettings, prompts: 
     """Text encoding, every DDIM step with guidance, and the VAE decode of one video per prompt."""
 
     def generate() -> object:
-        return pipeline(prompts, list(range(len(prompts))), settings)
+        return pipeline.generate(prompts, list(range(len(prompts))), settings)
 
     return generate

@@ -38,7 +38,7 @@ def test_disable_lsa_trains_and_evaluates_both_variants(no_network, tmp_path):
     assert table["fvd"].gt(0).all() and table["note"].str.contains("random weights").all()
     assert parent.data.tags["random_weights"] == "true"
     for slug in ("without-lsa", "full"):
-        assert (tmp_path / "out" / slug / "train" / "simda-adapters.safetensors").is_file()
+        assert (tmp_path / "out" / slug / "train" / "simda-adapters" / "config.json").is_file()
     # Both variants were measured against one cached set of real statistics.
     assert len(list((tmp_path / "out" / "real-cache").iterdir())) == 1
     # Each variant's training and evaluation runs nest beneath it: 1 + 2 variants x (itself, train, eval).

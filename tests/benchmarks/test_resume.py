@@ -14,7 +14,7 @@ from simda.plumbing.errors import UsageError
 from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
 from tests.command_helpers import run_argv
 
-REAL_CALL = SimDAPipeline.__call__
+REAL_CALL = SimDAPipeline.generate
 
 
 class InjectedCrash(RuntimeError):
@@ -34,7 +34,7 @@ class GenerationSpy:
             self.prompts.extend(prompts)
             return REAL_CALL(pipeline, prompts, seeds, settings, progress)
 
-        monkeypatch.setattr(SimDAPipeline, "__call__", spy)
+        monkeypatch.setattr(SimDAPipeline, "generate", spy)
 
 
 def test_interrupted_run_resumes_without_regenerating(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,6 +15,15 @@ from simda.base import TINY_UNET, BaseModel, build_tiny
 @pytest.fixture(scope="session")
 def tiny_base() -> BaseModel:
     return build_tiny(seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_sd_folder(tiny_base: BaseModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny base saved as a Stable Diffusion folder in diffusers layout, as users have one."""
+    folder = tmp_path_factory.mktemp("tiny-sd")
+    for name in ("unet", "vae", "text_encoder", "tokenizer", "scheduler"):
+        getattr(tiny_base, name).save_pretrained(folder / name)
+    return folder
 
 
 @pytest.fixture()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 import torch
 
+from simda.checkpoint import SimDAAdapters
 from simda.data import ClipSampler, read_webvid_csv
 from simda.pipeline import SimDAPipeline
 from simda.synthetic import write_webvid_set
@@ -73,3 +75,12 @@ def test_unreadable_videos_are_skipped_and_counted(tiny_base, videos, tmp_path):
     trainer = make_trainer(tiny_base, [bad, *videos], tmp_path / "run", max_steps=3)
     trainer.run(progress=False)
     assert trainer.skipped == {"broken"}
+
+
+def test_final_adapters_are_a_diffusers_model_folder(tiny_base, videos, tmp_path):
+    trainer = make_trainer(tiny_base, videos, tmp_path / "run", max_steps=2)
+    final = trainer.run(progress=False)
+    assert json.loads((final / "training_info.json").read_text())["step"] == 2
+    adapters = SimDAAdapters.from_pretrained(final)
+    for name, tensor in trainer.model.adapter_state_dict().items():
+        assert torch.equal(adapters.state_dict()[name], tensor), name
