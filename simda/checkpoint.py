@@ -1,7 +1,8 @@
 """Adapter checkpoints: the adapters alone, as safetensors, with a JSON config beside them.
 
 A checkpoint is a few tens of MB and loads onto any base model of the same architecture; the
-config says which parts are on and which base the adapters were trained on.
+config says which parts are on, which kind of base the adapters belong to (the text-to-video
+model or the x4 upscaler of the super-resolution stage) and which base they were trained on.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def save_adapters(model: SimDAUNet, path: str | Path, extra: dict[str, Any] | No
     tensors = {name: t.detach().to("cpu").contiguous() for name, t in model.adapter_state_dict().items()}
     meta = {
         "format": FORMAT,
+        "base_kind": model.base_kind,
         "simda_config": model.config.to_dict(),
         "base_unet_config": {k: v for k, v in dict(model.unet.config).items() if not k.startswith("_")},
         "adapter_parameters": sum(t.numel() for t in tensors.values()),
@@ -68,6 +70,14 @@ def load_adapters(model: SimDAUNet, path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"adapter checkpoint {path} not found; pass --ckpt an existing .safetensors file")
     meta = read_checkpoint_config(path)
+    saved_kind = meta.get("base_kind", "text-to-video")  # checkpoints from before the upscaler were text-to-video
+    if saved_kind != model.base_kind:
+        flag = {"text-to-video": "--ckpt", "x4-upscaler": "--sr-ckpt"}
+        raise ValueError(
+            f"{path} holds adapters for a {saved_kind} base, but this model is a {model.base_kind} base; "
+            f"pass it as {flag.get(saved_kind, '--ckpt')}, and give {flag.get(model.base_kind, '--ckpt')} "
+            f"adapters trained on a {model.base_kind} base"
+        )
     saved_config = SimDAConfig.from_dict(meta["simda_config"])
     if saved_config != model.config:
         raise ValueError(
