@@ -60,6 +60,21 @@ def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
     return meta
 
 
+def require_base_kind(path: str | Path, kind: str) -> None:
+    """Refuse adapters trained for the other stage (text-to-video vs x4 upscaler), naming the right flag.
+
+    Checkpoints written before the upscaler existed carry no kind; they are text-to-video.
+    """
+    saved_kind = read_checkpoint_config(path).get("base_kind", "text-to-video")
+    if saved_kind != kind:
+        flag = {"text-to-video": "--ckpt", "x4-upscaler": "--sr-ckpt"}
+        raise ValueError(
+            f"{path} holds adapters for a {saved_kind} base, but this model is a {kind} base; "
+            f"pass it as {flag.get(saved_kind, '--ckpt')}, and give {flag.get(kind, '--ckpt')} "
+            f"adapters trained on a {kind} base"
+        )
+
+
 def checkpoint_simda_config(path: str | Path) -> SimDAConfig:
     return SimDAConfig.from_dict(read_checkpoint_config(path)["simda_config"])
 
@@ -70,14 +85,7 @@ def load_adapters(model: SimDAUNet, path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"adapter checkpoint {path} not found; pass --ckpt an existing .safetensors file")
     meta = read_checkpoint_config(path)
-    saved_kind = meta.get("base_kind", "text-to-video")  # checkpoints from before the upscaler were text-to-video
-    if saved_kind != model.base_kind:
-        flag = {"text-to-video": "--ckpt", "x4-upscaler": "--sr-ckpt"}
-        raise ValueError(
-            f"{path} holds adapters for a {saved_kind} base, but this model is a {model.base_kind} base; "
-            f"pass it as {flag.get(saved_kind, '--ckpt')}, and give {flag.get(model.base_kind, '--ckpt')} "
-            f"adapters trained on a {model.base_kind} base"
-        )
+    require_base_kind(path, model.base_kind)
     saved_config = SimDAConfig.from_dict(meta["simda_config"])
     if saved_config != model.config:
         raise ValueError(

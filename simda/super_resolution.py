@@ -26,6 +26,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,6 +34,8 @@ import torch.nn.functional as F
 from diffusers import DDIMScheduler, DDPMScheduler
 from tqdm.auto import tqdm
 
+from simda.checkpoint import checkpoint_simda_config, load_adapters, require_base_kind
+from simda.config import SimDAConfig
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.upscaler import LOW_RES_CHANNELS, UpscalerBase
 from simda.video_unet import SimDAUNet
@@ -133,6 +136,25 @@ def noise_augment(
     noise = noise.to(pixels.device).transpose(1, 2).reshape(folded.shape)
     noisy = scheduler.add_noise(folded, noise, levels)
     return noisy.view(batch, frames, channels, height, width).transpose(1, 2)
+
+
+def upscaler_model(
+    base: UpscalerBase, checkpoint: str | Path | None = None, config: SimDAConfig | None = None, seed: int = 0
+) -> SimDAUNet:
+    """The SimDA upscaler on ``base.unet`` (adapted in place): zero-initialised, or with an SR checkpoint's adapters.
+
+    A text-to-video checkpoint is refused before anything is built; with a checkpoint its own
+    config decides which parts exist.
+    """
+    if checkpoint is not None:
+        if not Path(checkpoint).is_file():
+            raise FileNotFoundError(f"SR adapter checkpoint {checkpoint} not found; pass --sr-ckpt an existing file")
+        require_base_kind(checkpoint, "x4-upscaler")
+        config = checkpoint_simda_config(checkpoint)
+    model = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
+    if checkpoint is not None:
+        load_adapters(model, checkpoint)
+    return model
 
 
 class SimDAUpscalePipeline(SimDAPipeline):

@@ -15,7 +15,7 @@ from simda.config import SimDAConfig
 from simda.latent_shift import LatentShiftAttnProcessor
 from simda.params import parameter_report
 from simda.pipeline import GenerationSettings, SimDAPipeline
-from simda.super_resolution import SimDAUpscalePipeline, UpscaleSettings, generate_two_stage
+from simda.super_resolution import SimDAUpscalePipeline, UpscaleSettings, generate_two_stage, upscaler_model
 from simda.upscaler import UPSCALER_SUBFOLDERS, build_x4_upscaler, load_upscaler
 from simda.video_unet import AdaptedSelfAttention, FeedForwardWithAdapter, SimDAUNet, VideoTransformer
 from tests.simda.test_video_unet import perturb_adapters
@@ -154,6 +154,26 @@ def test_checkpoints_say_which_stage_they_belong_to(tiny_base, tiny_upscaler, tm
         load_adapters(SimDAUNet(copy.deepcopy(tiny_upscaler.unet)), t2v_path)
     with pytest.raises(ValueError, match="x4-upscaler base.*pass it as --sr-ckpt"):
         load_adapters(SimDAUNet(copy.deepcopy(tiny_base.unet)), sr_path)
+
+
+def test_upscaler_model_takes_its_config_from_an_sr_checkpoint_and_refuses_others(tiny_base, tiny_upscaler, tmp_path):
+    trained = SimDAUNet(copy.deepcopy(tiny_upscaler.unet), SimDAConfig(lsa_form="code").without("fa"))
+    perturb_adapters(trained, seed=4)
+    sr_path = save_adapters(trained, tmp_path / "sr.safetensors")
+    base = copy.copy(tiny_upscaler)
+    base.unet = copy.deepcopy(tiny_upscaler.unet)
+    model = upscaler_model(base, sr_path)
+    assert model.config == trained.config and not model.training
+    for (name, a), (_, b) in zip(trained.adapter_named_parameters(), model.adapter_named_parameters(), strict=True):
+        assert torch.equal(a, b), name
+    t2v_path = save_adapters(SimDAUNet(copy.deepcopy(tiny_base.unet)), tmp_path / "t2v.safetensors")
+    untouched = copy.copy(tiny_upscaler)
+    untouched.unet = copy.deepcopy(tiny_upscaler.unet)
+    with pytest.raises(ValueError, match="text-to-video base"):
+        upscaler_model(untouched, t2v_path)
+    assert not any(isinstance(m, VideoTransformer) for m in untouched.unet.modules()), "refused after adapting"
+    with pytest.raises(FileNotFoundError, match="--sr-ckpt"):
+        upscaler_model(untouched, tmp_path / "missing.safetensors")
 
 
 def save_upscaler(base, folder) -> None:
