@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from diffusers import DDPMScheduler
 
 from simda.base import build_tiny
 from simda.checkpoint import load_adapters, save_adapters
@@ -84,6 +85,18 @@ def test_output_is_four_times_larger_with_the_frame_count_kept(tiny_upscaler):
     other_input = pipeline(["a red car", "a dog"], random_low_res(FAST, clips=2, seed=1), [1, 2], FAST)
     assert not np.array_equal(result.video, other_input.video), "the low-resolution frames must condition the output"
     assert pipeline.scheduler.config.prediction_type == "v_prediction"
+
+
+def test_a_ddpm_upscaler_samples_with_ddpm_and_each_clip_keeps_its_own_noise(tiny_upscaler):
+    ddpm_base = copy.copy(tiny_upscaler)
+    ddpm_base.scheduler = DDPMScheduler.from_config(tiny_upscaler.scheduler.config)
+    pipeline = upscaler_pipeline(ddpm_base)
+    assert isinstance(pipeline.scheduler, DDPMScheduler)
+    low_res = random_low_res(FAST, clips=2)
+    together = pipeline(["a red car", "a dog"], low_res, [5, 6], FAST).video
+    alone = pipeline(["a dog"], low_res[1:], [6], FAST).video
+    assert np.abs(together[1].astype(int) - alone[0].astype(int)).max() <= 1
+    assert not np.array_equal(together, pipeline(["a red car", "a dog"], low_res, [5, 7], FAST).video)
 
 
 def test_chunking_splits_clips_and_frames_but_not_the_result(tiny_upscaler):
