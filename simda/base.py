@@ -123,48 +123,70 @@ class BaseModel:
         return hashlib.sha256(config.encode()).hexdigest()[:16]
 
 
+def require_subfolders(root: Path, subfolders: tuple[str, ...], what: str, hint: str) -> None:
+    """Refuse ``root`` before any weight is read unless it holds every ``subfolders`` entry."""
+    missing = [name for name in subfolders if not (root / name).is_dir()]
+    if missing:
+        raise FileNotFoundError(f"{root} is not {what} in diffusers layout: missing {missing}. {hint}")
+
+
+def load_components(root: Path, dtype: torch.dtype) -> dict[str, Any]:
+    """The UNet, VAE, text encoder and tokenizer of a local diffusers folder, read without the network."""
+    return {
+        "unet": UNet2DConditionModel.from_pretrained(root, subfolder="unet", local_files_only=True, torch_dtype=dtype),
+        "vae": AutoencoderKL.from_pretrained(root, subfolder="vae", local_files_only=True, torch_dtype=dtype),
+        "text_encoder": CLIPTextModel.from_pretrained(
+            root, subfolder="text_encoder", local_files_only=True, dtype=dtype
+        ),
+        "tokenizer": CLIPTokenizer.from_pretrained(root, subfolder="tokenizer", local_files_only=True),
+    }
+
+
+def random_components(
+    unet: dict, vae: dict, text: dict, device: str | torch.device, seed: int, dtype: torch.dtype
+) -> dict[str, Any]:
+    """The same four components built from configs with random weights (none at all on ``meta``)."""
+    torch.manual_seed(seed)
+    with torch.device(device):
+        parts = {
+            "unet": UNet2DConditionModel(**unet),
+            "vae": AutoencoderKL(**vae),
+            "text_encoder": CLIPTextModel(CLIPTextConfig(**text)),
+            "tokenizer": build_clip_tokenizer(),
+        }
+    if dtype != torch.float32:
+        for name in ("unet", "vae", "text_encoder"):
+            parts[name].to(dtype)
+    return parts
+
+
 def load_stable_diffusion(
     path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
 ) -> BaseModel:
     """Load a local Stable Diffusion folder in diffusers layout, never touching the network."""
     root = Path(path)
-    missing = [name for name in SD_SUBFOLDERS if not (root / name).is_dir()]
-    if missing:
-        raise FileNotFoundError(
-            f"{root} is not a Stable Diffusion folder in diffusers layout: missing {missing}. "
-            "Pass --base a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
-            "(for example a local copy of stable-diffusion-v1-5)."
-        )
+    require_subfolders(
+        root,
+        SD_SUBFOLDERS,
+        "a Stable Diffusion folder",
+        "Pass --base a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
+        "(for example a local copy of stable-diffusion-v1-5).",
+    )
     base = BaseModel(
-        unet=UNet2DConditionModel.from_pretrained(root, subfolder="unet", local_files_only=True, torch_dtype=dtype),
-        vae=AutoencoderKL.from_pretrained(root, subfolder="vae", local_files_only=True, torch_dtype=dtype),
-        text_encoder=CLIPTextModel.from_pretrained(root, subfolder="text_encoder", local_files_only=True, dtype=dtype),
-        tokenizer=CLIPTokenizer.from_pretrained(root, subfolder="tokenizer", local_files_only=True),
+        **load_components(root, dtype),
         scheduler=DDIMScheduler.from_pretrained(root, subfolder="scheduler", local_files_only=True),
         source=str(root.resolve()),
         random_weights=False,
     )
-    return _frozen(base, device)
+    return frozen_on(base, device)
 
 
 def _build(
     unet: dict, vae: dict, text: dict, source: str, device: str | torch.device, seed: int, dtype: torch.dtype
 ) -> BaseModel:
-    torch.manual_seed(seed)
-    with torch.device(device):
-        base = BaseModel(
-            unet=UNet2DConditionModel(**unet),
-            vae=AutoencoderKL(**vae),
-            text_encoder=CLIPTextModel(CLIPTextConfig(**text)),
-            tokenizer=build_clip_tokenizer(),
-            scheduler=DDIMScheduler(**SD_SCHEDULER),
-            source=source,
-            random_weights=True,
-        )
-    if dtype != torch.float32:
-        for module in (base.unet, base.vae, base.text_encoder):
-            module.to(dtype)
-    return _frozen(base, device)
+    parts = random_components(unet, vae, text, device, seed, dtype)
+    base = BaseModel(**parts, scheduler=DDIMScheduler(**SD_SCHEDULER), source=source, random_weights=True)
+    return frozen_on(base, device)
 
 
 def build_tiny(seed: int = 0, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> BaseModel:
@@ -177,7 +199,8 @@ def build_sd15(device: str | torch.device = "meta", seed: int = 0, dtype: torch.
     return _build(SD15_UNET, SD15_VAE, SD15_TEXT, "sd15 architecture (random weights)", device, seed, dtype)
 
 
-def _frozen(base: BaseModel, device: str | torch.device) -> BaseModel:
+def frozen_on(base: BaseModel, device: str | torch.device) -> BaseModel:
+    """Freeze the networks of ``base`` (eval mode, no gradients) and move them to ``device``."""
     for module in (base.unet, base.vae, base.text_encoder):
         module.requires_grad_(False).eval()
         if torch.device(device).type != "meta":

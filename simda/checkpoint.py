@@ -29,7 +29,8 @@ from torch import nn
 from simda.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
 from simda.config import SimDAConfig
 from simda.plumbing.atomic import _umask
-from simda.video_unet import SimDAUNet
+from simda.plumbing.errors import BadInputFile
+from simda.video_unet import SimDAUNet, base_kind_of
 
 LEGACY_FORMAT = "simda-adapters/1"
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
@@ -102,6 +103,20 @@ class SimDAAdapters(ModelMixin, ConfigMixin):
                 _place(self, name, _fresh_adapter(module, simda_config))
 
     @property
+    def base_kind(self) -> str:
+        """The stage these adapters belong to (``text-to-video`` or ``x4-upscaler``), from their base's config."""
+        return base_kind_of(self.config["base_unet_config"])
+
+    def require_base_kind(self, kind: str, source: str | Path) -> None:
+        """Refuse adapters trained for the other stage, naming the flag they belong to."""
+        if self.base_kind != kind:
+            flag = {"text-to-video": "--ckpt", "x4-upscaler": "--sr-ckpt"}
+            raise BadInputFile(
+                f"{source} holds adapters for a {self.base_kind} base, but this model is a {kind} base; "
+                f"pass it as {flag[self.base_kind]}, and give {flag[kind]} adapters trained on a {kind} base"
+            )
+
+    @property
     def simda_config(self) -> SimDAConfig:
         return SimDAConfig.from_dict({key: self.config[key] for key in SimDAConfig.__dataclass_fields__})
 
@@ -118,6 +133,8 @@ class SimDAAdapters(ModelMixin, ConfigMixin):
         Refuses a model built with other SimDA parts, and a base whose architecture gives other
         adapters, naming the differing tensors and base config keys.
         """
+        base = unet.unet if isinstance(unet, SimDAUNet) else unet
+        self.require_base_kind(base_kind_of(base.config), "these adapters")  # before a 2D UNet is adapted in place
         model = unet if isinstance(unet, SimDAUNet) else SimDAUNet(unet, self.simda_config).eval()
         if model.config != self.simda_config:
             raise ValueError(

@@ -133,9 +133,20 @@ class Trainer:
         else:
             target = noise
         text = self.pipeline.encode_prompts(captions)
+        sample, conditioning = self.model_inputs(noisy, clips, generator)
         with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
-            prediction = self.forward_model(noisy.to(self.model.dtype), timesteps, text)
+            prediction = self.forward_model(sample.to(self.model.dtype), timesteps, text, **conditioning)
         return F.mse_loss(prediction.float(), target.float())
+
+    def model_inputs(
+        self, noisy: torch.Tensor, clips: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The UNet's input and extra arguments for noisy latents; text-to-video adds nothing.
+
+        The one seam where another stage's conditioning enters the shared loop (the upscaler
+        concatenates its low-resolution frames and passes their noise level, see ``simda.sr_training``).
+        """
+        return noisy, {}
 
     def train_step(self) -> float:
         self.model.train()

@@ -6,7 +6,8 @@ convolution; the SimDA parts are wrappers and an attention processor placed at t
 
 * temporal adapter: runs on a transformer's input, i.e. after each ResNet and before each
   transformer of every block that has attention (down, mid and up);
-* attention adapter: in series on every self-attention output, inside the residual;
+* attention adapter: in series on every self-attention output, inside the residual (blocks
+  whose ``attn1`` is a cross-attention, as in the x4 upscaler, have none there, and no LSA);
 * FFN adapter: in parallel with every feed-forward, fed the un-normalised input;
 * latent-shift attention: the processor of every self-attention (``attn1``);
 * clip-wide GroupNorm: ResNet norms (and the output norm) take statistics over all frames, as
@@ -15,7 +16,7 @@ convolution; the SimDA parts are wrappers and an attention processor placed at t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import torch
@@ -114,14 +115,20 @@ def _attention_blocks(unet: UNet2DConditionModel) -> Iterator[nn.Module]:
 
 
 def _adapt_transformer_block(block: BasicTransformerBlock, config: SimDAConfig) -> None:
-    if block.norm_type != "layer_norm" or block.only_cross_attention:
+    """Place the spatial parts in one transformer block.
+
+    In an ``only_cross_attention`` block (three of the x4 upscaler's levels) ``attn1`` attends to
+    the text, not to the frame: there is no self-attention to shift or to adapt, and SimDA puts
+    no adapter on cross-attention, so only the FFN adapter goes in.
+    """
+    if block.norm_type != "layer_norm":
         raise NotImplementedError(
-            f"SimDA adapts Stable Diffusion's layer-norm self-attention blocks; got norm_type={block.norm_type!r}"
+            f"SimDA adapts Stable Diffusion's layer-norm transformer blocks; got norm_type={block.norm_type!r}"
         )
     dim = block.norm1.normalized_shape[0]
-    if config.latent_shift:
+    if config.latent_shift and not block.only_cross_attention:
         block.attn1.set_processor(LatentShiftAttnProcessor(config.lsa_form, base=block.attn1.processor))
-    if config.attention_adapter:
+    if config.attention_adapter and not block.only_cross_attention:
         block.attn1 = AdaptedSelfAttention(block.attn1, SpatialAdapter(dim, config.spatial_ratio, residual=True))
     if config.ffn_adapter:
         block.norm3 = NormKeepingInput(block.norm3)
@@ -156,6 +163,13 @@ def install_simda(unet: UNet2DConditionModel, config: SimDAConfig) -> None:
             module.to(dtype=unet.dtype).requires_grad_(True)
 
 
+def base_kind_of(unet_config: Mapping[str, Any]) -> str:
+    """Which stage a base UNet config belongs to: the x4 upscaler takes conditioning channels and a
+    noise-level class label, the text-to-video base neither."""
+    conditioned = unet_config["in_channels"] != unet_config["out_channels"] and unet_config.get("num_class_embeds")
+    return "x4-upscaler" if conditioned else "text-to-video"
+
+
 class SimDAUNet(nn.Module):
     """Denoises a clip ``(b, c, f, h, w)`` with a frozen 2D UNet and trainable SimDA adapters."""
 
@@ -177,18 +191,31 @@ class SimDAUNet(nn.Module):
     def dtype(self) -> torch.dtype:
         return self.unet.dtype
 
+    @property
+    def base_kind(self) -> str:
+        """``"x4-upscaler"`` when the UNet takes conditioning channels and a noise level, else ``"text-to-video"``.
+
+        Checkpoints record it, so adapters trained for one stage are refused by the other.
+        """
+        return base_kind_of(self.unet.config)
+
     def forward(
         self,
         sample: torch.Tensor,
         timestep: torch.Tensor | float | int,
         encoder_hidden_states: torch.Tensor,
+        class_labels: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Predict the noise of every frame.
+        """Predict the noise (or v) of every frame.
 
         Args:
             sample: noisy latents ``(b, c, f, h, w)``; the frame count comes from here, per call.
+                For the upscaler, ``c`` holds the noisy latents and the low-resolution frames
+                concatenated along the channels (frame ``t`` with frame ``t``); the output has the
+                UNet's ``out_channels``.
             timestep: one timestep for all, or one per clip ``(b,)``.
             encoder_hidden_states: text embeddings ``(b, tokens, dim)``, shared by a clip's frames.
+            class_labels: the upscaler's noise level, one per clip ``(b,)``, shared by its frames.
         """
         if sample.ndim != 5:
             raise ValueError(f"SimDAUNet takes latents shaped (b, c, f, h, w), got {tuple(sample.shape)}")
@@ -198,8 +225,11 @@ class SimDAUNet(nn.Module):
         if timestep.ndim == 1:
             timestep = timestep.repeat_interleave(frames)
         context = encoder_hidden_states.repeat_interleave(frames, dim=0)
+        if class_labels is not None:
+            labels = torch.as_tensor(class_labels, device=sample.device).reshape(-1)
+            class_labels = labels.expand(batch).repeat_interleave(frames)
         with frame_layout(FrameLayout(frames)):
-            out = self.unet(folded, timestep, context, return_dict=False)[0]
+            out = self.unet(folded, timestep, context, class_labels=class_labels, return_dict=False)[0]
         return out.view(batch, frames, -1, height, width).transpose(1, 2)
 
     def enable_gradient_checkpointing(self) -> None:

@@ -10,6 +10,7 @@ import torch
 from diffusers import UNet2DConditionModel
 
 from simda.base import TINY_UNET, BaseModel, build_tiny
+from simda.upscaler import UpscalerBase, build_tiny_upscaler
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +42,14 @@ def random_clip(batch: int = 1, frames: int = 6, height: int = 8, width: int = 1
 def random_context(batch: int = 1, seed: int = 1) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(batch, 77, TINY_UNET["cross_attention_dim"], generator=generator)
+
+
+@pytest.fixture(scope="session")
+def tiny_upscaler() -> UpscalerBase:
+    return build_tiny_upscaler(seed=0)
+
+
+@pytest.fixture()
+def tiny_upscaler_unet(tiny_upscaler: UpscalerBase) -> UNet2DConditionModel:
+    """A fresh copy of the tiny upscaler's 2D UNet, so each test may adapt it."""
+    return copy.deepcopy(tiny_upscaler.unet)

@@ -1,0 +1,57 @@
+"""Training the SimDA upscaler's adapters (equation 9) in the text-to-video training loop.
+
+A step reads a high-resolution clip, encodes it with the upscaler's VAE to the latents to denoise,
+box-filters it down 4x to the low-resolution input, diffuses that input with the upscaler's
+``low_res_scheduler`` to a noise level drawn uniformly from ``[0, max_noise_level]`` per clip, and
+concatenates it with the noisy latents frame by frame; the noise level is the UNet's class label.
+The target follows the upscaler's prediction type (v for the released model, epsilon otherwise).
+
+Everything else (data order, resume, checkpoints, MLflow reports, mixed precision, gradient
+checkpointing, several processes) is ``simda.training.Trainer``'s, and the extra randomness comes
+from the same per-step generator, so a resumed SR run continues exactly too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from simda.data import CaptionedVideo, ClipSampler
+from simda.plumbing.distributed import ProcessLayout
+from simda.super_resolution import SimDAUpscalePipeline, downsample, frames_to_pixels, noise_augment
+from simda.training import Trainer, TrainSettings
+
+
+class UpscalerTrainer(Trainer):
+    """Tunes the adapters of a SimDA upscaler on high-resolution clips; only adapters change."""
+
+    def __init__(
+        self,
+        pipeline: SimDAUpscalePipeline,
+        videos: Sequence[CaptionedVideo],
+        sampler: ClipSampler,
+        settings: TrainSettings,
+        out_dir: str | Path,
+        layout: ProcessLayout | None = None,
+    ) -> None:
+        multiple = pipeline.vae_scale_factor * pipeline.latent_multiple
+        if sampler.height % multiple or sampler.width % multiple:
+            raise ValueError(
+                f"training clips of {sampler.height}x{sampler.width} cannot be upscaler targets: height and width "
+                f"must be multiples of {multiple} (the 4x factor times the UNet's {pipeline.latent_multiple})"
+            )
+        super().__init__(pipeline, videos, sampler, settings, out_dir, layout)
+        self.low_res_scheduler = pipeline.low_res_scheduler
+        self.max_noise_level = pipeline.max_noise_level
+
+    def model_inputs(
+        self, noisy: torch.Tensor, clips: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``[x_t, noise-augmented x_low]`` frame by frame, and the noise level as the class label."""
+        low_res = downsample(frames_to_pixels(clips), self.pipeline.vae_scale_factor)
+        noise_level = torch.randint(0, self.max_noise_level + 1, (clips.shape[0],), generator=generator)
+        augment_noise = torch.randn(low_res.shape, generator=generator)
+        low_res = noise_augment(low_res.to(noisy.device), noise_level, augment_noise, self.low_res_scheduler)
+        return torch.cat([noisy, low_res.to(noisy.dtype)], dim=1), {"class_labels": noise_level.to(noisy.device)}

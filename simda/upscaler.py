@@ -1,0 +1,246 @@
+"""The frozen image upscaler the super-resolution stage stands on (paper, section 3.4).
+
+Stable Diffusion's latent x4 upscaler (``stabilityai/stable-diffusion-x4-upscaler``) denoises 4
+latent channels concatenated with the 3 RGB channels of the low-resolution image, at the
+low-resolution image's size: its VAE downsamples by 4, so 256x256 frames give 256x256 latents that
+decode to 1024x1024. The low-resolution input is noise-augmented by a second scheduler
+(``low_res_scheduler``) and the UNet is told how much noise through its class embedding
+(``class_labels``), so at inference a little noise on the first stage's output hides its artefacts.
+
+As ``simda.base`` does for Stable Diffusion 1.5: ``load_upscaler`` reads a local folder in
+diffusers layout, ``build_tiny_upscaler`` builds the same classes at toy size with random weights,
+and ``build_x4_upscaler(device="meta")`` builds the real shapes without weights for counting.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler
+
+from simda.base import BaseModel, frozen_on, load_components, random_components, require_subfolders
+
+UPSCALER_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler", "low_res_scheduler")
+SCHEDULER_CLASSES = {"DDIMScheduler": DDIMScheduler, "DDPMScheduler": DDPMScheduler}
+LOW_RES_CHANNELS = 3
+DEFAULT_MAX_NOISE_LEVEL = 350  # model_index.json of the released upscaler
+
+# stabilityai/stable-diffusion-x4-upscaler: the published configs (facts about the architecture).
+# ``only_cross_attention`` is per down block: in the three blocks marked True, ``attn1`` attends to
+# the text (there is no self-attention); the up blocks take the list reversed, the mid block has
+# self-attention.
+X4_UNET: dict[str, Any] = {
+    "sample_size": 128,
+    "in_channels": 7,
+    "out_channels": 4,
+    "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+    "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+    "only_cross_attention": [True, True, True, False],
+    "block_out_channels": [256, 512, 512, 1024],
+    "layers_per_block": 2,
+    "cross_attention_dim": 1024,
+    "attention_head_dim": 8,
+    "norm_num_groups": 32,
+    "num_class_embeds": 1000,
+    "use_linear_projection": True,
+}
+X4_VAE: dict[str, Any] = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "down_block_types": ["DownEncoderBlock2D"] * 3,
+    "up_block_types": ["UpDecoderBlock2D"] * 3,
+    "block_out_channels": [128, 256, 512],
+    "layers_per_block": 2,
+    "latent_channels": 4,
+    "norm_num_groups": 32,
+    "sample_size": 256,
+    "scaling_factor": 0.08333,
+}
+X4_TEXT: dict[str, Any] = {  # OpenCLIP ViT-H/14's text tower as Stable Diffusion 2 uses it (penultimate layer)
+    "vocab_size": 49408,
+    "hidden_size": 1024,
+    "intermediate_size": 4096,
+    "num_hidden_layers": 23,
+    "num_attention_heads": 16,
+    "max_position_embeddings": 77,
+    "hidden_act": "gelu",
+    "projection_dim": 512,
+}
+X4_SCHEDULER: dict[str, Any] = {
+    "num_train_timesteps": 1000,
+    "beta_start": 0.0001,
+    "beta_end": 0.02,
+    "beta_schedule": "scaled_linear",
+    "clip_sample": False,
+    "set_alpha_to_one": False,
+    "steps_offset": 1,
+    "prediction_type": "v_prediction",
+}
+X4_LOW_RES_SCHEDULER: dict[str, Any] = {
+    "num_train_timesteps": 1000,
+    "beta_start": 0.0001,
+    "beta_end": 0.02,
+    "beta_schedule": "scaled_linear",
+    "clip_sample": True,
+    "prediction_type": "epsilon",
+    "variance_type": "fixed_small",
+}
+
+# The same structure at toy size: one only-cross-attention block and one self-attention block on
+# each side, so tests see both kinds of transformer the real upscaler has.
+TINY_UPSCALER_UNET: dict[str, Any] = {
+    "sample_size": 16,
+    "in_channels": 7,
+    "out_channels": 4,
+    "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+    "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+    "only_cross_attention": [True, True, False],
+    "block_out_channels": [16, 32, 32],
+    "layers_per_block": 1,
+    "cross_attention_dim": 32,
+    "attention_head_dim": 8,
+    "norm_num_groups": 8,
+    "num_class_embeds": 1000,
+    "use_linear_projection": True,
+}
+TINY_UPSCALER_VAE: dict[str, Any] = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "down_block_types": ["DownEncoderBlock2D"] * 3,
+    "up_block_types": ["UpDecoderBlock2D"] * 3,
+    "block_out_channels": [8, 16, 16],
+    "layers_per_block": 1,
+    "latent_channels": 4,
+    "norm_num_groups": 8,
+    "sample_size": 64,
+    "scaling_factor": 0.08333,
+}
+TINY_UPSCALER_TEXT: dict[str, Any] = {
+    **X4_TEXT,
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+}
+
+
+@dataclass
+class UpscalerBase(BaseModel):
+    """The frozen x4 upscaler: Stable Diffusion's components plus the low-resolution noise schedule.
+
+    ``scheduler`` is the sampling/training schedule of the latents (DDIM with v-prediction in the
+    released model); ``low_res_scheduler`` only adds noise to the low-resolution input, at a
+    ``noise_level`` between 0 and ``max_noise_level`` that is also the UNet's class label.
+    """
+
+    low_res_scheduler: DDPMScheduler | None = None
+    max_noise_level: int = DEFAULT_MAX_NOISE_LEVEL
+
+    def __post_init__(self) -> None:
+        if self.low_res_scheduler is None:
+            raise ValueError("an upscaler needs its low_res_scheduler (the noise augmentation of the low-res input)")
+        check_upscaler_unet(dict(self.unet.config), self.source)
+
+
+def check_upscaler_unet(config: dict[str, Any], source: str) -> None:
+    """Refuse a UNet that is not an upscaler's: conditioning channels and a noise-level embedding."""
+    problems = []
+    if config.get("in_channels") != config.get("out_channels", 0) + LOW_RES_CHANNELS:
+        problems.append(
+            f"in_channels {config.get('in_channels')} is not out_channels {config.get('out_channels')} "
+            f"+ {LOW_RES_CHANNELS} low-resolution RGB channels"
+        )
+    if not config.get("num_class_embeds"):
+        problems.append("no num_class_embeds (the noise-level embedding)")
+    if problems:
+        raise ValueError(
+            f"{source}: the UNet is not a latent upscaler's ({'; '.join(problems)}). "
+            "Pass --sr-base a local copy of stable-diffusion-x4-upscaler (or a fine-tune of it)."
+        )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is unreadable ({error}); restore it from the upscaler's release") from error
+
+
+def _latent_scheduler(root: Path) -> DDIMScheduler | DDPMScheduler:
+    config = _read_json(root / "scheduler" / "scheduler_config.json")
+    name = config.get("_class_name", "DDIMScheduler")
+    if name not in SCHEDULER_CLASSES:
+        raise ValueError(
+            f"{root / 'scheduler'} holds a {name}; the super-resolution stage samples with "
+            f"{' or '.join(SCHEDULER_CLASSES)} (edit _class_name in scheduler_config.json)"
+        )
+    return SCHEDULER_CLASSES[name].from_pretrained(root, subfolder="scheduler", local_files_only=True)
+
+
+def load_upscaler(
+    path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
+) -> UpscalerBase:
+    """Load a local x4-upscaler folder in diffusers layout, never touching the network.
+
+    Every check that needs no weights (subfolders, the UNet's config, the scheduler's class)
+    runs before the first weight is read.
+    """
+    root = Path(path)
+    require_subfolders(
+        root,
+        UPSCALER_SUBFOLDERS,
+        "a latent x4 upscaler folder",
+        "Pass --sr-base a local copy of stable-diffusion-x4-upscaler holding "
+        f"{', '.join(name + '/' for name in UPSCALER_SUBFOLDERS)}.",
+    )
+    unet_config = root / "unet" / "config.json"
+    if not unet_config.is_file():
+        raise FileNotFoundError(f"{unet_config} not found; the upscaler folder is incomplete")
+    check_upscaler_unet(_read_json(unet_config), str(unet_config))
+    scheduler = _latent_scheduler(root)
+    index = root / "model_index.json"
+    max_noise_level = DEFAULT_MAX_NOISE_LEVEL
+    if index.is_file():
+        max_noise_level = int(_read_json(index).get("max_noise_level", DEFAULT_MAX_NOISE_LEVEL))
+    base = UpscalerBase(
+        **load_components(root, dtype),
+        scheduler=scheduler,
+        source=str(root.resolve()),
+        random_weights=False,
+        low_res_scheduler=DDPMScheduler.from_pretrained(root, subfolder="low_res_scheduler", local_files_only=True),
+        max_noise_level=max_noise_level,
+    )
+    return frozen_on(base, device)
+
+
+def _build_upscaler(
+    unet: dict, vae: dict, text: dict, source: str, device: str | torch.device, seed: int, dtype: torch.dtype
+) -> UpscalerBase:
+    base = UpscalerBase(
+        **random_components(unet, vae, text, device, seed, dtype),
+        scheduler=DDIMScheduler(**X4_SCHEDULER),
+        source=source,
+        random_weights=True,
+        low_res_scheduler=DDPMScheduler(**X4_LOW_RES_SCHEDULER),
+    )
+    return frozen_on(base, device)
+
+
+def build_tiny_upscaler(
+    seed: int = 0, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
+) -> UpscalerBase:
+    """The upscaler's classes at toy size with random weights: proves the machinery, not the model."""
+    return _build_upscaler(
+        TINY_UPSCALER_UNET, TINY_UPSCALER_VAE, TINY_UPSCALER_TEXT, "tiny upscaler (random weights)", device, seed, dtype
+    )
+
+
+def build_x4_upscaler(
+    device: str | torch.device = "meta", seed: int = 0, dtype: torch.dtype = torch.float32
+) -> UpscalerBase:
+    """The released x4 upscaler's shapes with random weights (no weights at all on the meta device)."""
+    return _build_upscaler(X4_UNET, X4_VAE, X4_TEXT, "x4 upscaler architecture (random weights)", device, seed, dtype)
