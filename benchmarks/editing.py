@@ -22,11 +22,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import torch
 
 from benchmarks.networks import load_clip_scorer
+from benchmarks.report import finite_metrics, log_edit_samples
 from benchmarks.rundir import config_hash, write_json
 from benchmarks.tracking import log_table, tracked_run
 from metrics.clip import ClipScorer, to_percent
@@ -203,6 +205,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         table = pd.concat([summary, PAPER_TABLE5], ignore_index=True)
         log_table(per_edit, "edits")
         log_table(table, "table5")
+        mlflow.log_metrics(finite_metrics({**summary.iloc[0].drop("method"), "num_edits": len(per_edit)}))
+        for case in cases:
+            log_edit_samples(args.out / slug(case.video.video_id), case.video.caption, case.edits, case.video.video_id)
     if random_weights:
         log.warning("random weights: these numbers prove the machinery, not the model")
     log.info("\n%s", table.to_string(index=False))

@@ -22,10 +22,11 @@ from simda.data import ClipSampler, read_caption_folder, read_webvid_csv
 from simda.distributed import init_from_environment
 from simda.loading import add_model_arguments, load_model
 from simda.logs import setup_logging
+from simda.loss_plot import write_loss_plot
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.synthetic import write_webvid_set
 from simda.training import StepReport, Trainer, TrainSettings
-from simda.video_io import write_gif
+from simda.video_io import captioned_grid, write_gif
 
 log = logging.getLogger("simda.train")
 TINY_DEFAULTS = {"frames": 8, "size": 32, "steps": 20, "lr": 1e-3, "videos": 8}
@@ -129,8 +130,10 @@ def main(argv: list[str] | None = None) -> Path:
         with tracked_run(
             args.experiment, args.out.name, params, tags, enabled=layout.is_main, tracking_uri=args.tracking_uri
         ):
+            losses: dict[int, float] = {}
 
             def report(step: StepReport) -> None:
+                losses[step.step] = step.loss
                 mlflow.log_metrics(
                     {
                         "loss": step.loss,
@@ -147,6 +150,10 @@ def main(argv: list[str] | None = None) -> Path:
             if layout.is_main:
                 mlflow.log_metric("skipped_videos", len(trainer.skipped))
                 mlflow.log_artifact(str(final.with_suffix(".json")))
+                if losses:
+                    steps, values = list(losses), list(losses.values())
+                    plot = write_loss_plot(args.out / "loss.png", steps, values, loaded.base.random_weights)
+                    mlflow.log_artifact(str(plot), artifact_path="plots")
                 mlflow.set_tag("adapters", str(final.resolve()))
         log.info(
             "adapters written to %s (%d steps, %d unreadable videos skipped)", final, trainer.step, len(trainer.skipped)
@@ -155,10 +162,11 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 def validate(pipeline: SimDAPipeline, args: argparse.Namespace, step: int) -> None:
-    """Generate the validation prompt with the current adapters and log it as a GIF."""
+    """Generate the validation prompt with the current adapters and log it as a GIF, the prompt under it."""
     settings = GenerationSettings(num_frames=args.frames, height=args.size, width=args.size, num_inference_steps=25)
     video = pipeline([args.validation_prompt], [args.seed], settings)[0]
-    path = write_gif(args.out / "validation" / f"step-{step:07d}.gif", video)
+    captioned = captioned_grid([video], [f"step {step}: {args.validation_prompt}"])
+    path = write_gif(args.out / "validation" / f"step-{step:07d}.gif", captioned)
     mlflow.log_artifact(str(path), artifact_path="validation")
 
 
