@@ -113,7 +113,15 @@ def protocol_table(runs: Sequence[LoggedRun]) -> ReportTable:
     """Every ``fvd.*`` parameter of each run: the conventions without which an FVD cannot be compared."""
     keys = sorted({key for run in runs for key in run.params if key.startswith("fvd.")})
     frame = pd.DataFrame(
-        {"setting": keys, **{run.label: [run.params.get(key, "not logged") for key in keys] for run in runs}}
+        {
+            "setting": keys,
+            **{
+                run.label + (" [random weights]" if run.random_weights else ""): [
+                    run.params.get(key, "not logged") for key in keys
+                ]
+                for run in runs
+            },
+        }
     )
     return ReportTable("FVD protocol of each run", frame, [False] * len(keys))
 
