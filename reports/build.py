@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     # A tracking server that does not answer should fail in seconds, not after MLflow's minutes of retries.
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per download says nothing here
     try:
         result = run(job)
     except (ReportInputError, OSError) as error:

@@ -96,6 +96,8 @@ def test_table1_is_the_profile_runs_tables(report, tiny_store):
     assert frame.loc["overall parameters (B)", "ours"] == table1["overall_B"]
     assert frame.loc["overall parameters (B)", "paper SimDA"] == 1.08
     assert frame.loc["one video (s)", "ours"] == table1["video_s"]
+    adapters = logged_table(tiny_store.uri, logged.info.run_id, "parameters").set_index("component").loc["adapters"]
+    assert frame.loc["tuned parameters (B)", "ours"] == adapters["trainable"] / 1e9 > 0
     assert frame.loc["inference step / 2D UNet", "ours"] == inference["x_2d_floor"]
     assert pd.isna(frame.loc["training peak memory (GiB)", "ours"])  # a CPU run measures no GPU peak
 
