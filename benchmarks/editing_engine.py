@@ -12,6 +12,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import torch
@@ -26,6 +27,7 @@ from benchmarks.editing import (
 )
 from benchmarks.networks import load_clip_scorer
 from benchmarks.paper import TABLE5
+from benchmarks.publish import finite_metrics, log_edit_samples
 from benchmarks.rundir import config_hash, read_json, write_json
 from metrics.clip import ClipScorer, to_percent
 from metrics.i3d import file_sha256
@@ -128,4 +130,7 @@ def run_editing_benchmark(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
         table = pd.concat([summary, pd.DataFrame(TABLE5)], ignore_index=True)
         log_table(per_edit, "edits")
         log_table(table, "table5")
+        mlflow.log_metrics(finite_metrics({**summary.iloc[0].drop("method"), "num_edits": len(per_edit)}))
+        for case in cases:
+            log_edit_samples(job.output_dir / slug(case.video.stem), case.prompt, list(case.edits), case.video.stem)
     return EditingBenchmarkResult(job.output_dir, table, per_edit, job.random_weights, per_edit.to_dict("records"))

@@ -181,7 +181,8 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
         comparison = comparison_table(metrics, job.spec.paper_table, job.random_weights)
         if mlflow_run is not None:
-            grid = sample_grid([job.run_dir.video(clip.id) for clip in job.clips], job.settings.num_frames)
+            videos = [job.run_dir.video(clip.id) for clip in job.clips]
+            grid = sample_grid(videos, [clip.caption for clip in job.clips], job.settings.num_frames)
             artifacts = [
                 job.run_dir.captions,
                 job.run_dir.results,

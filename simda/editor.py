@@ -108,7 +108,7 @@ def synthetic_source(folder: Path, settings: EditSettings) -> CaptionedVideo:
     """A moving-square clip to edit when the tiny preset is given no video."""
     span = (settings.num_frames - 1) * settings.frame_stride + 1
     frames, caption = moving_square(0, span, settings.height, settings.width)
-    return CaptionedVideo("tiny-source", write_mp4(folder / "source.mp4", frames), caption)
+    return CaptionedVideo("tiny-source", write_mp4(folder / "tiny-source.mp4", frames), caption)
 
 
 def save_result(result: EditResult, out: Path, fps: int = 8) -> dict[str, object]:

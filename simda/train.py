@@ -115,6 +115,7 @@ def run(job: TrainJob) -> TrainResult | None:
     from simda.config import SimDAConfig
     from simda.data import ClipSampler, read_caption_folder, read_webvid_csv
     from simda.loading import load_model
+    from simda.loss_plot import write_loss_plot
     from simda.pipeline import SimDAPipeline
     from simda.plumbing.atomic import require_writable_dir
     from simda.plumbing.distributed import process_group
@@ -150,13 +151,13 @@ def run(job: TrainJob) -> TrainResult | None:
             "random_weights": loaded.base.random_weights,
         }
         tags = {"random_weights": str(loaded.base.random_weights).lower()}
-        losses: list[float] = []
+        losses: dict[int, float] = {}
         with tracked_run(
             job.experiment, job.output_dir.name, settings, tags, enabled=layout.is_main, tracking_uri=job.tracking_uri
         ):
 
             def report(step: StepReport) -> None:
-                losses.append(step.loss)
+                losses[step.step] = step.loss
                 mlflow.log_metrics(
                     {
                         "loss": step.loss,
@@ -173,6 +174,11 @@ def run(job: TrainJob) -> TrainResult | None:
             if layout.is_main:
                 mlflow.log_metric("skipped_videos", len(trainer.skipped))
                 mlflow.log_artifact(str(final / "config.json"))
+                if losses:
+                    plot = write_loss_plot(
+                        job.output_dir / "loss.png", list(losses), list(losses.values()), loaded.base.random_weights
+                    )
+                    mlflow.log_artifact(str(plot), artifact_path="plots")
                 mlflow.set_tag("adapters", str(final.resolve()))
     if not layout.is_main:
         return None
@@ -181,7 +187,7 @@ def run(job: TrainJob) -> TrainResult | None:
         output_dir=job.output_dir,
         adapters=final,
         steps=trainer.step,
-        final_loss=losses[-1] if losses else None,
+        final_loss=list(losses.values())[-1] if losses else None,
         skipped_videos=sorted(trainer.skipped),
         random_weights=loaded.base.random_weights,
         settings=settings,
@@ -189,16 +195,17 @@ def run(job: TrainJob) -> TrainResult | None:
 
 
 def validate(pipeline: Any, job: TrainJob, step: int) -> None:
-    """Generate the validation prompt with the current adapters and log it as a GIF."""
+    """Generate the validation prompt with the current adapters and log it as a GIF, the prompt under it."""
     import mlflow
 
     from simda.settings import GenerationSettings
-    from simda.video_io import write_gif
+    from simda.video_io import captioned_grid, write_gif
 
     clips = job.clips
     settings = GenerationSettings(clips.num_frames, clips.height, clips.width, num_inference_steps=25)
     video = pipeline.generate([job.validation_prompt], [job.training.seed], settings)[0]
-    path = write_gif(job.output_dir / "validation" / f"step-{step:07d}.gif", video)
+    captioned = captioned_grid([video], [f"step {step}: {job.validation_prompt}"])
+    path = write_gif(job.output_dir / "validation" / f"step-{step:07d}.gif", captioned)
     mlflow.log_artifact(str(path), artifact_path="validation")
 
 

@@ -1,0 +1,115 @@
+"""``python -m reports.build``: the paper's tables, plots and sample videos rebuilt from MLflow runs.
+
+    python -m reports.build                                   # every finished run in ./mlflow.db
+    python -m reports.build --experiment simda-msrvtt --experiment simda-profile
+    python -m reports.build --runs 3f2a... --tracking-uri http://127.0.0.1:5000 --output-dir report/
+
+Writes ``report.html`` (self-contained: pictures inlined, no script or font from the network) and
+``report.md`` with its pictures in ``assets/``. Runs are read through the MLflow tracking API only.
+Sections no chosen run can fill are skipped with the reason; numbers made with random weights are
+marked in every table and plot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reports.errors import ReportInputError
+
+if TYPE_CHECKING:
+    from reports.store import LoggedRun
+    from reports.tables import Section
+
+DEFAULT_OUTPUT = Path("runs/report")
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    """What to report on and where to write it; empty ``experiments`` and ``run_ids`` mean every run."""
+
+    experiments: tuple[str, ...] = ()
+    run_ids: tuple[str, ...] = ()
+    output_dir: Path = DEFAULT_OUTPUT
+    tracking_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    html: Path
+    markdown: Path
+    assets: tuple[Path, ...]
+    sections: tuple[Section, ...]
+    runs: tuple[LoggedRun, ...]
+
+
+def run(job: BuildJob) -> BuildResult:
+    """Read the runs, build every section and write the page, its twin and the pictures."""
+    from reports.render import to_html, to_markdown
+    from reports.sections import build_sections
+    from reports.store import RunStore
+    from simda.plumbing.atomic import atomic_path
+    from simda.plumbing.tracking import configure_tracking
+
+    uri = configure_tracking(job.tracking_uri)
+    store = RunStore(uri)
+    runs = store.runs(job.experiments, job.run_ids)
+    if not runs:
+        raise ReportInputError(f"no finished runs to report on in {uri}; run a benchmark first or name --runs")
+    sections = build_sections(store, runs)
+    random_weights = any(run.random_weights for run in runs)
+    heading = f"SimDA report: {len(runs)} runs from {uri}"
+    assets = job.output_dir / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    written = []
+    for figure in (figure for section in sections for figure in section.figures):
+        with atomic_path(assets / figure.name) as tmp:
+            Path(tmp).write_bytes(figure.data)
+        written.append(assets / figure.name)
+    pages = {
+        job.output_dir / "report.html": to_html(sections, heading, random_weights),
+        job.output_dir / "report.md": to_markdown(sections, heading, random_weights, assets.name),
+    }
+    for path, text in pages.items():
+        with atomic_path(path) as tmp:
+            Path(tmp).write_text(text, encoding="utf-8")
+    html_path, markdown_path = pages
+    return BuildResult(html_path, markdown_path, tuple(written), tuple(sections), tuple(runs))
+
+
+def parse_args(argv: list[str] | None) -> BuildJob:
+    parser = argparse.ArgumentParser(
+        prog="python -m reports.build", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--experiment", action="append", default=[], help="an MLflow experiment (repeatable)")
+    parser.add_argument("--runs", nargs="+", default=[], metavar="ID", help="MLflow run ids to include")
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT, help=f"default {DEFAULT_OUTPUT}")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    args = parser.parse_args(argv)
+    if args.output_dir.exists() and not args.output_dir.is_dir():
+        parser.error(f"--output-dir {args.output_dir} is a file; name a folder")
+    return BuildJob(tuple(args.experiment), tuple(args.runs), args.output_dir, args.tracking_uri)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, run, and turn a failure into one line and exit status 2."""
+    job = parse_args(argv)
+    # A tracking server that does not answer should fail in seconds, not after MLflow's minutes of retries.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per download says nothing here
+    try:
+        result = run(job)
+    except (ReportInputError, OSError) as error:
+        print(f"reports.build: error: {error}", file=sys.stderr)
+        return 2
+    print(f"report: {result.html} (Markdown: {result.markdown}, {len(result.assets)} pictures)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

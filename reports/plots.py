@@ -1,0 +1,98 @@
+"""The report's PNG plots, drawn off-screen with matplotlib's Agg backend.
+
+Each function returns PNG bytes. A plot that shows numbers made with random weights says so in
+red above its axes and in the label of every such series, so the picture cannot travel without
+its caveat.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from reports.store import RANDOM_WEIGHTS_NOTE  # noqa: E402
+
+RANDOM_SUFFIX = " [random weights]"
+
+
+def _png(figure: plt.Figure, random_weights: bool) -> bytes:
+    if random_weights:
+        figure.text(0.5, 0.995, RANDOM_WEIGHTS_NOTE.upper(), ha="center", va="top", color="tab:red", fontsize=9)
+    figure.tight_layout(rect=(0, 0, 1, 0.95))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _suffix(random_weights: bool) -> str:
+    return RANDOM_SUFFIX if random_weights else ""
+
+
+def ablation_quality(table: pd.DataFrame, random_weights: bool) -> bytes:
+    """FVD and CLIPSIM of every variant of one sweep, ours beside the paper's bars."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    positions = np.arange(len(table))
+    for axis, metric in zip(axes, ("FVD", "CLIPSIM"), strict=True):
+        axis.bar(
+            positions - 0.2, table[metric], 0.4, label="ours" + _suffix(random_weights), hatch="//" * random_weights
+        )
+        axis.bar(positions + 0.2, table[f"paper {metric}"], 0.4, label="paper", color="tab:gray")
+        axis.set_xticks(positions, table["variant"], rotation=20)
+        axis.set_title(f"{metric} per ablation variant" + (" (lower is better)" if metric == "FVD" else ""))
+        axis.legend(fontsize=8)
+    return _png(figure, random_weights)
+
+
+def profile_cost(inference: pd.DataFrame, training: pd.DataFrame, title: str, random_weights: bool) -> bytes:
+    """Median step time per variant and per peer (inference, training) and training peak memory."""
+    memory = training.dropna(subset=["peak_gib"])
+    panels = [(inference, "median_ms", "inference step (ms)"), (training, "median_ms", "training step (ms)")]
+    if not memory.empty:
+        panels.append((memory, "peak_gib", "training peak memory (GiB)"))
+    figure, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.5))
+    for axis, (table, column, label) in zip(np.atleast_1d(axes), panels, strict=True):
+        axis.barh(table["variant"], table[column], hatch="//" * random_weights)
+        axis.invert_yaxis()
+        axis.set_title(label + _suffix(random_weights), fontsize=10)
+    figure.suptitle(title + ("" if not memory.empty else " (peak memory is measured on CUDA only)"), y=0.93)
+    return _png(figure, random_weights)
+
+
+def quality_against(table: pd.DataFrame, x: str, x_label: str, random_weights: bool) -> bytes:
+    """FVD and CLIPSIM of each ablation variant against a cost (tuned parameters, step latency)."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for axis, metric in zip(axes, ("FVD", "CLIPSIM"), strict=True):
+        axis.scatter(
+            table[x], table[metric], label="ours" + _suffix(random_weights), marker="x" if random_weights else "o"
+        )
+        axis.scatter(
+            table[x], table[f"paper {metric}"], label="paper (at our cost)", facecolors="none", edgecolors="gray"
+        )
+        for row in table.to_dict("records"):
+            axis.annotate(row["variant"], (row[x], row[metric]), fontsize=7)
+        axis.set_xlabel(x_label)
+        axis.set_ylabel(metric)
+        axis.legend(fontsize=8)
+    return _png(figure, random_weights)
+
+
+def loss_curves(curves: Sequence[tuple[str, bool, list[tuple[int, float]]]]) -> bytes:
+    """The ``loss`` history of each training run, one line per run."""
+    figure, axis = plt.subplots(figsize=(8, 4))
+    for label, random_weights, history in curves:
+        steps, values = zip(*history, strict=True)
+        axis.plot(steps, values, label=label + _suffix(random_weights), linestyle="--" if random_weights else "-")
+    axis.set_xlabel("step")
+    axis.set_ylabel("loss")
+    axis.set_title("training loss")
+    axis.legend(fontsize=7)
+    return _png(figure, any(random for _, random, _ in curves))

@@ -1,0 +1,237 @@
+"""The report's sections, each built from the runs that can fill it, or skipped with the reason.
+
+runs (RunStore) -> kinds (benchmark, editing, ablation, profile, train)
+                -> tables (reports.tables), plots (reports.plots), sample grids (logged artifacts)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+
+from benchmarks.paper import MSRVTT_TABLE, TABLE6, WEBVID_TABLE
+from benchmarks.profiling.models import ABLATIONS
+from benchmarks.publish import GRID_VIDEOS
+from reports import plots
+from reports.store import LoggedRun, RunStore
+from reports.tables import (
+    WEIGHTS,
+    Figure,
+    ReportTable,
+    Section,
+    benchmark_table,
+    protocol_table,
+    run_kind,
+    table1,
+    table5,
+    table6,
+)
+
+PROFILE_TABLES = ("table1", "parameters", "inference", "training")
+
+
+def _asset_name(run: LoggedRun, stem: str, suffix: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", f"{run.run_id[:8]}-{stem}") + suffix
+
+
+def _by_kind(runs: Sequence[LoggedRun], kind: str, top_level: bool = False) -> list[LoggedRun]:
+    return [run for run in runs if run_kind(run) == kind and not (top_level and run.parent_id)]
+
+
+def _logged_figures(store: RunStore, run: LoggedRun, paths: Sequence[str], caption: str) -> list[Figure]:
+    """Logged pictures (a sample grid's GIF and its PNG still) as figures; the ones the run lacks are left out."""
+    figures = []
+    for path in paths:
+        data = store.artifact_bytes(run, path)
+        if data is not None:
+            stem, suffix = path.rsplit(".", 1)
+            kind = "looping clip" if suffix == "gif" else "still"
+            name = _asset_name(run, stem.replace("/", "-"), f".{suffix}")
+            figures.append(Figure(name, data, f"{caption} [{kind}]", run.random_weights))
+    return figures
+
+
+def _prompts(store: RunStore, run: LoggedRun) -> str:
+    """The prompts of the grid's clips, left to right, from the run's per-video table."""
+    table = store.table(run, "per_video")
+    if table is None or "caption" not in table:
+        return "prompts not logged"
+    captions = list(table["caption"][:GRID_VIDEOS])
+    return "; ".join(f"{number}. {caption}" for number, caption in enumerate(captions, start=1))
+
+
+def benchmark_section(store: RunStore, runs: Sequence[LoggedRun], kind: str) -> Section:
+    """Table 2 (MSR-VTT) or Table 3 (WebVid), each run's FVD protocol and its captioned sample grid."""
+    paper, title = {
+        "msrvtt": (MSRVTT_TABLE, "Table 2: MSR-VTT zero-shot"),
+        "webvid": (WEBVID_TABLE, "Table 3: WebVid"),
+    }[kind]
+    chosen = _by_kind(runs, kind, top_level=True)
+    if not chosen:
+        return Section(title, skipped=f"no finished top-level {kind} benchmark run among the chosen runs")
+    section = Section(title, tables=[benchmark_table(chosen, paper, title), protocol_table(chosen)])
+    for run in chosen:
+        caption = f"{run.label}: first videos, prompt under each ({_prompts(store, run)})"
+        section.figures += _logged_figures(store, run, ["samples/samples.gif", "samples/first_frames.png"], caption)
+    return section
+
+
+def editing_section(store: RunStore, runs: Sequence[LoggedRun]) -> Section:
+    chosen = _by_kind(runs, "editing")
+    title = "Table 5: video editing"
+    if not chosen:
+        return Section(title, skipped="no finished editing run (benchmarks.editing) among the chosen runs")
+    section = Section(title, tables=[table5([(run, store.table(run, "table5")) for run in chosen])])
+    for run in chosen:
+        for path in sorted(store.artifact_files(run, "samples")):
+            if path.endswith(".gif"):
+                caption = f"{run.label}: the source clip, then each edit, the prompt under each"
+                section.figures += _logged_figures(store, run, [path, path[: -len(".gif")] + ".png"], caption)
+    if not section.figures:
+        section.notes.append("these editing runs logged no sample videos (older runs did not)")
+    return section
+
+
+def _latency_table(ablation: pd.DataFrame, inference: pd.DataFrame) -> pd.DataFrame:
+    """Each ablation variant beside the profile's inference step of the same parts (matched by what is off)."""
+    profile_name = {disabled: name for name, disabled in ABLATIONS.items()}
+    variant_name = {variant.label: profile_name.get(variant.disabled) for variant in TABLE6}
+    step = inference.set_index("variant")["median_ms"]
+    joined = ablation.assign(step_ms=ablation["variant"].map(variant_name).map(step))
+    return joined.dropna(subset=["step_ms"])
+
+
+def ablation_section(store: RunStore, runs: Sequence[LoggedRun], profiles: list[tuple[LoggedRun, dict]]) -> Section:
+    chosen = [(run, store.table(run, "table6")) for run in _by_kind(runs, "ablation")]
+    chosen = [(run, table) for run, table in chosen if table is not None]
+    title = "Table 6: ablation"
+    if not chosen:
+        return Section(title, skipped="no finished ablation sweep (benchmarks.ablation, run 'table6') with its table")
+    report = table6(chosen)
+    section = Section(title, tables=[report])
+    for run, _ in chosen:
+        rows = report.frame[report.frame["run"] == run.label]
+        section.figures.append(
+            Figure(
+                _asset_name(run, "ablation-quality", ".png"),
+                plots.ablation_quality(rows, run.random_weights),
+                f"{run.label}: FVD and CLIPSIM per variant, ours beside the paper's",
+                run.random_weights,
+            )
+        )
+        section.figures.append(
+            Figure(
+                _asset_name(run, "quality-vs-params", ".png"),
+                plots.quality_against(rows, "tuned parameters", "tuned parameters", run.random_weights),
+                f"{run.label}: quality against tuned parameters",
+                run.random_weights,
+            )
+        )
+        if not profiles:
+            section.notes.append(
+                "quality against latency: no profile run among the chosen runs to take step times from"
+            )
+            continue
+        profile, tables = profiles[-1]
+        latency = _latency_table(rows, tables["inference"])
+        random_weights = run.random_weights or profile.random_weights
+        section.figures.append(
+            Figure(
+                _asset_name(run, "quality-vs-latency", ".png"),
+                plots.quality_against(
+                    latency, "step_ms", f"inference step (ms), profile {profile.label}", random_weights
+                ),
+                f"{run.label}: quality against the inference step time of profile run {profile.label}",
+                random_weights,
+            )
+        )
+    return section
+
+
+def profile_tables(store: RunStore, runs: Sequence[LoggedRun]) -> list[tuple[LoggedRun, dict[str, pd.DataFrame]]]:
+    """Profile runs that logged every table Table 1 needs (a ``--params-only`` run logs none)."""
+    found = []
+    for run in _by_kind(runs, "profile"):
+        tables = {name: store.table(run, name) for name in PROFILE_TABLES}
+        if all(table is not None for table in tables.values()):
+            found.append((run, tables))
+    return found
+
+
+def profile_section(profiles: list[tuple[LoggedRun, dict[str, pd.DataFrame]]]) -> Section:
+    title = "Table 1: parameters, speed and memory"
+    if not profiles:
+        return Section(title, skipped="no finished profile run (benchmarks.profile) with its tables")
+    section = Section(title, tables=table1(profiles))
+    for run, tables in profiles:
+        name = f"{run.label}: {run.params.get('preset', '?')} on {run.params.get('device_name', '?')}"
+        section.figures.append(
+            Figure(
+                _asset_name(run, "profile-cost", ".png"),
+                plots.profile_cost(tables["inference"], tables["training"], name, run.random_weights),
+                f"{name}: step time per variant and per peer, and training peak memory",
+                run.random_weights,
+            )
+        )
+    return section
+
+
+def training_section(store: RunStore, runs: Sequence[LoggedRun]) -> Section:
+    title = "Training"
+    chosen = _by_kind(runs, "train")
+    if not chosen:
+        return Section(title, skipped="no finished training run (simda.train) among the chosen runs")
+    names = {run.run_id: run.name for run in runs}
+    curves = []
+    for run in chosen:
+        history = store.history(run, "loss")
+        if history:
+            parent = names.get(run.parent_id or "")
+            curves.append((f"{parent}/{run.label}" if parent else run.label, run.random_weights, history))
+    section = Section(title)
+    if curves:
+        random_weights = any(random for _, random, _ in curves)
+        section.figures.append(
+            Figure("training-loss.png", plots.loss_curves(curves), "training loss per run", random_weights)
+        )
+    else:
+        section.notes.append("no training run logged a loss")
+    for run in chosen:
+        videos = sorted(path for path in store.artifact_files(run, "validation") if path.endswith(".gif"))
+        if videos:
+            caption = f"{run.label}: last validation video ({videos[-1].rsplit('/', 1)[-1]})"
+            section.figures += _logged_figures(store, run, videos[-1:], caption)
+    return section
+
+
+def runs_section(runs: Sequence[LoggedRun]) -> Section:
+    """Every run the report read, so a reader can find each one in MLflow."""
+    frame = pd.DataFrame(
+        [
+            {
+                "run": run.label,
+                "run id": run.run_id,
+                "experiment": run.experiment,
+                "kind": run_kind(run) or "other",
+                "parent": run.parent_id or "",
+                WEIGHTS: "random weights" if run.random_weights else "real",
+            }
+            for run in runs
+        ]
+    )
+    return Section("Runs", tables=[ReportTable("Runs read from MLflow", frame, [run.random_weights for run in runs])])
+
+
+def build_sections(store: RunStore, runs: Sequence[LoggedRun]) -> list[Section]:
+    profiles = profile_tables(store, runs)
+    return [
+        runs_section(runs),
+        profile_section(profiles),
+        benchmark_section(store, runs, "msrvtt"),
+        benchmark_section(store, runs, "webvid"),
+        editing_section(store, runs),
+        ablation_section(store, runs, profiles),
+        training_section(store, runs),
+    ]
