@@ -25,7 +25,12 @@ _EXPORTS = {
     "file_sha256": "metrics.i3d",
     "load_i3d": "metrics.i3d",
     "random_i3d": "metrics.i3d",
-    "FVDProtocol": "metrics.video_preprocess",
+    "DEFAULT_PROTOCOL": "metrics.fvd_protocols",
+    "FVDProtocol": "metrics.fvd_protocols",
+    "PROTOCOLS": "metrics.fvd_protocols",
+    "get_protocol": "metrics.fvd_protocols",
+    "FVDInterval": "metrics.fvd_interval",
+    "fvd_interval": "metrics.fvd_interval",
     "preprocess_videos": "metrics.video_preprocess",
 }
 __all__ = sorted(_EXPORTS)
