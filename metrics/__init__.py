@@ -29,8 +29,8 @@ _EXPORTS = {
     "FVDProtocol": "metrics.fvd_protocols",
     "PROTOCOLS": "metrics.fvd_protocols",
     "get_protocol": "metrics.fvd_protocols",
-    "FVDInterval": "metrics.fvd_interval",
-    "fvd_interval": "metrics.fvd_interval",
+    "FVDInterval": "metrics.interval",
+    "fvd_interval": "metrics.interval",
     "preprocess_videos": "metrics.video_preprocess",
 }
 __all__ = sorted(_EXPORTS)

@@ -6,7 +6,7 @@ real-set statistics can be cached and sharded runs merged exactly. It takes
 videos (through the detector) or precomputed feature rows (cached I3D logits),
 and real statistics may be given ready-made. Every result carries the
 :class:`FVDProtocol` it was computed under and, on request, an interval
-(:mod:`metrics.fvd_interval`).
+(:mod:`metrics.interval`).
 
 Run ``python -m metrics.fvd --help`` for the command-line tool.
 """
@@ -26,8 +26,8 @@ from torch import nn
 from tqdm import tqdm
 
 from metrics.frechet import GaussianStats, frechet_distance
-from metrics.fvd_interval import DEFAULT_INTERVAL_METHOD, IntervalMethod, fvd_interval
 from metrics.fvd_protocols import DEFAULT_PROTOCOL, PROTOCOLS, FVDProtocol, get_protocol
+from metrics.interval import DEFAULT_INTERVAL_METHOD, IntervalMethod, fvd_interval
 from metrics.video_preprocess import Videos, preprocess_videos
 
 #: Below this many batches no progress bar is shown: it would only add noise to logs.
@@ -86,7 +86,7 @@ def extract_features(
 
 @dataclass(frozen=True)
 class FVDResult:
-    """An FVD value with the sample counts, the protocol, and optionally an interval (:mod:`metrics.fvd_interval`)."""
+    """An FVD value with the sample counts, the protocol, and optionally an interval (:mod:`metrics.interval`)."""
 
     value: float
     num_real: int

@@ -23,7 +23,7 @@ on the point estimate (so the interval always contains it):
 The interval is ``point +- t * se`` with the Student-t quantile of ``confidence`` at ``replicates - 1``
 degrees of freedom (the standard error is itself estimated from that many values). It covers the
 noise of the generated set against fixed real statistics (the usual situation: cached real
-statistics), not the noise of the real set. ``python -m metrics.fvd_interval`` measures the coverage
+statistics), not the noise of the real set. ``python -m metrics.interval`` measures the coverage
 of each method in a simulation where fresh sets can be drawn; the README gives the numbers.
 """
 
@@ -193,7 +193,7 @@ def simulate_coverage(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m metrics.fvd_interval",
+        prog="python -m metrics.interval",
         description="Measure the coverage of the FVD interval methods in a Gaussian simulation (random features).",
     )
     parser.add_argument("--dim", type=int, default=400)
