@@ -241,3 +241,15 @@ class FrechetToReference:
         eig = np.linalg.eigvalsh((m + m.T) / 2)
         diff = self.mean - stats.mean()
         return float(diff @ diff + self._trace + np.trace(cov) - 2.0 * np.sqrt(_zero_noise_eigenvalues(eig)).sum())
+
+    def covariance_gradient(self, cov: np.ndarray) -> np.ndarray:
+        """d/dS of the distance at covariance S: ``I - A (A S A)^{-1/2} A`` with ``A = S_ref^{1/2}``.
+
+        From d tr((A S A)^{1/2}) = tr((A S A)^{-1/2} A dS A) / 2; directions outside the support of
+        ``A S A`` get the pseudo-inverse (zero), as for rank-deficient covariances.
+        """
+        m = self._sqrt @ cov @ self._sqrt
+        w, v = np.linalg.eigh((m + m.T) / 2)
+        w = _zero_noise_eigenvalues(w)
+        inv_sqrt = (v * np.where(w > 0, 1.0 / np.sqrt(np.where(w > 0, w, 1.0)), 0.0)) @ v.T
+        return np.eye(cov.shape[0]) - self._sqrt @ inv_sqrt @ self._sqrt

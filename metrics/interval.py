@@ -19,6 +19,8 @@ on the point estimate (so the interval always contains it):
   error directly.
 - ``"bootstrap-sd"``: the standard deviation of bootstrap replicates (with replacement), used for its
   spread only.
+- ``"delta"``: the first-order delta method: the standard deviation of the FVD's influence function
+  over the generated videos, divided by sqrt(N).
 
 The interval is ``point +- t * se`` with the Student-t quantile of ``confidence`` at ``replicates - 1``
 degrees of freedom (the standard error is itself estimated from that many values). It covers the
@@ -40,7 +42,7 @@ from scipy.stats import t as student_t
 
 from metrics.frechet import DEFAULT_DDOF, FrechetToReference, GaussianStats
 
-IntervalMethod = Literal["jackknife", "half-sampling", "bootstrap-sd"]
+IntervalMethod = Literal["jackknife", "half-sampling", "bootstrap-sd", "delta"]
 DEFAULT_INTERVAL_METHOD: IntervalMethod = "jackknife"
 #: Groups of the default jackknife: enough for a stable standard error (its relative error is about
 #: 1 / sqrt(2 (G - 1)), 11 % at 40), few enough that 40 eigenvalue problems stay cheap.
@@ -87,7 +89,23 @@ def _bootstrap_sd(reference: FrechetToReference, fake: np.ndarray, replicates: i
     return float(np.std(values, ddof=1))
 
 
-_STD_ERRORS = {"jackknife": _jackknife, "half-sampling": _half_sampling, "bootstrap-sd": _bootstrap_sd}
+def _delta_method(reference: FrechetToReference, fake: np.ndarray, replicates: int, rng: np.random.Generator) -> float:
+    """First-order (influence-function) standard error; ``replicates`` and ``rng`` are unused."""
+    stats = GaussianStats.from_features(fake)
+    mean, cov = stats.mean(), stats.cov(reference.ddof)
+    centred = fake - mean
+    gradient = reference.covariance_gradient(cov)
+    quadratic = np.einsum("nd,de,ne->n", centred, gradient, centred)
+    influence = 2.0 * centred @ (mean - reference.mean) + quadratic - np.sum(gradient * cov)
+    return float(np.std(influence, ddof=1) / math.sqrt(len(fake)))
+
+
+_STD_ERRORS = {
+    "jackknife": _jackknife,
+    "half-sampling": _half_sampling,
+    "bootstrap-sd": _bootstrap_sd,
+    "delta": _delta_method,
+}
 
 
 def fvd_interval(
@@ -123,8 +141,10 @@ def fvd_interval(
         raise ValueError(f"FVD point estimate is not finite ({point}); no interval around it")
     rng = np.random.default_rng(seed)
     std_error = _STD_ERRORS[method](FrechetToReference(real, ddof), fake_features, replicates, rng)
-    # The standard error comes from `replicates` values: Student's t with replicates - 1 degrees of freedom.
-    half_width = float(student_t.ppf(0.5 + confidence / 2.0, replicates - 1)) * std_error
+    # A resampled standard error comes from `replicates` values: Student's t with replicates - 1 degrees of
+    # freedom; the delta method's comes from every video.
+    dof = len(fake_features) - 1 if method == "delta" else replicates - 1
+    half_width = float(student_t.ppf(0.5 + confidence / 2.0, dof)) * std_error
     return FVDInterval(point - half_width, point + half_width, std_error, confidence, method, replicates)
 
 

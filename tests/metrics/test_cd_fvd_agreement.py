@@ -44,5 +44,5 @@ def test_cd_fvd_protocol_reproduces_cd_fvd_features_and_value(tmp_path, no_netwo
     fvd.update_features(our_fake)
     with pytest.warns(SmallSampleWarning):
         value = fvd.compute().value
-    assert value == pytest.approx(float(theirs.compute_fvd_from_stats()), rel=1e-4)
+    assert value == pytest.approx(float(theirs.compute_fvd_from_stats()), rel=1e-6)  # measured: 8e-8
     assert value > 1.0  # different sets: the agreement is not a trivial zero
