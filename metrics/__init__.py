@@ -13,6 +13,9 @@ _EXPORTS = {
     "ClipSimAccumulator": "metrics.clip",
     "ClipSimResult": "metrics.clip",
     "to_percent": "metrics.clip",
+    "VideoClipScores": "metrics.clip",
+    "clipsim_from_embeddings": "metrics.clip",
+    "frame_consistency_from_embeddings": "metrics.clip",
     "GaussianStats": "metrics.frechet",
     "frechet_distance": "metrics.frechet",
     "frechet_distance_from_features": "metrics.frechet",
@@ -25,7 +28,12 @@ _EXPORTS = {
     "file_sha256": "metrics.i3d",
     "load_i3d": "metrics.i3d",
     "random_i3d": "metrics.i3d",
-    "FVDProtocol": "metrics.video_preprocess",
+    "DEFAULT_PROTOCOL": "metrics.fvd_protocols",
+    "FVDProtocol": "metrics.fvd_protocols",
+    "PROTOCOLS": "metrics.fvd_protocols",
+    "get_protocol": "metrics.fvd_protocols",
+    "FVDInterval": "metrics.interval",
+    "fvd_interval": "metrics.interval",
     "preprocess_videos": "metrics.video_preprocess",
 }
 __all__ = sorted(_EXPORTS)

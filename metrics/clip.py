@@ -6,11 +6,15 @@ and not clamped at 0, so values from different papers must be rescaled before
 comparison).  Frame consistency is the mean cosine over all ordered pairs of
 distinct frames; ``to_percent`` gives the x100 form papers usually report.
 
-Frames are preprocessed in torch rather than through CLIP's PIL transform so
-that whole batches can be handled on the GPU.  The steps mirror CLIP's
-preprocess: bicubic resize of the shorter side to the model's image size
-(antialiased, as PIL's resize is), centre crop, CLIP mean/std normalisation.
-Values differ from the PIL path only by PIL's intermediate uint8 rounding.
+Frames go through open_clip's own evaluation transform (PIL bicubic resize of the
+shorter side, centre crop, mean/std normalisation: what ``create_model_and_transforms``
+returns), so the pixels match open_clip exactly. A torch re-implementation on the GPU
+differed by up to 26 uint8 levels on noisy frames (torch's bicubic kernel is not PIL's),
+and the transform costs little beside the image encoder.
+
+Each frame is embedded once: :meth:`ClipScorer.video_scores` returns the frame embeddings with
+both scores, and :func:`clipsim_from_embeddings` / :func:`frame_consistency_from_embeddings`
+recompute the scores from saved embeddings (e.g. a benchmark's ``.clip.npy`` files).
 
 open_clip is imported only when a model is built from a checkpoint, so that
 ``import metrics`` stays fast.
@@ -21,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,6 +64,39 @@ def _image_size(model: nn.Module) -> int:
             raise ValueError(f"non-square CLIP image size {size} is not supported")
         size = size[0]
     return int(size)
+
+
+def clipsim_from_embeddings(
+    image_embeddings: torch.Tensor | np.ndarray, text_embedding: torch.Tensor | np.ndarray
+) -> float:
+    """CLIPSIM of one video from its L2-normalised frame embeddings ``[T, D]`` and caption embedding ``[D]``."""
+    images = torch.as_tensor(np.asarray(image_embeddings), dtype=torch.float64)
+    text = torch.as_tensor(np.asarray(text_embedding), dtype=torch.float64)
+    if images.ndim != 2 or text.shape != images.shape[1:]:
+        raise ValueError(f"expected frame embeddings [T, D] and a caption embedding [D], got {tuple(images.shape)} "
+                         f"and {tuple(text.shape)}")
+    return float((images @ text).mean())
+
+
+def frame_consistency_from_embeddings(image_embeddings: torch.Tensor | np.ndarray) -> float:
+    """Mean cosine over all ordered pairs of distinct frames, from L2-normalised frame embeddings ``[T, D]``."""
+    emb = torch.as_tensor(np.asarray(image_embeddings), dtype=torch.float64)
+    if emb.ndim != 2 or emb.shape[0] < 2:
+        raise ValueError(
+            f"frame consistency needs the embeddings [T, D] of one video with T >= 2, got {tuple(emb.shape)}"
+        )
+    t = emb.shape[0]
+    gram = emb @ emb.T
+    return float((gram.sum() - gram.diagonal().sum()) / (t * (t - 1)))
+
+
+@dataclass(frozen=True)
+class VideoClipScores:
+    """One video's CLIPSIM and frame consistency (raw cosines) from one embedding of its frames."""
+
+    clipsim: float
+    consistency: float
+    image_embeddings: torch.Tensor  # [T, D], L2-normalised, float32 on the CPU
 
 
 @dataclass(frozen=True)
@@ -133,7 +171,11 @@ class ClipScorer:
         batch_size: int = 64,
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
+        transform: Callable[[Any], torch.Tensor] | None = None,
     ) -> None:
+        """``transform`` maps a PIL image to the model's input (open_clip's evaluation transform by default)."""
+        import open_clip
+
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
@@ -143,8 +185,7 @@ class ClipScorer:
             mean = getattr(model.visual, "image_mean", None) or _OPENAI_MEAN
         if std is None:
             std = getattr(model.visual, "image_std", None) or _OPENAI_STD
-        self._mean = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
-        self._std = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        self.transform = transform or open_clip.image_transform(self.image_size, is_train=False, mean=mean, std=std)
 
     @classmethod
     def from_pretrained(
@@ -176,8 +217,11 @@ class ClipScorer:
             # OpenAI's original release is a TorchScript archive; open_clip rebuilds it (with QuickGELU).
             model = open_clip.load_openai_model(checkpoint, precision="fp32", device="cpu")
         else:
-            model, _, _ = open_clip.create_model_and_transforms(
+            model, _, transform = open_clip.create_model_and_transforms(
                 model_name, pretrained=checkpoint, force_quick_gelu=openai
+            )
+            return cls(
+                model, open_clip.get_tokenizer(model_name), device=device, batch_size=batch_size, transform=transform
             )
         return cls(model, open_clip.get_tokenizer(model_name), device=device, batch_size=batch_size)
 
@@ -190,20 +234,18 @@ class ClipScorer:
         return cls(random_clip(seed), tokenizer, device=device, batch_size=batch_size)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
-        """uint8 or [0, 1] float ``[N, H, W, 3]`` -> normalised ``[N, 3, S, S]`` on the scorer's device."""
-        x = frames.to(self.device)
-        x = x.float().div_(255.0) if x.dtype == torch.uint8 else x.float()
-        x = x.permute(0, 3, 1, 2)
-        h, w = x.shape[-2:]
-        size = self.image_size
-        # Shorter side -> size, longer side truncated, as torchvision's Resize(int) computes it.
-        new_h, new_w = (size, int(size * w / h)) if h <= w else (int(size * h / w), size)
-        if (new_h, new_w) != (h, w):
-            x = F.interpolate(x, size=(new_h, new_w), mode="bicubic", align_corners=False, antialias=True)
-            x = x.clamp_(0.0, 1.0)  # bicubic overshoots; PIL clamps when it writes uint8 pixels
-        top, left = int(round((new_h - size) / 2.0)), int(round((new_w - size) / 2.0))
-        x = x[..., top : top + size, left : left + size]
-        return (x - self._mean) / self._std
+        """uint8 or [0, 1] float ``[N, H, W, 3]`` -> ``[N, 3, S, S]`` by open_clip's transform, on the scorer's device.
+
+        Float frames are rounded to uint8 first, as PIL needs (and as a saved video would be).
+        """
+        from PIL import Image
+
+        if frames.is_floating_point():
+            frames = frames.mul(255.0).round_().clamp_(0, 255).to(torch.uint8)
+        elif frames.dtype != torch.uint8:
+            raise TypeError(f"frames must be uint8 or floating point in [0, 1], got {frames.dtype}")
+        pixels = [self.transform(Image.fromarray(frame.numpy())) for frame in frames.cpu()]
+        return torch.stack(pixels).to(self.device)
 
     def image_embeddings(self, frames: Frames) -> torch.Tensor:
         """L2-normalised embeddings of ``[N, H, W, 3]`` frames (-> ``[N, D]``) or ``[N, T, H, W, 3]`` videos
@@ -237,16 +279,19 @@ class ClipScorer:
             images = list(self.image_embeddings(videos))
         else:  # videos of different sizes or lengths are embedded one by one
             images = [self.image_embeddings(v) for v in videos]
-        per_video = np.array(
-            [(img.double() @ txt.double()).mean().item() for img, txt in zip(images, text, strict=True)]
-        )
+        per_video = np.array([clipsim_from_embeddings(img, txt) for img, txt in zip(images, text, strict=True)])
         return ClipSimResult(per_video, float(per_video.mean()), images, text)
 
     def frame_consistency(self, video: Frames) -> float:
         """Mean cosine similarity over all ordered pairs of distinct frames of one ``[T, H, W, 3]`` video."""
-        emb = self.image_embeddings(video).double()
-        t = emb.shape[0]
-        if emb.ndim != 2 or t < 2:
+        if len(video.shape) != 4:
             raise ValueError(f"frame consistency needs one video [T, H, W, 3] with T >= 2, got {tuple(video.shape)}")
-        gram = emb @ emb.T
-        return float((gram.sum() - gram.diagonal().sum()) / (t * (t - 1)))
+        return frame_consistency_from_embeddings(self.image_embeddings(video))
+
+    def video_scores(self, video: Frames, caption: str) -> VideoClipScores:
+        """CLIPSIM and frame consistency of one ``[T, H, W, 3]`` video, embedding each frame once."""
+        images = self.image_embeddings(video)
+        if images.ndim != 2:
+            raise ValueError(f"expected one video [T, H, W, 3], got {tuple(video.shape)}")
+        text = self.text_embeddings([caption])[0]
+        return VideoClipScores(clipsim_from_embeddings(images, text), frame_consistency_from_embeddings(images), images)

@@ -1,9 +1,12 @@
-"""Fréchet Video Distance: I3D features -> Gaussian statistics -> Fréchet distance.
+"""Fréchet Video Distance: I3D features -> Gaussian statistics -> Fréchet distance, under a named protocol.
 
 ``FVD`` follows the torchmetrics pattern (``update`` / ``compute`` / ``reset``)
 but keeps its state as float64 raw moments (:class:`GaussianStats`) so that
-real-set statistics can be cached and sharded runs merged exactly.  Every
-result carries the :class:`FVDProtocol` it was computed under.
+real-set statistics can be cached and sharded runs merged exactly. It takes
+videos (through the detector) or precomputed feature rows (cached I3D logits),
+and real statistics may be given ready-made. Every result carries the
+:class:`FVDProtocol` it was computed under and, on request, an interval
+(:mod:`metrics.interval`).
 
 Run ``python -m metrics.fvd --help`` for the command-line tool.
 """
@@ -22,8 +25,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from metrics.frechet import DEFAULT_DDOF, DEFAULT_SQRTM_METHOD, GaussianStats, SqrtmMethod, frechet_distance
-from metrics.video_preprocess import FVDProtocol, Videos, preprocess_videos
+from metrics.frechet import GaussianStats, frechet_distance
+from metrics.fvd_protocols import DEFAULT_PROTOCOL, PROTOCOLS, FVDProtocol, get_protocol
+from metrics.interval import DEFAULT_INTERVAL_METHOD, IntervalMethod, fvd_interval
+from metrics.video_preprocess import Videos, preprocess_videos
 
 #: Below this many batches no progress bar is shown: it would only add noise to logs.
 _PROGRESS_MIN_BATCHES = 4
@@ -53,23 +58,26 @@ def extract_features(
     detector: nn.Module,
     batch_size: int = 16,
     device: str | torch.device = "cpu",
-    size: int = 224,
+    protocol: FVDProtocol = DEFAULT_PROTOCOL,
     progress: bool | None = None,
 ) -> np.ndarray:
     """Detector features of ``[N, T, H, W, 3]`` videos (uint8 or [0, 1] float) as float64 ``[N, D]``.
 
-    The detector is moved to ``device`` and put in eval mode (dropout off).
-    ``progress=None`` shows a bar only for long inputs on a terminal.
+    Videos are preprocessed as ``protocol``'s tool does, and a detector the protocol cannot use
+    (another BatchNorm eps, the wrong file format) is refused before any work. The detector is moved
+    to ``device`` and put in eval mode (dropout off). ``progress=None`` shows a bar only for long
+    inputs on a terminal.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    protocol.check_detector(detector)
     detector = detector.to(device).eval()
     num_batches = -(-_num_videos(videos) // batch_size)
     disable = (num_batches < _PROGRESS_MIN_BATCHES or None) if progress is None else not progress
     features = []
     with torch.inference_mode():
         for batch in tqdm(_batches(videos, batch_size), total=num_batches, desc="I3D", unit="batch", disable=disable):
-            out = detector(preprocess_videos(batch, size=size, device=device))
+            out = detector(preprocess_videos(batch, protocol, device=device))
             features.append(out.double().cpu().numpy())
     if not features:
         raise ValueError("no videos given")
@@ -78,7 +86,7 @@ def extract_features(
 
 @dataclass(frozen=True)
 class FVDResult:
-    """An FVD value with the sample counts, the protocol, and an optional bootstrap confidence interval."""
+    """An FVD value with the sample counts, the protocol, and optionally an interval (:mod:`metrics.interval`)."""
 
     value: float
     num_real: int
@@ -86,8 +94,10 @@ class FVDResult:
     protocol: FVDProtocol
     ci_low: float | None = None
     ci_high: float | None = None
+    std_error: float | None = None
     confidence: float | None = None
-    bootstrap: int = 0
+    interval_method: str | None = None
+    interval_replicates: int = 0
 
     def as_dict(self) -> dict[str, str | float | int | None]:
         out = {k: v for k, v in asdict(self).items() if k != "protocol"}
@@ -97,45 +107,53 @@ class FVDResult:
 class FVD:
     """Accumulates detector statistics of real and generated videos and computes their Fréchet distance.
 
-    ``real_stats`` may be given (e.g. ``GaussianStats.load(cache)``) instead of
-    calling ``update(videos, real=True)`` (real updates add to given statistics,
-    which are never modified in place).  With ``bootstrap=B > 0`` the
-    per-video fake features are kept as well, and ``compute`` adds a percentile
-    confidence interval from ``B`` resamples (with replacement, fixed ``seed``)
-    of the fake set against the fixed real statistics -- it reflects the
-    sampling noise of the generated set only.
+    The ``protocol`` fixes every convention (preprocessing, BatchNorm eps the detector must have,
+    covariance divisor, square root); see :mod:`metrics.fvd_protocols`.
+
+    Inputs, which may be mixed: videos through ``update(videos, real=...)``; precomputed feature rows
+    (e.g. cached I3D logits of the same protocol and detector) through ``update_features``; and real
+    statistics given as ``real_stats`` (e.g. ``GaussianStats.load(cache)``; real updates add to them,
+    and they are never modified in place). ``detector`` may be None when only features are fed.
+
+    With ``interval=G > 0`` the per-video fake features are kept and ``compute`` adds an interval
+    around the point estimate from ``G`` replicates of the generated set by ``interval_method`` (a
+    grouped jackknife by default): it describes the spread of the FVD over fresh generated sets of the
+    same size against the fixed real statistics.
     """
 
     def __init__(
         self,
-        detector: nn.Module,
+        detector: nn.Module | None = None,
         *,
+        protocol: FVDProtocol = DEFAULT_PROTOCOL,
         real_stats: GaussianStats | None = None,
         batch_size: int = 16,
         device: str | torch.device = "cpu",
-        ddof: int = DEFAULT_DDOF,
-        sqrtm_method: SqrtmMethod = DEFAULT_SQRTM_METHOD,
-        bootstrap: int = 0,
+        interval: int = 0,
+        interval_method: IntervalMethod = DEFAULT_INTERVAL_METHOD,
         confidence: float = 0.95,
         seed: int = 0,
         detector_sha256: str | None = None,
         frame_sampling: str | None = None,
-        size: int = 224,
         progress: bool | None = None,
     ) -> None:
         if not 0.0 < confidence < 1.0:
             raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-        self.detector = detector.to(device).eval()
+        if interval < 0 or interval == 1:
+            raise ValueError(f"interval must be 0 (off) or at least 2 replicates, got {interval}")
+        if detector is not None:
+            protocol.check_detector(detector)
+            detector = detector.to(device).eval()
+        self.detector = detector
+        self.conventions = protocol
         self.device = device
         self.batch_size = batch_size
-        self.ddof = ddof
-        self.sqrtm_method = sqrtm_method
-        self.bootstrap = bootstrap
+        self.interval = interval
+        self.interval_method = interval_method
         self.confidence = confidence
         self.seed = seed
         self.detector_sha256 = detector_sha256
         self.frame_sampling = frame_sampling
-        self.size = size
         self.progress = progress
         self._cached_real = real_stats
         self.real_stats: GaussianStats | None = real_stats
@@ -143,23 +161,44 @@ class FVD:
         self._fake_features: list[np.ndarray] = []
         self._num_frames: int | None = None
 
-    def update(self, videos: Videos, real: bool = False) -> np.ndarray:
-        """Add ``[N, T, H, W, 3]`` videos to the fake (default) or real set; returns their features."""
-        frames = _num_frames(videos)
+    def _note_frames(self, frames: set[int]) -> None:
         if self._num_frames is not None:
-            frames.add(self._num_frames)
+            frames = frames | {self._num_frames}
         if len(frames) > 1:
             raise ValueError(f"all videos of one FVD must have the same number of frames, got {sorted(frames)}")
         self._num_frames = frames.pop()
-        features = extract_features(videos, self.detector, self.batch_size, self.device, self.size, self.progress)
+
+    def update(self, videos: Videos, real: bool = False) -> np.ndarray:
+        """Add ``[N, T, H, W, 3]`` videos to the fake (default) or real set; returns their features."""
+        if self.detector is None:
+            raise ValueError("this FVD has no detector: pass one to FVD(detector, ...) or feed update_features")
+        self._note_frames(_num_frames(videos))
+        features = extract_features(
+            videos, self.detector, self.batch_size, self.device, self.conventions, self.progress
+        )
+        self.update_features(features, real=real)
+        return features
+
+    def update_features(self, features: np.ndarray, real: bool = False, num_frames: int | None = None) -> None:
+        """Add precomputed ``[N, D]`` feature rows (computed under this protocol) to the fake or real set.
+
+        ``num_frames`` (frames per video the features came from) is recorded in the protocol when given.
+        Non-finite rows are refused: a NaN would silently poison every later statistic.
+        """
+        features = np.asarray(features, dtype=np.float64)
+        if features.ndim != 2 or features.shape[0] == 0:
+            raise ValueError(f"features must be a non-empty [N, D] array, got shape {features.shape}")
+        if not np.isfinite(features).all():
+            raise ValueError(f"{int((~np.isfinite(features)).any(axis=1).sum())} feature rows are not finite")
+        if num_frames is not None:
+            self._note_frames({int(num_frames)})
         batch_stats = GaussianStats.from_features(features)
         if real:
             self.real_stats = batch_stats if self.real_stats is None else self.real_stats + batch_stats
         else:
             self.fake_stats = batch_stats if self.fake_stats is None else self.fake_stats + batch_stats
-            if self.bootstrap:
+            if self.interval:
                 self._fake_features.append(features)
-        return features
 
     def reset(self, real: bool = False) -> None:
         """Forget the generated set; ``real=True`` also resets the real one (to the cached ``real_stats``)."""
@@ -172,13 +211,9 @@ class FVD:
 
     @property
     def protocol(self) -> FVDProtocol:
-        return FVDProtocol(
-            detector_sha256=self.detector_sha256,
-            size=self.size,
-            num_frames=self._num_frames,
-            frame_sampling=self.frame_sampling,
-            ddof=self.ddof,
-            sqrtm_method=self.sqrtm_method,
+        """The protocol with this evaluation's detector checksum, frame count and frame sampling."""
+        return self.conventions.for_run(
+            detector_sha256=self.detector_sha256, num_frames=self._num_frames, frame_sampling=self.frame_sampling
         )
 
     def _warn_if_small(self, name: str, stats: GaussianStats) -> None:
@@ -196,39 +231,38 @@ class FVD:
         if self.real_stats is None:
             raise ValueError("no real statistics: pass real_stats= or call update(videos, real=True)")
         if self.fake_stats is None:
-            raise ValueError("no generated videos: call update(videos)")
+            raise ValueError("no generated videos: call update(videos) or update_features(features)")
+        if self.real_stats.dim != self.fake_stats.dim:
+            raise ValueError(f"real features have dimension {self.real_stats.dim}, generated {self.fake_stats.dim}")
         self._warn_if_small("real", self.real_stats)
         self._warn_if_small("fake", self.fake_stats)
-        value = frechet_distance(self.real_stats, self.fake_stats, self.ddof, self.sqrtm_method)
+        conventions = self.conventions
+        value = frechet_distance(self.real_stats, self.fake_stats, conventions.ddof, conventions.sqrtm_method)
         result = FVDResult(value, self.real_stats.count, self.fake_stats.count, self.protocol)
-        if not self.bootstrap:
+        if not self.interval:
             return result
-        low, high = self._bootstrap_interval(np.concatenate(self._fake_features))
+        interval = fvd_interval(
+            value,
+            self.real_stats,
+            np.concatenate(self._fake_features),
+            ddof=conventions.ddof,
+            confidence=self.confidence,
+            method=self.interval_method,
+            replicates=self.interval,
+            seed=self.seed,
+        )
         return FVDResult(
             value,
             result.num_real,
             result.num_fake,
             result.protocol,
-            low,
-            high,
-            self.confidence,
-            self.bootstrap,
+            interval.low,
+            interval.high,
+            interval.std_error,
+            interval.confidence,
+            interval.method,
+            interval.replicates,
         )
-
-    def _bootstrap_interval(self, fake: np.ndarray) -> tuple[float, float]:
-        rng = np.random.default_rng(self.seed)
-        values = [
-            frechet_distance(
-                self.real_stats,
-                GaussianStats.from_features(fake[rng.integers(0, len(fake), len(fake))]),
-                self.ddof,
-                self.sqrtm_method,
-            )
-            for _ in range(self.bootstrap)
-        ]
-        tail = (1.0 - self.confidence) / 2.0 * 100.0
-        low, high = np.percentile(values, [tail, 100.0 - tail])
-        return float(low), float(high)
 
 
 # ----------------------------------------------------------------------------- command line
@@ -250,16 +284,20 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--frames", type=int, default=16, help="frames sampled evenly from each video (>= 9)")
     parser.add_argument(
-        "--ddof",
-        type=int,
-        choices=(0, 1),
-        default=DEFAULT_DDOF,
-        help="covariance divisor N - ddof: 0 as StyleGAN-V (default), 1 as the TF original",
+        "--fvd-protocol",
+        choices=tuple(PROTOCOLS),
+        default=DEFAULT_PROTOCOL.name,
+        help="the public FVD tool to reproduce (README table); it fixes preprocessing, BatchNorm eps, "
+        "covariance divisor and square root",
     )
-    parser.add_argument("--sqrtm-method", choices=("eigh", "sqrtm"), default=DEFAULT_SQRTM_METHOD)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples for a 95%% CI (0 = off)")
+    parser.add_argument(
+        "--interval",
+        type=int,
+        default=0,
+        help="jackknife groups for a 95%% interval around the FVD (0 = off; 40 is good)",
+    )
     parser.add_argument("--clip-ckpt", type=Path, help="local open_clip checkpoint; enables CLIPSIM")
     parser.add_argument("--clip-model", default="ViT-B-32", help="open_clip model name of --clip-ckpt")
     parser.add_argument(
@@ -323,16 +361,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     _check_inputs(parser, args)
-    from metrics.i3d import file_sha256, load_i3d
+    from metrics.i3d import file_sha256
     from metrics.video_io import FRAME_SAMPLING, list_videos
 
+    protocol = get_protocol(args.fvd_protocol)
     fvd = FVD(
-        load_i3d(args.i3d, args.device),
+        protocol.load_detector(args.i3d, args.device),
+        protocol=protocol,
         batch_size=args.batch_size,
         device=args.device,
-        ddof=args.ddof,
-        sqrtm_method=args.sqrtm_method,
-        bootstrap=args.bootstrap,
+        interval=args.interval,
         detector_sha256=file_sha256(args.i3d),
         frame_sampling=FRAME_SAMPLING,
         progress=False,
@@ -367,8 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"FVD: {result.value:.4f}")
     if result.ci_low is not None:
         print(
-            f"FVD {result.confidence:.0%} bootstrap CI ({result.bootstrap} resamples of the fake set): "
-            f"[{result.ci_low:.4f}, {result.ci_high:.4f}]"
+            f"FVD {result.confidence:.0%} interval ({result.interval_method}, {result.interval_replicates} groups of "
+            f"the fake set): [{result.ci_low:.4f}, {result.ci_high:.4f}]"
         )
     print(f"videos: real {result.num_real}, fake {result.num_fake}, skipped {len(skipped)}")
     if clip_state is not None and clip_state.count:

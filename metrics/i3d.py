@@ -30,6 +30,11 @@ from torch import nn
 MIN_FRAMES = 9
 #: Spatial size the FVD protocol feeds the network (the final pool is 7x7).
 INPUT_SIZE = 224
+#: BatchNorm epsilon of TensorFlow (the original network, DeepMind's release and its PyTorch port).
+TF_BN_EPS = 1e-3
+#: BatchNorm epsilon of VideoGPT's ``fvd/pytorch_i3d.py`` and the tools that copy it (cd-fvd, TATS,
+#: common_metrics_on_video_quality), which ship and load ``i3d_pretrained_400.pt``.
+VIDEOGPT_BN_EPS = 1e-5
 
 # (out0, out1a, out1b, out2a, out2b, out3b) for every Inception block.
 _INCEPTION_CHANNELS: dict[str, tuple[int, int, int, int, int, int]] = {
@@ -71,6 +76,7 @@ class Unit3D(nn.Module):
         *,
         batch_norm: bool = True,
         activation: bool = True,
+        bn_eps: float = VIDEOGPT_BN_EPS,
     ) -> None:
         super().__init__()
         self.kernel = kernel
@@ -79,8 +85,9 @@ class Unit3D(nn.Module):
         # Convs followed by BN carry no bias in the checkpoints; only the logits conv has one.
         self.conv3d = nn.Conv3d(in_channels, out_channels, kernel, stride=stride, bias=not batch_norm)
         if batch_norm:
-            # TF's defaults (epsilon 1e-3, decay 0.99); the eps matters for loading TF-trained stats.
-            self.bn = nn.BatchNorm3d(out_channels, eps=1e-3, momentum=0.01)
+            # eps is not a parameter or buffer, so it can differ between FVD protocols while the
+            # state_dict layout stays the same; the momentum (TF's decay 0.99) only matters in training.
+            self.bn = nn.BatchNorm3d(out_channels, eps=bn_eps, momentum=0.01)
         else:
             self.bn = None
 
@@ -106,16 +113,18 @@ class MaxPool3dSame(nn.Module):
 class InceptionBlock(nn.Module):
     """Four parallel branches (1x1, 1x1->3x3, 1x1->3x3, pool->1x1) concatenated on channels."""
 
-    def __init__(self, in_channels: int, channels: tuple[int, int, int, int, int, int]) -> None:
+    def __init__(
+        self, in_channels: int, channels: tuple[int, int, int, int, int, int], bn_eps: float = VIDEOGPT_BN_EPS
+    ) -> None:
         super().__init__()
         out0, out1a, out1b, out2a, out2b, out3b = channels
-        self.b0 = Unit3D(in_channels, out0)
-        self.b1a = Unit3D(in_channels, out1a)
-        self.b1b = Unit3D(out1a, out1b, (3, 3, 3))
-        self.b2a = Unit3D(in_channels, out2a)
-        self.b2b = Unit3D(out2a, out2b, (3, 3, 3))
+        self.b0 = Unit3D(in_channels, out0, bn_eps=bn_eps)
+        self.b1a = Unit3D(in_channels, out1a, bn_eps=bn_eps)
+        self.b1b = Unit3D(out1a, out1b, (3, 3, 3), bn_eps=bn_eps)
+        self.b2a = Unit3D(in_channels, out2a, bn_eps=bn_eps)
+        self.b2b = Unit3D(out2a, out2b, (3, 3, 3), bn_eps=bn_eps)
         self.b3a = MaxPool3dSame((3, 3, 3), (1, 1, 1))
-        self.b3b = Unit3D(in_channels, out3b)
+        self.b3b = Unit3D(in_channels, out3b, bn_eps=bn_eps)
         self.out_channels = out0 + out1b + out2b + out3b
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -128,19 +137,29 @@ class InceptionI3d(nn.Module):
     Input: ``[B, in_channels, T, 224, 224]`` with values in ``[-1, 1]`` and
     ``T >= 9``.  Output: ``[B, num_classes]``.  The FVD protocol uses these 400
     Kinetics logits as the video embedding.
+
+    ``bn_eps`` is the one architectural choice on which the public ports disagree: TensorFlow's
+    1e-3 (:data:`TF_BN_EPS`) or VideoGPT's 1e-5 (:data:`VIDEOGPT_BN_EPS`, the default because the
+    default FVD protocol reproduces cd-fvd). It changes no parameter, so every public state_dict
+    loads either way; :mod:`metrics.fvd_protocols` picks it per protocol.
     """
 
-    def __init__(self, num_classes: int = 400, in_channels: int = 3, dropout: float = 0.5) -> None:
+    def __init__(
+        self, num_classes: int = 400, in_channels: int = 3, dropout: float = 0.5, bn_eps: float = VIDEOGPT_BN_EPS
+    ) -> None:
         super().__init__()
+        if not (math.isfinite(bn_eps) and bn_eps > 0):
+            raise ValueError(f"bn_eps must be a positive finite number, got {bn_eps}")
         self.num_classes = num_classes
-        self.Conv3d_1a_7x7 = Unit3D(in_channels, 64, (7, 7, 7), (2, 2, 2))
+        self.bn_eps = bn_eps
+        self.Conv3d_1a_7x7 = Unit3D(in_channels, 64, (7, 7, 7), (2, 2, 2), bn_eps=bn_eps)
         self.MaxPool3d_2a_3x3 = MaxPool3dSame((1, 3, 3), (1, 2, 2))
-        self.Conv3d_2b_1x1 = Unit3D(64, 64)
-        self.Conv3d_2c_3x3 = Unit3D(64, 192, (3, 3, 3))
+        self.Conv3d_2b_1x1 = Unit3D(64, 64, bn_eps=bn_eps)
+        self.Conv3d_2c_3x3 = Unit3D(64, 192, (3, 3, 3), bn_eps=bn_eps)
         self.MaxPool3d_3a_3x3 = MaxPool3dSame((1, 3, 3), (1, 2, 2))
         channels = 192
         for name, table in _INCEPTION_CHANNELS.items():
-            block = InceptionBlock(channels, table)
+            block = InceptionBlock(channels, table, bn_eps)
             setattr(self, name, block)
             channels = block.out_channels
             if name == "Mixed_3c":
@@ -178,17 +197,20 @@ class InceptionI3d(nn.Module):
 class TorchScriptI3D(nn.Module):
     """Adapter giving the StyleGAN-V TorchScript detector the ``forward(x) -> [B, 400]`` contract.
 
-    That detector resizes/rescales internally unless told not to; we always
-    preprocess ourselves, so both are switched off and only the logits-level
-    features are requested.
+    That detector can rescale uint8 input and resize frames itself (``rescale=True,
+    resize=True``, as StyleGAN-V calls it) or take frames already at 224x224 in [-1, 1]
+    (both off, as common_metrics_on_video_quality's styleganv mode calls it).
+    ``detector_preprocesses`` chooses; only the logits-level features are requested.
     """
 
-    def __init__(self, detector: torch.jit.ScriptModule) -> None:
+    def __init__(self, detector: torch.jit.ScriptModule, detector_preprocesses: bool = False) -> None:
         super().__init__()
         self.detector = detector
+        self.detector_preprocesses = detector_preprocesses
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.detector(x, rescale=False, resize=False, return_features=True).float()
+        on = self.detector_preprocesses
+        return self.detector(x, rescale=on, resize=on, return_features=True).float()
 
 
 def file_sha256(path: str | Path, chunk_size: int = 1 << 20) -> str:
@@ -214,9 +236,17 @@ _HOW_TO_FIX = (
 )
 
 
-def load_i3d(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+def load_i3d(
+    path: str | Path,
+    device: str | torch.device = "cpu",
+    *,
+    bn_eps: float = VIDEOGPT_BN_EPS,
+    detector_preprocesses: bool = False,
+) -> nn.Module:
     """Load an I3D detector in eval mode from a state_dict file or the StyleGAN-V TorchScript file.
 
+    ``bn_eps`` applies to state_dicts and ``detector_preprocesses`` to the TorchScript file;
+    :meth:`metrics.fvd_protocols.FVDProtocol.load_detector` sets both from a protocol.
     Anything else is refused with an error naming the file, because a silently
     half-loaded detector would produce plausible-looking but meaningless FVDs.
     """
@@ -224,7 +254,8 @@ def load_i3d(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     if not path.is_file():
         raise FileNotFoundError(f"I3D weights file not found: {path}; {_HOW_TO_FIX}")
     if is_torchscript_archive(path):
-        model: nn.Module = TorchScriptI3D(torch.jit.load(str(path), map_location="cpu"))
+        scripted = torch.jit.load(str(path), map_location="cpu")
+        model: nn.Module = TorchScriptI3D(scripted, detector_preprocesses)
         return model.to(device).eval()
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -233,7 +264,7 @@ def load_i3d(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path} does not contain a dict of tensors (found {type(state).__name__}); {_HOW_TO_FIX}")
     num_classes = state["logits.conv3d.bias"].shape[0] if "logits.conv3d.bias" in state else 400
-    model = InceptionI3d(num_classes=num_classes)
+    model = InceptionI3d(num_classes=num_classes, bn_eps=bn_eps)
     # Old checkpoints predate BatchNorm's num_batches_tracked buffer; load_state_dict fills it in.
     expected = {k for k in model.state_dict() if not k.endswith("num_batches_tracked")}
     missing = sorted(expected - state.keys())
@@ -250,7 +281,7 @@ def load_i3d(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     return model.to(device).eval()
 
 
-def random_i3d(seed: int = 0) -> InceptionI3d:
+def random_i3d(seed: int = 0, bn_eps: float = VIDEOGPT_BN_EPS) -> InceptionI3d:
     """The real I3D architecture with random weights whose features still vary between videos.
 
     With PyTorch's default initialisation and identity BatchNorm statistics the signal shrinks
@@ -262,7 +293,7 @@ def random_i3d(seed: int = 0) -> InceptionI3d:
     """
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(seed)
-    model = InceptionI3d()
+    model = InceptionI3d(bn_eps=bn_eps)
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm3d)]
     momenta = [norm.momentum for norm in norms]
     for norm in norms:

@@ -1,85 +1,120 @@
-"""Turning decoded videos into I3D input, and the record of how that was done.
+"""Turning decoded videos into detector input exactly as one FVD protocol's tool does.
 
-FVD numbers are only comparable when every preprocessing choice matches, and
-the popular implementations disagree on several of them (resize filter,
-cropping, covariance normalisation).  ``FVDProtocol`` therefore travels with
-every result so that a number can always be traced back to its conventions.
+FVD numbers are only comparable when every preprocessing choice matches, and the public tools
+disagree on the resize (TF1's corner-aligned bilinear, torch's half-pixel bilinear of the whole
+frame, or shorter side plus centre crop) and on the value range ([-1, 1] or VideoGPT's
+[-0.5, 0.5]). :class:`metrics.fvd_protocols.FVDProtocol` names the choice and this module
+carries it out. Frames are resized as floats in [0, 255] and mapped to the range afterwards,
+the order of the TF original and cd-fvd (VideoGPT divides by 255 first: the same up to float
+round-off).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from metrics.fvd_protocols import DEFAULT_PROTOCOL, FVDProtocol
+
+__all__ = ["FVDProtocol", "Videos", "preprocess_videos", "resize_frames"]
+
 #: A batch of videos ``[N, T, H, W, 3]`` (uint8 or float in [0, 1]) or a
 #: sequence of ``[T, H, W, 3]`` videos whose frame sizes may differ.
 Videos = torch.Tensor | np.ndarray | Sequence[torch.Tensor | np.ndarray]
-
-RESIZE_DESCRIPTION = "bilinear, align_corners=False, antialias=False, per frame, no crop"
 
 
 def _as_tensor(video: torch.Tensor | np.ndarray) -> torch.Tensor:
     return video if isinstance(video, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(video))
 
 
-def _to_unit_float(videos: torch.Tensor) -> torch.Tensor:
+def _to_255_float(videos: torch.Tensor) -> torch.Tensor:
     if videos.dtype == torch.uint8:
-        return videos.float().div_(255.0)
+        return videos.float()
     if not videos.is_floating_point():
         raise TypeError(f"videos must be uint8 or floating point in [0, 1], got {videos.dtype}")
     lo, hi = float(videos.min()), float(videos.max())
     if lo < 0.0 or hi > 1.0:
         # Catches the common mistakes of passing [-1, 1] or [0, 255] floats.
         raise ValueError(f"float videos must lie in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
-    return videos.float()
+    return videos.float() * 255.0
 
 
-def _preprocess_batch(videos: torch.Tensor, size: int) -> torch.Tensor:
+def _bilinear(frames: torch.Tensor, size: int) -> torch.Tensor:
+    """Whole frame to ``size`` x ``size``, torch's half-pixel bilinear without antialiasing (cd-fvd)."""
+    if tuple(frames.shape[-2:]) == (size, size):
+        return frames
+    return F.interpolate(frames, size=(size, size), mode="bilinear", align_corners=False, antialias=False)
+
+
+def _tf1_axis(n_in: int, n_out: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Source rows and weights of TF1's legacy bilinear resize: position ``i * n_in / n_out``, no half-pixel shift."""
+    src = torch.arange(n_out, dtype=torch.float64, device=device) * (n_in / n_out)
+    low = src.floor().long().clamp(max=n_in - 1)
+    return low, (low + 1).clamp(max=n_in - 1), (src - low).float()
+
+
+def _tf1_bilinear(frames: torch.Tensor, size: int) -> torch.Tensor:
+    """``tf.image.resize_bilinear`` of TF1 (``align_corners=False, half_pixel_centers=False``), the TF FVD's resize."""
+    h, w = frames.shape[-2:]
+    top, bottom, wy = _tf1_axis(h, size, frames.device)
+    left, right, wx = _tf1_axis(w, size, frames.device)
+    rows = frames[..., top, :] + (frames[..., bottom, :] - frames[..., top, :]) * wy[:, None]
+    return rows[..., left] + (rows[..., right] - rows[..., left]) * wx
+
+
+def _shorter_side_centre_crop(frames: torch.Tensor, size: int) -> torch.Tensor:
+    """VideoGPT's resize: shorter side to ``size`` (longer side rounded up), bilinear, then a centre crop."""
+    h, w = frames.shape[-2:]
+    scale = size / min(h, w)
+    target = (size, math.ceil(w * scale)) if h < w else (math.ceil(h * scale), size)
+    frames = F.interpolate(frames, size=target, mode="bilinear", align_corners=False, antialias=False)
+    top, left = (target[0] - size) // 2, (target[1] - size) // 2
+    return frames[..., top : top + size, left : left + size]
+
+
+_RESIZERS: dict[str, Callable[[torch.Tensor, int], torch.Tensor]] = {
+    "bilinear": _bilinear,
+    "tf1-bilinear": _tf1_bilinear,
+    "shorter-side-bilinear-centre-crop": _shorter_side_centre_crop,
+}
+
+
+def resize_frames(frames: torch.Tensor, resize: str, size: int) -> torch.Tensor:
+    """Resize float ``[N, 3, H, W]`` frames by the named rule (see ``metrics.fvd_protocols.Resize``)."""
+    if resize not in _RESIZERS:
+        raise ValueError(f"unknown resize {resize!r}; choose one of {', '.join(_RESIZERS)}")
+    return _RESIZERS[resize](frames, size)
+
+
+def _preprocess_batch(videos: torch.Tensor, protocol: FVDProtocol) -> torch.Tensor:
     if videos.ndim != 5 or videos.shape[-1] != 3:
         raise ValueError(f"expected videos shaped [N, T, H, W, 3], got {tuple(videos.shape)}")
+    pixels = _to_255_float(videos)
+    if protocol.value_range is None:
+        # StyleGAN-V hands the detector uint8 [N, 3, T, H, W] and lets it rescale and resize.
+        return pixels.round().to(torch.uint8).permute(0, 4, 1, 2, 3).contiguous()
     n, t, h, w, _ = videos.shape
-    frames = _to_unit_float(videos).reshape(n * t, h, w, 3).permute(0, 3, 1, 2)
-    if (h, w) != (size, size):
-        # Bilinear without antialiasing like the TF reference's resize_bilinear (whose
-        # pixel-centre convention differs slightly from PyTorch's half-pixel one).
-        # No crop: the aspect ratio is not preserved, but no content is discarded.
-        frames = F.interpolate(frames, size=(size, size), mode="bilinear", align_corners=False, antialias=False)
-    frames = frames.mul(2.0).sub(1.0)
-    return frames.reshape(n, t, 3, size, size).permute(0, 2, 1, 3, 4).contiguous()
+    frames = resize_frames(pixels.reshape(n * t, h, w, 3).permute(0, 3, 1, 2), protocol.resize, protocol.size)
+    lo, hi = protocol.value_range
+    frames = frames * ((hi - lo) / 255.0) + lo
+    return frames.reshape(n, t, 3, protocol.size, protocol.size).permute(0, 2, 1, 3, 4).contiguous()
 
 
-def preprocess_videos(videos: Videos, size: int = 224, device: str | torch.device | None = None) -> torch.Tensor:
-    """Resize frames to ``size`` x ``size`` and map them to [-1, 1].
+def preprocess_videos(
+    videos: Videos, protocol: FVDProtocol = DEFAULT_PROTOCOL, device: str | torch.device | None = None
+) -> torch.Tensor:
+    """Detector input of ``videos`` under ``protocol``: float32 ``[N, 3, T, size, size]`` in its value range
+    (uint8 ``[N, 3, T, H, W]`` for a protocol whose detector preprocesses, i.e. StyleGAN-V's).
 
-    Returns float32 ``[N, 3, T, size, size]``.  Work happens on ``device`` (the
-    input's own device when None); moving uint8 before converting keeps the
-    host-to-GPU copy four times smaller.
+    Work happens on ``device`` (the input's own device when None); moving uint8 before converting keeps
+    the host-to-GPU copy four times smaller.
     """
     if isinstance(videos, (torch.Tensor, np.ndarray)):
-        return _preprocess_batch(_as_tensor(videos).to(device), size)
+        return _preprocess_batch(_as_tensor(videos).to(device), protocol)
     if len(videos) == 0:
         raise ValueError("no videos to preprocess")
-    return torch.cat([_preprocess_batch(_as_tensor(v).to(device)[None], size) for v in videos])
-
-
-@dataclass(frozen=True)
-class FVDProtocol:
-    """Every convention that changes an FVD value; ``as_params()`` is meant for experiment logs."""
-
-    detector: str = "i3d-kinetics400-logits"
-    detector_sha256: str | None = None
-    resize: str = RESIZE_DESCRIPTION
-    size: int = 224
-    value_range: str = "[-1, 1]"
-    num_frames: int | None = None
-    frame_sampling: str | None = None
-    ddof: int = 0
-    sqrtm_method: str = "eigh"
-
-    def as_params(self) -> dict[str, str]:
-        """Flat ``{name: str}`` view (unknown values become ``"unknown"``) for loggers that want strings."""
-        return {f"fvd.{k}": "unknown" if v is None else str(v) for k, v in asdict(self).items()}
+    return torch.cat([_preprocess_batch(_as_tensor(v).to(device)[None], protocol) for v in videos])

@@ -77,7 +77,10 @@ class TemporalAdapter(nn.Module):
     """``x + W_up(DWConv3D(W_down(x)))`` over a clip (equation 5), with no activation.
 
     ``W_down`` and ``W_up`` are 1x1x1 convolutions, applied as 1x1 2D convolutions on the
-    frame-folded tensor (the same function); ``W_up`` is zero-initialised.
+    frame-folded tensor (the same function). ``W_up`` is zero-initialised, so the adapter starts as
+    the identity; ``W_down`` and the depth-wise kernel are drawn Kaiming-normal (PyTorch's defaults:
+    fan-in, gain sqrt(2)) as in the authors' released code, which sets the scale of the features
+    that ``W_up`` starts to learn from. Biases keep PyTorch's default initialisation.
     """
 
     def __init__(self, channels: int, ratio: float = 0.5, kernel: int = 3) -> None:
@@ -86,6 +89,8 @@ class TemporalAdapter(nn.Module):
         self.down = nn.Conv2d(channels, hidden, kernel_size=1)
         self.temporal = DepthwiseTemporalConv(hidden, kernel)
         self.up = nn.Conv2d(hidden, channels, kernel_size=1)
+        nn.init.kaiming_normal_(self.down.weight)
+        nn.init.kaiming_normal_(self.temporal.weight)
         nn.init.zeros_(self.up.weight)
         nn.init.zeros_(self.up.bias)
 

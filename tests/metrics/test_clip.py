@@ -9,7 +9,16 @@ from open_clip.model import CLIP
 from open_clip.transformer import QuickGELU
 from PIL import Image
 
-from metrics.clip import TINY_CLIP_CONFIG, ClipScorer, ClipSimAccumulator, is_openai_checkpoint, random_clip, to_percent
+from metrics.clip import (
+    TINY_CLIP_CONFIG,
+    ClipScorer,
+    ClipSimAccumulator,
+    clipsim_from_embeddings,
+    frame_consistency_from_embeddings,
+    is_openai_checkpoint,
+    random_clip,
+    to_percent,
+)
 
 CAPTIONS = ["a red car on a road", "two dogs playing", "a bowl of soup"]
 
@@ -86,18 +95,31 @@ def test_list_input_matches_array_input(scorer):
     np.testing.assert_allclose(as_list, scorer.clipsim(videos, CAPTIONS).per_video, rtol=1e-6)
 
 
-def test_preprocess_matches_clip_pil_transform(scorer):
+def test_preprocess_matches_open_clip_transform_exactly(scorer):
     # open_clip's own eval transform (PIL bicubic resize of the short side + centre crop + normalise).
     transform = open_clip.image_transform(32, is_train=False)
-    for h, w in ((45, 70), (70, 45), (200, 300)):  # landscape, portrait, real downscaling
+    for h, w in ((45, 70), (70, 45), (200, 300), (32, 32)):  # landscape, portrait, downscaling, no resize
         frame = _videos(n=1, t=1, h=h, w=w)[0, 0]
         reference = transform(Image.fromarray(frame))
         ours = scorer.preprocess(torch.from_numpy(frame)[None])[0]
         assert ours.shape == reference.shape == (3, 32, 32)
-        # PIL rounds the resized image to uint8 (0.5/255 is ~0.008 after dividing by std ~0.27)
-        # and its bicubic kernel differs slightly from torch's antialiased one.
-        assert (ours - reference).abs().mean() < 0.01
-        assert (ours - reference).abs().max() < 0.2
+        torch.testing.assert_close(ours, reference, rtol=0, atol=0)
+    as_float = torch.from_numpy(frame).float() / 255  # [0, 1] floats are rounded back to the same uint8 pixels
+    torch.testing.assert_close(scorer.preprocess(as_float[None])[0], reference, rtol=0, atol=0)
+
+
+def test_video_scores_embed_once_and_match_the_separate_scores(scorer):
+    video = _videos(n=1, t=4)[0]
+    scores = scorer.video_scores(video, CAPTIONS[0])
+    assert scores.image_embeddings.shape == (4, 16)
+    assert scores.clipsim == pytest.approx(scorer.clipsim(video[None], CAPTIONS[:1]).mean, rel=1e-12)
+    assert scores.consistency == pytest.approx(scorer.frame_consistency(video), rel=1e-12)
+    saved = scores.image_embeddings.numpy()  # what a benchmark writes as <id>.clip.npy
+    assert frame_consistency_from_embeddings(saved) == pytest.approx(scores.consistency, rel=1e-12)
+    text = scorer.text_embeddings(CAPTIONS[:1])[0].numpy()
+    assert clipsim_from_embeddings(saved, text) == pytest.approx(scores.clipsim, rel=1e-12)
+    with pytest.raises(ValueError, match="T >= 2"):
+        frame_consistency_from_embeddings(saved[:1])
 
 
 def test_accumulator_merges_shards():

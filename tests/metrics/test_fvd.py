@@ -8,6 +8,7 @@ from torch import nn
 
 from metrics.frechet import GaussianStats, frechet_distance_from_features
 from metrics.fvd import FVD, SmallSampleWarning, extract_features
+from metrics.fvd_protocols import get_protocol
 from tests.metrics.random_i3d import calibrated_random_i3d
 
 DIM = 8
@@ -54,13 +55,16 @@ def test_value_matches_frechet_distance_of_extracted_features():
     detector = TinyDetector()
     real, fake = extract_features(REAL, detector), extract_features(FAKE_BRIGHT, detector)
     assert real.dtype == np.float64 and real.shape == (24, DIM)
-    for ddof in (0, 1):
-        fvd = FVD(detector, ddof=ddof)
+    for name in ("cd-fvd", "tf"):  # covariance by N with scipy's sqrtm; by N - 1 with the eigenvalue route
+        protocol = get_protocol(name)
+        fvd = FVD(detector, protocol=protocol)
         fvd.update(REAL, real=True)
         fvd.update(FAKE_BRIGHT)
         result = fvd.compute()
-        assert result.value == pytest.approx(frechet_distance_from_features(real, fake, ddof=ddof), rel=1e-12)
-        assert result.protocol.ddof == ddof and result.protocol.num_frames == 4
+        real, fake = (extract_features(v, detector, protocol=protocol) for v in (REAL, FAKE_BRIGHT))
+        expected = frechet_distance_from_features(real, fake, protocol.ddof, protocol.sqrtm_method)
+        assert result.value == pytest.approx(expected, rel=1e-9)
+        assert result.protocol.name == name and result.protocol.num_frames == 4
         assert (result.num_real, result.num_fake) == (24, 24)
 
 
@@ -102,20 +106,55 @@ def test_warns_when_samples_do_not_exceed_feature_dimension():
         fvd.compute()
 
 
-def test_bootstrap_interval_is_reproducible():
+def test_interval_contains_the_point_and_is_reproducible():
     def run(seed: int):
-        fvd = FVD(TinyDetector(), bootstrap=50, seed=seed)
+        fvd = FVD(TinyDetector(), interval=6, seed=seed)
         fvd.update(REAL, real=True)
         fvd.update(FAKE_BRIGHT)
         return fvd.compute()
 
     first, again, other = run(0), run(0), run(1)
-    assert first.bootstrap == 50 and first.confidence == 0.95
-    assert first.ci_low < first.ci_high
+    assert first.interval_replicates == 6 and first.confidence == 0.95 and first.interval_method == "jackknife"
+    assert first.ci_low < first.value < first.ci_high
+    assert first.value - first.ci_low == pytest.approx(first.ci_high - first.value)  # centred on the point
     assert (first.ci_low, first.ci_high) == (again.ci_low, again.ci_high)
     assert (first.ci_low, first.ci_high) != (other.ci_low, other.ci_high)
     assert first.value == other.value
-    assert first.as_dict()["fvd.ddof"] == "0" and first.as_dict()["ci_low"] == first.ci_low
+    params = first.as_dict()
+    assert params["fvd.ddof"] == "0" and params["ci_low"] == first.ci_low and params["fvd.protocol"] == "cd-fvd"
+
+
+def test_precomputed_features_and_real_stats_give_the_same_value_and_interval():
+    detector = TinyDetector()
+    from_videos = FVD(detector, interval=5)
+    from_videos.update(REAL, real=True)
+    from_videos.update(FAKE_BRIGHT)
+    real, fake = extract_features(REAL, detector), extract_features(FAKE_BRIGHT, detector)
+    from_rows = FVD(interval=5)  # no detector: cached features only
+    from_rows.update_features(real, real=True)
+    for chunk in np.array_split(fake, 3):
+        from_rows.update_features(chunk, num_frames=4)
+    from_stats = FVD(real_stats=GaussianStats.from_features(real), interval=5)
+    from_stats.update_features(fake)
+    expected = from_videos.compute()
+    for result in (from_rows.compute(), from_stats.compute()):
+        assert result.value == pytest.approx(expected.value, rel=1e-12)
+        assert (result.ci_low, result.ci_high) == pytest.approx((expected.ci_low, expected.ci_high), rel=1e-9)
+    assert from_rows.compute().protocol.num_frames == 4
+    with pytest.raises(ValueError, match="no detector"):
+        from_rows.update(REAL)
+    with pytest.raises(ValueError, match="not finite"):
+        from_rows.update_features(np.full((2, DIM), np.nan))
+    with pytest.raises(ValueError, match="same number of frames"):
+        from_rows.update_features(fake, num_frames=9)
+
+
+def test_detector_with_the_wrong_batch_norm_eps_is_refused():
+    videos = np.zeros((1, 9, 8, 8, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="eps 0.001"):
+        FVD(calibrated_random_i3d(), protocol=get_protocol("tf"))
+    with pytest.raises(ValueError, match="eps 0.001"):
+        extract_features(videos, calibrated_random_i3d(), protocol=get_protocol("tf"))
 
 
 def test_state_errors():
@@ -143,8 +182,8 @@ def test_fvd_with_random_i3d_detector():
     fvd = FVD(calibrated_random_i3d(), batch_size=2)
     fvd.update(videos, real=True)
     fvd.update(videos)
-    with pytest.warns(SmallSampleWarning):
-        assert abs(fvd.compute().value) < 1e-6
+    with pytest.warns(SmallSampleWarning):  # scipy's sqrtm (cd-fvd's) of rank-2 covariances: ~1e-5 round-off
+        assert abs(fvd.compute().value) < 1e-4
     fvd.reset()
     fvd.update(videos // 4)
     with pytest.warns(SmallSampleWarning):

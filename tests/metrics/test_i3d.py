@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from metrics.fvd_protocols import get_protocol
 from metrics.i3d import InceptionI3d, MaxPool3dSame, TorchScriptI3D, Unit3D, _same_pad, file_sha256, load_i3d
 from tests.metrics.random_i3d import calibrated_random_i3d
 
@@ -57,10 +58,17 @@ def test_state_dict_layout_matches_public_checkpoints(random_i3d):
     assert sum(p.numel() for p in random_i3d.parameters()) == NUM_PARAMETERS
 
 
-def test_batch_norm_uses_tf_hyperparameters(random_i3d):
+def test_batch_norm_eps_is_switchable_without_changing_the_layout(random_i3d, tmp_path):
     norms = [m for m in random_i3d.modules() if isinstance(m, nn.BatchNorm3d)]
     assert len(norms) == 57
-    assert all(m.eps == 1e-3 and m.momentum == 0.01 for m in norms)
+    assert all(m.eps == 1e-5 and m.momentum == 0.01 for m in norms)  # VideoGPT's eps, the default protocol's
+    path = tmp_path / "i3d.pt"
+    torch.save(random_i3d.state_dict(), path)
+    tf_like = load_i3d(path, bn_eps=1e-3)  # strict load: the eps is no parameter
+    assert all(m.eps == 1e-3 for m in tf_like.modules() if isinstance(m, nn.BatchNorm3d)) and tf_like.bn_eps == 1e-3
+    clip = torch.rand(1, 3, 9, 224, 224) * 2 - 1
+    with torch.no_grad():
+        assert not torch.allclose(tf_like(clip), random_i3d(clip), rtol=1e-4)
     convs = [m for m in random_i3d.modules() if isinstance(m, nn.Conv3d)]
     assert [m.bias is not None for m in convs].count(True) == 1  # only the logits conv
 
@@ -152,6 +160,22 @@ def test_load_i3d_wraps_torchscript_detector(tmp_path):
     assert isinstance(detector, TorchScriptI3D)
     x = torch.rand(2, 3, 4, 8, 8)
     torch.testing.assert_close(detector(x), x.mean(dim=(2, 3, 4)))
+
+
+def test_protocols_call_the_torchscript_detector_as_their_tools_do(tmp_path):
+    path = tmp_path / "i3d_torchscript.pt"
+    torch.jit.save(torch.jit.script(_FakeStyleGanDetector()), str(path))
+    on = get_protocol("stylegan-v").load_detector(path)  # StyleGAN-V: rescale=True, resize=True
+    off = get_protocol("common-metrics-styleganv").load_detector(path)  # common_metrics: both off
+    x = torch.rand(2, 3, 4, 8, 8)
+    torch.testing.assert_close(on(x), (x * 2 - 1)[..., ::2, ::2].mean(dim=(2, 3, 4)))
+    torch.testing.assert_close(off(x), x.mean(dim=(2, 3, 4)))
+    with pytest.raises(ValueError, match="needs a state_dict"):
+        get_protocol("cd-fvd").load_detector(path)
+    with pytest.raises(ValueError, match="rescale/resize"):
+        get_protocol("stylegan-v").check_detector(off)
+    with pytest.raises(ValueError, match="TorchScript detector"):
+        get_protocol("stylegan-v").check_detector(InceptionI3d(num_classes=5))
 
 
 def test_input_validation():

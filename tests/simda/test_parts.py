@@ -98,6 +98,17 @@ def test_adapter_widths_and_zero_init():
     assert torch.equal(SpatialAdapter(64, residual=False)(x), torch.zeros_like(x))
 
 
+def test_temporal_adapter_down_and_depthwise_weights_are_kaiming_normal():
+    torch.manual_seed(0)
+    adapter = TemporalAdapter(512, 0.5)
+    # Kaiming normal (fan-in, gain sqrt(2)): std sqrt(2 / 512) for the 1x1 down conv and sqrt(2 / 3) for the
+    # (3, 1, 1) depth-wise kernel; PyTorch's default uniform init would give about 0.026 and 0.33.
+    assert adapter.down.weight.std().item() == pytest.approx((2 / 512) ** 0.5, rel=0.02)
+    assert adapter.temporal.weight.std().item() == pytest.approx((2 / 3) ** 0.5, rel=0.1)
+    torch.manual_seed(0)
+    assert torch.equal(TemporalAdapter(512, 0.5).down.weight, adapter.down.weight)  # seeded: reproducible
+
+
 def test_modules_outside_a_simda_call_say_what_to_do():
     with pytest.raises(RuntimeError, match="call SimDAUNet"):
         DepthwiseTemporalConv(4)(torch.zeros(2, 4, 3, 3))

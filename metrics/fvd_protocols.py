@@ -1,0 +1,221 @@
+"""Named FVD protocols: every convention of one public FVD tool, as data.
+
+The public FVD tools agree on the network (Inception-I3D, 400 Kinetics logits) and disagree on
+everything around it, which is why published FVDs rarely match. Each :class:`FVDProtocol` here
+reproduces one tool on the same weights and videos (read from each tool's own code):
+
+- ``tf``: google-research ``frechet_video_distance`` (TF1 hub module, TF-GAN's distance).
+- ``stylegan-v``: StyleGAN-V's ``i3d_torchscript.pt`` called with ``rescale=True, resize=True``.
+- ``cd-fvd``: cd-fvd 0.1.1 ``cdfvd(model='i3d').compute_fvd`` on uint8 arrays (checked by a test
+  against the installed package).
+- ``videogpt``: VideoGPT's ``videogpt/fvd/fvd.py`` (inputs in [-0.5, 0.5]).
+- ``common-metrics-videogpt`` / ``common-metrics-styleganv``: the two modes of
+  common_metrics_on_video_quality.
+
+A protocol also carries the facts of one run that change the value (detector checksum, frames per
+video, how frames were sampled); :meth:`FVDProtocol.as_params` flattens all of it for MLflow and
+results files, and :meth:`FVDProtocol.feature_params` is the part that keys a feature cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import nn
+
+from metrics.frechet import SqrtmMethod
+from metrics.i3d import TF_BN_EPS, VIDEOGPT_BN_EPS, InceptionI3d, TorchScriptI3D, load_i3d, random_i3d
+
+#: How frames reach 224x224: TF1's ``resize_bilinear`` (corner-aligned source grid, no half-pixel
+#: offset), torch bilinear of the whole frame (half-pixel, no antialiasing, aspect not kept),
+#: torch bilinear of the shorter side then a centre crop (VideoGPT), or inside the detector.
+Resize = Literal["tf1-bilinear", "bilinear", "shorter-side-bilinear-centre-crop", "detector"]
+DetectorFormat = Literal["state_dict", "torchscript", "any"]
+
+#: Run-specific fields: they describe one evaluation, not the tool, and may differ per run.
+_RUN_FIELDS = ("detector_sha256", "num_frames", "frame_sampling")
+#: Fields applied to statistics, not to features: a feature cache need not be keyed by them.
+_STATISTICS_FIELDS = ("ddof", "sqrtm_method")
+
+
+@dataclass(frozen=True)
+class FVDProtocol:
+    """Every convention that changes an FVD value; ``as_params()`` is meant for experiment logs.
+
+    The defaults are the ``cd-fvd`` protocol (see :data:`DEFAULT_PROTOCOL` for why). A protocol
+    whose ``name`` is registered must carry exactly that entry's conventions, so a name never
+    describes a number computed otherwise; build variants with another name.
+    """
+
+    name: str = "cd-fvd"
+    tool: str = "cd-fvd 0.1.1 (cdfvd.fvd.cdfvd(model='i3d').compute_fvd on uint8 arrays)"
+    weights: str = "i3d_pretrained_400.pt (VideoGPT's, as downloaded by cd-fvd from TATS)"
+    detector_format: DetectorFormat = "state_dict"
+    bn_eps: float | None = VIDEOGPT_BN_EPS
+    resize: Resize = "bilinear"
+    size: int = 224
+    value_range: tuple[float, float] | None = (-1.0, 1.0)
+    ddof: int = 0
+    sqrtm_method: SqrtmMethod = "sqrtm"
+    detector_sha256: str | None = None
+    num_frames: int | None = None
+    frame_sampling: str | None = None
+
+    def __post_init__(self) -> None:
+        registered = PROTOCOLS.get(self.name) if "PROTOCOLS" in globals() else None
+        if registered is not None and registered.conventions() != self.conventions():
+            changed = sorted(k for k, v in self.conventions().items() if registered.conventions()[k] != v)
+            raise ValueError(
+                f"FVD protocol {self.name!r} is defined with other conventions ({', '.join(changed)} differ); "
+                f"use get_protocol({self.name!r}) or give the variant its own name"
+            )
+        if self.ddof not in (0, 1):
+            raise ValueError(f"ddof must be 0 or 1, got {self.ddof}")
+        if self.detector_format == "torchscript" and self.bn_eps is not None:
+            raise ValueError("a TorchScript detector has its BatchNorm eps built in; set bn_eps=None")
+        if (self.resize == "detector") != (self.value_range is None):
+            raise ValueError("resize='detector' and value_range=None go together: the detector rescales uint8 itself")
+        if self.resize == "detector" and self.detector_format != "torchscript":
+            raise ValueError("only the StyleGAN-V TorchScript detector resizes and rescales by itself")
+
+    def conventions(self) -> dict[str, object]:
+        """The tool's conventions: every field except the run-specific ones."""
+        return {k: v for k, v in asdict(self).items() if k not in _RUN_FIELDS}
+
+    def for_run(
+        self, *, detector_sha256: str | None = None, num_frames: int | None = None, frame_sampling: str | None = None
+    ) -> FVDProtocol:
+        """This protocol with the facts of one run filled in."""
+        return replace(self, detector_sha256=detector_sha256, num_frames=num_frames, frame_sampling=frame_sampling)
+
+    def as_params(self) -> dict[str, str]:
+        """Flat ``{"fvd.<field>": str}`` (the name as ``fvd.protocol``; unknown values as ``"unknown"``)."""
+        params = {"fvd.protocol": self.name}
+        for f in fields(self):
+            if f.name != "name":
+                value = getattr(self, f.name)
+                params[f"fvd.{f.name}"] = "unknown" if value is None else str(value)
+        return params
+
+    def feature_params(self) -> dict[str, str]:
+        """The params that change per-video features (keys a real-feature cache); statistics choices left out."""
+        return {k: v for k, v in self.as_params().items() if k.removeprefix("fvd.") not in _STATISTICS_FIELDS}
+
+    def check_detector(self, detector: nn.Module) -> None:
+        """Refuse a detector this protocol cannot reproduce its tool with (wrong eps, format or call).
+
+        Detectors of other classes (test stand-ins, custom networks) cannot be checked and pass.
+        """
+        if isinstance(detector, InceptionI3d):
+            if self.detector_format == "torchscript":
+                raise ValueError(
+                    f"FVD protocol {self.name!r} needs StyleGAN-V's TorchScript detector ({self.weights}), "
+                    "got an InceptionI3d state_dict model"
+                )
+            if self.bn_eps is not None and detector.bn_eps != self.bn_eps:
+                raise ValueError(
+                    f"FVD protocol {self.name!r} needs I3D BatchNorm eps {self.bn_eps:g}, the detector has "
+                    f"{detector.bn_eps:g}; load it with protocol.load_detector(path) or load_i3d(path, "
+                    f"bn_eps={self.bn_eps:g})"
+                )
+        elif isinstance(detector, TorchScriptI3D):
+            if self.detector_format == "state_dict":
+                raise ValueError(
+                    f"FVD protocol {self.name!r} needs a state_dict in the InceptionI3d layout ({self.weights}), "
+                    "got the StyleGAN-V TorchScript detector; use --fvd-protocol stylegan-v, "
+                    "common-metrics-styleganv or tf with that file"
+                )
+            if detector.detector_preprocesses != (self.resize == "detector"):
+                raise ValueError(
+                    f"FVD protocol {self.name!r} calls the TorchScript detector with rescale/resize "
+                    f"{self.resize == 'detector'}; load it with protocol.load_detector(path)"
+                )
+
+    def load_detector(self, path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+        """Load ``path`` as this protocol's tool loads its detector (BatchNorm eps, TorchScript call)."""
+        eps = self.bn_eps if self.bn_eps is not None else TF_BN_EPS
+        detector = load_i3d(path, device, bn_eps=eps, detector_preprocesses=self.resize == "detector")
+        self.check_detector(detector)
+        return detector
+
+    def random_detector(self, seed: int = 0) -> InceptionI3d:
+        """The real I3D with calibrated random weights (:func:`metrics.i3d.random_i3d`) at this protocol's eps."""
+        if self.detector_format == "torchscript":
+            raise ValueError(f"FVD protocol {self.name!r} needs the TorchScript file; there is no random version")
+        return random_i3d(seed, bn_eps=self.bn_eps if self.bn_eps is not None else TF_BN_EPS)
+
+
+_TF_HUB = "DeepMind's TF-hub i3d-kinetics-400/1, e.g. StyleGAN-V's port i3d_torchscript.pt"
+PROTOCOLS: dict[str, FVDProtocol] = {}
+for _protocol in (
+    FVDProtocol(
+        name="tf",
+        tool="google-research frechet_video_distance (TF1 tf.image.resize_bilinear, TF-GAN distance)",
+        weights=_TF_HUB + ", or a state_dict converted from TF (eps 1e-3)",
+        detector_format="any",
+        bn_eps=TF_BN_EPS,
+        resize="tf1-bilinear",
+        value_range=(-1.0, 1.0),
+        ddof=1,
+        sqrtm_method="eigh",
+    ),
+    FVDProtocol(
+        name="stylegan-v",
+        tool="StyleGAN-V src/metrics/frechet_video_distance.py (detector rescale=True, resize=True on uint8)",
+        weights="i3d_torchscript.pt (StyleGAN-V's TorchScript port of the TF-hub module)",
+        detector_format="torchscript",
+        bn_eps=None,
+        resize="detector",
+        value_range=None,
+        ddof=0,
+        sqrtm_method="sqrtm",
+    ),
+    FVDProtocol(),  # cd-fvd: the field defaults
+    FVDProtocol(
+        name="videogpt",
+        tool="VideoGPT videogpt/fvd/fvd.py (preprocess to [-0.5, 0.5], torch SVD square root)",
+        weights="i3d_pretrained_400.pt (shipped with VideoGPT)",
+        bn_eps=VIDEOGPT_BN_EPS,
+        resize="shorter-side-bilinear-centre-crop",
+        value_range=(-0.5, 0.5),
+        ddof=1,
+        sqrtm_method="eigh",
+    ),
+    FVDProtocol(
+        name="common-metrics-videogpt",
+        tool="common_metrics_on_video_quality fvd/videogpt (VideoGPT's preprocessing times 2)",
+        weights="i3d_pretrained_400.pt",
+        bn_eps=VIDEOGPT_BN_EPS,
+        resize="shorter-side-bilinear-centre-crop",
+        value_range=(-1.0, 1.0),
+        ddof=1,
+        sqrtm_method="eigh",
+    ),
+    FVDProtocol(
+        name="common-metrics-styleganv",
+        tool="common_metrics_on_video_quality fvd/styleganv (own resize and crop, detector rescale/resize off)",
+        weights="i3d_torchscript.pt",
+        detector_format="torchscript",
+        bn_eps=None,
+        resize="shorter-side-bilinear-centre-crop",
+        value_range=(-1.0, 1.0),
+        ddof=1,
+        sqrtm_method="sqrtm",
+    ),
+):
+    PROTOCOLS[_protocol.name] = _protocol
+
+#: The default follows cd-fvd: the one public FVD tool that installs from the package index, so a
+#: test reproduces it here exactly, and its weights (``i3d_pretrained_400.pt``) are the most shared.
+DEFAULT_PROTOCOL = PROTOCOLS["cd-fvd"]
+
+
+def get_protocol(name: str) -> FVDProtocol:
+    """The registered protocol called ``name``; an unknown name lists the known ones."""
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise ValueError(f"unknown FVD protocol {name!r}; choose one of {', '.join(PROTOCOLS)}") from None
