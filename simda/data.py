@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,31 @@ WEBVID_COLUMNS = ("videoid", "name", "page_dir")
 
 class ClipError(Exception):
     """A clip that cannot be used (unreadable or too short); trainers skip it and count it."""
+
+
+class DuplicateIdError(ValueError):
+    """An annotation file names one video twice: its clip would be scored, counted or trained on twice."""
+
+
+def refuse_duplicates(ids: Iterable[str], source: str | Path, column: str) -> None:
+    """Raise :class:`DuplicateIdError` listing every id that ``source`` repeats in ``column``.
+
+    Two rows for one video would evaluate one file under two captions (one CLIPSIM for both, the
+    clip counted twice in FVD) or weigh it double in training; which row is meant is the user's
+    call, so the file is refused rather than silently deduplicated.
+    """
+    repeated = sorted(key for key, count in Counter(ids).items() if count > 1)
+    if repeated:
+        shown = ", ".join(repeated[:20]) + (f" and {len(repeated) - 20} more" if len(repeated) > 20 else "")
+        raise DuplicateIdError(
+            f"{source} lists {len(repeated)} {column} value(s) more than once: {shown}; "
+            "keep one row per video (remove or merge the repeated rows)"
+        )
+
+
+def is_hidden(path: Path) -> bool:
+    """Dot files, which include interrupted atomic writes (``.<name>.<random>.mp4``): never videos to read."""
+    return path.name.startswith(".")
 
 
 @dataclass(frozen=True)
@@ -44,24 +71,28 @@ def read_webvid_csv(csv_path: str | Path, video_root: str | Path) -> list[Captio
                 f"{csv_path} lacks WebVid columns {missing} (has {reader.fieldnames}); "
                 "pass --csv a file in the published layout videoid,name,page_dir,duration,contentUrl"
             )
-        return [
-            CaptionedVideo(row["videoid"], video_root / row["page_dir"] / f"{row['videoid']}.mp4", row["name"])
-            for row in reader
-        ]
+        rows = list(reader)
+    refuse_duplicates((row["videoid"] for row in rows), csv_path, "videoid")
+    return [
+        CaptionedVideo(row["videoid"], video_root / row["page_dir"] / f"{row['videoid']}.mp4", row["name"])
+        for row in rows
+    ]
 
 
 def read_caption_folder(folder: str | Path) -> list[CaptionedVideo]:
     """A folder of ``clip.mp4`` files, each captioned by ``clip.txt`` beside it or a ``captions.jsonl``
-    (``{"path": ..., "caption": ...}`` per line)."""
+    (``{"path": ..., "caption": ...}`` per line). Hidden files (interrupted writes) are not videos."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"video folder {folder} not found; pass --video-folder a folder of captioned mp4s")
     index = folder / "captions.jsonl"
     if index.is_file():
         rows = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return [CaptionedVideo(Path(row["path"]).stem, folder / row["path"], row["caption"]) for row in rows]
+        videos = [CaptionedVideo(Path(row["path"]).stem, folder / row["path"], row["caption"]) for row in rows]
+        refuse_duplicates((video.video_id for video in videos), index, "video name (path stem)")
+        return videos
     videos = []
-    for path in sorted(folder.glob("*.mp4")):
+    for path in sorted(path for path in folder.glob("*.mp4") if not is_hidden(path)):
         caption_file = path.with_suffix(".txt")
         if not caption_file.is_file():
             raise FileNotFoundError(f"{path} has no caption: write {caption_file.name} beside it or a captions.jsonl")
