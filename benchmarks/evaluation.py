@@ -15,10 +15,10 @@ file's identity: size, modification time (ns) and SHA-256 of the bytes. The rule
 "could not be read" record) is reused only while the file at the clip's path has the recorded
 SHA-256 (wherever the dataset folder now lives); a replaced, edited or newly appeared file is read
 again, and a file that is gone is recorded as missing. Hashing every video on every run would cost
-minutes at MSR-VTT size, so the hash is recomputed only when size or modification time differ from the record: a copy that keeps
-both (``cp -p``, ``rsync -a``) of a different file of the same size is the one change this misses;
-delete the cache folder after such a copy. The merged statistics are keyed by the (id, SHA-256)
-pairs they were computed from, so they follow the same rule.
+minutes at MSR-VTT size, so the hash is recomputed only when size or modification time differ from
+the record: a copy that keeps both (``cp -p``, ``rsync -a``) of a different file of the same size
+is the one change this misses; delete the cache folder after such a copy. The merged statistics
+are keyed by the (id, SHA-256) pairs they were computed from, so they follow the same rule.
 """
 
 from __future__ import annotations
