@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import mlflow
@@ -23,6 +24,13 @@ FAST_ARGS = [
     "--batch-size",
     "2",
 ]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def tracking_uri(folder: Path) -> str:

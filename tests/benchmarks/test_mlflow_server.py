@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import webvid
-from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, only_run
-from tests.benchmarks.test_sharding import free_port
+from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, free_port, only_run
 
 STARTUP_TIMEOUT_S = 120
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +12,9 @@ import pandas as pd
 import pytest
 
 from simda.synthetic import write_msrvtt_set
-from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
+from tests.benchmarks.conftest import FAST_ARGS, free_port, only_run, tracking_uri
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_command(folder: Path, launcher: list[str], data: tuple[Path, Path]) -> None:
