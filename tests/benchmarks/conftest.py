@@ -9,6 +9,8 @@ import mlflow
 import pytest
 from mlflow.entities import Run
 
+from benchmarks.networks import MetricNetworks, load_metric_networks
+
 # Small enough for the default test run on a 2-core CPU: 9 frames is I3D's minimum.
 FAST_ARGS = [
     "--preset",
@@ -65,3 +67,9 @@ def isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def random_nets() -> MetricNetworks:
+    """The tiny preset's metric networks (random weights: what they measure proves the machinery only)."""
+    return load_metric_networks(None, None, "ViT-B-32", "cpu")

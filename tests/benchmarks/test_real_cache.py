@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.datasets import read_msrvtt
 from benchmarks.evaluation import NoUsableRealVideosError, RealFeatureCache
-from benchmarks.networks import MetricNetworks, load_metric_networks
+from benchmarks.networks import MetricNetworks
 from metrics.frechet import GaussianStats, frechet_distance
 from simda.distributed import ProcessLayout
 from simda.synthetic import moving_square, write_msrvtt_set
@@ -21,52 +21,47 @@ FRAMES, SIZE = 9, (32, 32)
 KEY = {"benchmark": "msrvtt", "test": "real-cache"}
 
 
-@pytest.fixture(scope="module")
-def nets() -> MetricNetworks:
-    return load_metric_networks(None, None, "ViT-B-32", "cpu")  # random weights: FVDs here prove the machinery
-
-
 def _real_stats(cache: RealFeatureCache, clips, nets: MetricNetworks) -> tuple[int, GaussianStats]:
     read = cache.compute(clips, ProcessLayout(), nets, FRAMES, SIZE, "cpu")
     return read, cache.statistics(clips)[0]
 
 
-def test_a_replaced_real_video_gives_the_fresh_cache_fvd(tmp_path: Path, nets: MetricNetworks) -> None:
-    annotations, videos = write_msrvtt_set(tmp_path / "msrvtt", num_test=5, num_train=0, num_frames=FRAMES)
+def test_a_replaced_real_video_gives_the_fresh_cache_fvd(tmp_path: Path, random_nets: MetricNetworks) -> None:
+    annotations, videos = write_msrvtt_set(tmp_path / "msrvtt", num_test=3, num_train=0, num_frames=FRAMES)
     clips = read_msrvtt(annotations, videos)
     generated = GaussianStats.from_features(np.random.default_rng(0).normal(size=(6, 400)))
     cache = RealFeatureCache(tmp_path / "cache", KEY)
-    read, before = _real_stats(cache, clips, nets)
-    assert read == 5
+    read, before = _real_stats(cache, clips, random_nets)
+    assert read == 3
 
-    replaced = clips[2].real_path
+    replaced = clips[1].real_path
     original = tmp_path / "original.mp4"
     shutil.copy2(replaced, original)
     write_mp4(replaced, moving_square(99, FRAMES, 64, 64)[0])  # same name, other content
-    read, after = _real_stats(cache, clips, nets)
-    _, fresh = _real_stats(RealFeatureCache(tmp_path / "fresh-cache", KEY), clips, nets)
+    read, after = _real_stats(cache, clips, random_nets)
+    _, fresh = _real_stats(RealFeatureCache(tmp_path / "fresh-cache", KEY), clips, random_nets)
     assert read == 1
     assert frechet_distance(after, generated) == frechet_distance(fresh, generated)
     assert frechet_distance(after, generated) != frechet_distance(before, generated)
 
     shutil.copy(original, replaced)  # the old file back: read again, and the first value returns
-    read, restored = _real_stats(cache, clips, nets)
+    read, restored = _real_stats(cache, clips, random_nets)
     assert read == 1 and frechet_distance(restored, generated) == frechet_distance(before, generated)
     stamp = replaced.stat().st_mtime_ns  # a new time stamp on the same bytes: hashed, matched, not decoded
     os.utime(replaced, ns=(stamp + 10**9, stamp + 10**9))
-    assert _real_stats(cache, clips, nets)[0] == 0
+    assert _real_stats(cache, clips, random_nets)[0] == 0
 
 
-def test_missing_and_reappearing_real_videos(tmp_path: Path, nets: MetricNetworks) -> None:
+def test_missing_and_reappearing_real_videos(tmp_path: Path, random_nets: MetricNetworks) -> None:
     annotations, videos = write_msrvtt_set(tmp_path / "msrvtt", num_test=3, num_train=0, num_frames=FRAMES)
     clips = read_msrvtt(annotations, videos)
     moved = tmp_path / "moved"
     shutil.move(videos, moved)
     cache = RealFeatureCache(tmp_path / "cache", KEY)
-    assert cache.compute(clips, ProcessLayout(), nets, FRAMES, SIZE, "cpu") == 3
+    assert cache.compute(clips, ProcessLayout(), random_nets, FRAMES, SIZE, "cpu") == 3
     with pytest.raises(NoUsableRealVideosError, match="none of the 3 real videos.*file not found.*--videos"):
         cache.statistics(clips)
-    assert cache.compute(clips, ProcessLayout(), nets, FRAMES, SIZE, "cpu") == 0  # still missing: known
+    assert cache.compute(clips, ProcessLayout(), random_nets, FRAMES, SIZE, "cpu") == 0  # still missing: known
     shutil.move(moved, videos)
-    read, stats = _real_stats(cache, clips, nets)
+    read, stats = _real_stats(cache, clips, random_nets)
     assert read == 3 and stats.count == 3
