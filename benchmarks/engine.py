@@ -11,6 +11,7 @@ same for one process or many.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from benchmarks.tracking import tracked_run
 from metrics.clip import ClipSimAccumulator, to_percent
 from metrics.frechet import GaussianStats, frechet_distance
 from metrics.video_io import read_video
+from simda.atomic import atomic_path
 from simda.distributed import ProcessLayout
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.video_io import write_mp4
@@ -102,6 +104,11 @@ def generate_and_score(job: BenchmarkJob, layout: ProcessLayout) -> int:
     across world sizes. Only a batch's missing videos are generated (after an interruption, or when
     ``--num-videos`` grows), never a finished one again.
 
+    A batch's videos appear on disk together, after all of them are encoded: a crash mid-batch leaves
+    none, so the rerun denoises the whole batch again, beside the same companions. Had it kept the
+    first half, the rest would be denoised as a smaller batch, and frames came out up to 22/255
+    away from an uninterrupted run's (batched kernels round differently for another batch).
+
     Features are written first and the mp4 last, so an mp4 on disk means its clip is finished. A
     video on disk without features (other metric networks than its first run, or deleted features)
     is scored from its decoded file rather than generated again. Returns the number of videos generated.
@@ -121,9 +128,10 @@ def generate_and_score(job: BenchmarkJob, layout: ProcessLayout) -> int:
     for batch in tqdm(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch", disable=None):
         seeds = [video_seed(job.seed, clip.id) for clip in batch]
         videos = job.pipeline([clip.caption for clip in batch], seeds, job.settings)
-        for clip, video in zip(batch, videos, strict=True):
-            score_generated(video, clip, job.nets, job.device, features)
-            write_mp4(job.run_dir.video(clip.id), video, fps=job.fps)
+        with contextlib.ExitStack() as together:  # the batch's mp4s are renamed into place together, at the end
+            for clip, video in zip(batch, videos, strict=True):
+                score_generated(video, clip, job.nets, job.device, features)
+                write_mp4(together.enter_context(atomic_path(job.run_dir.video(clip.id))), video, fps=job.fps)
         indexed.extend(_row(job, clip) for clip in batch)
         job.run_dir.write_index_part(layout.rank, layout.world_size, indexed)
     return sum(len(batch) for batch in missing)
