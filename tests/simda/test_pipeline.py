@@ -63,4 +63,3 @@ def test_generate_command_writes_an_mp4_that_decord_reads(tmp_path, no_network):
 def test_generate_names_the_flag_for_a_missing_checkpoint(tmp_path):
     with pytest.raises(SystemExit, match="--ckpt"):
         generate.main(["--preset", "tiny", "--prompt", "x", "--ckpt", str(tmp_path / "none.safetensors")])
-
