@@ -106,8 +106,9 @@ def generate_and_score(job: BenchmarkJob, layout: ProcessLayout) -> int:
 
     A batch's videos appear on disk together, after all of them are encoded: a crash mid-batch leaves
     none, so the rerun denoises the whole batch again, beside the same companions. Had it kept the
-    first half, the rest would be denoised as a smaller batch, and frames came out up to 22/255
-    away from an uninterrupted run's (batched kernels round differently for another batch).
+    first half, the rest would be denoised as a smaller batch, whose frames differ from an
+    uninterrupted run's (by up to 1/255 with the tiny preset's 4 steps on CPU; rounding differences
+    grow with the step count).
 
     Features are written first and the mp4 last, so an mp4 on disk means its clip is finished. A
     video on disk without features (other metric networks than its first run, or deleted features)
