@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from simda.data import read_webvid_csv
+from simda.data import DuplicateIdError, read_webvid_csv, refuse_duplicates
 from simda.plumbing.errors import BadInputFile
 
 
@@ -66,6 +66,7 @@ def read_msrvtt(annotations: Path, videos: Path, split: str = "test", caption_se
             f"{annotations} is not an MSR-VTT annotation file ({type(exc).__name__}: {exc}); "
             "pass --annotations the official test_videodatainfo.json"
         ) from exc
+    refuse_duplicates((video["video_id"] for video in data["videos"]), annotations, "video_id")
     if not split_ids:
         raise BadInputFile(
             f"{annotations} lists no videos of split {split!r}; pass --annotations test_videodatainfo.json"
@@ -84,6 +85,8 @@ def read_webvid(csv: Path, videos: Path) -> list[Clip]:
     """Every pair of WebVid's ``results_2M_val.csv``; videos at ``<videos>/<page_dir>/<videoid>.mp4``."""
     try:
         rows = read_webvid_csv(csv, videos)
+    except DuplicateIdError:
+        raise
     except (FileNotFoundError, ValueError) as exc:
         raise BadInputFile(str(exc)) from exc
     return [Clip(row.video_id, row.caption, row.path) for row in rows]

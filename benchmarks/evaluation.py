@@ -9,6 +9,16 @@ Real clips go through ``fit_real_clip`` before the shared FVD preprocessing: the
 the generated videos (evenly sampled over the whole clip) and the generated resolution, as
 StyleGAN-V does, so real and generated videos meet I3D at the same detail. Their per-video features
 and the merged statistics are cached per dataset, protocol and detector, outside the run folder.
+
+A cached real feature is only as good as the file it came from, so each one records its source
+file's identity: size, modification time (ns) and SHA-256 of the bytes. The rule: a feature (or a
+"could not be read" record) is reused only while the file at the clip's path has the recorded
+SHA-256 (wherever the dataset folder now lives); a replaced, edited or newly appeared file is read
+again, and a file that is gone is recorded as missing. Hashing every video on every run would cost
+minutes at MSR-VTT size, so the hash is recomputed only when size or modification time differ from
+the record: a copy that keeps both (``cp -p``, ``rsync -a``) of a different file of the same size
+is the one change this misses; delete the cache folder after such a copy. The merged statistics
+are keyed by the (id, SHA-256) pairs they were computed from, so they follow the same rule.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +37,7 @@ from benchmarks.networks import MetricNetworks
 from benchmarks.rundir import config_hash, write_json
 from metrics.frechet import GaussianStats
 from metrics.fvd import SmallSampleWarning, extract_features
+from metrics.i3d import file_sha256
 from metrics.video_io import VideoDecodeError, read_video
 from simda.data import resize_and_crop
 from simda.plumbing.atomic import atomic_path
@@ -76,16 +87,76 @@ def load_generated(folder: Path, clip_ids: Sequence[str]) -> tuple[np.ndarray, l
     return logits, scores
 
 
+@dataclass(frozen=True)
+class SourceIdentity:
+    """What a cached real feature came from: the file's size, modification time and content hash."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, recorded: SourceIdentity | None = None) -> SourceIdentity | None:
+        """The identity of ``path`` (``None`` when it does not exist); the SHA-256 of ``recorded`` is
+        reused when size and modification time still match it, so an unchanged file is not read."""
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            return None
+        if recorded is not None and (recorded.size, recorded.mtime_ns) == (status.st_size, status.st_mtime_ns):
+            return recorded
+        return cls(status.st_size, status.st_mtime_ns, file_sha256(path))
+
+
+def _content(source: SourceIdentity | None) -> str | None:
+    return None if source is None else source.sha256
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A clip's cached outcome: its feature, or why its video is unusable, and the file it came from."""
+
+    status: str  # "feature" or "skipped"
+    source: SourceIdentity | None  # None: there was no file
+    reason: str = ""
+
+
+class NoUsableRealVideosError(BadInputFile):
+    """Not one real video of the evaluation set could be read, so there is no real FVD statistic."""
+
+
 class RealFeatureCache:
     """Real-video I3D features, one file per clip, and the merged statistics of each clip set.
 
     Keyed by dataset, frame count, resolution, protocol and detector checksum: computed once, then
-    reused by every run that shares them, whatever its checkpoint or seed.
+    reused by every run that shares them, whatever its checkpoint or seed. Per clip the folder holds
+    ``<id>.npy`` (the feature, when the video is usable) and ``<id>.source.json``, the outcome with
+    the identity of the file it came from (see the module docstring for the rule). The record is
+    written last, so a feature without a matching record is computed again.
     """
 
     def __init__(self, root: Path, key: dict[str, object]) -> None:
         self.folder = Path(root) / config_hash(key)
         self.key = key
+
+    def _record_path(self, clip: Clip) -> Path:
+        return self.folder / f"{clip.id}.source.json"
+
+    def current(self, clip: Clip) -> CacheEntry | None:
+        """The cached entry of ``clip`` if it was made from the file now at its path, else ``None``: a file
+        that changed, appeared or vanished since it was cached counts as not cached."""
+        path = self._record_path(clip)
+        if not path.exists():
+            return None
+        record = json.loads(path.read_text())
+        recorded = None if record["source"] is None else SourceIdentity(**record["source"])
+        now = SourceIdentity.of(clip.real_path, recorded)
+        if _content(now) != _content(recorded):
+            return None
+        entry = CacheEntry(record["status"], now, record["reason"])
+        if now != recorded or record["path"] != str(clip.real_path):  # same bytes, new place or time stamp
+            self._write_record(clip, entry)
+        return entry
 
     def compute(
         self,
@@ -95,39 +166,58 @@ class RealFeatureCache:
         num_frames: int,
         size: tuple[int, int],
         device: str,
-    ) -> None:
-        """Features of this rank's slice of ``clips`` not cached yet; unusable videos get a reason file."""
+    ) -> int:
+        """Features of this rank's slice of ``clips`` not cached for their current files, and the reason for
+        every unusable video. Returns how many videos were read."""
         write_json(self.folder / "key.json", self.key)
+        read = 0
         for clip in layout.take(clips):
-            if (self.folder / f"{clip.id}.npy").exists():
+            if self.current(clip) is not None:
                 continue
+            read += 1
+            source = SourceIdentity.of(clip.real_path)
             try:
-                if not clip.real_path.is_file():
+                if source is None:
                     raise VideoDecodeError("file not found")
                 frames = fit_real_clip(read_video(clip.real_path, num_frames), *size)
             except VideoDecodeError as exc:
-                write_json(self.folder / f"{clip.id}.skip.json", {"path": str(clip.real_path), "reason": str(exc)})
+                (self.folder / f"{clip.id}.npy").unlink(missing_ok=True)
+                self._write_record(clip, CacheEntry("skipped", source, str(exc)))
                 continue
             features = extract_features(frames[None], nets.i3d, batch_size=1, device=device, progress=False)
             _save_npy(self.folder / f"{clip.id}.npy", features[0])
+            self._write_record(clip, CacheEntry("feature", source))
+        return read
+
+    def _write_record(self, clip: Clip, entry: CacheEntry) -> None:
+        write_json(self._record_path(clip), {"path": str(clip.real_path), **asdict(entry)})
 
     def statistics(self, clips: Sequence[Clip]) -> tuple[GaussianStats, list[Skipped]]:
-        """Statistics of every usable clip in id order (cached per clip set) and the clips left out."""
-        usable = [clip for clip in clips if (self.folder / f"{clip.id}.npy").exists()]
-        stats_path = self.folder / f"stats-{config_hash({'ids': [clip.id for clip in usable]})}.npz"
-        skipped = [
-            Skipped(
-                clip.id, str(clip.real_path), json.loads((self.folder / f"{clip.id}.skip.json").read_text())["reason"]
+        """Statistics of every usable clip in id order (cached per clip set and file contents) and the clips
+        left out. Every clip must have been computed for its current file (:meth:`compute`)."""
+        entries = {clip.id: self.current(clip) for clip in clips}
+        stale = sorted(clip_id for clip_id, entry in entries.items() if entry is None)
+        if stale:
+            raise RuntimeError(
+                f"real features of {len(stale)} clips are not cached for their current files ({stale[:5]}); "
+                "call compute first"
             )
+        cached = {clip_id: entry for clip_id, entry in entries.items() if entry is not None}
+        usable = [clip for clip in clips if cached[clip.id].status == "feature"]
+        skipped = [
+            Skipped(clip.id, str(clip.real_path), cached[clip.id].reason)
             for clip in clips
-            if not (self.folder / f"{clip.id}.npy").exists()
+            if cached[clip.id].status == "skipped"
         ]
+        if not usable:
+            raise NoUsableRealVideosError(
+                f"none of the {len(clips)} real videos could be read (first reason: {skipped[0].reason}); "
+                "check that --videos is the folder that holds the video files"
+            )
+        sources = [[clip.id, _content(cached[clip.id].source)] for clip in usable]
+        stats_path = self.folder / f"stats-{config_hash({'sources': sources})}.npz"
         if stats_path.exists():
             return GaussianStats.load(stats_path), skipped
-        if not usable:
-            raise BadInputFile(
-                f"none of the {len(clips)} real videos could be read (see {self.folder}); check --videos"
-            )
         stats = GaussianStats.from_features(np.stack([np.load(self.folder / f"{clip.id}.npy") for clip in usable]))
         stats.save(stats_path)
         return stats, skipped

@@ -8,22 +8,36 @@
     <output-dir>/results.csv             per-video table of the finished run (rank 0)
     <output-dir>/skipped_real.csv        real videos left out of FVD, with the reason
 
+    <out>/.lock                   held (flock) by the run working in the folder: pid and host of the holder
+
 Every file is written atomically, so a crash leaves either the old file or the new one, and a rerun
-skips every video and feature file that exists.
+skips every video and feature file that exists. One run at a time works in a folder: a second one
+started on it refuses at once, naming the holder, rather than waiting (a wait of hours behind a
+forgotten run looks like a hang) or generating every video a second time beside the first. The run
+that takes the lock removes the temporary files that killed writers left behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from simda.plumbing.atomic import atomic_path
+from simda.plumbing.atomic import LockHeldError, atomic_path, file_lock, remove_interrupted_writes
+from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
+
+log = logging.getLogger("benchmarks")
+
+
+class RunFolderBusyError(UsageError):
+    """Another run is working in this run folder."""
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -66,6 +80,43 @@ class RunDir:
     @property
     def skipped_real(self) -> Path:
         return self.root / "skipped_real.csv"
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder for one run (one process); refuse at once if another run holds it.
+
+        Raises :class:`RunFolderBusyError` naming the folder and the holder's pid.
+        """
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(file_lock(self.root / ".lock", wait=False))
+            except LockHeldError as exc:
+                raise RunFolderBusyError(
+                    f"run folder {self.root} is in use by another run ({exc.holder}); wait for it to finish, "
+                    "or pass --out another folder"
+                ) from None
+            removed = remove_interrupted_writes(self.root)
+            if removed:
+                log.info("removed %d temporary files of an interrupted run from %s", len(removed), self.root)
+            yield
+
+    @contextlib.contextmanager
+    def exclusive(self, layout: ProcessLayout) -> Iterator[None]:
+        """:meth:`lock` for a possibly sharded run: rank 0 holds it, and every rank refuses together.
+
+        The other ranks only pass once rank 0 holds the lock and has cleaned the folder.
+        """
+        with contextlib.ExitStack() as held:
+            refusal = None
+            if layout.is_main:
+                try:
+                    held.enter_context(self.lock())
+                except RunFolderBusyError as exc:
+                    refusal = str(exc)
+            refusal = layout.broadcast(refusal)
+            if refusal is not None:
+                raise RunFolderBusyError(refusal)
+            yield
 
     def claim(self, config: Mapping[str, Any], write: bool) -> None:
         """Refuse to mix videos of different settings in one folder; record the settings on first use.

@@ -51,10 +51,18 @@ def _read_index(index: Path) -> list[VideoEntry]:
 
 
 def list_videos(source: str | Path) -> list[VideoEntry]:
-    """Entries of a folder of ``.mp4`` files or of a ``.csv`` / ``.jsonl`` index file."""
+    """Entries of a folder of ``.mp4`` files or of a ``.csv`` / ``.jsonl`` index file.
+
+    Hidden files are skipped: an interrupted atomic write leaves ``.<name>.<random>.mp4``, and a
+    complete one counted as a video would change the FVD.
+    """
     source = Path(source)
     if source.is_dir():
-        return [VideoEntry(p) for p in sorted(source.iterdir()) if p.suffix.lower() == ".mp4" and p.is_file()]
+        return [
+            VideoEntry(p)
+            for p in sorted(source.iterdir())
+            if p.suffix.lower() == ".mp4" and p.is_file() and not p.name.startswith(".")
+        ]
     if source.is_file() and source.suffix in (".csv", ".jsonl"):
         return _read_index(source)
     if source.is_file():

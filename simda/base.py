@@ -118,9 +118,14 @@ class BaseModel:
 
     def identity(self) -> str:
         """A short fingerprint of the base architecture, recorded with checkpoints and runs."""
-        architecture = {key: value for key, value in self.unet.config.items() if not key.startswith("_")}
-        config = json.dumps(architecture, sort_keys=True, default=str)
-        return hashlib.sha256(config.encode()).hexdigest()[:16]
+        return unet_identity(self.unet)
+
+
+def unet_identity(unet: UNet2DConditionModel) -> str:
+    """A short fingerprint of a UNet's architecture (its config), the same for every copy of one base."""
+    architecture = {key: value for key, value in unet.config.items() if not key.startswith("_")}
+    config = json.dumps(architecture, sort_keys=True, default=str)
+    return hashlib.sha256(config.encode()).hexdigest()[:16]
 
 
 def require_subfolders(root: Path, subfolders: tuple[str, ...], what: str, hint: str) -> None:

@@ -9,17 +9,46 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from simda.plumbing.errors import BadInputFile, MissingInput
+
 WEBVID_COLUMNS = ("videoid", "name", "page_dir")
 
 
 class ClipError(Exception):
     """A clip that cannot be used (unreadable or too short); trainers skip it and count it."""
+
+
+class DuplicateIdError(BadInputFile):
+    """An annotation file names one video twice: its clip would be scored, counted or trained on twice."""
+
+
+def refuse_duplicates(ids: Iterable[str], source: str | Path, column: str) -> None:
+    """Raise :class:`DuplicateIdError` listing every id that ``source`` repeats in ``column``.
+
+    Two rows for one video would evaluate one file under two captions (one CLIPSIM for both, the
+    clip counted twice in FVD) or weigh it double in training; which row is meant is the user's
+    call, so the file is refused rather than silently deduplicated.
+    """
+    repeated = sorted(key for key, count in Counter(ids).items() if count > 1)
+    if repeated:
+        shown = ", ".join(repeated[:20]) + (f" and {len(repeated) - 20} more" if len(repeated) > 20 else "")
+        raise DuplicateIdError(
+            f"{source} lists {len(repeated)} {column} value(s) more than once: {shown}; "
+            "keep one row per video (remove or merge the repeated rows)"
+        )
+
+
+def is_hidden(path: Path) -> bool:
+    """Dot files, which include interrupted atomic writes (``.<name>.<random>.mp4``): never videos to read."""
+    return path.name.startswith(".")
 
 
 @dataclass(frozen=True)
@@ -33,38 +62,42 @@ def read_webvid_csv(csv_path: str | Path, video_root: str | Path) -> list[Captio
     """Rows of a WebVid CSV (``results_2M_val.csv`` layout), videos at ``<root>/<page_dir>/<videoid>.mp4``."""
     csv_path, video_root = Path(csv_path), Path(video_root)
     if not csv_path.is_file():
-        raise FileNotFoundError(f"WebVid CSV {csv_path} not found; pass --csv the results_*.csv file")
+        raise MissingInput(f"WebVid CSV {csv_path} not found; pass --csv the results_*.csv file")
     if not video_root.is_dir():
-        raise FileNotFoundError(f"video folder {video_root} not found; pass --videos the folder holding page_dir/")
+        raise MissingInput(f"video folder {video_root} not found; pass --videos the folder holding page_dir/")
     with open(csv_path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = [column for column in WEBVID_COLUMNS if column not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(
+            raise BadInputFile(
                 f"{csv_path} lacks WebVid columns {missing} (has {reader.fieldnames}); "
                 "pass --csv a file in the published layout videoid,name,page_dir,duration,contentUrl"
             )
-        return [
-            CaptionedVideo(row["videoid"], video_root / row["page_dir"] / f"{row['videoid']}.mp4", row["name"])
-            for row in reader
-        ]
+        rows = list(reader)
+    refuse_duplicates((row["videoid"] for row in rows), csv_path, "videoid")
+    return [
+        CaptionedVideo(row["videoid"], video_root / row["page_dir"] / f"{row['videoid']}.mp4", row["name"])
+        for row in rows
+    ]
 
 
 def read_caption_folder(folder: str | Path) -> list[CaptionedVideo]:
     """A folder of ``clip.mp4`` files, each captioned by ``clip.txt`` beside it or a ``captions.jsonl``
-    (``{"path": ..., "caption": ...}`` per line)."""
+    (``{"path": ..., "caption": ...}`` per line). Hidden files (interrupted writes) are not videos."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"video folder {folder} not found; pass --video-folder a folder of captioned mp4s")
+        raise MissingInput(f"video folder {folder} not found; pass --video-folder a folder of captioned mp4s")
     index = folder / "captions.jsonl"
     if index.is_file():
         rows = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return [CaptionedVideo(Path(row["path"]).stem, folder / row["path"], row["caption"]) for row in rows]
+        videos = [CaptionedVideo(Path(row["path"]).stem, folder / row["path"], row["caption"]) for row in rows]
+        refuse_duplicates((video.video_id for video in videos), index, "video name (path stem)")
+        return videos
     videos = []
-    for path in sorted(folder.glob("*.mp4")):
+    for path in sorted(path for path in folder.glob("*.mp4") if not is_hidden(path)):
         caption_file = path.with_suffix(".txt")
         if not caption_file.is_file():
-            raise FileNotFoundError(f"{path} has no caption: write {caption_file.name} beside it or a captions.jsonl")
+            raise BadInputFile(f"{path} has no caption: write {caption_file.name} beside it or a captions.jsonl")
         videos.append(CaptionedVideo(path.stem, path, caption_file.read_text(encoding="utf-8").strip()))
     return videos
 

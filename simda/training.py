@@ -4,18 +4,25 @@ Everything random in a step (which videos, where the clip starts, the VAE poster
 noise, the timesteps) comes from a generator seeded by ``(seed, rank, step)``. So a run resumed
 from a checkpoint (adapters, optimizer, learning-rate schedule, loss scaler, step) continues
 exactly as an uninterrupted one, with no sampler or RNG state to carry.
+
+That only holds when the resumed run trains with the settings the checkpoints were made with, so
+the output directory records them (``training_settings.json``: the training settings, clip
+sampling, SimDA parts, base architecture, data and process count) and a resume with others is
+refused, naming what differs. How long to train and how often to save may change on resume.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -23,14 +30,26 @@ from diffusers import DDPMScheduler
 from diffusers.optimization import get_scheduler
 from torch.nn.parallel import DistributedDataParallel
 
+from simda.base import unet_identity
 from simda.checkpoint import load_adapters, save_adapters
 from simda.data import CaptionedVideo, ClipError, ClipSampler
 from simda.pipeline import SimDAPipeline
+from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
+from simda.plumbing.errors import UsageError
 from simda.settings import TrainSettings
 
 log = logging.getLogger("simda.training")
 MIXED_PRECISION = {"no": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+# TrainSettings fields that do not change what is learned: a resume may change them.
+RESUMABLE_SETTINGS = ("max_steps", "checkpoint_every", "keep_checkpoints", "gradient_checkpointing")
+SETTINGS_FILE = "training_settings.json"
+
+
+class ResumeMismatchError(UsageError):
+    """The output directory holds checkpoints made with other training settings."""
 
 
 @dataclass(frozen=True)
@@ -193,9 +212,51 @@ class Trainer:
             return []
         return sorted(p for p in self.checkpoint_root.glob("step-*") if (p / "training_state.pt").is_file())
 
+    def training_identity(self) -> dict[str, Any]:
+        """The settings that decide what the adapters learn, as recorded in ``training_settings.json``."""
+        train = {key: value for key, value in self.settings.as_params().items() if key not in RESUMABLE_SETTINGS}
+        video_ids = json.dumps([video.video_id for video in self.videos])
+        identity = {
+            **{f"train.{key}": value for key, value in train.items()},
+            **{f"clip.{key}": value for key, value in asdict(self.sampler).items()},
+            **{f"simda.{key}": value for key, value in self.model.config.to_dict().items()},
+            "base.unet_identity": unet_identity(self.model.unet),
+            "data.num_videos": len(self.videos),
+            "data.video_ids_sha256": hashlib.sha256(video_ids.encode()).hexdigest()[:16],
+            "world_size": self.layout.world_size,
+        }
+        return json.loads(json.dumps(identity, default=str))  # as it reads back from the file
+
+    def check_settings(self, has_checkpoints: bool) -> None:
+        """Record the training settings in ``out_dir``, or refuse checkpoints made with other ones.
+
+        Raises :class:`ResumeMismatchError` naming each differing setting with both values.
+        """
+        path = self.out_dir / SETTINGS_FILE
+        wanted = self.training_identity()
+        if has_checkpoints and path.is_file():
+            found = json.loads(path.read_text())
+            differing = sorted(key for key in wanted.keys() | found.keys() if found.get(key) != wanted.get(key))
+            if differing:
+                changes = "; ".join(f"{key}: {found.get(key)!r} then, {wanted.get(key)!r} now" for key in differing)
+                raise ResumeMismatchError(
+                    f"{self.out_dir} holds checkpoints trained with other settings ({changes}); pass --out a new "
+                    f"folder to train with these settings, or rerun with the settings in {path} to resume"
+                )
+            return
+        if has_checkpoints:
+            log.warning("%s has checkpoints but no %s: recording today's settings", self.out_dir, SETTINGS_FILE)
+        if self.layout.is_main:
+            with atomic_path(path) as tmp:
+                Path(tmp).write_text(json.dumps(wanted, indent=2, sort_keys=True))
+
     def resume(self) -> int:
-        """Continue from the newest complete checkpoint in ``out_dir``, if any; returns the step."""
+        """Continue from the newest complete checkpoint in ``out_dir``, if any; returns the step.
+
+        Refuses (:class:`ResumeMismatchError`) checkpoints made with other settings.
+        """
         found = self.checkpoints()
+        self.check_settings(has_checkpoints=bool(found))
         if not found:
             return 0
         latest = found[-1]

@@ -1,12 +1,23 @@
-"""Atomic file writes: a reader, or a rerun after a crash, never sees a half-written file."""
+"""Atomic file writes: a reader, or a rerun after a crash, never sees a half-written file.
+
+A write goes to ``.<stem>.<8 random characters><suffix>`` beside its target and is renamed onto it.
+A process killed mid-write leaves that hidden file behind: listers skip hidden files, and the next
+run that holds the folder's lock removes them with :func:`remove_interrupted_writes`.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+# tempfile.mkstemp's random part: 8 characters of [a-z0-9_].
+_INTERRUPTED = re.compile(r"^\..+\.[a-z0-9_]{8}(\.[^.]+)?$")
 
 
 def _umask() -> int:
@@ -53,3 +64,52 @@ def require_writable_dir(path: str | Path, flag: str) -> Path:
     except OSError as exc:
         raise UsageError(f"{flag} {path}: cannot write there ({exc.strerror}); pass {flag} a writable folder") from exc
     return path
+
+
+def is_interrupted_write(path: Path) -> bool:
+    """Whether ``path`` is named like the temporary file of :func:`atomic_path`."""
+    return path.is_file() and _INTERRUPTED.match(path.name) is not None
+
+
+def remove_interrupted_writes(folder: str | Path) -> list[Path]:
+    """Delete the temporary files that killed writers left anywhere under ``folder``; returns them.
+
+    Only safe while no other process writes there: call it with the folder's lock held.
+    """
+    removed = [path for path in sorted(Path(folder).rglob(".*")) if is_interrupted_write(path)]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+class LockHeldError(RuntimeError):
+    """Another process holds the lock; ``holder`` is what it wrote there (pid and host)."""
+
+    def __init__(self, path: Path, holder: str) -> None:
+        super().__init__(f"{path} is held by {holder}")
+        self.path, self.holder = path, holder
+
+
+@contextlib.contextmanager
+def file_lock(path: str | Path, wait: bool) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing) for the block.
+
+    With ``wait`` the call blocks until the holder lets go; without, it raises
+    :class:`LockHeldError` at once. The holder writes ``pid <n> on <host>`` into the file so the
+    refusal can name it. The kernel drops the lock when its process dies, however it dies, so a
+    killed run never leaves a folder locked (on local file systems; NFS locks depend on the server).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = os.pread(descriptor, 200, 0).decode(errors="replace").strip() or "a process that is starting"
+            raise LockHeldError(path, holder) from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(descriptor)

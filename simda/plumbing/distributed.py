@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -72,11 +75,45 @@ class ProcessLayout:
         return self.sum(value) / self.world_size
 
 
+PARENT_DEATH_GRACE_S = 30.0
+_watcher: threading.Thread | None = None
+
+
+def exit_when_parent_dies(poll_s: float = 1.0) -> threading.Thread:
+    """End this process (SIGTERM to itself, SIGKILL if it still runs later) soon after its parent is gone.
+
+    torchrun's workers are its children; killing only the launcher (``kill <pid>``, a lost ssh
+    session, a scheduler that signals one pid) leaves them computing, holding their GPUs and the
+    run folder's lock. Once the parent dies the process is re-parented, which ``os.getppid`` shows.
+    A polling daemon thread is used rather than Linux's ``PR_SET_PDEATHSIG``, which fires when the
+    parent *thread* that started us ends, not the parent process, and exists on Linux only.
+    One watcher per process, however often this is called.
+    """
+    global _watcher
+    if _watcher is None:
+        parent = os.getppid()
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(poll_s)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(PARENT_DEATH_GRACE_S)  # a process that handles SIGTERM gets this long to finish
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        _watcher = threading.Thread(target=watch, name="exit-when-parent-dies", daemon=True)
+        _watcher.start()
+    return _watcher
+
+
 def init_from_environment() -> ProcessLayout:
-    """Join torchrun's process group if launched by it; a single process otherwise."""
+    """Join torchrun's process group if launched by it; a single process otherwise.
+
+    A torchrun worker ends itself when the launcher dies (:func:`exit_when_parent_dies`).
+    """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
         return ProcessLayout()
+    exit_when_parent_dies()
     layout = ProcessLayout(int(os.environ["RANK"]), world_size, int(os.environ.get("LOCAL_RANK", "0")))
     if not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"

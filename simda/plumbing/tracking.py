@@ -4,13 +4,27 @@ The default backend is a SQLite file in the working directory (``./mlflow.db``, 
 ``./mlruns``), which needs no server; ``MLFLOW_TRACKING_URI`` (or ``--tracking-uri``) points it
 at a tracking server instead. In a sharded run only rank 0 talks to MLflow: the others get
 ``None`` from :func:`tracked_run` and log nothing, so a run on 8 GPUs is one MLflow run.
+
+Before any work the store is made ready (:func:`configure_tracking`): a tracking server must answer
+within a few seconds (MLflow's own client retries for minutes, which looks like a hang), and a
+SQLite store is created or upgraded under a file lock (``<db>.lock``), because two commands that
+start together in a folder without ``mlflow.db`` otherwise race in MLflow's schema migration.
+
+A run can be resumed: commands pass a ``resume_key`` (their run folder or output directory), kept
+as the tag ``simda.run_key`` (a hash; ``simda.run_key_source`` holds the key itself), and a rerun
+with the same key continues that MLflow run instead of adding one, so a resumed training run holds
+its whole loss curve.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import os
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,15 +33,100 @@ import mlflow
 import pandas as pd
 import torch
 
+from simda.plumbing.atomic import file_lock
+from simda.plumbing.errors import UsageError
+
+log = logging.getLogger("simda.tracking")
 DEFAULT_URI = "sqlite:///mlflow.db"
 TABLE_ROWS_INLINE = 1000  # above this, tables go out as Parquet: log_table keeps its index in a capped tag
+REACHABLE_TIMEOUT_S = 5.0
+RUN_KEY_TAG = "simda.run_key"
 
 
-def configure_tracking(uri: str | None = None) -> str:
-    """Select the tracking backend: ``uri``, else ``$MLFLOW_TRACKING_URI``, else ``./mlflow.db``."""
-    chosen = uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path('mlflow.db').resolve()}"
+class TrackingUnreachableError(UsageError, ConnectionError):
+    """The tracking server named by ``--tracking-uri`` / ``MLFLOW_TRACKING_URI`` does not answer."""
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """``uri``, else ``$MLFLOW_TRACKING_URI``, else ``./mlflow.db`` (as an absolute path)."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path('mlflow.db').resolve()}"
+
+
+def check_server_answers(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
+    """Raise :class:`TrackingUnreachableError` unless the HTTP(S) server at ``uri`` answers within ``timeout_s``.
+
+    Any HTTP answer counts (a server behind authentication answers 401): only no answer at all is refused.
+    """
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_s):
+            pass
+    except urllib.error.HTTPError:
+        return
+    except (OSError, ValueError) as exc:  # URLError, refused, timed out, bad host
+        reason = getattr(exc, "reason", exc)
+        raise TrackingUnreachableError(
+            f"MLflow tracking server {uri} does not answer within {timeout_s:g} s ({reason}); start it, or point "
+            "--tracking-uri / MLFLOW_TRACKING_URI at a running server (unset both to log to ./mlflow.db)"
+        ) from None
+
+
+def _sqlite_file(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URI; ``None`` for other stores."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri[len("sqlite:///") :].split("?")[0])
+
+
+@contextlib.contextmanager
+def store_lock(uri: str) -> Iterator[None]:
+    """Exclusive access to a SQLite store's schema and experiment table (waits for other commands);
+    a no-op for other stores, whose servers serialise this themselves."""
+    database = _sqlite_file(uri)
+    if database is None:
+        yield
+        return
+    with file_lock(database.with_name(database.name + ".lock"), wait=True):
+        yield
+
+
+def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIMEOUT_S) -> str:
+    """Select and ready the tracking backend (see :func:`resolve_tracking_uri`); returns the URI.
+
+    A server must answer within ``timeout_s``; a SQLite store is created or upgraded now, under
+    :func:`store_lock`, so that commands started together do not race to make it.
+    """
+    chosen = resolve_tracking_uri(uri)
+    if chosen.startswith(("http://", "https://")):
+        check_server_answers(chosen, timeout_s)
+    database = _sqlite_file(chosen)
+    if database is not None:
+        try:
+            database.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PermissionError(
+                f"cannot create the MLflow store folder {database.parent} ({exc}); pass "
+                "--tracking-uri or MLFLOW_TRACKING_URI a writable place"
+            ) from None
+        with store_lock(chosen):
+            mlflow.MlflowClient(chosen).search_experiments(max_results=1)  # creates or migrates the schema
     mlflow.set_tracking_uri(chosen)
     return chosen
+
+
+def run_key_tag(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def find_resumable_run(experiment_id: str, key: str) -> str | None:
+    """The id of the newest run of ``experiment_id`` tagged with ``key`` (see :func:`tracked_run`), if any."""
+    found = mlflow.search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{RUN_KEY_TAG}` = '{run_key_tag(key)}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+        output_format="list",
+    )
+    return found[0].info.run_id if found else None
 
 
 def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -52,6 +151,7 @@ def tracked_run(
     nested: bool = False,
     tracking_uri: str | None = None,
     system_metrics: bool | None = None,
+    resume_key: str | None = None,
 ) -> Iterator[mlflow.ActiveRun | None]:
     """An MLflow run with ``params`` logged up front; ``None`` (and no MLflow calls) when disabled.
 
@@ -59,20 +159,46 @@ def tracked_run(
     an active run (a sweep calling a command) the new run nests under it. System metrics (GPU
     utilisation and memory, CPU, disk) are sampled by default when a GPU is present; timing
     benchmarks switch them off so the sampling thread does not disturb what they measure.
+
+    With ``resume_key`` (e.g. the resolved run folder), the newest run of the experiment made with
+    the same key is continued rather than a new one started. MLflow keeps a parameter's first
+    value, so parameters that differ on resume keep the old value and are listed in the tag
+    ``simda.params_changed_on_resume``.
     """
     if not enabled:
         yield None
         return
-    nested = nested or mlflow.active_run() is not None
-    if not nested:
-        configure_tracking(tracking_uri)
-        mlflow.set_experiment(experiment)
+    parent = mlflow.active_run()
+    nested = nested or parent is not None
+    if nested:
+        experiment_id = None if parent is None else parent.info.experiment_id
+    else:
+        uri = configure_tracking(tracking_uri)
+        with store_lock(uri):  # two commands creating one experiment at once: one would fail
+            experiment_id = mlflow.set_experiment(experiment).experiment_id
     if system_metrics is None:
         system_metrics = torch.cuda.is_available()
+    all_tags = dict(tags or {})
+    previous = None
+    if resume_key is not None:
+        previous = None if experiment_id is None else find_resumable_run(experiment_id, resume_key)
+        all_tags |= {RUN_KEY_TAG: run_key_tag(resume_key), "simda.run_key_source": resume_key[:5000]}
     with mlflow.start_run(
-        run_name=run_name, nested=nested, tags=dict(tags or {}), log_system_metrics=system_metrics
+        run_id=previous,
+        run_name=None if previous else run_name,
+        nested=nested,
+        tags=all_tags,
+        log_system_metrics=system_metrics,
     ) as run:
         flat = flatten_params(params)
+        if previous is not None:
+            logged = mlflow.get_run(previous).data.params
+            changed = sorted(key for key, value in flat.items() if key in logged and logged[key] != value)
+            if changed:
+                log.info("resumed MLflow run %s keeps the first value of the changed parameters %s", previous, changed)
+                mlflow.set_tag("simda.params_changed_on_resume", ",".join(changed)[:5000])
+            flat = {key: value for key, value in flat.items() if key not in logged}
+            log.info("continuing MLflow run %s (resume key %s)", previous, resume_key)
         items = list(flat.items())
         for start in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
             mlflow.log_params(dict(items[start : start + 100]))
@@ -86,7 +212,13 @@ def log_table(table: pd.DataFrame, name: str) -> None:
     per-video tables that can grow to thousands of rows go out as Parquet only.
     """
     if len(table) <= TABLE_ROWS_INLINE:
-        mlflow.log_table(table, artifact_file=f"{name}.json")
+        inline = f"{name}.json"
+        run_id = mlflow.active_run().info.run_id  # type: ignore[union-attr]
+        if inline in {item.path for item in mlflow.MlflowClient().list_artifacts(run_id)}:
+            # A resumed run logs its tables again; mlflow.log_table would append the rows to the old ones.
+            mlflow.log_text(table.to_json(orient="split", index=False, date_format="iso"), inline)
+        else:
+            mlflow.log_table(table, artifact_file=inline)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, f"{name}.parquet")
         table.to_parquet(path, index=False)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import mlflow
 import pytest
 from mlflow.entities import Run
+
+from benchmarks.networks import MetricNetworks, load_metric_networks
 
 # Small enough for the default test run on a 2-core CPU: 9 frames is I3D's minimum.
 FAST_ARGS = [
@@ -23,6 +26,13 @@ FAST_ARGS = [
     "--batch-size",
     "2",
 ]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def tracking_uri(folder: Path) -> str:
@@ -57,3 +67,9 @@ def isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def random_nets() -> MetricNetworks:
+    """The tiny preset's metric networks (random weights: what they measure proves the machinery only)."""
+    return load_metric_networks(None, None, "ViT-B-32", "cpu")

@@ -11,8 +11,10 @@ import pytest
 from benchmarks.datasets import read_msrvtt, read_webvid, sample_clips, video_seed
 from benchmarks.evaluation import fit_real_clip
 from metrics.video_io import read_video
+from simda.data import DuplicateIdError, read_caption_folder
 from simda.plumbing.errors import BadInputFile
-from simda.synthetic import write_msrvtt_set, write_webvid_set
+from simda.synthetic import moving_square, write_msrvtt_set, write_webvid_set
+from simda.video_io import write_mp4
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +103,34 @@ def test_real_clips_are_centre_cropped_then_resized():
     assert (fitted == 200).all()
     assert fit_real_clip(frames, 30, 40) is not frames and (fit_real_clip(frames, 30, 40) == frames).all()
     assert fit_real_clip(frames, 20, 40).shape == (2, 20, 40, 3)
+
+
+def test_a_repeated_video_id_is_refused_with_the_ids_listed(tmp_path):
+    csv, videos = write_webvid_set(tmp_path / "webvid", 3, num_frames=4)
+    lines = csv.read_text().splitlines()
+    csv.write_text("\n".join([*lines, lines[2], lines[1]]) + "\n")  # two ids, each one more time
+    repeated = sorted(line.split(",")[0] for line in lines[1:3])
+    with pytest.raises(DuplicateIdError, match=rf"results_2M_val.csv lists 2 videoid.*{repeated[0]}, {repeated[1]}"):
+        read_webvid(csv, videos)
+
+    annotations, videos = write_msrvtt_set(tmp_path / "msrvtt", num_test=2, num_train=0, num_frames=4)
+    data = json.loads(annotations.read_text())
+    data["videos"].append(data["videos"][0])
+    annotations.write_text(json.dumps(data))
+    with pytest.raises(DuplicateIdError, match=r"test_videodatainfo.json lists 1 video_id.*video7010"):
+        read_msrvtt(annotations, videos)
+
+
+def test_training_readers_refuse_repeats_and_skip_hidden_files(tmp_path):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name in ("a", "b"):
+        write_mp4(folder / f"{name}.mp4", moving_square(0, 4, 16, 16)[0])
+        (folder / f"{name}.txt").write_text(f"clip {name}")
+    write_mp4(folder / ".a.x1y2z3w4.mp4", moving_square(1, 4, 16, 16)[0])  # an interrupted atomic write
+    assert [video.video_id for video in read_caption_folder(folder)] == ["a", "b"]
+    (folder / "captions.jsonl").write_text(
+        "".join(json.dumps({"path": name, "caption": "x"}) + "\n" for name in ("a.mp4", "b.mp4", "a.mp4"))
+    )
+    with pytest.raises(DuplicateIdError, match=r"captions.jsonl lists 1 .*: a;"):
+        read_caption_folder(folder)

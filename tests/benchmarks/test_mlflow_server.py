@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import webvid
-from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, only_run
+from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, free_port, only_run
 from tests.command_helpers import run_argv
-from tests.network_helpers import free_port
 
 STARTUP_TIMEOUT_S = 120
 

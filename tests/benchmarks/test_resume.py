@@ -8,9 +8,10 @@ import mlflow
 import pandas as pd
 import pytest
 
-from benchmarks import msrvtt
+from benchmarks import engine, msrvtt
 from simda.pipeline import SimDAPipeline
 from simda.plumbing.errors import UsageError
+from simda.video_io import write_mp4
 from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
 from tests.command_helpers import run_argv
 
@@ -82,3 +83,28 @@ def test_a_run_folder_refuses_other_settings(tmp_path):
     with pytest.raises(UsageError, match=r"other settings \(differing: \['seed'\]\).*--output-dir"):
         run_argv(msrvtt, [*argv, "--seed", "1"])
     assert only_run(tracking_uri(tmp_path), "simda-msrvtt").data.metrics["num_videos"] == 2
+
+
+@pytest.mark.slow  # three tiny runs
+def test_a_crash_inside_a_batch_leaves_none_of_its_videos(tmp_path, monkeypatch):
+    # A rerun must denoise the whole batch again: the same videos generated as a smaller batch differ.
+    argv = [*FAST_ARGS, "--num-videos", "2", "--tracking-uri", tracking_uri(tmp_path)]
+    written = []
+
+    def crash_on_second(path, frames, fps=8):
+        if written:
+            raise InjectedCrash("killed while encoding the batch's second video")
+        written.append(path)
+        return write_mp4(path, frames, fps=fps)
+
+    monkeypatch.setattr(engine, "write_mp4", crash_on_second)
+    with pytest.raises(InjectedCrash):
+        msrvtt.main([*argv, "--out", str(tmp_path / "resumed")])
+    assert len(written) == 1 and list((tmp_path / "resumed" / "videos").iterdir()) == []
+    monkeypatch.setattr(engine, "write_mp4", write_mp4)
+    resumed = GenerationSpy(monkeypatch)
+    assert msrvtt.main([*argv, "--out", str(tmp_path / "resumed")])["videos_generated"] == 2
+    assert len(resumed.prompts) == 2
+    msrvtt.main([*argv, "--out", str(tmp_path / "fresh")])
+    fresh, again = (pd.read_csv(tmp_path / name / "results.csv") for name in ("fresh", "resumed"))
+    assert fresh[["id", "clipsim", "consistency"]].equals(again[["id", "clipsim", "consistency"]])

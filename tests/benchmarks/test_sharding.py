@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from simda.synthetic import write_msrvtt_set
-from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
-from tests.network_helpers import free_port
+from tests.benchmarks.conftest import FAST_ARGS, free_port, only_run, tracking_uri
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -54,3 +54,9 @@ def test_list_videos_folder_and_index_files(tmp_path):
         list_videos(tmp_path / "notes.txt")
     with pytest.raises(FileNotFoundError):
         list_videos(tmp_path / "absent")
+
+
+def test_list_videos_skips_hidden_and_interrupted_files(tmp_path):
+    for name in ("a.mp4", ".a.k3j9x_2q.mp4", ".hidden.mp4"):
+        (tmp_path / name).write_bytes(b"")
+    assert [e.path.name for e in list_videos(tmp_path)] == ["a.mp4"]

@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from simda.checkpoint import SimDAAdapters
+from simda.config import SimDAConfig
 from simda.data import ClipSampler, read_webvid_csv
 from simda.pipeline import SimDAPipeline
 from simda.synthetic import write_webvid_set
-from simda.training import Trainer, TrainSettings, step_generator
+from simda.training import ResumeMismatchError, Trainer, TrainSettings, step_generator
 from simda.video_unet import SimDAUNet
 
 SAMPLER = ClipSampler(num_frames=4, height=32, width=32, stride=1)
@@ -84,3 +85,22 @@ def test_final_adapters_are_a_diffusers_model_folder(tiny_base, videos, tmp_path
     adapters = SimDAAdapters.from_pretrained(final)
     for name, tensor in trainer.model.adapter_state_dict().items():
         assert torch.equal(adapters.state_dict()[name], tensor), name
+
+
+def test_resume_refuses_checkpoints_made_with_other_settings(tiny_base, videos, tmp_path):
+    make_trainer(tiny_base, videos, tmp_path, max_steps=2).run(progress=False)
+    recorded = (tmp_path / "training_settings.json").read_text()
+    with pytest.raises(ResumeMismatchError, match=r"train.learning_rate: 0.001 then, 0.002 now.*--out a new folder"):
+        make_trainer(tiny_base, videos, tmp_path, learning_rate=2e-3).resume()
+    other_parts = Trainer(
+        SimDAPipeline.from_base(tiny_base, SimDAUNet(copy.deepcopy(tiny_base.unet), SimDAConfig().without("lsa"))),
+        videos,
+        ClipSampler(num_frames=4, height=48, width=48),
+        TrainSettings(max_steps=4, learning_rate=1e-3, checkpoint_every=2),
+        tmp_path,
+    )
+    with pytest.raises(ResumeMismatchError) as refused:
+        other_parts.resume()  # refused before the adapters load, which would fail on the missing LSA
+    assert "clip.height: 32 then, 48 now" in str(refused.value) and "simda." in str(refused.value)
+    assert (tmp_path / "training_settings.json").read_text() == recorded
+    assert make_trainer(tiny_base, videos, tmp_path, max_steps=3, checkpoint_every=1).resume() == 2

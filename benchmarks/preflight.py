@@ -1,0 +1,262 @@
+"""Checks that run before any model loads or video is generated, so a bad input costs seconds, not hours.
+
+At paper scale one MSR-VTT run is 2,990 videos x 50 DDIM steps. Every input the run depends on
+later is tried here first: the real videos exist and decode (every container opened and its frame
+count read, a sample decoded as FVD will decode it), the run and cache folders take a file, the
+metric networks load and run once on a tiny clip, and the tracking store answers. Each check
+returns a typed result or raises :class:`PreflightError` with a message naming the flag and the
+fix; :class:`PreflightReport` gathers the results into one short block for the log.
+
+Nothing here writes to the folders it checks except a probe file, removed at once (and nothing at
+all into a folder that does not exist yet); only :func:`check_tracking` may create the default
+SQLite store, which the run would create a moment later anyway.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import av
+import numpy as np
+
+from metrics.video_io import VideoDecodeError, read_video
+from simda.plumbing.errors import UsageError
+
+if TYPE_CHECKING:  # the folder check runs without torch or MLflow imported
+    from benchmarks.datasets import Clip
+    from benchmarks.networks import MetricNetworks
+
+I3D_LOGITS = 400  # Kinetics-400 logits: the features every FVD protocol here is defined on
+SAMPLE_SIZE = 8  # real videos fully decoded; the rest are opened and their frames counted
+
+
+class PreflightError(UsageError):
+    """An input that would make the run fail or mean nothing later; the message names the flag and the fix."""
+
+
+@dataclass(frozen=True)
+class RealVideoCheck:
+    """What the real videos of an evaluation set look like before any work."""
+
+    folder: Path
+    listed: int
+    present: int
+    long_enough: int  # opened, with at least the frames FVD takes
+    decoded: int  # of the sample decoded in full
+    sampled: int
+    problems: tuple[str, ...] = field(default=())  # "path: reason", the first few
+
+    def line(self) -> str:
+        text = (
+            f"real videos   {self.present}/{self.listed} present in {self.folder}, {self.long_enough} open with "
+            f"enough frames, {self.decoded}/{self.sampled} sampled decode"
+        )
+        return text + "".join(f"\n              unusable: {problem}" for problem in self.problems)
+
+
+@dataclass(frozen=True)
+class NetworkCheck:
+    """The metric networks ran once: I3D feature size and CLIP's score on a test clip."""
+
+    i3d_features: int
+    clipsim: float
+    random_weights: bool
+
+    def line(self) -> str:
+        weights = " (random weights: numbers prove the machinery only)" if self.random_weights else ""
+        return f"networks      I3D -> {self.i3d_features} logits, CLIP scores a test clip{weights}"
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    """Every check's result, for the log (:meth:`format`) and for callers that act on the counts."""
+
+    real_videos: RealVideoCheck | None
+    writable: tuple[tuple[str, Path], ...]  # (flag, folder)
+    networks: NetworkCheck | None
+    tracking_uri: str | None
+
+    def format(self) -> str:
+        lines = ["preflight: every input answered; starting the run"]
+        if self.real_videos is not None:
+            lines.append(self.real_videos.line())
+        lines += [f"writable      {flag} {folder}" for flag, folder in self.writable]
+        if self.networks is not None:
+            lines.append(self.networks.line())
+        if self.tracking_uri is not None:
+            lines.append(f"tracking      {self.tracking_uri} answers")
+        return "\n".join(lines)
+
+
+def _frame_count(path: Path) -> int:
+    """Frames of the first video stream from the container's header (no decoding); counts the packets when the
+    header does not say."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if stream.frames:
+            return int(stream.frames)
+        return sum(1 for packet in container.demux(stream) if packet.size)
+
+
+def _misplaced_hint(clips: Sequence[Clip], videos: Path, flag: str) -> str:
+    """Where the videos are, when ``videos`` is one folder too high (the dataset's top folder) or too low."""
+    relative = clips[0].real_path.relative_to(videos) if clips[0].real_path.is_relative_to(videos) else None
+    if relative is None or not videos.is_dir():
+        return f"{videos} is not a folder" if not videos.is_dir() else ""
+    for child in sorted(path for path in videos.iterdir() if path.is_dir())[:100]:
+        if (child / relative).is_file():
+            return f"they are in {child}: pass {flag} {child}"
+    if (videos.parent / relative).is_file():
+        return f"they are in {videos.parent}: pass {flag} {videos.parent}"
+    return f"{flag} must be the folder that holds {relative} (for MSR-VTT its videos/ folder, not the dataset's top)"
+
+
+def check_real_videos(
+    clips: Sequence[Clip],
+    videos: Path,
+    num_frames: int,
+    flag: str = "--videos",
+    min_usable: int = 1,
+    sample_size: int = SAMPLE_SIZE,
+) -> RealVideoCheck:
+    """Count the real videos that exist and open with at least ``num_frames`` frames, decode a sample in full.
+
+    Refuses when none exists (with a hint when ``videos`` is one folder off), or when fewer than
+    ``min_usable`` open with enough frames or none of the sample decodes. Unusable videos beyond
+    that are the run's business: it skips, counts and lists them.
+    """
+    if not clips:
+        raise PreflightError("the annotation file lists no clips to evaluate")
+    videos = Path(videos)
+    present = [clip for clip in clips if clip.real_path.is_file()]
+    if not present:
+        raise PreflightError(
+            f"none of the {len(clips)} real videos exists (the first would be {clips[0].real_path}); "
+            + _misplaced_hint(clips, videos, flag)
+        )
+    problems: list[str] = []
+    usable: list[Clip] = []
+    for clip in present:
+        try:
+            frames = _frame_count(clip.real_path)
+        except (av.error.FFmpegError, IndexError, OSError) as exc:  # IndexError: no video stream
+            problems.append(f"{clip.real_path}: cannot be opened ({type(exc).__name__}: {exc})")
+            continue
+        if frames < num_frames:
+            problems.append(f"{clip.real_path}: has {frames} frames, fewer than the {num_frames} FVD takes")
+            continue
+        usable.append(clip)
+    if len(usable) < min_usable:
+        raise PreflightError(
+            f"only {len(usable)} of the {len(clips)} real videos in {videos} open with {num_frames} frames or more "
+            f"(at least {min_usable} needed), e.g. {problems[:3]}; check {flag}"
+        )
+    step = max(1, math.ceil(len(usable) / sample_size))
+    sample = usable[::step][:sample_size]
+    decoded = 0
+    for clip in sample:
+        try:
+            read_video(clip.real_path, num_frames)
+            decoded += 1
+        except VideoDecodeError as exc:
+            problems.append(f"{clip.real_path}: {exc}")
+    if not decoded:
+        raise PreflightError(
+            f"none of the {len(sample)} sampled real videos in {videos} decodes, e.g. {problems[-1]}; check {flag}"
+        )
+    return RealVideoCheck(videos, len(clips), len(present), len(usable), decoded, len(sample), tuple(problems[:5]))
+
+
+def check_writable(folder: Path, flag: str) -> Path:
+    """Refuse a folder the run could not write to: a probe file is made and removed in it (or in its nearest
+    existing parent, when it does not exist yet, without creating it)."""
+    folder = Path(folder).absolute()
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise PreflightError(f"{flag} {folder}: {existing} is a file, not a folder; pass {flag} a folder")
+    try:
+        handle, probe = tempfile.mkstemp(dir=existing, prefix=".preflight.")
+    except OSError as exc:
+        raise PreflightError(
+            f"{flag} {folder} is not writable ({exc.strerror} in {existing}); pass {flag} a folder you can write to"
+        ) from None
+    os.close(handle)
+    os.remove(probe)
+    return folder
+
+
+def check_metric_networks(
+    nets: MetricNetworks,
+    num_frames: int,
+    size: tuple[int, int],
+    device: str,
+    i3d_source: str = "the random I3D",
+    expected_features: int = I3D_LOGITS,
+) -> NetworkCheck:
+    """Run I3D and CLIP once on a small clip of the run's shape; refuse a network that fails or answers
+    with the wrong shape (a TorchScript file that loads but is not an I3D)."""
+    from metrics.fvd import extract_features
+
+    clip = np.random.default_rng(0).integers(0, 256, size=(1, num_frames, *size, 3), dtype=np.uint8)
+    fix = "pass --i3d an I3D weight file (i3d_pretrained_400.pt or StyleGAN-V's i3d_torchscript.pt)"
+    try:
+        features = extract_features(clip, nets.i3d, batch_size=1, device=device, progress=False)
+    except Exception as exc:  # whatever a foreign network raises on I3D's input, it is not an I3D
+        raise PreflightError(
+            f"--i3d {i3d_source} does not run as an I3D on a {num_frames}-frame clip ({type(exc).__name__}: "
+            f"{str(exc)[:300]}); {fix}"
+        ) from exc
+    if features.shape != (1, expected_features) or not np.isfinite(features).all():
+        raise PreflightError(
+            f"--i3d {i3d_source} answers a {num_frames}-frame clip with features of shape {features.shape[1:]}"
+            f"{'' if np.isfinite(features).all() else ' and non-finite values'}, not the {expected_features} "
+            f"Kinetics logits FVD is defined on; {fix}"
+        )
+    score = nets.clip.clipsim(clip, ["a test clip"])
+    clipsim = float(score.per_video[0])
+    if not math.isfinite(clipsim):
+        raise PreflightError(f"the CLIP scorer ({nets.clip_params}) gives a non-finite score; check --clip-ckpt")
+    return NetworkCheck(expected_features, clipsim, nets.random_weights)
+
+
+def check_tracking(uri: str | None) -> str:
+    """The tracking store answers (a server within seconds) and a SQLite store exists; returns its URI.
+
+    Raises :class:`simda.plumbing.tracking.TrackingUnreachableError` naming ``--tracking-uri`` / ``MLFLOW_TRACKING_URI``.
+    """
+    from simda.plumbing.tracking import configure_tracking
+
+    return configure_tracking(uri)
+
+
+def run_preflight(
+    clips: Sequence[Clip] | None,
+    videos: Path | None,
+    num_frames: int,
+    size: tuple[int, int],
+    folders: Sequence[tuple[str, Path]],
+    nets: MetricNetworks | None,
+    device: str,
+    i3d_source: str,
+    tracking_uri: str | None,
+    check_store: bool = True,
+) -> PreflightReport:
+    """Every check of a generate-then-evaluate command, cheapest first; the first failure raises.
+
+    ``clips``/``videos`` ``None`` skips the real-video check (precomputed real statistics);
+    ``folders`` are ``(flag, folder)`` pairs that must take files; ``nets`` ``None`` skips the
+    network check; ``check_store`` ``False`` skips the tracking store (a rank that does not log).
+    """
+    writable = tuple((flag, check_writable(folder, flag)) for flag, folder in folders)
+    real = None if clips is None or videos is None else check_real_videos(clips, videos, num_frames)
+    uri = check_tracking(tracking_uri) if check_store else None
+    networks = None if nets is None else check_metric_networks(nets, num_frames, size, device, i3d_source)
+    return PreflightReport(real, writable, networks, uri)

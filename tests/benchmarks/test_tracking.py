@@ -1,0 +1,103 @@
+"""The tracking store is checked and made before any work, and a rerun continues its MLflow run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from simda.plumbing.tracking import TrackingUnreachableError, configure_tracking, log_table, tracked_run
+from tests.benchmarks.conftest import free_port, tracking_uri
+
+
+def test_an_http_uri_with_nothing_listening_is_refused_with_the_flag_named() -> None:
+    uri = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(TrackingUnreachableError, match=rf"{uri} does not answer.*--tracking-uri / MLFLOW_TRACKING_URI"):
+        configure_tracking(uri, timeout_s=2)
+    with pytest.raises(TrackingUnreachableError), tracked_run("x", "y", {}, tracking_uri=uri):
+        pytest.fail("the run must not start")
+
+
+# Each process imports MLflow, says it is ready, and waits for "go", so both reach the fresh store together.
+START_TOGETHER = """
+import sys, time
+from pathlib import Path
+import mlflow
+from simda.plumbing.tracking import tracked_run
+folder, name = Path(sys.argv[1]), sys.argv[2]
+(folder / f"ready-{name}").touch()
+while not (folder / "go").exists():
+    time.sleep(0.01)
+with tracked_run("simda-race", name, {"name": name}, tracking_uri=sys.argv[3], system_metrics=False):
+    mlflow.log_metric("done", 1.0)
+"""
+
+
+@pytest.mark.slow  # two fresh interpreters with MLflow: about half a minute on 2 cores
+def test_two_commands_started_together_on_a_fresh_store_both_log(tmp_path: Path) -> None:
+    uri = tracking_uri(tmp_path)
+    names = ["webvid", "msrvtt"]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", START_TOGETHER, str(tmp_path), name, uri], stderr=subprocess.PIPE)
+        for name in names
+    ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-{name}").exists() for name in names):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in processes), "a process died on start"
+        time.sleep(0.05)
+    (tmp_path / "go").touch()
+    for process in processes:
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, errors.decode()[-2000:]
+    client = mlflow.MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("simda-race").experiment_id])
+    assert sorted(run.info.run_name for run in runs) == sorted(names)
+    assert all(run.info.status == "FINISHED" and run.data.metrics["done"] == 1.0 for run in runs)
+
+
+class Interrupted(RuntimeError):
+    pass
+
+
+def test_a_rerun_with_the_same_resume_key_continues_the_run(tmp_path: Path) -> None:
+    uri, key = tracking_uri(tmp_path), str(tmp_path / "runs" / "train")
+    with (
+        pytest.raises(Interrupted),
+        tracked_run(
+            "simda-train", "train", {"lr": 1, "world_size": 1}, tracking_uri=uri, resume_key=key, system_metrics=False
+        ),
+    ):
+        for step in (1, 2, 3):
+            mlflow.log_metric("loss", 1.0 / step, step=step)
+        log_table(pd.DataFrame({"step": [3]}), "table")
+        raise Interrupted
+    with tracked_run(
+        "simda-train",
+        "train",
+        {"lr": 1, "world_size": 2, "new": "x"},
+        tracking_uri=uri,
+        resume_key=key,
+        system_metrics=False,
+    ):
+        for step in (4, 5):
+            mlflow.log_metric("loss", 1.0 / step, step=step)
+        log_table(pd.DataFrame({"step": [5]}), "table")
+    with tracked_run("simda-train", "other", {}, tracking_uri=uri, resume_key=key + "-other", system_metrics=False):
+        pass
+    client = mlflow.MlflowClient(uri)
+    runs = client.search_runs(
+        [client.get_experiment_by_name("simda-train").experiment_id], "attributes.run_name = 'train'"
+    )
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.info.status == "FINISHED"
+    assert [point.step for point in client.get_metric_history(run.info.run_id, "loss")] == [1, 2, 3, 4, 5]
+    assert run.data.params == {"lr": "1", "world_size": "1", "new": "x"}
+    assert run.data.tags["simda.params_changed_on_resume"] == "world_size"
+    table = pd.read_json(client.download_artifacts(run.info.run_id, "table.json", str(tmp_path)), orient="split")
+    assert table["step"].tolist() == [5]  # replaced, not appended to
