@@ -174,10 +174,16 @@ def run(job: AblationJob) -> AblationResult:
         params,
         {"random_weights": str(job.random_weights).lower()},
         tracking_uri=job.tracking_uri,
+        resume_key=str(job.output_dir.resolve()),  # a rerun of the sweep continues its runs, adds none
     ):
         for variant in job.variants:
-            with mlflow.start_run(run_name=variant.label, nested=True):
-                mlflow.log_params({"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"})
+            with tracked_run(
+                "simda-ablation",
+                variant.label,
+                {"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"},
+                nested=True,
+                resume_key=str((job.output_dir / variant.slug).resolve()),
+            ):
                 trained = train.run(job.train_job(variant))
                 evaluated = None if trained is None else webvid.run(job.eval_job(variant, trained.adapters))
                 if trained is None or evaluated is None:

@@ -95,6 +95,7 @@ def run_editing_benchmark(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
             params,
             {"random_weights": str(job.random_weights).lower()},
             tracking_uri=job.tracking_uri,
+            resume_key=str(job.output_dir.resolve()),
         ),
         tempfile.TemporaryDirectory() as scratch,
     ):

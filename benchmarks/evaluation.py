@@ -24,7 +24,6 @@ are keyed by the (id, SHA-256) pairs they were computed from, so they follow the
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from benchmarks.datasets import Clip
 from benchmarks.networks import MetricNetworks
 from benchmarks.rundir import config_hash, write_json
 from metrics.frechet import GaussianStats
-from metrics.fvd import SmallSampleWarning, extract_features
+from metrics.fvd import extract_features
 from metrics.i3d import file_sha256
 from metrics.video_io import VideoDecodeError, read_video
 from simda.data import resize_and_crop
@@ -72,11 +71,11 @@ def fake_done(folder: Path, clip_id: str) -> bool:
 def score_generated(video: np.ndarray, clip: Clip, nets: MetricNetworks, device: str, folder: Path) -> None:
     """Cache one generated uint8 ``[T, H, W, 3]`` video's I3D logits, CLIP frame embeddings, CLIPSIM and
     frame consistency."""
-    logits = extract_features(video[None], nets.i3d, batch_size=1, device=device, progress=False)[0]
-    clipsim = nets.clip.clipsim(video[None], [clip.caption])
+    logits = extract_features(video[None], nets.i3d, 1, device, nets.protocol, progress=False)[0]
+    clip_scores = nets.clip.video_scores(video, clip.caption)  # each frame embedded once, for both scores
     _save_npy(folder / f"{clip.id}.i3d.npy", logits)
-    _save_npy(folder / f"{clip.id}.clip.npy", clipsim.image_embeddings[0].numpy())
-    scores = {"clipsim": float(clipsim.per_video[0]), "consistency": nets.clip.frame_consistency(video)}
+    _save_npy(folder / f"{clip.id}.clip.npy", clip_scores.image_embeddings.numpy())
+    scores = {"clipsim": clip_scores.clipsim, "consistency": clip_scores.consistency}
     write_json(folder / f"{clip.id}.json", scores)
 
 
@@ -184,7 +183,7 @@ class RealFeatureCache:
                 (self.folder / f"{clip.id}.npy").unlink(missing_ok=True)
                 self._write_record(clip, CacheEntry("skipped", source, str(exc)))
                 continue
-            features = extract_features(frames[None], nets.i3d, batch_size=1, device=device, progress=False)
+            features = extract_features(frames[None], nets.i3d, 1, device, nets.protocol, progress=False)
             _save_npy(self.folder / f"{clip.id}.npy", features[0])
             self._write_record(clip, CacheEntry("feature", source))
         return read
@@ -221,14 +220,3 @@ class RealFeatureCache:
         stats = GaussianStats.from_features(np.stack([np.load(self.folder / f"{clip.id}.npy") for clip in usable]))
         stats.save(stats_path)
         return stats, skipped
-
-
-def warn_if_small(name: str, stats: GaussianStats) -> None:
-    """FVD from fewer videos than feature dimensions is biased and unstable: say so with the numbers."""
-    if stats.count <= stats.dim:
-        warnings.warn(
-            f"FVD {name} set has {stats.count} videos <= feature dimension {stats.dim}: the value is biased and "
-            f"unstable; use more than {stats.dim} videos (the paper uses thousands)",
-            SmallSampleWarning,
-            stacklevel=2,
-        )

@@ -15,7 +15,9 @@ import torch
 from torch import nn
 
 from metrics.clip import ClipScorer
-from metrics.i3d import file_sha256, load_i3d, random_i3d
+from metrics.fvd_protocols import DEFAULT_PROTOCOL, FVDProtocol
+from metrics.i3d import file_sha256
+from simda.plumbing.errors import BadInputFile, InvalidSetting
 
 
 @dataclass
@@ -27,6 +29,7 @@ class MetricNetworks:
     clip: ClipScorer
     clip_params: dict[str, str]
     random_weights: bool
+    protocol: FVDProtocol = DEFAULT_PROTOCOL
 
 
 def load_clip_scorer(
@@ -42,13 +45,26 @@ def load_clip_scorer(
 
 
 def load_metric_networks(
-    i3d_path: Path | None, clip_ckpt: Path | None, clip_model: str, device: str | torch.device, seed: int = 0
+    i3d_path: Path | None,
+    clip_ckpt: Path | None,
+    clip_model: str,
+    device: str | torch.device,
+    protocol: FVDProtocol = DEFAULT_PROTOCOL,
+    seed: int = 0,
 ) -> MetricNetworks:
-    """Local weights where given, small random networks (seeded) where not."""
+    """Local weights where given, small random networks (seeded) where not; the I3D built as
+    ``protocol``'s tool builds it (BatchNorm eps, TorchScript call)."""
     if i3d_path is None:
-        i3d: nn.Module = random_i3d(seed).to(device)
+        if protocol.detector_format == "torchscript":
+            raise InvalidSetting(
+                f"--fvd-protocol {protocol.name} needs its detector file ({protocol.weights}): pass --i3d"
+            )
+        i3d: nn.Module = protocol.random_detector(seed).to(device)
         i3d_sha = f"random-calibrated-seed{seed}"
     else:
-        i3d, i3d_sha = load_i3d(i3d_path, device), file_sha256(i3d_path)
+        try:
+            i3d, i3d_sha = protocol.load_detector(i3d_path, device), file_sha256(i3d_path)
+        except ValueError as exc:
+            raise BadInputFile(f"--i3d {i3d_path}: {exc}") from exc
     clip, clip_params = load_clip_scorer(clip_ckpt, clip_model, device, seed)
-    return MetricNetworks(i3d, i3d_sha, clip, clip_params, i3d_path is None or clip_ckpt is None)
+    return MetricNetworks(i3d, i3d_sha, clip, clip_params, i3d_path is None or clip_ckpt is None, protocol)

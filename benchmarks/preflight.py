@@ -208,7 +208,7 @@ def check_metric_networks(
     clip = np.random.default_rng(0).integers(0, 256, size=(1, num_frames, *size, 3), dtype=np.uint8)
     fix = "pass --i3d an I3D weight file (i3d_pretrained_400.pt or StyleGAN-V's i3d_torchscript.pt)"
     try:
-        features = extract_features(clip, nets.i3d, batch_size=1, device=device, progress=False)
+        features = extract_features(clip, nets.i3d, 1, device, nets.protocol, progress=False)
     except Exception as exc:  # whatever a foreign network raises on I3D's input, it is not an I3D
         raise PreflightError(
             f"--i3d {i3d_source} does not run as an I3D on a {num_frames}-frame clip ({type(exc).__name__}: "
@@ -230,7 +230,8 @@ def check_metric_networks(
 def check_tracking(uri: str | None) -> str:
     """The tracking store answers (a server within seconds) and a SQLite store exists; returns its URI.
 
-    Raises :class:`simda.plumbing.tracking.TrackingUnreachableError` naming ``--tracking-uri`` / ``MLFLOW_TRACKING_URI``.
+    Raises :class:`simda.plumbing.tracking.TrackingUnreachableError` naming ``--tracking-uri``
+    or ``MLFLOW_TRACKING_URI``.
     """
     from simda.plumbing.tracking import configure_tracking
 

@@ -30,23 +30,25 @@ from benchmarks.evaluation import (
     fake_done,
     load_generated,
     score_generated,
-    warn_if_small,
 )
 from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.paper import comparison_table
+from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
 from benchmarks.rundir import RunDir, config_hash, write_csv
 from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
 from metrics.clip import ClipSimAccumulator, to_percent
-from metrics.frechet import GaussianStats, frechet_distance
+from metrics.frechet import GaussianStats
+from metrics.fvd import FVD
+from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256
 from metrics.video_io import FRAME_SAMPLING, read_video
-from metrics.video_preprocess import FVDProtocol
 from simda.checkpoint import weights_file
 from simda.loading import load_model
 from simda.pipeline import GenerationSettings, SimDAPipeline
-from simda.plumbing.atomic import atomic_path, require_writable_dir
+from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
+from simda.plumbing.errors import UsageError
 from simda.plumbing.tracking import tracked_run
 from simda.video_io import write_mp4
 
@@ -66,6 +68,7 @@ class LoadedBenchmark:
     real: RealFeatureCache | GaussianStats
     random_weights: bool
     params: dict[str, Any]
+    config: dict[str, Any]  # what decides the videos: guards the run folder
     fps: int = 8
 
     @property
@@ -137,20 +140,40 @@ def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], p
     """The metrics and the per-video table from every cached feature file, gathered in id order."""
     ids = [clip.id for clip in job.clips]
     logits, scores = load_generated(job.run_dir.features(job.features_key), ids)
-    fake = GaussianStats.from_features(logits)
     if isinstance(job.real, GaussianStats):
         real, skipped = job.real, []
     else:
         real, skipped = job.real.statistics(job.clips)
-    warn_if_small("real", real)
-    warn_if_small("generated", fake)
+    evaluation = job.job.evaluation
+    # A jackknife cannot have more groups than videos: fewer videos use one group per video (logged below).
+    groups = min(evaluation.fvd_interval, len(ids)) if len(ids) >= 2 else 0
+    fvd = FVD(
+        protocol=job.nets.protocol,
+        real_stats=real,
+        interval=groups,
+        seed=evaluation.seed,
+        detector_sha256=job.nets.i3d_sha256,
+        frame_sampling=FRAME_SAMPLING,
+    )
+    fvd.update_features(logits, num_frames=job.settings.num_frames)
+    result = fvd.compute()  # warns, with the numbers, when either set is smaller than the feature dimension
     clipsim = ClipSimAccumulator()
     clipsim.update([score["clipsim"] for score in scores])
     table = pd.DataFrame([_row(job, clip) for clip in job.clips])
     table.insert(3, "clipsim", [score["clipsim"] for score in scores])
     table.insert(4, "consistency", [to_percent(score["consistency"]) for score in scores])
     metrics = {
-        "fvd": frechet_distance(real, fake, job.job.evaluation.ddof),
+        "fvd": result.value,
+        **(
+            {}
+            if result.ci_low is None
+            else {
+                "fvd_ci_low": result.ci_low,
+                "fvd_ci_high": result.ci_high,
+                "fvd_std_error": result.std_error,
+                "fvd_interval_groups": float(groups),
+            }
+        ),
         "clipsim": clipsim.compute(),
         "frame_consistency": float(table["consistency"].mean()),
         "num_videos": float(len(ids)),
@@ -176,6 +199,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         tags=tags,
         enabled=layout.is_main,
         tracking_uri=job.job.tracking_uri,
+        resume_key=str(job.run_dir.root.resolve()),  # a rerun of this folder continues its MLflow run
     ) as mlflow_run:
         generated = int(layout.sum(generate_and_score(job, layout)))
         if isinstance(job.real, RealFeatureCache):
@@ -226,7 +250,8 @@ def video_config(job: BenchmarkJob, annotations: Path, base: Any, ckpt_sha: str 
 
 
 def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> LoadedBenchmark:
-    """Read the clips, load the model and metric networks, claim the run folder: everything before work."""
+    """Read the clips, load the metric networks, check every input and output (the preflight), then
+    load the model: everything that can fail fails before the first video is generated."""
     annotations, videos = job.annotations, job.videos
     if annotations is None:
         # Rank 0 writes it once and every rank reads that copy: no two writers race on one folder.
@@ -235,17 +260,38 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, Path(videos).parent)
     seed = job.evaluation.caption_seed
     clips = sample_clips(job.spec.read(annotations, videos, seed), job.num_videos, seed)
-    if job.output_dir is not None:
-        require_writable_dir(job.output_dir, "--output-dir")
-    if job.cache_dir is not None:
-        require_writable_dir(job.cache_dir, "--cache-dir")
+    settings = job.generation
     device = layout.device(job.model.device)
+    protocol = get_protocol(job.evaluation.fvd_protocol)
+    nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, device, protocol)
+    runs_root = job.output_dir.parent if job.output_dir else Path("runs")  # where the run folder will be
+    failure = None
+    if layout.is_main:
+        try:
+            report = run_preflight(
+                None if job.real_stats is not None else clips,
+                None if job.real_stats is not None else Path(videos),
+                settings.num_frames,
+                (settings.height, settings.width),
+                [
+                    ("--output-dir", job.output_dir or runs_root),
+                    ("--cache-dir", job.cache_dir or runs_root / "real-cache"),
+                ],
+                nets,
+                str(device),
+                str(job.i3d or "random"),
+                job.tracking_uri,
+            )
+            log.info("%s", report.format())
+        except UsageError as exc:
+            failure = str(exc)
+    failure = layout.broadcast(failure)  # every rank stops together, before any model loads
+    if failure is not None:
+        raise UsageError(failure)
     loaded = load_model(job.model, device=device)
-    nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, loaded.model.device)
     ckpt_sha = None if job.model.ckpt is None else file_sha256(weights_file(job.model.ckpt))
     config = video_config(job, annotations, loaded.base, ckpt_sha)
     run_dir = RunDir(job.output_dir or Path("runs") / f"{job.spec.name}-{config_hash(config)}")
-    run_dir.claim(config, write=layout.is_main)
     random_weights = loaded.random_weights or nets.random_weights
     if random_weights:
         log.warning(
@@ -256,27 +302,22 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
             job.i3d or "random",
             job.clip_ckpt or "random",
         )
-    settings = job.generation
-    protocol = FVDProtocol(
-        detector_sha256=nets.i3d_sha256,
-        num_frames=settings.num_frames,
-        frame_sampling=FRAME_SAMPLING,
-        ddof=job.evaluation.ddof,
+    run_protocol = protocol.for_run(
+        detector_sha256=nets.i3d_sha256, num_frames=settings.num_frames, frame_sampling=FRAME_SAMPLING
     )
-    real_key = {
+    real_key: dict[str, Any] = {
         "benchmark": job.spec.name,
         "annotations_sha256": config["annotations_sha256"],
         "real_resize": REAL_RESIZE,
         "height": settings.height,
         "width": settings.width,
-        **protocol.as_params(),
+        **run_protocol.feature_params(),  # statistics choices (covariance divisor, square root) come later
     }
-    real_key.pop("fvd.ddof")  # the covariance divisor is applied at the end, not to cached features
     if job.real_stats is not None:
         real: RealFeatureCache | GaussianStats = GaussianStats.load(job.real_stats)
     else:
-        real = RealFeatureCache(job.cache_dir or run_dir.root.parent / "real-cache", real_key)
-    features_key = config_hash({"i3d": nets.i3d_sha256, **nets.clip_params, "frames": settings.num_frames})
+        real = RealFeatureCache(job.cache_dir or runs_root / "real-cache", real_key)
+    features_key = config_hash({**run_protocol.feature_params(), **nets.clip_params})
     params = {
         **config,
         "annotations": str(Path(annotations).resolve()),
@@ -291,7 +332,9 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         "batch_size": job.evaluation.batch_size,
         "world_size": layout.world_size,
         "out": str(run_dir.root.resolve()),
-        **protocol.as_params(),
+        "fvd.interval_groups": job.evaluation.fvd_interval,
+        "fvd.interval_method": "grouped jackknife, Student-t" if job.evaluation.fvd_interval else "none",
+        **run_protocol.as_params(),
     }
     return LoadedBenchmark(
         job=job,
@@ -303,10 +346,15 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         real=real,
         random_weights=random_weights,
         params=params,
+        config=config,
     )
 
 
 def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:
-    """Load and evaluate ``job`` inside torchrun's process group (or as one process)."""
+    """Load and evaluate ``job`` inside torchrun's process group (or as one process), the run folder
+    locked for the duration so two runs never generate the same videos."""
     with process_group() as layout, tempfile.TemporaryDirectory(prefix=f"simda-{job.spec.name}-") as scratch:
-        return evaluate(load_benchmark(job, layout, Path(scratch)), layout)
+        loaded = load_benchmark(job, layout, Path(scratch))
+        with loaded.run_dir.exclusive(layout):
+            loaded.run_dir.claim(loaded.config, write=layout.is_main)
+            return evaluate(loaded, layout)

@@ -53,9 +53,9 @@ def run(job: BuildJob) -> BuildResult:
     from reports.sections import build_sections
     from reports.store import RunStore
     from simda.plumbing.atomic import atomic_path
-    from simda.plumbing.tracking import configure_tracking
+    from simda.plumbing.tracking import resolve_tracking_uri
 
-    uri = configure_tracking(job.tracking_uri)
+    uri = resolve_tracking_uri(job.tracking_uri)  # read only: never create or upgrade a store here
     store = RunStore(uri)
     runs = store.runs(job.experiments, job.run_ids)
     if not runs:

@@ -36,6 +36,10 @@ PIXELS_PER_LATENT = 8
 PRECISIONS = ("no", "fp16", "bf16")
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 PARTS = ("ta", "aa", "fa", "sa", "lsa")
+#: The names of metrics.fvd_protocols.PROTOCOLS (a test keeps the two equal; this module stays torch-free).
+FVD_PROTOCOLS = ("tf", "stylegan-v", "cd-fvd", "videogpt", "common-metrics-videogpt", "common-metrics-styleganv")
+#: The names of metrics.fvd_protocols.PROTOCOLS (a test keeps the two equal; this module stays torch-free).
+FVD_PROTOCOLS = ("tf", "stylegan-v", "cd-fvd", "videogpt", "common-metrics-videogpt", "common-metrics-styleganv")
 
 _SIZE = multiple_of(PIXELS_PER_LATENT, "the autoencoder downsamples by 8")
 
@@ -189,8 +193,14 @@ class EvaluationSettings(ValidatedSettings):
     caption_seed: int = option(0, "--caption-seed", "seed of the caption choice and of the clip sample")
     seed: int = option(0, "--seed", "global seed; each clip's generation seed hashes it with the clip id")
     batch_size: int = option(4, "--batch-size", "captions denoised together per process", checks=(positive,))
-    ddof: int = option(
-        0, "--ddof", "covariance divisor N - ddof (0 as StyleGAN-V, 1 as the TF original)", choices=(0, 1)
+    fvd_protocol: str = option(
+        "cd-fvd", "--fvd-protocol", "the public FVD tool whose conventions to reproduce", choices=FVD_PROTOCOLS
+    )
+    fvd_interval: int = option(
+        40,
+        "--fvd-interval",
+        "jackknife groups of the FVD interval (0: no interval)",
+        checks=(lambda groups: None if groups == 0 or groups >= 2 else "must be 0 (off) or at least 2",),
     )
     clip_model: str = option("ViT-B-32", "--clip-model", "open_clip model name of --clip-ckpt")
 

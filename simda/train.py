@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.plumbing.errors import InvalidSetting, MissingInput, UsageError
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import PARTS, PRESETS, ClipSettings, ModelSettings, TrainSettings, preset_for
 
@@ -107,6 +107,7 @@ class TrainResult:
 
 def run(job: TrainJob) -> TrainResult | None:
     """Train (resuming from ``job.output_dir``); rank 0 returns the result, other ranks ``None``."""
+    import contextlib
     import logging
     import tempfile
 
@@ -117,16 +118,25 @@ def run(job: TrainJob) -> TrainResult | None:
     from simda.loading import load_model
     from simda.loss_plot import write_loss_plot
     from simda.pipeline import SimDAPipeline
-    from simda.plumbing.atomic import require_writable_dir
+    from simda.plumbing.atomic import LockHeldError, file_lock, require_writable_dir
     from simda.plumbing.distributed import process_group
-    from simda.plumbing.tracking import tracked_run
+    from simda.plumbing.tracking import configure_tracking, tracked_run
     from simda.synthetic import write_webvid_set
     from simda.training import StepReport, Trainer
 
     log = logging.getLogger("simda.train")
     require_writable_dir(job.output_dir, "--output-dir")
     config = SimDAConfig(lsa_form=job.lsa_form).without(*job.disable)
-    with process_group() as layout, tempfile.TemporaryDirectory() as scratch:
+    with process_group() as layout, tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as held:
+        if layout.is_main:
+            configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
+            try:  # one training run per output folder: two would overwrite each other's checkpoints
+                held.enter_context(file_lock(job.output_dir / ".train.lock", wait=False))
+            except LockHeldError as busy:
+                raise UsageError(
+                    f"--output-dir {job.output_dir}: another training run ({busy.holder}) is using it; "
+                    "wait for it to finish, or pass another --output-dir"
+                ) from None
         if job.data.video_folder is not None:
             videos = read_caption_folder(job.data.video_folder)
         elif job.data.csv is not None:
@@ -153,7 +163,13 @@ def run(job: TrainJob) -> TrainResult | None:
         tags = {"random_weights": str(loaded.base.random_weights).lower()}
         losses: dict[int, float] = {}
         with tracked_run(
-            job.experiment, job.output_dir.name, settings, tags, enabled=layout.is_main, tracking_uri=job.tracking_uri
+            job.experiment,
+            job.output_dir.name,
+            settings,
+            tags,
+            enabled=layout.is_main,
+            tracking_uri=job.tracking_uri,
+            resume_key=str(job.output_dir.resolve()),  # a resumed run continues its MLflow run and loss curve
         ):
 
             def report(step: StepReport) -> None:

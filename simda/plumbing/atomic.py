@@ -16,6 +16,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from simda.plumbing.errors import UsageError
+
 # tempfile.mkstemp's random part: 8 characters of [a-z0-9_].
 _INTERRUPTED = re.compile(r"^\..+\.[a-z0-9_]{8}(\.[^.]+)?$")
 
@@ -52,8 +54,6 @@ def require_writable_dir(path: str | Path, flag: str) -> Path:
     Raises :class:`~simda.plumbing.errors.UsageError` naming ``flag`` when the folder is a file,
     cannot be created, or is read-only, so a run never fails at its first write hours in.
     """
-    from simda.plumbing.errors import UsageError
-
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{flag} {path}: exists and is not a folder; pass {flag} a folder")
@@ -82,7 +82,7 @@ def remove_interrupted_writes(folder: str | Path) -> list[Path]:
     return removed
 
 
-class LockHeldError(RuntimeError):
+class LockHeldError(UsageError):
     """Another process holds the lock; ``holder`` is what it wrote there (pid and host)."""
 
     def __init__(self, path: Path, holder: str) -> None:

@@ -28,7 +28,11 @@ def test_tiny_msrvtt_runs_offline_and_leaves_an_mlflow_run(no_network, tmp_path,
     assert metrics["fvd"] > 0 and -1 <= metrics["clipsim"] <= 1 and 0 < metrics["frame_consistency"] <= 100
     assert run.data.metrics["num_videos"] == 4 and run.data.metrics["videos_generated"] == 4
     assert run.data.tags["random_weights"] == "true"
+    interval = run.data.metrics
+    assert interval["fvd_ci_low"] <= metrics["fvd"] <= interval["fvd_ci_high"] and interval["fvd_std_error"] > 0
+    assert interval["fvd_interval_groups"] == 4  # one jackknife group per video below the default 40
     params = run.data.params
+    assert params["fvd.protocol"] == "cd-fvd" and params["fvd.interval_method"].startswith("grouped jackknife")
     assert params["fvd.ddof"] == "0" and params["fvd.detector_sha256"] == "random-calibrated-seed0"
     assert params["num_frames"] == "9" and params["num_inference_steps"] == "2" and params["random_weights"] == "True"
     assert params["base_identity"] and params["caption_seed"] == "0" and "centre crop" in params["real_resize"]

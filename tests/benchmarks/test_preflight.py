@@ -16,6 +16,7 @@ from torch import nn
 from benchmarks.datasets import read_msrvtt
 from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.preflight import PreflightError, check_writable, run_preflight
+from metrics.fvd_protocols import get_protocol
 from simda.synthetic import moving_square, write_msrvtt_set
 from simda.video_io import write_mp4
 from tests.benchmarks.conftest import tracking_uri
@@ -79,7 +80,8 @@ def test_a_torchscript_file_that_is_not_an_i3d_is_refused(tmp_path, msrvtt):
     ):
         path = tmp_path / name
         torch.jit.save(torch.jit.script(module), str(path))
-        nets = load_metric_networks(path, None, "ViT-B-32", "cpu")  # it loads: only running it tells
+        # A TorchScript file loads under the StyleGAN-V protocol (under cd-fvd it is refused at loading):
+        nets = load_metric_networks(path, None, "ViT-B-32", "cpu", get_protocol("stylegan-v"))
         with pytest.raises(PreflightError, match=rf"--i3d {path} .*{error}.*pass --i3d an I3D weight file"):
             _preflight(tmp_path, read_msrvtt(annotations, videos), videos, nets, str(path))
     assert not _written(tmp_path)

@@ -63,7 +63,8 @@ def test_table2_rows_are_the_logged_metrics_beside_the_papers(report, tiny_store
     assert ours["paper SimDA FVD"] == 456 and ours["Δ FVD"] == pytest.approx(logged.data.metrics["fvd"] - 456)
     assert ours["Δ CLIPSIM"] == pytest.approx(logged.data.metrics["clipsim"] - 0.2945)
     assert ours["videos"] == int(logged.data.metrics["num_videos"])
-    assert ours["FVD interval"] == "not logged"  # no interval metric is logged today
+    metrics = logged.data.metrics
+    assert ours["FVD interval"] == f"[{metrics['fvd_ci_low']:.2f}, {metrics['fvd_ci_high']:.2f}]"
     protocol = table(report, "Table 2", "FVD protocol").frame.set_index("setting")
     fvd_params = {key: value for key, value in logged.data.params.items() if key.startswith("fvd.")}
     assert fvd_params and protocol.iloc[:, 0].to_dict() == fvd_params
