@@ -210,9 +210,10 @@ def check_metric_networks(
     try:
         features = extract_features(clip, nets.i3d, 1, device, nets.protocol, progress=False)
     except Exception as exc:  # whatever a foreign network raises on I3D's input, it is not an I3D
+        first_line = next((line for line in str(exc).splitlines() if line.strip()), "")[:300]
         raise PreflightError(
             f"--i3d {i3d_source} does not run as an I3D on a {num_frames}-frame clip ({type(exc).__name__}: "
-            f"{str(exc)[:300]}); {fix}"
+            f"{first_line}); {fix}"
         ) from exc
     if features.shape != (1, expected_features) or not np.isfinite(features).all():
         raise PreflightError(
