@@ -39,7 +39,7 @@ from benchmarks.rundir import RunDir, config_hash, write_csv
 from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
 from metrics.clip import ClipSimAccumulator, to_percent
 from metrics.frechet import GaussianStats
-from metrics.fvd import FVD
+from metrics.fvd_metric import FVD
 from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256
 from metrics.video_io import FRAME_SAMPLING, read_video

@@ -28,6 +28,7 @@ from torch import nn
 
 from metrics.frechet import SqrtmMethod
 from metrics.i3d import TF_BN_EPS, VIDEOGPT_BN_EPS, InceptionI3d, TorchScriptI3D, load_i3d, random_i3d
+from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
 
 #: How frames reach 224x224: TF1's ``resize_bilinear`` (corner-aligned source grid, no half-pixel
 #: offset), torch bilinear of the whole frame (half-pixel, no antialiasing, aspect not kept),
@@ -208,9 +209,11 @@ for _protocol in (
 ):
     PROTOCOLS[_protocol.name] = _protocol
 
+if tuple(PROTOCOLS) != PROTOCOL_NAMES:  # the torch-free list the command lines show must be this registry
+    raise ImportError(f"metrics.protocol_names lists {PROTOCOL_NAMES}, the registry holds {tuple(PROTOCOLS)}")
 #: The default follows cd-fvd: the one public FVD tool that installs from the package index, so a
 #: test reproduces it here exactly, and its weights (``i3d_pretrained_400.pt``) are the most shared.
-DEFAULT_PROTOCOL = PROTOCOLS["cd-fvd"]
+DEFAULT_PROTOCOL = PROTOCOLS[DEFAULT_PROTOCOL_NAME]
 
 
 def get_protocol(name: str) -> FVDProtocol:

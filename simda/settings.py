@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
 from simda.plumbing.errors import InvalidSetting
 from simda.plumbing.options import (
     ValidatedSettings,
@@ -36,10 +37,6 @@ PIXELS_PER_LATENT = 8
 PRECISIONS = ("no", "fp16", "bf16")
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 PARTS = ("ta", "aa", "fa", "sa", "lsa")
-#: The names of metrics.fvd_protocols.PROTOCOLS (a test keeps the two equal; this module stays torch-free).
-FVD_PROTOCOLS = ("tf", "stylegan-v", "cd-fvd", "videogpt", "common-metrics-videogpt", "common-metrics-styleganv")
-#: The names of metrics.fvd_protocols.PROTOCOLS (a test keeps the two equal; this module stays torch-free).
-FVD_PROTOCOLS = ("tf", "stylegan-v", "cd-fvd", "videogpt", "common-metrics-videogpt", "common-metrics-styleganv")
 
 _SIZE = multiple_of(PIXELS_PER_LATENT, "the autoencoder downsamples by 8")
 
@@ -194,7 +191,10 @@ class EvaluationSettings(ValidatedSettings):
     seed: int = option(0, "--seed", "global seed; each clip's generation seed hashes it with the clip id")
     batch_size: int = option(4, "--batch-size", "captions denoised together per process", checks=(positive,))
     fvd_protocol: str = option(
-        "cd-fvd", "--fvd-protocol", "the public FVD tool whose conventions to reproduce", choices=FVD_PROTOCOLS
+        DEFAULT_PROTOCOL_NAME,
+        "--fvd-protocol",
+        "the public FVD tool whose conventions to reproduce (README: FVD protocols)",
+        choices=PROTOCOL_NAMES,
     )
     fvd_interval: int = option(
         40,

@@ -11,7 +11,8 @@ import torch
 
 from metrics.clip import TINY_CLIP_CONFIG, ClipScorer, random_clip
 from metrics.frechet import frechet_distance_from_features
-from metrics.fvd import extract_features, main
+from metrics.fvd import main
+from metrics.fvd_metric import extract_features
 from metrics.i3d import file_sha256, load_i3d
 from metrics.video_io import read_video
 from simda.video_io import write_mp4
@@ -112,9 +113,7 @@ def test_cli_reports_fvd_clipsim_protocol_and_skips(i3d_checkpoint, video_sets, 
 
 def test_cli_missing_inputs_exit_2_naming_the_flag(i3d_checkpoint, video_sets, tmp_path, capsys):
     real, _ = video_sets
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--real", str(tmp_path / "no_such_dir"), "--fake", str(real), "--i3d", str(i3d_checkpoint)])
-    assert exit_info.value.code == 2
+    assert main(["--real", str(tmp_path / "no_such_dir"), "--fake", str(real), "--i3d", str(i3d_checkpoint)]) == 2
     err = capsys.readouterr().err
     assert "--real" in err and "no_such_dir" in err
 
@@ -146,4 +145,19 @@ def test_cli_fails_when_no_video_is_usable(i3d_checkpoint, tmp_path, capsys):
     (bad / "x.mp4").write_bytes(b"junk")
     assert main(["--real", str(bad), "--fake", str(bad), "--i3d", str(i3d_checkpoint), "--frames", "9"]) == 1
     captured = capsys.readouterr()
-    assert "no usable real videos" in captured.err and "x.mp4: cannot be decoded" in captured.out
+    assert "no usable real videos" in captured.err and "x.mp4: cannot be decoded" in captured.err
+
+
+def test_cli_tiny_preset_needs_no_weight_file_and_says_so(video_sets, tmp_path, capsys):
+    real, fake_index = video_sets
+    argv = ["--preset", "tiny", "--real", str(real), "--fake", str(fake_index), "--frames", "9"]
+    assert main([*argv, "--output-dir", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "RANDOM WEIGHTS" in out and "fvd.detector_sha256: random-calibrated-seed0" in out
+    saved = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert saved["random_weights"] and float(re.search(r"^FVD: (\S+)$", out, re.M).group(1)) == pytest.approx(
+        saved["fvd"]["value"], rel=1e-6
+    )
+    # Without a weight file or the preset, nothing runs.
+    assert main(["--real", str(real), "--fake", str(real)]) == 2
+    assert "--i3d" in capsys.readouterr().err
