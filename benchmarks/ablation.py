@@ -129,10 +129,12 @@ class AblationResult:
     table: Any  # pandas.DataFrame in Table 6's layout
     random_weights: bool
     rows: list[dict[str, Any]] = field(default_factory=list)
+    report_command: str | None = None
 
     def summary(self) -> str:
         note = f"\nRANDOM WEIGHTS: {RANDOM_NOTE}" if self.random_weights else ""
-        return self.table.to_string(index=False) + note
+        report = f"\nreport: {self.report_command}" if self.report_command else ""
+        return self.table.to_string(index=False) + note + report
 
     def to_dict(self) -> dict[str, Any]:
         return {"table6": self.rows, "random_weights": self.random_weights}
@@ -162,7 +164,7 @@ def run(job: AblationJob) -> AblationResult:
     import mlflow
     import pandas as pd
 
-    from simda.plumbing.tracking import log_table, tracked_run
+    from simda.plumbing.tracking import log_table, report_command, tracked_run
 
     log = logging.getLogger("benchmarks.ablation")
     params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()}
@@ -175,7 +177,7 @@ def run(job: AblationJob) -> AblationResult:
         {"random_weights": str(job.random_weights).lower()},
         tracking_uri=job.tracking_uri,
         resume_key=str(job.output_dir.resolve()),  # a rerun of the sweep continues its runs, adds none
-    ):
+    ) as sweep:
         for variant in job.variants:
             with tracked_run(
                 "simda-ablation",
@@ -194,7 +196,7 @@ def run(job: AblationJob) -> AblationResult:
         log_table(table, "table6")
     if job.random_weights:
         log.warning("random weights: the table proves the machinery, not the model")
-    return AblationResult(job.output_dir, table, job.random_weights, rows)
+    return AblationResult(job.output_dir, table, job.random_weights, rows, report_command(sweep))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -112,11 +112,15 @@ class BenchmarkResult:
     random_weights: bool
     mlflow_run_id: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    report_command: str | None = None
 
     def summary(self) -> str:
         note = "\nRANDOM WEIGHTS: these numbers prove the machinery, not the model" if self.random_weights else ""
         counts = ", ".join(f"{k} {int(self.metrics[k])}" for k in ("num_videos", "num_real", "num_real_skipped"))
-        return f"{self.comparison.to_string(index=False)}\n{counts}{note}"
+        if "fvd_ci_low" in self.metrics:
+            counts += f"; FVD 95% interval [{self.metrics['fvd_ci_low']:.2f}, {self.metrics['fvd_ci_high']:.2f}]"
+        report = f"\nreport: {self.report_command}" if self.report_command else ""
+        return f"{self.comparison.to_string(index=False)}\n{counts}{note}{report}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

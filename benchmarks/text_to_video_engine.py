@@ -49,7 +49,7 @@ from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import UsageError
-from simda.plumbing.tracking import tracked_run
+from simda.plumbing.tracking import report_command, tracked_run
 from simda.video_io import write_mp4
 
 log = logging.getLogger("benchmarks")
@@ -231,6 +231,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
             random_weights=job.random_weights,
             mlflow_run_id=None if mlflow_run is None else mlflow_run.info.run_id,
             params=job.params,
+            report_command=report_command(mlflow_run),
         )
 
 

@@ -20,6 +20,19 @@ from simda.plumbing.errors import InvalidSetting, MissingInput, UsageError
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import PARTS, PRESETS, ClipSettings, ModelSettings, TrainSettings, preset_for
 
+#: The flag names of diffusers' training examples, accepted beside ours (field -> spellings).
+DIFFUSERS_FLAGS = {
+    "max_steps": ("--max_train_steps",),
+    "batch_size": ("--train_batch_size",),
+    "learning_rate": ("--learning_rate",),
+    "weight_decay": ("--adam_weight_decay",),
+    "lr_warmup_steps": ("--lr_warmup_steps",),
+    "max_grad_norm": ("--max_grad_norm",),
+    "mixed_precision": ("--mixed_precision",),
+    "gradient_checkpointing": ("--gradient_checkpointing",),
+    "checkpoint_every": ("--checkpointing_steps",),
+    "keep_checkpoints": ("--checkpoints_total_limit",),
+}
 #: Frames sampled into a synthetic clip for the tiny preset: twice a clip, so start positions vary.
 SYNTHETIC_SPAN = 2
 
@@ -237,24 +250,40 @@ def add_part_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m simda.train", __doc__)
-    add_options(parser.add_argument_group("model"), ModelSettings, {})
+    model = parser.add_argument_group("model")
+    add_options(model, ModelSettings, {}, aliases={"base": ("--pretrained_model_name_or_path",)})
     data = parser.add_argument_group("data")
     data.add_argument("--csv", type=Path, help="WebVid CSV (videoid, name, page_dir, ...)")
     data.add_argument("--videos", type=Path, help="folder holding <page_dir>/<videoid>.mp4")
-    data.add_argument("--video-folder", type=Path, help="instead: a folder of mp4s with .txt captions")
-    add_options(data, ClipSettings, {name: preset.clips for name, preset in PRESETS.items()})
-    training = parser.add_argument_group("training")
-    add_options(training, TrainSettings, {name: preset.training for name, preset in PRESETS.items()})
+    data.add_argument(
+        "--video-folder", "--train_data_dir", type=Path, help="instead: a folder of mp4s with .txt captions"
+    )
+    add_options(data, ClipSettings, {n: p.clips for n, p in PRESETS.items()}, aliases={"num_frames": ("--num_frames",)})
+    training = parser.add_argument_group("training (diffusers' training-script spellings are accepted too)")
+    add_options(training, TrainSettings, {n: p.training for n, p in PRESETS.items()}, aliases=DIFFUSERS_FLAGS)
     add_part_options(training, "as the ablation does")
     output = parser.add_argument_group("output")
     output.add_argument(
-        "--output-dir", "--out", type=Path, default=Path("runs/simda-train"), help="checkpoints and final adapters"
+        "--output-dir",
+        "--out",
+        "--output_dir",
+        type=Path,
+        default=Path("runs/simda-train"),
+        help="checkpoints and final adapters; rerun with the same folder to resume",
     )
     output.add_argument("--log-every", type=int, default=10, help="steps between logged losses (default 10)")
-    output.add_argument("--validate-every", type=int, default=0, help="log a validation video every n steps (0: off)")
-    output.add_argument("--validation-prompt", default=TrainJob.validation_prompt)
+    output.add_argument(
+        "--validate-every",
+        "--validation_steps",
+        type=int,
+        default=0,
+        help="log a validation video every n steps (0: off)",
+    )
+    output.add_argument("--validation-prompt", "--validation_prompt", default=TrainJob.validation_prompt)
     output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
-    output.add_argument("--experiment", default="simda-train", help="MLflow experiment (default simda-train)")
+    output.add_argument(
+        "--experiment", "--tracker_project_name", default="simda-train", help="MLflow experiment (default simda-train)"
+    )
     return parser
 
 

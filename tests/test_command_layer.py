@@ -119,3 +119,22 @@ def test_the_package_graph_points_down_only():
     for package, forbidden in upward.items():
         wrong = sorted((path, name) for path, name in _imports(package) if name in forbidden)
         assert not wrong, f"{package} must not import {forbidden}: {wrong}"
+
+
+def test_train_accepts_the_flag_names_of_diffusers_training_scripts(tmp_path):
+    argv = ["--pretrained_model_name_or_path", str(tmp_path), "--train_data_dir", str(tmp_path)]
+    argv += ["--max_train_steps", "7", "--learning_rate", "1e-4", "--train_batch_size", "2", "--output_dir", "out"]
+    argv += [
+        "--mixed_precision",
+        "bf16",
+        "--gradient_checkpointing",
+        "--checkpointing_steps",
+        "5",
+        "--num_frames",
+        "12",
+    ]
+    job = job_of(train, argv)
+    assert job.model.base == tmp_path and job.data.video_folder == tmp_path and job.output_dir == Path("out")
+    assert (job.training.max_steps, job.training.learning_rate, job.training.batch_size) == (7, 1e-4, 2)
+    assert job.training.mixed_precision == "bf16" and job.training.gradient_checkpointing
+    assert job.training.checkpoint_every == 5 and job.clips.num_frames == 12

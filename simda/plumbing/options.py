@@ -126,10 +126,13 @@ def add_options(
     prefix: str = "",
     only: Iterable[str] | None = None,
     skip: Iterable[str] = (),
+    aliases: Mapping[str, tuple[str, ...]] | None = None,
 ) -> None:
     """Add the flags of ``cls``'s fields (all, or ``only``); their help shows each preset's default.
 
     Every flag defaults to ``None`` (unset), so :func:`given` tells a typed value from a default.
+    ``aliases`` adds spellings for one command only (field name -> extra flags), e.g. the names of
+    diffusers' training scripts in ``simda.train``.
     """
     wanted = set(only) if only is not None else None
     for field in dataclasses.fields(cls):
@@ -137,7 +140,7 @@ def add_options(
             continue
         convert, switch = _flag_type(cls, field.name)
         defaults = ", ".join(f"{name}: {getattr(settings, field.name)!r}" for name, settings in presets.items())
-        names = (field.metadata["flag"], *field.metadata["aliases"])
+        names = (field.metadata["flag"], *field.metadata["aliases"], *(aliases or {}).get(field.name, ()))
         help_text = f"{field.metadata['help']} (default {defaults})" if presets else field.metadata["help"]
         if switch:
             parser.add_argument(

@@ -223,3 +223,10 @@ def log_table(table: pd.DataFrame, name: str) -> None:
         path = Path(folder, f"{name}.parquet")
         table.to_parquet(path, index=False)
         mlflow.log_artifact(str(path), artifact_path="tables")
+
+
+def report_command(run: mlflow.ActiveRun | None) -> str | None:
+    """The command that builds the report of ``run`` (printed by every command that logs one)."""
+    if run is None:
+        return None
+    return f"python -m reports.build --runs {run.info.run_id} --tracking-uri {mlflow.get_tracking_uri()}"

@@ -20,6 +20,7 @@ def test_tiny_msrvtt_runs_offline_and_leaves_an_mlflow_run(no_network, tmp_path,
     assert msrvtt.main([*FAST_ARGS, "--num-videos", "4", "--out", str(out), "--tracking-uri", uri]) == 0
     printed = capsys.readouterr().out
     assert "clipsim" in printed and "fvd" in printed and str(out) in printed, "the result table goes to stdout"
+    assert "python -m reports.build --runs" in printed, "the command names the report of its run"
     metrics = json.loads((out / "result.json").read_text())["metrics"]
 
     run = only_run(uri, "simda-msrvtt")

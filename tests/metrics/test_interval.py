@@ -1,7 +1,7 @@
 """The FVD interval contains its point estimate and covers the mean of fresh-set FVDs near its nominal rate.
 
 Simulated Gaussian features stand in for I3D logits: there, unlike with real videos, fresh generated
-sets can be drawn, so coverage can be measured (``python -m metrics.interval`` prints it).
+sets can be drawn, so coverage can be measured (``python -m metrics.interval_coverage`` prints it).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from metrics.frechet import GaussianStats, frechet_distance
-from metrics.interval import fvd_interval, simulate_coverage
+from metrics.interval import fvd_interval
+from metrics.interval_coverage import simulate_coverage
 
 
 def test_interval_is_centred_on_the_point_and_rejects_bad_requests():
