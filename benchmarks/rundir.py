@@ -29,15 +29,11 @@ from typing import Any
 
 import pandas as pd
 
-from simda.plumbing.atomic import LockHeldError, atomic_path, file_lock, remove_interrupted_writes
+from simda.plumbing.atomic import FolderBusyError, atomic_path, claim_folder, remove_interrupted_writes
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
 
 log = logging.getLogger("benchmarks")
-
-
-class RunFolderBusyError(UsageError):
-    """Another run is working in this run folder."""
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -85,16 +81,9 @@ class RunDir:
     def lock(self) -> Iterator[None]:
         """Hold the folder for one run (one process); refuse at once if another run holds it.
 
-        Raises :class:`RunFolderBusyError` naming the folder and the holder's pid.
+        Raises :class:`FolderBusyError` naming the folder and the holder's pid.
         """
-        with contextlib.ExitStack() as held:
-            try:
-                held.enter_context(file_lock(self.root / ".lock", wait=False))
-            except LockHeldError as exc:
-                raise RunFolderBusyError(
-                    f"run folder {self.root} is in use by another run ({exc.holder}); wait for it to finish, "
-                    "or pass --out another folder"
-                ) from None
+        with claim_folder(self.root, "--output-dir"):
             removed = remove_interrupted_writes(self.root)
             if removed:
                 log.info("removed %d temporary files of an interrupted run from %s", len(removed), self.root)
@@ -111,11 +100,11 @@ class RunDir:
             if layout.is_main:
                 try:
                     held.enter_context(self.lock())
-                except RunFolderBusyError as exc:
+                except FolderBusyError as exc:
                     refusal = str(exc)
             refusal = layout.broadcast(refusal)
             if refusal is not None:
-                raise RunFolderBusyError(refusal)
+                raise FolderBusyError(refusal)
             yield
 
     def claim(self, config: Mapping[str, Any], write: bool) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import InvalidSetting, MissingInput, UsageError
+from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import PARTS, PRESETS, ClipSettings, ModelSettings, TrainSettings, preset_for
 
@@ -131,7 +131,7 @@ def run(job: TrainJob) -> TrainResult | None:
     from simda.loading import load_model
     from simda.loss_plot import write_loss_plot
     from simda.pipeline import SimDAPipeline
-    from simda.plumbing.atomic import LockHeldError, file_lock, require_writable_dir
+    from simda.plumbing.atomic import claim_folder, require_writable_dir
     from simda.plumbing.distributed import process_group
     from simda.plumbing.tracking import configure_tracking, tracked_run
     from simda.synthetic import write_webvid_set
@@ -143,13 +143,7 @@ def run(job: TrainJob) -> TrainResult | None:
     with process_group() as layout, tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as held:
         if layout.is_main:
             configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
-            try:  # one training run per output folder: two would overwrite each other's checkpoints
-                held.enter_context(file_lock(job.output_dir / ".train.lock", wait=False))
-            except LockHeldError as busy:
-                raise UsageError(
-                    f"--output-dir {job.output_dir}: another training run ({busy.holder}) is using it; "
-                    "wait for it to finish, or pass another --output-dir"
-                ) from None
+            held.enter_context(claim_folder(job.output_dir, "--output-dir"))  # one training run per folder
         if job.data.video_folder is not None:
             videos = read_caption_folder(job.data.video_folder)
         elif job.data.csv is not None:

@@ -113,3 +113,23 @@ def file_lock(path: str | Path, wait: bool) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
+
+
+@contextlib.contextmanager
+def claim_folder(folder: str | Path, flag: str) -> Iterator[None]:
+    """Hold ``folder`` for one run: a second run on it is refused at once, naming the holder and ``flag``.
+
+    Two runs in one output folder would overwrite each other's work (checkpoints, videos, features);
+    the lock is the kernel's, so a killed run never leaves the folder claimed.
+    """
+    try:
+        with file_lock(Path(folder) / ".lock", wait=False):
+            yield
+    except LockHeldError as busy:
+        raise FolderBusyError(
+            f"{flag} {folder}: another run ({busy.holder}) is using it; wait for it to finish, or pass another {flag}"
+        ) from None
+
+
+class FolderBusyError(UsageError):
+    """Another run holds the output folder."""

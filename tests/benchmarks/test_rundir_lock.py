@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.rundir import RunDir, RunFolderBusyError
-from simda.plumbing.atomic import atomic_path
+from benchmarks.rundir import RunDir
+from simda.plumbing.atomic import FolderBusyError, atomic_path
 from simda.plumbing.distributed import ProcessLayout
 
 # A stand-in for a benchmark's generation loop: under the folder's lock, write every missing video
@@ -20,7 +20,8 @@ from simda.plumbing.distributed import ProcessLayout
 RUN = """
 import sys, time
 from pathlib import Path
-from benchmarks.rundir import RunDir, RunFolderBusyError
+from benchmarks.rundir import RunDir
+from simda.plumbing.atomic import FolderBusyError
 from simda.plumbing.distributed import ProcessLayout
 from simda.synthetic import moving_square
 from simda.video_io import write_mp4
@@ -38,7 +39,7 @@ try:
                 write_mp4(run_dir.video(clip_id), moving_square(index, 4, 16, 16)[0])
                 with open(root / "generated.log", "a") as log:
                     log.write(clip_id + "\\n")
-except RunFolderBusyError as exc:
+except FolderBusyError as exc:
     print(exc)
     sys.exit(3)
 """
@@ -58,7 +59,7 @@ def test_two_concurrent_runs_generate_each_video_once(tmp_path: Path) -> None:
     second = _start(root, "-")
     refusal, _ = second.communicate(timeout=60)
     assert second.returncode == 3
-    assert f"run folder {root} is in use by another run (pid {first.pid} on" in refusal and "--out" in refusal
+    assert f"--output-dir {root}: another run (pid {first.pid} on" in refusal and "pass another --output-dir" in refusal
     go.touch()
     assert first.wait(timeout=60) == 0
     third = _start(root, "-")  # after the first finished, a rerun finds every video and generates none
@@ -73,7 +74,7 @@ def test_the_lock_refuses_in_process_and_cleans_interrupted_writes(tmp_path: Pat
     interrupted.write_bytes(b"half a video")
     with run_dir.lock():
         assert not interrupted.exists()
-        with pytest.raises(RunFolderBusyError, match=f"pid {os.getpid()}"), run_dir.exclusive(ProcessLayout()):
+        with pytest.raises(FolderBusyError, match=f"pid {os.getpid()}"), run_dir.exclusive(ProcessLayout()):
             pass
         with atomic_path(run_dir.video("clip1")) as tmp:  # a write in progress is not touched by the check
             Path(tmp).write_bytes(b"x")
