@@ -36,6 +36,8 @@ from simda.settings import (
 )
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".avi", ".mov", ".webm")
+#: The upscaler's settings that come from the first stage's flags (one --preset, --device, --dtype).
+SHARED_WITH_FIRST_STAGE = ("preset", "device", "dtype")
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ def add_sr_options(parser: argparse.ArgumentParser) -> None:
     """``--sr`` and the upscaler's flags (its preset, device and dtype are the first stage's)."""
     sr = parser.add_argument_group("super-resolution (paper, section 3.4)")
     sr.add_argument("--sr", action="store_true", help="upscale each video 4x with the SimDA x4 upscaler")
-    add_options(sr, UpscalerModelSettings, {}, skip=("preset", "device", "dtype"))
+    add_options(sr, UpscalerModelSettings, {}, skip=SHARED_WITH_FIRST_STAGE)
     add_options(sr, UpscaleSettings, {name: preset.upscale for name, preset in PRESETS.items()}, prefix="sr_")
 
 
@@ -230,11 +232,10 @@ def make_sr_settings(
 
 
 def sr_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """Every upscaler flag by name, with its value (``None``: not typed)."""
-    fields = [f for f in dataclasses.fields(UpscalerModelSettings) if f.name not in ("preset", "device", "dtype")]
-    values = {f.metadata["flag"]: getattr(args, f.name, None) for f in fields}
-    fields = [f for f in dataclasses.fields(UpscaleSettings) if "flag" in f.metadata]
-    return values | {f.metadata["flag"]: getattr(args, "sr_" + f.name, None) for f in fields}
+    """Every flag that only the upscaler reads, with its value (``None``: not typed)."""
+    own = [(f, f.name) for f in dataclasses.fields(UpscalerModelSettings) if f.name not in SHARED_WITH_FIRST_STAGE]
+    sampling = [(f, "sr_" + f.name) for f in dataclasses.fields(UpscaleSettings) if "flag" in f.metadata]
+    return {f.metadata["flag"]: getattr(args, dest, None) for f, dest in own + sampling}
 
 
 def make_job(args: argparse.Namespace) -> GenerateJob:
