@@ -9,7 +9,9 @@ Measured in one process, interleaved round by round, so ratios are fair: one den
 floor), of diffusers' AnimateDiff and ModelScope UNets and of every ablation; one training step
 (forward, backward, AdamW over the adapters) with and without gradient checkpointing, against the
 2D UNet's forward and backward, with peak GPU memory; the temporal adapter's depth-wise conv
-against ``nn.Conv3d``; and a whole video (DDIM steps plus VAE decode). Results are printed,
+against ``nn.Conv3d``; a whole video (DDIM steps plus VAE decode); and one guided step of the
+super-resolution stage (SimDA's x4 upscaler on those frames as its low-resolution input, against the
+image upscaler frame by frame, with peak GPU memory; ``--params-only`` adds its adapter count). Results are printed,
 written as text and PNG under ``--output-dir``, and logged to MLflow (experiment ``simda-profile``).
 Weights are random unless ``--base`` is given: timings measure the architecture, not the model.
 """

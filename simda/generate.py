@@ -4,12 +4,19 @@
     python -m simda.generate --base ./stable-diffusion-v1-5 --ckpt runs/simda-train/adapters.safetensors \\
         --prompt "a panda playing guitar" --prompt "a red car on a beach" --output-dir videos/
 
+    python -m simda.generate --base ./stable-diffusion-v1-5 --ckpt runs/simda-train/simda-adapters \\
+        --sr --sr-base ./stable-diffusion-x4-upscaler --sr-ckpt runs/simda-sr/simda-adapters \\
+        --prompt "a panda playing guitar" --sr-decode-chunk 4     # 16x256x256 -> 16x1024x1024
+
 Prompt i is generated from seed ``--seed + i`` and written as ``<output-dir>/<i>-<prompt>.mp4``.
+With ``--sr`` the first stage's video goes through the SimDA x4 upscaler (paper, section 3.4) and
+only the 4x larger video is written; the run says the output size and what it chunked.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,9 +26,18 @@ from typing import Any
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
 from simda.plumbing.options import add_options, construct, from_args
-from simda.settings import PRESETS, GenerationSettings, ModelSettings, preset_for
+from simda.settings import (
+    PRESETS,
+    GenerationSettings,
+    ModelSettings,
+    UpscalerModelSettings,
+    UpscaleSettings,
+    preset_for,
+)
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".avi", ".mov", ".webm")
+#: The upscaler's settings that come from the first stage's flags (one --preset, --device, --dtype).
+SHARED_WITH_FIRST_STAGE = ("preset", "device", "dtype")
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,9 @@ class GenerateJob:
     seed: int = 0
     batch_size: int = 4
     fps: int = 8
+    #: The super-resolution stage (``--sr``): which upscaler, and how it samples.
+    upscaler: UpscalerModelSettings | None = None
+    upscale: UpscaleSettings | None = None
 
     def __post_init__(self) -> None:
         if not self.prompts or any(not prompt.strip() for prompt in self.prompts):
@@ -46,6 +65,28 @@ class GenerateJob:
                 f"--output-dir {self.output_dir}: names a file, but videos go into a folder "
                 "(each prompt as <index>-<prompt>.mp4 and .gif); pass a folder"
             )
+        if (self.upscaler is None) != (self.upscale is None):
+            raise InvalidSetting("the super-resolution stage needs both its upscaler and its sampling settings")
+        if self.upscaler is not None:
+            self.check_upscaler_input()
+
+    def check_upscaler_input(self) -> None:
+        """The upscaler's files exist and the first stage's video fits it, before any model loads."""
+        self.upscaler.require_files()
+        generation, upscale = self.generation, self.upscale
+        if (upscale.num_frames, upscale.height, upscale.width) != (
+            generation.num_frames,
+            generation.height,
+            generation.width,
+        ):
+            raise InvalidSetting("the upscaler's input must be the first stage's frames, height and width")
+        multiple = self.upscaler.size_multiple()
+        for flag, size in (("--height", generation.height), ("--width", generation.width)):
+            if size % multiple:
+                raise InvalidSetting(
+                    f"{flag} {size}: with --sr the first stage's frames are the upscaler's input, whose UNet needs "
+                    f"sizes that are multiples of {multiple}; pass a multiple of {multiple}"
+                )
 
     def seeds(self) -> list[int]:
         return [self.seed + index for index in range(len(self.prompts))]
@@ -60,10 +101,17 @@ class GenerateResult:
     seconds: float
     random_weights: bool
     settings: dict[str, Any] = field(default_factory=dict)
+    #: (frames, height, width) of the written videos.
+    video_shape: tuple[int, int, int] = (0, 0, 0)
+    #: What the super-resolution stage chunked (``None`` without ``--sr``).
+    chunk_plan: str | None = None
 
     def summary(self) -> str:
         note = " (random weights: the videos prove the machinery, not the model)" if self.random_weights else ""
-        lines = [f"{len(self.videos)} video(s) in {self.seconds:.1f} s{note}"]
+        frames, height, width = self.video_shape
+        lines = [f"{len(self.videos)} video(s) of {frames} frames at {height}x{width} in {self.seconds:.1f} s{note}"]
+        if self.chunk_plan is not None:
+            lines.append(f"super-resolution {self.chunk_plan}")
         rows = zip(self.seeds, self.videos, self.prompts, strict=True)
         lines += [f"  seed {seed}: {path}  <- {prompt!r}" for seed, path, prompt in rows]
         return "\n".join(lines)
@@ -71,47 +119,77 @@ class GenerateResult:
     def to_dict(self) -> dict[str, Any]:
         rows = zip(self.prompts, self.seeds, self.videos, strict=True)
         videos = [{"prompt": p, "seed": s, "mp4": str(v)} for p, s, v in rows]
-        return {"videos": videos, "seconds": self.seconds, "random_weights": self.random_weights, **self.settings}
+        return {
+            "videos": videos,
+            "seconds": self.seconds,
+            "random_weights": self.random_weights,
+            "video_shape": list(self.video_shape),
+            "chunk_plan": self.chunk_plan,
+            **self.settings,
+        }
 
 
 def run(job: GenerateJob) -> GenerateResult:
-    """Load the model, generate every prompt in batches and write each video as soon as it is done."""
+    """Load the model(s), generate every prompt in batches and write each video as soon as it is done."""
     import logging
 
-    from simda.loading import load_model, require_model_files
+    from simda.loading import load_model, load_upscaler_model, require_model_files
     from simda.pipeline import SimDAPipeline
     from simda.plumbing.atomic import require_writable_dir
+    from simda.super_resolution import SimDAUpscalePipeline, generate_two_stage
     from simda.video_io import slug, write_gif, write_mp4
 
     log = logging.getLogger("simda.generate")
     require_model_files(job.model)
     require_writable_dir(job.output_dir, "--output-dir")
     loaded = load_model(job.model)
-    if loaded.random_weights:
-        log.warning(
-            "random weights (%s, checkpoint: %s): the videos prove the machinery, not the model",
-            loaded.base.source,
-            loaded.checkpoint or "none, adapters at their zero init",
-        )
+    stages = [loaded]
     pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
+    settings: dict[str, Any] = {"generation": job.generation.as_params(), "model": job.model.as_params()}
+    upscaler = None
+    if job.upscaler is not None:
+        loaded_sr = load_upscaler_model(job.upscaler)
+        stages.append(loaded_sr)
+        upscaler = SimDAUpscalePipeline.from_upscaler(
+            loaded_sr.model, loaded_sr.base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
+        )
+        upscaler.check(job.upscale)  # e.g. a noise level above this upscaler's maximum, before the first stage
+        settings |= {"upscale": job.upscale.as_params(), "upscaler": job.upscaler.as_params()}
+    for stage in stages:
+        if stage.random_weights:
+            log.warning(
+                "random weights (%s, checkpoint: %s): the videos prove the machinery, not the model",
+                stage.base.source,
+                stage.checkpoint or "none, adapters at their zero init",
+            )
     seeds = job.seeds()
     paths = [job.output_dir / f"{index:03d}-{slug(prompt)}.mp4" for index, prompt in enumerate(job.prompts)]
+    plan = None
     started = time.perf_counter()
     for first in range(0, len(job.prompts), job.batch_size):
         batch = slice(first, first + job.batch_size)
-        videos = pipeline.generate(list(job.prompts[batch]), seeds[batch], job.generation, progress=True)
+        prompts, batch_seeds = list(job.prompts[batch]), seeds[batch]
+        if upscaler is None:
+            videos = pipeline.generate(prompts, batch_seeds, job.generation, progress=True)
+        else:
+            result = generate_two_stage(
+                pipeline, upscaler, prompts, batch_seeds, job.generation, job.upscale, progress=True
+            )
+            videos, plan = result.video, result.plan.describe()
         for path, video in zip(paths[batch], videos, strict=True):
             write_mp4(path, video, fps=job.fps)
             write_gif(path.with_suffix(".gif"), video, fps=job.fps)
-            log.info("wrote %s and %s", path, path.with_suffix(".gif"))
+            log.info("wrote %s and %s (%dx%d)", path, path.with_suffix(".gif"), video.shape[1], video.shape[2])
     return GenerateResult(
         output_dir=job.output_dir,
         videos=paths,
         prompts=list(job.prompts),
         seeds=seeds,
         seconds=time.perf_counter() - started,
-        random_weights=loaded.random_weights,
-        settings={"generation": job.generation.as_params(), "model": job.model.as_params()},
+        random_weights=any(stage.random_weights for stage in stages),
+        settings=settings,
+        video_shape=tuple(videos[0].shape[:3]),
+        chunk_plan=plan,
     )
 
 
@@ -128,19 +206,52 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", "--out", type=Path, default=Path("outputs"), help="folder for the videos (default outputs)"
     )
     output.add_argument("--fps", type=int, default=8, help="frames per second of the mp4 and GIF (default 8)")
+    add_sr_options(parser)
     return parser
+
+
+def add_sr_options(parser: argparse.ArgumentParser) -> None:
+    """``--sr`` and the upscaler's flags (its preset, device and dtype are the first stage's)."""
+    sr = parser.add_argument_group("super-resolution (paper, section 3.4)")
+    sr.add_argument("--sr", action="store_true", help="upscale each video 4x with the SimDA x4 upscaler")
+    add_options(sr, UpscalerModelSettings, {}, skip=SHARED_WITH_FIRST_STAGE)
+    add_options(sr, UpscaleSettings, {name: preset.upscale for name, preset in PRESETS.items()}, prefix="sr_")
+
+
+def make_sr_settings(
+    args: argparse.Namespace, model: ModelSettings, generation: GenerationSettings
+) -> tuple[UpscalerModelSettings | None, UpscaleSettings | None]:
+    """The upscaler and its sampling with ``--sr``; without it, any upscaler flag is refused as a likely slip."""
+    if not args.sr:
+        typed = [flag for flag, value in sr_flags(args).items() if value is not None]
+        if typed:
+            raise InvalidSetting(f"{', '.join(typed)} given without --sr; add --sr to upscale the videos")
+        return None, None
+    upscaler = construct(UpscalerModelSettings, args)
+    return upscaler, from_args(preset_for(model).upscale, args, prefix="sr_").for_input(generation)
+
+
+def sr_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """Every flag that only the upscaler reads, with its value (``None``: not typed)."""
+    own = [(f, f.name) for f in dataclasses.fields(UpscalerModelSettings) if f.name not in SHARED_WITH_FIRST_STAGE]
+    sampling = [(f, "sr_" + f.name) for f in dataclasses.fields(UpscaleSettings) if "flag" in f.metadata]
+    return {f.metadata["flag"]: getattr(args, dest, None) for f, dest in own + sampling}
 
 
 def make_job(args: argparse.Namespace) -> GenerateJob:
     model = construct(ModelSettings, args)
+    generation = from_args(preset_for(model).generation, args)
+    upscaler, upscale = make_sr_settings(args, model, generation)
     return GenerateJob(
         model=model,
-        generation=from_args(preset_for(model).generation, args),
+        generation=generation,
         prompts=tuple(args.prompt),
         output_dir=args.output_dir,
         seed=args.seed,
         batch_size=args.batch_size,
         fps=args.fps,
+        upscaler=upscaler,
+        upscale=upscale,
     )
 
 

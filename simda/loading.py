@@ -12,7 +12,9 @@ from simda.base import BaseModel, build_tiny, load_stable_diffusion
 from simda.checkpoint import load_adapter_checkpoint
 from simda.config import SimDAConfig
 from simda.plumbing.errors import MissingInput
-from simda.settings import ModelSettings
+from simda.settings import ModelSettings, UpscalerModelSettings
+from simda.super_resolution import upscaler_model
+from simda.upscaler import build_tiny_upscaler, load_upscaler
 from simda.video_unet import SimDAUNet
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -74,3 +76,24 @@ def load_model(
     else:
         unet = load_adapter_checkpoint(model.ckpt).attach(base.unet)
     return LoadedModel(base, unet, None if model.ckpt is None else str(Path(model.ckpt).resolve()))
+
+
+def load_upscaler_model(
+    upscaler: UpscalerModelSettings,
+    config: SimDAConfig | None = None,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+) -> LoadedModel:
+    """The super-resolution stage's :func:`load_model`: the tiny or a local x4 upscaler, and the SimDA model on it.
+
+    An ``--sr-ckpt`` must be an SR checkpoint (its recorded base kind is checked before the base is adapted).
+    """
+    upscaler.require_files()
+    torch_device = torch.device(device) if device is not None else resolve_device(upscaler.device)
+    torch_dtype = resolve_dtype(upscaler.dtype, torch_device)
+    if upscaler.tiny:
+        base = build_tiny_upscaler(seed=seed, device=torch_device, dtype=torch_dtype)
+    else:
+        base = load_upscaler(upscaler.sr_base, torch_device, torch_dtype)
+    model = upscaler_model(base, upscaler.sr_ckpt, config, seed)
+    return LoadedModel(base, model, None if upscaler.sr_ckpt is None else str(Path(upscaler.sr_ckpt).resolve()))

@@ -13,11 +13,13 @@ This module imports no torch: every command's ``--help`` reads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
-from simda.plumbing.errors import InvalidSetting
+from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.options import (
     ValidatedSettings,
     at_least,
@@ -39,6 +41,13 @@ DTYPES = ("auto", "fp32", "fp16", "bf16")
 PARTS = ("ta", "aa", "fa", "sa", "lsa")
 
 _SIZE = multiple_of(PIXELS_PER_LATENT, "the autoencoder downsamples by 8")
+#: The x4 upscaler's VAE: low-resolution frames are this many times smaller than the output.
+UPSCALE_FACTOR = 4
+#: The released x4 upscaler's noise-level embedding covers 0..350 (its model_index.json's max_noise_level).
+MAX_SR_NOISE_LEVEL = 350
+#: Low-resolution sizes must divide by 2 ** (UNet levels - 1): 4 for the tiny upscaler's three levels
+#: (a test keeps this equal to the tiny upscaler; this module stays torch-free).
+TINY_UPSCALER_SIZE_MULTIPLE = 4
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,69 @@ class ModelSettings(ValidatedSettings):
 
 
 @dataclass(frozen=True)
+class UpscalerModelSettings(ValidatedSettings):
+    """Which upscaler the super-resolution stage runs: the tiny random one, or a local x4 upscaler and SR adapters.
+
+    ``preset``, ``device`` and ``dtype`` are the first stage's flags (the two stages share them);
+    only ``--sr-base``, ``--sr-ckpt`` and the chunk sizes are the upscaler's own.
+    """
+
+    preset: str | None = option(None, "--preset", "tiny: a tiny random-weight upscaler too", choices=("tiny",))
+    sr_base: Path | None = option(
+        None, "--sr-base", "local stable-diffusion-x4-upscaler folder in diffusers layout (not with --preset tiny)"
+    )
+    sr_ckpt: Path | None = option(None, "--sr-ckpt", "SimDA super-resolution adapter folder (from simda.train --sr)")
+    device: str = option("auto", "--device", "cuda, cuda:1, cpu or auto")
+    dtype: str = option("auto", "--dtype", "precision of the frozen upscaler", choices=DTYPES)
+    unet_chunk: int | None = option(
+        None,
+        "--sr-unet-chunk",
+        "clips per upscaler UNet call, the two guidance halves counting as two (default: all at once)",
+        checks=(optional(positive),),
+    )
+    decode_chunk: int = option(
+        16, "--sr-decode-chunk", "frames per upscaler VAE decode (default 16)", checks=(positive,)
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (self.preset is None) == (self.sr_base is None):
+            raise InvalidSetting(
+                "--sr needs exactly one of --preset tiny (a tiny random upscaler) or --sr-base PATH "
+                "(a local copy of stable-diffusion-x4-upscaler)"
+            )
+
+    @property
+    def tiny(self) -> bool:
+        return self.preset == "tiny"
+
+    def require_files(self) -> None:
+        """Refuse a missing ``--sr-base`` (or one without its UNet config) or ``--sr-ckpt`` before anything loads."""
+        if self.sr_base is not None and not (self.sr_base / "unet" / "config.json").is_file():
+            state = "has no unet/config.json" if self.sr_base.is_dir() else "not found"
+            raise MissingInput(
+                f"--sr-base {self.sr_base}: {state}; pass a local copy of stable-diffusion-x4-upscaler "
+                "in diffusers layout"
+            )
+        if self.sr_ckpt is not None and not self.sr_ckpt.exists():
+            raise MissingInput(f"--sr-ckpt {self.sr_ckpt}: not found; pass an SR adapter folder (simda.train --sr)")
+
+    def size_multiple(self) -> int:
+        """What low-resolution sizes must divide by: the UNet halves its maps once per level after the first.
+
+        Read from ``unet/config.json`` (no weights), so a bad size is refused before any model loads.
+        """
+        if self.sr_base is None:
+            return TINY_UPSCALER_SIZE_MULTIPLE
+        config_path = self.sr_base / "unet" / "config.json"
+        try:
+            levels = len(json.loads(config_path.read_text())["block_out_channels"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise BadInputFile(f"--sr-base {self.sr_base}: {config_path} is unreadable ({error})") from error
+        return 2 ** (levels - 1)
+
+
+@dataclass(frozen=True)
 class GenerationSettings(ValidatedSettings):
     """Every setting that changes a generated video (all of them go to the MLflow run)."""
 
@@ -82,6 +154,48 @@ class GenerationSettings(ValidatedSettings):
     )
     negative_prompt: str = option("", "--negative-prompt", "text to steer away from under guidance")
     eta: float = option(0.0, "--eta", "DDIM eta (0: deterministic DDIM)", checks=(finite, between(0.0, 1.0)))
+
+
+@dataclass(frozen=True)
+class UpscaleSettings(ValidatedSettings):
+    """Every setting that changes an upscaled video, and the low-resolution input it expects.
+
+    The paper gives no sampling settings for its SR stage; the defaults are those of diffusers'
+    ``StableDiffusionUpscalePipeline`` for the released upscaler (75 steps, guidance 9, noise
+    level 20). ``num_frames``, ``height`` and ``width`` describe the input and have no flags: a
+    command fills them from the first stage (16x256x256 by default); the output is the upscaler
+    VAE's factor (4) times larger in height and width.
+    """
+
+    num_frames: int = field(default=16, metadata={"checks": (positive,)})
+    height: int = field(default=256, metadata={"checks": (positive,)})
+    width: int = field(default=256, metadata={"checks": (positive,)})
+    num_inference_steps: int = option(
+        75, "--sr-steps", "denoising steps of the upscaler", aliases=("--sr-num-inference-steps",), checks=(positive,)
+    )
+    guidance_scale: float = option(
+        9.0,
+        "--sr-guidance-scale",
+        "classifier-free guidance of the upscaler (1 switches guidance off)",
+        aliases=("--sr-guidance",),
+        checks=(finite, non_negative),
+    )
+    noise_level: int = option(
+        20,
+        "--sr-noise-level",
+        f"noise added to the low-resolution video, also the upscaler's class label (0..{MAX_SR_NOISE_LEVEL})",
+        checks=(between(0, MAX_SR_NOISE_LEVEL),),
+    )
+    negative_prompt: str = option("", "--sr-negative-prompt", "text the upscaler steers away from under guidance")
+    eta: float = option(
+        0.0, "--sr-eta", "DDIM eta of the upscaler (0: deterministic)", checks=(finite, between(0.0, 1.0))
+    )
+
+    def for_input(self, generation: GenerationSettings) -> UpscaleSettings:
+        """These settings for the first stage's video: its frame count, height and width."""
+        return dataclasses.replace(
+            self, num_frames=generation.num_frames, height=generation.height, width=generation.width
+        )
 
 
 @dataclass(frozen=True)
@@ -228,6 +342,11 @@ class Preset:
     editing: EditSettings
     evaluation: EvaluationSettings
     profile: ProfileSettings
+    #: Sampling of the super-resolution stage (frames and size come from ``generation``).
+    upscale: UpscaleSettings
+    #: Training clips of the super-resolution adapters, at the high (output) resolution: the
+    #: low-resolution input is each clip box-filtered down 4x.
+    sr_clips: ClipSettings
     #: WebVid validation pairs per ablation variant (``None``: all of them).
     ablation_videos: int | None
     #: Synthetic clips written for a tiny run without data (``None``: real data is required).
@@ -242,6 +361,8 @@ PAPER = Preset(
     editing=EditSettings(),
     evaluation=EvaluationSettings(),
     profile=ProfileSettings(),
+    upscale=UpscaleSettings(),
+    sr_clips=ClipSettings(height=1024, width=1024),  # the 1024x1024 output of 256x256 inputs
     ablation_videos=1000,  # Table 6 uses 1K WebVid validation pairs
     synthetic_videos=None,
 )
@@ -256,13 +377,15 @@ TINY = Preset(
     ),
     evaluation=EvaluationSettings(),
     profile=ProfileSettings(num_frames=8, size=32, repeats=3, warmup=1, video_repeats=1),
+    upscale=UpscaleSettings(num_inference_steps=4),
+    sr_clips=ClipSettings(num_frames=8, height=32, width=32, frame_stride=1),  # 8x8 low-res inputs
     ablation_videos=None,
     synthetic_videos=8,
 )
 PRESETS = {"paper": PAPER, "tiny": TINY}
 
 
-def preset_for(model: ModelSettings) -> Preset:
+def preset_for(model: ModelSettings | UpscalerModelSettings) -> Preset:
     """The defaults that go with a model: the tiny preset's for ``--preset tiny``, else the paper's."""
     return TINY if model.tiny else PAPER
 

@@ -25,7 +25,7 @@ import hashlib
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,44 +40,11 @@ from simda.checkpoint import load_adapter_checkpoint
 from simda.config import SimDAConfig
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import MissingInput
+from simda.settings import UpscaleSettings
 from simda.upscaler import LOW_RES_CHANNELS, UpscalerBase
 from simda.video_unet import SimDAUNet
 
 log = logging.getLogger("simda.super_resolution")
-
-
-@dataclass(frozen=True)
-class UpscaleSettings:
-    """Every setting that changes an upscaled video, and the low-resolution input it expects.
-
-    The paper gives no sampling settings for its SR stage; the defaults are those of diffusers'
-    ``StableDiffusionUpscalePipeline`` for the released upscaler (75 steps, guidance 9, noise
-    level 20). ``num_frames``, ``height`` and ``width`` describe the input (the first stage's
-    16x256x256); the output is ``vae_scale_factor`` (4) times larger in height and width.
-    """
-
-    num_frames: int = 16
-    height: int = 256
-    width: int = 256
-    num_inference_steps: int = 75
-    guidance_scale: float = 9.0
-    noise_level: int = 20
-    negative_prompt: str = ""
-    eta: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name in ("num_frames", "height", "width", "num_inference_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not math.isfinite(self.guidance_scale) or self.guidance_scale < 0:
-            raise ValueError(f"guidance_scale must be finite and >= 0 (1: no guidance), got {self.guidance_scale}")
-        if self.noise_level < 0:
-            raise ValueError(f"noise_level must be >= 0, got {self.noise_level}")
-        if not 0.0 <= self.eta <= 1.0:
-            raise ValueError(f"eta must lie in [0, 1], got {self.eta}")
-
-    def as_params(self) -> dict[str, object]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,17 @@
 """``python -m simda.train``: tune the SimDA adapters on captioned video clips.
 
     python -m simda.train --preset tiny                      # synthetic clips, tiny model, CPU
+    python -m simda.train --preset tiny --sr                 # the tiny upscaler's SR adapters, offline
     torchrun --nproc_per_node=8 -m simda.train --base ./stable-diffusion-v1-5 \\
         --csv results_2M_train.csv --videos ./webvid/videos --output-dir runs/simda-train --mixed-precision fp16
 
-A rerun with the same ``--output-dir`` resumes from the newest checkpoint there.
+    torchrun --nproc_per_node=8 -m simda.train --sr --sr-base ./stable-diffusion-x4-upscaler \\
+        --csv results_2M_train.csv --videos ./webvid/videos --output-dir runs/simda-sr --mixed-precision fp16
+
+A rerun with the same ``--output-dir`` resumes from the newest checkpoint there. With ``--sr`` the
+adapters of the x4 upscaler train instead (paper, section 3.4): ``--height``/``--width`` are then the
+high-resolution clip size, the upscaler's output (1024x1024 by default), and its low-resolution input
+is each clip box-filtered 4x down and noise-augmented.
 """
 
 from __future__ import annotations
@@ -18,7 +25,16 @@ from typing import Any
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.plumbing.options import add_options, construct, from_args
-from simda.settings import PARTS, PRESETS, ClipSettings, ModelSettings, TrainSettings, preset_for
+from simda.settings import (
+    PARTS,
+    PRESETS,
+    UPSCALE_FACTOR,
+    ClipSettings,
+    ModelSettings,
+    TrainSettings,
+    UpscalerModelSettings,
+    preset_for,
+)
 
 #: The flag names of diffusers' training examples, accepted beside ours (field -> spellings).
 DIFFUSERS_FLAGS = {
@@ -64,7 +80,8 @@ class TrainingData:
 
 @dataclass(frozen=True)
 class TrainJob:
-    model: ModelSettings
+    #: The text-to-video model, or with ``--sr`` the upscaler whose SR adapters train.
+    model: ModelSettings | UpscalerModelSettings
     clips: ClipSettings
     training: TrainSettings
     data: TrainingData
@@ -87,6 +104,26 @@ class TrainJob:
         for flag, value in (("--log-every", self.log_every), ("--validate-every", self.validate_every)):
             if value < (1 if flag == "--log-every" else 0):
                 raise InvalidSetting(f"{flag} {value}: must be {'positive' if flag == '--log-every' else '>= 0'}")
+        if self.sr:
+            self.check_sr()
+
+    @property
+    def sr(self) -> bool:
+        """Whether the upscaler's SR adapters train (``--sr``) rather than the text-to-video ones."""
+        return isinstance(self.model, UpscalerModelSettings)
+
+    def check_sr(self) -> None:
+        """Files exist and clips can be upscaler targets, before any model loads."""
+        if self.validate_every:
+            raise InvalidSetting("--validate-every: SR training logs no validation videos yet; pass 0 with --sr")
+        self.model.require_files()
+        multiple = UPSCALE_FACTOR * self.model.size_multiple()
+        for flag, size in (("--height", self.clips.height), ("--width", self.clips.width)):
+            if size % multiple:
+                raise InvalidSetting(
+                    f"{flag} {size}: with --sr clips are the upscaler's high-resolution targets, so their size must "
+                    f"be a multiple of {multiple} (the 4x factor times this upscaler's UNet multiple)"
+                )
 
 
 @dataclass
@@ -127,15 +164,13 @@ def run(job: TrainJob) -> TrainResult | None:
     import mlflow
 
     from simda.config import SimDAConfig
-    from simda.data import ClipSampler, read_caption_folder, read_webvid_csv
-    from simda.loading import load_model
+    from simda.data import read_caption_folder, read_webvid_csv
     from simda.loss_plot import write_loss_plot
-    from simda.pipeline import SimDAPipeline
     from simda.plumbing.atomic import claim_folder, require_writable_dir
     from simda.plumbing.distributed import process_group
     from simda.plumbing.tracking import configure_tracking, tracked_run
     from simda.synthetic import write_webvid_set
-    from simda.training import StepReport, Trainer
+    from simda.training import StepReport
 
     log = logging.getLogger("simda.train")
     require_writable_dir(job.output_dir, "--output-dir")
@@ -151,13 +186,12 @@ def run(job: TrainJob) -> TrainResult | None:
         else:
             span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
             videos = read_webvid_csv(*write_webvid_set(scratch, job.synthetic_videos, num_frames=span, size=64))
-        loaded = load_model(job.model, config=config, seed=job.training.seed, device=layout.device(job.model.device))
+        loaded, trainer = build_trainer(job, config, videos, layout)
         if loaded.base.random_weights:
             log.warning("random-weight base (%s): training proves the machinery, not the model", loaded.base.source)
-        pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
-        sampler = ClipSampler(job.clips.num_frames, job.clips.height, job.clips.width, job.clips.frame_stride)
-        trainer = Trainer(pipeline, videos, sampler, job.training, job.output_dir, layout)
+        pipeline = trainer.pipeline
         settings = {
+            "stage": "super_resolution" if job.sr else "text_to_video",
             "train": job.training.as_params(),
             "clip": job.clips.as_params(),
             "simda": config.to_dict(),
@@ -167,7 +201,7 @@ def run(job: TrainJob) -> TrainResult | None:
             "world_size": layout.world_size,
             "random_weights": loaded.base.random_weights,
         }
-        tags = {"random_weights": str(loaded.base.random_weights).lower()}
+        tags = {"random_weights": str(loaded.base.random_weights).lower(), "stage": settings["stage"]}
         losses: dict[int, float] = {}
         with tracked_run(
             job.experiment,
@@ -217,6 +251,26 @@ def run(job: TrainJob) -> TrainResult | None:
     )
 
 
+def build_trainer(job: TrainJob, config: Any, videos: list, layout: Any) -> tuple[Any, Any]:
+    """The loaded model and its trainer: text-to-video adapters, or with ``--sr`` the upscaler's."""
+    from simda.data import ClipSampler
+    from simda.loading import load_model, load_upscaler_model
+    from simda.pipeline import SimDAPipeline
+    from simda.sr_training import UpscalerTrainer
+    from simda.super_resolution import SimDAUpscalePipeline
+    from simda.training import Trainer
+
+    device = layout.device(job.model.device)
+    sampler = ClipSampler(job.clips.num_frames, job.clips.height, job.clips.width, job.clips.frame_stride)
+    if job.sr:
+        loaded = load_upscaler_model(job.model, config=config, seed=job.training.seed, device=device)
+        pipeline = SimDAUpscalePipeline.from_upscaler(loaded.model, loaded.base)
+        return loaded, UpscalerTrainer(pipeline, videos, sampler, job.training, job.output_dir, layout)
+    loaded = load_model(job.model, config=config, seed=job.training.seed, device=device)
+    pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
+    return loaded, Trainer(pipeline, videos, sampler, job.training, job.output_dir, layout)
+
+
 def validate(pipeline: Any, job: TrainJob, step: int) -> None:
     """Generate the validation prompt with the current adapters and log it as a GIF, the prompt under it."""
     import mlflow
@@ -256,6 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
     training = parser.add_argument_group("training (diffusers' training-script spellings are accepted too)")
     add_options(training, TrainSettings, {n: p.training for n, p in PRESETS.items()}, aliases=DIFFUSERS_FLAGS)
     add_part_options(training, "as the ablation does")
+    sr = parser.add_argument_group("super-resolution (paper, section 3.4)")
+    sr.add_argument(
+        "--sr",
+        action="store_true",
+        help="train the x4 upscaler's SR adapters: --height/--width are then the high-resolution clip size "
+        "(the upscaler's output; its input is the clip 4x smaller)",
+    )
+    add_options(sr, UpscalerModelSettings, {}, only=("sr_base", "sr_ckpt"))
     output = parser.add_argument_group("output")
     output.add_argument(
         "--output-dir",
@@ -282,11 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_job(args: argparse.Namespace) -> TrainJob:
-    model = construct(ModelSettings, args)
+    model = make_model_settings(args)
     preset = preset_for(model)
     return TrainJob(
         model=model,
-        clips=from_args(preset.clips, args),
+        clips=from_args(preset.sr_clips if args.sr else preset.clips, args),
         training=from_args(preset.training, args),
         data=TrainingData(args.csv, args.videos, args.video_folder),
         output_dir=args.output_dir,
@@ -299,6 +361,22 @@ def make_job(args: argparse.Namespace) -> TrainJob:
         experiment=args.experiment,
         synthetic_videos=preset.synthetic_videos,
     )
+
+
+def make_model_settings(args: argparse.Namespace) -> ModelSettings | UpscalerModelSettings:
+    """The text-to-video model's settings, or with ``--sr`` the upscaler's; flags of the other stage are refused."""
+    if args.sr:
+        typed = [flag for flag, value in (("--base", args.base), ("--ckpt", args.ckpt)) if value is not None]
+        if typed:
+            raise InvalidSetting(
+                f"{', '.join(typed)} name the text-to-video model; with --sr pass the upscaler as --sr-base "
+                "and SR adapters to start from as --sr-ckpt"
+            )
+        return construct(UpscalerModelSettings, args)
+    typed = [flag for flag, value in (("--sr-base", args.sr_base), ("--sr-ckpt", args.sr_ckpt)) if value is not None]
+    if typed:
+        raise InvalidSetting(f"{', '.join(typed)} given without --sr; add --sr to train the upscaler's adapters")
+    return construct(ModelSettings, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,6 +26,7 @@ from torch import nn
 from simda.base import TINY_UNET, BaseModel, build_sd15, build_tiny, load_stable_diffusion
 from simda.config import SimDAConfig
 from simda.settings import PAPER, TINY, ProfileSettings
+from simda.upscaler import UpscalerBase, build_tiny_upscaler, build_x4_upscaler
 from simda.video_unet import SimDAUNet
 
 # damo-vilab/text-to-video-ms-1.7b's published UNet config (its text encoder is OpenCLIP ViT-H: 1024-d).
@@ -78,6 +79,8 @@ class Preset:
     motion_adapter: dict[str, Any]
     modelscope_unet: dict[str, Any]
     shapes: ProfileSettings
+    #: The image upscaler of the super-resolution stage, random weights at this preset's size.
+    build_upscaler: Callable[[torch.device, torch.dtype], UpscalerBase]
 
 
 PRESETS: dict[str, Preset] = {
@@ -87,6 +90,7 @@ PRESETS: dict[str, Preset] = {
         {},
         MODELSCOPE_UNET,
         PAPER.profile,
+        lambda device, dtype: build_x4_upscaler(device=device, dtype=dtype),
     ),
     "tiny": Preset(
         "tiny",
@@ -94,6 +98,7 @@ PRESETS: dict[str, Preset] = {
         TINY_MOTION_ADAPTER,
         TINY_MODELSCOPE_UNET,
         TINY.profile,
+        lambda device, dtype: build_tiny_upscaler(device=device, dtype=dtype),
     ),
 }
 

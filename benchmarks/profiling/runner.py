@@ -10,7 +10,15 @@ import torch
 from benchmarks.profile import EXPERIMENT, ProfileJob, ProfileResult
 from benchmarks.profiling.models import PRESETS, Preset, build_base
 from benchmarks.profiling.sections import CFG_BATCH, Settings, device_name, measure
-from benchmarks.profiling.tables import TARGETS, methods_table, parameter_table, plot, ratio_metrics, render
+from benchmarks.profiling.tables import (
+    TARGETS,
+    methods_table,
+    parameter_table,
+    plot,
+    ratio_metrics,
+    render,
+    sr_parameter_table,
+)
 from simda.base import BaseModel, load_stable_diffusion
 from simda.loading import resolve_device, resolve_dtype
 from simda.params import parameter_report
@@ -34,6 +42,9 @@ def header(settings: Settings, base: BaseModel) -> list[str]:
         f"{settings.dtype_name}, {settings.frames} frames at {settings.size}x{settings.size} "
         f"(latents {latent}x{latent}), inference batch {CFG_BATCH} (CFG), training batch 1; medians of "
         f"{settings.repeats} interleaved runs after {settings.warmup} warmup rounds",
+        f"super_resolution: one guided step of the random-weight {settings.preset.name} x4 upscaler on those "
+        f"frames as its low-resolution input ({settings.size}x{settings.size} -> {4 * settings.size}x"
+        f"{4 * settings.size}), SimDA against the image upscaler frame by frame",
         weights_label(base),
     ]
     if settings.device.type != "cuda" or settings.preset.name != "sd15":
@@ -52,8 +63,14 @@ def parameters_only(preset: Preset, base_path: Path | None) -> str:
     else:
         base = preset.build_base(torch.device("meta"), torch.float32)
     parameters = parameter_table(parameter_report(base, SimDAUNet(base.unet)))
-    tables = {"parameters": parameters, "table1": methods_table(parameters, None, "not timed")}
-    return render(tables, [f"SimDA parameters: {base.source}", weights_label(base)])
+    upscaler = preset.build_upscaler(torch.device("meta"), torch.float32)
+    tables = {
+        "parameters": parameters,
+        "table1": methods_table(parameters, None, "not timed"),
+        "super_resolution_parameters": sr_parameter_table(parameter_report(upscaler, SimDAUNet(upscaler.unet))),
+    }
+    header = [f"SimDA parameters: {base.source}; super-resolution: {upscaler.source}", weights_label(base)]
+    return render(tables, header)
 
 
 def publish(result: ProfileResult, settings: Settings, base: BaseModel, job: ProfileJob) -> None:

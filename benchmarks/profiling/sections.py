@@ -24,6 +24,7 @@ from benchmarks.profiling.models import (
     simda_contender,
     simda_variants,
 )
+from benchmarks.profiling.super_resolution import time_sr_step
 from benchmarks.profiling.tables import methods_table, parameter_table, timing_table
 from benchmarks.profiling.workloads import (
     Shapes,
@@ -176,6 +177,10 @@ def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     tables["inference"] = time_inference(base, variants, settings, clock)
     tables["video"] = time_video(base, variants[FULL], settings, clock)
     tables["training"] = time_training(base, variants, settings, clock)
+    del variants  # the first stage's models leave the GPU before the upscaler's arrive
+    upscaler = settings.preset.build_upscaler(settings.device, settings.dtype)
+    sr_shape = (settings.frames, settings.size, settings.device, settings.dtype)
+    tables["super_resolution"] = time_sr_step(upscaler, *sr_shape, settings.repeats, settings.warmup, clock)
     video_seconds = tables["video"].set_index("variant").loc[FULL, "median_s"]
     tables["table1"] = methods_table(parameters, video_seconds, device_name(settings.device))
     return tables

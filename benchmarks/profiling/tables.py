@@ -34,6 +34,11 @@ def parameter_table(rows: list[ParameterCount]) -> pd.DataFrame:
     return table.assign(paper_B=table["component"].map(TABLE1_SIMDA_PARAMS_B))
 
 
+def sr_parameter_table(rows: list[ParameterCount]) -> pd.DataFrame:
+    """The super-resolution stage's counts per component: the frozen x4 upscaler and its SimDA adapters."""
+    return pd.DataFrame([row.as_row() for row in rows])
+
+
 def methods_table(parameters: pd.DataFrame, video_seconds: float | None, device_name: str) -> pd.DataFrame:
     """Table 1's comparison rows, with this run's SimDA row on top."""
     totals = parameters.set_index("component")
@@ -81,6 +86,11 @@ def ratio_metrics(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
         metrics[f"temporal_conv_x_conv3d.{row.variant}"] = float(row.x_conv3d)
     for row in tables["video"].itertuples(index=False):
         metrics[f"video_s.{row.variant}"] = float(row.median_s)
+    for row in tables["super_resolution"].itertuples(index=False):
+        metrics[f"sr_step_ms.{row.variant}"] = float(row.median_ms)
+        metrics[f"sr_x_floor.{row.variant}"] = float(getattr(row, f"x_{FLOOR}"))
+        if not math.isnan(row.peak_gib):
+            metrics[f"sr_peak_gib.{row.variant}"] = float(row.peak_gib)
     return metrics
 
 

@@ -54,6 +54,9 @@ def test_params_only_sd15_counts_table1_on_meta(capsys: pytest.CaptureFixture[st
     assert result.tables == {}  # nothing timed
     total = next(line for line in printed.splitlines() if line.strip().startswith("total"))
     assert "1,091,090,987" in total  # about 1.09B, the paper's 1.08B
+    sr_section = printed.split("== super_resolution_parameters ==")[1]
+    sr_adapters = next(line for line in sr_section.splitlines() if line.strip().startswith("adapters"))
+    assert "16,576,256" in sr_adapters and "x4 upscaler architecture" in printed
 
 
 def test_tiny_cpu_profile_prints_and_logs_everything(
@@ -68,7 +71,7 @@ def test_tiny_cpu_profile_prints_and_logs_everything(
     )
 
     printed = result.summary()
-    for section in ("parameters", "temporal_conv", "inference", "video", "training", "table1"):
+    for section in ("parameters", "temporal_conv", "inference", "video", "training", "super_resolution", "table1"):
         assert f"== {section} ==" in printed
     assert "RANDOM WEIGHTS" in printed and "check the machinery only" in printed
     inference = result.tables["inference"].set_index("variant")
@@ -85,6 +88,8 @@ def test_tiny_cpu_profile_prints_and_logs_everything(
     ]
     assert inference.loc["2d_floor", "x_2d_floor"] == 1.0
     assert "simda_checkpointing" in set(result.tables["training"]["variant"])
+    sr = result.tables["super_resolution"].set_index("variant")
+    assert list(sr.index) == ["2d_floor", "simda"] and set(sr["output"]) == {"128x128"}
     assert (tmp_path / "out" / "profile.png").stat().st_size > 0
 
     client = MlflowClient(uri)
@@ -95,7 +100,8 @@ def test_tiny_cpu_profile_prints_and_logs_everything(
     for metric in ("inference_x_floor.simda", "inference_x_floor.modelscope", "training_x_floor.simda_checkpointing"):
         assert metric in run.data.metrics
     assert "video_s.simda" in run.data.metrics
+    assert {"sr_x_floor.simda", "sr_step_ms.2d_floor"} <= set(run.data.metrics)
     artifacts = {entry.path for entry in client.list_artifacts(run.info.run_id)}
     assert {"profile.png", "profile.txt", "inference.json", "training.json", "tables"} <= artifacts
     tables = {Path(entry.path).name for entry in client.list_artifacts(run.info.run_id, "tables")}
-    assert {"parameters.parquet", "inference.parquet", "training.parquet", "table1.parquet"} <= tables
+    assert {"parameters.parquet", "inference.parquet", "training.parquet", "super_resolution.parquet"} <= tables

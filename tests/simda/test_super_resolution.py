@@ -16,7 +16,8 @@ from simda.config import SimDAConfig
 from simda.latent_shift import LatentShiftAttnProcessor
 from simda.params import parameter_report
 from simda.pipeline import GenerationSettings, SimDAPipeline
-from simda.super_resolution import SimDAUpscalePipeline, UpscaleSettings, generate_two_stage, upscaler_model
+from simda.settings import UpscaleSettings
+from simda.super_resolution import SimDAUpscalePipeline, generate_two_stage, upscaler_model
 from simda.upscaler import UPSCALER_SUBFOLDERS, build_x4_upscaler, load_upscaler
 from simda.video_unet import AdaptedSelfAttention, FeedForwardWithAdapter, SimDAUNet, VideoTransformer
 from tests.simda.test_video_unet import perturb_adapters
@@ -120,11 +121,14 @@ def test_bad_low_res_input_is_refused_before_work(tiny_upscaler):
         pipeline(["a"], low_res[:, :, :4], [0], FAST)  # wrong size
     with pytest.raises(ValueError, match=r"expected uint8"):
         pipeline(["a"], low_res.astype(np.float32), [0], FAST)
-    with pytest.raises(ValueError, match="exceeds its maximum 350"):
-        pipeline(["a"], low_res, [0], UpscaleSettings(**{**FAST.as_params(), "noise_level": 351}))
+    with pytest.raises(ValueError, match="--sr-noise-level 351: must lie between 0 and 350"):
+        UpscaleSettings(noise_level=351)
+    pipeline.max_noise_level = 100  # a fine-tune whose model_index.json allows less than the released 350
+    with pytest.raises(ValueError, match="exceeds its maximum 100"):
+        pipeline(["a"], low_res, [0], UpscaleSettings(**{**FAST.as_params(), "noise_level": 101}))
     with pytest.raises(ValueError, match="multiple of 4"):
         pipeline.check(UpscaleSettings(height=10, width=12))
-    with pytest.raises(ValueError, match="guidance_scale"):
+    with pytest.raises(ValueError, match="--sr-guidance-scale nan"):
         UpscaleSettings(guidance_scale=float("nan"))
 
 
