@@ -213,9 +213,11 @@ def test_a_runs_own_videos_scored_as_a_folder_reproduce_its_numbers(tmp_path):
     assert decoded.metrics["videos_generated"] == 0
     for name in ("fvd", "clipsim", "frame_consistency"):
         assert scored.metrics[name] == decoded.metrics[name]
-    # Against the frames before encoding: measured 2026-11 on this tiny preset (random weights, 32x32, 9 frames).
+    # Against the frames before encoding, measured November 2026 with these flags (random weights, 32x32,
+    # 9 frames, 4 videos): FVD 4370.9 before encoding vs 4040.0 decoded (7.6 %), CLIPSIM -0.3276 vs -0.3352.
+    # H.264 at 32x32 smooths random-weight noise a lot; the bounds leave room for another encoder build.
     assert scored.metrics["clipsim"] == pytest.approx(first.metrics["clipsim"], abs=0.02)
-    assert scored.metrics["fvd"] == pytest.approx(first.metrics["fvd"], rel=0.1)
+    assert scored.metrics["fvd"] == pytest.approx(first.metrics["fvd"], rel=0.15)
     assert json.loads((tmp_path / "b" / "config.json").read_text())["generator"]["kind"] == "videos"
     both = run_argv(
         compare,
