@@ -35,7 +35,7 @@ from benchmarks.profiling.models import PRESETS as PROFILE_PRESETS
 from benchmarks.profiling.models import modelscope
 from metrics.i3d import file_sha256
 from simda.base import build_tiny
-from simda.plumbing.errors import BadInputFile
+from simda.plumbing.errors import BadInputFile, InvalidSetting
 from simda.settings import GenerationSettings
 
 #: The arguments a pipeline's ``__call__`` must take for our settings and per-prompt noise to reach it.
@@ -97,7 +97,7 @@ class DiffusersGenerator:
         """One clip's starting latents ``(c, f, h, w)``, as the pipeline's ``prepare_latents`` expects them."""
         factor = self.pipeline.vae_scale_factor
         if settings.height % factor or settings.width % factor:
-            raise ValueError(
+            raise InvalidSetting(
                 f"--height/--width must be multiples of {factor} (the pipeline's VAE factor), "
                 f"got {settings.height}x{settings.width}"
             )

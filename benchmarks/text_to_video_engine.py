@@ -288,8 +288,11 @@ def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str])
     dtype = resolve_dtype(job.model.dtype, device)
     if job.generator == "diffusers":
         if job.pipeline in TINY_PIPELINES:
-            return build_tiny_generator(job.pipeline, device, dtype)
-        return load_pipeline_folder(Path(job.pipeline), device, dtype)
+            pipeline = build_tiny_generator(job.pipeline, device, dtype)
+        else:
+            pipeline = load_pipeline_folder(Path(job.pipeline), device, dtype)
+        pipeline.latent_shape(job.generation)  # refuses a frame size its VAE cannot take, before any video
+        return pipeline
     loaded = load_model(job.model, device=device)
     ckpt_sha = None if job.model.ckpt is None else file_sha256(weights_file(job.model.ckpt))
     pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
