@@ -50,7 +50,6 @@ REQUIRED_ARGUMENTS = (
     "latents",
     "output_type",
 )
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 
 
 def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
@@ -68,8 +67,9 @@ def module_checksum(module: torch.nn.Module) -> str:
 
 
 def folder_checksums(root: Path) -> dict[str, str]:
-    """SHA-256 of every weight file in a pipeline folder, by path relative to it."""
-    files = sorted(path for path in root.rglob("*") if path.is_file() and path.suffix in WEIGHT_SUFFIXES)
+    """SHA-256 of every file in a pipeline folder (weights, component configs, scheduler, tokenizer), by path
+    relative to it: a changed scheduler setting is another model as much as changed weights are."""
+    files = sorted(path for path in root.rglob("*") if path.is_file() and not path.name.startswith("."))
     return {str(path.relative_to(root)): file_sha256(path) for path in files}
 
 
@@ -149,7 +149,7 @@ def load_pipeline_folder(path: Path, device: torch.device, dtype: torch.dtype) -
         "pipeline": str(root),
         "class": type(pipeline).__name__,
         "model_index": json.loads(index.read_text()),
-        "weights_sha256": folder_checksums(root),
+        "files_sha256": folder_checksums(root),
         "dtype": str(dtype).removeprefix("torch."),
     }
     return DiffusersGenerator(pipeline.to(device), identity, random_weights=False)

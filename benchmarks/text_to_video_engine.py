@@ -93,8 +93,8 @@ class LoadedBenchmark:
 
     @property
     def label(self) -> str:
-        """What made the videos, for people: the generator's label."""
-        return self.generator.identity()["label"]
+        """What made the videos, for people: the label of the generator's identity (recorded in ``config``)."""
+        return self.config["generator"]["label"]
 
 
 def _row(job: LoadedBenchmark, clip: Clip) -> dict[str, Any]:

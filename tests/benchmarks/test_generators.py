@@ -16,7 +16,13 @@ import torch
 
 from benchmarks import compare, msrvtt
 from benchmarks.diffusers_generator import build_tiny_generator, load_pipeline_folder
+from benchmarks.evaluation import fit_real_clip
+from benchmarks.video_folder import VideoFolderGenerator
+from metrics.video_io import read_video
+from simda.plumbing.errors import UsageError
 from simda.settings import GenerationSettings
+from simda.synthetic import moving_square, write_msrvtt_set
+from simda.video_io import write_mp4
 from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
 from tests.command_helpers import run_argv
 
@@ -51,7 +57,9 @@ def test_a_saved_pipeline_folder_loads_offline_and_makes_the_same_videos(no_netw
     loaded = load_pipeline_folder(tmp_path / "modelscope", CPU, torch.float32)
     identity = loaded.identity()
     assert identity["class"] == "TextToVideoSDPipeline" and identity["kind"] == "diffusers"
-    assert any(path.startswith("unet/") for path in identity["weights_sha256"])
+    files = identity["files_sha256"]
+    assert any(path.startswith("unet/") and path.endswith(".safetensors") for path in files)
+    assert "scheduler/scheduler_config.json" in files and "model_index.json" in files
     assert loaded.random_weights is False  # a folder's weights are taken as real: nothing says otherwise
     prompts, seeds = ["a boat at sea"], [7]
     assert np.array_equal(
@@ -154,8 +162,6 @@ def test_a_missing_generated_video_is_refused_before_any_scoring(isolated_cwd, c
 
 def msrvtt_video(folder):
     """Any mp4 of the synthetic MSR-VTT set (written into ``folder``)."""
-    from simda.synthetic import write_msrvtt_set
-
     _, videos = write_msrvtt_set(folder / "data", num_test=1)
     return next(videos.glob("*.mp4"))
 
@@ -224,3 +230,31 @@ def test_a_runs_own_videos_scored_as_a_folder_reproduce_its_numbers(tmp_path):
         ["--runs", first.mlflow_run_id, scored.mlflow_run_id, "--tracking-uri", uri, "--out", str(tmp_path / "c")],
     )
     assert both.table["method"].tolist()[1].startswith("videos")
+
+
+def test_a_videos_folder_is_decoded_to_the_requested_frames_and_size(tmp_path):
+
+    write_mp4(tmp_path / "clip-a.mp4", moving_square(0, num_frames=20, height=48, width=64)[0])
+    write_mp4(tmp_path / "clip-b.mp4", moving_square(1, num_frames=12, height=32, width=32)[0])
+    generator = VideoFolderGenerator(tmp_path, ["clip-b", "clip-a"])
+    videos = generator.generate(["ignored", "ignored"], [0, 0], SETTINGS, ["clip-a", "clip-b"])
+    assert videos.shape == (2, 9, 32, 32, 3) and videos.dtype == np.uint8
+    assert np.array_equal(videos[0], fit_real_clip(read_video(tmp_path / "clip-a.mp4", 9), 32, 32))
+    assert np.array_equal(videos[1], read_video(tmp_path / "clip-b.mp4", 9))  # already 32x32: untouched
+    assert set(generator.identity()["videos_sha256"]) == {"clip-a", "clip-b"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("name,file\nx,x.mp4\n", "needs columns id and path"),
+        ("id,path\nx,x.mp4\nx,y.mp4\n", "ids listed more than once: ['x']"),
+        ("id,path\nx,gone.mp4\n", "no video for 1 of the 1 evaluated clips (x)"),
+    ],
+)
+def test_a_bad_videos_csv_is_refused_naming_the_problem(tmp_path, rows, message):
+
+    (tmp_path / "videos.csv").write_text(rows)
+    with pytest.raises(UsageError) as refused:
+        VideoFolderGenerator(tmp_path / "videos.csv", ["x"])
+    assert message in str(refused.value) and "--generated-videos" in str(refused.value)
