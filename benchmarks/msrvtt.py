@@ -5,6 +5,8 @@
         --annotations msrvtt/test_videodatainfo.json --videos msrvtt/videos \\
         --i3d weights/i3d_pretrained_400.pt --clip-ckpt weights/openai-vit-b-32.bin
     torchrun --nproc_per_node=8 -m benchmarks.msrvtt ...   (same numbers, eight times faster)
+    python -m benchmarks.msrvtt --generator diffusers --pipeline ./animatediff ...   (a diffusers text-to-video folder)
+    python -m benchmarks.msrvtt --generator videos --generated-videos ./my-videos ... (<clip id>.mp4 made elsewhere)
 
 One video per test clip (2,990) with one caption each, chosen with --caption-seed.
 """

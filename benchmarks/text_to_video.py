@@ -21,7 +21,7 @@ from typing import Any
 from benchmarks.paper import PaperRow
 from simda.plumbing.cli import new_parser
 from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.options import add_options, construct, from_args
+from simda.plumbing.options import ValidatedSettings, add_options, construct, from_args
 from simda.settings import (
     PRESETS,
     EvaluationSettings,
@@ -30,6 +30,22 @@ from simda.settings import (
     preset_for,
     require_fvd_frames,
 )
+
+#: ``--generator`` choices: this project's model, a diffusers pipeline folder, or videos made elsewhere.
+GENERATORS = ("simda", "diffusers", "videos")
+#: ``--pipeline`` names that build a tiny random pipeline of the real diffusers class (with ``--preset tiny``).
+TINY_PIPELINES = ("tiny-animatediff", "tiny-modelscope")
+
+
+@dataclass(frozen=True)
+class BenchmarkModelSettings(ModelSettings):
+    """:class:`ModelSettings` with the base optional: only ``--generator simda`` needs ``--base`` (or the tiny
+    preset); a diffusers pipeline or a videos folder brings its own model, and the job checks which."""
+
+    def __post_init__(self) -> None:
+        ValidatedSettings.__post_init__(self)
+        if self.preset is not None and self.base is not None:
+            raise InvalidSetting("choose one of --preset tiny or --base PATH, not both")
 
 
 @dataclass(frozen=True)
@@ -70,10 +86,14 @@ class BenchmarkJob:
     cache_dir: Path | None = None
     tracking_uri: str | None = None
     synthetic_videos: int | None = None
+    generator: str = "simda"
+    pipeline: str | None = None
+    generated_videos: Path | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         require_fvd_frames(self.generation.num_frames)
+        self._check_generator()
         required = {
             self.spec.annotation_flag: (self.annotations, self.spec.annotation_help),
             "--videos": (self.videos, "the folder of real videos"),
@@ -94,6 +114,46 @@ class BenchmarkJob:
             if path is not None and not Path(path).exists():
                 raise MissingInput(f"{flag} {path}: not found; pass {what}")
 
+    def _check_generator(self) -> None:
+        """The flags of the chosen ``--generator`` are given, and no other generator's flags are."""
+        if self.generator not in GENERATORS:
+            raise InvalidSetting(f"--generator {self.generator!r}: choose one of {', '.join(GENERATORS)}")
+        foreign = {
+            "--pipeline": self.pipeline is not None and self.generator != "diffusers",
+            "--generated-videos": self.generated_videos is not None and self.generator != "videos",
+            "--base": self.model.base is not None and self.generator != "simda",
+            "--ckpt": self.model.ckpt is not None and self.generator != "simda",
+        }
+        for flag, given in foreign.items():
+            if given:
+                raise InvalidSetting(f"{flag} does not apply to --generator {self.generator}; leave it out")
+        if self.generator == "simda" and self.model.preset is None and self.model.base is None:
+            raise InvalidSetting("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
+        if self.generator == "diffusers":
+            if self.pipeline is None:
+                raise InvalidSetting(
+                    "--generator diffusers needs --pipeline: a local diffusers pipeline folder, or "
+                    f"{' / '.join(TINY_PIPELINES)} with --preset tiny"
+                )
+            if self.pipeline in TINY_PIPELINES:
+                if not self.model.tiny:
+                    raise InvalidSetting(f"--pipeline {self.pipeline} is a tiny random pipeline: add --preset tiny")
+            elif not (Path(self.pipeline) / "model_index.json").is_file():
+                raise MissingInput(
+                    f"--pipeline {self.pipeline}: not a diffusers pipeline folder (no model_index.json); pass the "
+                    f"folder save_pretrained wrote, or one of {', '.join(TINY_PIPELINES)} with --preset tiny"
+                )
+        if self.generator == "videos":
+            if self.generated_videos is None:
+                raise InvalidSetting(
+                    "--generator videos needs --generated-videos: a folder of <clip id>.mp4 or an id,path CSV"
+                )
+            if not Path(self.generated_videos).exists():
+                raise MissingInput(
+                    f"--generated-videos {self.generated_videos}: not found; pass a folder of <clip id>.mp4 "
+                    "or an id,path CSV"
+                )
+
     @property
     def num_videos(self) -> int | None:
         """The sample size: the flag, else the whole synthetic set (tiny), else the paper's count."""
@@ -113,6 +173,7 @@ class BenchmarkResult:
     mlflow_run_id: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     report_command: str | None = None
+    generator: str = "SimDA"  # the generator's label: what made the videos
 
     def summary(self) -> str:
         note = "\nRANDOM WEIGHTS: these numbers prove the machinery, not the model" if self.random_weights else ""
@@ -120,10 +181,11 @@ class BenchmarkResult:
         if "fvd_ci_low" in self.metrics:
             counts += f"; FVD 95% interval [{self.metrics['fvd_ci_low']:.2f}, {self.metrics['fvd_ci_high']:.2f}]"
         report = f"\nreport: {self.report_command}" if self.report_command else ""
-        return f"{self.comparison.to_string(index=False)}\n{counts}{note}{report}"
+        return f"generator: {self.generator}\n{self.comparison.to_string(index=False)}\n{counts}{note}{report}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "generator": self.generator,
             "metrics": self.metrics,
             "random_weights": self.random_weights,
             "mlflow_run_id": self.mlflow_run_id,
@@ -140,7 +202,25 @@ def run(job: BenchmarkJob) -> BenchmarkResult | None:
 
 def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParser:
     parser = new_parser(f"python -m benchmarks.{spec.name}", doc)
-    add_options(parser.add_argument_group("model"), ModelSettings, {})
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--generator",
+        choices=GENERATORS,
+        default="simda",
+        help="what makes the videos: simda (--preset tiny or --base), diffusers (--pipeline) or videos "
+        "(--generated-videos) (default simda)",
+    )
+    model.add_argument(
+        "--pipeline",
+        help=f"--generator diffusers: a local diffusers pipeline folder, or {' / '.join(TINY_PIPELINES)} "
+        "with --preset tiny (random weights)",
+    )
+    model.add_argument(
+        "--generated-videos",
+        type=Path,
+        help="--generator videos: a folder of <clip id>.mp4, or a CSV with columns id and path",
+    )
+    add_options(model, ModelSettings, {})
     data = parser.add_argument_group("data")
     data.add_argument(spec.annotation_flag, dest="annotations", type=Path, help=spec.annotation_help)
     data.add_argument("--videos", type=Path, help="folder of the real videos (the one holding the mp4 files)")
@@ -161,7 +241,7 @@ def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParse
 
 
 def make_job(spec: BenchmarkSpec, args: argparse.Namespace) -> BenchmarkJob:
-    model = construct(ModelSettings, args)
+    model = construct(BenchmarkModelSettings, args)
     preset = preset_for(model)
     return BenchmarkJob(
         spec=spec,
@@ -177,5 +257,8 @@ def make_job(spec: BenchmarkSpec, args: argparse.Namespace) -> BenchmarkJob:
         cache_dir=args.cache_dir,
         tracking_uri=args.tracking_uri,
         synthetic_videos=preset.synthetic_videos,
+        generator=args.generator,
+        pipeline=args.pipeline,
+        generated_videos=args.generated_videos,
     )
 

@@ -1,6 +1,6 @@
 """The generate-then-evaluate engine behind ``benchmarks.msrvtt`` and ``benchmarks.webvid``.
 
-    job -> load: clips, model, metric networks, run folder, real-feature cache (all checked first)
+    job -> load: clips, generator, metric networks, run folder, real-feature cache (all checked first)
         -> clips in id order -> batches -> this rank's batches: generate missing videos, score each -> cache, mp4
         -> this rank's real clips: I3D features (cached per dataset) -> barrier
         -> rank 0: FVD, CLIPSIM, frame consistency from every cached file, in id order -> MLflow
@@ -8,21 +8,30 @@
 A rerun skips every video and feature already on disk, and since each clip's seed comes from its id,
 its batch from its place in the id order and each feature from its own file, the numbers are the
 same for one process or many.
+
+The videos come from a :class:`benchmarks.generators.VideoGenerator` (SimDA, a diffusers pipeline
+folder or a folder of videos made elsewhere); its identity keys the run folder and goes to MLflow,
+so every number names what made its videos.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import mlflow
+import numpy as np
 import pandas as pd
+import torch
 from tqdm.auto import tqdm
 
 from benchmarks.datasets import Clip, sample_clips, video_seed
+from benchmarks.diffusers_generator import build_tiny_generator, load_pipeline_folder
 from benchmarks.evaluation import (
     REAL_RESIZE,
     RealFeatureCache,
@@ -31,12 +40,14 @@ from benchmarks.evaluation import (
     load_generated,
     score_generated,
 )
+from benchmarks.generators import SimDAGenerator, VideoGenerator
 from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
 from benchmarks.rundir import RunDir, config_hash, write_csv
-from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.text_to_video import TINY_PIPELINES, BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.video_folder import VideoFolderGenerator
 from metrics.clip import ClipSimAccumulator, to_percent
 from metrics.frechet import GaussianStats
 from metrics.fvd_metric import FVD
@@ -44,7 +55,7 @@ from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256
 from metrics.video_io import FRAME_SAMPLING, read_video
 from simda.checkpoint import weights_file
-from simda.loading import load_model
+from simda.loading import load_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
@@ -57,11 +68,12 @@ log = logging.getLogger("benchmarks")
 
 @dataclass
 class LoadedBenchmark:
-    """A :class:`BenchmarkJob` with everything loaded: the clips, the pipeline, the metric networks."""
+    """A :class:`BenchmarkJob` with everything loaded: the clips, the generator, the metric networks."""
 
     job: BenchmarkJob
     clips: list[Clip]
-    pipeline: SimDAPipeline
+    generator: VideoGenerator
+    device: str
     nets: MetricNetworks
     run_dir: RunDir
     features_key: str
@@ -80,8 +92,9 @@ class LoadedBenchmark:
         return self.job.spec
 
     @property
-    def device(self) -> str:
-        return str(self.pipeline.device)
+    def label(self) -> str:
+        """What made the videos, for people: the label of the generator's identity (recorded in ``config``)."""
+        return self.config["generator"]["label"]
 
 
 def _row(job: LoadedBenchmark, clip: Clip) -> dict[str, Any]:
@@ -126,7 +139,8 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
     missing = [batch for batch in missing if batch]
     for batch in tqdm(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch", disable=None):
         seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
-        videos = job.pipeline.generate([clip.caption for clip in batch], seeds, job.settings)
+        captions, ids = [clip.caption for clip in batch], [clip.id for clip in batch]
+        videos = job.generator.generate(captions, seeds, job.settings, ids)
         with contextlib.ExitStack() as together:  # the batch's mp4s are renamed into place together, at the end
             for clip, video in zip(batch, videos, strict=True):
                 score_generated(video, clip, job.nets, job.device, features)
@@ -136,8 +150,18 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
     return sum(len(batch) for batch in missing)
 
 
-def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], pd.DataFrame, list[Skipped]]:
-    """The metrics and the per-video table from every cached feature file, gathered in id order."""
+def real_set_sha256(stats: GaussianStats) -> str:
+    """The identity of the real statistics FVD compared against: runs scored against other real videos
+    (or the same videos read under another protocol) get another checksum, and the comparison refuses them."""
+    digest = hashlib.sha256(str(stats.count).encode())
+    for array in (stats.sum, stats.outer):
+        digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+    return digest.hexdigest()
+
+
+def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], pd.DataFrame, list[Skipped], str]:
+    """The metrics and the per-video table from every cached feature file, gathered in id order, and the
+    checksum of the real statistics (:func:`real_set_sha256`)."""
     ids = [clip.id for clip in job.clips]
     logits, scores = load_generated(job.run_dir.features(job.features_key), ids)
     if isinstance(job.real, GaussianStats):
@@ -182,7 +206,7 @@ def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], p
         "videos_generated": float(generated),
         "videos_reused": float(len(ids) - generated),
     }
-    return metrics, table, skipped
+    return metrics, table, skipped, real_set_sha256(real)
 
 
 def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | None:
@@ -191,7 +215,12 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         write_csv(
             job.run_dir.captions, pd.DataFrame([{**_row(job, clip), "real": str(clip.real_path)} for clip in job.clips])
         )
-    tags = {"random_weights": str(job.random_weights).lower(), "benchmark": job.spec.name, **job.job.tags}
+    tags = {
+        "random_weights": str(job.random_weights).lower(),
+        "benchmark": job.spec.name,
+        "generator": job.label,
+        **job.job.tags,
+    }
     with tracked_run(
         job.spec.experiment,
         job.run_dir.root.name,
@@ -208,7 +237,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         layout.barrier()
         if not layout.is_main:
             return None
-        metrics, table, skipped = summarise(job, generated)
+        metrics, table, skipped, real_sha256 = summarise(job, generated)
         write_csv(job.run_dir.results, table)
         write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
         comparison = comparison_table(metrics, job.spec.paper_table, job.random_weights)
@@ -222,6 +251,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
                 job.run_dir.root / "config.json",
             ]
             log_results(metrics, table, comparison, grid, artifacts)
+            mlflow.set_tag("real_stats_sha256", real_sha256)
         for item in skipped:
             log.warning("skipped real video %s (%s): %s", item.clip_id, item.path, item.reason)
         return BenchmarkResult(
@@ -232,22 +262,42 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
             mlflow_run_id=None if mlflow_run is None else mlflow_run.info.run_id,
             params=job.params,
             report_command=report_command(mlflow_run),
+            generator=job.label,
         )
 
 
-def video_config(job: BenchmarkJob, annotations: Path, base: Any, ckpt_sha: str | None) -> dict[str, Any]:
-    """The settings that decide the generated videos: they name the default run folder and guard it."""
+def video_config(job: BenchmarkJob, annotations: Path, generator: dict[str, Any]) -> dict[str, Any]:
+    """The settings that decide the generated videos: they name the default run folder and guard it.
+
+    ``generator`` is the generator's identity (what it is, its config, its weight checksums).
+    """
     return {
         "benchmark": job.spec.name,
         "annotations_sha256": file_sha256(annotations),
         "caption_seed": job.evaluation.caption_seed,
-        "base_source": base.source,
-        "base_identity": base.identity(),
-        "ckpt_sha256": ckpt_sha,
-        "dtype": job.model.dtype,
+        "generator": generator,
         "seed": job.evaluation.seed,
         **job.generation.as_params(),
     }
+
+
+def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str]) -> VideoGenerator:
+    """The job's generator on ``device``: SimDA (tiny or a local base, with its adapters), a diffusers pipeline
+    (a local folder or a tiny random one) or a folder of videos (every id checked to have one)."""
+    if job.generator == "videos":
+        return VideoFolderGenerator(job.generated_videos, clip_ids)
+    dtype = resolve_dtype(job.model.dtype, device)
+    if job.generator == "diffusers":
+        if job.pipeline in TINY_PIPELINES:
+            pipeline = build_tiny_generator(job.pipeline, device, dtype)
+        else:
+            pipeline = load_pipeline_folder(Path(job.pipeline), device, dtype)
+        pipeline.latent_shape(job.generation)  # refuses a frame size its VAE cannot take, before any video
+        return pipeline
+    loaded = load_model(job.model, device=device)
+    ckpt_sha = None if job.model.ckpt is None else file_sha256(weights_file(job.model.ckpt))
+    pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
+    return SimDAGenerator(pipeline, loaded.base, ckpt_sha, job.model.dtype, loaded.random_weights)
 
 
 def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> LoadedBenchmark:
@@ -261,8 +311,10 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, Path(videos).parent)
     seed = job.evaluation.caption_seed
     clips = sample_clips(job.spec.read(annotations, videos, seed), job.num_videos, seed)
-    settings = job.generation
     device = layout.device(job.model.device)
+    # A folder of videos is checked for every evaluated id now, before any network loads.
+    early = load_generator(job, device, [clip.id for clip in clips]) if job.generator == "videos" else None
+    settings = job.generation
     protocol = get_protocol(job.evaluation.fvd_protocol)
     nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, device, protocol)
     runs_root = job.output_dir.parent if job.output_dir else Path("runs")  # where the run folder will be
@@ -289,17 +341,17 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     failure = layout.broadcast(failure)  # every rank stops together, before any model loads
     if failure is not None:
         raise UsageError(failure)
-    loaded = load_model(job.model, device=device)
-    ckpt_sha = None if job.model.ckpt is None else file_sha256(weights_file(job.model.ckpt))
-    config = video_config(job, annotations, loaded.base, ckpt_sha)
+    generator = early or load_generator(job, device, [clip.id for clip in clips])
+    identity = generator.identity()
+    log.info("generator: %s", identity["label"])
+    config = video_config(job, annotations, identity)
     run_dir = RunDir(job.output_dir or Path("runs") / f"{job.spec.name}-{config_hash(config)}")
-    random_weights = loaded.random_weights or nets.random_weights
+    random_weights = generator.random_weights or nets.random_weights
     if random_weights:
         log.warning(
-            "WARNING: random weights (model: %s, checkpoint: %s, I3D: %s, CLIP: %s): these numbers prove the "
-            "machinery, not the model",
-            loaded.base.source,
-            loaded.checkpoint or "none",
+            "WARNING: random weights (generator: %s, I3D: %s, CLIP: %s): these numbers prove the machinery, "
+            "not the model",
+            identity["label"],
             job.i3d or "random",
             job.clip_ckpt or "random",
         )
@@ -324,7 +376,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         "annotations": str(Path(annotations).resolve()),
         "videos": str(Path(videos).resolve()),
         "num_videos": len(clips),
-        "ckpt": loaded.checkpoint or "none",
+        "ckpt": str(Path(job.model.ckpt).resolve()) if job.model.ckpt else "none",
         "random_weights": random_weights,
         "seed_rule": "sha256('video/<seed>/<clip id>')[:8] as int",
         "real_resize": REAL_RESIZE,
@@ -340,7 +392,8 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     return LoadedBenchmark(
         job=job,
         clips=clips,
-        pipeline=SimDAPipeline.from_base(loaded.base, loaded.model),
+        generator=generator,
+        device=str(device),
         nets=nets,
         run_dir=run_dir,
         features_key=features_key,

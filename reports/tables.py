@@ -88,7 +88,7 @@ def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...], titl
         fvd, clipsim = run.metrics.get("fvd", NAN), run.metrics.get("clipsim", NAN)
         rows.append(
             {
-                "method": f"SimDA, run {run.label}",
+                "method": f"{run.tags.get('generator', 'SimDA')}, run {run.label}",
                 "source": "this run",
                 "FVD": fvd,
                 "CLIPSIM": clipsim,

@@ -36,7 +36,9 @@ def test_tiny_msrvtt_runs_offline_and_leaves_an_mlflow_run(no_network, tmp_path,
     assert params["fvd.protocol"] == "cd-fvd" and params["fvd.interval_method"].startswith("grouped jackknife")
     assert params["fvd.ddof"] == "0" and params["fvd.detector_sha256"] == "random-calibrated-seed0"
     assert params["num_frames"] == "9" and params["num_inference_steps"] == "2" and params["random_weights"] == "True"
-    assert params["base_identity"] and params["caption_seed"] == "0" and "centre crop" in params["real_resize"]
+    assert params["generator.base_identity"] and params["generator.kind"] == "simda"
+    assert run.data.tags["generator"] == "SimDA (random weights)"
+    assert params["caption_seed"] == "0" and "centre crop" in params["real_resize"]
 
     artifacts = artifact_paths(uri, run.info.run_id)
     assert {"per_video.json", "paper_comparison.json", "tables/per_video.parquet"} <= artifacts

@@ -17,12 +17,13 @@ from tests.benchmarks.conftest import FAST_ARGS, free_port, only_run, tracking_u
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_command(folder: Path, launcher: list[str], data: tuple[Path, Path]) -> None:
+def run_command(folder: Path, launcher: list[str], data: tuple[Path, Path], generator: list[str]) -> None:
     """Run the msrvtt benchmark in a fresh interpreter; one thread per process so both runs do the same math."""
     folder.mkdir()
     dataset = ["--annotations", str(data[0]), "--videos", str(data[1])]
     argv = [
         *FAST_ARGS,
+        *generator,
         *dataset,
         "--num-videos",
         "4",
@@ -44,11 +45,16 @@ def run_command(folder: Path, launcher: list[str], data: tuple[Path, Path]) -> N
 
 
 @pytest.mark.slow
-def test_two_gloo_processes_match_one_process(tmp_path):
+@pytest.mark.parametrize(
+    "generator", [[], ["--generator", "diffusers", "--pipeline", "tiny-animatediff"]], ids=["simda", "animatediff"]
+)
+def test_two_gloo_processes_match_one_process(tmp_path, generator):
     data = write_msrvtt_set(tmp_path / "data", num_test=5)  # one dataset: real files are fixed bytes in real use too
-    run_command(tmp_path / "one", [], data)
+    run_command(tmp_path / "one", [], data, generator)
     torchrun = ["-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2"]
-    run_command(tmp_path / "two", [*torchrun, "--master_addr=127.0.0.1", f"--master_port={free_port()}"], data)
+    run_command(
+        tmp_path / "two", [*torchrun, "--master_addr=127.0.0.1", f"--master_port={free_port()}"], data, generator
+    )
 
     one = only_run(tracking_uri(tmp_path / "one"), "simda-msrvtt")  # only_run also proves rank 1 logged nothing
     two = only_run(tracking_uri(tmp_path / "two"), "simda-msrvtt")

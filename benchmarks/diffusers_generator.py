@@ -1,0 +1,205 @@
+"""Any local diffusers text-to-video pipeline as a benchmark generator (``--generator diffusers``).
+
+``--pipeline FOLDER`` loads ``DiffusionPipeline.from_pretrained(FOLDER, local_files_only=True)``
+(AnimateDiff with its motion adapter, ModelScope's ``TextToVideoSDPipeline``, or any other pipeline
+whose ``__call__`` takes diffusers' usual text-to-video arguments). Our settings map onto those
+arguments one to one (num_frames, height, width, num_inference_steps, guidance_scale,
+negative_prompt, eta), and each prompt's starting latents are drawn on the CPU from its own seed and
+passed as ``latents=``: the pipeline's own ``generator`` would draw one tensor for the whole batch,
+so a clip would change with its batch-mates and with the process count.
+
+Frames come back as the pipeline's ``output_type="np"`` floats in [0, 1] and become uint8 as
+diffusers' own video processor makes its PIL frames (``(x * 255).round()``), so the scored frames are
+the ones a user of the pipeline would save.
+
+``--pipeline tiny-animatediff`` and ``tiny-modelscope`` (with ``--preset tiny``) build the two
+pipelines from the real diffusers classes with random weights, on the tiny base's VAE, text encoder
+and tokenizer, with the motion adapter and 3D UNet configs of the profile benchmark and DDIM.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from diffusers import AnimateDiffPipeline, DDIMScheduler, DiffusionPipeline, MotionAdapter, TextToVideoSDPipeline
+
+from benchmarks.generators import require_one_seed_per_prompt, seeded_noise
+from benchmarks.profiling.models import PRESETS as PROFILE_PRESETS
+from benchmarks.profiling.models import modelscope
+from metrics.i3d import file_sha256
+from simda.base import build_tiny
+from simda.plumbing.errors import BadInputFile, InvalidSetting
+from simda.settings import GenerationSettings
+
+#: The arguments a pipeline's ``__call__`` must take for our settings and per-prompt noise to reach it.
+REQUIRED_ARGUMENTS = (
+    "prompt",
+    "num_frames",
+    "height",
+    "width",
+    "num_inference_steps",
+    "guidance_scale",
+    "negative_prompt",
+    "latents",
+    "output_type",
+)
+
+
+def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
+    """Float frames in [0, 1] to uint8, rounding as diffusers' ``numpy_to_pil`` does."""
+    return (np.asarray(frames) * 255).round().astype(np.uint8)
+
+
+def module_checksum(module: torch.nn.Module) -> str:
+    """SHA-256 of a module's state (names and raw bytes): the weights' identity when no file holds them."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def folder_checksums(root: Path) -> dict[str, str]:
+    """SHA-256 of every file in a pipeline folder (weights, component configs, scheduler, tokenizer), by path
+    relative to it: a changed scheduler setting is another model as much as changed weights are."""
+    files = sorted(path for path in root.rglob("*") if path.is_file() and not path.name.startswith("."))
+    return {str(path.relative_to(root)): file_sha256(path) for path in files}
+
+
+class DiffusersGenerator:
+    """A diffusers text-to-video pipeline behind the engine's generator interface."""
+
+    def __init__(self, pipeline: DiffusionPipeline, identity: dict[str, Any], random_weights: bool) -> None:
+        missing = [name for name in REQUIRED_ARGUMENTS if name not in inspect.signature(pipeline.__call__).parameters]
+        if missing:
+            raise BadInputFile(
+                f"--pipeline {identity['pipeline']}: {type(pipeline).__name__} is not a text-to-video pipeline this "
+                f"benchmark can drive (its __call__ lacks {missing}); pass a folder of e.g. AnimateDiffPipeline or "
+                "TextToVideoSDPipeline, or score its videos with --generator videos"
+            )
+        self.pipeline = pipeline
+        self.pipeline.set_progress_bar_config(disable=True)
+        self.random_weights = random_weights
+        self.takes_eta = "eta" in inspect.signature(pipeline.__call__).parameters
+        self._identity = identity
+
+    def identity(self) -> dict[str, Any]:
+        return dict(self._identity)
+
+    def latent_shape(self, settings: GenerationSettings) -> tuple[int, int, int, int]:
+        """One clip's starting latents ``(c, f, h, w)``, as the pipeline's ``prepare_latents`` expects them."""
+        factor = self.pipeline.vae_scale_factor
+        if settings.height % factor or settings.width % factor:
+            raise InvalidSetting(
+                f"--height/--width must be multiples of {factor} (the pipeline's VAE factor), "
+                f"got {settings.height}x{settings.width}"
+            )
+        channels = self.pipeline.unet.config.in_channels
+        return channels, settings.num_frames, settings.height // factor, settings.width // factor
+
+    def generate(
+        self, prompts: Sequence[str], seeds: Sequence[int], settings: GenerationSettings, ids: Sequence[str]
+    ) -> np.ndarray:
+        require_one_seed_per_prompt(prompts, seeds)
+        unet = self.pipeline.unet
+        latents = seeded_noise(self.latent_shape(settings), seeds).to(device=unet.device, dtype=unet.dtype)
+        extra = {"eta": settings.eta} if self.takes_eta else {}
+        if settings.eta and not self.takes_eta:
+            raise ValueError(f"--eta {settings.eta}: {type(self.pipeline).__name__} takes no eta; leave it at 0")
+        with torch.inference_mode():
+            output = self.pipeline(
+                prompt=list(prompts),
+                num_frames=settings.num_frames,
+                height=settings.height,
+                width=settings.width,
+                num_inference_steps=settings.num_inference_steps,
+                guidance_scale=settings.guidance_scale,
+                negative_prompt=[settings.negative_prompt] * len(prompts) if settings.negative_prompt else None,
+                latents=latents,
+                output_type="np",
+                **extra,
+            )
+        frames = frames_to_uint8(output.frames)
+        expected = (len(prompts), settings.num_frames, settings.height, settings.width, 3)
+        if frames.shape != expected:
+            raise ValueError(f"{type(self.pipeline).__name__} returned frames shaped {frames.shape}, not {expected}")
+        return frames
+
+
+def load_pipeline_folder(path: Path, device: torch.device, dtype: torch.dtype) -> DiffusersGenerator:
+    """A local diffusers pipeline folder (``model_index.json`` and its component folders), never downloading."""
+    root = Path(path).resolve()
+    index = root / "model_index.json"
+    if not index.is_file():
+        raise BadInputFile(f"--pipeline {path}: no model_index.json; pass a folder written by save_pretrained")
+    try:
+        pipeline = DiffusionPipeline.from_pretrained(root, local_files_only=True, torch_dtype=dtype)
+    except (OSError, ValueError) as exc:
+        raise BadInputFile(f"--pipeline {path}: cannot be loaded as a diffusers pipeline ({exc})") from exc
+    identity = {
+        "kind": "diffusers",
+        "label": f"{type(pipeline).__name__} ({root.name})",
+        "pipeline": str(root),
+        "class": type(pipeline).__name__,
+        "model_index": json.loads(index.read_text()),
+        "files_sha256": folder_checksums(root),
+        "dtype": str(dtype).removeprefix("torch."),
+    }
+    return DiffusersGenerator(pipeline.to(device), identity, random_weights=False)
+
+
+def tiny_animatediff(seed: int = 0) -> AnimateDiffPipeline:
+    """AnimateDiff on the tiny base: its 2D UNet plus a random ``MotionAdapter`` sized to match it."""
+    base = build_tiny(seed=seed)
+    torch.manual_seed(seed)
+    adapter = MotionAdapter(**PROFILE_PRESETS["tiny"].motion_adapter)
+    return AnimateDiffPipeline(
+        vae=base.vae,
+        text_encoder=base.text_encoder,
+        tokenizer=base.tokenizer,
+        unet=base.unet,
+        motion_adapter=adapter,
+        scheduler=DDIMScheduler.from_config(base.scheduler.config),
+    )
+
+
+def tiny_modelscope(seed: int = 0) -> TextToVideoSDPipeline:
+    """ModelScope's pipeline on the tiny base's VAE and text encoder, with a random tiny ``UNet3DConditionModel``."""
+    base = build_tiny(seed=seed)
+    torch.manual_seed(seed)
+    unet = modelscope(PROFILE_PRESETS["tiny"], torch.device("cpu"), torch.float32)
+    return TextToVideoSDPipeline(
+        vae=base.vae,
+        text_encoder=base.text_encoder,
+        tokenizer=base.tokenizer,
+        unet=unet,
+        scheduler=DDIMScheduler.from_config(base.scheduler.config),
+    )
+
+
+TINY_BUILDERS = {"tiny-animatediff": tiny_animatediff, "tiny-modelscope": tiny_modelscope}
+
+
+def build_tiny_generator(name: str, device: torch.device, dtype: torch.dtype, seed: int = 0) -> DiffusersGenerator:
+    """One of :data:`TINY_BUILDERS` with random weights; its identity holds the checksum of every component."""
+    pipeline = TINY_BUILDERS[name](seed)
+    components = {key: value for key, value in pipeline.components.items() if isinstance(value, torch.nn.Module)}
+    identity = {
+        "kind": "diffusers",
+        "label": f"{type(pipeline).__name__} ({name}, random weights)",
+        "pipeline": name,
+        "class": type(pipeline).__name__,
+        "seed": seed,
+        "weights_sha256": {key: module_checksum(module) for key, module in sorted(components.items())},
+        "dtype": str(dtype).removeprefix("torch."),
+    }
+    if dtype != torch.float32:  # built in float32; casting a float32 pipeline to itself only warns
+        pipeline.to(dtype=dtype)
+    return DiffusersGenerator(pipeline.to(device), identity, random_weights=True)

@@ -1,0 +1,77 @@
+"""What the benchmark engine generates with: any text-to-video model, or a folder of videos made elsewhere.
+
+The engine asks a :class:`VideoGenerator` for one batch of clips at a time and never looks inside it.
+Three kinds exist (``--generator``):
+
+* ``simda``: this project's pipeline on the tiny preset or a local Stable Diffusion folder;
+* ``diffusers``: any local diffusers text-to-video pipeline folder (AnimateDiff, ModelScope, ...),
+  see :mod:`benchmarks.diffusers_generator`;
+* ``videos``: pre-generated videos named by clip id, see :mod:`benchmarks.video_folder`.
+
+A model's clip ``i`` depends on ``prompts[i]``, ``seeds[i]`` and the settings alone, so a benchmark's
+numbers do not depend on batch size or process count. Its :meth:`identity` (what it is, its config and
+the checksums of its weights) is logged with the run and names the run folder, so two runs of
+different models never share one folder and every number says which model made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from simda.settings import GenerationSettings
+
+
+class VideoGenerator(Protocol):
+    """One clip per prompt as uint8 ``(b, f, H, W, 3)``; ``ids`` name the clips (only a folder of videos reads them)."""
+
+    random_weights: bool
+
+    def generate(
+        self, prompts: Sequence[str], seeds: Sequence[int], settings: GenerationSettings, ids: Sequence[str]
+    ) -> np.ndarray: ...
+
+    def identity(self) -> dict[str, Any]:
+        """What makes the videos: ``kind``, a readable ``label``, its config and weight checksums."""
+        ...
+
+
+def seeded_noise(shape: Sequence[int], seeds: Sequence[int]) -> torch.Tensor:
+    """Starting latents ``(b, *shape)``, each clip's drawn on the CPU from its own seed alone.
+
+    On the CPU, so the noise is the same on every device; per seed, so a clip's noise does not depend
+    on the batch it shares.
+    """
+    return torch.stack([torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds])
+
+
+def require_one_seed_per_prompt(prompts: Sequence[str], seeds: Sequence[int]) -> None:
+    if len(prompts) != len(seeds):
+        raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
+
+
+class SimDAGenerator:
+    """SimDA (this project's pipeline): the base model, its adapters, the precision they run in."""
+
+    def __init__(self, pipeline: Any, base: Any, checkpoint_sha256: str | None, dtype: str, random_weights: bool):
+        self.pipeline = pipeline
+        self.random_weights = random_weights
+        self._identity = {
+            "kind": "simda",
+            "label": "SimDA" + (" (random weights)" if random_weights else ""),
+            "base_source": base.source,
+            "base_identity": base.identity(),
+            "ckpt_sha256": checkpoint_sha256,
+            "dtype": dtype,
+        }
+
+    def generate(
+        self, prompts: Sequence[str], seeds: Sequence[int], settings: GenerationSettings, ids: Sequence[str]
+    ) -> np.ndarray:
+        return self.pipeline.generate(list(prompts), list(seeds), settings)
+
+    def identity(self) -> dict[str, Any]:
+        return dict(self._identity)
