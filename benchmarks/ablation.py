@@ -73,6 +73,7 @@ class AblationJob:
     synthetic_videos: int | None = None
 
     def __post_init__(self) -> None:
+        self.model.require_model()
         unknown = sorted(set(self.disable) - set(BY_PART))
         if unknown:
             raise InvalidSetting(f"--disable {unknown}: choose from {', '.join(sorted(BY_PART))}")

@@ -85,6 +85,7 @@ class EditingBenchmarkJob:
     tracking_uri: str | None = None
 
     def __post_init__(self) -> None:
+        self.model.require_model()
         if self.cases is None and not self.model.tiny:
             raise InvalidSetting("--cases: pass a .jsonl of videos to edit (or --preset tiny)")
         if self.clip_ckpt is not None and not self.clip_ckpt.is_file():

@@ -21,7 +21,7 @@ from typing import Any
 from benchmarks.paper import PaperRow
 from simda.plumbing.cli import new_parser
 from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.options import ValidatedSettings, add_options, construct, from_args
+from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import (
     PRESETS,
     EvaluationSettings,
@@ -35,17 +35,6 @@ from simda.settings import (
 GENERATORS = ("simda", "diffusers", "videos")
 #: ``--pipeline`` names that build a tiny random pipeline of the real diffusers class (with ``--preset tiny``).
 TINY_PIPELINES = ("tiny-animatediff", "tiny-modelscope")
-
-
-@dataclass(frozen=True)
-class BenchmarkModelSettings(ModelSettings):
-    """:class:`ModelSettings` with the base optional: only ``--generator simda`` needs ``--base`` (or the tiny
-    preset); a diffusers pipeline or a videos folder brings its own model, and the job checks which."""
-
-    def __post_init__(self) -> None:
-        ValidatedSettings.__post_init__(self)
-        if self.preset is not None and self.base is not None:
-            raise InvalidSetting("choose one of --preset tiny or --base PATH, not both")
 
 
 @dataclass(frozen=True)
@@ -127,8 +116,8 @@ class BenchmarkJob:
         for flag, given in foreign.items():
             if given:
                 raise InvalidSetting(f"{flag} does not apply to --generator {self.generator}; leave it out")
-        if self.generator == "simda" and self.model.preset is None and self.model.base is None:
-            raise InvalidSetting("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
+        if self.generator == "simda":
+            self.model.require_model()
         if self.generator == "diffusers":
             if self.pipeline is None:
                 raise InvalidSetting(
@@ -241,7 +230,7 @@ def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParse
 
 
 def make_job(spec: BenchmarkSpec, args: argparse.Namespace) -> BenchmarkJob:
-    model = construct(BenchmarkModelSettings, args)
+    model = construct(ModelSettings, args)
     preset = preset_for(model)
     return BenchmarkJob(
         spec=spec,

@@ -32,6 +32,7 @@ class EditJob:
     prompt: str | None = None
 
     def __post_init__(self) -> None:
+        self.model.require_model()
         if not self.edits or any(not edit.strip() for edit in self.edits):
             raise InvalidSetting("--edit: give at least one non-empty edited caption")
         if self.video is None and not self.model.tiny:

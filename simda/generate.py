@@ -54,6 +54,7 @@ class GenerateJob:
     upscale: UpscaleSettings | None = None
 
     def __post_init__(self) -> None:
+        self.model.require_model()
         if not self.prompts or any(not prompt.strip() for prompt in self.prompts):
             raise InvalidSetting("--prompt: give at least one non-empty prompt")
         if self.batch_size < 1:

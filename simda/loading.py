@@ -47,6 +47,7 @@ class LoadedModel:
 
 def require_model_files(model: ModelSettings) -> None:
     """Refuse a missing ``--ckpt`` or ``--base`` before anything loads, naming the flag that fixes it."""
+    model.require_model()
     if model.ckpt is not None and not Path(model.ckpt).exists():
         raise MissingInput(f"--ckpt {model.ckpt}: not found; pass an adapter folder (or an older .safetensors file)")
     if model.base is not None and not Path(model.base).is_dir():

@@ -64,12 +64,20 @@ class ModelSettings(ValidatedSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if (self.preset is None) == (self.base is None):
-            raise InvalidSetting("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
+        if self.preset is not None and self.base is not None:
+            raise InvalidSetting("choose one of --preset tiny or --base PATH, not both")
 
     @property
     def tiny(self) -> bool:
         return self.preset == "tiny"
+
+    def require_model(self) -> None:
+        """Refuse a command that builds SimDA but names neither a base nor the tiny preset.
+
+        Separate from construction: a benchmark scoring another generator's videos needs neither.
+        """
+        if self.preset is None and self.base is None:
+            raise InvalidSetting("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
 
 
 @dataclass(frozen=True)

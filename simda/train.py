@@ -96,6 +96,8 @@ class TrainJob:
     synthetic_videos: int | None = None
 
     def __post_init__(self) -> None:
+        if not self.sr:
+            self.model.require_model()
         if not self.data.given and self.synthetic_videos is None:
             raise InvalidSetting("no training data: pass --csv and --videos, or --video-folder")
         unknown = sorted(set(self.disable) - set(PARTS))
