@@ -201,6 +201,19 @@ def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], r
     }
 
 
+def variant_run(job: AblationJob, variant: AblationRow) -> Any:
+    """The variant's MLflow run, nested under the sweep's; a rerun of the sweep continues it."""
+    from simda.plumbing.tracking import tracked_run
+
+    return tracked_run(
+        "simda-ablation",
+        variant.label,
+        {"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"},
+        nested=True,
+        resume_key=str((job.output_dir / variant.slug).resolve()),
+    )
+
+
 def run(job: AblationJob) -> AblationResult:
     """Train and evaluate every variant under one parent MLflow run, then log Table 6."""
     if job.learning is not None:
@@ -227,13 +240,7 @@ def run(job: AblationJob) -> AblationResult:
         resume_key=str(job.output_dir.resolve()),  # a rerun of the sweep continues its runs, adds none
     ):
         for variant in job.variants:
-            with tracked_run(
-                "simda-ablation",
-                variant.label,
-                {"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"},
-                nested=True,
-                resume_key=str((job.output_dir / variant.slug).resolve()),
-            ):
+            with variant_run(job, variant):
                 trained = train.run(job.train_job(variant))
                 evaluated = None if trained is None else webvid.run(job.eval_job(variant, trained.adapters))
                 if trained is None or evaluated is None:
@@ -289,13 +296,7 @@ def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult
     ):
         for variant in job.variants:
             initial, final, levels = [], [], []
-            with tracked_run(
-                "simda-ablation",
-                variant.label,
-                {"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"},
-                nested=True,
-                resume_key=str((job.output_dir / variant.slug).resolve()),
-            ):
+            with variant_run(job, variant):
                 for seed in job.seeds:
                     with tracked_run(
                         "simda-ablation",
