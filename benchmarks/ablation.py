@@ -6,11 +6,19 @@
         --videos webvid/train --val-csv webvid/results_2M_val.csv --val-videos webvid/val \\
         --i3d weights/i3d_pretrained_400.pt --clip-ckpt weights/openai-vit-b-32.bin --max-train-steps 20000
 
+    python -m benchmarks.ablation --preset learn                     # a Table 6 that learns, ~10 min on a CPU
+
 Every variant trains with the same data, seed and budget (``simda.train``'s job) and is evaluated on
 the same fixed-seed WebVid validation sample (``benchmarks.webvid``'s job, 1,000 pairs as in the
 paper) against one shared real-feature cache. One MLflow parent run holds the Table-6 table; each
 variant is a nested child run with its training and evaluation runs beneath it. Rerunning the same
 command resumes every stage.
+
+``--preset learn`` trains each variant from several seeds on synthetic clips of moving shapes and
+scores it by the held-out denoising loss (:mod:`simda.heldout`) instead of FVD: a mean and a
+t-interval over seeds per variant, its difference from the full model paired by seed with its own
+interval, and an ordering stated only where that interval excludes zero. The
+real ablation adds the same measurement with ``--heldout-csv`` and ``--heldout-videos``.
 """
 
 from __future__ import annotations
@@ -23,17 +31,20 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import webvid
+from benchmarks.learning import SeedInterval, compare_to, orderings, paired_difference, score_adapters
 from benchmarks.paper import TABLE6, AblationRow
 from benchmarks.text_to_video import BenchmarkJob
 from simda import train
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import InvalidSetting
-from simda.plumbing.options import add_options, construct, from_args
+from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.plumbing.options import add_options, construct, from_args, given
 from simda.settings import (
+    LEARN,
     PRESETS,
     ClipSettings,
     EvaluationSettings,
     GenerationSettings,
+    LearningSettings,
     ModelSettings,
     TrainSettings,
     preset_for,
@@ -43,6 +54,7 @@ from simda.settings import (
 BY_PART = {row.disabled[0]: row for row in TABLE6 if row.disabled}
 FULL = TABLE6[-1]
 RANDOM_NOTE = "random weights: proves the machinery, not the model"
+LEARN_NOTE = "random-weight base, trained adapters: held-out loss on synthetic motion, not FVD"
 
 
 def chosen_variants(disable: Sequence[str]) -> list[AblationRow]:
@@ -71,6 +83,9 @@ class AblationJob:
     clip_ckpt: Path | None = None
     tracking_uri: str | None = None
     synthetic_videos: int | None = None
+    learning: LearningSettings | None = None
+    heldout_csv: Path | None = None
+    heldout_videos: Path | None = None
 
     def __post_init__(self) -> None:
         self.model.require_model()
@@ -81,6 +96,13 @@ class AblationJob:
             raise InvalidSetting(
                 "a real ablation needs training data (--csv, --videos) and validation data (--val-csv, --val-videos)"
             )
+        if (self.heldout_csv is None) != (self.heldout_videos is None):
+            raise InvalidSetting("a held-out split needs both --heldout-csv and --heldout-videos")
+        for flag, path in (("--heldout-csv", self.heldout_csv), ("--heldout-videos", self.heldout_videos)):
+            if path is not None and not Path(path).exists():
+                raise MissingInput(f"{flag} {path}: not found")
+        if self.learning is not None:
+            return  # synthetic data written by run(), scored by held-out loss: no videos generated, no FVD
         require_fvd_frames(self.generation.num_frames)
         self.train_job(FULL)  # every variant's jobs validate (paths, sizes) before any training starts
         self.eval_job(FULL, self.output_dir / "adapters-not-yet-trained.safetensors", check_ckpt=False)
@@ -93,13 +115,24 @@ class AblationJob:
     def random_weights(self) -> bool:
         return self.model.tiny or self.i3d is None or self.clip_ckpt is None
 
-    def train_job(self, variant: AblationRow) -> train.TrainJob:
+    @property
+    def seeds(self) -> list[int]:
+        """The training seeds of every variant: ``--seed`` and, for the learning benchmark, the ones after it."""
+        count = 1 if self.learning is None else self.learning.seeds
+        return list(range(self.training.seed, self.training.seed + count))
+
+    def train_job(
+        self, variant: AblationRow, seed: int | None = None, csv: Path | None = None, videos: Path | None = None
+    ) -> train.TrainJob:
+        """``variant``'s training: on the job's data at ``--seed``, or (learning benchmark) on ``csv``
+        and ``videos`` at ``seed``, each seed in its own folder."""
+        folder = self.output_dir / variant.slug
         return train.TrainJob(
             model=self.model,
             clips=self.clips,
-            training=self.training,
-            data=train.TrainingData(self.train_csv, self.train_videos),
-            output_dir=self.output_dir / variant.slug / "train",
+            training=self.training if seed is None else dataclasses.replace(self.training, seed=seed),
+            data=train.TrainingData(csv or self.train_csv, videos or self.train_videos),
+            output_dir=folder / "train" if seed is None else folder / f"seed-{seed}" / "train",
             disable=variant.disabled,
             tracking_uri=self.tracking_uri,
             experiment="simda-ablation",
@@ -131,17 +164,27 @@ class AblationResult:
     random_weights: bool
     rows: list[dict[str, Any]] = field(default_factory=list)
     report_command: str | None = None
+    #: The orderings the held-out intervals support (learning benchmark), one sentence each.
+    orderings: list[str] = field(default_factory=list)
+    #: The learning benchmark's table (held-out loss over seeds) rather than FVD and CLIPSIM.
+    learning: bool = False
 
     def summary(self) -> str:
+        if self.learning:
+            shown = self.table[[column for column in self.table if not column.startswith("loss_t")]]
+            stated = "\n".join(self.orderings) or "no paired interval excludes zero: the table states no ordering"
+            report = f"\nreport: {self.report_command}" if self.report_command else ""
+            return f"{shown.to_string(index=False)}\n{stated}\nNOTE: {LEARN_NOTE}{report}"
         note = f"\nRANDOM WEIGHTS: {RANDOM_NOTE}" if self.random_weights else ""
         report = f"\nreport: {self.report_command}" if self.report_command else ""
         return self.table.to_string(index=False) + note + report
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table6": self.rows, "random_weights": self.random_weights}
+        return {"table6": self.rows, "random_weights": self.random_weights, "orderings": self.orderings}
 
 
-def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], random_weights: bool) -> dict[str, Any]:
+def variant_columns(variant: AblationRow, adapters: Path) -> dict[str, Any]:
+    """Table 6's first columns: the variant, which parts it has, and how many parameters it tuned."""
     from simda.checkpoint import load_adapter_checkpoint
     from simda.config import SimDAConfig
 
@@ -150,6 +193,12 @@ def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], r
         "variant": variant.label,
         **{part.upper(): part in parts for part in ("ta", "aa", "fa", "lsa")},
         "tuned_params": load_adapter_checkpoint(adapters).num_parameters(),
+    }
+
+
+def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], random_weights: bool) -> dict[str, Any]:
+    return {
+        **variant_columns(variant, adapters),
         "fvd": metrics["fvd"],
         "clipsim": metrics["clipsim"],
         "paper_fvd": variant.fvd,
@@ -158,19 +207,36 @@ def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], r
     }
 
 
+def variant_run(job: AblationJob, variant: AblationRow) -> Any:
+    """The variant's MLflow run, nested under the sweep's; a rerun of the sweep continues it."""
+    from simda.plumbing.tracking import tracked_run
+
+    return tracked_run(
+        "simda-ablation",
+        variant.label,
+        {"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"},
+        nested=True,
+        resume_key=str((job.output_dir / variant.slug).resolve()),
+    )
+
+
 def run(job: AblationJob) -> AblationResult:
     """Train and evaluate every variant under one parent MLflow run, then log Table 6."""
+    if job.learning is not None:
+        return run_learning(job, job.learning)
     import logging
 
     import mlflow
     import pandas as pd
 
+    from simda.data import read_webvid_csv
     from simda.plumbing.tracking import log_table, report_command, tracked_run
 
     log = logging.getLogger("benchmarks.ablation")
     params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()}
     params |= {"generation": job.generation.as_params(), "evaluation": job.evaluation.as_params()}
     rows = []
+    heldout_clips = [] if job.heldout_csv is None else read_webvid_csv(job.heldout_csv, job.heldout_videos)
     with tracked_run(
         "simda-ablation",
         "table6",
@@ -180,24 +246,117 @@ def run(job: AblationJob) -> AblationResult:
         resume_key=str(job.output_dir.resolve()),  # a rerun of the sweep continues its runs, adds none
     ) as sweep:
         for variant in job.variants:
-            with tracked_run(
-                "simda-ablation",
-                variant.label,
-                {"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"},
-                nested=True,
-                resume_key=str((job.output_dir / variant.slug).resolve()),
-            ):
+            with variant_run(job, variant):
                 trained = train.run(job.train_job(variant))
                 evaluated = None if trained is None else webvid.run(job.eval_job(variant, trained.adapters))
                 if trained is None or evaluated is None:
                     raise RuntimeError("the ablation runs as one process; launch the variants' commands under torchrun")
                 mlflow.log_metrics({"fvd": evaluated.metrics["fvd"], "clipsim": evaluated.metrics["clipsim"]})
-            rows.append(table_row(variant, trained.adapters, evaluated.metrics, job.random_weights))
+                heldout = {}
+                if job.heldout_csv is not None:
+                    heldout = score_adapters(
+                        job.model, trained.adapters, variant.disabled, job.training.seed, heldout_clips, job.clips
+                    ).metrics()
+                    mlflow.log_metrics(heldout)
+            rows.append(table_row(variant, trained.adapters, evaluated.metrics, job.random_weights) | heldout)
         table = pd.DataFrame(rows)
         log_table(table, "table6")
     if job.random_weights:
         log.warning("random weights: the table proves the machinery, not the model")
     return AblationResult(job.output_dir, table, job.random_weights, rows, report_command(sweep))
+
+
+def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult:
+    """The learning benchmark: write the synthetic split, then train every variant from every seed
+    and score it on the held-out clips before and after training; Table 6 with intervals over seeds."""
+    import statistics
+
+    import mlflow
+    import pandas as pd
+
+    from simda.data import read_webvid_csv
+    from simda.plumbing.tracking import log_table, report_command, tracked_run
+    from simda.synthetic import write_learning_set
+    from simda.train import SYNTHETIC_SPAN
+
+    clips = job.clips
+    data = write_learning_set(
+        job.output_dir / "data",
+        learning.train_clips,
+        learning.heldout_clips,
+        num_frames=clips.num_frames * clips.frame_stride * SYNTHETIC_SPAN,
+        size=max(clips.height, clips.width),
+        seed=learning.data_seed,
+    )
+    heldout_clips = read_webvid_csv(data.heldout_csv, data.videos)
+    params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()}
+    params |= {"learning": learning.as_params(), "clips": clips.as_params(), "seeds": job.seeds}
+    rows, finals = [], {}
+    with tracked_run(
+        "simda-ablation",
+        "table6-learn",
+        params,
+        {"random_weights": "true", "benchmark": "learn"},
+        tracking_uri=job.tracking_uri,
+        resume_key=str(job.output_dir.resolve()),
+    ) as sweep:
+        for variant in job.variants:
+            initial, final, levels = [], [], []
+            with variant_run(job, variant):
+                for seed in job.seeds:
+                    with tracked_run(
+                        "simda-ablation",
+                        f"{variant.label} seed {seed}",
+                        {"seed": seed},
+                        nested=True,
+                        resume_key=str((job.output_dir / variant.slug / f"seed-{seed}").resolve()),
+                    ):
+                        before = score_adapters(job.model, None, variant.disabled, seed, heldout_clips, job.clips)
+                        trained = train.run(job.train_job(variant, seed, data.train_csv, data.videos))
+                        if trained is None:
+                            raise RuntimeError("the ablation runs as one process; launch it without torchrun")
+                        after = score_adapters(
+                            job.model, trained.adapters, variant.disabled, seed, heldout_clips, job.clips
+                        )
+                        mlflow.log_metrics(after.metrics() | before.metrics("initial_heldout_loss"))
+                    initial.append(before.overall)
+                    final.append(after.overall)
+                    levels.append(after.per_timestep)
+                finals[variant.label] = SeedInterval(tuple(final))
+                interval = finals[variant.label]
+                mlflow.log_metrics(
+                    {
+                        "heldout_loss": interval.mean,
+                        "heldout_loss_low": interval.low,
+                        "heldout_loss_high": interval.high,
+                    }
+                )
+            rows.append(
+                {
+                    **variant_columns(variant, trained.adapters),
+                    "heldout_loss": interval.mean,
+                    "ci_low": interval.low,
+                    "ci_high": interval.high,
+                    "initial_loss": statistics.fmean(initial),
+                    **{f"loss_t{t}": statistics.fmean(level[t] for level in levels) for t in levels[0]},
+                    "paper_fvd": variant.fvd,
+                    "paper_clipsim": variant.clipsim,
+                }
+            )
+        reference = FULL.label if FULL.label in finals else None
+        for row in rows:
+            if reference is None or row["variant"] == reference:
+                row |= {"diff_vs_full": 0.0, "diff_low": 0.0, "diff_high": 0.0, "vs_full": ""}
+                continue
+            difference = paired_difference(finals[reference], finals[row["variant"]])
+            row |= {"diff_vs_full": difference.mean, "diff_low": difference.low, "diff_high": difference.high}
+            row["vs_full"] = compare_to(finals[reference], finals[row["variant"]])
+        stated = [] if reference is None else orderings(finals, reference)
+        table = pd.DataFrame(rows)
+        table = table[[c for c in table if not c.startswith("paper_")] + ["paper_fvd", "paper_clipsim"]]
+        log_table(table, "table6")
+        mlflow.log_text("\n".join(stated) or "no paired interval excludes zero", "orderings.txt")
+    return AblationResult(job.output_dir, table, True, rows, report_command(sweep), stated, learning=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--videos", type=Path, help="training video folder")
     data.add_argument("--val-csv", type=Path, help="WebVid validation CSV (results_2M_val.csv)")
     data.add_argument("--val-videos", type=Path, help="WebVid validation video folder")
+    data.add_argument(
+        "--heldout-csv", type=Path, help="WebVid CSV of held-out clips: adds each variant's held-out loss"
+    )
+    data.add_argument("--heldout-videos", type=Path, help="video folder of --heldout-csv")
+    learning = parser.add_argument_group("learning benchmark (--preset learn)")
+    add_options(learning, LearningSettings, {"learn": LEARN.learning})
     add_options(data, ClipSettings, {name: p.clips for name, p in PRESETS.items()}, only=("frame_stride",))
     shared = parser.add_argument_group("clips, trained and generated alike")
     add_options(shared, ClipSettings, {name: p.clips for name, p in PRESETS.items()}, skip=("frame_stride",))
@@ -248,6 +413,11 @@ def make_job(args: argparse.Namespace) -> AblationJob:
     evaluation = from_args(preset.evaluation, args)
     if evaluation.num_videos is None and preset.ablation_videos is not None:
         evaluation = evaluation.overlay({"num_videos": preset.ablation_videos})
+    if preset.learning is None:
+        flags = {field.name: field.metadata["flag"] for field in dataclasses.fields(LearningSettings)}
+        typed = [flags[name] for name, value in given(args, LearningSettings).items() if value is not None]
+        if typed:
+            raise InvalidSetting(f"{typed[0]} applies to --preset learn only; leave it out")
     return AblationJob(
         model=model,
         clips=clips,
@@ -264,6 +434,9 @@ def make_job(args: argparse.Namespace) -> AblationJob:
         clip_ckpt=args.clip_ckpt,
         tracking_uri=args.tracking_uri,
         synthetic_videos=preset.synthetic_videos,
+        learning=None if preset.learning is None else from_args(preset.learning, args),
+        heldout_csv=args.heldout_csv,
+        heldout_videos=args.heldout_videos,
     )
 
 

@@ -67,6 +67,15 @@ def step_generator(seed: int, rank: int, step: int) -> torch.Generator:
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
 
 
+def denoising_target(
+    scheduler: DDPMScheduler, latents: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor
+) -> torch.Tensor:
+    """What the UNet learns to predict: the noise, or the velocity for v-prediction bases."""
+    if scheduler.config.prediction_type == "v_prediction":
+        return scheduler.get_velocity(latents, noise, timesteps)
+    return noise
+
+
 def epoch_order(num_videos: int, seed: int, epoch: int) -> list[int]:
     """The shuffled video order of one pass over the data (the same for every rank)."""
     return torch.randperm(num_videos, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
@@ -147,10 +156,7 @@ class Trainer:
             0, self.noise_scheduler.config.num_train_timesteps, (latents.shape[0],), generator=generator
         ).to(device)
         noisy = self.noise_scheduler.add_noise(latents, noise, timesteps)
-        if self.noise_scheduler.config.prediction_type == "v_prediction":
-            target = self.noise_scheduler.get_velocity(latents, noise, timesteps)
-        else:
-            target = noise
+        target = denoising_target(self.noise_scheduler, latents, noise, timesteps)
         text = self.pipeline.encode_prompts(captions)
         sample, conditioning = self.model_inputs(noisy, clips, generator)
         with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):

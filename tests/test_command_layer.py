@@ -40,6 +40,7 @@ INVALID = [
     ("simda.edit", ["--base", "sd", "--edit", "x"], "--video"),
     ("benchmarks.ablation", ["--preset", "tiny", "--num-frames", "8"], "at least 9 frames"),
     ("benchmarks.ablation", ["--base", "sd"], "needs training data"),
+    ("benchmarks.ablation", ["--preset", "tiny", "--seeds", "2"], "--seeds applies to --preset learn only"),
     ("benchmarks.editing", ["--preset", "tiny", "--guidance", "inf"], "--guidance-scale inf"),
     ("benchmarks.profile", ["--size", "30"], "--size 30"),
     ("metrics.fvd", ["--preset", "tiny", "--real", ".", "--fake", ".", "--frames", "4"], "--frames 4"),
@@ -81,7 +82,7 @@ def test_an_explicit_value_is_kept_even_where_it_equals_another_presets():
 def test_help_shows_each_presets_default(capsys):
     assert msrvtt.main(["--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "DDIM denoising steps (default paper: 50, tiny: 10)" in text
+    assert "DDIM denoising steps (default paper: 50, tiny: 10, learn: 10)" in text
     assert "--num-inference-steps NUM_INFERENCE_STEPS, --steps NUM_INFERENCE_STEPS" in text
 
 
