@@ -75,3 +75,30 @@ class SimDAGenerator:
 
     def identity(self) -> dict[str, Any]:
         return dict(self._identity)
+
+
+class SuperResolvedGenerator:
+    """SimDA's videos upscaled 4x by the SimDA x4 upscaler (``--sr``): the paper's two-stage output.
+
+    The first stage runs at the job's generation settings; each clip is then upscaled with the same
+    seed, so a clip's video still depends on its id alone.
+    """
+
+    def __init__(self, first: SimDAGenerator, upscaler: Any, settings: Any, upscaler_identity: dict[str, Any]):
+        self.first, self.upscaler, self.settings = first, upscaler, settings
+        self.random_weights = first.random_weights or upscaler_identity["random_weights"]
+        self._identity = {**first.identity(), "sr": {**upscaler_identity, **settings.as_params()}}
+        self._identity["label"] = first.identity()["label"] + " + SR x4"
+
+    def generate(
+        self, prompts: Sequence[str], seeds: Sequence[int], settings: GenerationSettings, ids: Sequence[str]
+    ) -> np.ndarray:
+        from simda.super_resolution import generate_two_stage
+
+        result = generate_two_stage(
+            self.first.pipeline, self.upscaler, list(prompts), list(seeds), settings, self.settings
+        )
+        return result.video
+
+    def identity(self) -> dict[str, Any]:
+        return dict(self._identity)

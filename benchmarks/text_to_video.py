@@ -24,12 +24,16 @@ from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import (
     PRESETS,
+    UPSCALE_FACTOR,
     EvaluationSettings,
     GenerationSettings,
     ModelSettings,
+    UpscalerModelSettings,
+    UpscaleSettings,
     preset_for,
     require_fvd_frames,
 )
+from simda.sr_flags import add_sr_options, check_upscaler_input, make_sr_settings
 
 #: ``--generator`` choices: this project's model, a diffusers pipeline folder, or videos made elsewhere.
 GENERATORS = ("simda", "diffusers", "videos")
@@ -78,11 +82,17 @@ class BenchmarkJob:
     generator: str = "simda"
     pipeline: str | None = None
     generated_videos: Path | None = None
+    upscaler: UpscalerModelSettings | None = None  # --sr: SimDA's videos upscaled 4x before scoring
+    upscale: UpscaleSettings | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         require_fvd_frames(self.generation.num_frames)
         self._check_generator()
+        if self.upscaler is not None:
+            if self.generator != "simda":
+                raise InvalidSetting(f"--sr upscales SimDA's videos; it does not apply to --generator {self.generator}")
+            check_upscaler_input(self.upscaler, self.upscale, self.generation)
         required = {
             self.spec.annotation_flag: (self.annotations, self.spec.annotation_help),
             "--videos": (self.videos, "the folder of real videos"),
@@ -142,6 +152,12 @@ class BenchmarkJob:
                     f"--generated-videos {self.generated_videos}: not found; pass a folder of <clip id>.mp4 "
                     "or an id,path CSV"
                 )
+
+    @property
+    def video_size(self) -> tuple[int, int]:
+        """Height and width of the scored videos (4x the generated size with --sr); real clips are fitted to it."""
+        scale = UPSCALE_FACTOR if self.upscaler is not None else 1
+        return self.generation.height * scale, self.generation.width * scale
 
     @property
     def num_videos(self) -> int | None:
@@ -220,6 +236,7 @@ def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParse
     evaluation.add_argument("--real-stats", type=Path, help="precomputed real-video GaussianStats (.npz) to use")
     generation = parser.add_argument_group("generation")
     add_options(generation, GenerationSettings, {name: preset.generation for name, preset in PRESETS.items()})
+    add_sr_options(parser)
     output = parser.add_argument_group("output")
     output.add_argument(
         "--output-dir", "--out", type=Path, help=f"run folder (default runs/{spec.name}-<settings hash>)"
@@ -232,10 +249,14 @@ def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParse
 def make_job(spec: BenchmarkSpec, args: argparse.Namespace) -> BenchmarkJob:
     model = construct(ModelSettings, args)
     preset = preset_for(model)
+    generation = from_args(preset.generation, args)
+    upscaler, upscale = make_sr_settings(args, model, generation)
     return BenchmarkJob(
         spec=spec,
         model=model,
-        generation=from_args(preset.generation, args),
+        generation=generation,
+        upscaler=upscaler,
+        upscale=upscale,
         evaluation=from_args(preset.evaluation, args),
         annotations=args.annotations,
         videos=args.videos,
@@ -250,4 +271,3 @@ def make_job(spec: BenchmarkSpec, args: argparse.Namespace) -> BenchmarkJob:
         pipeline=args.pipeline,
         generated_videos=args.generated_videos,
     )
-

@@ -40,7 +40,7 @@ from benchmarks.evaluation import (
     load_generated,
     score_generated,
 )
-from benchmarks.generators import SimDAGenerator, VideoGenerator
+from benchmarks.generators import SimDAGenerator, SuperResolvedGenerator, VideoGenerator
 from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
@@ -55,12 +55,13 @@ from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256
 from metrics.video_io import FRAME_SAMPLING, read_video
 from simda.checkpoint import weights_file
-from simda.loading import load_model, resolve_dtype
+from simda.loading import load_model, load_upscaler_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import UsageError
 from simda.plumbing.tracking import report_command, tracked_run
+from simda.super_resolution import SimDAUpscalePipeline
 from simda.video_io import write_mp4
 
 log = logging.getLogger("benchmarks")
@@ -232,7 +233,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
     ) as mlflow_run:
         generated = int(layout.sum(generate_and_score(job, layout)))
         if isinstance(job.real, RealFeatureCache):
-            size = (job.settings.height, job.settings.width)
+            size = job.job.video_size  # 4x the generated size with --sr
             job.real.compute(job.clips, layout, job.nets, job.settings.num_frames, size, job.device)
         layout.barrier()
         if not layout.is_main:
@@ -297,7 +298,21 @@ def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str])
     loaded = load_model(job.model, device=device)
     ckpt_sha = None if job.model.ckpt is None else file_sha256(weights_file(job.model.ckpt))
     pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
-    return SimDAGenerator(pipeline, loaded.base, ckpt_sha, job.model.dtype, loaded.random_weights)
+    first = SimDAGenerator(pipeline, loaded.base, ckpt_sha, job.model.dtype, loaded.random_weights)
+    if job.upscaler is None:
+        return first
+    upscaler = load_upscaler_model(job.upscaler, device=device)
+    second = SimDAUpscalePipeline.from_upscaler(
+        upscaler.model, upscaler.base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
+    )
+    sr_sha = None if job.upscaler.sr_ckpt is None else file_sha256(weights_file(job.upscaler.sr_ckpt))
+    identity = {
+        "base_source": upscaler.base.source,
+        "base_identity": upscaler.base.identity(),
+        "ckpt_sha256": sr_sha,
+        "random_weights": upscaler.random_weights,
+    }
+    return SuperResolvedGenerator(first, second, job.upscale, identity)
 
 
 def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> LoadedBenchmark:
@@ -325,7 +340,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
                 None if job.real_stats is not None else clips,
                 None if job.real_stats is not None else Path(videos),
                 settings.num_frames,
-                (settings.height, settings.width),
+                job.video_size,
                 [
                     ("--output-dir", job.output_dir or runs_root),
                     ("--cache-dir", job.cache_dir or runs_root / "real-cache"),
@@ -362,8 +377,8 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         "benchmark": job.spec.name,
         "annotations_sha256": config["annotations_sha256"],
         "real_resize": REAL_RESIZE,
-        "height": settings.height,
-        "width": settings.width,
+        "height": job.video_size[0],
+        "width": job.video_size[1],
         **run_protocol.feature_params(),  # statistics choices (covariance divisor, square root) come later
     }
     if job.real_stats is not None:

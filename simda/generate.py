@@ -16,7 +16,6 @@ only the 4x larger video is written; the run says the output size and what it ch
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,10 +33,9 @@ from simda.settings import (
     UpscaleSettings,
     preset_for,
 )
+from simda.sr_flags import add_sr_options, check_upscaler_input, make_sr_settings
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".avi", ".mov", ".webm")
-#: The upscaler's settings that come from the first stage's flags (one --preset, --device, --dtype).
-SHARED_WITH_FIRST_STAGE = ("preset", "device", "dtype")
 
 
 @dataclass(frozen=True)
@@ -69,25 +67,7 @@ class GenerateJob:
         if (self.upscaler is None) != (self.upscale is None):
             raise InvalidSetting("the super-resolution stage needs both its upscaler and its sampling settings")
         if self.upscaler is not None:
-            self.check_upscaler_input()
-
-    def check_upscaler_input(self) -> None:
-        """The upscaler's files exist and the first stage's video fits it, before any model loads."""
-        self.upscaler.require_files()
-        generation, upscale = self.generation, self.upscale
-        if (upscale.num_frames, upscale.height, upscale.width) != (
-            generation.num_frames,
-            generation.height,
-            generation.width,
-        ):
-            raise InvalidSetting("the upscaler's input must be the first stage's frames, height and width")
-        multiple = self.upscaler.size_multiple()
-        for flag, size in (("--height", generation.height), ("--width", generation.width)):
-            if size % multiple:
-                raise InvalidSetting(
-                    f"{flag} {size}: with --sr the first stage's frames are the upscaler's input, whose UNet needs "
-                    f"sizes that are multiples of {multiple}; pass a multiple of {multiple}"
-                )
+            check_upscaler_input(self.upscaler, self.upscale, self.generation)
 
     def seeds(self) -> list[int]:
         return [self.seed + index for index in range(len(self.prompts))]
@@ -209,34 +189,6 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--fps", type=int, default=8, help="frames per second of the mp4 and GIF (default 8)")
     add_sr_options(parser)
     return parser
-
-
-def add_sr_options(parser: argparse.ArgumentParser) -> None:
-    """``--sr`` and the upscaler's flags (its preset, device and dtype are the first stage's)."""
-    sr = parser.add_argument_group("super-resolution (paper, section 3.4)")
-    sr.add_argument("--sr", action="store_true", help="upscale each video 4x with the SimDA x4 upscaler")
-    add_options(sr, UpscalerModelSettings, {}, skip=SHARED_WITH_FIRST_STAGE)
-    add_options(sr, UpscaleSettings, {name: preset.upscale for name, preset in PRESETS.items()}, prefix="sr_")
-
-
-def make_sr_settings(
-    args: argparse.Namespace, model: ModelSettings, generation: GenerationSettings
-) -> tuple[UpscalerModelSettings | None, UpscaleSettings | None]:
-    """The upscaler and its sampling with ``--sr``; without it, any upscaler flag is refused as a likely slip."""
-    if not args.sr:
-        typed = [flag for flag, value in sr_flags(args).items() if value is not None]
-        if typed:
-            raise InvalidSetting(f"{', '.join(typed)} given without --sr; add --sr to upscale the videos")
-        return None, None
-    upscaler = construct(UpscalerModelSettings, args)
-    return upscaler, from_args(preset_for(model).upscale, args, prefix="sr_").for_input(generation)
-
-
-def sr_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """Every flag that only the upscaler reads, with its value (``None``: not typed)."""
-    own = [(f, f.name) for f in dataclasses.fields(UpscalerModelSettings) if f.name not in SHARED_WITH_FIRST_STAGE]
-    sampling = [(f, "sr_" + f.name) for f in dataclasses.fields(UpscaleSettings) if "flag" in f.metadata]
-    return {f.metadata["flag"]: getattr(args, dest, None) for f, dest in own + sampling}
 
 
 def make_job(args: argparse.Namespace) -> GenerateJob:

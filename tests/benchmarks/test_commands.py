@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import msrvtt, webvid
+from metrics.video_io import read_video
 from simda.synthetic import moving_square, write_webvid_set
 from simda.video_io import write_mp4
 from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, mlflow_artifact, only_run, tracking_uri
@@ -116,3 +117,15 @@ def test_bad_input_stops_before_any_work_naming_the_fix(isolated_cwd, capsys, ar
 def test_webvid_names_its_own_flag(isolated_cwd, capsys):
     assert webvid.main(["--base", "sd", "--videos", "."]) == 2
     assert "--csv is required" in capsys.readouterr().err
+
+
+def test_sr_scores_the_upscaled_videos_against_real_clips_at_that_size(tmp_path):
+    uri = tracking_uri(tmp_path)
+    argv = [*FAST_ARGS, "--num-videos", "2", "--sr", "--sr-steps", "2", "--out", str(tmp_path / "run")]
+    result = run_argv(msrvtt, [*argv, "--tracking-uri", uri])
+    run = only_run(uri, "simda-msrvtt")
+    assert run.data.tags["generator"].endswith("+ SR x4") and run.data.params["generator.sr.num_inference_steps"] == "2"
+    first = sorted((tmp_path / "run" / "videos").glob("*.mp4"))[0]
+    assert read_video(first, 9).shape == (9, 128, 128, 3), "the scored videos are the 4x upscaled ones"
+    cached = next((tmp_path / "real-cache").glob("*/*.npy"))
+    assert cached.stat().st_size > 0 and result.metrics["num_videos"] == 2 and result.metrics["fvd"] > 0

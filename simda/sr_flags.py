@@ -1,0 +1,74 @@
+"""The ``--sr`` flags that every command with a super-resolution stage shares (generate, the benchmarks).
+
+The upscaler shares ``--preset``, ``--device`` and ``--dtype`` with the first stage; its own flags
+(``--sr-base``, ``--sr-ckpt``, chunking, sampling) are refused without ``--sr``, as a likely slip.
+No torch here: the flags are read before anything heavy loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from simda.plumbing.errors import InvalidSetting
+from simda.plumbing.options import add_options, construct, from_args
+from simda.settings import (
+    PRESETS,
+    GenerationSettings,
+    ModelSettings,
+    UpscalerModelSettings,
+    UpscaleSettings,
+    preset_for,
+)
+
+#: The upscaler's settings that are the first stage's flags too (one --preset, --device, --dtype).
+SHARED_WITH_FIRST_STAGE = ("preset", "device", "dtype")
+
+
+def add_sr_options(parser: argparse.ArgumentParser) -> None:
+    """``--sr`` and the upscaler's flags (its preset, device and dtype are the first stage's)."""
+    sr = parser.add_argument_group("super-resolution (paper, section 3.4)")
+    sr.add_argument("--sr", action="store_true", help="upscale each video 4x with the SimDA x4 upscaler")
+    add_options(sr, UpscalerModelSettings, {}, skip=SHARED_WITH_FIRST_STAGE)
+    add_options(sr, UpscaleSettings, {name: preset.upscale for name, preset in PRESETS.items()}, prefix="sr_")
+
+
+def make_sr_settings(
+    args: argparse.Namespace, model: ModelSettings, generation: GenerationSettings
+) -> tuple[UpscalerModelSettings | None, UpscaleSettings | None]:
+    """The upscaler and its sampling with ``--sr``; without it, any upscaler flag is refused as a likely slip."""
+    if not args.sr:
+        typed = [flag for flag, value in sr_flags(args).items() if value is not None]
+        if typed:
+            raise InvalidSetting(f"{', '.join(typed)} given without --sr; add --sr to upscale the videos")
+        return None, None
+    upscaler = construct(UpscalerModelSettings, args)
+    return upscaler, from_args(preset_for(model).upscale, args, prefix="sr_").for_input(generation)
+
+
+def sr_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """Every flag that only the upscaler reads, with its value (``None``: not typed)."""
+    own = [(f, f.name) for f in dataclasses.fields(UpscalerModelSettings) if f.name not in SHARED_WITH_FIRST_STAGE]
+    sampling = [(f, "sr_" + f.name) for f in dataclasses.fields(UpscaleSettings) if "flag" in f.metadata]
+    return {f.metadata["flag"]: getattr(args, dest, None) for f, dest in own + sampling}
+
+
+def check_upscaler_input(
+    upscaler: UpscalerModelSettings, upscale: UpscaleSettings, generation: GenerationSettings
+) -> None:
+    """The upscaler's files exist and the first stage's video fits it, before any model loads."""
+    upscaler.require_files()
+    if (upscale.num_frames, upscale.height, upscale.width) != (
+        generation.num_frames,
+        generation.height,
+        generation.width,
+    ):
+        raise InvalidSetting("the upscaler's input must be the first stage's frames, height and width")
+    multiple = upscaler.size_multiple()
+    for flag, size in (("--height", generation.height), ("--width", generation.width)):
+        if size % multiple:
+            raise InvalidSetting(
+                f"{flag} {size}: with --sr the first stage's frames are the upscaler's input, whose UNet needs "
+                f"sizes that are multiples of {multiple}; pass a multiple of {multiple}"
+            )
