@@ -61,7 +61,9 @@ class ModelSettings(ValidatedSettings):
         choices=("tiny", "learn"),
     )
     base: Path | None = option(None, "--base", "local Stable Diffusion folder in diffusers layout")
-    ckpt: Path | None = option(None, "--ckpt", "SimDA adapter checkpoint (.safetensors with its .json beside it)")
+    ckpt: Path | None = option(
+        None, "--ckpt", "SimDA adapter folder as simda.train writes it (or an older .safetensors with its .json)"
+    )
     device: str = option("auto", "--device", "cuda, cuda:1, cpu or auto (this process's GPU if any, else CPU)")
     dtype: str = option(
         "auto", "--dtype", "precision of the frozen model (auto: fp16 on a GPU, fp32 on CPU)", choices=DTYPES
