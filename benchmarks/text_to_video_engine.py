@@ -170,12 +170,10 @@ def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], p
     else:
         real, skipped = job.real.statistics(job.clips)
     evaluation = job.job.evaluation
-    # A jackknife cannot have more groups than videos: fewer videos use one group per video (logged below).
-    groups = min(evaluation.fvd_interval, len(ids)) if len(ids) >= 2 else 0
     fvd = FVD(
         protocol=job.nets.protocol,
         real_stats=real,
-        interval=groups,
+        interval=evaluation.fvd_interval,  # FVD uses one group per video below that many videos
         seed=evaluation.seed,
         detector_sha256=job.nets.i3d_sha256,
         frame_sampling=FRAME_SAMPLING,
@@ -196,7 +194,7 @@ def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], p
                 "fvd_ci_low": result.ci_low,
                 "fvd_ci_high": result.ci_high,
                 "fvd_std_error": result.std_error,
-                "fvd_interval_groups": float(groups),
+                "fvd_interval_groups": float(result.interval_replicates),
             }
         ),
         "clipsim": clipsim.compute(),

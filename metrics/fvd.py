@@ -143,7 +143,7 @@ def run(job: FVDJob) -> FVDCommandResult:
         protocol=protocol,
         batch_size=job.batch_size,
         device=device,
-        interval=job.interval,  # fake features are kept for it; the group count is settled below
+        interval=job.interval,
         detector_sha256=detector_sha256,
         frame_sampling=FRAME_SAMPLING,
         progress=False,
@@ -178,14 +178,13 @@ def run(job: FVDJob) -> FVDCommandResult:
             flag = f"--{name}"
             reasons = "; ".join(f"{path}: {reason}" for path, reason in skipped[:5])
             raise NoUsableVideos(f"no usable {name} videos in {source} ({flag}); unreadable: {reasons or 'none found'}")
-    # A jackknife cannot have more groups than videos: fewer videos use one group per video (stated).
-    fvd.interval = min(job.interval, counts["fake"]) if counts["fake"] >= 2 else 0
+    result = fvd.compute()
     notes = []
-    if fvd.interval and fvd.interval < job.interval:
-        notes.append(f"interval: {fvd.interval} jackknife groups (one per fake video; asked for {job.interval})")
+    if result.interval_replicates and result.interval_replicates < job.interval:
+        groups = result.interval_replicates
+        notes.append(f"interval: {groups} jackknife groups (one per fake video; asked for {job.interval})")
     if scorer is not None and not clipsim.count:
         notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
-    result = fvd.compute()
     return FVDCommandResult(
         fvd=result.as_dict(),
         clipsim=clipsim.compute() if clipsim.count else None,

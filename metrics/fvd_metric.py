@@ -115,7 +115,8 @@ class FVD:
     With ``interval=G > 0`` the per-video fake features are kept and ``compute`` adds an interval
     around the point estimate from ``G`` replicates of the generated set by ``interval_method`` (a
     grouped jackknife by default): it describes the spread of the FVD over fresh generated sets of the
-    same size against the fixed real statistics.
+    same size against the fixed real statistics. A jackknife of fewer than ``G`` videos uses one group
+    per video (``FVDResult.interval_replicates`` says how many), and none below two videos.
     """
 
     def __init__(
@@ -236,7 +237,12 @@ class FVD:
         conventions = self.conventions
         value = frechet_distance(self.real_stats, self.fake_stats, conventions.ddof, conventions.sqrtm_method)
         result = FVDResult(value, self.real_stats.count, self.fake_stats.count, self.protocol)
-        if not self.interval:
+        replicates = self.interval
+        if self.interval_method == "jackknife":
+            # A jackknife cannot have more groups than videos: fewer videos use one group per video, and
+            # the result's ``interval_replicates`` says how many were used.
+            replicates = min(replicates, self.fake_stats.count) if self.fake_stats.count >= 2 else 0
+        if not replicates:
             return result
         interval = fvd_interval(
             value,
@@ -245,7 +251,7 @@ class FVD:
             ddof=conventions.ddof,
             confidence=self.confidence,
             method=self.interval_method,
-            replicates=self.interval,
+            replicates=replicates,
             seed=self.seed,
         )
         return FVDResult(

@@ -188,3 +188,14 @@ def test_fvd_with_random_i3d_detector():
     fvd.update(videos // 4)
     with pytest.warns(SmallSampleWarning):
         assert fvd.compute().value > 0.01
+
+
+def test_a_jackknife_of_fewer_videos_than_groups_uses_one_group_per_video():
+    rng = np.random.default_rng(3)
+    fvd = FVD(real_stats=GaussianStats.from_features(rng.normal(size=(50, 4))), interval=40)
+    fvd.update_features(rng.normal(size=(7, 4)))
+    result = fvd.compute()
+    assert result.interval_replicates == 7 and result.ci_low <= result.value <= result.ci_high
+    fvd.reset()
+    fvd.update_features(rng.normal(size=(1, 4)))
+    assert fvd.compute().ci_low is None, "one video has no spread to estimate"
