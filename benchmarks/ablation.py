@@ -37,7 +37,7 @@ from benchmarks.text_to_video import BenchmarkJob
 from simda import train
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.options import add_options, construct, from_args, given
+from simda.plumbing.options import add_options, construct, from_args, typed_flags
 from simda.settings import (
     LEARN,
     PRESETS,
@@ -414,8 +414,7 @@ def make_job(args: argparse.Namespace) -> AblationJob:
     if evaluation.num_videos is None and preset.ablation_videos is not None:
         evaluation = evaluation.overlay({"num_videos": preset.ablation_videos})
     if preset.learning is None:
-        flags = {field.name: field.metadata["flag"] for field in dataclasses.fields(LearningSettings)}
-        typed = [flags[name] for name, value in given(args, LearningSettings).items() if value is not None]
+        typed = typed_flags(args, LearningSettings)
         if typed:
             raise InvalidSetting(f"{typed[0]} applies to --preset learn only; leave it out")
     return AblationJob(

@@ -8,11 +8,9 @@ No torch here: the flags are read before anything heavy loads.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-from typing import Any
 
 from simda.plumbing.errors import InvalidSetting
-from simda.plumbing.options import add_options, construct, from_args
+from simda.plumbing.options import add_options, construct, from_args, typed_flags
 from simda.settings import (
     PRESETS,
     GenerationSettings,
@@ -39,19 +37,13 @@ def make_sr_settings(
 ) -> tuple[UpscalerModelSettings | None, UpscaleSettings | None]:
     """The upscaler and its sampling with ``--sr``; without it, any upscaler flag is refused as a likely slip."""
     if not args.sr:
-        typed = [flag for flag, value in sr_flags(args).items() if value is not None]
+        typed = typed_flags(args, UpscalerModelSettings, skip=SHARED_WITH_FIRST_STAGE)
+        typed += typed_flags(args, UpscaleSettings, prefix="sr_")
         if typed:
             raise InvalidSetting(f"{', '.join(typed)} given without --sr; add --sr to upscale the videos")
         return None, None
     upscaler = construct(UpscalerModelSettings, args)
     return upscaler, from_args(preset_for(model).upscale, args, prefix="sr_").for_input(generation)
-
-
-def sr_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """Every flag that only the upscaler reads, with its value (``None``: not typed)."""
-    own = [(f, f.name) for f in dataclasses.fields(UpscalerModelSettings) if f.name not in SHARED_WITH_FIRST_STAGE]
-    sampling = [(f, "sr_" + f.name) for f in dataclasses.fields(UpscaleSettings) if "flag" in f.metadata]
-    return {f.metadata["flag"]: getattr(args, dest, None) for f, dest in own + sampling}
 
 
 def check_upscaler_input(

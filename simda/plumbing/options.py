@@ -162,6 +162,18 @@ def given(args: argparse.Namespace, cls: type[ValidatedSettings], prefix: str = 
     return {field.name: getattr(args, prefix + field.name, None) for field in dataclasses.fields(cls)}
 
 
+def typed_flags(
+    args: argparse.Namespace, cls: type[ValidatedSettings], prefix: str = "", skip: Iterable[str] = ()
+) -> list[str]:
+    """The flags of ``cls`` the user typed (as declared, e.g. ``--seeds``), to refuse ones that do not apply."""
+    values = given(args, cls, prefix)
+    return [
+        field.metadata["flag"]
+        for field in dataclasses.fields(cls)
+        if "flag" in field.metadata and field.name not in skip and values[field.name] is not None
+    ]
+
+
 def construct(cls: type[S], args: argparse.Namespace, prefix: str = "") -> S:
     """``cls`` from the flags the user gave, its own defaults for the rest (for settings without a preset)."""
     return cls(**{name: value for name, value in given(args, cls, prefix).items() if value is not None})
