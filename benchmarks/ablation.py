@@ -32,7 +32,7 @@ from typing import Any
 
 from benchmarks import webvid
 from benchmarks.learning import SeedInterval, compare_to, orderings, paired_difference, score_adapters
-from benchmarks.paper import TABLE6, AblationRow
+from benchmarks.paper import RANDOM_WEIGHTS_NOTE, TABLE6, AblationRow
 from benchmarks.text_to_video import BenchmarkJob
 from simda import train
 from simda.plumbing.cli import new_parser, run_command
@@ -53,7 +53,6 @@ from simda.settings import (
 
 BY_PART = {row.disabled[0]: row for row in TABLE6 if row.disabled}
 FULL = TABLE6[-1]
-RANDOM_NOTE = "random weights: proves the machinery, not the model"
 LEARN_NOTE = "random-weight base, trained adapters: held-out loss on synthetic motion, not FVD"
 
 
@@ -175,7 +174,7 @@ class AblationResult:
             stated = "\n".join(self.orderings) or "no paired interval excludes zero: the table states no ordering"
             report = f"\nreport: {self.report_command}" if self.report_command else ""
             return f"{shown.to_string(index=False)}\n{stated}\nNOTE: {LEARN_NOTE}{report}"
-        note = f"\nRANDOM WEIGHTS: {RANDOM_NOTE}" if self.random_weights else ""
+        note = f"\nRANDOM WEIGHTS: {RANDOM_WEIGHTS_NOTE}" if self.random_weights else ""
         report = f"\nreport: {self.report_command}" if self.report_command else ""
         return self.table.to_string(index=False) + note + report
 
@@ -203,7 +202,7 @@ def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], r
         "clipsim": metrics["clipsim"],
         "paper_fvd": variant.fvd,
         "paper_clipsim": variant.clipsim,
-        "note": RANDOM_NOTE if random_weights else "",
+        "note": RANDOM_WEIGHTS_NOTE if random_weights else "",
     }
 
 

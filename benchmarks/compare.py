@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.paper import RANDOM_WEIGHTS_NOTE
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput, UsageError
 
@@ -44,7 +45,6 @@ PROTOCOL_PARAMS = (
 )
 #: Tags that must be equal: which benchmark, and the real statistics FVD measured against.
 PROTOCOL_TAGS = ("benchmark", "real_stats_sha256")
-RANDOM_NOTE = "random weights: proves the machinery, not the model"
 
 
 class IncomparableRunsError(UsageError):
@@ -114,7 +114,7 @@ def table_row(run_id: str, params: dict[str, str], metrics: dict[str, float], ta
         "frame consistency": metrics.get("frame_consistency", math.nan),
         "videos": int(metrics["num_videos"]) if "num_videos" in metrics else None,
         "run": run_id,
-        "note": RANDOM_NOTE if random_weights else "",
+        "note": RANDOM_WEIGHTS_NOTE if random_weights else "",
     }
 
 

@@ -17,6 +17,10 @@ WEBVID_VAL_PAIRS = 4476
 ABLATION_VIDEOS = 1000
 
 
+#: The note every number made with random weights carries, in tables, MLflow and reports.
+RANDOM_WEIGHTS_NOTE = "random weights: proves the machinery, not the model"
+
+
 @dataclass(frozen=True)
 class PaperRow:
     """One method's row of a results table; ``None`` where the paper prints a dash."""
@@ -120,7 +124,7 @@ def comparison_table(ours: dict[str, float], table: tuple[PaperRow, ...], random
     import pandas as pd
 
     paper = simda_row(table)
-    note = "random weights: proves the machinery, not the model" if random_weights else ""
+    note = RANDOM_WEIGHTS_NOTE if random_weights else ""
     return pd.DataFrame(
         [
             {"metric": "fvd", "ours": ours["fvd"], "paper": paper.fvd, "note": note},

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from reports.store import RANDOM_WEIGHTS_NOTE  # noqa: E402
+from benchmarks.paper import RANDOM_WEIGHTS_NOTE  # noqa: E402
 
 RANDOM_SUFFIX = " [random weights]"
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from reports.store import RANDOM_WEIGHTS_NOTE
+from benchmarks.paper import RANDOM_WEIGHTS_NOTE
 from reports.tables import Figure, ReportTable, Section
 
 STYLE = """

@@ -18,8 +18,6 @@ from mlflow.tracking import MlflowClient
 
 from reports.errors import ReportInputError
 
-RANDOM_WEIGHTS_NOTE = "random weights: proves the machinery, not the model"
-
 
 @dataclass(frozen=True)
 class LoggedRun:

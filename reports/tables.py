@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from benchmarks.paper import TABLE1_METHODS, TABLE1_SIMDA_PARAMS_B, TABLE5, TABLE6, PaperRow, simda_row
-from reports.store import RANDOM_WEIGHTS_NOTE, LoggedRun
+from benchmarks.paper import (
+    RANDOM_WEIGHTS_NOTE,
+    TABLE1_METHODS,
+    TABLE1_SIMDA_PARAMS_B,
+    TABLE5,
+    TABLE6,
+    PaperRow,
+    simda_row,
+)
+from reports.store import LoggedRun
 
 NAN = math.nan
 WEIGHTS = "weights"  # the column every table carries: which rows come from random weights

@@ -11,9 +11,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
-from benchmarks.paper import MSRVTT_TABLE, TABLE5, TABLE6
+from benchmarks.paper import MSRVTT_TABLE, RANDOM_WEIGHTS_NOTE, TABLE5, TABLE6
 from reports.build import BuildJob, BuildResult, run
-from reports.store import RANDOM_WEIGHTS_NOTE
 from reports.tables import TABLE5_QUANTITIES, ReportTable
 from tests.reports.browser import chromium, render
 
