@@ -15,8 +15,6 @@ SQLite store, which the run would create a moment later anyway.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ import av
 import numpy as np
 
 from metrics.video_io import VideoDecodeError, read_video
+from simda.plumbing.atomic import require_writable_dir
 from simda.plumbing.errors import UsageError
 
 if TYPE_CHECKING:  # the folder check runs without torch or MLflow imported
@@ -174,23 +173,11 @@ def check_real_videos(
 
 
 def check_writable(folder: Path, flag: str) -> Path:
-    """Refuse a folder the run could not write to: a probe file is made and removed in it (or in its nearest
-    existing parent, when it does not exist yet, without creating it)."""
-    folder = Path(folder).absolute()
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise PreflightError(f"{flag} {folder}: {existing} is a file, not a folder; pass {flag} a folder")
+    """:func:`~simda.plumbing.atomic.require_writable_dir`, its refusal reported as a preflight failure."""
     try:
-        handle, probe = tempfile.mkstemp(dir=existing, prefix=".preflight.")
-    except OSError as exc:
-        raise PreflightError(
-            f"{flag} {folder} is not writable ({exc.strerror} in {existing}); pass {flag} a folder you can write to"
-        ) from None
-    os.close(handle)
-    os.remove(probe)
-    return folder
+        return require_writable_dir(folder, flag)
+    except UsageError as exc:
+        raise PreflightError(str(exc)) from None
 
 
 def check_metric_networks(

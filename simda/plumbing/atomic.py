@@ -49,21 +49,27 @@ def atomic_path(path: str | Path) -> Iterator[str]:
 
 
 def require_writable_dir(path: str | Path, flag: str) -> Path:
-    """Create ``path`` if needed and prove a file can be written there, before any expensive work.
+    """Prove a file can be written in ``path`` (or in its nearest existing parent, when it does not exist
+    yet: nothing is created), before any expensive work; returns the absolute path.
 
-    Raises :class:`~simda.plumbing.errors.UsageError` naming ``flag`` when the folder is a file,
-    cannot be created, or is read-only, so a run never fails at its first write hours in.
+    Raises :class:`~simda.plumbing.errors.UsageError` naming ``flag`` when the folder is a file or
+    read-only, so a run never fails at its first write hours in.
     """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{flag} {path}: exists and is not a folder; pass {flag} a folder")
+    folder = Path(path).absolute()
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {folder}: {existing} is a file, not a folder; pass {flag} a folder")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test."):
-            pass
+        handle, probe = tempfile.mkstemp(dir=existing, prefix=".write-test.")
     except OSError as exc:
-        raise UsageError(f"{flag} {path}: cannot write there ({exc.strerror}); pass {flag} a writable folder") from exc
-    return path
+        raise UsageError(
+            f"{flag} {folder} is not writable ({exc.strerror} in {existing}); pass {flag} a folder you can write to"
+        ) from None
+    os.close(handle)
+    os.remove(probe)
+    return folder
 
 
 def is_interrupted_write(path: Path) -> bool:
