@@ -184,8 +184,8 @@ class AblationResult:
 
 def variant_columns(variant: AblationRow, adapters: Path) -> dict[str, Any]:
     """Table 6's first columns: the variant, which parts it has, and how many parameters it tuned."""
-    from simda.checkpoint import load_adapter_checkpoint
-    from simda.config import SimDAConfig
+    from simda.model.checkpoint import load_adapter_checkpoint
+    from simda.model.config import SimDAConfig
 
     parts = SimDAConfig().without(*variant.disabled).parts_on()
     return {

@@ -34,7 +34,7 @@ from benchmarks.generators import require_one_seed_per_prompt, seeded_noise
 from benchmarks.profiling.models import PRESETS as PROFILE_PRESETS
 from benchmarks.profiling.models import modelscope
 from metrics.i3d import file_sha256
-from simda.base import build_tiny
+from simda.model.base import build_tiny
 from simda.plumbing.errors import BadInputFile, InvalidSetting
 from simda.settings import GenerationSettings
 

@@ -33,7 +33,7 @@ from metrics.clip import ClipScorer, to_percent
 from metrics.i3d import file_sha256
 from simda.data import CaptionedVideo
 from simda.editor import EditResult, edit_video, save_result, synthetic_source
-from simda.loading import load_model
+from simda.model.loading import load_model
 from simda.pipeline import SimDAPipeline
 from simda.plumbing.atomic import require_writable_dir
 from simda.plumbing.tracking import log_table, tracked_run

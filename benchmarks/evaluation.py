@@ -35,7 +35,7 @@ from benchmarks.datasets import Clip
 from benchmarks.networks import MetricNetworks
 from benchmarks.rundir import config_hash, write_json
 from metrics.frechet import GaussianStats
-from metrics.fvd_metric import extract_features
+from metrics.fvd import extract_features
 from metrics.i3d import file_sha256
 from metrics.video_io import VideoDecodeError, read_video
 from simda.data import resize_and_crop

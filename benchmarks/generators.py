@@ -93,7 +93,7 @@ class SuperResolvedGenerator:
     def generate(
         self, prompts: Sequence[str], seeds: Sequence[int], settings: GenerationSettings, ids: Sequence[str]
     ) -> np.ndarray:
-        from simda.super_resolution import generate_two_stage
+        from simda.sr.pipeline import generate_two_stage
 
         result = generate_two_stage(
             self.first.pipeline, self.upscaler, list(prompts), list(seeds), settings, self.settings

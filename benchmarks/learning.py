@@ -36,10 +36,10 @@ def score_adapters(
 ) -> HeldoutLoss:
     """Held-out loss of trained ``adapters`` on ``model``'s base, or (``adapters=None``) of the
     zero-initialised adapters a training run with ``seed`` and these parts starts from."""
-    from simda.config import SimDAConfig
     from simda.data import ClipSampler
     from simda.heldout import heldout_loss
-    from simda.loading import load_model
+    from simda.model.config import SimDAConfig
+    from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
 
     # The base is built from the training seed (tiny presets): score on the very base that was trained on.

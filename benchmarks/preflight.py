@@ -190,7 +190,7 @@ def check_metric_networks(
 ) -> NetworkCheck:
     """Run I3D and CLIP once on a small clip of the run's shape; refuse a network that fails or answers
     with the wrong shape (a TorchScript file that loads but is not an I3D)."""
-    from metrics.fvd_metric import extract_features
+    from metrics.fvd import extract_features
 
     clip = np.random.default_rng(0).integers(0, 256, size=(1, num_frames, *size, 3), dtype=np.uint8)
     fix = "pass --i3d an I3D weight file (i3d_pretrained_400.pt or StyleGAN-V's i3d_torchscript.pt)"

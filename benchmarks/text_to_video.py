@@ -33,7 +33,7 @@ from simda.settings import (
     preset_for,
     require_fvd_frames,
 )
-from simda.sr_flags import add_sr_options, check_upscaler_input, make_sr_settings
+from simda.sr.flags import add_sr_options, check_upscaler_input, make_sr_settings
 
 #: ``--generator`` choices: this project's model, a diffusers pipeline folder, or videos made elsewhere.
 GENERATORS = ("simda", "diffusers", "videos")

@@ -50,18 +50,18 @@ from benchmarks.text_to_video import TINY_PIPELINES, BenchmarkJob, BenchmarkResu
 from benchmarks.video_folder import VideoFolderGenerator
 from metrics.clip import ClipSimAccumulator, to_percent
 from metrics.frechet import GaussianStats
-from metrics.fvd_metric import FVD
+from metrics.fvd import FVD
 from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256
 from metrics.video_io import FRAME_SAMPLING, read_video
-from simda.checkpoint import weights_file
-from simda.loading import load_model, load_upscaler_model, resolve_dtype
+from simda.model.checkpoint import weights_file
+from simda.model.loading import load_model, load_upscaler_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import UsageError
 from simda.plumbing.tracking import report_command, tracked_run
-from simda.super_resolution import SimDAUpscalePipeline
+from simda.sr.pipeline import SimDAUpscalePipeline
 from simda.video_io import write_mp4
 
 log = logging.getLogger("benchmarks")

@@ -1,265 +1,278 @@
-"""``python -m metrics.fvd``: FVD (and CLIPSIM where captions exist) between two sets of videos.
+"""Fréchet Video Distance: I3D features -> Gaussian statistics -> Fréchet distance, under a named protocol.
 
-    python -m metrics.fvd --real real/ --fake fake/ --i3d i3d_pretrained_400.pt
-    python -m metrics.fvd --real real/ --fake fake.csv --i3d i3d_pretrained_400.pt --clip-ckpt vit-b-32.bin
-    python -m metrics.fvd --preset tiny --real real/ --fake fake/      # random I3D: proves the machinery only
+``FVD`` follows the torchmetrics pattern (``update`` / ``compute`` / ``reset``)
+but keeps its state as float64 raw moments (:class:`GaussianStats`) so that
+real-set statistics can be cached and sharded runs merged exactly. It takes
+videos (through the detector) or precomputed feature rows (cached I3D logits),
+and real statistics may be given ready-made. Every result carries the
+:class:`FVDProtocol` it was computed under and, on request, an interval
+(:mod:`metrics.interval`).
 
-A set is a folder of .mp4 files (hidden and temporary files are ignored) or a .csv/.jsonl index with a
-``path`` and an optional ``caption`` column. ``--fvd-protocol`` picks the public tool whose
-conventions the number reproduces (README, "FVD protocols"); every convention is printed with the
-result and written to ``result.json`` in ``--output-dir``. The library is :mod:`metrics.fvd_metric`.
-
-Exit status: 0 on success, 2 for bad input (a missing path, an invalid value), 1 when a set has no
-usable video. Heavy libraries load after the arguments are checked.
+The command line is :mod:`metrics.fvd_command`; ``python -m metrics.fvd`` reaches it through the
+guard below, which runs before this module's own imports so that a bad flag is refused before torch
+loads (the command imports this module again, by name, once its arguments are checked).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+if __name__ == "__main__":
+    from metrics.fvd_command import main
 
-from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
+    raise SystemExit(main())
 
-#: I3D's temporal receptive field needs at least this many frames per video.
-MIN_FRAMES = 9
-RANDOM_NOTE = "RANDOM WEIGHTS (--preset tiny): these numbers prove the machinery, not any model"
+# The imports below follow the command-line guard on purpose:
+# ruff: noqa: E402
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from metrics.frechet import GaussianStats, frechet_distance
+from metrics.fvd_protocols import DEFAULT_PROTOCOL, FVDProtocol
+from metrics.interval import DEFAULT_INTERVAL_METHOD, IntervalMethod, fvd_interval
+from metrics.video_preprocess import Videos, preprocess_videos
+
+#: Below this many batches no progress bar is shown: it would only add noise to logs.
+_PROGRESS_MIN_BATCHES = 4
 
 
-class NoUsableVideos(RuntimeError):
-    """A whole set decoded to nothing: there is no statistic to compare."""
+class SmallSampleWarning(UserWarning):
+    """Fewer samples than feature dimensions: the covariance is singular and FVD is biased and noisy."""
+
+
+def _num_videos(videos: Videos) -> int:
+    return videos.shape[0] if isinstance(videos, (torch.Tensor, np.ndarray)) else len(videos)
+
+
+def _num_frames(videos: Videos) -> set[int]:
+    if isinstance(videos, (torch.Tensor, np.ndarray)):
+        return {int(videos.shape[1])}
+    return {int(v.shape[0]) for v in videos}
+
+
+def _batches(videos: Videos, batch_size: int) -> Iterator[Videos]:
+    for start in range(0, _num_videos(videos), batch_size):
+        yield videos[start : start + batch_size]
+
+
+def extract_features(
+    videos: Videos,
+    detector: nn.Module,
+    batch_size: int = 16,
+    device: str | torch.device = "cpu",
+    protocol: FVDProtocol = DEFAULT_PROTOCOL,
+    progress: bool | None = None,
+) -> np.ndarray:
+    """Detector features of ``[N, T, H, W, 3]`` videos (uint8 or [0, 1] float) as float64 ``[N, D]``.
+
+    Videos are preprocessed as ``protocol``'s tool does, and a detector the protocol cannot use
+    (another BatchNorm eps, the wrong file format) is refused before any work. The detector is moved
+    to ``device`` and put in eval mode (dropout off). ``progress=None`` shows a bar only for long
+    inputs on a terminal.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    protocol.check_detector(detector)
+    detector = detector.to(device).eval()
+    num_batches = -(-_num_videos(videos) // batch_size)
+    disable = (num_batches < _PROGRESS_MIN_BATCHES or None) if progress is None else not progress
+    features = []
+    with torch.inference_mode():
+        for batch in tqdm(_batches(videos, batch_size), total=num_batches, desc="I3D", unit="batch", disable=disable):
+            out = detector(preprocess_videos(batch, protocol, device=device))
+            features.append(out.double().cpu().numpy())
+    if not features:
+        raise ValueError("no videos given")
+    return np.concatenate(features)
 
 
 @dataclass(frozen=True)
-class FVDJob:
-    """One comparison of two video sets, validated before anything heavy is imported."""
+class FVDResult:
+    """An FVD value with the sample counts, the protocol, and optionally an interval (:mod:`metrics.interval`)."""
 
-    real: Path
-    fake: Path
-    i3d: Path | None = None
-    preset: str | None = None
-    frames: int = 16
-    fvd_protocol: str = DEFAULT_PROTOCOL_NAME
-    batch_size: int = 8
-    device: str = "auto"
-    interval: int = 40
-    clip_ckpt: Path | None = None
-    clip_model: str = "ViT-B-32"
-    openai: bool | None = None
-    captions: Path | None = None
-    output_dir: Path | None = None
+    value: float
+    num_real: int
+    num_fake: int
+    protocol: FVDProtocol
+    ci_low: float | None = None
+    ci_high: float | None = None
+    std_error: float | None = None
+    confidence: float | None = None
+    interval_method: str | None = None
+    interval_replicates: int = 0
 
-    def __post_init__(self) -> None:
-        if (self.i3d is None) == (self.preset is None):
-            raise ValueError("pass --i3d the I3D weight file, or --preset tiny for a random I3D (machinery only)")
-        for flag, path, what in (
-            ("--real", self.real, "a folder of .mp4 files or a .csv/.jsonl index"),
-            ("--fake", self.fake, "a folder of .mp4 files or a .csv/.jsonl index"),
-            ("--i3d", self.i3d, "the I3D weights file"),
-            ("--clip-ckpt", self.clip_ckpt, "a local open_clip checkpoint file"),
-            ("--captions", self.captions, "a .csv/.jsonl file with path and caption columns"),
-        ):
-            if path is not None and not Path(path).exists():
-                raise FileNotFoundError(f"{flag} {path}: not found; pass {what}")
-        if self.frames < MIN_FRAMES:
-            raise ValueError(f"--frames {self.frames}: I3D needs at least {MIN_FRAMES} frames per video")
-        if self.batch_size < 1:
-            raise ValueError(f"--batch-size {self.batch_size}: must be positive")
-        if self.interval < 0 or self.interval == 1:
-            raise ValueError(f"--interval {self.interval}: must be 0 (off) or at least 2 jackknife groups")
-        if self.output_dir is not None and self.output_dir.exists() and not self.output_dir.is_dir():
-            raise ValueError(f"--output-dir {self.output_dir}: exists and is not a folder")
+    def as_dict(self) -> dict[str, str | float | int | None]:
+        out = {k: v for k, v in asdict(self).items() if k != "protocol"}
+        return {**out, **self.protocol.as_params()}
 
 
-@dataclass
-class FVDCommandResult:
-    fvd: dict[str, Any]  # FVDResult.as_dict(): value, counts, interval and every protocol convention
-    clipsim: float | None
-    clipsim_videos: int
-    skipped: list[tuple[str, str]]
-    random_weights: bool
-    notes: list[str] = field(default_factory=list)
+class FVD:
+    """Accumulates detector statistics of real and generated videos and computes their Fréchet distance.
 
-    def summary(self) -> str:
-        lines = [f"FVD: {self.fvd['value']:.4f}"]
-        if self.fvd["ci_low"] is not None:
-            lines.append(
-                f"FVD {self.fvd['confidence']:.0%} interval ({self.fvd['interval_method']}, "
-                f"{self.fvd['interval_replicates']} groups of the fake set): "
-                f"[{self.fvd['ci_low']:.4f}, {self.fvd['ci_high']:.4f}]"
+    The ``protocol`` fixes every convention (preprocessing, BatchNorm eps the detector must have,
+    covariance divisor, square root); see :mod:`metrics.fvd_protocols`.
+
+    Inputs, which may be mixed: videos through ``update(videos, real=...)``; precomputed feature rows
+    (e.g. cached I3D logits of the same protocol and detector) through ``update_features``; and real
+    statistics given as ``real_stats`` (e.g. ``GaussianStats.load(cache)``; real updates add to them,
+    and they are never modified in place). ``detector`` may be None when only features are fed.
+
+    With ``interval=G > 0`` the per-video fake features are kept and ``compute`` adds an interval
+    around the point estimate from ``G`` replicates of the generated set by ``interval_method`` (a
+    grouped jackknife by default): it describes the spread of the FVD over fresh generated sets of the
+    same size against the fixed real statistics. A jackknife of fewer than ``G`` videos uses one group
+    per video (``FVDResult.interval_replicates`` says how many), and none below two videos.
+    """
+
+    def __init__(
+        self,
+        detector: nn.Module | None = None,
+        *,
+        protocol: FVDProtocol = DEFAULT_PROTOCOL,
+        real_stats: GaussianStats | None = None,
+        batch_size: int = 16,
+        device: str | torch.device = "cpu",
+        interval: int = 0,
+        interval_method: IntervalMethod = DEFAULT_INTERVAL_METHOD,
+        confidence: float = 0.95,
+        seed: int = 0,
+        detector_sha256: str | None = None,
+        frame_sampling: str | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        if not 0.0 < confidence < 1.0:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        if interval < 0 or interval == 1:
+            raise ValueError(f"interval must be 0 (off) or at least 2 replicates, got {interval}")
+        if detector is not None:
+            protocol.check_detector(detector)
+            detector = detector.to(device).eval()
+        self.detector = detector
+        self.conventions = protocol
+        self.device = device
+        self.batch_size = batch_size
+        self.interval = interval
+        self.interval_method = interval_method
+        self.confidence = confidence
+        self.seed = seed
+        self.detector_sha256 = detector_sha256
+        self.frame_sampling = frame_sampling
+        self.progress = progress
+        self._cached_real = real_stats
+        self.real_stats: GaussianStats | None = real_stats
+        self.fake_stats: GaussianStats | None = None
+        self._fake_features: list[np.ndarray] = []
+        self._num_frames: int | None = None
+
+    def _note_frames(self, frames: set[int]) -> None:
+        if self._num_frames is not None:
+            frames = frames | {self._num_frames}
+        if len(frames) > 1:
+            raise ValueError(f"all videos of one FVD must have the same number of frames, got {sorted(frames)}")
+        self._num_frames = frames.pop()
+
+    def update(self, videos: Videos, real: bool = False) -> np.ndarray:
+        """Add ``[N, T, H, W, 3]`` videos to the fake (default) or real set; returns their features."""
+        if self.detector is None:
+            raise ValueError("this FVD has no detector: pass one to FVD(detector, ...) or feed update_features")
+        self._note_frames(_num_frames(videos))
+        features = extract_features(
+            videos, self.detector, self.batch_size, self.device, self.conventions, self.progress
+        )
+        self.update_features(features, real=real)
+        return features
+
+    def update_features(self, features: np.ndarray, real: bool = False, num_frames: int | None = None) -> None:
+        """Add precomputed ``[N, D]`` feature rows (computed under this protocol) to the fake or real set.
+
+        ``num_frames`` (frames per video the features came from) is recorded in the protocol when given.
+        Non-finite rows are refused: a NaN would silently poison every later statistic.
+        """
+        features = np.asarray(features, dtype=np.float64)
+        if features.ndim != 2 or features.shape[0] == 0:
+            raise ValueError(f"features must be a non-empty [N, D] array, got shape {features.shape}")
+        if not np.isfinite(features).all():
+            raise ValueError(f"{int((~np.isfinite(features)).any(axis=1).sum())} feature rows are not finite")
+        if num_frames is not None:
+            self._note_frames({int(num_frames)})
+        batch_stats = GaussianStats.from_features(features)
+        if real:
+            self.real_stats = batch_stats if self.real_stats is None else self.real_stats + batch_stats
+        else:
+            self.fake_stats = batch_stats if self.fake_stats is None else self.fake_stats + batch_stats
+            if self.interval:
+                self._fake_features.append(features)
+
+    def reset(self, real: bool = False) -> None:
+        """Forget the generated set; ``real=True`` also resets the real one (to the cached ``real_stats``)."""
+        self.fake_stats = None
+        self._fake_features = []
+        if real:
+            self.real_stats = self._cached_real
+        if self.real_stats is None or self.real_stats is self._cached_real:
+            self._num_frames = None
+
+    @property
+    def protocol(self) -> FVDProtocol:
+        """The protocol with this evaluation's detector checksum, frame count and frame sampling."""
+        return self.conventions.for_run(
+            detector_sha256=self.detector_sha256, num_frames=self._num_frames, frame_sampling=self.frame_sampling
+        )
+
+    def _warn_if_small(self, name: str, stats: GaussianStats) -> None:
+        if stats.count <= stats.dim:
+            warnings.warn(
+                f"FVD {name} set has {stats.count} videos <= feature dimension {stats.dim}: its "
+                f"covariance is singular (rank <= {stats.count - 1}), so the value is biased and "
+                f"unstable; use more than {stats.dim} videos for a meaningful FVD",
+                SmallSampleWarning,
+                stacklevel=3,
             )
-        lines.append(f"videos: real {self.fvd['num_real']}, fake {self.fvd['num_fake']}, skipped {len(self.skipped)}")
-        if self.clipsim is not None:
-            lines.append(f"CLIPSIM: {self.clipsim:.4f} (raw cosine, mean over {self.clipsim_videos} captioned videos)")
-        lines += self.notes
-        lines.append("protocol:")
-        lines += [f"  {key}: {value}" for key, value in self.fvd.items() if key.startswith("fvd.")]
-        if self.skipped:
-            lines.append(f"skipped {len(self.skipped)} videos:")
-            lines += [f"  {path}: {reason}" for path, reason in self.skipped]
-        if self.random_weights:
-            lines.append(RANDOM_NOTE)
-        return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "notes"}
-
-
-def _detector(job: FVDJob, protocol: Any, device: str) -> tuple[Any, str]:
-    from metrics.i3d import file_sha256
-
-    if job.i3d is None:
-        return protocol.random_detector(0), "random-calibrated-seed0"
-    return protocol.load_detector(job.i3d, device), file_sha256(job.i3d)
-
-
-def _clip_scorer(job: FVDJob, device: str) -> Any:
-    from metrics.clip import ClipScorer
-
-    if job.clip_ckpt is not None:
-        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, openai=job.openai, device=device)
-    return ClipScorer.random(0, device=device) if job.preset == "tiny" else None
-
-
-def run(job: FVDJob) -> FVDCommandResult:
-    """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
-    import torch
-    from tqdm.auto import tqdm
-
-    from metrics.clip import ClipSimAccumulator
-    from metrics.fvd_metric import FVD
-    from metrics.fvd_protocols import get_protocol
-    from metrics.video_io import FRAME_SAMPLING, VideoDecodeError, list_videos, read_video
-
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
-    protocol = get_protocol(job.fvd_protocol)
-    detector, detector_sha256 = _detector(job, protocol, device)
-    fvd = FVD(
-        detector,
-        protocol=protocol,
-        batch_size=job.batch_size,
-        device=device,
-        interval=job.interval,
-        detector_sha256=detector_sha256,
-        frame_sampling=FRAME_SAMPLING,
-        progress=False,
-    )
-    captions = {}
-    if job.captions is not None:
-        captions = {e.path.name: e.caption for e in list_videos(job.captions) if e.caption is not None}
-    scorer, clipsim = _clip_scorer(job, device), ClipSimAccumulator()
-    skipped: list[tuple[str, str]] = []
-    counts = {}
-    for name, source in (("real", job.real), ("fake", job.fake)):
-        entries = list_videos(source)
-        counts[name] = 0
-        for start in tqdm(range(0, len(entries), job.batch_size), desc=name, unit="batch", disable=None):
-            chunk, videos = [], []
-            for entry in entries[start : start + job.batch_size]:
-                try:
-                    videos.append(read_video(entry.path, job.frames))
-                    chunk.append(entry)
-                except VideoDecodeError as exc:
-                    skipped.append((str(entry.path), str(exc)))
-            if not videos:
-                continue
-            fvd.update(videos, real=name == "real")
-            counts[name] += len(videos)
-            if name == "fake" and scorer is not None:
-                pairs = [(v, captions.get(e.path.name, e.caption)) for e, v in zip(chunk, videos, strict=True)]
-                pairs = [(v, c) for v, c in pairs if c is not None]
-                if pairs:
-                    clipsim.update(scorer.clipsim([v for v, _ in pairs], [c for _, c in pairs]).per_video)
-        if counts[name] == 0:
-            flag = f"--{name}"
-            reasons = "; ".join(f"{path}: {reason}" for path, reason in skipped[:5])
-            raise NoUsableVideos(f"no usable {name} videos in {source} ({flag}); unreadable: {reasons or 'none found'}")
-    result = fvd.compute()
-    notes = []
-    if result.interval_replicates and result.interval_replicates < job.interval:
-        groups = result.interval_replicates
-        notes.append(f"interval: {groups} jackknife groups (one per fake video; asked for {job.interval})")
-    if scorer is not None and not clipsim.count:
-        notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
-    return FVDCommandResult(
-        fvd=result.as_dict(),
-        clipsim=clipsim.compute() if clipsim.count else None,
-        clipsim_videos=clipsim.count,
-        skipped=skipped,
-        random_weights=job.preset == "tiny" or (scorer is not None and job.clip_ckpt is None),
-        notes=notes,
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m metrics.fvd",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.add_argument("--real", required=True, type=Path, help="real videos: folder or index file")
-    parser.add_argument("--fake", required=True, type=Path, help="generated videos: folder or index file")
-    parser.add_argument(
-        "--i3d", type=Path, help="I3D weights: i3d_pretrained_400.pt (state_dict) or i3d_torchscript.pt"
-    )
-    parser.add_argument("--preset", choices=["tiny"], help="tiny: a random calibrated I3D instead of --i3d")
-    parser.add_argument("--frames", type=int, default=16, help="frames sampled evenly from each video (>= 9)")
-    parser.add_argument(
-        "--fvd-protocol",
-        choices=PROTOCOL_NAMES,
-        default=DEFAULT_PROTOCOL_NAME,
-        help=f"the public FVD tool to reproduce (default {DEFAULT_PROTOCOL_NAME}); it fixes preprocessing, "
-        "BatchNorm eps, covariance divisor and square root",
-    )
-    parser.add_argument("--batch-size", type=int, default=8, help="videos per detector call (default 8)")
-    parser.add_argument("--device", default="auto", help="cuda, cpu or auto (default)")
-    parser.add_argument(
-        "--interval", type=int, default=40, help="jackknife groups of the 95%% interval (default 40; 0 = off)"
-    )
-    parser.add_argument("--clip-ckpt", type=Path, help="local open_clip checkpoint; enables CLIPSIM")
-    parser.add_argument("--clip-model", default="ViT-B-32", help="open_clip model name of --clip-ckpt")
-    parser.add_argument(
-        "--openai",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="treat --clip-ckpt as OpenAI weights (QuickGELU); default: guess from the file",
-    )
-    parser.add_argument("--captions", type=Path, help=".csv/.jsonl of 'path' and 'caption' for the fake videos")
-    parser.add_argument("--output-dir", type=Path, help="write result.json there (the printed numbers, for scripts)")
-    return parser
-
-
-def make_job(args: argparse.Namespace) -> FVDJob:
-    return FVDJob(**{name: value for name, value in vars(args).items()})
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as stop:  # --help (0) and argparse's usage errors (2, already printed)
-        return int(stop.code or 0)
-    try:
-        job = make_job(args)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        result = run(job)
-    except NoUsableVideos as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(result.summary())
-    if job.output_dir is not None:
-        job.output_dir.mkdir(parents=True, exist_ok=True)
-        (job.output_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
-        print(f"files: {job.output_dir / 'result.json'}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    def compute(self) -> FVDResult:
+        """FVD between the accumulated (or cached) real statistics and the generated videos so far."""
+        if self.real_stats is None:
+            raise ValueError("no real statistics: pass real_stats= or call update(videos, real=True)")
+        if self.fake_stats is None:
+            raise ValueError("no generated videos: call update(videos) or update_features(features)")
+        if self.real_stats.dim != self.fake_stats.dim:
+            raise ValueError(f"real features have dimension {self.real_stats.dim}, generated {self.fake_stats.dim}")
+        self._warn_if_small("real", self.real_stats)
+        self._warn_if_small("fake", self.fake_stats)
+        conventions = self.conventions
+        value = frechet_distance(self.real_stats, self.fake_stats, conventions.ddof, conventions.sqrtm_method)
+        result = FVDResult(value, self.real_stats.count, self.fake_stats.count, self.protocol)
+        replicates = self.interval
+        if self.interval_method == "jackknife":
+            # A jackknife cannot have more groups than videos: fewer videos use one group per video, and
+            # the result's ``interval_replicates`` says how many were used.
+            replicates = min(replicates, self.fake_stats.count) if self.fake_stats.count >= 2 else 0
+        if not replicates:
+            return result
+        interval = fvd_interval(
+            value,
+            self.real_stats,
+            np.concatenate(self._fake_features),
+            ddof=conventions.ddof,
+            confidence=self.confidence,
+            method=self.interval_method,
+            replicates=replicates,
+            seed=self.seed,
+        )
+        return FVDResult(
+            value,
+            result.num_real,
+            result.num_fake,
+            result.protocol,
+            interval.low,
+            interval.high,
+            interval.std_error,
+            interval.confidence,
+            interval.method,
+            interval.replicates,
+        )

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 _HOMES = {
     "GenerationSettings": "simda.pipeline",
-    "SimDAAdapters": "simda.checkpoint",
-    "SimDAConfig": "simda.config",
+    "SimDAAdapters": "simda.model.checkpoint",
+    "SimDAConfig": "simda.model.config",
     "SimDAPipeline": "simda.pipeline",
     "SimDAPipelineOutput": "simda.pipeline",
-    "SimDAUNet": "simda.video_unet",
+    "SimDAUNet": "simda.model.video_unet",
 }
 __all__ = [  # spelled out for linters and IDEs; equals sorted(_HOMES)
     "GenerationSettings",
@@ -31,10 +31,10 @@ __all__ = [  # spelled out for linters and IDEs; equals sorted(_HOMES)
 ]
 
 if TYPE_CHECKING:
-    from simda.checkpoint import SimDAAdapters
-    from simda.config import SimDAConfig
+    from simda.model.checkpoint import SimDAAdapters
+    from simda.model.config import SimDAConfig
+    from simda.model.video_unet import SimDAUNet
     from simda.pipeline import GenerationSettings, SimDAPipeline, SimDAPipelineOutput
-    from simda.video_unet import SimDAUNet
 
 
 def __getattr__(name: str) -> Any:

@@ -72,7 +72,7 @@ def run(job: EditJob) -> EditCommandResult:
 
     from simda.data import CaptionedVideo
     from simda.editor import edit_video, save_result, synthetic_source
-    from simda.loading import load_model
+    from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
     from simda.plumbing.atomic import require_writable_dir
 

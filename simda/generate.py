@@ -33,7 +33,7 @@ from simda.settings import (
     UpscaleSettings,
     preset_for,
 )
-from simda.sr_flags import add_sr_options, check_upscaler_input, make_sr_settings
+from simda.sr.flags import add_sr_options, check_upscaler_input, make_sr_settings
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".avi", ".mov", ".webm")
 
@@ -114,10 +114,10 @@ def run(job: GenerateJob) -> GenerateResult:
     """Load the model(s), generate every prompt in batches and write each video as soon as it is done."""
     import logging
 
-    from simda.loading import load_model, load_upscaler_model, require_model_files
+    from simda.model.loading import load_model, load_upscaler_model, require_model_files
     from simda.pipeline import SimDAPipeline
     from simda.plumbing.atomic import require_writable_dir
-    from simda.super_resolution import SimDAUpscalePipeline, generate_two_stage
+    from simda.sr.pipeline import SimDAUpscalePipeline, generate_two_stage
     from simda.video_io import slug, write_gif, write_mp4
 
     log = logging.getLogger("simda.generate")

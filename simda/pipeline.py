@@ -34,11 +34,11 @@ from diffusers.video_processor import VideoProcessor
 from tqdm.auto import tqdm
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from simda.base import BaseModel, load_stable_diffusion
-from simda.checkpoint import SimDAAdapters, load_adapter_checkpoint
-from simda.config import SimDAConfig
+from simda.model.base import BaseModel, load_stable_diffusion
+from simda.model.checkpoint import SimDAAdapters, load_adapter_checkpoint
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
 from simda.settings import GenerationSettings
-from simda.video_unet import SimDAUNet
 
 log = logging.getLogger(__name__)
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")

@@ -165,9 +165,9 @@ def run(job: TrainJob) -> TrainResult | None:
 
     import mlflow
 
-    from simda.config import SimDAConfig
     from simda.data import read_caption_folder, read_webvid_csv
     from simda.loss_plot import write_loss_plot
+    from simda.model.config import SimDAConfig
     from simda.plumbing.atomic import claim_folder, require_writable_dir
     from simda.plumbing.distributed import process_group
     from simda.plumbing.tracking import configure_tracking, tracked_run
@@ -256,10 +256,10 @@ def run(job: TrainJob) -> TrainResult | None:
 def build_trainer(job: TrainJob, config: Any, videos: list, layout: Any) -> tuple[Any, Any]:
     """The loaded model and its trainer: text-to-video adapters, or with ``--sr`` the upscaler's."""
     from simda.data import ClipSampler
-    from simda.loading import load_model, load_upscaler_model
+    from simda.model.loading import load_model, load_upscaler_model
     from simda.pipeline import SimDAPipeline
-    from simda.sr_training import UpscalerTrainer
-    from simda.super_resolution import SimDAUpscalePipeline
+    from simda.sr.pipeline import SimDAUpscalePipeline
+    from simda.sr.training import UpscalerTrainer
     from simda.training import Trainer
 
     device = layout.device(job.model.device)

@@ -30,9 +30,9 @@ from diffusers import DDPMScheduler
 from diffusers.optimization import get_scheduler
 from torch.nn.parallel import DistributedDataParallel
 
-from simda.base import unet_identity
-from simda.checkpoint import load_adapters, save_adapters
 from simda.data import CaptionedVideo, ClipError, ClipSampler
+from simda.model.base import unet_identity
+from simda.model.checkpoint import load_adapters, save_adapters
 from simda.pipeline import SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
@@ -169,7 +169,7 @@ class Trainer:
         """The UNet's input and extra arguments for noisy latents; text-to-video adds nothing.
 
         The one seam where another stage's conditioning enters the shared loop (the upscaler
-        concatenates its low-resolution frames and passes their noise level, see ``simda.sr_training``).
+        concatenates its low-resolution frames and passes their noise level, see ``simda.sr.training``).
         """
         return noisy, {}
 

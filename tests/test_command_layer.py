@@ -43,7 +43,7 @@ INVALID = [
     ("benchmarks.ablation", ["--preset", "tiny", "--seeds", "2"], "--seeds applies to --preset learn only"),
     ("benchmarks.editing", ["--preset", "tiny", "--guidance", "inf"], "--guidance-scale inf"),
     ("benchmarks.profile", ["--size", "30"], "--size 30"),
-    ("metrics.fvd", ["--preset", "tiny", "--real", ".", "--fake", ".", "--frames", "4"], "--frames 4"),
+    ("metrics.fvd_command", ["--preset", "tiny", "--real", ".", "--fake", ".", "--frames", "4"], "--frames 4"),
 ]
 PROBE = "import sys; from {module} import main; code = main({argv!r}); print(code, 'torch' in sys.modules)"
 

@@ -23,11 +23,11 @@ import torch
 from diffusers import MotionAdapter, UNet2DConditionModel, UNet3DConditionModel, UNetMotionModel
 from torch import nn
 
-from simda.base import TINY_UNET, BaseModel, build_sd15, build_tiny, load_stable_diffusion
-from simda.config import SimDAConfig
+from simda.model.base import TINY_UNET, BaseModel, build_sd15, build_tiny, load_stable_diffusion
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
 from simda.settings import PAPER, TINY, ProfileSettings
-from simda.upscaler import UpscalerBase, build_tiny_upscaler, build_x4_upscaler
-from simda.video_unet import SimDAUNet
+from simda.sr.upscaler import UpscalerBase, build_tiny_upscaler, build_x4_upscaler
 
 # damo-vilab/text-to-video-ms-1.7b's published UNet config (its text encoder is OpenCLIP ViT-H: 1024-d).
 MODELSCOPE_UNET: dict[str, Any] = {

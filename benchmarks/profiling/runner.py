@@ -19,11 +19,11 @@ from benchmarks.profiling.tables import (
     render,
     sr_parameter_table,
 )
-from simda.base import BaseModel, load_stable_diffusion
-from simda.loading import resolve_device, resolve_dtype
-from simda.params import parameter_report
+from simda.model.base import BaseModel, load_stable_diffusion
+from simda.model.loading import resolve_device, resolve_dtype
+from simda.model.params import parameter_report
+from simda.model.video_unet import SimDAUNet
 from simda.plumbing.tracking import log_table, tracked_run
-from simda.video_unet import SimDAUNet
 
 
 def weights_label(base: BaseModel) -> str:

@@ -39,12 +39,12 @@ from benchmarks.profiling.workloads import (
     with_float32_adapters,
 )
 from benchmarks.timing import Measure, clock_for, interleaved_timings
-from simda.base import BaseModel
-from simda.config import SimDAConfig
-from simda.params import parameter_report
+from simda.model.base import BaseModel
+from simda.model.config import SimDAConfig
+from simda.model.params import parameter_report
+from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import InvalidSetting
-from simda.video_unet import SimDAUNet
 
 CFG_BATCH = 2  # classifier-free guidance runs the conditional and unconditional halves together
 PROMPT = "a panda playing guitar on times square"

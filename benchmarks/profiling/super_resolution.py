@@ -20,9 +20,9 @@ from benchmarks.profiling.models import FLOOR, FULL, image_model_per_frame
 from benchmarks.profiling.tables import timing_table
 from benchmarks.profiling.workloads import TIMESTEP, peak_memory_gib, resident_bytes
 from benchmarks.timing import Measure, Workload, interleaved_timings
-from simda.config import SimDAConfig
-from simda.upscaler import LOW_RES_CHANNELS, UpscalerBase
-from simda.video_unet import SimDAUNet
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
+from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
 
 CFG_BATCH = 2  # the guided step runs the conditional and unconditional halves together
 NOISE_LEVEL = 20  # diffusers' default for the x4 upscaler; the step costs the same at any level

@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 from benchmarks.paper import TABLE1_METHODS, TABLE1_SIMDA_PARAMS_B  # noqa: E402
 from benchmarks.profiling.models import FLOOR  # noqa: E402
 from benchmarks.timing import Timing  # noqa: E402
-from simda.params import ParameterCount  # noqa: E402
+from simda.model.params import ParameterCount  # noqa: E402
 
 # Issue 6's targets for the SD 1.5 GPU run (fp16, 16x256x256): meaningless for the tiny CPU run.
 TARGETS = {"inference_x_floor": 1.15, "training_x_floor": 2.0, "training_peak_gib": 6.0}

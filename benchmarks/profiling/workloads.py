@@ -20,10 +20,10 @@ from torch import nn
 
 from benchmarks.profiling.models import Contender
 from benchmarks.timing import Workload
-from simda.adapters import ADAPTER_TYPES, DepthwiseTemporalConv
-from simda.frames import FrameLayout, frame_layout
+from simda.model.adapters import ADAPTER_TYPES, DepthwiseTemporalConv
+from simda.model.frames import FrameLayout, frame_layout
+from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
-from simda.video_unet import SimDAUNet
 
 TIMESTEP = 500  # any timestep costs the same; a mid-schedule one avoids special cases
 GIB = 2**30

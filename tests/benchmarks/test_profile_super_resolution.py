@@ -6,8 +6,8 @@ import torch
 
 from benchmarks.profiling.super_resolution import time_sr_step
 from benchmarks.timing import wall_clock
-from simda.upscaler import build_tiny_upscaler
-from simda.video_unet import VideoTransformer
+from simda.model.video_unet import VideoTransformer
+from simda.sr.upscaler import build_tiny_upscaler
 
 
 def test_sr_step_profile_times_simda_against_the_image_upscaler() -> None:

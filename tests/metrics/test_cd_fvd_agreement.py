@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from metrics.fvd_metric import FVD, SmallSampleWarning, extract_features
+from metrics.fvd import FVD, SmallSampleWarning, extract_features
 from metrics.fvd_protocols import get_protocol
 from tests.metrics.random_i3d import calibrated_random_i3d
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from metrics.frechet import GaussianStats, frechet_distance_from_features
-from metrics.fvd_metric import FVD, SmallSampleWarning, extract_features
+from metrics.fvd import FVD, SmallSampleWarning, extract_features
 from metrics.fvd_protocols import get_protocol
 from tests.metrics.random_i3d import calibrated_random_i3d
 

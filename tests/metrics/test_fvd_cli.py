@@ -11,8 +11,8 @@ import torch
 
 from metrics.clip import TINY_CLIP_CONFIG, ClipScorer, random_clip
 from metrics.frechet import frechet_distance_from_features
-from metrics.fvd import main
-from metrics.fvd_metric import extract_features
+from metrics.fvd import extract_features
+from metrics.fvd_command import main
 from metrics.i3d import file_sha256, load_i3d
 from metrics.video_io import read_video
 from simda.video_io import write_mp4

@@ -9,8 +9,8 @@ import pytest
 import torch
 from diffusers import UNet2DConditionModel
 
-from simda.base import TINY_UNET, BaseModel, build_tiny
-from simda.upscaler import UpscalerBase, build_tiny_upscaler
+from simda.model.base import TINY_UNET, BaseModel, build_tiny
+from simda.sr.upscaler import UpscalerBase, build_tiny_upscaler
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The single-file checkpoint writer that simda.checkpoint used before adapter folders (format
+"""The single-file checkpoint writer that simda.model.checkpoint used before adapter folders (format
 ``simda-adapters/1``): kept here as the reference for the format that must still load."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
-from simda.video_unet import SimDAUNet
+from simda.model.video_unet import SimDAUNet
 
 
 def save_legacy_adapters(model: SimDAUNet, path: Path) -> Path:

@@ -7,8 +7,8 @@ import pytest
 import torch
 from diffusers import ModelMixin, UNet2DConditionModel
 
-from simda.base import SD15_UNET, TINY_UNET
-from simda.checkpoint import (
+from simda.model.base import SD15_UNET, TINY_UNET
+from simda.model.checkpoint import (
     WEIGHTS_NAME,
     SimDAAdapters,
     legacy_config_path,
@@ -16,8 +16,8 @@ from simda.checkpoint import (
     load_adapters,
     save_adapters,
 )
-from simda.config import SimDAConfig
-from simda.video_unet import SimDAUNet
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
 from tests.simda.conftest import random_clip, random_context
 from tests.simda.legacy_checkpoint import save_legacy_adapters
 from tests.simda.test_video_unet import perturb_adapters

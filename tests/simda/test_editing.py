@@ -6,8 +6,8 @@ import json
 import torch
 
 from simda.editor import ddim_invert
+from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
-from simda.video_unet import SimDAUNet
 from tests.simda.test_video_unet import perturb_adapters
 
 

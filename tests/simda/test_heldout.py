@@ -9,9 +9,9 @@ import torch
 
 from simda.data import ClipSampler, read_webvid_csv
 from simda.heldout import heldout_loss
+from simda.model.video_unet import SimDAUNet
 from simda.pipeline import SimDAPipeline
 from simda.synthetic import write_learning_set
-from simda.video_unet import SimDAUNet
 
 SAMPLER = ClipSampler(num_frames=4, height=32, width=32)
 TIMESTEPS = (50, 500, 950)

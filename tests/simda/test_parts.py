@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from simda.adapters import DepthwiseTemporalConv, SpatialAdapter, TemporalAdapter
-from simda.frames import FrameLayout, frame_layout
-from simda.latent_shift import SHIFT_TABLE, latent_shift, previous_frame, source_frames
+from simda.model.adapters import DepthwiseTemporalConv, SpatialAdapter, TemporalAdapter
+from simda.model.frames import FrameLayout, frame_layout
+from simda.model.latent_shift import SHIFT_TABLE, latent_shift, previous_frame, source_frames
 
 
 @pytest.mark.parametrize("kernel", [1, 3, 5])

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from simda import generate
-from simda.checkpoint import save_adapters
+from simda.model.checkpoint import save_adapters
+from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
-from simda.video_unet import SimDAUNet
 from tests.simda.test_video_unet import perturb_adapters
 
 FAST = GenerationSettings(num_frames=4, height=32, width=48, num_inference_steps=3)

@@ -11,11 +11,11 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from simda import generate, train
-from simda.checkpoint import load_adapter_checkpoint
+from simda.model.checkpoint import load_adapter_checkpoint
+from simda.model.video_unet import SimDAUNet
 from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.settings import PAPER, TINY, TINY_UPSCALER_SIZE_MULTIPLE, UpscaleSettings
-from simda.super_resolution import SimDAUpscalePipeline
-from simda.video_unet import SimDAUNet
+from simda.sr.pipeline import SimDAUpscalePipeline
 from tests.command_helpers import job_of, run_argv
 
 

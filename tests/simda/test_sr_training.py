@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from simda.data import ClipSampler, read_webvid_csv
-from simda.sr_training import UpscalerTrainer
-from simda.super_resolution import SimDAUpscalePipeline
+from simda.model.video_unet import SimDAUNet
+from simda.sr.pipeline import SimDAUpscalePipeline
+from simda.sr.training import UpscalerTrainer
 from simda.synthetic import write_webvid_set
 from simda.training import TrainSettings, step_generator
-from simda.video_unet import SimDAUNet
 
 SAMPLER = ClipSampler(num_frames=3, height=32, width=32, stride=1)
 

@@ -10,16 +10,16 @@ import pytest
 import torch
 from diffusers import DDPMScheduler
 
-from simda.base import build_tiny
-from simda.checkpoint import load_adapter_checkpoint, load_adapters, save_adapters
-from simda.config import SimDAConfig
-from simda.latent_shift import LatentShiftAttnProcessor
-from simda.params import parameter_report
+from simda.model.base import build_tiny
+from simda.model.checkpoint import load_adapter_checkpoint, load_adapters, save_adapters
+from simda.model.config import SimDAConfig
+from simda.model.latent_shift import LatentShiftAttnProcessor
+from simda.model.params import parameter_report
+from simda.model.video_unet import AdaptedSelfAttention, FeedForwardWithAdapter, SimDAUNet, VideoTransformer
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.settings import UpscaleSettings
-from simda.super_resolution import SimDAUpscalePipeline, generate_two_stage, upscaler_model
-from simda.upscaler import UPSCALER_SUBFOLDERS, build_x4_upscaler, load_upscaler
-from simda.video_unet import AdaptedSelfAttention, FeedForwardWithAdapter, SimDAUNet, VideoTransformer
+from simda.sr.pipeline import SimDAUpscalePipeline, generate_two_stage, upscaler_model
+from simda.sr.upscaler import UPSCALER_SUBFOLDERS, build_x4_upscaler, load_upscaler
 from tests.simda.test_video_unet import perturb_adapters
 
 FAST = UpscaleSettings(num_frames=3, height=8, width=12, num_inference_steps=2, noise_level=30)

@@ -8,13 +8,13 @@ import json
 import pytest
 import torch
 
-from simda.checkpoint import SimDAAdapters
-from simda.config import SimDAConfig
 from simda.data import ClipSampler, read_webvid_csv
+from simda.model.checkpoint import SimDAAdapters
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
 from simda.pipeline import SimDAPipeline
 from simda.synthetic import write_webvid_set
 from simda.training import ResumeMismatchError, Trainer, TrainSettings, step_generator
-from simda.video_unet import SimDAUNet
 
 SAMPLER = ClipSampler(num_frames=4, height=32, width=32, stride=1)
 

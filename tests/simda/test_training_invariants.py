@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from simda.base import build_sd15
-from simda.config import SimDAConfig
-from simda.params import parameter_report
-from simda.video_unet import SimDAUNet
+from simda.model.base import build_sd15
+from simda.model.config import SimDAConfig
+from simda.model.params import parameter_report
+from simda.model.video_unet import SimDAUNet
 from tests.simda.conftest import random_clip, random_context
 
 

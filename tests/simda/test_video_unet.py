@@ -8,8 +8,8 @@ import pytest
 import torch
 from diffusers import UNet2DConditionModel
 
-from simda.config import SimDAConfig
-from simda.video_unet import SimDAUNet
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
 from tests.simda.conftest import random_clip, random_context
 
 

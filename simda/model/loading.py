@@ -8,14 +8,14 @@ from pathlib import Path
 
 import torch
 
-from simda.base import BaseModel, build_tiny, load_stable_diffusion
-from simda.checkpoint import load_adapter_checkpoint
-from simda.config import SimDAConfig
+from simda.model.base import BaseModel, build_tiny, load_stable_diffusion
+from simda.model.checkpoint import load_adapter_checkpoint
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
 from simda.plumbing.errors import MissingInput
 from simda.settings import ModelSettings, UpscalerModelSettings
-from simda.super_resolution import upscaler_model
-from simda.upscaler import build_tiny_upscaler, load_upscaler
-from simda.video_unet import SimDAUNet
+from simda.sr.pipeline import upscaler_model
+from simda.sr.upscaler import build_tiny_upscaler, load_upscaler
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 

@@ -26,11 +26,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
-from simda.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
-from simda.config import SimDAConfig
+from simda.model.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet, base_kind_of
 from simda.plumbing.atomic import _umask
 from simda.plumbing.errors import BadInputFile
-from simda.video_unet import SimDAUNet, base_kind_of
 
 LEGACY_FORMAT = "simda-adapters/1"
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
@@ -67,7 +67,7 @@ class SimDAAdapters(ModelMixin, ConfigMixin):
     The module tree mirrors the adapted UNet (``down_blocks.0.attentions.0.temporal_adapter``,
     ...), so ``state_dict()`` names equal ``SimDAUNet.adapter_state_dict()`` names. The layout is
     derived from ``base_unet_config`` by adapting a weightless (meta-device) copy of that UNet,
-    so there is one definition of where adapters go: ``simda.video_unet.install_simda``.
+    so there is one definition of where adapters go: ``simda.model.video_unet.install_simda``.
     """
 
     @register_to_config

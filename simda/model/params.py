@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from simda.base import BaseModel
-from simda.video_unet import SimDAUNet
+from simda.model.base import BaseModel
+from simda.model.video_unet import SimDAUNet
 
 
 @dataclass(frozen=True)

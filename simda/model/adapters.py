@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from simda.frames import split_frames
+from simda.model.frames import split_frames
 
 
 def _bottleneck_width(dim: int, ratio: float) -> int:

@@ -36,15 +36,15 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from tqdm.auto import tqdm
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from simda.checkpoint import load_adapter_checkpoint
-from simda.config import SimDAConfig
+from simda.model.checkpoint import load_adapter_checkpoint
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import MissingInput
 from simda.settings import UpscaleSettings
-from simda.upscaler import LOW_RES_CHANNELS, UpscalerBase
-from simda.video_unet import SimDAUNet
+from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
 
-log = logging.getLogger("simda.super_resolution")
+log = logging.getLogger("simda.sr.pipeline")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
-from simda.config import LsaForm
-from simda.frames import current_layout
+from simda.model.config import LsaForm
+from simda.model.frames import current_layout
 
 # How many frames back each position of a 4x4 grid of tokens looks: row ``h % 4``, column ``w % 4``.
 # A look-back that would reach before the first frame keeps the token's own frame instead.

@@ -26,10 +26,10 @@ from diffusers.models.attention import BasicTransformerBlock
 from diffusers.models.transformers.transformer_2d import Transformer2DModel
 from torch import nn
 
-from simda.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
-from simda.config import SimDAConfig
-from simda.frames import FrameLayout, checkpoint_in_layout, frame_layout, spatial_grid, split_frames
-from simda.latent_shift import LatentShiftAttnProcessor
+from simda.model.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
+from simda.model.config import SimDAConfig
+from simda.model.frames import FrameLayout, checkpoint_in_layout, frame_layout, spatial_grid, split_frames
+from simda.model.latent_shift import LatentShiftAttnProcessor
 
 
 class ClipGroupNorm(nn.GroupNorm):

@@ -7,7 +7,7 @@ decode to 1024x1024. The low-resolution input is noise-augmented by a second sch
 (``low_res_scheduler``) and the UNet is told how much noise through its class embedding
 (``class_labels``), so at inference a little noise on the first stage's output hides its artefacts.
 
-As ``simda.base`` does for Stable Diffusion 1.5: ``load_upscaler`` reads a local folder in
+As ``simda.model.base`` does for Stable Diffusion 1.5: ``load_upscaler`` reads a local folder in
 diffusers layout, ``build_tiny_upscaler`` builds the same classes at toy size with random weights,
 and ``build_x4_upscaler(device="meta")`` builds the real shapes without weights for counting.
 """
@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
-from simda.base import BaseModel, frozen_on, load_components, random_components, require_subfolders
+from simda.model.base import BaseModel, frozen_on, load_components, random_components, require_subfolders
 
 UPSCALER_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler", "low_res_scheduler")
 SCHEDULER_CLASSES = {"DDIMScheduler": DDIMScheduler, "DDPMScheduler": DDPMScheduler}

@@ -20,7 +20,7 @@ import torch
 
 from simda.data import CaptionedVideo, ClipSampler
 from simda.plumbing.distributed import ProcessLayout
-from simda.super_resolution import SimDAUpscalePipeline, downsample, frames_to_pixels, noise_augment
+from simda.sr.pipeline import SimDAUpscalePipeline, downsample, frames_to_pixels, noise_augment
 from simda.training import Trainer, TrainSettings
 
 

@@ -1,0 +1,266 @@
+"""``python -m metrics.fvd``: FVD (and CLIPSIM where captions exist) between two sets of videos.
+
+    python -m metrics.fvd --real real/ --fake fake/ --i3d i3d_pretrained_400.pt
+    python -m metrics.fvd --real real/ --fake fake.csv --i3d i3d_pretrained_400.pt --clip-ckpt vit-b-32.bin
+    python -m metrics.fvd --preset tiny --real real/ --fake fake/      # random I3D: proves the machinery only
+
+A set is a folder of .mp4 files (hidden and temporary files are ignored) or a .csv/.jsonl index with a
+``path`` and an optional ``caption`` column. ``--fvd-protocol`` picks the public tool whose
+conventions the number reproduces (README, "FVD protocols"); every convention is printed with the
+result and written to ``result.json`` in ``--output-dir``. The metric is :mod:`metrics.fvd`, which hands
+``python -m metrics.fvd`` to this module.
+
+Exit status: 0 on success, 2 for bad input (a missing path, an invalid value), 1 when a set has no
+usable video. Heavy libraries load after the arguments are checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
+
+#: I3D's temporal receptive field needs at least this many frames per video.
+MIN_FRAMES = 9
+RANDOM_NOTE = "RANDOM WEIGHTS (--preset tiny): these numbers prove the machinery, not any model"
+
+
+class NoUsableVideos(RuntimeError):
+    """A whole set decoded to nothing: there is no statistic to compare."""
+
+
+@dataclass(frozen=True)
+class FVDJob:
+    """One comparison of two video sets, validated before anything heavy is imported."""
+
+    real: Path
+    fake: Path
+    i3d: Path | None = None
+    preset: str | None = None
+    frames: int = 16
+    fvd_protocol: str = DEFAULT_PROTOCOL_NAME
+    batch_size: int = 8
+    device: str = "auto"
+    interval: int = 40
+    clip_ckpt: Path | None = None
+    clip_model: str = "ViT-B-32"
+    openai: bool | None = None
+    captions: Path | None = None
+    output_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.i3d is None) == (self.preset is None):
+            raise ValueError("pass --i3d the I3D weight file, or --preset tiny for a random I3D (machinery only)")
+        for flag, path, what in (
+            ("--real", self.real, "a folder of .mp4 files or a .csv/.jsonl index"),
+            ("--fake", self.fake, "a folder of .mp4 files or a .csv/.jsonl index"),
+            ("--i3d", self.i3d, "the I3D weights file"),
+            ("--clip-ckpt", self.clip_ckpt, "a local open_clip checkpoint file"),
+            ("--captions", self.captions, "a .csv/.jsonl file with path and caption columns"),
+        ):
+            if path is not None and not Path(path).exists():
+                raise FileNotFoundError(f"{flag} {path}: not found; pass {what}")
+        if self.frames < MIN_FRAMES:
+            raise ValueError(f"--frames {self.frames}: I3D needs at least {MIN_FRAMES} frames per video")
+        if self.batch_size < 1:
+            raise ValueError(f"--batch-size {self.batch_size}: must be positive")
+        if self.interval < 0 or self.interval == 1:
+            raise ValueError(f"--interval {self.interval}: must be 0 (off) or at least 2 jackknife groups")
+        if self.output_dir is not None and self.output_dir.exists() and not self.output_dir.is_dir():
+            raise ValueError(f"--output-dir {self.output_dir}: exists and is not a folder")
+
+
+@dataclass
+class FVDCommandResult:
+    fvd: dict[str, Any]  # FVDResult.as_dict(): value, counts, interval and every protocol convention
+    clipsim: float | None
+    clipsim_videos: int
+    skipped: list[tuple[str, str]]
+    random_weights: bool
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"FVD: {self.fvd['value']:.4f}"]
+        if self.fvd["ci_low"] is not None:
+            lines.append(
+                f"FVD {self.fvd['confidence']:.0%} interval ({self.fvd['interval_method']}, "
+                f"{self.fvd['interval_replicates']} groups of the fake set): "
+                f"[{self.fvd['ci_low']:.4f}, {self.fvd['ci_high']:.4f}]"
+            )
+        lines.append(f"videos: real {self.fvd['num_real']}, fake {self.fvd['num_fake']}, skipped {len(self.skipped)}")
+        if self.clipsim is not None:
+            lines.append(f"CLIPSIM: {self.clipsim:.4f} (raw cosine, mean over {self.clipsim_videos} captioned videos)")
+        lines += self.notes
+        lines.append("protocol:")
+        lines += [f"  {key}: {value}" for key, value in self.fvd.items() if key.startswith("fvd.")]
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} videos:")
+            lines += [f"  {path}: {reason}" for path, reason in self.skipped]
+        if self.random_weights:
+            lines.append(RANDOM_NOTE)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "notes"}
+
+
+def _detector(job: FVDJob, protocol: Any, device: str) -> tuple[Any, str]:
+    from metrics.i3d import file_sha256
+
+    if job.i3d is None:
+        return protocol.random_detector(0), "random-calibrated-seed0"
+    return protocol.load_detector(job.i3d, device), file_sha256(job.i3d)
+
+
+def _clip_scorer(job: FVDJob, device: str) -> Any:
+    from metrics.clip import ClipScorer
+
+    if job.clip_ckpt is not None:
+        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, openai=job.openai, device=device)
+    return ClipScorer.random(0, device=device) if job.preset == "tiny" else None
+
+
+def run(job: FVDJob) -> FVDCommandResult:
+    """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from metrics.clip import ClipSimAccumulator
+    from metrics.fvd import FVD
+    from metrics.fvd_protocols import get_protocol
+    from metrics.video_io import FRAME_SAMPLING, VideoDecodeError, list_videos, read_video
+
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
+    protocol = get_protocol(job.fvd_protocol)
+    detector, detector_sha256 = _detector(job, protocol, device)
+    fvd = FVD(
+        detector,
+        protocol=protocol,
+        batch_size=job.batch_size,
+        device=device,
+        interval=job.interval,
+        detector_sha256=detector_sha256,
+        frame_sampling=FRAME_SAMPLING,
+        progress=False,
+    )
+    captions = {}
+    if job.captions is not None:
+        captions = {e.path.name: e.caption for e in list_videos(job.captions) if e.caption is not None}
+    scorer, clipsim = _clip_scorer(job, device), ClipSimAccumulator()
+    skipped: list[tuple[str, str]] = []
+    counts = {}
+    for name, source in (("real", job.real), ("fake", job.fake)):
+        entries = list_videos(source)
+        counts[name] = 0
+        for start in tqdm(range(0, len(entries), job.batch_size), desc=name, unit="batch", disable=None):
+            chunk, videos = [], []
+            for entry in entries[start : start + job.batch_size]:
+                try:
+                    videos.append(read_video(entry.path, job.frames))
+                    chunk.append(entry)
+                except VideoDecodeError as exc:
+                    skipped.append((str(entry.path), str(exc)))
+            if not videos:
+                continue
+            fvd.update(videos, real=name == "real")
+            counts[name] += len(videos)
+            if name == "fake" and scorer is not None:
+                pairs = [(v, captions.get(e.path.name, e.caption)) for e, v in zip(chunk, videos, strict=True)]
+                pairs = [(v, c) for v, c in pairs if c is not None]
+                if pairs:
+                    clipsim.update(scorer.clipsim([v for v, _ in pairs], [c for _, c in pairs]).per_video)
+        if counts[name] == 0:
+            flag = f"--{name}"
+            reasons = "; ".join(f"{path}: {reason}" for path, reason in skipped[:5])
+            raise NoUsableVideos(f"no usable {name} videos in {source} ({flag}); unreadable: {reasons or 'none found'}")
+    result = fvd.compute()
+    notes = []
+    if result.interval_replicates and result.interval_replicates < job.interval:
+        groups = result.interval_replicates
+        notes.append(f"interval: {groups} jackknife groups (one per fake video; asked for {job.interval})")
+    if scorer is not None and not clipsim.count:
+        notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
+    return FVDCommandResult(
+        fvd=result.as_dict(),
+        clipsim=clipsim.compute() if clipsim.count else None,
+        clipsim_videos=clipsim.count,
+        skipped=skipped,
+        random_weights=job.preset == "tiny" or (scorer is not None and job.clip_ckpt is None),
+        notes=notes,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m metrics.fvd",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--real", required=True, type=Path, help="real videos: folder or index file")
+    parser.add_argument("--fake", required=True, type=Path, help="generated videos: folder or index file")
+    parser.add_argument(
+        "--i3d", type=Path, help="I3D weights: i3d_pretrained_400.pt (state_dict) or i3d_torchscript.pt"
+    )
+    parser.add_argument("--preset", choices=["tiny"], help="tiny: a random calibrated I3D instead of --i3d")
+    parser.add_argument("--frames", type=int, default=16, help="frames sampled evenly from each video (>= 9)")
+    parser.add_argument(
+        "--fvd-protocol",
+        choices=PROTOCOL_NAMES,
+        default=DEFAULT_PROTOCOL_NAME,
+        help=f"the public FVD tool to reproduce (default {DEFAULT_PROTOCOL_NAME}); it fixes preprocessing, "
+        "BatchNorm eps, covariance divisor and square root",
+    )
+    parser.add_argument("--batch-size", type=int, default=8, help="videos per detector call (default 8)")
+    parser.add_argument("--device", default="auto", help="cuda, cpu or auto (default)")
+    parser.add_argument(
+        "--interval", type=int, default=40, help="jackknife groups of the 95%% interval (default 40; 0 = off)"
+    )
+    parser.add_argument("--clip-ckpt", type=Path, help="local open_clip checkpoint; enables CLIPSIM")
+    parser.add_argument("--clip-model", default="ViT-B-32", help="open_clip model name of --clip-ckpt")
+    parser.add_argument(
+        "--openai",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="treat --clip-ckpt as OpenAI weights (QuickGELU); default: guess from the file",
+    )
+    parser.add_argument("--captions", type=Path, help=".csv/.jsonl of 'path' and 'caption' for the fake videos")
+    parser.add_argument("--output-dir", type=Path, help="write result.json there (the printed numbers, for scripts)")
+    return parser
+
+
+def make_job(args: argparse.Namespace) -> FVDJob:
+    return FVDJob(**{name: value for name, value in vars(args).items()})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help (0) and argparse's usage errors (2, already printed)
+        return int(stop.code or 0)
+    try:
+        job = make_job(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = run(job)
+    except NoUsableVideos as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    if job.output_dir is not None:
+        job.output_dir.mkdir(parents=True, exist_ok=True)
+        (job.output_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+        print(f"files: {job.output_dir / 'result.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
