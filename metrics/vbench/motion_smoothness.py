@@ -29,6 +29,8 @@ _ANCHOR_PIXELS = 1024 * 512
 _ANCHOR_MEMORY = 1500 * 1024**2
 _ANCHOR_MEMORY_BIAS = 2500 * 1024**2
 _PAD_DIVISOR = 16
+#: Padded frames must keep 2 x 2 cells at the coarsest correlation level (1/64): vbench's code divides by zero below.
+MIN_WORKING_SIDE = 128
 
 
 def working_scale(height: int, width: int, device: torch.device) -> float:
@@ -69,6 +71,11 @@ class MotionSmoothness(NetworkDimension):
         images = kept.permute(0, 3, 1, 2).to(self.device, torch.float32) / 255.0
         height, width = images.shape[-2:]
         scale = working_scale(height, width, self.device)
+        if min(height, width) * scale <= MIN_WORKING_SIDE - _PAD_DIVISOR:
+            raise ValueError(
+                f"motion smoothness needs frames over {MIN_WORKING_SIDE - _PAD_DIVISOR} pixels a side (AMT-S pools "
+                f"its 1/8-resolution correlation three times); got {height}x{width}: generate larger videos"
+            )
         padded, pad = replicate_pad(images, int(_PAD_DIVISOR / scale))
         time = torch.full((1, 1, 1, 1), 0.5, device=self.device)
         predictions = []

@@ -83,3 +83,9 @@ def test_real_weights_score_shuffled_frames_below_ordered_ones():
     shuffled = metric.update(videos["shuffled"]).total
     assert ordered > shuffled
     assert ordered > 0.9
+
+
+def test_frames_too_small_for_amt_s_are_refused():
+    small = load_videos()["smooth"][:3, :112, :112]
+    with pytest.raises(ValueError, match="over 112 pixels a side"):
+        MotionSmoothness.random(0).update(small)
