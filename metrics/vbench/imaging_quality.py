@@ -34,6 +34,7 @@ class ImagingQuality(NetworkDimension):
     name = "imaging_quality"
 
     network = MUSIQ
+    weight_fields = ("musiq_ckpt",)  # the settings field naming the weight file
     default_batch_size = 8
 
     @torch.no_grad()

@@ -57,6 +57,7 @@ class MotionSmoothness(NetworkDimension):
     name = "motion_smoothness"
 
     network = AMTS
+    weight_fields = ("amt_ckpt",)  # the settings field naming the weight file
     default_batch_size = 4
 
     @torch.no_grad()
