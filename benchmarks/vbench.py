@@ -264,6 +264,9 @@ class SuiteRun:
     batch_size: int = 1
     fps: int = 8
 
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+
     @property
     def folder(self) -> RunDir:
         return RunDir(self.root)
