@@ -1,8 +1,9 @@
 """VBench's imaging quality: MUSIQ (trained on SPAQ) per frame, averaged per video, divided by 100.
 
 As vbench 0.1.5 computes it (``vbench/imaging_quality.py``, ``transform`` and ``technical_quality``
-with its default ``imaging_quality_preprocessing_mode='longer'``): a uint8 frame whose longer side
-exceeds 512 pixels is resized (torchvision, bilinear, no antialiasing, on the uint8 tensor) so that
+with its default ``imaging_quality_preprocessing_mode='longer'``): frames become float32 pixels in
+0..255 (vbench's ``load_video`` wraps them with ``torch.Tensor``); a frame whose longer side exceeds
+512 pixels is resized (torchvision, bilinear, no antialiasing, not rounded back to integers) so that
 side becomes 512, sizes truncated to integers; pixels are divided by 255; MUSIQ scores each frame on a
 0-100 scale. A video's score is the mean over its frames; the dimension is the mean over videos / 100.
 """
@@ -21,6 +22,7 @@ LONGER_SIDE_LIMIT = 512
 
 def vbench_resize(frames: torch.Tensor) -> torch.Tensor:
     """uint8 [T, 3, H, W] -> float [T, 3, h, w] in [0, 1], the longer side brought down to 512 when above it."""
+    frames = frames.float()
     height, width = frames.shape[-2:]
     if max(height, width) > LONGER_SIDE_LIMIT:
         scale = LONGER_SIDE_LIMIT / max(height, width)

@@ -5,7 +5,8 @@ frames, interpolates each one back at t = 0.5 from its even neighbours with AMT-
 video as ``(255 - mean absolute error) / 255``, the error taken on uint8 frames (the prediction
 truncated to uint8, as vbench's ``tensor2img`` does) and averaged per frame, then over frames. The
 dimension is the mean of the per-video scores. Motion that follows smooth trajectories is easy to
-interpolate, so jerky or shuffled frames score lower.
+interpolate, so jerky or shuffled frames score lower. (vbench decodes an mp4 with OpenCV for this
+dimension; callers hand us decoded frames, and agreement is exact on the same pixels.)
 
 Frames are padded to a multiple of 16 by edge replication before the network and cropped after.
 On a GPU, vbench shrinks the network's working resolution when the frame is large for the card's

@@ -3,8 +3,9 @@
 Pinned figures: vbench 0.1.5, ``vbench/imaging_quality.py``, ``technical_quality`` (default
 preprocessing mode "longer"), with pyiqa 0.1.16's ``pyiqa/archs/musiq_arch.py`` ``MUSIQ(hidden_size=32,
 mlp_dim=64, num_heads=2, num_layers=2, pretrained_model_path=...)`` loading ``MUSIQ.random(0)``'s
-state_dict, ``model.training = False`` as vbench sets it; vbench's ``load_video`` handed the fixture's
-frames. They are random-weight numbers (MUSIQ score / 100, hence small): they pin the computation.
+state_dict, ``model.training = False`` as vbench sets it; vbench's ``load_video`` replaced by one that
+returns the fixture's frames as it returns a video's (``torch.Tensor(frames)``: float32 0..255,
+[T, 3, H, W]). They are random-weight numbers (MUSIQ score / 100, hence small): they pin the computation.
 
     SIMDA_MUSIQ_WEIGHTS=/path/to/musiq_spaq_ckpt-358bb6af.pth pytest tests/metrics/vbench/test_imaging_quality.py
 """
@@ -26,7 +27,7 @@ VBENCH_IMAGING_QUALITY = {  # vbench 0.1.5 imaging_quality.py technical_quality,
     "shuffled": -0.0022794964696679796,
     "pan": -0.004162078388035297,
     "still": -0.002564629018306732,
-    "large": -0.00018108192831277846,  # 600 x 680 frames: vbench resizes them to 451 x 512 first
+    "large": -0.0001866765506565571,  # 600 x 680 frames: vbench resizes them to 451 x 512 first
 }
 # The figures are about 1e-3, so they are compared 1000x tighter than VBench's 1e-5 target (observed: 1e-9).
 TOLERANCE = 1e-8
