@@ -143,3 +143,38 @@ def test_tiny_run_end_to_end_and_resume_recomputes_nothing(tmp_path):
     resumed.generator.pipeline = None  # a resumed run must neither generate nor score again
     assert resumed.score(suite, videos, dims, ProcessLayout()) == table
     assert stamps == {v.id: run.scores_path(v).stat().st_mtime_ns for v in videos}
+
+
+@pytest.mark.slow
+def test_two_shards_of_a_videos_folder_give_the_one_process_table(tmp_path, monkeypatch):
+    """Videos named as VBench names them are read in place; rank 1 then rank 0 of two add up to one process.
+
+    The two ranks run one after the other here, so the process-group calls are no-ops; the sharding,
+    the per-video files and the summing are the real ones.
+    """
+    import numpy as np
+
+    from benchmarks.video_folder import VideoFolderGenerator
+    from metrics.vbench.imaging_quality import ImagingQuality
+    from simda.plumbing.distributed import ProcessLayout
+    from simda.settings import TINY
+    from simda.video_io import write_mp4
+
+    suite = read_suite(write_synthetic(tmp_path / "data", 3), dimensions=("imaging_quality",))
+    videos = suite_videos(suite.prompts, videos_per_prompt=2)
+    rng = np.random.default_rng(0)
+    for video in videos:
+        write_mp4(tmp_path / "made-elsewhere" / f"{video.id}.mp4", rng.integers(0, 256, (2, 48, 64, 3), np.uint8))
+    folder = VideoFolderGenerator(tmp_path / "made-elsewhere", [v.id for v in videos])
+    dims = {"imaging_quality": ImagingQuality.random(0)}
+
+    def run(root: Path, layout: ProcessLayout):
+        suite_run = SuiteRun(root, folder, TINY.generation, seed=0, networks={"imaging_quality": "random:0"})
+        return suite_run.score(suite, videos, dims, layout)
+
+    alone = run(tmp_path / "one", ProcessLayout())
+    monkeypatch.setattr(ProcessLayout, "barrier", lambda self: None)
+    monkeypatch.setattr(ProcessLayout, "broadcast", lambda self, value: value)
+    assert run(tmp_path / "two", ProcessLayout(rank=1, world_size=2)) is None
+    assert run(tmp_path / "two", ProcessLayout(rank=0, world_size=2)) == alone
+    assert not (tmp_path / "two" / "videos").exists()  # scored from the folder's own files, not copies
