@@ -1,0 +1,55 @@
+"""VBench's imaging quality: MUSIQ (trained on SPAQ) per frame, averaged per video, divided by 100.
+
+As vbench 0.1.5 computes it (``vbench/imaging_quality.py``, ``transform`` and ``technical_quality``
+with its default ``imaging_quality_preprocessing_mode='longer'``): frames become float32 pixels in
+0..255 (vbench's ``load_video`` wraps them with ``torch.Tensor``); a frame whose longer side exceeds
+512 pixels is resized (torchvision, bilinear, no antialiasing, not rounded back to integers) so that
+side becomes 512, sizes truncated to integers; pixels are divided by 255; MUSIQ scores each frame on a
+0-100 scale. A video's score is the mean over its frames; the dimension is the mean over videos / 100.
+"""
+
+from __future__ import annotations
+
+import torch
+from torchvision.transforms import functional as TF
+
+from metrics.vbench.dimension import DimensionState
+from metrics.vbench.musiq import MUSIQ
+from metrics.vbench.network_dimension import NetworkDimension
+
+LONGER_SIDE_LIMIT = 512
+
+
+def vbench_resize(frames: torch.Tensor) -> torch.Tensor:
+    """uint8 [T, 3, H, W] -> float [T, 3, h, w] in [0, 1], the longer side brought down to 512 when above it."""
+    frames = frames.float()
+    height, width = frames.shape[-2:]
+    if max(height, width) > LONGER_SIDE_LIMIT:
+        scale = LONGER_SIDE_LIMIT / max(height, width)
+        frames = TF.resize(frames, [int(scale * height), int(scale * width)], antialias=False)
+    return frames / 255.0
+
+
+class ImagingQuality(NetworkDimension):
+    """Mean over videos of the per-video mean MUSIQ score / 100 (state: score sum, video count)."""
+
+    name = "imaging_quality"
+
+    network = MUSIQ
+    weight_fields = ("musiq_ckpt",)  # the settings field naming the weight file
+    default_batch_size = 8
+
+    @torch.no_grad()
+    def frame_scores(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 [T, H, W, 3] -> MUSIQ's 0-100 score of each frame, float64 [T]."""
+        if frames.dtype != torch.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] == 0:
+            raise ValueError(f"expected uint8 frames [T, H, W, 3] with T > 0; got {frames.dtype} {tuple(frames.shape)}")
+        images = vbench_resize(frames.permute(0, 3, 1, 2))
+        scores = [
+            self.model(images[start : start + self.batch_size].to(self.device)).flatten()
+            for start in range(0, images.shape[0], self.batch_size)
+        ]
+        return torch.cat(scores).double().cpu()
+
+    def video_state(self, frames: torch.Tensor) -> DimensionState:
+        return DimensionState(total=self.frame_scores(frames).mean().item() / 100.0, count=1.0)
