@@ -1,0 +1,56 @@
+"""The interface every VBench dimension implements: per-video states that sum across processes.
+
+A dimension's score is a ratio ``total / count`` whose terms VBench accumulates in its own way (per
+frame pair, per video, ...). Keeping both terms as float64 lets shards, cached per-video states and
+resumed runs add up to exactly the number one process would compute.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+
+@dataclass
+class DimensionState:
+    """Summable across processes, float64."""
+
+    total: float = 0.0
+    count: float = 0.0
+
+    def __add__(self, other: DimensionState) -> DimensionState:
+        return DimensionState(float(self.total) + float(other.total), float(self.count) + float(other.count))
+
+
+class VBenchDimension(ABC):
+    """One VBench dimension: ``update`` per video, ``compute`` at the end, as our FVD and CLIPSIM."""
+
+    name: ClassVar[str]  # VBench's dimension name, e.g. "subject_consistency"
+
+    def __init__(self) -> None:
+        self.state = DimensionState()
+
+    @abstractmethod
+    def video_state(self, frames: torch.Tensor) -> DimensionState:
+        """frames: uint8 [T, H, W, 3] of one video -> that video's contribution, weighted as vbench weights it."""
+
+    def update(self, frames: torch.Tensor) -> DimensionState:
+        state = self.video_state(frames)
+        self.state = self.state + state
+        return state
+
+    def update_state(self, state: DimensionState) -> None:
+        """Add a cached per-video state (a resumed run recomputes nothing)."""
+        self.state = self.state + state
+
+    def compute(self) -> float:
+        """VBench's final score."""
+        if self.state.count == 0:
+            raise ValueError(f"{self.name}: no videos were scored; update() at least one video before compute()")
+        return self.state.total / self.state.count
+
+    def reset(self) -> None:
+        self.state = DimensionState()

@@ -1,0 +1,49 @@
+"""OpenAI's CLIP image encoders as vbench 0.1.5 loads them (``clip.load``), rebuilt with open_clip.
+
+vbench calls OpenAI's ``clip`` package, which builds the model from the checkpoint's tensor shapes,
+stores the weights in float16 and, on the CPU, casts them back to float32. open_clip's
+``build_model_from_openai_state_dict`` builds the same architecture (QuickGELU) the same way, and
+OpenAI's TorchScript release goes through ``open_clip.load_openai_model``. The random tiny
+encoders of tests and ``--preset tiny`` are open_clip's ``CLIP`` class with float16-representable
+weights, like the public files, so vbench's loader and ours hold identical numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from metrics.i3d import is_torchscript_archive
+
+#: A tiny CLIP of OpenAI's layout (width a multiple of 64: OpenAI's loader infers heads as width // 64).
+TINY_WIDTH = 64
+
+
+def load_openai_clip(path: Path, device: str | torch.device) -> nn.Module:
+    """An OpenAI CLIP from a local file (TorchScript release or state dict), float32, eval mode."""
+    import open_clip
+    from open_clip.model import build_model_from_openai_state_dict
+
+    path = Path(path)
+    if is_torchscript_archive(path):
+        model = open_clip.load_openai_model(str(path), precision="fp32", device="cpu")
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model = build_model_from_openai_state_dict(state.get("state_dict", state))
+    return model.float().eval().to(device)
+
+
+def random_openai_clip(seed: int, embed_dim: int, device: str | torch.device) -> nn.Module:
+    """open_clip's ``CLIP`` of OpenAI's layout, tiny and seeded (224-pixel input, 32-pixel patches), with
+    weights rounded to float16 as OpenAI's files store them. The global random state is left as it was."""
+    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg, build_model_from_openai_state_dict
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        vision = CLIPVisionCfg(layers=2, width=TINY_WIDTH, patch_size=32, image_size=224)
+        text = CLIPTextCfg(context_length=16, vocab_size=64, width=TINY_WIDTH, heads=1, layers=1)
+        model = CLIP(embed_dim, vision, text, quick_gelu=True)
+    state = {name: value.half() for name, value in model.state_dict().items()}
+    return build_model_from_openai_state_dict(state).float().eval().to(device)

@@ -1,0 +1,75 @@
+"""Each VBench dimension equals vbench 0.1.5's own code on the same frames and the same random weights.
+
+The figures were produced by vbench 0.1.5 (PyPI wheel), run in a scratch environment on
+:mod:`tests.metrics.vbench_fixture` with the state dicts of our ``random(0)`` networks loaded into
+vbench's networks (DINO's ``vision_transformer.VisionTransformer``, OpenAI ``clip.model.build_model``,
+vbench's vendored RAFT). They are random-weight numbers: they pin the computation, not a model.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from metrics.vbench import dimension_class, expand_metrics
+from metrics.vbench.aesthetic_quality import AestheticQuality
+from metrics.vbench.background_consistency import BackgroundConsistency
+from metrics.vbench.subject_consistency import SubjectConsistency
+from metrics.vbench.temporal_flickering import TemporalFlickering
+from tests.metrics.vbench_fixture import fixture_videos
+
+# vbench 0.1.5, vbench/subject_consistency.py, subject_consistency(): per-video "video_results" and the total.
+SUBJECT = {"moving": 0.9981700703501701, "still": 1.0, "all": 0.9990850351750851}
+# vbench 0.1.5, vbench/background_consistency.py, background_consistency().
+BACKGROUND = {"moving": 0.9977599531412125, "still": 1.0000000298023224, "all": 0.9988799914717674}
+# vbench 0.1.5, vbench/aesthetic_quality.py, laion_aesthetic().
+AESTHETIC = {"moving": -0.0017434200271964073, "still": -0.0018115636194124818, "all": -0.0017774918233044446}
+# vbench 0.1.5, vbench/temporal_flickering.py, temporal_flickering() (cal_score per video).
+FLICKERING = {"moving": 0.8899338965322457, "still": 1.0, "all": 0.9449669482661229}
+
+CASES = [
+    (SubjectConsistency, SUBJECT),
+    (BackgroundConsistency, BACKGROUND),
+    (AestheticQuality, AESTHETIC),
+    (TemporalFlickering, FLICKERING),
+]
+
+
+@pytest.mark.parametrize(("dimension_type", "expected"), CASES, ids=[case[0].name for case in CASES])
+def test_dimension_equals_vbench(dimension_type, expected) -> None:
+    dimension = dimension_type.random(0)
+    for name, frames in fixture_videos().items():
+        state = dimension.update(frames)
+        assert state.total / state.count == pytest.approx(expected[name], abs=1e-5), name
+    assert dimension.compute() == pytest.approx(expected["all"], abs=1e-5)
+
+
+def test_still_video_is_consistent_and_does_not_flicker() -> None:
+    still = fixture_videos()["still"]
+    assert SubjectConsistency.random(0).update(still).total / 4 == pytest.approx(1.0, abs=1e-6)
+    assert TemporalFlickering().update(still).total == 1.0
+
+
+def test_compute_refuses_an_empty_dimension() -> None:
+    with pytest.raises(ValueError, match="no videos"):
+        TemporalFlickering().compute()
+
+
+def test_group_expands_to_the_seven_dimensions_and_unknown_names_are_refused() -> None:
+    assert expand_metrics(["fvd", "clipsim", "vbench-quality"]) == [
+        "subject_consistency",
+        "background_consistency",
+        "temporal_flickering",
+        "motion_smoothness",
+        "dynamic_degree",
+        "aesthetic_quality",
+        "imaging_quality",
+    ]
+    assert expand_metrics(["dynamic_degree", "vbench-quality"])[0] == "dynamic_degree"
+    with pytest.raises(ValueError, match="unknown metric 'fvdd'"):
+        expand_metrics(["fvdd"])
+
+
+def test_registry_builds_each_dimension_class() -> None:
+    assert dimension_class("aesthetic_quality") is AestheticQuality
+    with pytest.raises(ValueError, match="unknown VBench dimension"):
+        dimension_class("colour")
