@@ -34,6 +34,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow  # about 5-10 s on two shared cores (three CLIP/DINO encoders)
 @pytest.mark.parametrize(("dimension_type", "expected"), CASES, ids=[case[0].name for case in CASES])
 def test_dimension_equals_vbench(dimension_type, expected) -> None:
     dimension = dimension_type.random(0)

@@ -1,0 +1,64 @@
+"""VBench dimensions in the benchmark: per-video states cached once, and two shards sum to one process."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from benchmarks.vbench_scoring import load_dimension, score_video, state_path, summarise_dimensions
+from simda.plumbing.distributed import ProcessLayout
+from simda.plumbing.errors import BadInputFile, InvalidSetting
+
+
+def videos(count: int) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(3)
+    return {
+        f"clip{i}": torch.randint(0, 256, (3, 32, 32, 3), dtype=torch.uint8, generator=generator) for i in range(count)
+    }
+
+
+def loaded(names=("temporal_flickering", "subject_consistency")):
+    return [load_dimension(name, {}, "cpu", tiny=True, fps=8) for name in names]
+
+
+def score(folder, layout: ProcessLayout, clips: dict[str, torch.Tensor], dims) -> dict:
+    folders = {d.name: folder / d.cache_key for d in dims}
+    for clip_id in layout.take(list(clips)):
+        score_video(clips[clip_id], clip_id, dims, folders)
+    return folders
+
+
+@pytest.mark.slow
+def test_two_shards_give_the_states_and_scores_of_one_process(tmp_path) -> None:
+    clips = videos(5)
+    dims = loaded()
+    one = score(tmp_path / "one", ProcessLayout(), clips, dims)
+    for rank in (0, 1):
+        two = score(tmp_path / "two", ProcessLayout(rank=rank, world_size=2), clips, dims)
+    single, single_videos = summarise_dimensions(dims, one, list(clips))
+    sharded, sharded_videos = summarise_dimensions(dims, two, list(clips))
+    assert sharded == single and sharded_videos == single_videos
+    assert set(single) == {"vbench_temporal_flickering", "vbench_subject_consistency"}
+    assert 0.0 < single["vbench_temporal_flickering"] < 1.0
+
+
+def test_a_rerun_recomputes_nothing(tmp_path) -> None:
+    clips = videos(2)
+    dims = loaded(("temporal_flickering",))
+    folders = score(tmp_path, ProcessLayout(), clips, dims)
+    path = state_path(folders["temporal_flickering"], "clip0", "temporal_flickering")
+    stamp = path.stat().st_mtime_ns
+    score(tmp_path, ProcessLayout(), clips, dims)
+    assert path.stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_weight_files_are_required_without_the_tiny_preset_and_checked(tmp_path) -> None:
+    with pytest.raises(InvalidSetting, match="--dino-ckpt"):
+        load_dimension("subject_consistency", {}, "cpu", tiny=False, fps=8)
+    bad = tmp_path / "dino.pth"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(BadInputFile, match="--dino-ckpt .*dino.pth: cannot be loaded"):
+        load_dimension("subject_consistency", {"dino_ckpt": bad}, "cpu", tiny=False, fps=8)
+    with pytest.raises(BadInputFile, match="--aesthetic-head None: not found"):
+        load_dimension("aesthetic_quality", {"clip_l14_ckpt": bad}, "cpu", tiny=False, fps=8)
