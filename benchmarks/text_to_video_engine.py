@@ -352,6 +352,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     settings = job.generation
     protocol = get_protocol(job.evaluation.fvd_protocol)
     nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, device, protocol)
+    dimensions = load_dimensions(job, device)
     runs_root = job.output_dir.parent if job.output_dir else Path("runs")  # where the run folder will be
     failure = None
     if layout.is_main:
@@ -371,6 +372,8 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
                 job.tracking_uri,
             )
             log.info("%s", report.format())
+            for line in probe_dimensions(dimensions, job.video_size):
+                log.info("%s", line)
         except UsageError as exc:
             failure = str(exc)
     failure = layout.broadcast(failure)  # every rank stops together, before any model loads
@@ -381,7 +384,6 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     log.info("generator: %s", identity["label"])
     config = video_config(job, annotations, identity)
     run_dir = RunDir(job.output_dir or Path("runs") / f"{job.spec.name}-{config_hash(config)}")
-    dimensions = load_dimensions(job, device, layout)
     random_weights = generator.random_weights or nets.random_weights or any(d.random_weights for d in dimensions)
     if random_weights:
         log.warning(
@@ -442,26 +444,28 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     )
 
 
-def load_dimensions(job: BenchmarkJob, device: torch.device, layout: ProcessLayout) -> list[LoadedDimension]:
-    """The VBench dimensions of ``--metrics``, each loaded from its weight files and, on rank 0, run once on a
-    two-frame clip of the run's size (the preflight of its network), before any video is generated."""
+def load_dimensions(job: BenchmarkJob, device: torch.device) -> list[LoadedDimension]:
+    """The VBench dimensions of ``--metrics``, each from its weight files (random under ``--preset tiny``)."""
     weights = {name: getattr(job.evaluation, name) for name in WEIGHT_FLAGS if name != "clip_ckpt"}
     weights["clip_ckpt"] = job.clip_ckpt
-    dimensions = [
+    return [
         load_dimension(name, weights, device, job.model.tiny, LoadedBenchmark.fps)
         for name in job.evaluation.vbench_dimensions
     ]
-    if layout.is_main and dimensions:
-        probe = torch.full((2, *job.video_size, 3), 128, dtype=torch.uint8)
-        for loaded in dimensions:
-            try:
-                loaded.dimension.video_state(probe)
-            except (ValueError, RuntimeError) as exc:
-                raise InvalidSetting(
-                    f"--metrics {loaded.name} cannot score {job.video_size[0]}x{job.video_size[1]} videos: {exc}"
-                ) from exc
-            log.info("preflight: %s runs (%s)", loaded.name, loaded.params)
-    return dimensions
+
+
+def probe_dimensions(dimensions: list[LoadedDimension], size: tuple[int, int]) -> list[str]:
+    """The preflight of each dimension's network: it scores a two-frame grey clip of the run's size, so a
+    network that cannot take these videos stops the run before the first one is generated."""
+    probe = torch.full((2, *size, 3), 128, dtype=torch.uint8)
+    lines = []
+    for loaded in dimensions:
+        try:
+            loaded.dimension.video_state(probe)
+        except (ValueError, RuntimeError) as exc:
+            raise InvalidSetting(f"--metrics {loaded.name} cannot score {size[0]}x{size[1]} videos: {exc}") from exc
+        lines.append(f"vbench        {loaded.name} scores a test clip ({loaded.params})")
+    return lines
 
 
 def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:

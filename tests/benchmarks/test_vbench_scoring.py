@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from benchmarks.text_to_video_engine import probe_dimensions
 from benchmarks.vbench_scoring import load_dimension, score_video, state_path, summarise_dimensions
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import BadInputFile, InvalidSetting
@@ -62,3 +63,10 @@ def test_weight_files_are_required_without_the_tiny_preset_and_checked(tmp_path)
         load_dimension("subject_consistency", {"dino_ckpt": bad}, "cpu", tiny=False, fps=8)
     with pytest.raises(BadInputFile, match="--aesthetic-head None: not found"):
         load_dimension("aesthetic_quality", {"clip_l14_ckpt": bad}, "cpu", tiny=False, fps=8)
+
+
+def test_the_preflight_refuses_videos_a_network_cannot_take() -> None:
+    dims = loaded(("temporal_flickering", "dynamic_degree"))
+    with pytest.raises(InvalidSetting, match="--metrics dynamic_degree cannot score 32x32 videos"):
+        probe_dimensions(dims, (32, 32))
+    assert probe_dimensions(dims[:1], (32, 32)) == ["vbench        temporal_flickering scores a test clip ({})"]
