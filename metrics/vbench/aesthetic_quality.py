@@ -18,7 +18,7 @@ from torch import nn
 
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.frames import clip_pixels
-from metrics.vbench.openai_clip import load_openai_clip, random_openai_clip
+from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip
 
 #: The LAION head reads ViT-L/14's 768-dimensional embedding.
 EMBED_DIM = 768
@@ -56,7 +56,7 @@ class AestheticQuality(VBenchDimension):
     def video_state(self, frames: torch.Tensor) -> DimensionState:
         scores = []
         for start in range(0, frames.shape[0], BATCH_FRAMES):
-            pixels = clip_pixels(frames[start : start + BATCH_FRAMES]).to(self.device)
+            pixels = clip_pixels(frames[start : start + BATCH_FRAMES]).to(self.device, model_dtype(self.model))
             embeddings = F.normalize(self.model.encode_image(pixels).float(), dim=-1, p=2)
             scores.append(self.head(embeddings).squeeze(-1))
         video_score = torch.cat(scores).div(10).mean().item()

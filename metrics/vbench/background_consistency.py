@@ -16,7 +16,7 @@ from torch import nn
 
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.frames import clip_pixels, pair_consistency
-from metrics.vbench.openai_clip import load_openai_clip, random_openai_clip
+from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip
 
 #: Embedding width of the tiny random encoder (any width works: the score compares frames with each other).
 TINY_EMBED_DIM = 32
@@ -40,5 +40,5 @@ class BackgroundConsistency(VBenchDimension):
 
     @torch.inference_mode()
     def video_state(self, frames: torch.Tensor) -> DimensionState:
-        features = self.model.encode_image(clip_pixels(frames).to(self.device))
-        return pair_consistency(features.cpu())
+        pixels = clip_pixels(frames).to(self.device, model_dtype(self.model))
+        return pair_consistency(self.model.encode_image(pixels))  # in the model's precision, as vbench

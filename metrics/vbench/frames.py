@@ -54,7 +54,7 @@ def pair_consistency(features: torch.Tensor) -> DimensionState:
     """
     if features.shape[0] < 2:
         raise ValueError(f"a consistency score needs at least 2 frames, got {features.shape[0]}")
-    unit = F.normalize(features.float(), dim=-1, p=2)
+    unit = F.normalize(features, dim=-1, p=2)  # in the features' precision (float16 for CLIP on a GPU, as vbench)
     to_previous = F.cosine_similarity(unit[:-1], unit[1:], dim=-1).clamp(min=0.0)
     to_first = F.cosine_similarity(unit[:1].expand_as(unit[1:]), unit[1:], dim=-1).clamp(min=0.0)
     scores = ((to_previous + to_first) / 2).tolist()

@@ -22,17 +22,25 @@ TINY_WIDTH = 64
 
 
 def load_openai_clip(path: Path, device: str | torch.device) -> nn.Module:
-    """An OpenAI CLIP from a local file (TorchScript release or state dict), float32, eval mode."""
+    """An OpenAI CLIP from a local file (TorchScript release or state dict), in eval mode, in the precision
+    ``clip.load`` gives it: float16 weights on a GPU, float32 on the CPU (see :func:`as_clip_load_places`)."""
     import open_clip
     from open_clip.model import build_model_from_openai_state_dict
 
     path = Path(path)
     if is_torchscript_archive(path):
-        model = open_clip.load_openai_model(str(path), precision="fp32", device="cpu")
+        model = open_clip.load_openai_model(str(path), precision="fp16", device="cpu")
     else:
         state = torch.load(path, map_location="cpu", weights_only=True)
         model = build_model_from_openai_state_dict(state.get("state_dict", state))
-    return model.float().eval().to(device)
+    return as_clip_load_places(model, device)
+
+
+def as_clip_load_places(model: nn.Module, device: str | torch.device) -> nn.Module:
+    """``model`` (float16 weights, as built from OpenAI's files) on ``device`` as OpenAI's ``clip.load`` leaves it:
+    cast to float32 on the CPU only, so on a GPU vbench's CLIP dimensions run in float16 and so do ours."""
+    model = model.eval().to(device)
+    return model.float() if torch.device(device).type == "cpu" else model
 
 
 def random_openai_clip(seed: int, embed_dim: int, device: str | torch.device) -> nn.Module:
@@ -46,4 +54,9 @@ def random_openai_clip(seed: int, embed_dim: int, device: str | torch.device) ->
         text = CLIPTextCfg(context_length=16, vocab_size=64, width=TINY_WIDTH, heads=1, layers=1)
         model = CLIP(embed_dim, vision, text, quick_gelu=True)
     state = {name: value.half() for name, value in model.state_dict().items()}
-    return build_model_from_openai_state_dict(state).float().eval().to(device)
+    return as_clip_load_places(build_model_from_openai_state_dict(state), device)
+
+
+def model_dtype(model: nn.Module) -> torch.dtype:
+    """The dtype OpenAI's ``encode_image`` casts its input to: that of the patch convolution."""
+    return model.visual.conv1.weight.dtype

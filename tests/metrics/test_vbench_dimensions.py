@@ -49,6 +49,7 @@ def test_dimension_equals_vbench(dimension_type, expected) -> None:
     assert dimension.compute() == pytest.approx(expected["all"], abs=1e-5)
 
 
+@pytest.mark.slow  # the DINO encoder: about 5 s on two shared cores
 def test_still_video_is_consistent_and_does_not_flicker() -> None:
     still = fixture_videos()["still"]
     assert SubjectConsistency.random(0).update(still).total / 4 == pytest.approx(1.0, abs=1e-6)
