@@ -52,6 +52,7 @@ from benchmarks.vbench_scoring import (
     LoadedDimension,
     load_dimension,
     missing_states,
+    require_available,
     score_video,
     summarise_dimensions,
 )
@@ -446,6 +447,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
 
 def load_dimensions(job: BenchmarkJob, device: torch.device) -> list[LoadedDimension]:
     """The VBench dimensions of ``--metrics``, each from its weight files (random under ``--preset tiny``)."""
+    require_available(job.evaluation.vbench_dimensions)  # every module present before any network loads
     weights = {name: getattr(job.evaluation, name) for name in WEIGHT_FLAGS if name != "clip_ckpt"}
     weights["clip_ckpt"] = job.clip_ckpt
     return [

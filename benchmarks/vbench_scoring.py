@@ -20,7 +20,7 @@ import torch
 
 from benchmarks.rundir import config_hash, write_json
 from metrics.i3d import file_sha256
-from metrics.vbench import dimension_class
+from metrics.vbench import DimensionNotAvailableError, dimension_class
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.dynamic_degree import DynamicDegree
 from simda.plumbing.errors import BadInputFile, InvalidSetting
@@ -52,6 +52,15 @@ class LoadedDimension:
     @property
     def cache_key(self) -> str:
         return f"vbench-{self.name}-{config_hash(self.params)}"
+
+
+def require_available(names: Sequence[str]) -> None:
+    """Refuse, as a usage error (exit status 2), a requested dimension whose module is not installed."""
+    for name in names:
+        try:
+            dimension_class(name)
+        except DimensionNotAvailableError as exc:
+            raise InvalidSetting(str(exc)) from exc
 
 
 def load_dimension(

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 import torch
 
 from benchmarks.text_to_video_engine import probe_dimensions
-from benchmarks.vbench_scoring import load_dimension, score_video, state_path, summarise_dimensions
+from benchmarks.vbench_scoring import (
+    load_dimension,
+    require_available,
+    score_video,
+    state_path,
+    summarise_dimensions,
+)
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import BadInputFile, InvalidSetting
+from simda.settings import EvaluationSettings
 
 
 def videos(count: int) -> dict[str, torch.Tensor]:
@@ -70,3 +79,15 @@ def test_the_preflight_refuses_videos_a_network_cannot_take() -> None:
     with pytest.raises(InvalidSetting, match="--metrics dynamic_degree cannot score 32x32 videos"):
         probe_dimensions(dims, (32, 32))
     assert probe_dimensions(dims[:1], (32, 32)) == ["vbench        temporal_flickering scores a test clip ({})"]
+
+
+def test_a_dimension_whose_module_is_absent_is_refused_by_name() -> None:
+    if importlib.util.find_spec("metrics.vbench.motion_smoothness") is not None:
+        pytest.skip("motion_smoothness is installed here")
+    with pytest.raises(InvalidSetting, match="'motion_smoothness' needs metrics.vbench.motion_smoothness"):
+        require_available(EvaluationSettings(metrics="fvd,clipsim,vbench-quality").vbench_dimensions)
+
+
+def test_unknown_metric_names_are_refused_with_the_flag() -> None:
+    with pytest.raises(InvalidSetting, match="--metrics 'fvd,subject_consistancy': unknown metric"):
+        EvaluationSettings(metrics="fvd,subject_consistancy")
