@@ -18,7 +18,7 @@ from torch import nn
 
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.frames import clip_pixels
-from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip
+from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip, require_vision
 
 #: The LAION head reads ViT-L/14's 768-dimensional embedding.
 EMBED_DIM = 768
@@ -43,7 +43,9 @@ class AestheticQuality(VBenchDimension):
 
     @classmethod
     def from_pretrained(cls, clip_path: Path, head_path: Path, device: str | torch.device = "cpu") -> AestheticQuality:
-        return cls(load_openai_clip(clip_path, device), load_aesthetic_head(head_path, device), device)
+        model = load_openai_clip(clip_path, device)
+        require_vision(model, patch=14, width=1024, what="ViT-L/14", path=clip_path)
+        return cls(model, load_aesthetic_head(head_path, device), device)
 
     @classmethod
     def random(cls, seed: int = 0, device: str | torch.device = "cpu") -> AestheticQuality:

@@ -16,7 +16,7 @@ from torch import nn
 
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.frames import clip_pixels, pair_consistency
-from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip
+from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip, require_vision
 
 #: Embedding width of the tiny random encoder (any width works: the score compares frames with each other).
 TINY_EMBED_DIM = 32
@@ -32,7 +32,9 @@ class BackgroundConsistency(VBenchDimension):
 
     @classmethod
     def from_pretrained(cls, path: Path, device: str | torch.device = "cpu") -> BackgroundConsistency:
-        return cls(load_openai_clip(path, device), device)
+        model = load_openai_clip(path, device)
+        require_vision(model, patch=32, width=768, what="ViT-B/32", path=path)
+        return cls(model, device)
 
     @classmethod
     def random(cls, seed: int = 0, device: str | torch.device = "cpu") -> BackgroundConsistency:

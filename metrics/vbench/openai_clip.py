@@ -21,6 +21,16 @@ from metrics.i3d import is_torchscript_archive
 TINY_WIDTH = 64
 
 
+def require_vision(model: nn.Module, patch: int, width: int, what: str, path: Path) -> None:
+    """Refuse a CLIP file that is not the image encoder vbench uses (``what``, e.g. ViT-B/32)."""
+    kernel, channels = model.visual.conv1.kernel_size[0], model.visual.conv1.out_channels
+    if (kernel, channels) != (patch, width):
+        raise ValueError(
+            f"{path} holds a CLIP with {kernel}-pixel patches and width {channels}; VBench uses OpenAI's {what} "
+            f"({patch}-pixel patches, width {width})"
+        )
+
+
 def load_openai_clip(path: Path, device: str | torch.device) -> nn.Module:
     """An OpenAI CLIP from a local file (TorchScript release or state dict), in eval mode, in the precision
     ``clip.load`` gives it: float16 weights on a GPU, float32 on the CPU (see :func:`as_clip_load_places`)."""

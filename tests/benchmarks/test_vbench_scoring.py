@@ -91,3 +91,11 @@ def test_a_dimension_whose_module_is_absent_is_refused_by_name() -> None:
 def test_unknown_metric_names_are_refused_with_the_flag() -> None:
     with pytest.raises(InvalidSetting, match="--metrics 'fvd,subject_consistancy': unknown metric"):
         EvaluationSettings(metrics="fvd,subject_consistancy")
+
+
+def test_a_clip_file_of_another_architecture_is_refused(tmp_path) -> None:
+    tiny = load_dimension("background_consistency", {}, "cpu", tiny=True, fps=8).dimension.model
+    path = tmp_path / "tiny-clip.pt"
+    torch.save({name: value.half() for name, value in tiny.state_dict().items()}, path)
+    with pytest.raises(BadInputFile, match="VBench uses OpenAI's ViT-B/32"):
+        load_dimension("background_consistency", {"clip_ckpt": path}, "cpu", tiny=False, fps=8)
