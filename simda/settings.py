@@ -314,6 +314,10 @@ class EditSettings(ValidatedSettings):
         return ClipSettings(self.num_frames, self.height, self.width, self.frame_stride)
 
 
+def _weight_file(path: Path | None) -> str | None:
+    return None if path is None or Path(path).is_file() else "not found; pass the local weight file"
+
+
 def _metric_names(value: str) -> str | None:
     try:
         expand_metrics(value.split(","))
@@ -356,18 +360,31 @@ class EvaluationSettings(ValidatedSettings):
         checks=(_metric_names,),
     )
     dino_ckpt: Path | None = option(
-        None, "--dino-ckpt", "subject_consistency: DINO ViT-B/16 weights (dino_vitbase16_pretrain.pth)"
+        None,
+        "--dino-ckpt",
+        "subject_consistency: DINO ViT-B/16 weights (dino_vitbase16_pretrain.pth)",
+        checks=(_weight_file,),
     )
-    raft_ckpt: Path | None = option(None, "--raft-ckpt", "dynamic_degree: RAFT weights (raft-things.pth)")
+    raft_ckpt: Path | None = option(
+        None, "--raft-ckpt", "dynamic_degree: RAFT weights (raft-things.pth)", checks=(_weight_file,)
+    )
     aesthetic_head: Path | None = option(
-        None, "--aesthetic-head", "aesthetic_quality: LAION's linear head (sa_0_4_vit_l_14_linear.pth)"
+        None,
+        "--aesthetic-head",
+        "aesthetic_quality: LAION's linear head (sa_0_4_vit_l_14_linear.pth)",
+        checks=(_weight_file,),
     )
     clip_l14_ckpt: Path | None = option(
-        None, "--clip-l14-ckpt", "aesthetic_quality: OpenAI's CLIP ViT-L/14 (ViT-L-14.pt)"
+        None, "--clip-l14-ckpt", "aesthetic_quality: OpenAI's CLIP ViT-L/14 (ViT-L-14.pt)", checks=(_weight_file,)
     )
-    amt_ckpt: Path | None = option(None, "--amt-ckpt", "motion_smoothness: AMT-S weights (amt-s.pth)")
+    amt_ckpt: Path | None = option(
+        None, "--amt-ckpt", "motion_smoothness: AMT-S weights (amt-s.pth)", checks=(_weight_file,)
+    )
     musiq_ckpt: Path | None = option(
-        None, "--musiq-ckpt", "imaging_quality: MUSIQ trained on SPAQ (musiq_spaq_ckpt-358bb6af.pth)"
+        None,
+        "--musiq-ckpt",
+        "imaging_quality: MUSIQ trained on SPAQ (musiq_spaq_ckpt-358bb6af.pth)",
+        checks=(_weight_file,),
     )
 
     @property

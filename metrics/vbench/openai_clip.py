@@ -3,7 +3,7 @@
 vbench calls OpenAI's ``clip`` package, which builds the model from the checkpoint's tensor shapes,
 stores the weights in float16 and, on the CPU, casts them back to float32. open_clip's
 ``build_model_from_openai_state_dict`` builds the same architecture (QuickGELU) the same way, and
-OpenAI's TorchScript release goes through ``open_clip.load_openai_model``. The random tiny
+``open_clip.load_openai_model`` reads OpenAI's TorchScript release and state dicts with it. The random tiny
 encoders of tests and ``--preset tiny`` are open_clip's ``CLIP`` class with float16-representable
 weights, like the public files, so vbench's loader and ours hold identical numbers.
 """
@@ -14,8 +14,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-
-from metrics.i3d import is_torchscript_archive
 
 #: A tiny CLIP of OpenAI's layout (width a multiple of 64: OpenAI's loader infers heads as width // 64).
 TINY_WIDTH = 64
@@ -35,14 +33,9 @@ def load_openai_clip(path: Path, device: str | torch.device) -> nn.Module:
     """An OpenAI CLIP from a local file (TorchScript release or state dict), in eval mode, in the precision
     ``clip.load`` gives it: float16 weights on a GPU, float32 on the CPU (see :func:`as_clip_load_places`)."""
     import open_clip
-    from open_clip.model import build_model_from_openai_state_dict
 
-    path = Path(path)
-    if is_torchscript_archive(path):
-        model = open_clip.load_openai_model(str(path), precision="fp16", device="cpu")
-    else:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model = build_model_from_openai_state_dict(state.get("state_dict", state))
+    # A TorchScript release or a state dict; built (QuickGELU, float16 weights) as clip.load builds it.
+    model = open_clip.load_openai_model(str(path), precision="fp16", device="cpu")
     return as_clip_load_places(model, device)
 
 

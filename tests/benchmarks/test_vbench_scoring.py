@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 
 import pytest
 import torch
@@ -99,3 +100,35 @@ def test_a_clip_file_of_another_architecture_is_refused(tmp_path) -> None:
     torch.save({name: value.half() for name, value in tiny.state_dict().items()}, path)
     with pytest.raises(BadInputFile, match="VBench uses OpenAI's ViT-B/32"):
         load_dimension("background_consistency", {"clip_ckpt": path}, "cpu", tiny=False, fps=8)
+
+
+@pytest.mark.slow  # a tiny msrvtt run and its rerun
+def test_msrvtt_reports_the_dimensions_and_a_rerun_reuses_every_state(tmp_path) -> None:
+    from benchmarks import msrvtt
+    from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
+
+    out, uri = tmp_path / "run", tracking_uri(tmp_path)
+    argv = [*FAST_ARGS, "--num-videos", "2", "--out", str(out), "--tracking-uri", uri]
+    argv += ["--metrics", "fvd,clipsim,temporal_flickering,subject_consistency"]
+    assert msrvtt.main(argv) == 0
+    metrics = json.loads((out / "result.json").read_text())["metrics"]
+    logged = only_run(uri, "simda-msrvtt").data.metrics
+    for name in ("vbench_temporal_flickering", "vbench_subject_consistency"):
+        assert 0 < metrics[name] <= 1 and logged[name] == pytest.approx(metrics[name])
+    states = sorted(out.glob("features/vbench-*/*.json"))
+    assert len(states) == 4
+    stamps = [path.stat().st_mtime_ns for path in states]
+    assert msrvtt.main(argv) == 0
+    assert [path.stat().st_mtime_ns for path in states] == stamps
+    assert json.loads((out / "result.json").read_text())["metrics"] == {
+        **metrics,
+        "videos_generated": 0.0,
+        "videos_reused": 2.0,
+    }
+
+
+def test_a_missing_weight_file_is_refused_by_its_flag(isolated_cwd, capsys) -> None:
+    from benchmarks import msrvtt
+
+    assert msrvtt.main(["--preset", "tiny", "--metrics", "subject_consistency", "--dino-ckpt", "dino.pth"]) == 2
+    assert "--dino-ckpt PosixPath('dino.pth'): not found" in capsys.readouterr().err
