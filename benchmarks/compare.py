@@ -112,6 +112,7 @@ def table_row(run_id: str, params: dict[str, str], metrics: dict[str, float], ta
         "FVD interval": _interval(metrics),
         "CLIPSIM": metrics.get("clipsim", math.nan),
         "frame consistency": metrics.get("frame_consistency", math.nan),
+        **{name: value for name, value in sorted(metrics.items()) if name.startswith("vbench_")},
         "videos": int(metrics["num_videos"]) if "num_videos" in metrics else None,
         "run": run_id,
         "note": RANDOM_WEIGHTS_NOTE if random_weights else "",

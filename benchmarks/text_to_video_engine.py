@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,15 @@ from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
 from benchmarks.rundir import RunDir, config_hash, write_csv
 from benchmarks.text_to_video import TINY_PIPELINES, BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.vbench_scoring import (
+    WEIGHT_FLAGS,
+    LoadedDimension,
+    load_dimension,
+    missing_states,
+    require_available,
+    score_video,
+    summarise_dimensions,
+)
 from benchmarks.video_folder import VideoFolderGenerator
 from metrics.clip import ClipSimAccumulator, to_percent
 from metrics.frechet import GaussianStats
@@ -59,7 +68,7 @@ from simda.model.loading import load_model, load_upscaler_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
-from simda.plumbing.errors import UsageError
+from simda.plumbing.errors import InvalidSetting, UsageError
 from simda.plumbing.tracking import report_command, tracked_run
 from simda.sr.pipeline import SimDAUpscalePipeline
 from simda.video_io import write_mp4
@@ -83,6 +92,12 @@ class LoadedBenchmark:
     params: dict[str, Any]
     config: dict[str, Any]  # what decides the videos: guards the run folder
     fps: int = 8
+    dimensions: list[LoadedDimension] = field(default_factory=list)  # the VBench dimensions of --metrics
+
+    @property
+    def dimension_folders(self) -> dict[str, Path]:
+        """Each dimension's per-video state folder, keyed by its weights (``benchmarks.vbench_scoring``)."""
+        return {loaded.name: self.run_dir.features(loaded.cache_key) for loaded in self.dimensions}
 
     @property
     def settings(self) -> GenerationSettings:
@@ -132,10 +147,13 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
     on_disk = [clip for batch in batches for clip in batch if job.run_dir.video(clip.id).exists()]
     indexed = [_row(job, clip) for clip in on_disk]
     job.run_dir.write_index_part(layout.rank, layout.world_size, indexed)
+    folders = job.dimension_folders
     for clip in on_disk:
-        if not fake_done(features, clip.id):
+        if not fake_done(features, clip.id) or missing_states(clip.id, job.dimensions, folders):
             video = read_video(job.run_dir.video(clip.id), job.settings.num_frames)
-            score_generated(video, clip, job.nets, job.device, features)
+            if not fake_done(features, clip.id):
+                score_generated(video, clip, job.nets, job.device, features)
+            score_video(video, clip.id, job.dimensions, folders)
     missing = [[clip for clip in batch if not job.run_dir.video(clip.id).exists()] for batch in batches]
     missing = [batch for batch in missing if batch]
     for batch in tqdm(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch", disable=None):
@@ -145,6 +163,7 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
         with contextlib.ExitStack() as together:  # the batch's mp4s are renamed into place together, at the end
             for clip, video in zip(batch, videos, strict=True):
                 score_generated(video, clip, job.nets, job.device, features)
+                score_video(video, clip.id, job.dimensions, folders)
                 write_mp4(together.enter_context(atomic_path(job.run_dir.video(clip.id))), video, fps=job.fps)
         indexed.extend(_row(job, clip) for clip in batch)
         job.run_dir.write_index_part(layout.rank, layout.world_size, indexed)
@@ -185,6 +204,9 @@ def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], p
     table = pd.DataFrame([_row(job, clip) for clip in job.clips])
     table.insert(3, "clipsim", [score["clipsim"] for score in scores])
     table.insert(4, "consistency", [to_percent(score["consistency"]) for score in scores])
+    vbench, per_video = summarise_dimensions(job.dimensions, job.dimension_folders, ids)
+    for column, values in per_video.items():
+        table[column] = values
     metrics = {
         "fvd": result.value,
         **(
@@ -198,6 +220,7 @@ def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], p
             }
         ),
         "clipsim": clipsim.compute(),
+        **vbench,
         "frame_consistency": float(table["consistency"].mean()),
         "num_videos": float(len(ids)),
         "num_real": float(real.count),
@@ -330,6 +353,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     settings = job.generation
     protocol = get_protocol(job.evaluation.fvd_protocol)
     nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, device, protocol)
+    dimensions = load_dimensions(job, device)
     runs_root = job.output_dir.parent if job.output_dir else Path("runs")  # where the run folder will be
     failure = None
     if layout.is_main:
@@ -349,6 +373,8 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
                 job.tracking_uri,
             )
             log.info("%s", report.format())
+            for line in probe_dimensions(dimensions, job.video_size):
+                log.info("%s", line)
         except UsageError as exc:
             failure = str(exc)
     failure = layout.broadcast(failure)  # every rank stops together, before any model loads
@@ -359,7 +385,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     log.info("generator: %s", identity["label"])
     config = video_config(job, annotations, identity)
     run_dir = RunDir(job.output_dir or Path("runs") / f"{job.spec.name}-{config_hash(config)}")
-    random_weights = generator.random_weights or nets.random_weights
+    random_weights = generator.random_weights or nets.random_weights or any(d.random_weights for d in dimensions)
     if random_weights:
         log.warning(
             "WARNING: random weights (generator: %s, I3D: %s, CLIP: %s): these numbers prove the machinery, "
@@ -395,6 +421,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         "real_resize": REAL_RESIZE,
         "real_stats": str(job.real_stats or "computed"),
         "clip": nets.clip_params,
+        "vbench": {loaded.name: loaded.params for loaded in dimensions},
         "batch_size": job.evaluation.batch_size,
         "world_size": layout.world_size,
         "out": str(run_dir.root.resolve()),
@@ -414,7 +441,33 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         random_weights=random_weights,
         params=params,
         config=config,
+        dimensions=dimensions,
     )
+
+
+def load_dimensions(job: BenchmarkJob, device: torch.device) -> list[LoadedDimension]:
+    """The VBench dimensions of ``--metrics``, each from its weight files (random under ``--preset tiny``)."""
+    require_available(job.evaluation.vbench_dimensions)  # every module present before any network loads
+    weights = {name: getattr(job.evaluation, name) for name in WEIGHT_FLAGS if name != "clip_ckpt"}
+    weights["clip_ckpt"] = job.clip_ckpt
+    return [
+        load_dimension(name, weights, device, job.model.tiny, LoadedBenchmark.fps)
+        for name in job.evaluation.vbench_dimensions
+    ]
+
+
+def probe_dimensions(dimensions: list[LoadedDimension], size: tuple[int, int]) -> list[str]:
+    """The preflight of each dimension's network: it scores a two-frame grey clip of the run's size, so a
+    network that cannot take these videos stops the run before the first one is generated."""
+    probe = torch.full((2, *size, 3), 128, dtype=torch.uint8)
+    lines = []
+    for loaded in dimensions:
+        try:
+            loaded.dimension.video_state(probe)
+        except (ValueError, RuntimeError) as exc:
+            raise InvalidSetting(f"--metrics {loaded.name} cannot score {size[0]}x{size[1]} videos: {exc}") from exc
+        lines.append(f"vbench        {loaded.name} scores a test clip ({loaded.params})")
+    return lines
 
 
 def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:

@@ -96,3 +96,16 @@ def loss_curves(curves: Sequence[tuple[str, bool, list[tuple[int, float]]]]) -> 
     axis.set_title("training loss")
     axis.legend(fontsize=7)
     return _png(figure, any(random for _, random, _ in curves))
+
+
+def vbench_bars(scores: dict[str, float], label: str, random_weights: bool) -> bytes:
+    """One run's VBench dimensions as horizontal bars on VBench's 0..1 scale (higher is better), as its leaderboard."""
+    figure, axis = plt.subplots(figsize=(7, 0.5 * len(scores) + 1.2))
+    names = list(scores)
+    axis.barh(names, [scores[name] for name in names], hatch="//" * random_weights, color="tab:blue")
+    for row, name in enumerate(names):
+        axis.text(min(max(scores[name], 0.0), 1.0), row, f" {scores[name]:.4f}", va="center", fontsize=8)
+    axis.set_xlim(0, 1.1)
+    axis.invert_yaxis()
+    axis.set_title(f"VBench dimensions: {label}" + _suffix(random_weights))
+    return _png(figure, random_weights)

@@ -27,6 +27,8 @@ from reports.tables import (
     table1,
     table5,
     table6,
+    vbench_scores,
+    vbench_table,
 )
 
 PROFILE_TABLES = ("table1", "parameters", "inference", "training")
@@ -72,6 +74,14 @@ def benchmark_section(store: RunStore, runs: Sequence[LoggedRun], kind: str) -> 
     if not chosen:
         return Section(title, skipped=f"no finished top-level {kind} benchmark run among the chosen runs")
     section = Section(title, tables=[benchmark_table(chosen, paper, title), protocol_table(chosen)])
+    vbench = vbench_table(chosen, f"{title}: VBench dimensions")
+    if vbench is not None:
+        section.tables.append(vbench)
+        for run in chosen:
+            if vbench_scores(run):
+                png = plots.vbench_bars(vbench_scores(run), run.label, run.random_weights)
+                caption = f"{run.label}: VBench dimensions (0..1, higher is better)"
+                section.figures.append(Figure(_asset_name(run, "vbench", ".png"), png, caption, run.random_weights))
     for run in chosen:
         caption = f"{run.label}: first videos, prompt under each ({_prompts(store, run)})"
         section.figures += _logged_figures(store, run, ["samples/samples.gif", "samples/first_frames.png"], caption)

@@ -259,3 +259,25 @@ def table6(runs: Sequence[tuple[LoggedRun, pd.DataFrame]]) -> ReportTable:
             )
             random_rows.append(run.random_weights)
     return ReportTable("Table 6: ablation (1K WebVid validation pairs in the paper)", pd.DataFrame(rows), random_rows)
+
+
+VBENCH_PREFIX = "vbench_"
+
+
+def vbench_scores(run: LoggedRun) -> dict[str, float]:
+    """The run's VBench dimension scores (metrics ``vbench_<dimension>``), by dimension name."""
+    metrics = sorted(run.metrics.items())
+    return {name[len(VBENCH_PREFIX) :]: value for name, value in metrics if name.startswith(VBENCH_PREFIX)}
+
+
+def vbench_table(runs: Sequence[LoggedRun], title: str) -> ReportTable | None:
+    """One row per run that scored VBench dimensions, one column per dimension; ``None`` when none did."""
+    scored = [run for run in runs if vbench_scores(run)]
+    if not scored:
+        return None
+    rows = [
+        {"method": f"{run.tags.get('generator', 'SimDA')}, run {run.label}", **vbench_scores(run)}
+        | {WEIGHTS: weights_mark(run)}
+        for run in scored
+    ]
+    return ReportTable(title, pd.DataFrame(rows), [run.random_weights for run in scored])

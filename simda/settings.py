@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
+from metrics.vbench import DIMENSIONS as VBENCH_DIMENSIONS
+from metrics.vbench import GROUPS as VBENCH_GROUPS
+from metrics.vbench import expand_metrics
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.options import (
     ValidatedSettings,
@@ -311,6 +314,18 @@ class EditSettings(ValidatedSettings):
         return ClipSettings(self.num_frames, self.height, self.width, self.frame_stride)
 
 
+def _weight_file(path: Path | None) -> str | None:
+    return None if path is None or Path(path).is_file() else "not found; pass the local weight file"
+
+
+def _metric_names(value: str) -> str | None:
+    try:
+        expand_metrics(value.split(","))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 @dataclass(frozen=True)
 class EvaluationSettings(ValidatedSettings):
     """What a text-to-video benchmark evaluates and how: the sample, the seeds, the batches, the metrics."""
@@ -337,6 +352,45 @@ class EvaluationSettings(ValidatedSettings):
         checks=(lambda groups: None if groups == 0 or groups >= 2 else "must be 0 (off) or at least 2",),
     )
     clip_model: str = option("ViT-B-32", "--clip-model", "open_clip model name of --clip-ckpt")
+    metrics: str = option(
+        "fvd,clipsim",
+        "--metrics",
+        "comma-separated metrics: fvd and clipsim (always computed) plus VBench dimensions "
+        f"({', '.join(VBENCH_DIMENSIONS)}) or the group {', '.join(VBENCH_GROUPS)} (README: VBench dimensions)",
+        checks=(_metric_names,),
+    )
+    dino_ckpt: Path | None = option(
+        None,
+        "--dino-ckpt",
+        "subject_consistency: DINO ViT-B/16 weights (dino_vitbase16_pretrain.pth)",
+        checks=(_weight_file,),
+    )
+    raft_ckpt: Path | None = option(
+        None, "--raft-ckpt", "dynamic_degree: RAFT weights (raft-things.pth)", checks=(_weight_file,)
+    )
+    aesthetic_head: Path | None = option(
+        None,
+        "--aesthetic-head",
+        "aesthetic_quality: LAION's linear head (sa_0_4_vit_l_14_linear.pth)",
+        checks=(_weight_file,),
+    )
+    clip_l14_ckpt: Path | None = option(
+        None, "--clip-l14-ckpt", "aesthetic_quality: OpenAI's CLIP ViT-L/14 (ViT-L-14.pt)", checks=(_weight_file,)
+    )
+    amt_ckpt: Path | None = option(
+        None, "--amt-ckpt", "motion_smoothness: AMT-S weights (amt-s.pth)", checks=(_weight_file,)
+    )
+    musiq_ckpt: Path | None = option(
+        None,
+        "--musiq-ckpt",
+        "imaging_quality: MUSIQ trained on SPAQ (musiq_spaq_ckpt-358bb6af.pth)",
+        checks=(_weight_file,),
+    )
+
+    @property
+    def vbench_dimensions(self) -> list[str]:
+        """The VBench dimensions ``--metrics`` asks for, groups expanded."""
+        return expand_metrics(self.metrics.split(","))
 
 
 @dataclass(frozen=True)

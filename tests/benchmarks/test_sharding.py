@@ -31,6 +31,8 @@ def run_command(folder: Path, launcher: list[str], data: tuple[Path, Path], gene
         str(folder / "run"),
         "--tracking-uri",
         tracking_uri(folder),
+        "--metrics",
+        "fvd,clipsim,temporal_flickering,subject_consistency",  # VBench states are cached per rank, summed on rank 0
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO), "MLFLOW_TRACKING_URI": ""}
     done = subprocess.run(
@@ -58,7 +60,8 @@ def test_two_gloo_processes_match_one_process(tmp_path, generator):
 
     one = only_run(tracking_uri(tmp_path / "one"), "simda-msrvtt")  # only_run also proves rank 1 logged nothing
     two = only_run(tracking_uri(tmp_path / "two"), "simda-msrvtt")
-    for name in ("fvd", "clipsim", "frame_consistency", "num_videos", "num_real", "videos_generated"):
+    vbench = ("vbench_temporal_flickering", "vbench_subject_consistency")
+    for name in ("fvd", "clipsim", "frame_consistency", "num_videos", "num_real", "videos_generated", *vbench):
         assert two.data.metrics[name] == one.data.metrics[name], name
     assert two.data.params["world_size"] == "2" and one.data.params["world_size"] == "1"
     results = [pd.read_csv(tmp_path / name / "run" / "results.csv").drop(columns="path") for name in ("one", "two")]

@@ -1,0 +1,99 @@
+"""VBench's dynamic degree: whether a video moves, from RAFT optical flow, as a share of videos.
+
+vbench 0.1.5, ``vbench/dynamic_degree.py``, ``DynamicDegree``: frames taken every
+``max(1, round(fps / 8))`` (about 8 per second), each neighbouring pair padded to a multiple of 8
+by edge replication (RAFT's ``InputPadder``, centred) and run through RAFT (20 updates); a pair's
+score is the mean of the largest 5% flow magnitudes of the padded frame. A video moves when at least
+``round(4 * frames / 16)`` pairs score above ``6 * min(H, W) / 256``; the final score is the share of
+moving videos. The network is torchvision's ``raft_large``, the architecture of the public
+``raft-things.pth`` that vbench loads (``--raft-ckpt``), with its keys converted
+(:mod:`metrics.vbench.raft_keys`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torchvision.models.optical_flow import RAFT, raft_large
+
+from metrics.vbench.dimension import DimensionState, VBenchDimension
+from metrics.vbench.frames import float_pixels
+from metrics.vbench.raft_keys import raft_to_torchvision
+
+#: RAFT updates per pair (vbench: ``iters=20``), and frames per second vbench samples at.
+FLOW_UPDATES = 20
+SAMPLED_FPS = 8
+#: Pairs sent through RAFT together (only the speed depends on it).
+PAIRS_PER_BATCH = 8
+
+
+def sampling_interval(fps: float) -> int:
+    """Every how many frames vbench takes one: ``max(1, round(fps / 8))``."""
+    return max(1, round(fps / SAMPLED_FPS))
+
+
+def pad_to_eight(pixels: torch.Tensor) -> torch.Tensor:
+    """RAFT's ``InputPadder`` (sintel mode): replicate edges up to a multiple of 8, split evenly, extra at the end."""
+    height, width = pixels.shape[-2:]
+    pad_h, pad_w = (-height) % 8, (-width) % 8
+    return F.pad(pixels, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2], mode="replicate")
+
+
+def moves(pair_scores: list[float], height: int, width: int, frames: int) -> bool:
+    """vbench's ``check_move``: enough pairs above the size-scaled threshold (checked pair by pair, as vbench)."""
+    threshold = 6.0 * (min(height, width) / 256.0)
+    needed = round(4 * (frames / 16.0))
+    above = 0
+    for score in pair_scores:
+        above += score > threshold
+        if above >= needed:
+            return True
+    return False
+
+
+class DynamicDegree(VBenchDimension):
+    name: ClassVar[str] = "dynamic_degree"
+    weight_fields: ClassVar[tuple[str, ...]] = ("raft_ckpt",)
+
+    def __init__(self, model: RAFT, device: str | torch.device = "cpu", fps: float = SAMPLED_FPS) -> None:
+        """``fps``: the frame rate of the videos to be scored, which sets vbench's frame sampling."""
+        super().__init__()
+        self.model, self.device, self.fps = model.eval().to(device), torch.device(device), fps
+
+    @classmethod
+    def from_pretrained(cls, path: Path, device: str | torch.device = "cpu") -> DynamicDegree:
+        """The public ``raft-things.pth`` (princeton-vl/RAFT), its keys converted to torchvision's."""
+        model = raft_large(weights=None, progress=False)
+        model.load_state_dict(raft_to_torchvision(torch.load(path, map_location="cpu", weights_only=True)))
+        return cls(model, device)
+
+    @classmethod
+    def random(cls, seed: int = 0, device: str | torch.device = "cpu") -> DynamicDegree:
+        """``raft_large`` at random seeded weights (RAFT's size is fixed by its correlation volume)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return cls(raft_large(weights=None, progress=False), device)
+
+    @torch.inference_mode()
+    def pair_scores(self, frames: torch.Tensor) -> list[float]:
+        """Per neighbouring pair of the sampled frames: the mean of the largest 5% flow magnitudes."""
+        pixels = pad_to_eight(float_pixels(frames[:: sampling_interval(self.fps)]))
+        pixels = (2 * (pixels / 255.0) - 1.0).to(self.device)
+        top = int(pixels.shape[-2] * pixels.shape[-1] * 0.05)
+        scores: list[float] = []
+        for start in range(0, pixels.shape[0] - 1, PAIRS_PER_BATCH):
+            first = pixels[start : start + PAIRS_PER_BATCH]
+            second = pixels[start + 1 : start + 1 + PAIRS_PER_BATCH][: first.shape[0]]
+            first = first[: second.shape[0]]
+            flow = self.model(first, second, num_flow_updates=FLOW_UPDATES)[-1]
+            magnitude = flow.double().pow(2).sum(dim=1).sqrt().flatten(1)
+            scores.extend(magnitude.topk(top, dim=1).values.mean(dim=1).tolist())
+        return scores
+
+    def video_state(self, frames: torch.Tensor) -> DimensionState:
+        sampled = frames[:: sampling_interval(self.fps)].shape[0]
+        moving = moves(self.pair_scores(frames), frames.shape[1], frames.shape[2], sampled)
+        return DimensionState(total=float(moving), count=1.0)
