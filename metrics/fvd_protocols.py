@@ -8,7 +8,8 @@ reproduces one tool on the same weights and videos (read from each tool's own co
 - ``stylegan-v``: StyleGAN-V's ``i3d_torchscript.pt`` called with ``rescale=True, resize=True``.
 - ``cd-fvd``: cd-fvd 0.1.1 ``cdfvd(model='i3d').compute_fvd`` on uint8 arrays (checked by a test
   against the installed package).
-- ``videogpt``: VideoGPT's ``videogpt/fvd/fvd.py`` (inputs in [-0.5, 0.5]).
+- ``videogpt``: VideoGPT's ``videogpt/fvd/fvd.py`` (its ``data.py`` preprocess gives [-0.5, 0.5] and
+  ``fvd.py`` doubles it, so I3D sees [-1, 1]).
 - ``common-metrics-videogpt`` / ``common-metrics-styleganv``: the two modes of
   common_metrics_on_video_quality.
 
@@ -177,17 +178,17 @@ for _protocol in (
     FVDProtocol(),  # cd-fvd: the field defaults
     FVDProtocol(
         name="videogpt",
-        tool="VideoGPT videogpt/fvd/fvd.py (preprocess to [-0.5, 0.5], torch SVD square root)",
+        tool="VideoGPT videogpt/fvd/fvd.py (data.py's [-0.5, 0.5] preprocess doubled to [-1, 1], torch SVD root)",
         weights="i3d_pretrained_400.pt (shipped with VideoGPT)",
         bn_eps=VIDEOGPT_BN_EPS,
         resize="shorter-side-bilinear-centre-crop",
-        value_range=(-0.5, 0.5),
+        value_range=(-1.0, 1.0),
         ddof=1,
         sqrtm_method="eigh",
     ),
     FVDProtocol(
         name="common-metrics-videogpt",
-        tool="common_metrics_on_video_quality fvd/videogpt (VideoGPT's preprocessing times 2)",
+        tool="common_metrics_on_video_quality fvd/videogpt (VideoGPT's fvd.py preprocess on [0, 1] floats)",
         weights="i3d_pretrained_400.pt",
         bn_eps=VIDEOGPT_BN_EPS,
         resize="shorter-side-bilinear-centre-crop",

@@ -2,9 +2,9 @@
 
 FVD numbers are only comparable when every preprocessing choice matches, and the public tools
 disagree on the resize (TF1's corner-aligned bilinear, torch's half-pixel bilinear of the whole
-frame, or shorter side plus centre crop) and on the value range ([-1, 1] or VideoGPT's
-[-0.5, 0.5]). :class:`metrics.fvd_protocols.FVDProtocol` names the choice and this module
-carries it out. Frames are resized as floats in [0, 255] and mapped to the range afterwards,
+frame, or shorter side plus centre crop) and on who maps values to [-1, 1] (the caller, or
+StyleGAN-V's detector itself). :class:`metrics.fvd_protocols.FVDProtocol` names the choice and this
+module carries it out. Frames are resized as floats in [0, 255] and mapped to the range afterwards,
 the order of the TF original and cd-fvd (VideoGPT divides by 255 first: the same up to float
 round-off).
 """
