@@ -38,6 +38,7 @@ from benchmarks.evaluation import (
     Skipped,
     fake_done,
     load_generated,
+    real_frame_selection,
     score_generated,
 )
 from benchmarks.generators import SimDAGenerator, SuperResolvedGenerator, VideoGenerator
@@ -49,11 +50,12 @@ from benchmarks.rundir import RunDir, config_hash, write_csv
 from benchmarks.text_to_video import TINY_PIPELINES, BenchmarkJob, BenchmarkResult, BenchmarkSpec
 from benchmarks.video_folder import VideoFolderGenerator
 from metrics.clip import ClipSimAccumulator, to_percent
+from metrics.frame_selection import FrameSelection
 from metrics.frechet import GaussianStats
 from metrics.fvd_metric import FVD
 from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256
-from metrics.video_io import FRAME_SAMPLING, read_video
+from metrics.video_io import read_video
 from simda.checkpoint import weights_file
 from simda.loading import load_model, load_upscaler_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
@@ -65,6 +67,8 @@ from simda.super_resolution import SimDAUpscalePipeline
 from simda.video_io import write_mp4
 
 log = logging.getLogger("benchmarks")
+#: Frame rate of the written generated clips; real clips are read at the stride that matches it.
+GENERATED_FPS = 8
 
 
 @dataclass
@@ -82,7 +86,8 @@ class LoadedBenchmark:
     random_weights: bool
     params: dict[str, Any]
     config: dict[str, Any]  # what decides the videos: guards the run folder
-    fps: int = 8
+    frame_selection: FrameSelection  # of the real clips
+    fps: int = GENERATED_FPS
 
     @property
     def settings(self) -> GenerationSettings:
@@ -176,7 +181,7 @@ def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], p
         interval=evaluation.fvd_interval,  # FVD uses one group per video below that many videos
         seed=evaluation.seed,
         detector_sha256=job.nets.i3d_sha256,
-        frame_sampling=FRAME_SAMPLING,
+        frame_sampling=job.frame_selection.describe(),
     )
     fvd.update_features(logits, num_frames=job.settings.num_frames)
     result = fvd.compute()  # warns, with the numbers, when either set is smaller than the feature dimension
@@ -232,7 +237,9 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         generated = int(layout.sum(generate_and_score(job, layout)))
         if isinstance(job.real, RealFeatureCache):
             size = job.job.video_size  # 4x the generated size with --sr
-            job.real.compute(job.clips, layout, job.nets, job.settings.num_frames, size, job.device)
+            job.real.compute(
+                job.clips, layout, job.nets, job.settings.num_frames, size, job.device, job.frame_selection
+            )
         layout.barrier()
         if not layout.is_main:
             return None
@@ -329,7 +336,11 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     early = load_generator(job, device, [clip.id for clip in clips]) if job.generator == "videos" else None
     settings = job.generation
     protocol = get_protocol(job.evaluation.fvd_protocol)
-    nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, device, protocol)
+    frame_selection = real_frame_selection(job.evaluation, protocol, GENERATED_FPS)  # refuses before any network
+    evaluation = job.evaluation
+    nets = load_metric_networks(
+        job.i3d, job.clip_ckpt, evaluation.clip_model, device, protocol, clip_pretrained=evaluation.clip_pretrained
+    )
     runs_root = job.output_dir.parent if job.output_dir else Path("runs")  # where the run folder will be
     failure = None
     if layout.is_main:
@@ -369,7 +380,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
             job.clip_ckpt or "random",
         )
     run_protocol = protocol.for_run(
-        detector_sha256=nets.i3d_sha256, num_frames=settings.num_frames, frame_sampling=FRAME_SAMPLING
+        detector_sha256=nets.i3d_sha256, num_frames=settings.num_frames, frame_sampling=frame_selection.describe()
     )
     real_key: dict[str, Any] = {
         "benchmark": job.spec.name,
@@ -414,6 +425,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         random_weights=random_weights,
         params=params,
         config=config,
+        frame_selection=frame_selection,
     )
 
 

@@ -111,7 +111,7 @@ def test_protocol_params_are_flat_strings_and_frozen():
 
 
 def test_a_registered_name_always_means_its_conventions():
-    assert {p.name for p in PROTOCOLS.values()} == set(PROTOCOLS) and len(PROTOCOLS) == 6
+    assert {p.name for p in PROTOCOLS.values()} == set(PROTOCOLS) and len(PROTOCOLS) == 8
     with pytest.raises(ValueError, match="ddof"):
         FVDProtocol(name="cd-fvd", ddof=1)
     variant = FVDProtocol(name="cd-fvd-unbiased", ddof=1)  # a variant under its own name is fine
