@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from timm.models.vision_transformer import Block
 from torch import nn
 
 #: Features per video of the public ViT-g/14 checkpoint.
@@ -61,6 +60,8 @@ class VideoMAEv2Encoder(nn.Module):
     """VideoMAE-v2's encoder without its classifier: ``[N, 3, T, S, S]`` videos in [0, 1] -> ``[N, embed_dim]``."""
 
     def __init__(self, config: VideoMAEConfig = VideoMAEConfig()) -> None:
+        from timm.models.vision_transformer import Block  # here: timm is slow to import, only this needs it
+
         super().__init__()
         self.config = config
         size = (config.tubelet_size, config.patch_size, config.patch_size)
