@@ -62,7 +62,8 @@ def test_tiny_config_is_vit_g_narrowed():
     assert replace(TINY_VIDEOMAE, embed_dim=1408, depth=40, num_heads=16) == type(TINY_VIDEOMAE)()
 
 
-@pytest.mark.parametrize("frames", [16, 8])  # 8 frames: positions stretched along time as cd-fvd does
+# 8 frames: positions stretched along time as cd-fvd does (slow: a second model pass on the CPU)
+@pytest.mark.parametrize("frames", [16, pytest.param(8, marks=pytest.mark.slow)])
 def test_features_equal_cd_fvds(tmp_path, frames):
     from cdfvd.third_party.VideoMAEv2.utils import preprocess_videomae
 
