@@ -6,9 +6,10 @@ or resumed run produced it, and the final numbers, gathered in id order, are the
 run was split. The mp4 files are not the source: H.264 is lossy.
 
 Real clips go through ``fit_real_clip`` before the shared FVD preprocessing: the same frame count as
-the generated videos (evenly sampled over the whole clip) and the generated resolution, as
-StyleGAN-V does, so real and generated videos meet I3D at the same detail. Their per-video features
-and the merged statistics are cached per dataset, protocol and detector, outside the run folder.
+the generated videos (by default consecutive frames at the generated clips' frame rate, see
+:func:`real_frame_selection`) and the generated resolution, as StyleGAN-V does, so real and
+generated videos meet I3D at the same detail. Their per-video features and the merged statistics
+are cached per dataset, protocol, frame selection and detector, outside the run folder.
 
 A cached real feature is only as good as the file it came from, so each one records its source
 file's identity: size, modification time (ns) and SHA-256 of the bytes. The rule: a feature (or a
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,14 +35,17 @@ import torch
 from benchmarks.datasets import Clip
 from benchmarks.networks import MetricNetworks
 from benchmarks.rundir import config_hash, write_json
+from metrics.frame_selection import SPREAD, FrameSelection
 from metrics.frechet import GaussianStats
 from metrics.fvd import extract_features
+from metrics.fvd_protocols import FVDProtocol
 from metrics.i3d import file_sha256
 from metrics.video_io import VideoDecodeError, read_video
 from simda.data import resize_and_crop
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
-from simda.plumbing.errors import BadInputFile
+from simda.plumbing.errors import BadInputFile, InvalidSetting
+from simda.settings import EvaluationSettings
 
 REAL_RESIZE = "centre crop to the generated aspect ratio, bilinear antialiased resize to the generated HxW, uint8"
 
@@ -51,6 +55,28 @@ class Skipped:
     clip_id: str
     path: str
     reason: str
+
+
+def real_frame_selection(evaluation: EvaluationSettings, protocol: FVDProtocol, generated_fps: float) -> FrameSelection:
+    """The frames FVD takes from each real clip (``--fvd-frames`` and its overrides).
+
+    The default compares like with like: a generated clip is ``num_frames`` consecutive frames at
+    ``generated_fps``, so a real clip gives consecutive frames at the stride that matches its own
+    frame rate to that one, starting where the protocol's tool starts (``--seed`` seeds a random
+    start). ``spread`` is the old sampling over the whole clip, kept by name to compare with old runs.
+    """
+    stride, start = evaluation.fvd_frame_stride, evaluation.fvd_frame_start
+    if evaluation.fvd_frames == "spread":
+        if stride is not None or start is not None:
+            raise InvalidSetting(
+                "--fvd-frame-stride and --fvd-frame-start choose a window of consecutive frames; "
+                "--fvd-frames spread takes none: drop them or choose --fvd-frames fps-matched or protocol"
+            )
+        return SPREAD
+    selection = protocol.frame_selection()
+    if evaluation.fvd_frames == "fps-matched":
+        selection = FrameSelection(stride=None, start=selection.start, target_fps=generated_fps)
+    return replace(selection, seed=evaluation.seed).with_overrides(stride=stride, start=start)
 
 
 def fit_real_clip(frames: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -165,9 +191,11 @@ class RealFeatureCache:
         num_frames: int,
         size: tuple[int, int],
         device: str,
+        selection: FrameSelection,
     ) -> int:
         """Features of this rank's slice of ``clips`` not cached for their current files, and the reason for
-        every unusable video. Returns how many videos were read."""
+        every unusable video; ``selection`` (part of the cache key) picks each clip's frames. Returns how
+        many videos were read."""
         write_json(self.folder / "key.json", self.key)
         read = 0
         for clip in layout.take(clips):
@@ -178,7 +206,7 @@ class RealFeatureCache:
             try:
                 if source is None:
                     raise VideoDecodeError("file not found")
-                frames = fit_real_clip(read_video(clip.real_path, num_frames), *size)
+                frames = fit_real_clip(read_video(clip.real_path, num_frames, selection, key=clip.id), *size)
             except VideoDecodeError as exc:
                 (self.folder / f"{clip.id}.npy").unlink(missing_ok=True)
                 self._write_record(clip, CacheEntry("skipped", source, str(exc)))

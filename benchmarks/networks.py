@@ -33,15 +33,20 @@ class MetricNetworks:
 
 
 def load_clip_scorer(
-    clip_ckpt: Path | None, clip_model: str, device: str | torch.device, seed: int = 0
+    clip_ckpt: Path | None, clip_model: str, device: str | torch.device, seed: int = 0, clip_pretrained: str = "openai"
 ) -> tuple[ClipScorer, dict[str, str]]:
-    """The CLIP scorer from a local checkpoint, or tiny and random when none is given; with the
-    parameters that identify it in a run."""
+    """The CLIP scorer from a local checkpoint with open_clip's config for ``clip_model`` and the
+    ``clip_pretrained`` tag, or tiny and random when none is given; with the parameters that identify it
+    in a run (model, tag, activation, the checkpoint's sha256)."""
     if clip_ckpt is None:
         params = {"model": "tiny-random", "ckpt": "none", "ckpt_sha256": f"random-init-seed{seed}"}
         return ClipScorer.random(seed, device=device), params
-    params = {"model": clip_model, "ckpt": str(Path(clip_ckpt).resolve()), "ckpt_sha256": file_sha256(clip_ckpt)}
-    return ClipScorer.from_pretrained(clip_model, clip_ckpt, device=device), params
+    try:
+        scorer = ClipScorer.from_pretrained(clip_model, clip_ckpt, pretrained=clip_pretrained, device=device)
+    except ValueError as exc:  # a model, tag or file whose config cannot be determined
+        raise BadInputFile(str(exc)) from exc
+    params = {**scorer.config.params(), "ckpt": str(Path(clip_ckpt).resolve()), "ckpt_sha256": file_sha256(clip_ckpt)}
+    return scorer, params
 
 
 def load_metric_networks(
@@ -51,6 +56,7 @@ def load_metric_networks(
     device: str | torch.device,
     protocol: FVDProtocol = DEFAULT_PROTOCOL,
     seed: int = 0,
+    clip_pretrained: str = "openai",
 ) -> MetricNetworks:
     """Local weights where given, small random networks (seeded) where not; the I3D built as
     ``protocol``'s tool builds it (BatchNorm eps, TorchScript call)."""
@@ -66,5 +72,5 @@ def load_metric_networks(
             i3d, i3d_sha = protocol.load_detector(i3d_path, device), file_sha256(i3d_path)
         except ValueError as exc:
             raise BadInputFile(f"--i3d {i3d_path}: {exc}") from exc
-    clip, clip_params = load_clip_scorer(clip_ckpt, clip_model, device, seed)
+    clip, clip_params = load_clip_scorer(clip_ckpt, clip_model, device, seed, clip_pretrained)
     return MetricNetworks(i3d, i3d_sha, clip, clip_params, i3d_path is None or clip_ckpt is None, protocol)

@@ -38,6 +38,7 @@ from benchmarks.evaluation import (
     Skipped,
     fake_done,
     load_generated,
+    real_frame_selection,
     score_generated,
 )
 from benchmarks.generators import SimDAGenerator, SuperResolvedGenerator, VideoGenerator
@@ -58,11 +59,12 @@ from benchmarks.vbench_scoring import (
 )
 from benchmarks.video_folder import VideoFolderGenerator
 from metrics.clip import ClipSimAccumulator, to_percent
+from metrics.frame_selection import FrameSelection
 from metrics.frechet import GaussianStats
 from metrics.fvd import FVD
 from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256
-from metrics.video_io import FRAME_SAMPLING, read_video
+from metrics.video_io import read_video
 from simda.model.checkpoint import weights_file
 from simda.model.loading import load_model, load_upscaler_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
@@ -74,6 +76,8 @@ from simda.sr.pipeline import SimDAUpscalePipeline
 from simda.video_io import write_mp4
 
 log = logging.getLogger("benchmarks")
+#: Frame rate of the written generated clips; real clips are read at the stride that matches it.
+GENERATED_FPS = 8
 
 
 @dataclass
@@ -91,7 +95,8 @@ class LoadedBenchmark:
     random_weights: bool
     params: dict[str, Any]
     config: dict[str, Any]  # what decides the videos: guards the run folder
-    fps: int = 8
+    frame_selection: FrameSelection  # of the real clips
+    fps: int = GENERATED_FPS
     dimensions: list[LoadedDimension] = field(default_factory=list)  # the VBench dimensions of --metrics
 
     @property
@@ -195,7 +200,7 @@ def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], p
         interval=evaluation.fvd_interval,  # FVD uses one group per video below that many videos
         seed=evaluation.seed,
         detector_sha256=job.nets.i3d_sha256,
-        frame_sampling=FRAME_SAMPLING,
+        frame_sampling=job.frame_selection.describe(),
     )
     fvd.update_features(logits, num_frames=job.settings.num_frames)
     result = fvd.compute()  # warns, with the numbers, when either set is smaller than the feature dimension
@@ -255,7 +260,9 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         generated = int(layout.sum(generate_and_score(job, layout)))
         if isinstance(job.real, RealFeatureCache):
             size = job.job.video_size  # 4x the generated size with --sr
-            job.real.compute(job.clips, layout, job.nets, job.settings.num_frames, size, job.device)
+            job.real.compute(
+                job.clips, layout, job.nets, job.settings.num_frames, size, job.device, job.frame_selection
+            )
         layout.barrier()
         if not layout.is_main:
             return None
@@ -352,7 +359,11 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     early = load_generator(job, device, [clip.id for clip in clips]) if job.generator == "videos" else None
     settings = job.generation
     protocol = get_protocol(job.evaluation.fvd_protocol)
-    nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, device, protocol)
+    frame_selection = real_frame_selection(job.evaluation, protocol, GENERATED_FPS)  # refuses before any network
+    evaluation = job.evaluation
+    nets = load_metric_networks(
+        job.i3d, job.clip_ckpt, evaluation.clip_model, device, protocol, clip_pretrained=evaluation.clip_pretrained
+    )
     dimensions = load_dimensions(job, device)
     runs_root = job.output_dir.parent if job.output_dir else Path("runs")  # where the run folder will be
     failure = None
@@ -395,7 +406,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
             job.clip_ckpt or "random",
         )
     run_protocol = protocol.for_run(
-        detector_sha256=nets.i3d_sha256, num_frames=settings.num_frames, frame_sampling=FRAME_SAMPLING
+        detector_sha256=nets.i3d_sha256, num_frames=settings.num_frames, frame_sampling=frame_selection.describe()
     )
     real_key: dict[str, Any] = {
         "benchmark": job.spec.name,
@@ -442,6 +453,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         params=params,
         config=config,
         dimensions=dimensions,
+        frame_selection=frame_selection,
     )
 
 

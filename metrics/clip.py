@@ -45,16 +45,76 @@ def to_percent(value: float) -> float:
     return 100.0 * value
 
 
-def is_openai_checkpoint(checkpoint: str | Path) -> bool:
-    """Guess whether a checkpoint holds OpenAI's CLIP weights, which need QuickGELU.
+#: ``--clip-pretrained`` value for a model config used as written (custom configs, random test models).
+AS_CONFIGURED = "none"
 
-    QuickGELU and GELU models have identical parameters, so the weights cannot
-    tell; we rely on OpenAI's TorchScript release format or "openai" in the
-    path (e.g. the ``timm/vit_base_patch32_clip_224.openai`` repository).
-    Pass ``openai=True/False`` to :meth:`ClipScorer.from_pretrained` to override.
+
+@dataclass(frozen=True)
+class ClipConfig:
+    """open_clip's own settings for one (model, pretrained tag) pair: what weights of that name were trained with.
+
+    QuickGELU and GELU models have identical parameters, so a weight file cannot say which it needs
+    (OpenAI's weights need QuickGELU; open_clip's ``ViT-B-32`` config says GELU): the tag settles it,
+    never the file name.
     """
-    path = Path(checkpoint)
-    return "openai" in str(path).lower() or is_torchscript_archive(path)
+
+    model: str
+    pretrained: str
+    quick_gelu: bool
+    preprocess: dict[str, Any]  # mean, std, interpolation, resize_mode of the tag (open_clip's image_* arguments)
+
+    def params(self) -> dict[str, str]:
+        """What a run logs beside the checkpoint's sha256."""
+        return {
+            "model": self.model,
+            "pretrained": self.pretrained,
+            "activation": "QuickGELU" if self.quick_gelu else "GELU",
+        }
+
+
+def clip_config(model_name: str, pretrained: str, checkpoint: str | Path | None = None) -> ClipConfig:
+    """open_clip's config for ``model_name`` with the weights ``pretrained`` names; refused when it cannot be known.
+
+    ``pretrained`` is one of open_clip's tags for the model (``openai``, ``laion2b_s34b_b79k``, ...) or
+    ``"none"`` (the model config as written, GELU unless it says otherwise). OpenAI's TorchScript release
+    is OpenAI's weights, so only ``openai`` goes with it.
+    """
+    import open_clip
+    from open_clip.pretrained import get_pretrained_cfg, list_pretrained_tags_by_model
+
+    model_cfg = open_clip.get_model_config(model_name)
+    if model_cfg is None:
+        raise ValueError(
+            f"--clip-model {model_name} is not an open_clip model name (e.g. ViT-B-32, ViT-L-14); "
+            "name the architecture of --clip-ckpt"
+        )
+    configured_quick_gelu = bool(model_cfg.get("quick_gelu", False))
+    if checkpoint is not None and is_torchscript_archive(Path(checkpoint)):
+        if pretrained != "openai":
+            raise ValueError(
+                f"--clip-ckpt {checkpoint} is OpenAI's TorchScript release: pass --clip-pretrained openai "
+                f"(got {pretrained})"
+            )
+        return ClipConfig(model_name, pretrained, True, {})
+    if pretrained == AS_CONFIGURED:
+        return ClipConfig(model_name, pretrained, configured_quick_gelu, {})
+    tag_cfg = get_pretrained_cfg(model_name, pretrained)
+    if not tag_cfg:
+        tags = list_pretrained_tags_by_model(model_name)
+        known = f"its tags: {', '.join(tags)}" if tags else "it has no published tags"
+        raise ValueError(
+            f"--clip-pretrained {pretrained} is not an open_clip tag of --clip-model {model_name} ({known}); "
+            f"name the weights in --clip-ckpt with --clip-pretrained TAG, or --clip-pretrained {AS_CONFIGURED} "
+            "for the model config as written"
+        )
+    keys = {
+        "mean": "image_mean",
+        "std": "image_std",
+        "interpolation": "image_interpolation",
+        "resize_mode": "image_resize_mode",
+    }
+    preprocess = {arg: tag_cfg[key] for key, arg in keys.items() if key in tag_cfg}
+    return ClipConfig(model_name, pretrained, configured_quick_gelu or bool(tag_cfg.get("quick_gelu")), preprocess)
 
 
 def _image_size(model: nn.Module) -> int:
@@ -73,8 +133,10 @@ def clipsim_from_embeddings(
     images = torch.as_tensor(np.asarray(image_embeddings), dtype=torch.float64)
     text = torch.as_tensor(np.asarray(text_embedding), dtype=torch.float64)
     if images.ndim != 2 or text.shape != images.shape[1:]:
-        raise ValueError(f"expected frame embeddings [T, D] and a caption embedding [D], got {tuple(images.shape)} "
-                         f"and {tuple(text.shape)}")
+        raise ValueError(
+            f"expected frame embeddings [T, D] and a caption embedding [D], got {tuple(images.shape)} "
+            f"and {tuple(text.shape)}"
+        )
     return float((images @ text).mean())
 
 
@@ -186,6 +248,7 @@ class ClipScorer:
         if std is None:
             std = getattr(model.visual, "image_std", None) or _OPENAI_STD
         self.transform = transform or open_clip.image_transform(self.image_size, is_train=False, mean=mean, std=std)
+        self.config: ClipConfig | None = None  # set by from_pretrained
 
     @classmethod
     def from_pretrained(
@@ -193,16 +256,12 @@ class ClipScorer:
         model_name: str = "ViT-B-32",
         checkpoint: str | Path | None = None,
         *,
-        openai: bool | None = None,
+        pretrained: str = "openai",
         device: str | torch.device = "cpu",
         batch_size: int = 64,
     ) -> ClipScorer:
-        """Build from a local checkpoint file (never downloads).
-
-        ``openai=None`` guesses with :func:`is_openai_checkpoint`; OpenAI weights
-        are run with QuickGELU, the activation they were trained with (open_clip's
-        plain ``ViT-B-32`` config uses GELU and would silently shift every score).
-        """
+        """Build from a local checkpoint file (never downloads) with open_clip's config for ``model_name`` and
+        the ``pretrained`` tag naming its weights (:func:`clip_config`); ``self.config`` records the choice."""
         import open_clip
 
         if checkpoint is None or not Path(checkpoint).is_file():
@@ -210,20 +269,19 @@ class ClipScorer:
                 f"CLIP checkpoint not found: {checkpoint}; pass a local weights file "
                 "(e.g. --clip-ckpt path/to/open_clip_pytorch_model.bin)"
             )
-        checkpoint = str(checkpoint)
-        if openai is None:
-            openai = is_openai_checkpoint(checkpoint)
+        config = clip_config(model_name, pretrained, checkpoint)
         if is_torchscript_archive(Path(checkpoint)):
             # OpenAI's original release is a TorchScript archive; open_clip rebuilds it (with QuickGELU).
-            model = open_clip.load_openai_model(checkpoint, precision="fp32", device="cpu")
+            model = open_clip.load_openai_model(str(checkpoint), precision="fp32", device="cpu")
+            scorer = cls(model, open_clip.get_tokenizer(model_name), device=device, batch_size=batch_size)
         else:
             model, _, transform = open_clip.create_model_and_transforms(
-                model_name, pretrained=checkpoint, force_quick_gelu=openai
+                model_name, pretrained=str(checkpoint), force_quick_gelu=config.quick_gelu, **config.preprocess
             )
-            return cls(
-                model, open_clip.get_tokenizer(model_name), device=device, batch_size=batch_size, transform=transform
-            )
-        return cls(model, open_clip.get_tokenizer(model_name), device=device, batch_size=batch_size)
+            tokenizer = open_clip.get_tokenizer(model_name)
+            scorer = cls(model, tokenizer, device=device, batch_size=batch_size, transform=transform)
+        scorer.config = config
+        return scorer
 
     @classmethod
     def random(cls, seed: int = 0, *, device: str | torch.device = "cpu", batch_size: int = 64) -> ClipScorer:

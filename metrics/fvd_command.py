@@ -122,7 +122,9 @@ def _clip_scorer(job: FVDJob, device: str) -> Any:
     from metrics.clip import ClipScorer
 
     if job.clip_ckpt is not None:
-        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, openai=job.openai, device=device)
+        # --no-openai: the model config as written (GELU for ViT-B-32); default: OpenAI's weights, QuickGELU
+        pretrained = "none" if job.openai is False else "openai"
+        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, pretrained=pretrained, device=device)
     return ClipScorer.random(0, device=device) if job.preset == "tiny" else None
 
 
@@ -134,10 +136,11 @@ def run(job: FVDJob) -> FVDCommandResult:
     from metrics.clip import ClipSimAccumulator
     from metrics.fvd import FVD
     from metrics.fvd_protocols import get_protocol
-    from metrics.video_io import FRAME_SAMPLING, VideoDecodeError, list_videos, read_video
+    from metrics.video_io import VideoDecodeError, list_videos, read_video
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
     protocol = get_protocol(job.fvd_protocol)
+    selection = protocol.frame_selection()  # the tool's frames of a longer clip (first or random window)
     detector, detector_sha256 = _detector(job, protocol, device)
     fvd = FVD(
         detector,
@@ -146,7 +149,7 @@ def run(job: FVDJob) -> FVDCommandResult:
         device=device,
         interval=job.interval,
         detector_sha256=detector_sha256,
-        frame_sampling=FRAME_SAMPLING,
+        frame_sampling=selection.describe(),
         progress=False,
     )
     captions = {}
@@ -162,7 +165,7 @@ def run(job: FVDJob) -> FVDCommandResult:
             chunk, videos = [], []
             for entry in entries[start : start + job.batch_size]:
                 try:
-                    videos.append(read_video(entry.path, job.frames))
+                    videos.append(read_video(entry.path, job.frames, selection))
                     chunk.append(entry)
                 except VideoDecodeError as exc:
                     skipped.append((str(entry.path), str(exc)))
@@ -209,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--i3d", type=Path, help="I3D weights: i3d_pretrained_400.pt (state_dict) or i3d_torchscript.pt"
     )
     parser.add_argument("--preset", choices=["tiny"], help="tiny: a random calibrated I3D instead of --i3d")
-    parser.add_argument("--frames", type=int, default=16, help="frames sampled evenly from each video (>= 9)")
+    parser.add_argument(
+        "--frames", type=int, default=16, help="frames per video, a window taken as the protocol's tool does (>= 9)"
+    )
     parser.add_argument(
         "--fvd-protocol",
         choices=PROTOCOL_NAMES,
@@ -228,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--openai",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="treat --clip-ckpt as OpenAI weights (QuickGELU); default: guess from the file",
+        help="--clip-ckpt holds OpenAI weights (QuickGELU, the default); --no-openai: the model config as written",
     )
     parser.add_argument("--captions", type=Path, help=".csv/.jsonl of 'path' and 'caption' for the fake videos")
     parser.add_argument("--output-dir", type=Path, help="write result.json there (the printed numbers, for scripts)")

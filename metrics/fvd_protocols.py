@@ -8,7 +8,12 @@ reproduces one tool on the same weights and videos (read from each tool's own co
 - ``stylegan-v``: StyleGAN-V's ``i3d_torchscript.pt`` called with ``rescale=True, resize=True``.
 - ``cd-fvd``: cd-fvd 0.1.1 ``cdfvd(model='i3d').compute_fvd`` on uint8 arrays (checked by a test
   against the installed package).
-- ``videogpt``: VideoGPT's ``videogpt/fvd/fvd.py`` (inputs in [-0.5, 0.5]).
+- ``cd-fvd-folder``: the same tool fed by its own folder loader (``load_videos``), which crops
+  non-square frames to a centre square of 256 before ``compute_fvd``'s whole-frame resize.
+- ``cd-fvd-videomae``: content-debiased FVD, cd-fvd's ``cdfvd(model='videomae')``: VideoMAE-v2
+  ViT-g/14 features (:mod:`metrics.videomae`) of frames in [0, 1], instead of I3D logits.
+- ``videogpt``: VideoGPT's ``videogpt/fvd/fvd.py`` (its ``data.py`` preprocess gives [-0.5, 0.5] and
+  ``fvd.py`` doubles it, so I3D sees [-1, 1]).
 - ``common-metrics-videogpt`` / ``common-metrics-styleganv``: the two modes of
   common_metrics_on_video_quality.
 
@@ -26,16 +31,28 @@ from typing import Literal
 import torch
 from torch import nn
 
+from metrics.frame_selection import FrameSelection, FrameStart
 from metrics.frechet import SqrtmMethod
 from metrics.i3d import TF_BN_EPS, VIDEOGPT_BN_EPS, InceptionI3d, TorchScriptI3D, load_i3d, random_i3d
 from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
+from metrics.videomae import TINY_VIDEOMAE, VideoMAEv2Encoder, load_videomae, random_videomae
 
 #: How frames reach 224x224: TF1's ``resize_bilinear`` (corner-aligned source grid, no half-pixel
 #: offset), torch bilinear of the whole frame (half-pixel, no antialiasing, aspect not kept),
-#: torch bilinear of the shorter side then a centre crop (VideoGPT), or inside the detector.
-Resize = Literal["tf1-bilinear", "bilinear", "shorter-side-bilinear-centre-crop", "detector"]
+#: torch bilinear of the shorter side then a centre crop (VideoGPT), cd-fvd's folder loader
+#: (shorter side to 256 antialiased, centre crop, truncated back to uint8, then the whole-frame
+#: bilinear), or inside the detector.
+Resize = Literal["tf1-bilinear", "bilinear", "shorter-side-bilinear-centre-crop", "cd-fvd-folder", "detector"]
 DetectorFormat = Literal["state_dict", "torchscript", "any"]
+#: The network whose outputs are the features: Inception-I3D's 400 Kinetics logits, or VideoMAE-v2's
+#: 1408 pooled encoder features (cd-fvd's content-debiased FVD).
+Network = Literal["i3d", "videomae-v2"]
 
+#: The detector classes of each network (their checkpoints are told apart by the protocol, not the file).
+_NETWORK_CLASSES: dict[str, type | tuple[type, ...]] = {
+    "i3d": (InceptionI3d, TorchScriptI3D),
+    "videomae-v2": VideoMAEv2Encoder,
+}
 #: Run-specific fields: they describe one evaluation, not the tool, and may differ per run.
 _RUN_FIELDS = ("detector_sha256", "num_frames", "frame_sampling")
 #: Fields applied to statistics, not to features: a feature cache need not be keyed by them.
@@ -53,12 +70,14 @@ class FVDProtocol:
 
     name: str = "cd-fvd"
     tool: str = "cd-fvd 0.1.1 (cdfvd.fvd.cdfvd(model='i3d').compute_fvd on uint8 arrays)"
+    network: Network = "i3d"
     weights: str = "i3d_pretrained_400.pt (VideoGPT's, as downloaded by cd-fvd from TATS)"
     detector_format: DetectorFormat = "state_dict"
     bn_eps: float | None = VIDEOGPT_BN_EPS
     resize: Resize = "bilinear"
     size: int = 224
     value_range: tuple[float, float] | None = (-1.0, 1.0)
+    frame_start: FrameStart = "first"
     ddof: int = 0
     sqrtm_method: SqrtmMethod = "sqrtm"
     detector_sha256: str | None = None
@@ -81,6 +100,8 @@ class FVDProtocol:
             raise ValueError("resize='detector' and value_range=None go together: the detector rescales uint8 itself")
         if self.resize == "detector" and self.detector_format != "torchscript":
             raise ValueError("only the StyleGAN-V TorchScript detector resizes and rescales by itself")
+        if self.network == "videomae-v2" and (self.bn_eps is not None or self.detector_format != "state_dict"):
+            raise ValueError("a VideoMAE-v2 protocol loads a state_dict and has no BatchNorm: set bn_eps=None")
 
     def conventions(self) -> dict[str, object]:
         """The tool's conventions: every field except the run-specific ones."""
@@ -110,6 +131,12 @@ class FVDProtocol:
 
         Detectors of other classes (test stand-ins, custom networks) cannot be checked and pass.
         """
+        other_networks = tuple(cls for net, cls in _NETWORK_CLASSES.items() if net != self.network)
+        if any(isinstance(detector, cls) for cls in other_networks):
+            raise ValueError(
+                f"FVD protocol {self.name!r} computes features with {self.network}, got a "
+                f"{type(detector).__name__}; load the detector with protocol.load_detector(path)"
+            )
         if isinstance(detector, InceptionI3d):
             if self.detector_format == "torchscript":
                 raise ValueError(
@@ -135,15 +162,25 @@ class FVDProtocol:
                     f"{self.resize == 'detector'}; load it with protocol.load_detector(path)"
                 )
 
+    def frame_selection(self) -> FrameSelection:
+        """The frames the tool takes from a longer clip: consecutive, stride 1 (every tool's default), from
+        the first frame (array APIs) or at a random offset (dataset loaders)."""
+        return FrameSelection(start=self.frame_start)
+
     def load_detector(self, path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
         """Load ``path`` as this protocol's tool loads its detector (BatchNorm eps, TorchScript call)."""
+        if self.network == "videomae-v2":
+            return load_videomae(path, device)
         eps = self.bn_eps if self.bn_eps is not None else TF_BN_EPS
         detector = load_i3d(path, device, bn_eps=eps, detector_preprocesses=self.resize == "detector")
         self.check_detector(detector)
         return detector
 
-    def random_detector(self, seed: int = 0) -> InceptionI3d:
-        """The real I3D with calibrated random weights (:func:`metrics.i3d.random_i3d`) at this protocol's eps."""
+    def random_detector(self, seed: int = 0) -> nn.Module:
+        """The real I3D with calibrated random weights (:func:`metrics.i3d.random_i3d`) at this protocol's eps,
+        or for VideoMAE-v2 its architecture at :data:`metrics.videomae.TINY_VIDEOMAE` size (ViT-g is 1B weights)."""
+        if self.network == "videomae-v2":
+            return random_videomae(TINY_VIDEOMAE, seed)
         if self.detector_format == "torchscript":
             raise ValueError(f"FVD protocol {self.name!r} needs the TorchScript file; there is no random version")
         return random_i3d(seed, bn_eps=self.bn_eps if self.bn_eps is not None else TF_BN_EPS)
@@ -171,23 +208,38 @@ for _protocol in (
         bn_eps=None,
         resize="detector",
         value_range=None,
+        frame_start="random",
         ddof=0,
         sqrtm_method="sqrtm",
     ),
     FVDProtocol(),  # cd-fvd: the field defaults
     FVDProtocol(
+        name="cd-fvd-folder",
+        tool="cd-fvd 0.1.1 (load_videos(data_type='video_folder', resolution=256), then compute_real_stats)",
+        resize="cd-fvd-folder",
+        frame_start="random",
+    ),
+    FVDProtocol(
+        name="cd-fvd-videomae",
+        tool="cd-fvd 0.1.1 (cdfvd.fvd.cdfvd(model='videomae').compute_fvd on uint8 arrays: content-debiased FVD)",
+        network="videomae-v2",
+        weights="vit_g_hybrid_pt_1200e_ssv2_ft.pth (VideoMAE-v2 ViT-g/14, fine-tuned on SSv2, as cd-fvd downloads it)",
+        bn_eps=None,
+        value_range=(0.0, 1.0),
+    ),
+    FVDProtocol(
         name="videogpt",
-        tool="VideoGPT videogpt/fvd/fvd.py (preprocess to [-0.5, 0.5], torch SVD square root)",
+        tool="VideoGPT videogpt/fvd/fvd.py (data.py's [-0.5, 0.5] preprocess doubled to [-1, 1], torch SVD root)",
         weights="i3d_pretrained_400.pt (shipped with VideoGPT)",
         bn_eps=VIDEOGPT_BN_EPS,
         resize="shorter-side-bilinear-centre-crop",
-        value_range=(-0.5, 0.5),
+        value_range=(-1.0, 1.0),
         ddof=1,
         sqrtm_method="eigh",
     ),
     FVDProtocol(
         name="common-metrics-videogpt",
-        tool="common_metrics_on_video_quality fvd/videogpt (VideoGPT's preprocessing times 2)",
+        tool="common_metrics_on_video_quality fvd/videogpt (VideoGPT's fvd.py preprocess on [0, 1] floats)",
         weights="i3d_pretrained_400.pt",
         bn_eps=VIDEOGPT_BN_EPS,
         resize="shorter-side-bilinear-centre-crop",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-FRAME_SAMPLING = "centres of num_frames equal segments: index floor((i + 0.5) * n / num_frames)"
+from metrics.frame_selection import SPREAD, ClipTooShortError, FrameSelection
 
 
 @dataclass(frozen=True)
@@ -70,25 +70,26 @@ def list_videos(source: str | Path) -> list[VideoEntry]:
     raise FileNotFoundError(f"{source} does not exist")
 
 
-def sample_frame_indices(num_available: int, num_frames: int) -> np.ndarray:
-    """Evenly spread frame indices, the centre of each of ``num_frames`` equal segments of the clip.
+def read_video(
+    path: str | Path, num_frames: int, selection: FrameSelection = SPREAD, key: str | None = None
+) -> np.ndarray:
+    """Decode ``num_frames`` frames chosen by ``selection`` as uint8 ``[T, H, W, 3]``.
 
-    Centres (rather than segment starts) keep the sample symmetric in time, and
-    when ``num_available == num_frames`` every frame is taken exactly once.
+    The default spread takes every frame of a clip of exactly ``num_frames`` frames (a generated one).
+
+    ``key`` seeds a random window (the file name when None); the clip's own frame rate sets a
+    frame-rate-matched stride.
     """
-    if num_available < num_frames:
-        raise VideoDecodeError(f"has {num_available} frames, fewer than the {num_frames} requested")
-    return np.floor((np.arange(num_frames) + 0.5) * num_available / num_frames).astype(np.int64)
-
-
-def read_video(path: str | Path, num_frames: int) -> np.ndarray:
-    """Decode ``num_frames`` evenly sampled frames as uint8 ``[T, H, W, 3]`` (see ``FRAME_SAMPLING``)."""
     import decord  # imported lazily: only the CLI needs a video decoder
 
     try:
         reader = decord.VideoReader(str(path), ctx=decord.cpu(0))
-        indices = sample_frame_indices(len(reader), num_frames)
+        indices = selection.indices(
+            len(reader), num_frames, reader.get_avg_fps(), Path(path).name if key is None else key
+        )
         return reader.get_batch(indices.tolist()).asnumpy()
+    except ClipTooShortError as exc:
+        raise VideoDecodeError(str(exc)) from None
     except VideoDecodeError:
         raise
     except Exception as exc:  # decord raises its own DECORDError and RuntimeError subclasses

@@ -2,9 +2,9 @@
 
 FVD numbers are only comparable when every preprocessing choice matches, and the public tools
 disagree on the resize (TF1's corner-aligned bilinear, torch's half-pixel bilinear of the whole
-frame, or shorter side plus centre crop) and on the value range ([-1, 1] or VideoGPT's
-[-0.5, 0.5]). :class:`metrics.fvd_protocols.FVDProtocol` names the choice and this module
-carries it out. Frames are resized as floats in [0, 255] and mapped to the range afterwards,
+frame, or shorter side plus centre crop) and on who maps values to [-1, 1] (the caller, or
+StyleGAN-V's detector itself). :class:`metrics.fvd_protocols.FVDProtocol` names the choice and this
+module carries it out. Frames are resized as floats in [0, 255] and mapped to the range afterwards,
 the order of the TF original and cd-fvd (VideoGPT divides by 255 first: the same up to float
 round-off).
 """
@@ -66,20 +66,36 @@ def _tf1_bilinear(frames: torch.Tensor, size: int) -> torch.Tensor:
     return rows[..., left] + (rows[..., right] - rows[..., left]) * wx
 
 
-def _shorter_side_centre_crop(frames: torch.Tensor, size: int) -> torch.Tensor:
+def _shorter_side_centre_crop(frames: torch.Tensor, size: int, antialias: bool = False) -> torch.Tensor:
     """VideoGPT's resize: shorter side to ``size`` (longer side rounded up), bilinear, then a centre crop."""
     h, w = frames.shape[-2:]
     scale = size / min(h, w)
     target = (size, math.ceil(w * scale)) if h < w else (math.ceil(h * scale), size)
-    frames = F.interpolate(frames, size=target, mode="bilinear", align_corners=False, antialias=False)
+    frames = F.interpolate(frames, size=target, mode="bilinear", align_corners=False, antialias=antialias)
     top, left = (target[0] - size) // 2, (target[1] - size) // 2
     return frames[..., top : top + size, left : left + size]
+
+
+#: The square side cd-fvd's folder loader crops to (``load_videos(resolution=256)``, its default).
+CD_FVD_FOLDER_RESOLUTION = 256
+
+
+def _cd_fvd_folder(frames: torch.Tensor, size: int) -> torch.Tensor:
+    """cd-fvd's folder loader, then its array path: in [0, 1] the shorter side to 256 (antialiased) and a
+    centre crop, back to uint8 by truncation (``(x * 255).byte()``), then the whole-frame bilinear.
+
+    The division by 255 comes first, as in cd-fvd: truncation turns float round-off into whole grey levels,
+    so the order of operations must be the tool's.
+    """
+    cropped = _shorter_side_centre_crop(frames / 255.0, CD_FVD_FOLDER_RESOLUTION, antialias=True)
+    return _bilinear((cropped * 255).to(torch.uint8).float(), size)
 
 
 _RESIZERS: dict[str, Callable[[torch.Tensor, int], torch.Tensor]] = {
     "bilinear": _bilinear,
     "tf1-bilinear": _tf1_bilinear,
     "shorter-side-bilinear-centre-crop": _shorter_side_centre_crop,
+    "cd-fvd-folder": _cd_fvd_folder,
 }
 
 

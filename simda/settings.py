@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
+from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, FRAME_STARTS, PROTOCOL_NAMES, REAL_FRAME_SELECTIONS
 from metrics.vbench import DIMENSIONS as VBENCH_DIMENSIONS
 from metrics.vbench import GROUPS as VBENCH_GROUPS
 from metrics.vbench import expand_metrics
@@ -345,6 +345,26 @@ class EvaluationSettings(ValidatedSettings):
         "the public FVD tool whose conventions to reproduce (README: FVD protocols)",
         choices=PROTOCOL_NAMES,
     )
+    fvd_frames: str = option(
+        "fps-matched",
+        "--fvd-frames",
+        "frames FVD takes from a longer real clip: fps-matched (consecutive, at the generated clips' frame rate), "
+        "protocol (the FVD tool's own: consecutive, stride 1) or spread (the old sampling over the whole clip)",
+        choices=REAL_FRAME_SELECTIONS,
+    )
+    fvd_frame_stride: int | None = option(
+        None,
+        "--fvd-frame-stride",
+        "stride between the real frames FVD takes (unset: as --fvd-frames says)",
+        checks=(optional(positive),),
+    )
+    fvd_frame_start: str | None = option(
+        None,
+        "--fvd-frame-start",
+        "where the real window starts: first, centre or random (seeded by --seed and the clip id); "
+        "unset: the FVD protocol's convention",
+        choices=FRAME_STARTS,
+    )
     fvd_interval: int = option(
         40,
         "--fvd-interval",
@@ -352,6 +372,12 @@ class EvaluationSettings(ValidatedSettings):
         checks=(lambda groups: None if groups == 0 or groups >= 2 else "must be 0 (off) or at least 2",),
     )
     clip_model: str = option("ViT-B-32", "--clip-model", "open_clip model name of --clip-ckpt")
+    clip_pretrained: str = option(
+        "openai",
+        "--clip-pretrained",
+        "open_clip pretrained tag naming the weights in --clip-ckpt (its config: QuickGELU for openai); "
+        "none: the --clip-model config as written",
+    )
     metrics: str = option(
         "fvd,clipsim",
         "--metrics",

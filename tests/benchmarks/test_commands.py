@@ -40,6 +40,8 @@ def test_tiny_msrvtt_runs_offline_and_leaves_an_mlflow_run(no_network, tmp_path,
     assert params["generator.base_identity"] and params["generator.kind"] == "simda"
     assert run.data.tags["generator"] == "SimDA (random weights)"
     assert params["caption_seed"] == "0" and "centre crop" in params["real_resize"]
+    # real clips: consecutive frames at the 8 fps of the generated ones, from the first (cd-fvd's convention)
+    assert params["fvd.frame_sampling"] == "consecutive: stride round(source fps / 8), first window"
 
     artifacts = artifact_paths(uri, run.info.run_id)
     assert {"per_video.json", "paper_comparison.json", "tables/per_video.parquet"} <= artifacts
@@ -105,6 +107,8 @@ def test_tiny_webvid_skips_and_lists_unusable_real_videos(tmp_path):
         (["--preset", "tiny", "--clip-ckpt", "clip.bin"], "--clip-ckpt clip.bin: not found"),
         (["--preset", "tiny", "--real-stats", "real.npz"], "--real-stats real.npz: not found"),
         (["--preset", "tiny", "--frames", "8"], "I3D needs at least 9"),
+        (["--preset", "tiny", "--fvd-frames", "spread", "--fvd-frame-stride", "2"], "--fvd-frames spread takes none"),
+        (["--preset", "tiny", "--fvd-frame-start", "middle"], "--fvd-frame-start: invalid choice"),
         (["--preset", "tiny", "--ckpt", "adapters.safetensors"], "--ckpt adapters.safetensors: not found"),
     ],
 )

@@ -18,6 +18,7 @@ from benchmarks import compare, msrvtt
 from benchmarks.diffusers_generator import build_tiny_generator, load_pipeline_folder
 from benchmarks.evaluation import fit_real_clip
 from benchmarks.video_folder import VideoFolderGenerator
+from metrics.frame_selection import SPREAD
 from metrics.video_io import read_video
 from simda.plumbing.errors import UsageError
 from simda.settings import GenerationSettings
@@ -129,7 +130,13 @@ def test_the_comparison_puts_runs_of_one_protocol_side_by_side(animatediff_run, 
 
 
 @pytest.mark.parametrize(
-    "changes", [{"fvd.protocol": "videogpt"}, {"caption_seed": "1"}, {"annotations_sha256": "0" * 64}]
+    "changes",
+    [
+        {"fvd.protocol": "videogpt"},
+        {"fvd.frame_sampling": SPREAD.describe()},  # the old whole-clip sampling against consecutive frames
+        {"caption_seed": "1"},
+        {"annotations_sha256": "0" * 64},
+    ],
 )
 def test_the_comparison_refuses_runs_measured_differently(animatediff_run, capsys, tmp_path, changes):
     result, uri = animatediff_run

@@ -12,6 +12,7 @@ import pytest
 from benchmarks.datasets import read_msrvtt
 from benchmarks.evaluation import NoUsableRealVideosError, RealFeatureCache
 from benchmarks.networks import MetricNetworks
+from metrics.frame_selection import SPREAD
 from metrics.frechet import GaussianStats, frechet_distance
 from simda.plumbing.distributed import ProcessLayout
 from simda.synthetic import moving_square, write_msrvtt_set
@@ -22,7 +23,7 @@ KEY = {"benchmark": "msrvtt", "test": "real-cache"}
 
 
 def _real_stats(cache: RealFeatureCache, clips, nets: MetricNetworks) -> tuple[int, GaussianStats]:
-    read = cache.compute(clips, ProcessLayout(), nets, FRAMES, SIZE, "cpu")
+    read = cache.compute(clips, ProcessLayout(), nets, FRAMES, SIZE, "cpu", SPREAD)
     return read, cache.statistics(clips)[0]
 
 
@@ -58,10 +59,10 @@ def test_missing_and_reappearing_real_videos(tmp_path: Path, random_nets: Metric
     moved = tmp_path / "moved"
     shutil.move(videos, moved)
     cache = RealFeatureCache(tmp_path / "cache", KEY)
-    assert cache.compute(clips, ProcessLayout(), random_nets, FRAMES, SIZE, "cpu") == 3
+    assert cache.compute(clips, ProcessLayout(), random_nets, FRAMES, SIZE, "cpu", SPREAD) == 3
     with pytest.raises(NoUsableRealVideosError, match="none of the 3 real videos.*file not found.*--videos"):
         cache.statistics(clips)
-    assert cache.compute(clips, ProcessLayout(), random_nets, FRAMES, SIZE, "cpu") == 0  # still missing: known
+    assert cache.compute(clips, ProcessLayout(), random_nets, FRAMES, SIZE, "cpu", SPREAD) == 0  # still missing: known
     shutil.move(moved, videos)
     read, stats = _real_stats(cache, clips, random_nets)
     assert read == 3 and stats.count == 3

@@ -119,7 +119,7 @@ def test_tiny_run_end_to_end_and_resume_recomputes_nothing(tmp_path):
     from benchmarks.generators import SimDAGenerator
     from metrics.vbench.imaging_quality import ImagingQuality
     from metrics.vbench.motion_smoothness import MotionSmoothness
-    from simda.loading import load_model
+    from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
     from simda.plumbing.distributed import ProcessLayout
     from simda.settings import TINY, ModelSettings

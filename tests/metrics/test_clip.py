@@ -13,9 +13,9 @@ from metrics.clip import (
     TINY_CLIP_CONFIG,
     ClipScorer,
     ClipSimAccumulator,
+    clip_config,
     clipsim_from_embeddings,
     frame_consistency_from_embeddings,
-    is_openai_checkpoint,
     random_clip,
     to_percent,
 )
@@ -135,26 +135,37 @@ def test_accumulator_merges_shards():
         ClipSimAccumulator().compute()
 
 
-def test_from_pretrained_loads_local_checkpoint_with_quickgelu_choice(tiny_model, tmp_path):
+def test_from_pretrained_loads_a_local_checkpoint_as_configured(tiny_model, tmp_path):
     config = tmp_path / "metrics-test-tiny.json"
     config.write_text(json.dumps(TINY_CLIP_CONFIG))
     open_clip.add_model_config(config)
     checkpoint = tmp_path / "tiny.pt"
     torch.save(tiny_model.state_dict(), checkpoint)
 
-    def uses_quick_gelu(scorer: ClipScorer) -> bool:
-        return any(isinstance(m, QuickGELU) for m in scorer.model.modules())
-
-    plain = ClipScorer.from_pretrained("metrics-test-tiny", checkpoint)
-    assert not uses_quick_gelu(plain) and plain.image_size == 32
+    plain = ClipScorer.from_pretrained("metrics-test-tiny", checkpoint, pretrained="none")
+    assert not any(isinstance(m, QuickGELU) for m in plain.model.modules()) and plain.image_size == 32
+    assert plain.config.params() == {"model": "metrics-test-tiny", "pretrained": "none", "activation": "GELU"}
     frames = _videos(n=1)[0]
     torch.testing.assert_close(
         plain.image_embeddings(frames), ClipScorer(tiny_model, plain.tokenizer).image_embeddings(frames)
     )
-    assert uses_quick_gelu(ClipScorer.from_pretrained("metrics-test-tiny", checkpoint, openai=True))
+    # A custom config has no published weights: "openai" cannot be settled, whatever the file is called.
     openai_named = tmp_path / "vit_b_32.openai.pt"
     openai_named.write_bytes(checkpoint.read_bytes())
-    assert is_openai_checkpoint(openai_named) and not is_openai_checkpoint(checkpoint)
-    assert uses_quick_gelu(ClipScorer.from_pretrained("metrics-test-tiny", openai_named))
+    with pytest.raises(ValueError, match="--clip-pretrained openai is not an open_clip tag of --clip-model"):
+        ClipScorer.from_pretrained("metrics-test-tiny", openai_named)
     with pytest.raises(FileNotFoundError, match="missing.pt"):
         ClipScorer.from_pretrained("metrics-test-tiny", tmp_path / "missing.pt")
+
+
+def test_the_pretrained_tag_sets_open_clips_config_not_the_file_name():
+    openai = clip_config("ViT-B-32", "openai", "vit-b-32.bin")  # the README's file name
+    assert openai.quick_gelu and openai.params()["activation"] == "QuickGELU"
+    assert openai.preprocess["image_mean"] == pytest.approx((0.48145466, 0.4578275, 0.40821073))
+    laion = clip_config("ViT-B-32", "laion2b_s34b_b79k", "openai-weights.bin")
+    assert not laion.quick_gelu and laion.params()["activation"] == "GELU"
+    assert clip_config("ViT-B-32-quickgelu", "none").quick_gelu  # the model config itself says QuickGELU
+    with pytest.raises(ValueError, match="--clip-pretrained nope is not an open_clip tag of --clip-model ViT-B-32"):
+        clip_config("ViT-B-32", "nope")
+    with pytest.raises(ValueError, match="--clip-model ViT-Q-99 is not an open_clip model name"):
+        clip_config("ViT-Q-99", "openai")

@@ -13,6 +13,7 @@ from metrics.clip import TINY_CLIP_CONFIG, ClipScorer, random_clip
 from metrics.frechet import frechet_distance_from_features
 from metrics.fvd import extract_features
 from metrics.fvd_command import main
+from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256, load_i3d
 from metrics.video_io import read_video
 from simda.video_io import write_mp4
@@ -83,6 +84,7 @@ def test_cli_reports_fvd_clipsim_protocol_and_skips(i3d_checkpoint, video_sets, 
                 str(clip_ckpt),
                 "--clip-model",
                 "metrics-test-cli-clip",
+                "--no-openai",  # a custom config: its own activation
             ]
         )
     out = capsys.readouterr().out
@@ -90,8 +92,9 @@ def test_cli_reports_fvd_clipsim_protocol_and_skips(i3d_checkpoint, video_sets, 
 
     # Recompute what the CLI should have measured, from the same decoded frames (random I3D weights:
     # the number itself means nothing, only that the plumbing is right).
-    real_frames = [read_video(real / f"real_{i}.mp4", 9) for i in range(2)]
-    fake_frames = [read_video(fake_index.parent / "fake" / f"fake_{i}.mp4", 9) for i in range(2)]
+    first_window = get_protocol("cd-fvd").frame_selection()
+    real_frames = [read_video(real / f"real_{i}.mp4", 9, first_window) for i in range(2)]
+    fake_frames = [read_video(fake_index.parent / "fake" / f"fake_{i}.mp4", 9, first_window) for i in range(2)]
     detector = load_i3d(i3d_checkpoint)
     expected_fvd = frechet_distance_from_features(
         extract_features(real_frames, detector), extract_features(fake_frames, detector)
@@ -105,7 +108,8 @@ def test_cli_reports_fvd_clipsim_protocol_and_skips(i3d_checkpoint, video_sets, 
 
     assert "videos: real 2, fake 2, skipped 3" in out
     assert f"fvd.detector_sha256: {file_sha256(i3d_checkpoint)}" in out
-    assert "fvd.num_frames: 9" in out and "fvd.ddof: 0" in out and "fvd.frame_sampling: centres" in out
+    assert "fvd.num_frames: 9" in out and "fvd.ddof: 0" in out
+    assert "fvd.frame_sampling: consecutive: stride 1, first window" in out
     skipped = out.split("skipped 3 videos:")[1]
     assert "broken.mp4: cannot be decoded" in skipped and "gone.mp4" in skipped
     assert "short.mp4: has 5 frames, fewer than the 9 requested" in skipped

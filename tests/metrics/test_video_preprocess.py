@@ -76,8 +76,8 @@ def test_shorter_side_resize_and_centre_crop_as_videogpt():
 def test_value_ranges_and_detector_side_preprocessing():
     videos = _videos(n=1, t=2, h=224, w=224)
     pixels = torch.from_numpy(videos).float().permute(0, 4, 1, 2, 3)
-    videogpt = preprocess_videos(videos, get_protocol("videogpt"))
-    torch.testing.assert_close(videogpt, pixels / 255 - 0.5, rtol=0, atol=1e-6)
+    videogpt = preprocess_videos(videos, get_protocol("videogpt"))  # VideoGPT's fvd.py doubles data.py's [-0.5, 0.5]
+    torch.testing.assert_close(videogpt, (pixels / 255 - 0.5) * 2, rtol=0, atol=1e-6)
     stylegan_v = preprocess_videos(videos, get_protocol("stylegan-v"))  # uint8 [N, 3, T, H, W] for the detector
     assert stylegan_v.dtype == torch.uint8 and torch.equal(stylegan_v, pixels.to(torch.uint8))
 
@@ -111,7 +111,7 @@ def test_protocol_params_are_flat_strings_and_frozen():
 
 
 def test_a_registered_name_always_means_its_conventions():
-    assert {p.name for p in PROTOCOLS.values()} == set(PROTOCOLS) and len(PROTOCOLS) == 6
+    assert {p.name for p in PROTOCOLS.values()} == set(PROTOCOLS) and len(PROTOCOLS) == 8
     with pytest.raises(ValueError, match="ddof"):
         FVDProtocol(name="cd-fvd", ddof=1)
     variant = FVDProtocol(name="cd-fvd-unbiased", ddof=1)  # a variant under its own name is fine
