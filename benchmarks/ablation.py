@@ -33,7 +33,7 @@ from typing import Any
 from benchmarks import webvid
 from benchmarks.learning import SeedInterval, compare_to, orderings, paired_difference, score_adapters
 from benchmarks.paper import RANDOM_WEIGHTS_NOTE, TABLE6, AblationRow
-from benchmarks.text_to_video import BenchmarkJob
+from benchmarks.text_to_video_job import BenchmarkJob
 from simda import train
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput

@@ -46,7 +46,7 @@ from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
 from benchmarks.rundir import RunDir, config_hash, write_csv
-from benchmarks.text_to_video import TINY_PIPELINES, BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.text_to_video_job import TINY_PIPELINES, BenchmarkJob, BenchmarkResult, BenchmarkSpec
 from benchmarks.video_folder import VideoFolderGenerator
 from metrics.clip import ClipSimAccumulator, to_percent
 from metrics.frechet import GaussianStats
