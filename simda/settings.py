@@ -341,7 +341,7 @@ class EvaluationSettings(ValidatedSettings):
 
 @dataclass(frozen=True)
 class ProfileSettings(ValidatedSettings):
-    """Shapes and repeat counts of the profile; the model sizes come with its preset (sd15 or tiny)."""
+    """Shapes and repeat counts of the profile; each model size (--model-size sd15 or tiny) has its own defaults."""
 
     num_frames: int = option(16, "--num-frames", "frames per clip", aliases=("--frames",), checks=(positive,))
     size: int = option(256, "--size", "frame side in pixels", checks=(_SIZE,))
@@ -349,6 +349,54 @@ class ProfileSettings(ValidatedSettings):
     warmup: int = option(3, "--warmup", "untimed rounds first", checks=(non_negative,))
     video_steps: int = option(50, "--video-steps", "DDIM steps of the whole-video timing", checks=(positive,))
     video_repeats: int = option(3, "--video-repeats", "timed whole videos per pipeline", checks=(positive,))
+
+
+#: The profile's model sizes: Stable Diffusion 1.5's (and the released x4 upscaler's), or the tiny model's.
+MODEL_SIZE_NAMES = ("sd15", "tiny")
+TRACKING_URI_HELP = "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)"
+
+
+@dataclass(frozen=True)
+class ProfileModelSettings(ValidatedSettings):
+    """Which model the profile times, and where: its size, or a local base with real frozen weights."""
+
+    model_size: str | None = option(
+        None,
+        "--model-size",
+        "model sizes: sd15 (Stable Diffusion 1.5) or tiny (default: sd15 on a GPU or with --base, else tiny)",
+        choices=MODEL_SIZE_NAMES,
+    )
+    preset: str | None = option(
+        None, "--preset", "tiny: the tiny model with the tiny preset's shapes and repeats", choices=("tiny",)
+    )
+    base: Path | None = option(None, "--base", "local Stable Diffusion folder: real frozen weights, SD 1.5 sizes")
+    device: str = option("auto", "--device", "cuda, cuda:1, cpu or auto")
+    dtype: str = option("auto", "--dtype", "fp16 on a GPU, fp32 on CPU", choices=DTYPES)
+    params_only: bool = option(False, "--params-only", "print Table 1's parameter rows and stop")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.preset == "tiny" and self.model_size not in (None, "tiny"):
+            raise InvalidSetting(f"--preset tiny profiles the tiny model; leave out --model-size {self.model_size}")
+
+    def size_name(self, on_gpu: bool) -> str:
+        """The model size to build: the flag, ``--preset tiny``'s, else sd15 on a GPU or with ``--base``, else tiny."""
+        if self.model_size is not None:
+            return self.model_size
+        if self.preset == "tiny":
+            return "tiny"
+        return "sd15" if on_gpu or self.base is not None else "tiny"
+
+
+@dataclass(frozen=True)
+class ProfileOutputSettings(ValidatedSettings):
+    """Where the profile's text, plot and MLflow run go."""
+
+    output_dir: Path = option(
+        Path("runs/profile"), "--output-dir", "folder for profile.txt and .png", aliases=("--out",)
+    )
+    tracking_uri: str | None = option(None, "--tracking-uri", TRACKING_URI_HELP)
+    mlflow: bool = option(True, "--mlflow", "log to MLflow (--no-mlflow: print and write files only)")
 
 
 @dataclass(frozen=True)

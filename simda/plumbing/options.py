@@ -33,9 +33,27 @@ def option(
     aliases: tuple[str, ...] = (),
     checks: tuple[Check, ...] = (),
     choices: tuple[Any, ...] | None = None,
+    repeat: bool = False,
+    many: bool = False,
+    required: bool = False,
+    metavar: str | None = None,
 ) -> Any:
-    """A settings field with its flag, help text and checks (see the module docstring)."""
-    metadata = {"flag": flag, "aliases": aliases, "help": help, "checks": checks, "choices": choices}
+    """A settings field with its flag, help text and checks (see the module docstring).
+
+    A ``tuple[X, ...]`` field takes its values from a ``repeat``-able flag (``--edit a --edit b``)
+    or from ``many`` values after one flag (``--runs a b``); ``required`` flags must be typed.
+    """
+    metadata = {
+        "flag": flag,
+        "aliases": aliases,
+        "help": help,
+        "checks": checks,
+        "choices": choices,
+        "repeat": repeat,
+        "many": many,
+        "required": required,
+        "metavar": metavar,
+    }
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -114,6 +132,8 @@ def _flag_type(cls: type, name: str) -> tuple[Callable[[str], Any], bool]:
     hint = get_type_hints(cls)[name]
     if get_origin(hint) in (Union, UnionType):
         hint = next(arg for arg in get_args(hint) if arg is not type(None))
+    if get_origin(hint) is tuple:
+        hint = get_args(hint)[0]
     if hint is bool:
         return bool, True
     return (hint if hint in (int, float, Path) else str), False
@@ -142,6 +162,7 @@ def add_options(
         defaults = ", ".join(f"{name}: {getattr(settings, field.name)!r}" for name, settings in presets.items())
         names = (field.metadata["flag"], *field.metadata["aliases"], *(aliases or {}).get(field.name, ()))
         help_text = f"{field.metadata['help']} (default {defaults})" if presets else field.metadata["help"]
+        meta = field.metadata
         if switch:
             parser.add_argument(
                 *names, dest=prefix + field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text
@@ -151,15 +172,20 @@ def add_options(
                 *names,
                 dest=prefix + field.name,
                 type=convert,
-                choices=field.metadata["choices"],
+                choices=meta["choices"],
                 default=None,
                 help=help_text,
+                action="append" if meta.get("repeat") else None,
+                nargs="+" if meta.get("many") else None,
+                required=meta.get("required", False),
+                metavar=meta.get("metavar"),
             )
 
 
 def given(args: argparse.Namespace, cls: type[ValidatedSettings], prefix: str = "") -> dict[str, Any]:
-    """The values of ``cls``'s fields that were typed on the command line (unset ones are ``None``)."""
-    return {field.name: getattr(args, prefix + field.name, None) for field in dataclasses.fields(cls)}
+    """The values of ``cls``'s fields that were typed on the command line (unset ones are ``None``; lists as tuples)."""
+    values = {field.name: getattr(args, prefix + field.name, None) for field in dataclasses.fields(cls)}
+    return {name: tuple(value) if isinstance(value, list) else value for name, value in values.items()}
 
 
 def typed_flags(
