@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.editing_job import TINY_EDITS, EditingBenchmarkJob, EditingBenchmarkResult, read_cases  # noqa: F401
+from metrics.protocol_names import DEFAULT_CLIP_MODEL
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import PRESETS, EditSettings, ModelSettings, preset_for
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = parser.add_argument_group("cases and scoring")
     data.add_argument("--cases", type=Path, help="JSON-lines file of videos to edit (tiny: one synthetic clip)")
     data.add_argument("--clip-ckpt", type=Path, help="open_clip checkpoint (OpenAI ViT-B/32); tiny: random CLIP")
-    data.add_argument("--clip-model", default="ViT-B-32", help="open_clip model name of --clip-ckpt")
+    data.add_argument("--clip-model", default=DEFAULT_CLIP_MODEL, help="open_clip model name of --clip-ckpt")
     editing = parser.add_argument_group("editing")
     add_options(editing, EditSettings, {name: preset.editing for name, preset in PRESETS.items()})
     output = parser.add_argument_group("output")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from metrics.protocol_names import DEFAULT_CLIP_MODEL
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.settings import EditSettings, ModelSettings
 
@@ -65,7 +66,7 @@ class EditingBenchmarkJob:
     output_dir: Path
     cases: Path | None = None
     clip_ckpt: Path | None = None
-    clip_model: str = "ViT-B-32"
+    clip_model: str = DEFAULT_CLIP_MODEL
     tracking_uri: str | None = None
 
     def __post_init__(self) -> None:

@@ -61,6 +61,7 @@ from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import UsageError
 from simda.plumbing.tracking import report_command, tracked_run
+from simda.settings import FPS
 from simda.sr.pipeline import SimDAUpscalePipeline
 from simda.video_io import write_mp4
 
@@ -82,7 +83,7 @@ class LoadedBenchmark:
     random_weights: bool
     params: dict[str, Any]
     config: dict[str, Any]  # what decides the videos: guards the run folder
-    fps: int = 8
+    fps: int = FPS
 
     @property
     def settings(self) -> GenerationSettings:

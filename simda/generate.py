@@ -26,6 +26,7 @@ from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import (
+    FPS,
     PRESETS,
     GenerationSettings,
     ModelSettings,
@@ -46,7 +47,7 @@ class GenerateJob:
     output_dir: Path
     seed: int = 0
     batch_size: int = 4
-    fps: int = 8
+    fps: int = FPS
     #: The super-resolution stage (``--sr``): which upscaler, and how it samples.
     upscaler: UpscalerModelSettings | None = None
     upscale: UpscaleSettings | None = None
@@ -186,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--output-dir", "--out", type=Path, default=Path("outputs"), help="folder for the videos (default outputs)"
     )
-    output.add_argument("--fps", type=int, default=8, help="frames per second of the mp4 and GIF (default 8)")
+    output.add_argument("--fps", type=int, default=FPS, help=f"frames per second of the mp4 and GIF (default {FPS})")
     add_sr_options(parser)
     return parser
 

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
+from metrics.protocol_names import DEFAULT_CLIP_MODEL, DEFAULT_PROTOCOL_NAME, MIN_FVD_FRAMES, PROTOCOL_NAMES
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.options import (
     ValidatedSettings,
@@ -32,8 +32,10 @@ from simda.plumbing.options import (
     positive,
 )
 
-#: I3D's temporal receptive field needs at least this many frames per video (FVD).
-MIN_FVD_FRAMES = 9
+#: Frames per second of every video this project writes (mp4 and GIF): the paper's clips are 8 fps.
+FPS = 8
+#: DDIM steps of the validation video that training logs (fewer than a benchmark's: a quick look).
+VALIDATION_INFERENCE_STEPS = 25
 #: The VAE of Stable Diffusion 1.x downsamples by 8: pixel sizes must divide by it.
 PIXELS_PER_LATENT = 8
 PRECISIONS = ("no", "fp16", "bf16")
@@ -336,7 +338,7 @@ class EvaluationSettings(ValidatedSettings):
         "jackknife groups of the FVD interval (0: no interval)",
         checks=(lambda groups: None if groups == 0 or groups >= 2 else "must be 0 (off) or at least 2",),
     )
-    clip_model: str = option("ViT-B-32", "--clip-model", "open_clip model name of --clip-ckpt")
+    clip_model: str = option(DEFAULT_CLIP_MODEL, "--clip-model", "open_clip model name of --clip-ckpt")
 
 
 @dataclass(frozen=True)

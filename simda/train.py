@@ -277,11 +277,13 @@ def validate(pipeline: Any, job: TrainJob, step: int) -> None:
     """Generate the validation prompt with the current adapters and log it as a GIF, the prompt under it."""
     import mlflow
 
-    from simda.settings import GenerationSettings
+    from simda.settings import VALIDATION_INFERENCE_STEPS, GenerationSettings
     from simda.video_io import captioned_grid, write_gif
 
     clips = job.clips
-    settings = GenerationSettings(clips.num_frames, clips.height, clips.width, num_inference_steps=25)
+    settings = GenerationSettings(
+        clips.num_frames, clips.height, clips.width, num_inference_steps=VALIDATION_INFERENCE_STEPS
+    )
     video = pipeline.generate([job.validation_prompt], [job.training.seed], settings)[0]
     captioned = captioned_grid([video], [f"step {step}: {job.validation_prompt}"])
     path = write_gif(job.output_dir / "validation" / f"step-{step:07d}.gif", captioned)

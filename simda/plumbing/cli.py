@@ -100,4 +100,3 @@ def run_command(
         print(result.summary())
         print(f"files: {result.output_dir} (numbers also in {path.name})")
     return 0
-
