@@ -37,15 +37,20 @@ from benchmarks.text_to_video_job import BenchmarkJob
 from simda import train
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.options import add_options, construct, from_args, typed_flags
+from simda.plumbing.options import add_group, add_options, construct, from_args, typed_flags, values
 from simda.settings import (
     LEARN,
     PRESETS,
+    AblationDataSettings,
+    AblationOutputSettings,
     ClipSettings,
     EvaluationSettings,
     GenerationSettings,
     LearningSettings,
+    MetricWeightSettings,
     ModelSettings,
+    PartSettings,
+    TrackingSettings,
     TrainSettings,
     preset_for,
     require_fvd_frames,
@@ -360,44 +365,25 @@ def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.ablation", __doc__)
-    parser.add_argument(
-        "--disable",
-        action="append",
-        default=[],
-        choices=sorted(BY_PART),
-        help="a part to remove (repeatable; sa = AA and FA); none: the full Table 6 sweep",
-    )
-    model = parser.add_argument_group("model")
-    add_options(model, ModelSettings, {}, skip=("ckpt",))
-    data = parser.add_argument_group("data")
-    data.add_argument("--csv", type=Path, help="training WebVid CSV")
-    data.add_argument("--videos", type=Path, help="training video folder")
-    data.add_argument("--val-csv", type=Path, help="WebVid validation CSV (results_2M_val.csv)")
-    data.add_argument("--val-videos", type=Path, help="WebVid validation video folder")
-    data.add_argument(
-        "--heldout-csv", type=Path, help="WebVid CSV of held-out clips: adds each variant's held-out loss"
-    )
-    data.add_argument("--heldout-videos", type=Path, help="video folder of --heldout-csv")
-    learning = parser.add_argument_group("learning benchmark (--preset learn)")
-    add_options(learning, LearningSettings, {"learn": LEARN.learning})
-    add_options(data, ClipSettings, {name: p.clips for name, p in PRESETS.items()}, only=("frame_stride",))
-    shared = parser.add_argument_group("clips, trained and generated alike")
-    add_options(shared, ClipSettings, {name: p.clips for name, p in PRESETS.items()}, skip=("frame_stride",))
-    training = parser.add_argument_group("training (every variant)")
-    add_options(training, TrainSettings, {name: p.training for name, p in PRESETS.items()})
-    evaluation = parser.add_argument_group("evaluation (every variant)")
-    add_options(
-        evaluation,
+    removal = "a part to remove (repeatable; sa = AA and FA); none: the full Table 6 sweep"
+    add_options(parser, PartSettings, {}, only=("disable",), override={"disable": {"help": removal}})
+    add_group(parser, "model", ModelSettings, skip=("ckpt",))
+    data = add_group(parser, "data", AblationDataSettings)
+    add_group(parser, "learning benchmark (--preset learn)", LearningSettings, presets={"learn": LEARN.learning})
+    clips = {name: preset.clips for name, preset in PRESETS.items()}
+    add_options(data, ClipSettings, clips, only=("frame_stride",))
+    add_group(parser, "clips, trained and generated alike", ClipSettings, presets=clips, skip=("frame_stride",))
+    add_group(parser, "training (every variant)", TrainSettings, presets={n: p.training for n, p in PRESETS.items()})
+    evaluation = add_group(
+        parser,
+        "evaluation (every variant)",
         GenerationSettings,
-        {name: p.generation for name, p in PRESETS.items()},
+        presets={name: p.generation for name, p in PRESETS.items()},
         skip=("num_frames", "height", "width"),
     )
     add_options(evaluation, EvaluationSettings, {name: p.evaluation for name, p in PRESETS.items()}, skip=("seed",))
-    evaluation.add_argument("--i3d", type=Path, help="I3D weights for FVD")
-    evaluation.add_argument("--clip-ckpt", type=Path, help="open_clip checkpoint for CLIPSIM")
-    output = parser.add_argument_group("output")
-    output.add_argument("--output-dir", "--out", type=Path, default=Path("runs/ablation"))
-    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    add_options(evaluation, MetricWeightSettings, {})
+    add_group(parser, "output", AblationOutputSettings, TrackingSettings)
     return parser
 
 
@@ -422,19 +408,10 @@ def make_job(args: argparse.Namespace) -> AblationJob:
         training=from_args(preset.training, args),
         generation=generation,
         evaluation=evaluation,
-        output_dir=args.output_dir,
-        disable=tuple(args.disable),
-        train_csv=args.csv,
-        train_videos=args.videos,
-        val_csv=args.val_csv,
-        val_videos=args.val_videos,
-        i3d=args.i3d,
-        clip_ckpt=args.clip_ckpt,
-        tracking_uri=args.tracking_uri,
+        disable=construct(PartSettings, args).disable,
         synthetic_videos=preset.synthetic_videos,
         learning=None if preset.learning is None else from_args(preset.learning, args),
-        heldout_csv=args.heldout_csv,
-        heldout_videos=args.heldout_videos,
+        **values(args, AblationDataSettings, MetricWeightSettings, AblationOutputSettings, TrackingSettings),
     )
 
 

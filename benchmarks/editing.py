@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
 from benchmarks.editing_job import TINY_EDITS, EditingBenchmarkJob, EditingBenchmarkResult, read_cases  # noqa: F401
-from metrics.protocol_names import DEFAULT_CLIP_MODEL
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.options import add_options, construct, from_args
-from simda.settings import PRESETS, EditSettings, ModelSettings, preset_for
+from simda.plumbing.options import add_group, add_options, construct, from_args, values
+from simda.settings import PRESETS, EditingCasesSettings, EditSettings, ModelSettings, TrackingSettings, preset_for
 
 
 def run(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
@@ -33,30 +31,18 @@ def run(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.editing", __doc__)
-    add_options(parser.add_argument_group("model"), ModelSettings, {})
-    data = parser.add_argument_group("cases and scoring")
-    data.add_argument("--cases", type=Path, help="JSON-lines file of videos to edit (tiny: one synthetic clip)")
-    data.add_argument("--clip-ckpt", type=Path, help="open_clip checkpoint (OpenAI ViT-B/32); tiny: random CLIP")
-    data.add_argument("--clip-model", default=DEFAULT_CLIP_MODEL, help="open_clip model name of --clip-ckpt")
-    editing = parser.add_argument_group("editing")
-    add_options(editing, EditSettings, {name: preset.editing for name, preset in PRESETS.items()})
-    output = parser.add_argument_group("output")
-    output.add_argument("--output-dir", "--out", type=Path, default=Path("runs/editing"))
-    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    add_group(parser, "model", ModelSettings)
+    add_group(parser, "cases and scoring", EditingCasesSettings, skip=("output_dir",))
+    add_group(parser, "editing", EditSettings, presets={name: preset.editing for name, preset in PRESETS.items()})
+    output = add_group(parser, "output", EditingCasesSettings, only=("output_dir",))
+    add_options(output, TrackingSettings, {})
     return parser
 
 
 def make_job(args: argparse.Namespace) -> EditingBenchmarkJob:
     model = construct(ModelSettings, args)
-    return EditingBenchmarkJob(
-        model=model,
-        editing=from_args(preset_for(model).editing, args),
-        output_dir=args.output_dir,
-        cases=args.cases,
-        clip_ckpt=args.clip_ckpt,
-        clip_model=args.clip_model,
-        tracking_uri=args.tracking_uri,
-    )
+    editing = from_args(preset_for(model).editing, args)
+    return EditingBenchmarkJob(model, editing, **values(args, EditingCasesSettings, TrackingSettings))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from benchmarks.profiling.job import EXPERIMENT, ProfileJob, ProfileResult  # noqa: F401 (EXPERIMENT: the command's)
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.options import add_options, construct, given
+from simda.plumbing.options import add_group, construct, given
 from simda.settings import PAPER, TINY, ProfileModelSettings, ProfileOutputSettings, ProfileSettings
 
 
@@ -36,11 +36,9 @@ def run(job: ProfileJob) -> ProfileResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.profile", __doc__)
-    add_options(parser.add_argument_group("model"), ProfileModelSettings, {})
-    add_options(
-        parser.add_argument_group("shapes and repeats"), ProfileSettings, {"sd15": PAPER.profile, "tiny": TINY.profile}
-    )
-    add_options(parser.add_argument_group("output"), ProfileOutputSettings, {})
+    add_group(parser, "model", ProfileModelSettings)
+    add_group(parser, "shapes and repeats", ProfileSettings, presets={"sd15": PAPER.profile, "tiny": TINY.profile})
+    add_group(parser, "output", ProfileOutputSettings)
     return parser
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from benchmarks.paper import PaperRow
 from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.settings import (
+    GENERATORS,
+    TINY_PIPELINES,
     UPSCALE_FACTOR,
     EvaluationSettings,
     GenerationSettings,
@@ -23,11 +25,6 @@ from simda.settings import (
     require_fvd_frames,
 )
 from simda.sr.flags import check_upscaler_input
-
-#: ``--generator`` choices: this project's model, a diffusers pipeline folder, or videos made elsewhere.
-GENERATORS = ("simda", "diffusers", "videos")
-#: ``--pipeline`` names that build a tiny random pipeline of the real diffusers class (with ``--preset tiny``).
-TINY_PIPELINES = ("tiny-animatediff", "tiny-modelscope")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from typing import Any
 
 from metrics.protocol_names import DEFAULT_CLIP_MODEL, DEFAULT_PROTOCOL_NAME, MIN_FVD_FRAMES, PROTOCOL_NAMES
 
-#: I3D's temporal receptive field needs at least this many frames per video.
 RANDOM_NOTE = "RANDOM WEIGHTS (--preset tiny): these numbers prove the machinery, not any model"
 
 

@@ -24,10 +24,11 @@ from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
-from simda.plumbing.options import add_options, construct, from_args
+from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
     FPS,
     PRESETS,
+    GenerateOutputSettings,
     GenerationSettings,
     ModelSettings,
     UpscalerModelSettings,
@@ -177,17 +178,12 @@ def run(job: GenerateJob) -> GenerateResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m simda.generate", __doc__)
-    add_options(parser.add_argument_group("model"), ModelSettings, {})
-    parser.add_argument("--prompt", action="append", required=True, help="a prompt (repeat for several videos)")
-    generation = parser.add_argument_group("generation")
-    add_options(generation, GenerationSettings, {name: preset.generation for name, preset in PRESETS.items()})
-    generation.add_argument("--seed", type=int, default=0, help="seed of the first prompt; prompt i uses seed + i")
-    generation.add_argument("--batch-size", type=int, default=4, help="prompts denoised together (default 4)")
-    output = parser.add_argument_group("output")
-    output.add_argument(
-        "--output-dir", "--out", type=Path, default=Path("outputs"), help="folder for the videos (default outputs)"
+    add_group(parser, "model", ModelSettings)
+    generation = add_group(
+        parser, "generation", GenerationSettings, presets={n: p.generation for n, p in PRESETS.items()}
     )
-    output.add_argument("--fps", type=int, default=FPS, help=f"frames per second of the mp4 and GIF (default {FPS})")
+    add_options(generation, GenerateOutputSettings, {}, only=("prompts", "seed", "batch_size"))
+    add_group(parser, "output", GenerateOutputSettings, only=("output_dir", "fps"))
     add_sr_options(parser)
     return parser
 
@@ -196,17 +192,7 @@ def make_job(args: argparse.Namespace) -> GenerateJob:
     model = construct(ModelSettings, args)
     generation = from_args(preset_for(model).generation, args)
     upscaler, upscale = make_sr_settings(args, model, generation)
-    return GenerateJob(
-        model=model,
-        generation=generation,
-        prompts=tuple(args.prompt),
-        output_dir=args.output_dir,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        fps=args.fps,
-        upscaler=upscaler,
-        upscale=upscale,
-    )
+    return GenerateJob(model, generation, upscaler=upscaler, upscale=upscale, **values(args, GenerateOutputSettings))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -41,6 +41,9 @@ PIXELS_PER_LATENT = 8
 PRECISIONS = ("no", "fp16", "bf16")
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 PARTS = ("ta", "aa", "fa", "sa", "lsa")
+#: Set to 1 (or pass ``--debug``) for tracebacks instead of one-line errors.
+DEBUG_ENV = "SIMDA_DEBUG"
+TRACKING_URI_HELP = "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)"
 
 _SIZE = multiple_of(PIXELS_PER_LATENT, "the autoencoder downsamples by 8")
 #: The x4 upscaler's VAE: low-resolution frames are this many times smaller than the output.
@@ -355,7 +358,6 @@ class ProfileSettings(ValidatedSettings):
 
 #: The profile's model sizes: Stable Diffusion 1.5's (and the released x4 upscaler's), or the tiny model's.
 MODEL_SIZE_NAMES = ("sd15", "tiny")
-TRACKING_URI_HELP = "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)"
 
 
 @dataclass(frozen=True)
@@ -416,6 +418,245 @@ class LearningSettings(ValidatedSettings):
         checks=(at_least(2),),
     )
     data_seed: int = option(0, "--data-seed", "seed of the synthetic clips (positions, backgrounds, bars)")
+
+
+@dataclass(frozen=True)
+class DebugSettings(ValidatedSettings):
+    """Every command's ``--debug``."""
+
+    debug: bool = option(False, "--debug", f"show tracebacks (or set {DEBUG_ENV}=1)")
+
+
+@dataclass(frozen=True)
+class TrackingSettings(ValidatedSettings):
+    """Where a command logs its MLflow runs."""
+
+    tracking_uri: str | None = option(None, "--tracking-uri", TRACKING_URI_HELP)
+
+
+@dataclass(frozen=True)
+class MetricWeightSettings(ValidatedSettings):
+    """The metric networks' weights (unset with ``--preset tiny``: tiny random networks)."""
+
+    i3d: Path | None = option(None, "--i3d", "I3D weights: i3d_pretrained_400.pt or i3d_torchscript.pt")
+    clip_ckpt: Path | None = option(None, "--clip-ckpt", "local open_clip checkpoint (OpenAI ViT-B/32)")
+
+
+@dataclass(frozen=True)
+class PartSettings(ValidatedSettings):
+    """Which SimDA parts the adapters have: the switches of Table 6's ablation."""
+
+    disable: tuple[str, ...] = option(
+        (), "--disable", "switch a SimDA part off (repeatable; sa = AA and FA)", choices=PARTS, repeat=True
+    )
+    lsa_form: str = option("paper", "--lsa-form", "keys/values of latent-shift attention", choices=("paper", "code"))
+
+
+@dataclass(frozen=True)
+class TrainingData(ValidatedSettings):
+    """Where training clips come from: a WebVid CSV and its video folder, or a folder of captioned mp4s.
+
+    With none of them and the tiny preset, a synthetic WebVid-layout set is written and used.
+    """
+
+    csv: Path | None = option(None, "--csv", "WebVid CSV (videoid, name, page_dir, ...)")
+    videos: Path | None = option(None, "--videos", "folder holding <page_dir>/<videoid>.mp4")
+    video_folder: Path | None = option(
+        None, "--video-folder", "instead: a folder of mp4s with .txt captions", aliases=("--train_data_dir",)
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.video_folder is not None and (self.csv or self.videos):
+            raise InvalidSetting("pass either --csv with --videos, or --video-folder, not both")
+        if (self.csv is None) != (self.videos is None):
+            raise InvalidSetting("WebVid data needs both --csv (the CSV file) and --videos (the video folder)")
+        for flag, path in (("--csv", self.csv), ("--videos", self.videos), ("--video-folder", self.video_folder)):
+            if path is not None and not Path(path).exists():
+                raise MissingInput(f"{flag} {path}: not found")
+
+    @property
+    def given(self) -> bool:
+        return self.csv is not None or self.video_folder is not None
+
+
+@dataclass(frozen=True)
+class TrainOutputSettings(ValidatedSettings):
+    """Where training writes and logs (diffusers' training-script spellings accepted as aliases)."""
+
+    output_dir: Path = option(
+        Path("runs/simda-train"),
+        "--output-dir",
+        "checkpoints and final adapters; rerun with the same folder to resume (default runs/simda-train)",
+        aliases=("--out", "--output_dir"),
+    )
+    log_every: int = option(10, "--log-every", "steps between logged losses (default 10)")
+    validate_every: int = option(
+        0,
+        "--validate-every",
+        "log a validation video every n steps (0: off)",
+        aliases=("--validation_steps",),
+    )
+    validation_prompt: str = option(
+        "a red square moving right on a dark background",
+        "--validation-prompt",
+        "prompt of the validation video",
+        aliases=("--validation_prompt",),
+    )
+    experiment: str = option(
+        "simda-train", "--experiment", "MLflow experiment (default simda-train)", aliases=("--tracker_project_name",)
+    )
+
+
+@dataclass(frozen=True)
+class UpscaleSwitch(ValidatedSettings):
+    """``--sr`` where videos are made: upscale them 4x (paper, section 3.4)."""
+
+    sr: bool = option(False, "--sr", "upscale each video 4x with the SimDA x4 upscaler")
+
+
+@dataclass(frozen=True)
+class TrainUpscalerSwitch(ValidatedSettings):
+    """``--sr`` of ``simda.train``: the upscaler's adapters train instead of the text-to-video ones."""
+
+    sr: bool = option(
+        False,
+        "--sr",
+        "train the x4 upscaler's SR adapters: --height/--width are then the high-resolution clip size "
+        "(the upscaler's output; its input is the clip 4x smaller)",
+    )
+
+
+@dataclass(frozen=True)
+class GenerateOutputSettings(ValidatedSettings):
+    """The prompts of ``simda.generate``, their seeds and batching, and where the videos go."""
+
+    prompts: tuple[str, ...] = option(
+        (), "--prompt", "a prompt (repeat for several videos)", repeat=True, required=True, metavar="PROMPT"
+    )
+    seed: int = option(0, "--seed", "seed of the first prompt; prompt i uses seed + i")
+    batch_size: int = option(4, "--batch-size", "prompts denoised together (default 4)")
+    output_dir: Path = option(
+        Path("outputs"), "--output-dir", "folder for the videos (default outputs)", aliases=("--out",)
+    )
+    fps: int = option(FPS, "--fps", f"frames per second of the mp4 and GIF (default {FPS})")
+
+
+@dataclass(frozen=True)
+class EditSourceSettings(ValidatedSettings):
+    """The video ``simda.edit`` tunes on, its caption, the edits, and where they go."""
+
+    video: Path | None = option(None, "--video", "the source video (mp4); tiny preset: a synthetic clip")
+    prompt: str | None = option(None, "--prompt", "caption of the source video")
+    edits: tuple[str, ...] = option(
+        (), "--edit", "edited caption (repeatable)", repeat=True, required=True, metavar="EDIT"
+    )
+    output_dir: Path = option(Path("edits"), "--output-dir", "output folder (default edits)", aliases=("--out",))
+
+
+@dataclass(frozen=True)
+class EditingCasesSettings(ValidatedSettings):
+    """The editing benchmark's cases, its CLIP scorer, and where its table goes."""
+
+    cases: Path | None = option(None, "--cases", "JSON-lines file of videos to edit (tiny: one synthetic clip)")
+    clip_ckpt: Path | None = option(None, "--clip-ckpt", "open_clip checkpoint (OpenAI ViT-B/32); tiny: random CLIP")
+    clip_model: str = option(DEFAULT_CLIP_MODEL, "--clip-model", "open_clip model name of --clip-ckpt")
+    output_dir: Path = option(
+        Path("runs/editing"), "--output-dir", "run folder (default runs/editing)", aliases=("--out",)
+    )
+
+
+@dataclass(frozen=True)
+class CompareSettings(ValidatedSettings):
+    """The runs ``benchmarks.compare`` puts side by side, and where the table goes."""
+
+    runs: tuple[str, ...] = option(
+        (), "--runs", "MLflow run ids of finished msrvtt or webvid runs", many=True, required=True
+    )
+    output_dir: Path | None = option(
+        None, "--output-dir", "where comparison.csv goes (default runs/compare-<hash>)", aliases=("--out",)
+    )
+
+
+@dataclass(frozen=True)
+class ReportSettings(ValidatedSettings):
+    """What ``reports.build`` reports on (unset: every run) and where it writes."""
+
+    experiments: tuple[str, ...] = option(
+        (), "--experiment", "an MLflow experiment (repeatable)", repeat=True, metavar="EXPERIMENT"
+    )
+    run_ids: tuple[str, ...] = option((), "--runs", "MLflow run ids to include", many=True, metavar="ID")
+    output_dir: Path = option(Path("runs/report"), "--output-dir", "default runs/report")
+
+
+#: ``--generator`` choices: this project's model, a diffusers pipeline folder, or videos made elsewhere.
+GENERATORS = ("simda", "diffusers", "videos")
+#: ``--pipeline`` names that build a tiny random pipeline of the real diffusers class (with ``--preset tiny``).
+TINY_PIPELINES = ("tiny-animatediff", "tiny-modelscope")
+
+
+@dataclass(frozen=True)
+class GeneratorChoice(ValidatedSettings):
+    """What makes a text-to-video benchmark's videos (the benchmark job checks the combination)."""
+
+    generator: str = option(
+        "simda",
+        "--generator",
+        "what makes the videos: simda (--preset tiny or --base), diffusers (--pipeline) or videos "
+        "(--generated-videos) (default simda)",
+        choices=GENERATORS,
+    )
+    pipeline: str | None = option(
+        None,
+        "--pipeline",
+        f"--generator diffusers: a local diffusers pipeline folder, or {' / '.join(TINY_PIPELINES)} "
+        "with --preset tiny (random weights)",
+    )
+    generated_videos: Path | None = option(
+        None, "--generated-videos", "--generator videos: a folder of <clip id>.mp4, or a CSV with columns id and path"
+    )
+
+
+@dataclass(frozen=True)
+class BenchmarkDataSettings(ValidatedSettings):
+    """A text-to-video benchmark's real set; each benchmark names ``--annotations`` after its data format."""
+
+    annotations: Path | None = option(None, "--annotations", "the benchmark's annotation file")
+    videos: Path | None = option(None, "--videos", "folder of the real videos (the one holding the mp4 files)")
+    real_stats: Path | None = option(None, "--real-stats", "precomputed real-video GaussianStats (.npz) to use")
+
+
+@dataclass(frozen=True)
+class BenchmarkOutputSettings(ValidatedSettings):
+    """Where a text-to-video benchmark writes its run and caches the real videos' features."""
+
+    output_dir: Path | None = option(
+        None, "--output-dir", "run folder (default runs/<benchmark>-<settings hash>)", aliases=("--out",)
+    )
+    cache_dir: Path | None = option(
+        None, "--cache-dir", "real-video feature cache (default <output-dir>/../real-cache)"
+    )
+
+
+@dataclass(frozen=True)
+class AblationDataSettings(ValidatedSettings):
+    """The ablation's WebVid training and validation data, and an optional held-out split."""
+
+    train_csv: Path | None = option(None, "--csv", "training WebVid CSV", metavar="CSV")
+    train_videos: Path | None = option(None, "--videos", "training video folder", metavar="VIDEOS")
+    val_csv: Path | None = option(None, "--val-csv", "WebVid validation CSV (results_2M_val.csv)")
+    val_videos: Path | None = option(None, "--val-videos", "WebVid validation video folder")
+    heldout_csv: Path | None = option(
+        None, "--heldout-csv", "WebVid CSV of held-out clips: adds each variant's held-out loss"
+    )
+    heldout_videos: Path | None = option(None, "--heldout-videos", "video folder of --heldout-csv")
+
+
+@dataclass(frozen=True)
+class AblationOutputSettings(ValidatedSettings):
+    """Where the ablation sweep writes (every variant in its own folder)."""
+
+    output_dir: Path = option(Path("runs/ablation"), "--output-dir", "sweep folder", aliases=("--out",))
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.options import add_options, construct, from_args
+from simda.plumbing.errors import InvalidSetting
+from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
     PARTS,
     PRESETS,
     UPSCALE_FACTOR,
     ClipSettings,
     ModelSettings,
+    PartSettings,
+    TrackingSettings,
+    TrainingData,
+    TrainOutputSettings,
     TrainSettings,
+    TrainUpscalerSwitch,
     UpscalerModelSettings,
     preset_for,
 )
@@ -54,31 +59,6 @@ SYNTHETIC_SPAN = 2
 
 
 @dataclass(frozen=True)
-class TrainingData:
-    """Where the clips come from: a WebVid CSV and its video folder, or a folder of captioned mp4s.
-
-    With none of them and the tiny preset, a synthetic WebVid-layout set is written and used.
-    """
-
-    csv: Path | None = None
-    videos: Path | None = None
-    video_folder: Path | None = None
-
-    def __post_init__(self) -> None:
-        if self.video_folder is not None and (self.csv or self.videos):
-            raise InvalidSetting("pass either --csv with --videos, or --video-folder, not both")
-        if (self.csv is None) != (self.videos is None):
-            raise InvalidSetting("WebVid data needs both --csv (the CSV file) and --videos (the video folder)")
-        for flag, path in (("--csv", self.csv), ("--videos", self.videos), ("--video-folder", self.video_folder)):
-            if path is not None and not Path(path).exists():
-                raise MissingInput(f"{flag} {path}: not found")
-
-    @property
-    def given(self) -> bool:
-        return self.csv is not None or self.video_folder is not None
-
-
-@dataclass(frozen=True)
 class TrainJob:
     #: The text-to-video model, or with ``--sr`` the upscaler whose SR adapters train.
     model: ModelSettings | UpscalerModelSettings
@@ -90,7 +70,7 @@ class TrainJob:
     lsa_form: str = "paper"
     log_every: int = 10
     validate_every: int = 0
-    validation_prompt: str = "a red square moving right on a dark background"
+    validation_prompt: str = TrainOutputSettings.validation_prompt
     tracking_uri: str | None = None
     experiment: str = "simda-train"
     synthetic_videos: int | None = None
@@ -290,60 +270,23 @@ def validate(pipeline: Any, job: TrainJob, step: int) -> None:
     mlflow.log_artifact(str(path), artifact_path="validation")
 
 
-def add_part_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, what: str) -> None:
-    """``--disable`` and ``--lsa-form``: the flags that choose which SimDA parts exist."""
-    parser.add_argument(
-        "--disable", action="append", default=[], choices=PARTS, help=f"switch a SimDA part off (repeatable) {what}"
-    )
-    parser.add_argument(
-        "--lsa-form", choices=["paper", "code"], default="paper", help="keys/values of latent-shift attention"
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m simda.train", __doc__)
-    model = parser.add_argument_group("model")
-    add_options(model, ModelSettings, {}, aliases={"base": ("--pretrained_model_name_or_path",)})
-    data = parser.add_argument_group("data")
-    data.add_argument("--csv", type=Path, help="WebVid CSV (videoid, name, page_dir, ...)")
-    data.add_argument("--videos", type=Path, help="folder holding <page_dir>/<videoid>.mp4")
-    data.add_argument(
-        "--video-folder", "--train_data_dir", type=Path, help="instead: a folder of mp4s with .txt captions"
+    add_group(parser, "model", ModelSettings, aliases={"base": ("--pretrained_model_name_or_path",)})
+    presets = {name: preset.clips for name, preset in PRESETS.items()}
+    data = add_group(parser, "data", TrainingData)
+    add_options(data, ClipSettings, presets, aliases={"num_frames": ("--num_frames",)})
+    training = add_group(
+        parser,
+        "training (diffusers' training-script spellings are accepted too)",
+        TrainSettings,
+        presets={name: preset.training for name, preset in PRESETS.items()},
+        aliases=DIFFUSERS_FLAGS,
     )
-    add_options(data, ClipSettings, {n: p.clips for n, p in PRESETS.items()}, aliases={"num_frames": ("--num_frames",)})
-    training = parser.add_argument_group("training (diffusers' training-script spellings are accepted too)")
-    add_options(training, TrainSettings, {n: p.training for n, p in PRESETS.items()}, aliases=DIFFUSERS_FLAGS)
-    add_part_options(training, "as the ablation does")
-    sr = parser.add_argument_group("super-resolution (paper, section 3.4)")
-    sr.add_argument(
-        "--sr",
-        action="store_true",
-        help="train the x4 upscaler's SR adapters: --height/--width are then the high-resolution clip size "
-        "(the upscaler's output; its input is the clip 4x smaller)",
-    )
+    add_options(training, PartSettings, {})
+    sr = add_group(parser, "super-resolution (paper, section 3.4)", TrainUpscalerSwitch)
     add_options(sr, UpscalerModelSettings, {}, only=("sr_base", "sr_ckpt"))
-    output = parser.add_argument_group("output")
-    output.add_argument(
-        "--output-dir",
-        "--out",
-        "--output_dir",
-        type=Path,
-        default=Path("runs/simda-train"),
-        help="checkpoints and final adapters; rerun with the same folder to resume",
-    )
-    output.add_argument("--log-every", type=int, default=10, help="steps between logged losses (default 10)")
-    output.add_argument(
-        "--validate-every",
-        "--validation_steps",
-        type=int,
-        default=0,
-        help="log a validation video every n steps (0: off)",
-    )
-    output.add_argument("--validation-prompt", "--validation_prompt", default=TrainJob.validation_prompt)
-    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
-    output.add_argument(
-        "--experiment", "--tracker_project_name", default="simda-train", help="MLflow experiment (default simda-train)"
-    )
+    add_group(parser, "output", TrainOutputSettings, TrackingSettings)
     return parser
 
 
@@ -354,16 +297,9 @@ def make_job(args: argparse.Namespace) -> TrainJob:
         model=model,
         clips=from_args(preset.sr_clips if args.sr else preset.clips, args),
         training=from_args(preset.training, args),
-        data=TrainingData(args.csv, args.videos, args.video_folder),
-        output_dir=args.output_dir,
-        disable=tuple(args.disable),
-        lsa_form=args.lsa_form,
-        log_every=args.log_every,
-        validate_every=args.validate_every,
-        validation_prompt=args.validation_prompt,
-        tracking_uri=args.tracking_uri,
-        experiment=args.experiment,
+        data=construct(TrainingData, args),
         synthetic_videos=preset.synthetic_videos,
+        **values(args, PartSettings, TrainOutputSettings, TrackingSettings),
     )
 
 
