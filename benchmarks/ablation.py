@@ -270,21 +270,13 @@ def run(job: AblationJob) -> AblationResult:
     return AblationResult(job.output_dir, table, job.random_weights, rows, report_command(sweep))
 
 
-def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult:
-    """The learning benchmark: write the synthetic split, then train every variant from every seed
-    and score it on the held-out clips before and after training; Table 6 with intervals over seeds."""
-    import statistics
-
-    import mlflow
-    import pandas as pd
-
-    from simda.data import read_webvid_csv
-    from simda.plumbing.tracking import log_table, report_command, tracked_run
+def learning_data(job: AblationJob, learning: LearningSettings) -> Any:
+    """The synthetic split of the learning benchmark under ``<output-dir>/data`` (train and held-out CSVs)."""
     from simda.synthetic import write_learning_set
     from simda.train import SYNTHETIC_SPAN
 
     clips = job.clips
-    data = write_learning_set(
+    return write_learning_set(
         job.output_dir / "data",
         learning.train_clips,
         learning.heldout_clips,
@@ -292,70 +284,84 @@ def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult
         size=max(clips.height, clips.width),
         seed=learning.data_seed,
     )
-    heldout_clips = read_webvid_csv(data.heldout_csv, data.videos)
+
+
+def learn_variant(job: AblationJob, variant: AblationRow, data: Any, heldout: list[Any]) -> tuple[dict, SeedInterval]:
+    """Train ``variant`` from every seed, scoring the held-out clips before and after; its row and interval."""
+    import statistics
+
+    import mlflow
+
+    from simda.plumbing.tracking import tracked_run
+
+    initial, final, levels = [], [], []
+    with variant_run(job, variant):
+        for seed in job.seeds:
+            folder = (job.output_dir / variant.slug / f"seed-{seed}").resolve()
+            name = f"{variant.label} seed {seed}"
+            with tracked_run("simda-ablation", name, {"seed": seed}, nested=True, resume_key=str(folder)):
+                before = score_adapters(job.model, None, variant.disabled, seed, heldout, job.clips)
+                trained = train.run(job.train_job(variant, seed, data.train_csv, data.videos))
+                if trained is None:
+                    raise RuntimeError("the ablation runs as one process; launch it without torchrun")
+                after = score_adapters(job.model, trained.adapters, variant.disabled, seed, heldout, job.clips)
+                mlflow.log_metrics(after.metrics() | before.metrics("initial_heldout_loss"))
+            initial.append(before.overall)
+            final.append(after.overall)
+            levels.append(after.per_timestep)
+        interval = SeedInterval(tuple(final))
+        mlflow.log_metrics(
+            {"heldout_loss": interval.mean, "heldout_loss_low": interval.low, "heldout_loss_high": interval.high}
+        )
+    row = {
+        **variant_columns(variant, trained.adapters),
+        "heldout_loss": interval.mean,
+        "ci_low": interval.low,
+        "ci_high": interval.high,
+        "initial_loss": statistics.fmean(initial),
+        **{f"loss_t{t}": statistics.fmean(level[t] for level in levels) for t in levels[0]},
+        "paper_fvd": variant.fvd,
+        "paper_clipsim": variant.clipsim,
+    }
+    return row, interval
+
+
+def compare_with_full(rows: list[dict], finals: dict[str, SeedInterval]) -> list[str]:
+    """Each row's paired difference from the full model (in place); the orderings the intervals support."""
+    reference = FULL.label if FULL.label in finals else None
+    for row in rows:
+        if reference is None or row["variant"] == reference:
+            row |= {"diff_vs_full": 0.0, "diff_low": 0.0, "diff_high": 0.0, "vs_full": ""}
+            continue
+        difference = paired_difference(finals[reference], finals[row["variant"]])
+        row |= {"diff_vs_full": difference.mean, "diff_low": difference.low, "diff_high": difference.high}
+        row["vs_full"] = compare_to(finals[reference], finals[row["variant"]])
+    return [] if reference is None else orderings(finals, reference)
+
+
+def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult:
+    """The learning benchmark: write the synthetic split, then train every variant from every seed
+    and score it on the held-out clips before and after training; Table 6 with intervals over seeds."""
+    import mlflow
+    import pandas as pd
+
+    from simda.data import read_webvid_csv
+    from simda.plumbing.tracking import log_table, report_command, tracked_run
+
+    data = learning_data(job, learning)
+    heldout = read_webvid_csv(data.heldout_csv, data.videos)
     params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()}
-    params |= {"learning": learning.as_params(), "clips": clips.as_params(), "seeds": job.seeds}
-    rows, finals = [], {}
+    params |= {"learning": learning.as_params(), "clips": job.clips.as_params(), "seeds": job.seeds}
+    tags = {"random_weights": "true", "benchmark": "learn"}
+    resume_key = str(job.output_dir.resolve())
     with tracked_run(
-        "simda-ablation",
-        "table6-learn",
-        params,
-        {"random_weights": "true", "benchmark": "learn"},
-        tracking_uri=job.tracking_uri,
-        resume_key=str(job.output_dir.resolve()),
+        "simda-ablation", "table6-learn", params, tags, tracking_uri=job.tracking_uri, resume_key=resume_key
     ) as sweep:
+        rows, finals = [], {}
         for variant in job.variants:
-            initial, final, levels = [], [], []
-            with variant_run(job, variant):
-                for seed in job.seeds:
-                    with tracked_run(
-                        "simda-ablation",
-                        f"{variant.label} seed {seed}",
-                        {"seed": seed},
-                        nested=True,
-                        resume_key=str((job.output_dir / variant.slug / f"seed-{seed}").resolve()),
-                    ):
-                        before = score_adapters(job.model, None, variant.disabled, seed, heldout_clips, job.clips)
-                        trained = train.run(job.train_job(variant, seed, data.train_csv, data.videos))
-                        if trained is None:
-                            raise RuntimeError("the ablation runs as one process; launch it without torchrun")
-                        after = score_adapters(
-                            job.model, trained.adapters, variant.disabled, seed, heldout_clips, job.clips
-                        )
-                        mlflow.log_metrics(after.metrics() | before.metrics("initial_heldout_loss"))
-                    initial.append(before.overall)
-                    final.append(after.overall)
-                    levels.append(after.per_timestep)
-                finals[variant.label] = SeedInterval(tuple(final))
-                interval = finals[variant.label]
-                mlflow.log_metrics(
-                    {
-                        "heldout_loss": interval.mean,
-                        "heldout_loss_low": interval.low,
-                        "heldout_loss_high": interval.high,
-                    }
-                )
-            rows.append(
-                {
-                    **variant_columns(variant, trained.adapters),
-                    "heldout_loss": interval.mean,
-                    "ci_low": interval.low,
-                    "ci_high": interval.high,
-                    "initial_loss": statistics.fmean(initial),
-                    **{f"loss_t{t}": statistics.fmean(level[t] for level in levels) for t in levels[0]},
-                    "paper_fvd": variant.fvd,
-                    "paper_clipsim": variant.clipsim,
-                }
-            )
-        reference = FULL.label if FULL.label in finals else None
-        for row in rows:
-            if reference is None or row["variant"] == reference:
-                row |= {"diff_vs_full": 0.0, "diff_low": 0.0, "diff_high": 0.0, "vs_full": ""}
-                continue
-            difference = paired_difference(finals[reference], finals[row["variant"]])
-            row |= {"diff_vs_full": difference.mean, "diff_low": difference.low, "diff_high": difference.high}
-            row["vs_full"] = compare_to(finals[reference], finals[row["variant"]])
-        stated = [] if reference is None else orderings(finals, reference)
+            row, finals[variant.label] = learn_variant(job, variant, data, heldout)
+            rows.append(row)
+        stated = compare_with_full(rows, finals)
         table = pd.DataFrame(rows)
         table = table[[c for c in table if not c.startswith("paper_")] + ["paper_fvd", "paper_clipsim"]]
         log_table(table, "table6")

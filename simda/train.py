@@ -137,22 +137,72 @@ class TrainResult:
         }
 
 
+def training_videos(job: TrainJob, scratch: str) -> list[Any]:
+    """The job's captioned videos: a caption folder, a WebVid CSV, or (tiny preset) a synthetic set in ``scratch``."""
+    from simda.data import read_caption_folder, read_webvid_csv
+    from simda.synthetic import write_webvid_set
+
+    if job.data.video_folder is not None:
+        return read_caption_folder(job.data.video_folder)
+    if job.data.csv is not None:
+        return read_webvid_csv(job.data.csv, job.data.videos)
+    span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
+    return read_webvid_csv(*write_webvid_set(scratch, job.synthetic_videos, num_frames=span, size=64))
+
+
+def run_params(job: TrainJob, config: Any, loaded: Any, videos: list[Any], world_size: int) -> dict[str, Any]:
+    """Everything that decides what the run learns: the MLflow params and the result's ``settings``."""
+    return {
+        "stage": "super_resolution" if job.sr else "text_to_video",
+        "train": job.training.as_params(),
+        "clip": job.clips.as_params(),
+        "simda": config.to_dict(),
+        "base": {"source": loaded.base.source, "identity": loaded.base.identity()},
+        "init_checkpoint": loaded.checkpoint,
+        "data": {"videos": len(videos), **{k: str(v) for k, v in vars(job.data).items()}},
+        "world_size": world_size,
+        "random_weights": loaded.base.random_weights,
+    }
+
+
+def step_logger(job: TrainJob, pipeline: Any, losses: dict[int, float]) -> Any:
+    """The per-report callback: the loss curve into ``losses`` and MLflow, a validation video when due."""
+    import mlflow
+
+    def report(step: Any) -> None:
+        losses[step.step] = step.loss
+        names = ("loss", "learning_rate", "clips_per_second", "peak_memory_gib")
+        mlflow.log_metrics({name: getattr(step, name) for name in names}, step=step.step)
+        if job.validate_every and step.step % job.validate_every == 0:
+            validate(pipeline, job, step.step)
+
+    return report
+
+
+def log_outcome(job: TrainJob, final: Path, skipped: int, losses: dict[int, float], random_weights: bool) -> None:
+    """Rank 0's closing MLflow entries: skipped videos, the adapters' config, the loss plot and where they are."""
+    import mlflow
+
+    from simda.loss_plot import write_loss_plot
+
+    mlflow.log_metric("skipped_videos", skipped)
+    mlflow.log_artifact(str(final / "config.json"))
+    if losses:
+        plot = write_loss_plot(job.output_dir / "loss.png", list(losses), list(losses.values()), random_weights)
+        mlflow.log_artifact(str(plot), artifact_path="plots")
+    mlflow.set_tag("adapters", str(final.resolve()))
+
+
 def run(job: TrainJob) -> TrainResult | None:
     """Train (resuming from ``job.output_dir``); rank 0 returns the result, other ranks ``None``."""
     import contextlib
     import logging
     import tempfile
 
-    import mlflow
-
-    from simda.data import read_caption_folder, read_webvid_csv
-    from simda.loss_plot import write_loss_plot
     from simda.model.config import SimDAConfig
     from simda.plumbing.atomic import claim_folder, require_writable_dir
     from simda.plumbing.distributed import process_group
     from simda.plumbing.tracking import configure_tracking, tracked_run
-    from simda.synthetic import write_webvid_set
-    from simda.training import StepReport
 
     log = logging.getLogger("simda.train")
     require_writable_dir(job.output_dir, "--output-dir")
@@ -161,76 +211,26 @@ def run(job: TrainJob) -> TrainResult | None:
         if layout.is_main:
             configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
             held.enter_context(claim_folder(job.output_dir, "--output-dir"))  # one training run per folder
-        if job.data.video_folder is not None:
-            videos = read_caption_folder(job.data.video_folder)
-        elif job.data.csv is not None:
-            videos = read_webvid_csv(job.data.csv, job.data.videos)
-        else:
-            span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
-            videos = read_webvid_csv(*write_webvid_set(scratch, job.synthetic_videos, num_frames=span, size=64))
+        videos = training_videos(job, scratch)
         loaded, trainer = build_trainer(job, config, videos, layout)
-        if loaded.base.random_weights:
+        random_weights = loaded.base.random_weights
+        if random_weights:
             log.warning("random-weight base (%s): training proves the machinery, not the model", loaded.base.source)
-        pipeline = trainer.pipeline
-        settings = {
-            "stage": "super_resolution" if job.sr else "text_to_video",
-            "train": job.training.as_params(),
-            "clip": job.clips.as_params(),
-            "simda": config.to_dict(),
-            "base": {"source": loaded.base.source, "identity": loaded.base.identity()},
-            "init_checkpoint": loaded.checkpoint,
-            "data": {"videos": len(videos), **{k: str(v) for k, v in vars(job.data).items()}},
-            "world_size": layout.world_size,
-            "random_weights": loaded.base.random_weights,
-        }
-        tags = {"random_weights": str(loaded.base.random_weights).lower(), "stage": settings["stage"]}
+        settings = run_params(job, config, loaded, videos, layout.world_size)
+        tags = {"random_weights": str(random_weights).lower(), "stage": settings["stage"]}
         losses: dict[int, float] = {}
-        with tracked_run(
-            job.experiment,
-            job.output_dir.name,
-            settings,
-            tags,
-            enabled=layout.is_main,
-            tracking_uri=job.tracking_uri,
-            resume_key=str(job.output_dir.resolve()),  # a resumed run continues its MLflow run and loss curve
-        ):
-
-            def report(step: StepReport) -> None:
-                losses[step.step] = step.loss
-                mlflow.log_metrics(
-                    {
-                        "loss": step.loss,
-                        "learning_rate": step.learning_rate,
-                        "clips_per_second": step.clips_per_second,
-                        "peak_memory_gib": step.peak_memory_gib,
-                    },
-                    step=step.step,
-                )
-                if job.validate_every and step.step % job.validate_every == 0:
-                    validate(pipeline, job, step.step)
-
-            final = trainer.run(on_report=report, log_every=job.log_every)
+        resume_key = str(job.output_dir.resolve())  # a resumed run continues its MLflow run and loss curve
+        tracking = {"enabled": layout.is_main, "tracking_uri": job.tracking_uri, "resume_key": resume_key}
+        with tracked_run(job.experiment, job.output_dir.name, settings, tags, **tracking):
+            final = trainer.run(on_report=step_logger(job, trainer.pipeline, losses), log_every=job.log_every)
             if layout.is_main:
-                mlflow.log_metric("skipped_videos", len(trainer.skipped))
-                mlflow.log_artifact(str(final / "config.json"))
-                if losses:
-                    plot = write_loss_plot(
-                        job.output_dir / "loss.png", list(losses), list(losses.values()), loaded.base.random_weights
-                    )
-                    mlflow.log_artifact(str(plot), artifact_path="plots")
-                mlflow.set_tag("adapters", str(final.resolve()))
+                log_outcome(job, final, len(trainer.skipped), losses, random_weights)
     if not layout.is_main:
         return None
     log.info("adapters written to %s (%d steps)", final, trainer.step)
-    return TrainResult(
-        output_dir=job.output_dir,
-        adapters=final,
-        steps=trainer.step,
-        final_loss=list(losses.values())[-1] if losses else None,
-        skipped_videos=sorted(trainer.skipped),
-        random_weights=loaded.base.random_weights,
-        settings=settings,
-    )
+    final_loss = list(losses.values())[-1] if losses else None
+    skipped = sorted(trainer.skipped)
+    return TrainResult(job.output_dir, final, trainer.step, final_loss, skipped, random_weights, settings)
 
 
 def build_trainer(job: TrainJob, config: Any, videos: list, layout: Any) -> tuple[Any, Any]:
