@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metrics.protocol_names import DEFAULT_CLIP_MODEL
+from metrics.protocol_names import DEFAULT_CLIP_MODEL, RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.settings import EditSettings, ModelSettings
 
@@ -92,7 +92,7 @@ class EditingBenchmarkResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> str:
-        note = "\nRANDOM WEIGHTS: these numbers prove the machinery, not the model" if self.random_weights else ""
+        note = f"\n{RANDOM_WEIGHTS_BANNER}" if self.random_weights else ""
         return self.table.to_string(index=False) + note
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.paper import PaperRow
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.settings import (
     GENERATORS,
@@ -167,7 +168,7 @@ class BenchmarkResult:
     generator: str = "SimDA"  # the generator's label: what made the videos
 
     def summary(self) -> str:
-        note = "\nRANDOM WEIGHTS: these numbers prove the machinery, not the model" if self.random_weights else ""
+        note = f"\n{RANDOM_WEIGHTS_BANNER}" if self.random_weights else ""
         counts = ", ".join(f"{k} {int(self.metrics[k])}" for k in ("num_videos", "num_real", "num_real_skipped"))
         if "fvd_ci_low" in self.metrics:
             counts += f"; FVD 95% interval [{self.metrics['fvd_ci_low']:.2f}, {self.metrics['fvd_ci_high']:.2f}]"

@@ -24,9 +24,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metrics.protocol_names import DEFAULT_CLIP_MODEL, DEFAULT_PROTOCOL_NAME, MIN_FVD_FRAMES, PROTOCOL_NAMES
-
-RANDOM_NOTE = "RANDOM WEIGHTS (--preset tiny): these numbers prove the machinery, not any model"
+from metrics.protocol_names import (
+    DEFAULT_CLIP_MODEL,
+    DEFAULT_PROTOCOL_NAME,
+    MIN_FVD_FRAMES,
+    PROTOCOL_NAMES,
+    RANDOM_WEIGHTS_BANNER,
+)
 
 
 class NoUsableVideos(RuntimeError):
@@ -101,7 +105,7 @@ class FVDCommandResult:
             lines.append(f"skipped {len(self.skipped)} videos:")
             lines += [f"  {path}: {reason}" for path, reason in self.skipped]
         if self.random_weights:
-            lines.append(RANDOM_NOTE)
+            lines.append(f"{RANDOM_WEIGHTS_BANNER} (--preset tiny: a random I3D)")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

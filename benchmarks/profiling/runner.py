@@ -20,9 +20,10 @@ from benchmarks.profiling.tables import (
     sr_parameter_table,
 )
 from simda.model.base import BaseModel, load_stable_diffusion
-from simda.model.loading import resolve_device, resolve_dtype
+from simda.model.loading import resolve_dtype
 from simda.model.params import parameter_report
 from simda.model.video_unet import SimDAUNet
+from simda.plumbing.distributed import resolve_device
 from simda.plumbing.tracking import log_table, tracked_run
 
 
