@@ -33,19 +33,24 @@ from typing import Any
 from benchmarks import webvid
 from benchmarks.learning import SeedInterval, compare_to, orderings, paired_difference, score_adapters
 from benchmarks.paper import RANDOM_WEIGHTS_NOTE, TABLE6, AblationRow
-from benchmarks.text_to_video import BenchmarkJob
+from benchmarks.text_to_video_job import BenchmarkJob
 from simda import train
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.options import add_options, construct, from_args, typed_flags
+from simda.plumbing.options import add_group, add_options, construct, from_args, typed_flags, values
 from simda.settings import (
     LEARN,
     PRESETS,
+    AblationDataSettings,
+    AblationOutputSettings,
     ClipSettings,
     EvaluationSettings,
     GenerationSettings,
     LearningSettings,
+    MetricWeightSettings,
     ModelSettings,
+    PartSettings,
+    TrackingSettings,
     TrainSettings,
     preset_for,
     require_fvd_frames,
@@ -265,21 +270,13 @@ def run(job: AblationJob) -> AblationResult:
     return AblationResult(job.output_dir, table, job.random_weights, rows, report_command(sweep))
 
 
-def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult:
-    """The learning benchmark: write the synthetic split, then train every variant from every seed
-    and score it on the held-out clips before and after training; Table 6 with intervals over seeds."""
-    import statistics
-
-    import mlflow
-    import pandas as pd
-
-    from simda.data import read_webvid_csv
-    from simda.plumbing.tracking import log_table, report_command, tracked_run
+def learning_data(job: AblationJob, learning: LearningSettings) -> Any:
+    """The synthetic split of the learning benchmark under ``<output-dir>/data`` (train and held-out CSVs)."""
     from simda.synthetic import write_learning_set
     from simda.train import SYNTHETIC_SPAN
 
     clips = job.clips
-    data = write_learning_set(
+    return write_learning_set(
         job.output_dir / "data",
         learning.train_clips,
         learning.heldout_clips,
@@ -287,70 +284,84 @@ def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult
         size=max(clips.height, clips.width),
         seed=learning.data_seed,
     )
-    heldout_clips = read_webvid_csv(data.heldout_csv, data.videos)
+
+
+def learn_variant(job: AblationJob, variant: AblationRow, data: Any, heldout: list[Any]) -> tuple[dict, SeedInterval]:
+    """Train ``variant`` from every seed, scoring the held-out clips before and after; its row and interval."""
+    import statistics
+
+    import mlflow
+
+    from simda.plumbing.tracking import tracked_run
+
+    initial, final, levels = [], [], []
+    with variant_run(job, variant):
+        for seed in job.seeds:
+            folder = (job.output_dir / variant.slug / f"seed-{seed}").resolve()
+            name = f"{variant.label} seed {seed}"
+            with tracked_run("simda-ablation", name, {"seed": seed}, nested=True, resume_key=str(folder)):
+                before = score_adapters(job.model, None, variant.disabled, seed, heldout, job.clips)
+                trained = train.run(job.train_job(variant, seed, data.train_csv, data.videos))
+                if trained is None:
+                    raise RuntimeError("the ablation runs as one process; launch it without torchrun")
+                after = score_adapters(job.model, trained.adapters, variant.disabled, seed, heldout, job.clips)
+                mlflow.log_metrics(after.metrics() | before.metrics("initial_heldout_loss"))
+            initial.append(before.overall)
+            final.append(after.overall)
+            levels.append(after.per_timestep)
+        interval = SeedInterval(tuple(final))
+        mlflow.log_metrics(
+            {"heldout_loss": interval.mean, "heldout_loss_low": interval.low, "heldout_loss_high": interval.high}
+        )
+    row = {
+        **variant_columns(variant, trained.adapters),
+        "heldout_loss": interval.mean,
+        "ci_low": interval.low,
+        "ci_high": interval.high,
+        "initial_loss": statistics.fmean(initial),
+        **{f"loss_t{t}": statistics.fmean(level[t] for level in levels) for t in levels[0]},
+        "paper_fvd": variant.fvd,
+        "paper_clipsim": variant.clipsim,
+    }
+    return row, interval
+
+
+def compare_with_full(rows: list[dict], finals: dict[str, SeedInterval]) -> list[str]:
+    """Each row's paired difference from the full model (in place); the orderings the intervals support."""
+    reference = FULL.label if FULL.label in finals else None
+    for row in rows:
+        if reference is None or row["variant"] == reference:
+            row |= {"diff_vs_full": 0.0, "diff_low": 0.0, "diff_high": 0.0, "vs_full": ""}
+            continue
+        difference = paired_difference(finals[reference], finals[row["variant"]])
+        row |= {"diff_vs_full": difference.mean, "diff_low": difference.low, "diff_high": difference.high}
+        row["vs_full"] = compare_to(finals[reference], finals[row["variant"]])
+    return [] if reference is None else orderings(finals, reference)
+
+
+def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult:
+    """The learning benchmark: write the synthetic split, then train every variant from every seed
+    and score it on the held-out clips before and after training; Table 6 with intervals over seeds."""
+    import mlflow
+    import pandas as pd
+
+    from simda.data import read_webvid_csv
+    from simda.plumbing.tracking import log_table, report_command, tracked_run
+
+    data = learning_data(job, learning)
+    heldout = read_webvid_csv(data.heldout_csv, data.videos)
     params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()}
-    params |= {"learning": learning.as_params(), "clips": clips.as_params(), "seeds": job.seeds}
-    rows, finals = [], {}
+    params |= {"learning": learning.as_params(), "clips": job.clips.as_params(), "seeds": job.seeds}
+    tags = {"random_weights": "true", "benchmark": "learn"}
+    resume_key = str(job.output_dir.resolve())
     with tracked_run(
-        "simda-ablation",
-        "table6-learn",
-        params,
-        {"random_weights": "true", "benchmark": "learn"},
-        tracking_uri=job.tracking_uri,
-        resume_key=str(job.output_dir.resolve()),
+        "simda-ablation", "table6-learn", params, tags, tracking_uri=job.tracking_uri, resume_key=resume_key
     ) as sweep:
+        rows, finals = [], {}
         for variant in job.variants:
-            initial, final, levels = [], [], []
-            with variant_run(job, variant):
-                for seed in job.seeds:
-                    with tracked_run(
-                        "simda-ablation",
-                        f"{variant.label} seed {seed}",
-                        {"seed": seed},
-                        nested=True,
-                        resume_key=str((job.output_dir / variant.slug / f"seed-{seed}").resolve()),
-                    ):
-                        before = score_adapters(job.model, None, variant.disabled, seed, heldout_clips, job.clips)
-                        trained = train.run(job.train_job(variant, seed, data.train_csv, data.videos))
-                        if trained is None:
-                            raise RuntimeError("the ablation runs as one process; launch it without torchrun")
-                        after = score_adapters(
-                            job.model, trained.adapters, variant.disabled, seed, heldout_clips, job.clips
-                        )
-                        mlflow.log_metrics(after.metrics() | before.metrics("initial_heldout_loss"))
-                    initial.append(before.overall)
-                    final.append(after.overall)
-                    levels.append(after.per_timestep)
-                finals[variant.label] = SeedInterval(tuple(final))
-                interval = finals[variant.label]
-                mlflow.log_metrics(
-                    {
-                        "heldout_loss": interval.mean,
-                        "heldout_loss_low": interval.low,
-                        "heldout_loss_high": interval.high,
-                    }
-                )
-            rows.append(
-                {
-                    **variant_columns(variant, trained.adapters),
-                    "heldout_loss": interval.mean,
-                    "ci_low": interval.low,
-                    "ci_high": interval.high,
-                    "initial_loss": statistics.fmean(initial),
-                    **{f"loss_t{t}": statistics.fmean(level[t] for level in levels) for t in levels[0]},
-                    "paper_fvd": variant.fvd,
-                    "paper_clipsim": variant.clipsim,
-                }
-            )
-        reference = FULL.label if FULL.label in finals else None
-        for row in rows:
-            if reference is None or row["variant"] == reference:
-                row |= {"diff_vs_full": 0.0, "diff_low": 0.0, "diff_high": 0.0, "vs_full": ""}
-                continue
-            difference = paired_difference(finals[reference], finals[row["variant"]])
-            row |= {"diff_vs_full": difference.mean, "diff_low": difference.low, "diff_high": difference.high}
-            row["vs_full"] = compare_to(finals[reference], finals[row["variant"]])
-        stated = [] if reference is None else orderings(finals, reference)
+            row, finals[variant.label] = learn_variant(job, variant, data, heldout)
+            rows.append(row)
+        stated = compare_with_full(rows, finals)
         table = pd.DataFrame(rows)
         table = table[[c for c in table if not c.startswith("paper_")] + ["paper_fvd", "paper_clipsim"]]
         log_table(table, "table6")
@@ -360,44 +371,25 @@ def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.ablation", __doc__)
-    parser.add_argument(
-        "--disable",
-        action="append",
-        default=[],
-        choices=sorted(BY_PART),
-        help="a part to remove (repeatable; sa = AA and FA); none: the full Table 6 sweep",
-    )
-    model = parser.add_argument_group("model")
-    add_options(model, ModelSettings, {}, skip=("ckpt",))
-    data = parser.add_argument_group("data")
-    data.add_argument("--csv", type=Path, help="training WebVid CSV")
-    data.add_argument("--videos", type=Path, help="training video folder")
-    data.add_argument("--val-csv", type=Path, help="WebVid validation CSV (results_2M_val.csv)")
-    data.add_argument("--val-videos", type=Path, help="WebVid validation video folder")
-    data.add_argument(
-        "--heldout-csv", type=Path, help="WebVid CSV of held-out clips: adds each variant's held-out loss"
-    )
-    data.add_argument("--heldout-videos", type=Path, help="video folder of --heldout-csv")
-    learning = parser.add_argument_group("learning benchmark (--preset learn)")
-    add_options(learning, LearningSettings, {"learn": LEARN.learning})
-    add_options(data, ClipSettings, {name: p.clips for name, p in PRESETS.items()}, only=("frame_stride",))
-    shared = parser.add_argument_group("clips, trained and generated alike")
-    add_options(shared, ClipSettings, {name: p.clips for name, p in PRESETS.items()}, skip=("frame_stride",))
-    training = parser.add_argument_group("training (every variant)")
-    add_options(training, TrainSettings, {name: p.training for name, p in PRESETS.items()})
-    evaluation = parser.add_argument_group("evaluation (every variant)")
-    add_options(
-        evaluation,
+    removal = "a part to remove (repeatable; sa = AA and FA); none: the full Table 6 sweep"
+    add_options(parser, PartSettings, {}, only=("disable",), override={"disable": {"help": removal}})
+    add_group(parser, "model", ModelSettings, skip=("ckpt",))
+    data = add_group(parser, "data", AblationDataSettings)
+    add_group(parser, "learning benchmark (--preset learn)", LearningSettings, presets={"learn": LEARN.learning})
+    clips = {name: preset.clips for name, preset in PRESETS.items()}
+    add_options(data, ClipSettings, clips, only=("frame_stride",))
+    add_group(parser, "clips, trained and generated alike", ClipSettings, presets=clips, skip=("frame_stride",))
+    add_group(parser, "training (every variant)", TrainSettings, presets={n: p.training for n, p in PRESETS.items()})
+    evaluation = add_group(
+        parser,
+        "evaluation (every variant)",
         GenerationSettings,
-        {name: p.generation for name, p in PRESETS.items()},
+        presets={name: p.generation for name, p in PRESETS.items()},
         skip=("num_frames", "height", "width"),
     )
     add_options(evaluation, EvaluationSettings, {name: p.evaluation for name, p in PRESETS.items()}, skip=("seed",))
-    evaluation.add_argument("--i3d", type=Path, help="I3D weights for FVD")
-    evaluation.add_argument("--clip-ckpt", type=Path, help="open_clip checkpoint for CLIPSIM")
-    output = parser.add_argument_group("output")
-    output.add_argument("--output-dir", "--out", type=Path, default=Path("runs/ablation"))
-    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    add_options(evaluation, MetricWeightSettings, {})
+    add_group(parser, "output", AblationOutputSettings, TrackingSettings)
     return parser
 
 
@@ -422,19 +414,10 @@ def make_job(args: argparse.Namespace) -> AblationJob:
         training=from_args(preset.training, args),
         generation=generation,
         evaluation=evaluation,
-        output_dir=args.output_dir,
-        disable=tuple(args.disable),
-        train_csv=args.csv,
-        train_videos=args.videos,
-        val_csv=args.val_csv,
-        val_videos=args.val_videos,
-        i3d=args.i3d,
-        clip_ckpt=args.clip_ckpt,
-        tracking_uri=args.tracking_uri,
+        disable=construct(PartSettings, args).disable,
         synthetic_videos=preset.synthetic_videos,
         learning=None if preset.learning is None else from_args(preset.learning, args),
-        heldout_csv=args.heldout_csv,
-        heldout_videos=args.heldout_videos,
+        **values(args, AblationDataSettings, MetricWeightSettings, AblationOutputSettings, TrackingSettings),
     )
 
 

@@ -29,6 +29,8 @@ from typing import Any
 from benchmarks.paper import RANDOM_WEIGHTS_NOTE
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput, UsageError
+from simda.plumbing.options import add_options, values
+from simda.settings import CompareSettings, TrackingSettings
 
 #: Parameters (exact names, or prefixes ending in ".") that must be equal across compared runs.
 PROTOCOL_PARAMS = (
@@ -167,16 +169,13 @@ def run(job: CompareJob) -> CompareResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.compare", __doc__)
-    parser.add_argument("--runs", nargs="+", required=True, help="MLflow run ids of finished msrvtt or webvid runs")
-    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
-    parser.add_argument(
-        "--output-dir", "--out", type=Path, help="where comparison.csv goes (default runs/compare-<hash>)"
-    )
+    for settings in (CompareSettings, TrackingSettings):
+        add_options(parser, settings, {})
     return parser
 
 
 def make_job(args: argparse.Namespace) -> CompareJob:
-    return CompareJob(runs=tuple(args.runs), tracking_uri=args.tracking_uri, output_dir=args.output_dir)
+    return CompareJob(**values(args, CompareSettings, TrackingSettings))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

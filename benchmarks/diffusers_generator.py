@@ -31,8 +31,7 @@ import torch
 from diffusers import AnimateDiffPipeline, DDIMScheduler, DiffusionPipeline, MotionAdapter, TextToVideoSDPipeline
 
 from benchmarks.generators import require_one_seed_per_prompt, seeded_noise
-from benchmarks.profiling.models import PRESETS as PROFILE_PRESETS
-from benchmarks.profiling.models import modelscope
+from benchmarks.profiling.models import MODEL_SIZES, modelscope
 from metrics.i3d import file_sha256
 from simda.model.base import build_tiny
 from simda.plumbing.errors import BadInputFile, InvalidSetting
@@ -159,7 +158,7 @@ def tiny_animatediff(seed: int = 0) -> AnimateDiffPipeline:
     """AnimateDiff on the tiny base: its 2D UNet plus a random ``MotionAdapter`` sized to match it."""
     base = build_tiny(seed=seed)
     torch.manual_seed(seed)
-    adapter = MotionAdapter(**PROFILE_PRESETS["tiny"].motion_adapter)
+    adapter = MotionAdapter(**MODEL_SIZES["tiny"].motion_adapter)
     return AnimateDiffPipeline(
         vae=base.vae,
         text_encoder=base.text_encoder,
@@ -174,7 +173,7 @@ def tiny_modelscope(seed: int = 0) -> TextToVideoSDPipeline:
     """ModelScope's pipeline on the tiny base's VAE and text encoder, with a random tiny ``UNet3DConditionModel``."""
     base = build_tiny(seed=seed)
     torch.manual_seed(seed)
-    unet = modelscope(PROFILE_PRESETS["tiny"], torch.device("cpu"), torch.float32)
+    unet = modelscope(MODEL_SIZES["tiny"], torch.device("cpu"), torch.float32)
     return TextToVideoSDPipeline(
         vae=base.vae,
         text_encoder=base.text_encoder,

@@ -15,103 +15,12 @@ A rerun with the same ``--output-dir`` skips every case it finished with the sam
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
+from benchmarks.editing_job import TINY_EDITS, EditingBenchmarkJob, EditingBenchmarkResult, read_cases  # noqa: F401
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
-from simda.plumbing.options import add_options, construct, from_args
-from simda.settings import PRESETS, EditSettings, ModelSettings, preset_for
-
-# The per-edit table: Table 5's columns for each (video, edited caption).
-EDIT_COLUMNS = (
-    "video",
-    "edit",
-    "frame_consistency",
-    "textual_alignment",
-    "train_min",
-    "inference_min",
-    "train_gib",
-    "inference_gib",
-    "tuned_M",
-)
-TINY_EDITS = ("a blue square moving up", "a yellow circle on a white background")
-
-
-@dataclass(frozen=True)
-class EditCase:
-    """One source video (path and caption) and the captions to edit it to."""
-
-    video: Path
-    prompt: str
-    edits: tuple[str, ...]
-
-
-def read_cases(path: Path) -> list[EditCase]:
-    """The cases file: one JSON object per line with ``video``, ``prompt`` and ``edits``."""
-    if not path.is_file():
-        raise MissingInput(f"--cases {path}: not found; pass a .jsonl of video/prompt/edits")
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadInputFile(f"{path}:{number}: not JSON ({exc.msg}); each line is one JSON object") from exc
-        missing = [key for key in ("video", "prompt", "edits") if key not in row]
-        if missing:
-            raise BadInputFile(f"{path}:{number} lacks {missing}; each line needs video, prompt and edits")
-        video = (path.parent / row["video"]).resolve()
-        if not video.is_file():
-            raise MissingInput(f"{path}:{number}: video {video} not found")
-        cases.append(EditCase(video, row["prompt"], tuple(row["edits"])))
-    if not cases:
-        raise BadInputFile(f"--cases {path}: no cases in the file")
-    return cases
-
-
-@dataclass(frozen=True)
-class EditingBenchmarkJob:
-    model: ModelSettings
-    editing: EditSettings
-    output_dir: Path
-    cases: Path | None = None
-    clip_ckpt: Path | None = None
-    clip_model: str = "ViT-B-32"
-    tracking_uri: str | None = None
-
-    def __post_init__(self) -> None:
-        self.model.require_model()
-        if self.cases is None and not self.model.tiny:
-            raise InvalidSetting("--cases: pass a .jsonl of videos to edit (or --preset tiny)")
-        if self.clip_ckpt is not None and not self.clip_ckpt.is_file():
-            raise MissingInput(f"--clip-ckpt {self.clip_ckpt}: not found; pass a local open_clip file")
-        if self.cases is not None:
-            read_cases(self.cases)  # every line and video checked before any model loads
-
-    @property
-    def random_weights(self) -> bool:
-        return self.model.tiny or self.clip_ckpt is None
-
-
-@dataclass
-class EditingBenchmarkResult:
-    output_dir: Path
-    table: Any  # pandas.DataFrame: this run's mean row above the paper's rows
-    per_edit: Any  # pandas.DataFrame: Table 5's columns per (video, edit)
-    random_weights: bool
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def summary(self) -> str:
-        note = "\nRANDOM WEIGHTS: these numbers prove the machinery, not the model" if self.random_weights else ""
-        return self.table.to_string(index=False) + note
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"edits": self.rows, "table5": self.table.to_dict("records"), "random_weights": self.random_weights}
+from simda.plumbing.options import add_group, add_options, construct, from_args, values
+from simda.settings import PRESETS, EditingCasesSettings, EditSettings, ModelSettings, TrackingSettings, preset_for
 
 
 def run(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
@@ -122,30 +31,18 @@ def run(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.editing", __doc__)
-    add_options(parser.add_argument_group("model"), ModelSettings, {})
-    data = parser.add_argument_group("cases and scoring")
-    data.add_argument("--cases", type=Path, help="JSON-lines file of videos to edit (tiny: one synthetic clip)")
-    data.add_argument("--clip-ckpt", type=Path, help="open_clip checkpoint (OpenAI ViT-B/32); tiny: random CLIP")
-    data.add_argument("--clip-model", default="ViT-B-32", help="open_clip model name of --clip-ckpt")
-    editing = parser.add_argument_group("editing")
-    add_options(editing, EditSettings, {name: preset.editing for name, preset in PRESETS.items()})
-    output = parser.add_argument_group("output")
-    output.add_argument("--output-dir", "--out", type=Path, default=Path("runs/editing"))
-    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    add_group(parser, "model", ModelSettings)
+    add_group(parser, "cases and scoring", EditingCasesSettings, skip=("output_dir",))
+    add_group(parser, "editing", EditSettings, presets={name: preset.editing for name, preset in PRESETS.items()})
+    output = add_group(parser, "output", EditingCasesSettings, only=("output_dir",))
+    add_options(output, TrackingSettings, {})
     return parser
 
 
 def make_job(args: argparse.Namespace) -> EditingBenchmarkJob:
     model = construct(ModelSettings, args)
-    return EditingBenchmarkJob(
-        model=model,
-        editing=from_args(preset_for(model).editing, args),
-        output_dir=args.output_dir,
-        cases=args.cases,
-        clip_ckpt=args.clip_ckpt,
-        clip_model=args.clip_model,
-        tracking_uri=args.tracking_uri,
-    )
+    editing = from_args(preset_for(model).editing, args)
+    return EditingBenchmarkJob(model, editing, **values(args, EditingCasesSettings, TrackingSettings))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from benchmarks.editing import (
+from benchmarks.editing_job import (
     EDIT_COLUMNS,
     TINY_EDITS,
     EditCase,

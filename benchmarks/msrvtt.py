@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks import text_to_video
 from benchmarks.paper import MSRVTT_TABLE, MSRVTT_TEST_VIDEOS
-from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult, BenchmarkSpec
 from simda.plumbing.cli import run_command
 
 

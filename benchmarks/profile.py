@@ -1,7 +1,8 @@
 """``python -m benchmarks.profile``: SimDA's cost against its floor and its peers, in one run.
 
-    python -m benchmarks.profile --params-only --preset sd15   # Table 1 parameters, seconds, no GPU
-    python -m benchmarks.profile                               # sd15 on a GPU, tiny on the CPU
+    python -m benchmarks.profile --params-only --model-size sd15   # Table 1 parameters, seconds, no GPU
+    python -m benchmarks.profile                                   # sd15 on a GPU, tiny on the CPU
+    python -m benchmarks.profile --preset tiny --device cpu        # the tiny model, in seconds
     python -m benchmarks.profile --base ./stable-diffusion-v1-5 --frames 16 --size 256
 
 Measured in one process, interleaved round by round, so ratios are fair: one denoising step
@@ -20,55 +21,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
+from benchmarks.profiling.job import EXPERIMENT, ProfileJob, ProfileResult  # noqa: F401 (EXPERIMENT: the command's)
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import MissingInput
-from simda.plumbing.options import add_options, given
-from simda.settings import DTYPES, PAPER, TINY, ProfileSettings
-
-EXPERIMENT = "simda-profile"
-MODEL_PRESETS = ("sd15", "tiny")
-
-
-@dataclass(frozen=True)
-class ProfileJob:
-    """What to profile. ``preset`` None picks sd15 on a GPU (or with ``--base``) and tiny on a CPU."""
-
-    preset: str | None = None
-    base: Path | None = None
-    device: str = "auto"
-    dtype: str = "auto"
-    shape_overrides: dict[str, Any] = field(default_factory=dict)
-    params_only: bool = False
-    output_dir: Path = Path("runs/profile")
-    tracking_uri: str | None = None
-    mlflow: bool = True
-
-    def __post_init__(self) -> None:
-        PAPER.profile.overlay(self.shape_overrides)  # refuses an invalid --size, --repeats, ... now
-        if self.base is not None and not self.base.is_dir():
-            raise MissingInput(f"--base {self.base}: not found; pass a local Stable Diffusion folder")
-
-
-@dataclass
-class ProfileResult:
-    """What one profile produced, returned so callers (and tests) need not parse the printout."""
-
-    text: str
-    tables: dict[str, Any]  # name -> pandas.DataFrame
-    metrics: dict[str, float]
-    plot_path: Path | None
-    output_dir: Path = Path("runs/profile")
-
-    def summary(self) -> str:
-        return self.text
-
-    def to_dict(self) -> dict[str, Any]:
-        tables = {name: table.to_dict("records") for name, table in self.tables.items()}
-        return {"metrics": self.metrics, "tables": tables}
+from simda.plumbing.options import add_group, construct, given
+from simda.settings import PAPER, TINY, ProfileModelSettings, ProfileOutputSettings, ProfileSettings
 
 
 def run(job: ProfileJob) -> ProfileResult:
@@ -79,36 +36,15 @@ def run(job: ProfileJob) -> ProfileResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.profile", __doc__)
-    model = parser.add_argument_group("model")
-    model.add_argument("--preset", choices=MODEL_PRESETS, help="model sizes (default: sd15 on a GPU, else tiny)")
-    model.add_argument("--base", type=Path, help="local Stable Diffusion folder: real frozen weights, SD 1.5 sizes")
-    model.add_argument("--device", default="auto", help="cuda, cuda:1, cpu or auto")
-    model.add_argument("--dtype", default="auto", choices=DTYPES, help="fp16 on a GPU, fp32 on CPU")
-    parser.add_argument("--params-only", action="store_true", help="print Table 1's parameter rows and stop")
-    shapes = parser.add_argument_group("shapes and repeats")
-    add_options(shapes, ProfileSettings, {"sd15": PAPER.profile, "tiny": TINY.profile})
-    output = parser.add_argument_group("output")
-    output.add_argument(
-        "--output-dir", "--out", type=Path, default=Path("runs/profile"), help="folder for profile.txt and .png"
-    )
-    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
-    output.add_argument("--no-mlflow", action="store_true", help="print and write files only")
+    add_group(parser, "model", ProfileModelSettings)
+    add_group(parser, "shapes and repeats", ProfileSettings, presets={"sd15": PAPER.profile, "tiny": TINY.profile})
+    add_group(parser, "output", ProfileOutputSettings)
     return parser
 
 
 def make_job(args: argparse.Namespace) -> ProfileJob:
     overrides = {name: value for name, value in given(args, ProfileSettings).items() if value is not None}
-    return ProfileJob(
-        preset=args.preset,
-        base=args.base,
-        device=args.device,
-        dtype=args.dtype,
-        shape_overrides=overrides,
-        params_only=args.params_only,
-        output_dir=args.output_dir,
-        tracking_uri=args.tracking_uri,
-        mlflow=not args.no_mlflow,
-    )
+    return ProfileJob(construct(ProfileModelSettings, args), overrides, construct(ProfileOutputSettings, args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,7 +47,7 @@ from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
 from benchmarks.rundir import RunDir, config_hash, write_csv
-from benchmarks.text_to_video import TINY_PIPELINES, BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.text_to_video_job import TINY_PIPELINES, BenchmarkJob, BenchmarkResult, BenchmarkSpec
 from benchmarks.vbench_scoring import (
     WEIGHT_FLAGS,
     LoadedDimension,
@@ -72,13 +72,11 @@ from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import InvalidSetting, UsageError
 from simda.plumbing.tracking import report_command, tracked_run
+from simda.settings import FPS
 from simda.sr.pipeline import SimDAUpscalePipeline
 from simda.video_io import write_mp4
 
 log = logging.getLogger("benchmarks")
-#: Frame rate of the written generated clips; real clips are read at the stride that matches it.
-GENERATED_FPS = 8
-
 
 @dataclass
 class LoadedBenchmark:
@@ -96,7 +94,7 @@ class LoadedBenchmark:
     params: dict[str, Any]
     config: dict[str, Any]  # what decides the videos: guards the run folder
     frame_selection: FrameSelection  # of the real clips
-    fps: int = GENERATED_FPS
+    fps: int = FPS
     dimensions: list[LoadedDimension] = field(default_factory=list)  # the VBench dimensions of --metrics
 
     @property
@@ -359,7 +357,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     early = load_generator(job, device, [clip.id for clip in clips]) if job.generator == "videos" else None
     settings = job.generation
     protocol = get_protocol(job.evaluation.fvd_protocol)
-    frame_selection = real_frame_selection(job.evaluation, protocol, GENERATED_FPS)  # refuses before any network
+    frame_selection = real_frame_selection(job.evaluation, protocol, FPS)  # refuses before any network
     evaluation = job.evaluation
     nets = load_metric_networks(
         job.i3d, job.clip_ckpt, evaluation.clip_model, device, protocol, clip_pretrained=evaluation.clip_pretrained

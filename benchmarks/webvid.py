@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks import text_to_video
 from benchmarks.paper import WEBVID_TABLE, WEBVID_VAL_PAIRS
-from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult, BenchmarkSpec
 from simda.plumbing.cli import run_command
 
 

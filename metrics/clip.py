@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from metrics.i3d import is_torchscript_archive
+from metrics.protocol_names import DEFAULT_CLIP_MODEL
 
 Frames = torch.Tensor | np.ndarray
 # Fallback normalisation when a model does not carry its own (CLIP's published ImageNet-style statistics).
@@ -205,7 +206,7 @@ TINY_CLIP_CONFIG = {
     "vision_cfg": {"layers": 1, "width": 32, "head_width": 16, "patch_size": 8, "image_size": 32},
     "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
 }
-TINY_CLIP_TOKENIZER = "ViT-B-32"
+TINY_CLIP_TOKENIZER = DEFAULT_CLIP_MODEL
 
 
 def random_clip(seed: int = 0) -> nn.Module:
@@ -253,7 +254,7 @@ class ClipScorer:
     @classmethod
     def from_pretrained(
         cls,
-        model_name: str = "ViT-B-32",
+        model_name: str = DEFAULT_CLIP_MODEL,
         checkpoint: str | Path | None = None,
         *,
         pretrained: str = "openai",

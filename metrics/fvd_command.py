@@ -24,11 +24,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
-
-#: I3D's temporal receptive field needs at least this many frames per video.
-MIN_FRAMES = 9
-RANDOM_NOTE = "RANDOM WEIGHTS (--preset tiny): these numbers prove the machinery, not any model"
+from metrics.protocol_names import (
+    DEFAULT_CLIP_MODEL,
+    DEFAULT_PROTOCOL_NAME,
+    MIN_FVD_FRAMES,
+    PROTOCOL_NAMES,
+    RANDOM_WEIGHTS_BANNER,
+)
 
 
 class NoUsableVideos(RuntimeError):
@@ -49,7 +51,7 @@ class FVDJob:
     device: str = "auto"
     interval: int = 40
     clip_ckpt: Path | None = None
-    clip_model: str = "ViT-B-32"
+    clip_model: str = DEFAULT_CLIP_MODEL
     openai: bool | None = None
     captions: Path | None = None
     output_dir: Path | None = None
@@ -66,8 +68,8 @@ class FVDJob:
         ):
             if path is not None and not Path(path).exists():
                 raise FileNotFoundError(f"{flag} {path}: not found; pass {what}")
-        if self.frames < MIN_FRAMES:
-            raise ValueError(f"--frames {self.frames}: I3D needs at least {MIN_FRAMES} frames per video")
+        if self.frames < MIN_FVD_FRAMES:
+            raise ValueError(f"--frames {self.frames}: I3D needs at least {MIN_FVD_FRAMES} frames per video")
         if self.batch_size < 1:
             raise ValueError(f"--batch-size {self.batch_size}: must be positive")
         if self.interval < 0 or self.interval == 1:
@@ -103,7 +105,7 @@ class FVDCommandResult:
             lines.append(f"skipped {len(self.skipped)} videos:")
             lines += [f"  {path}: {reason}" for path, reason in self.skipped]
         if self.random_weights:
-            lines.append(RANDOM_NOTE)
+            lines.append(f"{RANDOM_WEIGHTS_BANNER} (--preset tiny: a random I3D)")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -213,7 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--preset", choices=["tiny"], help="tiny: a random calibrated I3D instead of --i3d")
     parser.add_argument(
-        "--frames", type=int, default=16, help="frames per video, a window taken as the protocol's tool does (>= 9)"
+        "--frames",
+        type=int,
+        default=16,
+        help=f"frames per video, a window taken as the protocol's tool does (>= {MIN_FVD_FRAMES})",
     )
     parser.add_argument(
         "--fvd-protocol",
@@ -228,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=int, default=40, help="jackknife groups of the 95%% interval (default 40; 0 = off)"
     )
     parser.add_argument("--clip-ckpt", type=Path, help="local open_clip checkpoint; enables CLIPSIM")
-    parser.add_argument("--clip-model", default="ViT-B-32", help="open_clip model name of --clip-ckpt")
+    parser.add_argument("--clip-model", default=DEFAULT_CLIP_MODEL, help="open_clip model name of --clip-ckpt")
     parser.add_argument(
         "--openai",
         action=argparse.BooleanOptionalAction,

@@ -24,10 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: Smallest clip length the network accepts.  Three stride-2 temporal
-#: reductions turn 9 frames into 2 positions, which the final (2, 7, 7) average
-#: pool needs; 8 frames would leave a single position and the pool would fail.
-MIN_FRAMES = 9
+from metrics.protocol_names import MIN_FVD_FRAMES
+
 #: Spatial size the FVD protocol feeds the network (the final pool is 7x7).
 INPUT_SIZE = 224
 #: BatchNorm epsilon of TensorFlow (the original network, DeepMind's release and its PyTorch port).
@@ -178,9 +176,9 @@ class InceptionI3d(nn.Module):
                 f"I3D expects [B, C, T, H, W] with C={self.Conv3d_1a_7x7.conv3d.in_channels}, "
                 f"got shape {tuple(x.shape)}"
             )
-        if x.shape[2] < MIN_FRAMES:
+        if x.shape[2] < MIN_FVD_FRAMES:
             raise ValueError(
-                f"I3D needs at least {MIN_FRAMES} frames, got {x.shape[2]}: its temporal strides "
+                f"I3D needs at least {MIN_FVD_FRAMES} frames, got {x.shape[2]}: its temporal strides "
                 "leave fewer than the 2 positions the final average pool covers"
             )
         if tuple(x.shape[3:]) != (INPUT_SIZE, INPUT_SIZE):

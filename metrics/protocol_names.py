@@ -1,8 +1,16 @@
-"""The names of the FVD protocols (:mod:`metrics.fvd_protocols`), importable without torch.
+"""The names of the FVD protocols (:mod:`metrics.fvd_protocols`) and the metrics' small facts, importable without torch.
 
 Command lines list them in ``--help`` before any heavy import; ``metrics.fvd_protocols`` refuses to
 load if its registry and this list ever disagree.
 """
+
+#: Smallest clip I3D accepts (FVD): three stride-2 temporal reductions turn 9 frames into the 2
+#: positions its final (2, 7, 7) pool needs; 8 frames would leave one and the pool would fail.
+MIN_FVD_FRAMES = 9
+#: The line every printed table made with random weights carries (the benchmarks, metrics.fvd).
+RANDOM_WEIGHTS_BANNER = "RANDOM WEIGHTS: these numbers prove the machinery, not the model"
+#: The open_clip model of CLIPSIM: the paper's (and the released code's) OpenAI ViT-B/32.
+DEFAULT_CLIP_MODEL = "ViT-B-32"
 
 PROTOCOL_NAMES = (
     "tf",

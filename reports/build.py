@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reports.errors import ReportInputError
+from simda.plumbing.options import add_options, values
+from simda.settings import ReportSettings, TrackingSettings
 
 if TYPE_CHECKING:
     from reports.store import LoggedRun
     from reports.tables import Section
-
-DEFAULT_OUTPUT = Path("runs/report")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class BuildJob:
 
     experiments: tuple[str, ...] = ()
     run_ids: tuple[str, ...] = ()
-    output_dir: Path = DEFAULT_OUTPUT
+    output_dir: Path = ReportSettings.output_dir
     tracking_uri: str | None = None
 
 
@@ -85,14 +85,12 @@ def parse_args(argv: list[str] | None) -> BuildJob:
     parser = argparse.ArgumentParser(
         prog="python -m reports.build", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--experiment", action="append", default=[], help="an MLflow experiment (repeatable)")
-    parser.add_argument("--runs", nargs="+", default=[], metavar="ID", help="MLflow run ids to include")
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT, help=f"default {DEFAULT_OUTPUT}")
-    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
-    args = parser.parse_args(argv)
-    if args.output_dir.exists() and not args.output_dir.is_dir():
-        parser.error(f"--output-dir {args.output_dir} is a file; name a folder")
-    return BuildJob(tuple(args.experiment), tuple(args.runs), args.output_dir, args.tracking_uri)
+    for settings in (ReportSettings, TrackingSettings):
+        add_options(parser, settings, {})
+    job = BuildJob(**values(parser.parse_args(argv), ReportSettings, TrackingSettings))
+    if job.output_dir.exists() and not job.output_dir.is_dir():
+        parser.error(f"--output-dir {job.output_dir} is a file; name a folder")
+    return job
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,8 +18,8 @@ from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.options import add_options, construct, from_args
-from simda.settings import PRESETS, EditSettings, ModelSettings, preset_for
+from simda.plumbing.options import add_group, construct, from_args, values
+from simda.settings import PRESETS, EditSettings, EditSourceSettings, ModelSettings, preset_for
 
 
 @dataclass(frozen=True)
@@ -94,27 +94,15 @@ def run(job: EditJob) -> EditCommandResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m simda.edit", __doc__)
-    add_options(parser.add_argument_group("model"), ModelSettings, {})
-    source = parser.add_argument_group("source and edits")
-    source.add_argument("--video", type=Path, help="the source video (mp4); tiny preset: a synthetic clip")
-    source.add_argument("--prompt", help="caption of the source video")
-    source.add_argument("--edit", action="append", required=True, help="edited caption (repeatable)")
-    editing = parser.add_argument_group("editing")
-    add_options(editing, EditSettings, {name: preset.editing for name, preset in PRESETS.items()})
-    parser.add_argument("--output-dir", "--out", type=Path, default=Path("edits"), help="output folder (default edits)")
+    add_group(parser, "model", ModelSettings)
+    add_group(parser, "source and edits", EditSourceSettings)
+    add_group(parser, "editing", EditSettings, presets={name: preset.editing for name, preset in PRESETS.items()})
     return parser
 
 
 def make_job(args: argparse.Namespace) -> EditJob:
     model = construct(ModelSettings, args)
-    return EditJob(
-        model=model,
-        editing=from_args(preset_for(model).editing, args),
-        edits=tuple(args.edit),
-        output_dir=args.output_dir,
-        video=args.video,
-        prompt=args.prompt,
-    )
+    return EditJob(model, from_args(preset_for(model).editing, args), **values(args, EditSourceSettings))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

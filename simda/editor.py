@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from simda.data import CaptionedVideo, ClipSampler
 from simda.pipeline import SimDAPipeline
 from simda.plumbing.atomic import atomic_path
-from simda.settings import EditSettings
+from simda.settings import FPS, EditSettings
 from simda.synthetic import moving_square
 from simda.training import Trainer
 from simda.video_io import slug, write_gif, write_mp4
@@ -111,7 +111,7 @@ def synthetic_source(folder: Path, settings: EditSettings) -> CaptionedVideo:
     return CaptionedVideo("tiny-source", write_mp4(folder / "tiny-source.mp4", frames), caption)
 
 
-def save_result(result: EditResult, out: Path, fps: int = 8) -> dict[str, object]:
+def save_result(result: EditResult, out: Path, fps: int = FPS) -> dict[str, object]:
     """Write the source and every edit as mp4 and GIF, and a summary JSON; returns the summary."""
     write_gif(out / "source.gif", result.source, fps)
     files = {}

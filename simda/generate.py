@@ -24,9 +24,11 @@ from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
-from simda.plumbing.options import add_options, construct, from_args
+from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
+    FPS,
     PRESETS,
+    GenerateOutputSettings,
     GenerationSettings,
     ModelSettings,
     UpscalerModelSettings,
@@ -36,6 +38,7 @@ from simda.settings import (
 from simda.sr.flags import add_sr_options, check_upscaler_input, make_sr_settings
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".avi", ".mov", ".webm")
+RANDOM_VIDEOS = "the videos prove the machinery, not the model"
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class GenerateJob:
     output_dir: Path
     seed: int = 0
     batch_size: int = 4
-    fps: int = 8
+    fps: int = FPS
     #: The super-resolution stage (``--sr``): which upscaler, and how it samples.
     upscaler: UpscalerModelSettings | None = None
     upscale: UpscaleSettings | None = None
@@ -88,7 +91,7 @@ class GenerateResult:
     chunk_plan: str | None = None
 
     def summary(self) -> str:
-        note = " (random weights: the videos prove the machinery, not the model)" if self.random_weights else ""
+        note = f" (random weights: {RANDOM_VIDEOS})" if self.random_weights else ""
         frames, height, width = self.video_shape
         lines = [f"{len(self.videos)} video(s) of {frames} frames at {height}x{width} in {self.seconds:.1f} s{note}"]
         if self.chunk_plan is not None:
@@ -110,43 +113,28 @@ class GenerateResult:
         }
 
 
-def run(job: GenerateJob) -> GenerateResult:
-    """Load the model(s), generate every prompt in batches and write each video as soon as it is done."""
+def load_upscaler(job: GenerateJob) -> tuple[Any, Any]:
+    """The ``--sr`` stage: the loaded upscaler and its pipeline, checked against the sampling settings."""
+    from simda.model.loading import load_upscaler_model
+    from simda.sr.pipeline import SimDAUpscalePipeline
+
+    loaded = load_upscaler_model(job.upscaler)
+    upscaler = SimDAUpscalePipeline.from_upscaler(
+        loaded.model, loaded.base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
+    )
+    upscaler.check(job.upscale)  # e.g. a noise level above this upscaler's maximum, before the first stage
+    return loaded, upscaler
+
+
+def write_videos(job: GenerateJob, pipeline: Any, upscaler: Any, paths: list[Path]) -> tuple[Any, str | None]:
+    """Generate the prompts batch by batch, writing each mp4 and GIF when done; the last video and chunk plan."""
     import logging
 
-    from simda.model.loading import load_model, load_upscaler_model, require_model_files
-    from simda.pipeline import SimDAPipeline
-    from simda.plumbing.atomic import require_writable_dir
-    from simda.sr.pipeline import SimDAUpscalePipeline, generate_two_stage
-    from simda.video_io import slug, write_gif, write_mp4
+    from simda.sr.pipeline import generate_two_stage
+    from simda.video_io import write_gif, write_mp4
 
     log = logging.getLogger("simda.generate")
-    require_model_files(job.model)
-    require_writable_dir(job.output_dir, "--output-dir")
-    loaded = load_model(job.model)
-    stages = [loaded]
-    pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
-    settings: dict[str, Any] = {"generation": job.generation.as_params(), "model": job.model.as_params()}
-    upscaler = None
-    if job.upscaler is not None:
-        loaded_sr = load_upscaler_model(job.upscaler)
-        stages.append(loaded_sr)
-        upscaler = SimDAUpscalePipeline.from_upscaler(
-            loaded_sr.model, loaded_sr.base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
-        )
-        upscaler.check(job.upscale)  # e.g. a noise level above this upscaler's maximum, before the first stage
-        settings |= {"upscale": job.upscale.as_params(), "upscaler": job.upscaler.as_params()}
-    for stage in stages:
-        if stage.random_weights:
-            log.warning(
-                "random weights (%s, checkpoint: %s): the videos prove the machinery, not the model",
-                stage.base.source,
-                stage.checkpoint or "none, adapters at their zero init",
-            )
-    seeds = job.seeds()
-    paths = [job.output_dir / f"{index:03d}-{slug(prompt)}.mp4" for index, prompt in enumerate(job.prompts)]
-    plan = None
-    started = time.perf_counter()
+    seeds, plan = job.seeds(), None
     for first in range(0, len(job.prompts), job.batch_size):
         batch = slice(first, first + job.batch_size)
         prompts, batch_seeds = list(job.prompts[batch]), seeds[batch]
@@ -161,32 +149,55 @@ def run(job: GenerateJob) -> GenerateResult:
             write_mp4(path, video, fps=job.fps)
             write_gif(path.with_suffix(".gif"), video, fps=job.fps)
             log.info("wrote %s and %s (%dx%d)", path, path.with_suffix(".gif"), video.shape[1], video.shape[2])
+    return videos[-1], plan
+
+
+def run(job: GenerateJob) -> GenerateResult:
+    """Load the model(s), generate every prompt in batches and write each video as soon as it is done."""
+    import logging
+
+    from simda.model.loading import load_model, require_model_files
+    from simda.pipeline import SimDAPipeline
+    from simda.plumbing.atomic import require_writable_dir
+    from simda.video_io import slug
+
+    log = logging.getLogger("simda.generate")
+    require_model_files(job.model)
+    require_writable_dir(job.output_dir, "--output-dir")
+    loaded = load_model(job.model)
+    stages, upscaler = [loaded], None
+    settings: dict[str, Any] = {"generation": job.generation.as_params(), "model": job.model.as_params()}
+    if job.upscaler is not None:
+        loaded_sr, upscaler = load_upscaler(job)
+        stages.append(loaded_sr)
+        settings |= {"upscale": job.upscale.as_params(), "upscaler": job.upscaler.as_params()}
+    for stage in (stage for stage in stages if stage.random_weights):
+        checkpoint = stage.checkpoint or "none, adapters at their zero init"
+        log.warning("random weights (%s, checkpoint: %s): %s", stage.base.source, checkpoint, RANDOM_VIDEOS)
+    paths = [job.output_dir / f"{index:03d}-{slug(prompt)}.mp4" for index, prompt in enumerate(job.prompts)]
+    started = time.perf_counter()
+    last, plan = write_videos(job, SimDAPipeline.from_base(loaded.base, loaded.model), upscaler, paths)
     return GenerateResult(
         output_dir=job.output_dir,
         videos=paths,
         prompts=list(job.prompts),
-        seeds=seeds,
+        seeds=job.seeds(),
         seconds=time.perf_counter() - started,
         random_weights=any(stage.random_weights for stage in stages),
         settings=settings,
-        video_shape=tuple(videos[0].shape[:3]),
+        video_shape=tuple(last.shape[:3]),
         chunk_plan=plan,
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m simda.generate", __doc__)
-    add_options(parser.add_argument_group("model"), ModelSettings, {})
-    parser.add_argument("--prompt", action="append", required=True, help="a prompt (repeat for several videos)")
-    generation = parser.add_argument_group("generation")
-    add_options(generation, GenerationSettings, {name: preset.generation for name, preset in PRESETS.items()})
-    generation.add_argument("--seed", type=int, default=0, help="seed of the first prompt; prompt i uses seed + i")
-    generation.add_argument("--batch-size", type=int, default=4, help="prompts denoised together (default 4)")
-    output = parser.add_argument_group("output")
-    output.add_argument(
-        "--output-dir", "--out", type=Path, default=Path("outputs"), help="folder for the videos (default outputs)"
+    add_group(parser, "model", ModelSettings)
+    generation = add_group(
+        parser, "generation", GenerationSettings, presets={n: p.generation for n, p in PRESETS.items()}
     )
-    output.add_argument("--fps", type=int, default=8, help="frames per second of the mp4 and GIF (default 8)")
+    add_options(generation, GenerateOutputSettings, {}, only=("prompts", "seed", "batch_size"))
+    add_group(parser, "output", GenerateOutputSettings, only=("output_dir", "fps"))
     add_sr_options(parser)
     return parser
 
@@ -195,17 +206,7 @@ def make_job(args: argparse.Namespace) -> GenerateJob:
     model = construct(ModelSettings, args)
     generation = from_args(preset_for(model).generation, args)
     upscaler, upscale = make_sr_settings(args, model, generation)
-    return GenerateJob(
-        model=model,
-        generation=generation,
-        prompts=tuple(args.prompt),
-        output_dir=args.output_dir,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        fps=args.fps,
-        upscaler=upscaler,
-        upscale=upscale,
-    )
+    return GenerateJob(model, generation, upscaler=upscaler, upscale=upscale, **values(args, GenerateOutputSettings))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,12 +15,13 @@ split over processes. With a ``generator`` the noise follows diffusers' semantic
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import PIL.Image
@@ -51,6 +52,51 @@ class SimDAPipelineOutput(BaseOutput):
     ("np"), or ``(b, f, 3, H, W)`` floats in [0, 1] ("pt"), or the latents ``(b, c, f, h, w)`` ("latent")."""
 
     frames: torch.Tensor | np.ndarray | list[list[PIL.Image.Image]]
+
+
+def hashed_generator(key: str) -> torch.Generator:
+    """A CPU generator seeded by sha256(``key``): the same in every process, apart from every other key's."""
+    return torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little"))
+
+
+def guided(output: torch.Tensor, guided_by_text: bool, scale: float) -> torch.Tensor:
+    """Classifier-free guidance of a batch whose first half is unconditional (``guided_by_text``), else as is."""
+    if not guided_by_text:
+        return output
+    output_uncond, output_text = output.chunk(2)
+    return output_uncond + scale * (output_text - output_uncond)
+
+
+class DenoisingHook(Protocol):
+    """What one denoising loop asks of its conditioning: the guided prediction at ``t`` and the step."""
+
+    label: str
+
+    def predict(
+        self, latents: torch.Tensor, t: torch.Tensor, text: torch.Tensor, uncond: torch.Tensor | None, scale: float
+    ) -> torch.Tensor: ...
+
+    def step(self, output: torch.Tensor, t: torch.Tensor, latents: torch.Tensor) -> torch.Tensor: ...
+
+
+@dataclass
+class TextConditioning:
+    """Text-to-video: the video UNet on the latents and the prompt embeddings, one scheduler step for the batch."""
+
+    pipe: SimDAPipeline
+    step_kwargs: dict[str, float]
+    label: str = "denoising"
+
+    def predict(
+        self, latents: torch.Tensor, t: torch.Tensor, text: torch.Tensor, uncond: torch.Tensor | None, scale: float
+    ) -> torch.Tensor:
+        context = text if uncond is None else torch.cat([uncond, text])
+        model_in = latents if uncond is None else torch.cat([latents, latents])
+        model_in = self.pipe.scheduler.scale_model_input(model_in, t).to(self.pipe.unet.dtype)
+        return guided(self.pipe.unet(model_in, t, context).float(), uncond is not None, scale)
+
+    def step(self, output: torch.Tensor, t: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+        return self.pipe.scheduler.step(output, t, latents, **self.step_kwargs).prev_sample
 
 
 class SimDAPipeline(DiffusionPipeline):
@@ -177,31 +223,28 @@ class SimDAPipeline(DiffusionPipeline):
         progress: bool | None = False,
         callback: StepCallback | None = None,
         callback_inputs: Sequence[str] = (),
+        hook: DenoisingHook | None = None,
     ) -> torch.Tensor:
         """Run the scheduler from ``latents``; ``uncond=None`` switches classifier-free guidance off.
 
+        The one denoising loop of text-to-video and super-resolution: ``hook`` (default: this
+        pipeline's text conditioning) makes each step's guided prediction and scheduler step, so the
+        upscaler adds its low-resolution video and per-clip noise without a loop of its own.
         ``progress=None`` follows ``set_progress_bar_config``. ``callback(pipe, i, t, tensors)``
         runs after each step, as diffusers' ``callback_on_step_end`` does: it receives the tensors
         named in ``callback_inputs``, may return replacements, and may set ``pipe._interrupt``.
         """
+        hook = hook or TextConditioning(self, self._step_kwargs(settings.eta))
         device = self._execution_device
         self.scheduler.set_timesteps(settings.num_inference_steps, device=device)
-        step_kwargs = self._step_kwargs(settings.eta)
         latents = latents.to(device).float() * self.scheduler.init_noise_sigma
         self._interrupt = False
         timesteps = self.scheduler.timesteps
-        with self._progress_bar(len(timesteps), progress) as bar:
+        with self._progress_bar(len(timesteps), progress, hook.label) as bar:
             for index, t in enumerate(timesteps):
                 if self._interrupt:
                     break
-                context = text if uncond is None else torch.cat([uncond, text])
-                model_in = latents if uncond is None else torch.cat([latents, latents])
-                model_in = self.scheduler.scale_model_input(model_in, t).to(self.unet.dtype)
-                noise = self.unet(model_in, t, context).float()
-                if uncond is not None:
-                    noise_uncond, noise_text = noise.chunk(2)
-                    noise = noise_uncond + settings.guidance_scale * (noise_text - noise_uncond)
-                latents = self.scheduler.step(noise, t, latents, **step_kwargs).prev_sample
+                latents = hook.step(hook.predict(latents, t, text, uncond, settings.guidance_scale), t, latents)
                 if callback is not None:
                     current = {"latents": latents, "prompt_embeds": text, "negative_prompt_embeds": uncond}
                     returned = callback(self, index, t, {name: current[name] for name in callback_inputs})
@@ -219,10 +262,10 @@ class SimDAPipeline(DiffusionPipeline):
             raise ValueError(f"eta={eta} needs a DDIM scheduler; {type(self.scheduler).__name__} has no eta")
         return {}
 
-    def _progress_bar(self, total: int, progress: bool | None) -> tqdm:
+    def _progress_bar(self, total: int, progress: bool | None, label: str = "denoising") -> tqdm:
         if progress is None:
             return self.progress_bar(total=total)
-        return tqdm(total=total, desc="denoising", disable=not progress, leave=False)
+        return tqdm(total=total, desc=label, disable=not progress, leave=False)
 
     def sample(
         self,

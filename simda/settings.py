@@ -18,7 +18,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, FRAME_STARTS, PROTOCOL_NAMES, REAL_FRAME_SELECTIONS
+from metrics.protocol_names import (
+    DEFAULT_CLIP_MODEL,
+    DEFAULT_PROTOCOL_NAME,
+    FRAME_STARTS,
+    MIN_FVD_FRAMES,
+    PROTOCOL_NAMES,
+    REAL_FRAME_SELECTIONS,
+)
 from metrics.vbench import DIMENSIONS as VBENCH_DIMENSIONS
 from metrics.vbench import GROUPS as VBENCH_GROUPS
 from metrics.vbench import expand_metrics
@@ -35,13 +42,18 @@ from simda.plumbing.options import (
     positive,
 )
 
-#: I3D's temporal receptive field needs at least this many frames per video (FVD).
-MIN_FVD_FRAMES = 9
+#: Frames per second of every video this project writes (mp4 and GIF): the paper's clips are 8 fps.
+FPS = 8
+#: DDIM steps of the validation video that training logs (fewer than a benchmark's: a quick look).
+VALIDATION_INFERENCE_STEPS = 25
 #: The VAE of Stable Diffusion 1.x downsamples by 8: pixel sizes must divide by it.
 PIXELS_PER_LATENT = 8
 PRECISIONS = ("no", "fp16", "bf16")
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 PARTS = ("ta", "aa", "fa", "sa", "lsa")
+#: Set to 1 (or pass ``--debug``) for tracebacks instead of one-line errors.
+DEBUG_ENV = "SIMDA_DEBUG"
+TRACKING_URI_HELP = "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)"
 
 _SIZE = multiple_of(PIXELS_PER_LATENT, "the autoencoder downsamples by 8")
 #: The x4 upscaler's VAE: low-resolution frames are this many times smaller than the output.
@@ -371,7 +383,7 @@ class EvaluationSettings(ValidatedSettings):
         "jackknife groups of the FVD interval (0: no interval)",
         checks=(lambda groups: None if groups == 0 or groups >= 2 else "must be 0 (off) or at least 2",),
     )
-    clip_model: str = option("ViT-B-32", "--clip-model", "open_clip model name of --clip-ckpt")
+    clip_model: str = option(DEFAULT_CLIP_MODEL, "--clip-model", "open_clip model name of --clip-ckpt")
     clip_pretrained: str = option(
         "openai",
         "--clip-pretrained",
@@ -421,7 +433,7 @@ class EvaluationSettings(ValidatedSettings):
 
 @dataclass(frozen=True)
 class ProfileSettings(ValidatedSettings):
-    """Shapes and repeat counts of the profile; the model sizes come with its preset (sd15 or tiny)."""
+    """Shapes and repeat counts of the profile; each model size (--model-size sd15 or tiny) has its own defaults."""
 
     num_frames: int = option(16, "--num-frames", "frames per clip", aliases=("--frames",), checks=(positive,))
     size: int = option(256, "--size", "frame side in pixels", checks=(_SIZE,))
@@ -429,6 +441,53 @@ class ProfileSettings(ValidatedSettings):
     warmup: int = option(3, "--warmup", "untimed rounds first", checks=(non_negative,))
     video_steps: int = option(50, "--video-steps", "DDIM steps of the whole-video timing", checks=(positive,))
     video_repeats: int = option(3, "--video-repeats", "timed whole videos per pipeline", checks=(positive,))
+
+
+#: The profile's model sizes: Stable Diffusion 1.5's (and the released x4 upscaler's), or the tiny model's.
+MODEL_SIZE_NAMES = ("sd15", "tiny")
+
+
+@dataclass(frozen=True)
+class ProfileModelSettings(ValidatedSettings):
+    """Which model the profile times, and where: its size, or a local base with real frozen weights."""
+
+    model_size: str | None = option(
+        None,
+        "--model-size",
+        "model sizes: sd15 (Stable Diffusion 1.5) or tiny (default: sd15 on a GPU or with --base, else tiny)",
+        choices=MODEL_SIZE_NAMES,
+    )
+    preset: str | None = option(
+        None, "--preset", "tiny: the tiny model with the tiny preset's shapes and repeats", choices=("tiny",)
+    )
+    base: Path | None = option(None, "--base", "local Stable Diffusion folder: real frozen weights, SD 1.5 sizes")
+    device: str = option("auto", "--device", "cuda, cuda:1, cpu or auto")
+    dtype: str = option("auto", "--dtype", "fp16 on a GPU, fp32 on CPU", choices=DTYPES)
+    params_only: bool = option(False, "--params-only", "print Table 1's parameter rows and stop")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.preset == "tiny" and self.model_size not in (None, "tiny"):
+            raise InvalidSetting(f"--preset tiny profiles the tiny model; leave out --model-size {self.model_size}")
+
+    def size_name(self, on_gpu: bool) -> str:
+        """The model size to build: the flag, ``--preset tiny``'s, else sd15 on a GPU or with ``--base``, else tiny."""
+        if self.model_size is not None:
+            return self.model_size
+        if self.preset == "tiny":
+            return "tiny"
+        return "sd15" if on_gpu or self.base is not None else "tiny"
+
+
+@dataclass(frozen=True)
+class ProfileOutputSettings(ValidatedSettings):
+    """Where the profile's text, plot and MLflow run go."""
+
+    output_dir: Path = option(
+        Path("runs/profile"), "--output-dir", "folder for profile.txt and .png", aliases=("--out",)
+    )
+    tracking_uri: str | None = option(None, "--tracking-uri", TRACKING_URI_HELP)
+    mlflow: bool = option(True, "--mlflow", "log to MLflow (--no-mlflow: print and write files only)")
 
 
 @dataclass(frozen=True)
@@ -446,6 +505,245 @@ class LearningSettings(ValidatedSettings):
         checks=(at_least(2),),
     )
     data_seed: int = option(0, "--data-seed", "seed of the synthetic clips (positions, backgrounds, bars)")
+
+
+@dataclass(frozen=True)
+class DebugSettings(ValidatedSettings):
+    """Every command's ``--debug``."""
+
+    debug: bool = option(False, "--debug", f"show tracebacks (or set {DEBUG_ENV}=1)")
+
+
+@dataclass(frozen=True)
+class TrackingSettings(ValidatedSettings):
+    """Where a command logs its MLflow runs."""
+
+    tracking_uri: str | None = option(None, "--tracking-uri", TRACKING_URI_HELP)
+
+
+@dataclass(frozen=True)
+class MetricWeightSettings(ValidatedSettings):
+    """The metric networks' weights (unset with ``--preset tiny``: tiny random networks)."""
+
+    i3d: Path | None = option(None, "--i3d", "I3D weights: i3d_pretrained_400.pt or i3d_torchscript.pt")
+    clip_ckpt: Path | None = option(None, "--clip-ckpt", "local open_clip checkpoint (OpenAI ViT-B/32)")
+
+
+@dataclass(frozen=True)
+class PartSettings(ValidatedSettings):
+    """Which SimDA parts the adapters have: the switches of Table 6's ablation."""
+
+    disable: tuple[str, ...] = option(
+        (), "--disable", "switch a SimDA part off (repeatable; sa = AA and FA)", choices=PARTS, repeat=True
+    )
+    lsa_form: str = option("paper", "--lsa-form", "keys/values of latent-shift attention", choices=("paper", "code"))
+
+
+@dataclass(frozen=True)
+class TrainingData(ValidatedSettings):
+    """Where training clips come from: a WebVid CSV and its video folder, or a folder of captioned mp4s.
+
+    With none of them and the tiny preset, a synthetic WebVid-layout set is written and used.
+    """
+
+    csv: Path | None = option(None, "--csv", "WebVid CSV (videoid, name, page_dir, ...)")
+    videos: Path | None = option(None, "--videos", "folder holding <page_dir>/<videoid>.mp4")
+    video_folder: Path | None = option(
+        None, "--video-folder", "instead: a folder of mp4s with .txt captions", aliases=("--train_data_dir",)
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.video_folder is not None and (self.csv or self.videos):
+            raise InvalidSetting("pass either --csv with --videos, or --video-folder, not both")
+        if (self.csv is None) != (self.videos is None):
+            raise InvalidSetting("WebVid data needs both --csv (the CSV file) and --videos (the video folder)")
+        for flag, path in (("--csv", self.csv), ("--videos", self.videos), ("--video-folder", self.video_folder)):
+            if path is not None and not Path(path).exists():
+                raise MissingInput(f"{flag} {path}: not found")
+
+    @property
+    def given(self) -> bool:
+        return self.csv is not None or self.video_folder is not None
+
+
+@dataclass(frozen=True)
+class TrainOutputSettings(ValidatedSettings):
+    """Where training writes and logs (diffusers' training-script spellings accepted as aliases)."""
+
+    output_dir: Path = option(
+        Path("runs/simda-train"),
+        "--output-dir",
+        "checkpoints and final adapters; rerun with the same folder to resume (default runs/simda-train)",
+        aliases=("--out", "--output_dir"),
+    )
+    log_every: int = option(10, "--log-every", "steps between logged losses (default 10)")
+    validate_every: int = option(
+        0,
+        "--validate-every",
+        "log a validation video every n steps (0: off)",
+        aliases=("--validation_steps",),
+    )
+    validation_prompt: str = option(
+        "a red square moving right on a dark background",
+        "--validation-prompt",
+        "prompt of the validation video",
+        aliases=("--validation_prompt",),
+    )
+    experiment: str = option(
+        "simda-train", "--experiment", "MLflow experiment (default simda-train)", aliases=("--tracker_project_name",)
+    )
+
+
+@dataclass(frozen=True)
+class UpscaleSwitch(ValidatedSettings):
+    """``--sr`` where videos are made: upscale them 4x (paper, section 3.4)."""
+
+    sr: bool = option(False, "--sr", "upscale each video 4x with the SimDA x4 upscaler")
+
+
+@dataclass(frozen=True)
+class TrainUpscalerSwitch(ValidatedSettings):
+    """``--sr`` of ``simda.train``: the upscaler's adapters train instead of the text-to-video ones."""
+
+    sr: bool = option(
+        False,
+        "--sr",
+        "train the x4 upscaler's SR adapters: --height/--width are then the high-resolution clip size "
+        "(the upscaler's output; its input is the clip 4x smaller)",
+    )
+
+
+@dataclass(frozen=True)
+class GenerateOutputSettings(ValidatedSettings):
+    """The prompts of ``simda.generate``, their seeds and batching, and where the videos go."""
+
+    prompts: tuple[str, ...] = option(
+        (), "--prompt", "a prompt (repeat for several videos)", repeat=True, required=True, metavar="PROMPT"
+    )
+    seed: int = option(0, "--seed", "seed of the first prompt; prompt i uses seed + i")
+    batch_size: int = option(4, "--batch-size", "prompts denoised together (default 4)")
+    output_dir: Path = option(
+        Path("outputs"), "--output-dir", "folder for the videos (default outputs)", aliases=("--out",)
+    )
+    fps: int = option(FPS, "--fps", f"frames per second of the mp4 and GIF (default {FPS})")
+
+
+@dataclass(frozen=True)
+class EditSourceSettings(ValidatedSettings):
+    """The video ``simda.edit`` tunes on, its caption, the edits, and where they go."""
+
+    video: Path | None = option(None, "--video", "the source video (mp4); tiny preset: a synthetic clip")
+    prompt: str | None = option(None, "--prompt", "caption of the source video")
+    edits: tuple[str, ...] = option(
+        (), "--edit", "edited caption (repeatable)", repeat=True, required=True, metavar="EDIT"
+    )
+    output_dir: Path = option(Path("edits"), "--output-dir", "output folder (default edits)", aliases=("--out",))
+
+
+@dataclass(frozen=True)
+class EditingCasesSettings(ValidatedSettings):
+    """The editing benchmark's cases, its CLIP scorer, and where its table goes."""
+
+    cases: Path | None = option(None, "--cases", "JSON-lines file of videos to edit (tiny: one synthetic clip)")
+    clip_ckpt: Path | None = option(None, "--clip-ckpt", "open_clip checkpoint (OpenAI ViT-B/32); tiny: random CLIP")
+    clip_model: str = option(DEFAULT_CLIP_MODEL, "--clip-model", "open_clip model name of --clip-ckpt")
+    output_dir: Path = option(
+        Path("runs/editing"), "--output-dir", "run folder (default runs/editing)", aliases=("--out",)
+    )
+
+
+@dataclass(frozen=True)
+class CompareSettings(ValidatedSettings):
+    """The runs ``benchmarks.compare`` puts side by side, and where the table goes."""
+
+    runs: tuple[str, ...] = option(
+        (), "--runs", "MLflow run ids of finished msrvtt or webvid runs", many=True, required=True
+    )
+    output_dir: Path | None = option(
+        None, "--output-dir", "where comparison.csv goes (default runs/compare-<hash>)", aliases=("--out",)
+    )
+
+
+@dataclass(frozen=True)
+class ReportSettings(ValidatedSettings):
+    """What ``reports.build`` reports on (unset: every run) and where it writes."""
+
+    experiments: tuple[str, ...] = option(
+        (), "--experiment", "an MLflow experiment (repeatable)", repeat=True, metavar="EXPERIMENT"
+    )
+    run_ids: tuple[str, ...] = option((), "--runs", "MLflow run ids to include", many=True, metavar="ID")
+    output_dir: Path = option(Path("runs/report"), "--output-dir", "default runs/report")
+
+
+#: ``--generator`` choices: this project's model, a diffusers pipeline folder, or videos made elsewhere.
+GENERATORS = ("simda", "diffusers", "videos")
+#: ``--pipeline`` names that build a tiny random pipeline of the real diffusers class (with ``--preset tiny``).
+TINY_PIPELINES = ("tiny-animatediff", "tiny-modelscope")
+
+
+@dataclass(frozen=True)
+class GeneratorChoice(ValidatedSettings):
+    """What makes a text-to-video benchmark's videos (the benchmark job checks the combination)."""
+
+    generator: str = option(
+        "simda",
+        "--generator",
+        "what makes the videos: simda (--preset tiny or --base), diffusers (--pipeline) or videos "
+        "(--generated-videos) (default simda)",
+        choices=GENERATORS,
+    )
+    pipeline: str | None = option(
+        None,
+        "--pipeline",
+        f"--generator diffusers: a local diffusers pipeline folder, or {' / '.join(TINY_PIPELINES)} "
+        "with --preset tiny (random weights)",
+    )
+    generated_videos: Path | None = option(
+        None, "--generated-videos", "--generator videos: a folder of <clip id>.mp4, or a CSV with columns id and path"
+    )
+
+
+@dataclass(frozen=True)
+class BenchmarkDataSettings(ValidatedSettings):
+    """A text-to-video benchmark's real set; each benchmark names ``--annotations`` after its data format."""
+
+    annotations: Path | None = option(None, "--annotations", "the benchmark's annotation file")
+    videos: Path | None = option(None, "--videos", "folder of the real videos (the one holding the mp4 files)")
+    real_stats: Path | None = option(None, "--real-stats", "precomputed real-video GaussianStats (.npz) to use")
+
+
+@dataclass(frozen=True)
+class BenchmarkOutputSettings(ValidatedSettings):
+    """Where a text-to-video benchmark writes its run and caches the real videos' features."""
+
+    output_dir: Path | None = option(
+        None, "--output-dir", "run folder (default runs/<benchmark>-<settings hash>)", aliases=("--out",)
+    )
+    cache_dir: Path | None = option(
+        None, "--cache-dir", "real-video feature cache (default <output-dir>/../real-cache)"
+    )
+
+
+@dataclass(frozen=True)
+class AblationDataSettings(ValidatedSettings):
+    """The ablation's WebVid training and validation data, and an optional held-out split."""
+
+    train_csv: Path | None = option(None, "--csv", "training WebVid CSV", metavar="CSV")
+    train_videos: Path | None = option(None, "--videos", "training video folder", metavar="VIDEOS")
+    val_csv: Path | None = option(None, "--val-csv", "WebVid validation CSV (results_2M_val.csv)")
+    val_videos: Path | None = option(None, "--val-videos", "WebVid validation video folder")
+    heldout_csv: Path | None = option(
+        None, "--heldout-csv", "WebVid CSV of held-out clips: adds each variant's held-out loss"
+    )
+    heldout_videos: Path | None = option(None, "--heldout-videos", "video folder of --heldout-csv")
+
+
+@dataclass(frozen=True)
+class AblationOutputSettings(ValidatedSettings):
+    """Where the ablation sweep writes (every variant in its own folder)."""
+
+    output_dir: Path = option(Path("runs/ablation"), "--output-dir", "sweep folder", aliases=("--out",))
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.options import add_options, construct, from_args
+from simda.plumbing.errors import InvalidSetting
+from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
     PARTS,
     PRESETS,
     UPSCALE_FACTOR,
     ClipSettings,
     ModelSettings,
+    PartSettings,
+    TrackingSettings,
+    TrainingData,
+    TrainOutputSettings,
     TrainSettings,
+    TrainUpscalerSwitch,
     UpscalerModelSettings,
     preset_for,
 )
@@ -54,31 +59,6 @@ SYNTHETIC_SPAN = 2
 
 
 @dataclass(frozen=True)
-class TrainingData:
-    """Where the clips come from: a WebVid CSV and its video folder, or a folder of captioned mp4s.
-
-    With none of them and the tiny preset, a synthetic WebVid-layout set is written and used.
-    """
-
-    csv: Path | None = None
-    videos: Path | None = None
-    video_folder: Path | None = None
-
-    def __post_init__(self) -> None:
-        if self.video_folder is not None and (self.csv or self.videos):
-            raise InvalidSetting("pass either --csv with --videos, or --video-folder, not both")
-        if (self.csv is None) != (self.videos is None):
-            raise InvalidSetting("WebVid data needs both --csv (the CSV file) and --videos (the video folder)")
-        for flag, path in (("--csv", self.csv), ("--videos", self.videos), ("--video-folder", self.video_folder)):
-            if path is not None and not Path(path).exists():
-                raise MissingInput(f"{flag} {path}: not found")
-
-    @property
-    def given(self) -> bool:
-        return self.csv is not None or self.video_folder is not None
-
-
-@dataclass(frozen=True)
 class TrainJob:
     #: The text-to-video model, or with ``--sr`` the upscaler whose SR adapters train.
     model: ModelSettings | UpscalerModelSettings
@@ -90,7 +70,7 @@ class TrainJob:
     lsa_form: str = "paper"
     log_every: int = 10
     validate_every: int = 0
-    validation_prompt: str = "a red square moving right on a dark background"
+    validation_prompt: str = TrainOutputSettings.validation_prompt
     tracking_uri: str | None = None
     experiment: str = "simda-train"
     synthetic_videos: int | None = None
@@ -157,22 +137,72 @@ class TrainResult:
         }
 
 
+def training_videos(job: TrainJob, scratch: str) -> list[Any]:
+    """The job's captioned videos: a caption folder, a WebVid CSV, or (tiny preset) a synthetic set in ``scratch``."""
+    from simda.data import read_caption_folder, read_webvid_csv
+    from simda.synthetic import write_webvid_set
+
+    if job.data.video_folder is not None:
+        return read_caption_folder(job.data.video_folder)
+    if job.data.csv is not None:
+        return read_webvid_csv(job.data.csv, job.data.videos)
+    span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
+    return read_webvid_csv(*write_webvid_set(scratch, job.synthetic_videos, num_frames=span, size=64))
+
+
+def run_params(job: TrainJob, config: Any, loaded: Any, videos: list[Any], world_size: int) -> dict[str, Any]:
+    """Everything that decides what the run learns: the MLflow params and the result's ``settings``."""
+    return {
+        "stage": "super_resolution" if job.sr else "text_to_video",
+        "train": job.training.as_params(),
+        "clip": job.clips.as_params(),
+        "simda": config.to_dict(),
+        "base": {"source": loaded.base.source, "identity": loaded.base.identity()},
+        "init_checkpoint": loaded.checkpoint,
+        "data": {"videos": len(videos), **{k: str(v) for k, v in vars(job.data).items()}},
+        "world_size": world_size,
+        "random_weights": loaded.base.random_weights,
+    }
+
+
+def step_logger(job: TrainJob, pipeline: Any, losses: dict[int, float]) -> Any:
+    """The per-report callback: the loss curve into ``losses`` and MLflow, a validation video when due."""
+    import mlflow
+
+    def report(step: Any) -> None:
+        losses[step.step] = step.loss
+        names = ("loss", "learning_rate", "clips_per_second", "peak_memory_gib")
+        mlflow.log_metrics({name: getattr(step, name) for name in names}, step=step.step)
+        if job.validate_every and step.step % job.validate_every == 0:
+            validate(pipeline, job, step.step)
+
+    return report
+
+
+def log_outcome(job: TrainJob, final: Path, skipped: int, losses: dict[int, float], random_weights: bool) -> None:
+    """Rank 0's closing MLflow entries: skipped videos, the adapters' config, the loss plot and where they are."""
+    import mlflow
+
+    from simda.loss_plot import write_loss_plot
+
+    mlflow.log_metric("skipped_videos", skipped)
+    mlflow.log_artifact(str(final / "config.json"))
+    if losses:
+        plot = write_loss_plot(job.output_dir / "loss.png", list(losses), list(losses.values()), random_weights)
+        mlflow.log_artifact(str(plot), artifact_path="plots")
+    mlflow.set_tag("adapters", str(final.resolve()))
+
+
 def run(job: TrainJob) -> TrainResult | None:
     """Train (resuming from ``job.output_dir``); rank 0 returns the result, other ranks ``None``."""
     import contextlib
     import logging
     import tempfile
 
-    import mlflow
-
-    from simda.data import read_caption_folder, read_webvid_csv
-    from simda.loss_plot import write_loss_plot
     from simda.model.config import SimDAConfig
     from simda.plumbing.atomic import claim_folder, require_writable_dir
     from simda.plumbing.distributed import process_group
     from simda.plumbing.tracking import configure_tracking, tracked_run
-    from simda.synthetic import write_webvid_set
-    from simda.training import StepReport
 
     log = logging.getLogger("simda.train")
     require_writable_dir(job.output_dir, "--output-dir")
@@ -181,76 +211,26 @@ def run(job: TrainJob) -> TrainResult | None:
         if layout.is_main:
             configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
             held.enter_context(claim_folder(job.output_dir, "--output-dir"))  # one training run per folder
-        if job.data.video_folder is not None:
-            videos = read_caption_folder(job.data.video_folder)
-        elif job.data.csv is not None:
-            videos = read_webvid_csv(job.data.csv, job.data.videos)
-        else:
-            span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
-            videos = read_webvid_csv(*write_webvid_set(scratch, job.synthetic_videos, num_frames=span, size=64))
+        videos = training_videos(job, scratch)
         loaded, trainer = build_trainer(job, config, videos, layout)
-        if loaded.base.random_weights:
+        random_weights = loaded.base.random_weights
+        if random_weights:
             log.warning("random-weight base (%s): training proves the machinery, not the model", loaded.base.source)
-        pipeline = trainer.pipeline
-        settings = {
-            "stage": "super_resolution" if job.sr else "text_to_video",
-            "train": job.training.as_params(),
-            "clip": job.clips.as_params(),
-            "simda": config.to_dict(),
-            "base": {"source": loaded.base.source, "identity": loaded.base.identity()},
-            "init_checkpoint": loaded.checkpoint,
-            "data": {"videos": len(videos), **{k: str(v) for k, v in vars(job.data).items()}},
-            "world_size": layout.world_size,
-            "random_weights": loaded.base.random_weights,
-        }
-        tags = {"random_weights": str(loaded.base.random_weights).lower(), "stage": settings["stage"]}
+        settings = run_params(job, config, loaded, videos, layout.world_size)
+        tags = {"random_weights": str(random_weights).lower(), "stage": settings["stage"]}
         losses: dict[int, float] = {}
-        with tracked_run(
-            job.experiment,
-            job.output_dir.name,
-            settings,
-            tags,
-            enabled=layout.is_main,
-            tracking_uri=job.tracking_uri,
-            resume_key=str(job.output_dir.resolve()),  # a resumed run continues its MLflow run and loss curve
-        ):
-
-            def report(step: StepReport) -> None:
-                losses[step.step] = step.loss
-                mlflow.log_metrics(
-                    {
-                        "loss": step.loss,
-                        "learning_rate": step.learning_rate,
-                        "clips_per_second": step.clips_per_second,
-                        "peak_memory_gib": step.peak_memory_gib,
-                    },
-                    step=step.step,
-                )
-                if job.validate_every and step.step % job.validate_every == 0:
-                    validate(pipeline, job, step.step)
-
-            final = trainer.run(on_report=report, log_every=job.log_every)
+        resume_key = str(job.output_dir.resolve())  # a resumed run continues its MLflow run and loss curve
+        tracking = {"enabled": layout.is_main, "tracking_uri": job.tracking_uri, "resume_key": resume_key}
+        with tracked_run(job.experiment, job.output_dir.name, settings, tags, **tracking):
+            final = trainer.run(on_report=step_logger(job, trainer.pipeline, losses), log_every=job.log_every)
             if layout.is_main:
-                mlflow.log_metric("skipped_videos", len(trainer.skipped))
-                mlflow.log_artifact(str(final / "config.json"))
-                if losses:
-                    plot = write_loss_plot(
-                        job.output_dir / "loss.png", list(losses), list(losses.values()), loaded.base.random_weights
-                    )
-                    mlflow.log_artifact(str(plot), artifact_path="plots")
-                mlflow.set_tag("adapters", str(final.resolve()))
+                log_outcome(job, final, len(trainer.skipped), losses, random_weights)
     if not layout.is_main:
         return None
     log.info("adapters written to %s (%d steps)", final, trainer.step)
-    return TrainResult(
-        output_dir=job.output_dir,
-        adapters=final,
-        steps=trainer.step,
-        final_loss=list(losses.values())[-1] if losses else None,
-        skipped_videos=sorted(trainer.skipped),
-        random_weights=loaded.base.random_weights,
-        settings=settings,
-    )
+    final_loss = list(losses.values())[-1] if losses else None
+    skipped = sorted(trainer.skipped)
+    return TrainResult(job.output_dir, final, trainer.step, final_loss, skipped, random_weights, settings)
 
 
 def build_trainer(job: TrainJob, config: Any, videos: list, layout: Any) -> tuple[Any, Any]:
@@ -277,71 +257,36 @@ def validate(pipeline: Any, job: TrainJob, step: int) -> None:
     """Generate the validation prompt with the current adapters and log it as a GIF, the prompt under it."""
     import mlflow
 
-    from simda.settings import GenerationSettings
+    from simda.settings import VALIDATION_INFERENCE_STEPS, GenerationSettings
     from simda.video_io import captioned_grid, write_gif
 
     clips = job.clips
-    settings = GenerationSettings(clips.num_frames, clips.height, clips.width, num_inference_steps=25)
+    settings = GenerationSettings(
+        clips.num_frames, clips.height, clips.width, num_inference_steps=VALIDATION_INFERENCE_STEPS
+    )
     video = pipeline.generate([job.validation_prompt], [job.training.seed], settings)[0]
     captioned = captioned_grid([video], [f"step {step}: {job.validation_prompt}"])
     path = write_gif(job.output_dir / "validation" / f"step-{step:07d}.gif", captioned)
     mlflow.log_artifact(str(path), artifact_path="validation")
 
 
-def add_part_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, what: str) -> None:
-    """``--disable`` and ``--lsa-form``: the flags that choose which SimDA parts exist."""
-    parser.add_argument(
-        "--disable", action="append", default=[], choices=PARTS, help=f"switch a SimDA part off (repeatable) {what}"
-    )
-    parser.add_argument(
-        "--lsa-form", choices=["paper", "code"], default="paper", help="keys/values of latent-shift attention"
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m simda.train", __doc__)
-    model = parser.add_argument_group("model")
-    add_options(model, ModelSettings, {}, aliases={"base": ("--pretrained_model_name_or_path",)})
-    data = parser.add_argument_group("data")
-    data.add_argument("--csv", type=Path, help="WebVid CSV (videoid, name, page_dir, ...)")
-    data.add_argument("--videos", type=Path, help="folder holding <page_dir>/<videoid>.mp4")
-    data.add_argument(
-        "--video-folder", "--train_data_dir", type=Path, help="instead: a folder of mp4s with .txt captions"
+    add_group(parser, "model", ModelSettings, aliases={"base": ("--pretrained_model_name_or_path",)})
+    presets = {name: preset.clips for name, preset in PRESETS.items()}
+    data = add_group(parser, "data", TrainingData)
+    add_options(data, ClipSettings, presets, aliases={"num_frames": ("--num_frames",)})
+    training = add_group(
+        parser,
+        "training (diffusers' training-script spellings are accepted too)",
+        TrainSettings,
+        presets={name: preset.training for name, preset in PRESETS.items()},
+        aliases=DIFFUSERS_FLAGS,
     )
-    add_options(data, ClipSettings, {n: p.clips for n, p in PRESETS.items()}, aliases={"num_frames": ("--num_frames",)})
-    training = parser.add_argument_group("training (diffusers' training-script spellings are accepted too)")
-    add_options(training, TrainSettings, {n: p.training for n, p in PRESETS.items()}, aliases=DIFFUSERS_FLAGS)
-    add_part_options(training, "as the ablation does")
-    sr = parser.add_argument_group("super-resolution (paper, section 3.4)")
-    sr.add_argument(
-        "--sr",
-        action="store_true",
-        help="train the x4 upscaler's SR adapters: --height/--width are then the high-resolution clip size "
-        "(the upscaler's output; its input is the clip 4x smaller)",
-    )
+    add_options(training, PartSettings, {})
+    sr = add_group(parser, "super-resolution (paper, section 3.4)", TrainUpscalerSwitch)
     add_options(sr, UpscalerModelSettings, {}, only=("sr_base", "sr_ckpt"))
-    output = parser.add_argument_group("output")
-    output.add_argument(
-        "--output-dir",
-        "--out",
-        "--output_dir",
-        type=Path,
-        default=Path("runs/simda-train"),
-        help="checkpoints and final adapters; rerun with the same folder to resume",
-    )
-    output.add_argument("--log-every", type=int, default=10, help="steps between logged losses (default 10)")
-    output.add_argument(
-        "--validate-every",
-        "--validation_steps",
-        type=int,
-        default=0,
-        help="log a validation video every n steps (0: off)",
-    )
-    output.add_argument("--validation-prompt", "--validation_prompt", default=TrainJob.validation_prompt)
-    output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
-    output.add_argument(
-        "--experiment", "--tracker_project_name", default="simda-train", help="MLflow experiment (default simda-train)"
-    )
+    add_group(parser, "output", TrainOutputSettings, TrackingSettings)
     return parser
 
 
@@ -352,16 +297,9 @@ def make_job(args: argparse.Namespace) -> TrainJob:
         model=model,
         clips=from_args(preset.sr_clips if args.sr else preset.clips, args),
         training=from_args(preset.training, args),
-        data=TrainingData(args.csv, args.videos, args.video_folder),
-        output_dir=args.output_dir,
-        disable=tuple(args.disable),
-        lsa_form=args.lsa_form,
-        log_every=args.log_every,
-        validate_every=args.validate_every,
-        validation_prompt=args.validation_prompt,
-        tracking_uri=args.tracking_uri,
-        experiment=args.experiment,
+        data=construct(TrainingData, args),
         synthetic_videos=preset.synthetic_videos,
+        **values(args, PartSettings, TrainOutputSettings, TrackingSettings),
     )
 
 

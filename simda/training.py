@@ -33,7 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 from simda.data import CaptionedVideo, ClipError, ClipSampler
 from simda.model.base import unet_identity
 from simda.model.checkpoint import load_adapters, save_adapters
-from simda.pipeline import SimDAPipeline
+from simda.pipeline import SimDAPipeline, hashed_generator
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
@@ -63,8 +63,7 @@ class StepReport:
 
 def step_generator(seed: int, rank: int, step: int) -> torch.Generator:
     """The one source of randomness of a training step, a pure function of its coordinates."""
-    digest = hashlib.sha256(f"simda-train:{seed}:{rank}:{step}".encode()).digest()
-    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
+    return hashed_generator(f"simda-train:{seed}:{rank}:{step}")
 
 
 def denoising_target(

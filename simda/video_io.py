@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from simda.plumbing.atomic import atomic_path
+from simda.settings import FPS
 
 
 def _check_frames(frames: np.ndarray) -> None:
@@ -41,7 +42,7 @@ def _yuv420p(frame: np.ndarray) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(packed.reshape(h * 3 // 2, w), format="yuv420p")
 
 
-def write_mp4(path: str | Path, frames: np.ndarray, fps: int = 8, crf: int = 17) -> Path:
+def write_mp4(path: str | Path, frames: np.ndarray, fps: int = FPS, crf: int = 17) -> Path:
     """Encode ``frames`` as H.264 (yuv420p) at near-lossless quality; identical frames give identical bytes.
 
     The bytes are a function of the frames alone: the colour conversion is integer arithmetic
@@ -74,7 +75,7 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int = 8, crf: int = 17)
     return path
 
 
-def write_gif(path: str | Path, frames: np.ndarray, fps: int = 8) -> Path:
+def write_gif(path: str | Path, frames: np.ndarray, fps: int = FPS) -> Path:
     """A looping GIF of ``frames`` (for READMEs, MLflow artifacts and quick looks)."""
     _check_frames(frames)
     path = Path(path)

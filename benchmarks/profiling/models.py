@@ -71,7 +71,7 @@ IMAGE_MODEL_PER_FRAME = SimDAConfig(clip_groupnorm=False).without("ta", "sa", "l
 
 
 @dataclass(frozen=True)
-class Preset:
+class ModelSize:
     """Model sizes, and the shapes and repeat counts that suit them (from :mod:`simda.settings`)."""
 
     name: str
@@ -79,12 +79,12 @@ class Preset:
     motion_adapter: dict[str, Any]
     modelscope_unet: dict[str, Any]
     shapes: ProfileSettings
-    #: The image upscaler of the super-resolution stage, random weights at this preset's size.
+    #: The image upscaler of the super-resolution stage, random weights at this size.
     build_upscaler: Callable[[torch.device, torch.dtype], UpscalerBase]
 
 
-PRESETS: dict[str, Preset] = {
-    "sd15": Preset(
+MODEL_SIZES: dict[str, ModelSize] = {
+    "sd15": ModelSize(
         "sd15",
         lambda device, dtype: build_sd15(device=device, dtype=dtype),
         {},
@@ -92,7 +92,7 @@ PRESETS: dict[str, Preset] = {
         PAPER.profile,
         lambda device, dtype: build_x4_upscaler(device=device, dtype=dtype),
     ),
-    "tiny": Preset(
+    "tiny": ModelSize(
         "tiny",
         lambda device, dtype: build_tiny(device=device, dtype=dtype),
         TINY_MOTION_ADAPTER,
@@ -120,11 +120,11 @@ class Contender:
     context_per_frame: bool = False
 
 
-def build_base(preset: Preset, base_path: Path | None, device: torch.device, dtype: torch.dtype) -> BaseModel:
-    """The preset's random-weight base, or a local Stable Diffusion folder when one is given."""
+def build_base(model_size: ModelSize, base_path: Path | None, device: torch.device, dtype: torch.dtype) -> BaseModel:
+    """The random-weight base of this size, or a local Stable Diffusion folder when one is given."""
     if base_path is not None:
         return load_stable_diffusion(base_path, device, dtype)
-    return preset.build_base(device, dtype)
+    return model_size.build_base(device, dtype)
 
 
 def simda_variants(unet2d: UNet2DConditionModel) -> dict[str, SimDAUNet]:
@@ -140,17 +140,17 @@ def image_model_per_frame(unet2d: UNet2DConditionModel) -> SimDAUNet:
     return SimDAUNet(copy.deepcopy(unet2d), IMAGE_MODEL_PER_FRAME).eval()
 
 
-def animatediff(unet2d: UNet2DConditionModel, preset: Preset) -> UNetMotionModel:
+def animatediff(unet2d: UNet2DConditionModel, model_size: ModelSize) -> UNetMotionModel:
     """diffusers' AnimateDiff motion UNet: the same 2D UNet's weights plus random motion modules."""
     with torch.device(unet2d.device):
-        model = UNetMotionModel.from_unet2d(unet2d, MotionAdapter(**preset.motion_adapter))
+        model = UNetMotionModel.from_unet2d(unet2d, MotionAdapter(**model_size.motion_adapter))
     return model.to(dtype=unet2d.dtype).requires_grad_(False).eval()
 
 
-def modelscope(preset: Preset, device: torch.device, dtype: torch.dtype) -> UNet3DConditionModel:
+def modelscope(model_size: ModelSize, device: torch.device, dtype: torch.dtype) -> UNet3DConditionModel:
     """diffusers' ModelScope text-to-video UNet with random weights."""
     with torch.device(device):
-        model = UNet3DConditionModel(**preset.modelscope_unet)
+        model = UNet3DConditionModel(**model_size.modelscope_unet)
     return model.to(dtype=dtype).requires_grad_(False).eval()
 
 
@@ -167,16 +167,18 @@ def simda_contender(name: str, model: SimDAUNet) -> Contender:
 
 
 def inference_contenders(
-    unet2d: UNet2DConditionModel, variants: dict[str, SimDAUNet], preset: Preset
+    unet2d: UNet2DConditionModel, variants: dict[str, SimDAUNet], model_size: ModelSize
 ) -> list[Contender]:
     """The floor first, then SimDA, the two peers and the ablations: the order of each timing round."""
     ablations = [simda_contender(name, model) for name, model in variants.items() if name != FULL]
     return [
         floor_contender(unet2d),
         simda_contender(FULL, variants[FULL]),
-        Contender("animatediff", animatediff(unet2d, preset), text_width(unet2d), context_per_frame=True),
+        Contender("animatediff", animatediff(unet2d, model_size), text_width(unet2d), context_per_frame=True),
         Contender(
-            "modelscope", modelscope(preset, unet2d.device, unet2d.dtype), preset.modelscope_unet["cross_attention_dim"]
+            "modelscope",
+            modelscope(model_size, unet2d.device, unet2d.dtype),
+            model_size.modelscope_unet["cross_attention_dim"],
         ),
         *ablations,
     ]

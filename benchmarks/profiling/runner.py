@@ -7,8 +7,8 @@ from pathlib import Path
 import mlflow
 import torch
 
-from benchmarks.profile import EXPERIMENT, ProfileJob, ProfileResult
-from benchmarks.profiling.models import PRESETS, Preset, build_base
+from benchmarks.profiling.job import EXPERIMENT, ProfileJob, ProfileResult
+from benchmarks.profiling.models import MODEL_SIZES, ModelSize, build_base
 from benchmarks.profiling.sections import CFG_BATCH, Settings, device_name, measure
 from benchmarks.profiling.tables import (
     TARGETS,
@@ -20,9 +20,10 @@ from benchmarks.profiling.tables import (
     sr_parameter_table,
 )
 from simda.model.base import BaseModel, load_stable_diffusion
-from simda.model.loading import resolve_device, resolve_dtype
+from simda.model.loading import resolve_dtype
 from simda.model.params import parameter_report
 from simda.model.video_unet import SimDAUNet
+from simda.plumbing.distributed import resolve_device
 from simda.plumbing.tracking import log_table, tracked_run
 
 
@@ -38,32 +39,32 @@ def weights_label(base: BaseModel) -> str:
 def header(settings: Settings, base: BaseModel) -> list[str]:
     latent = settings.size // base.vae_scale_factor
     lines = [
-        f"SimDA profile: preset {settings.preset.name}, {device_name(settings.device)} ({settings.device}), "
+        f"SimDA profile: model size {settings.model_size.name}, {device_name(settings.device)} ({settings.device}), "
         f"{settings.dtype_name}, {settings.frames} frames at {settings.size}x{settings.size} "
         f"(latents {latent}x{latent}), inference batch {CFG_BATCH} (CFG), training batch 1; medians of "
         f"{settings.repeats} interleaved runs after {settings.warmup} warmup rounds",
-        f"super_resolution: one guided step of the random-weight {settings.preset.name} x4 upscaler on those "
+        f"super_resolution: one guided step of the random-weight {settings.model_size.name} x4 upscaler on those "
         f"frames as its low-resolution input ({settings.size}x{settings.size} -> {4 * settings.size}x"
         f"{4 * settings.size}), SimDA against the image upscaler frame by frame",
         weights_label(base),
     ]
-    if settings.device.type != "cuda" or settings.preset.name != "sd15":
+    if settings.device.type != "cuda" or settings.model_size.name != "sd15":
         lines.append(
             "Not the GPU run: ratios here check the machinery only. The targets (inference <= "
             f"{TARGETS['inference_x_floor']}x, training <= {TARGETS['training_x_floor']}x the floor, peak <= "
-            f"{TARGETS['training_peak_gib']} GiB) apply to --preset sd15 in fp16 on a GPU."
+            f"{TARGETS['training_peak_gib']} GiB) apply to --model-size sd15 in fp16 on a GPU."
         )
     return lines
 
 
-def parameters_only(preset: Preset, base_path: Path | None) -> str:
+def parameters_only(model_size: ModelSize, base_path: Path | None) -> str:
     """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds."""
     if base_path is not None:
         base = load_stable_diffusion(base_path, "cpu")
     else:
-        base = preset.build_base(torch.device("meta"), torch.float32)
+        base = model_size.build_base(torch.device("meta"), torch.float32)
     parameters = parameter_table(parameter_report(base, SimDAUNet(base.unet)))
-    upscaler = preset.build_upscaler(torch.device("meta"), torch.float32)
+    upscaler = model_size.build_upscaler(torch.device("meta"), torch.float32)
     tables = {
         "parameters": parameters,
         "table1": methods_table(parameters, None, "not timed"),
@@ -75,10 +76,10 @@ def parameters_only(preset: Preset, base_path: Path | None) -> str:
 
 def publish(result: ProfileResult, settings: Settings, base: BaseModel, job: ProfileJob) -> None:
     """One MLflow run: settings as params, every table, the ratios as metrics, text and PNG."""
-    tags = {"random_weights": "true", "weights": weights_label(base), "preset": settings.preset.name}
-    run_name = f"profile-{settings.preset.name}-{settings.device.type}"
+    tags = {"random_weights": "true", "weights": weights_label(base), "preset": settings.model_size.name}
+    run_name = f"profile-{settings.model_size.name}-{settings.device.type}"
     with tracked_run(
-        EXPERIMENT, run_name, settings.as_params(base), tags, tracking_uri=job.tracking_uri, system_metrics=False
+        EXPERIMENT, run_name, settings.as_params(base), tags, tracking_uri=job.output.tracking_uri, system_metrics=False
     ):
         for name, table in result.tables.items():
             log_table(table, name)
@@ -89,17 +90,19 @@ def publish(result: ProfileResult, settings: Settings, base: BaseModel, job: Pro
 
 
 def run_profile(job: ProfileJob) -> ProfileResult:
-    """Build the models the preset names, time every section, write the text and PNG, log to MLflow."""
-    device = resolve_device(job.device)
-    if job.params_only:
-        text = parameters_only(PRESETS[job.preset or "sd15"], job.base)
-        return ProfileResult(text, {}, {}, None, job.output_dir)
-    preset = PRESETS[job.preset or ("sd15" if device.type == "cuda" or job.base else "tiny")]
-    shapes = preset.shapes.overlay(job.shape_overrides)
+    """Build the models of the chosen size, time every section, write the text and PNG, log to MLflow."""
+    device = resolve_device(job.model.device)
+    if job.model.params_only:
+        text = parameters_only(
+            MODEL_SIZES[job.model.size_name(on_gpu=True)], job.model.base
+        )  # sd15 unless named: no timing
+        return ProfileResult(text, {}, {}, None, job.output.output_dir)
+    model_size = MODEL_SIZES[job.model.size_name(on_gpu=device.type == "cuda")]
+    shapes = model_size.shapes.overlay(job.shape_overrides)
     settings = Settings(
-        preset=preset,
+        model_size=model_size,
         device=device,
-        dtype=resolve_dtype(job.dtype, device),
+        dtype=resolve_dtype(job.model.dtype, device),
         frames=shapes.num_frames,
         size=shapes.size,
         repeats=shapes.repeats,
@@ -109,16 +112,16 @@ def run_profile(job: ProfileJob) -> ProfileResult:
     )
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels during warmup
-    base = build_base(settings.preset, job.base, device, settings.dtype)
+    base = build_base(settings.model_size, job.model.base, device, settings.dtype)
     tables = measure(settings, base)
     text = render(tables, header(settings, base))
-    job.output_dir.mkdir(parents=True, exist_ok=True)
-    (job.output_dir / "profile.txt").write_text(text)
-    title = f"SimDA profile, {settings.preset.name} on {device_name(device)} (random weights: architecture cost only)"
-    plot_path = plot(tables, title, job.output_dir / "profile.png")
-    result = ProfileResult(text, tables, ratio_metrics(tables), plot_path, job.output_dir)
-    if job.mlflow:
+    job.output.output_dir.mkdir(parents=True, exist_ok=True)
+    (job.output.output_dir / "profile.txt").write_text(text)
+    title = (
+        f"SimDA profile, {settings.model_size.name} on {device_name(device)} (random weights: architecture cost only)"
+    )
+    plot_path = plot(tables, title, job.output.output_dir / "profile.png")
+    result = ProfileResult(text, tables, ratio_metrics(tables), plot_path, job.output.output_dir)
+    if job.output.mlflow:
         publish(result, settings, base, job)
     return result
-
-

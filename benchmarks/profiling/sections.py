@@ -17,7 +17,7 @@ import torch
 from benchmarks.profiling.models import (
     FLOOR,
     FULL,
-    Preset,
+    ModelSize,
     floor_contender,
     image_model_per_frame,
     inference_contenders,
@@ -54,7 +54,7 @@ PROMPT = "a panda playing guitar on times square"
 class Settings:
     """Everything that decides what the profile measures (all of it goes to MLflow as params)."""
 
-    preset: Preset
+    model_size: ModelSize
     device: torch.device
     dtype: torch.dtype
     frames: int
@@ -70,7 +70,7 @@ class Settings:
 
     def as_params(self, base: BaseModel) -> dict[str, object]:
         return {
-            "preset": self.preset.name,
+            "preset": self.model_size.name,
             "device": str(self.device),
             "device_name": device_name(self.device),
             "dtype": self.dtype_name,
@@ -101,7 +101,7 @@ def time_inference(base: BaseModel, variants: dict[str, SimDAUNet], settings: Se
     shapes = Shapes(CFG_BATCH, settings.frames, settings.size // base.vae_scale_factor, base.unet.config.in_channels)
     workloads = {
         contender.name: inference_step(contender.model, step_inputs(contender, shapes, settings.device, settings.dtype))
-        for contender in inference_contenders(base.unet, variants, settings.preset)
+        for contender in inference_contenders(base.unet, variants, settings.model_size)
     }
     return timing_table(interleaved_timings(workloads, settings.repeats, settings.warmup, clock), FLOOR)
 
@@ -178,7 +178,7 @@ def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     tables["video"] = time_video(base, variants[FULL], settings, clock)
     tables["training"] = time_training(base, variants, settings, clock)
     del variants  # the first stage's models leave the GPU before the upscaler's arrive
-    upscaler = settings.preset.build_upscaler(settings.device, settings.dtype)
+    upscaler = settings.model_size.build_upscaler(settings.device, settings.dtype)
     sr_shape = (settings.frames, settings.size, settings.device, settings.dtype)
     tables["super_resolution"] = time_sr_step(upscaler, *sr_shape, settings.repeats, settings.warmup, clock)
     video_seconds = tables["video"].set_index("variant").loc[FULL, "median_s"]

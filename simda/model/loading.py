@@ -12,18 +12,13 @@ from simda.model.base import BaseModel, build_tiny, load_stable_diffusion
 from simda.model.checkpoint import load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
+from simda.plumbing.distributed import resolve_device
 from simda.plumbing.errors import MissingInput
 from simda.settings import ModelSettings, UpscalerModelSettings
 from simda.sr.pipeline import upscaler_model
 from simda.sr.upscaler import build_tiny_upscaler, load_upscaler
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:

@@ -27,8 +27,9 @@ from typing import Any, Protocol, TypeVar
 
 from simda.plumbing.errors import UsageError
 from simda.plumbing.logs import setup_logging
+from simda.plumbing.options import add_options
+from simda.settings import DEBUG_ENV, DebugSettings
 
-DEBUG_ENV = "SIMDA_DEBUG"
 log = logging.getLogger("simda")
 J = TypeVar("J")
 
@@ -53,7 +54,7 @@ def new_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
     )
-    parser.add_argument("--debug", action="store_true", help=f"show tracebacks (or set {DEBUG_ENV}=1)")
+    add_options(parser, DebugSettings, {})
     return parser
 
 
@@ -100,4 +101,3 @@ def run_command(
         print(result.summary())
         print(f"files: {result.output_dir} (numbers also in {path.name})")
     return 0
-

@@ -23,6 +23,13 @@ import torch.distributed as dist
 T = TypeVar("T")
 
 
+def resolve_device(name: str = "auto", gpu: int | None = None) -> torch.device:
+    """``--device``: as named, or for ``auto`` the GPU (``cuda:gpu`` when given) if there is one, else the CPU."""
+    if name != "auto":
+        return torch.device(name)
+    return torch.device("cuda", gpu) if torch.cuda.is_available() else torch.device("cpu")
+
+
 @dataclass(frozen=True)
 class ProcessLayout:
     rank: int = 0
@@ -39,11 +46,7 @@ class ProcessLayout:
 
     def device(self, requested: str = "auto") -> torch.device:
         """``auto``: this process's own GPU when there are GPUs (ranks never share one), else the CPU."""
-        if requested != "auto":
-            return torch.device(requested)
-        if torch.cuda.is_available():
-            return torch.device("cuda", self.local_rank)
-        return torch.device("cpu")
+        return resolve_device(requested, self.local_rank)
 
     def take(self, items: Sequence[T]) -> list[T]:
         """This rank's slice of ``items``."""

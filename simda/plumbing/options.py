@@ -33,9 +33,27 @@ def option(
     aliases: tuple[str, ...] = (),
     checks: tuple[Check, ...] = (),
     choices: tuple[Any, ...] | None = None,
+    repeat: bool = False,
+    many: bool = False,
+    required: bool = False,
+    metavar: str | None = None,
 ) -> Any:
-    """A settings field with its flag, help text and checks (see the module docstring)."""
-    metadata = {"flag": flag, "aliases": aliases, "help": help, "checks": checks, "choices": choices}
+    """A settings field with its flag, help text and checks (see the module docstring).
+
+    A ``tuple[X, ...]`` field takes its values from a ``repeat``-able flag (``--edit a --edit b``)
+    or from ``many`` values after one flag (``--runs a b``); ``required`` flags must be typed.
+    """
+    metadata = {
+        "flag": flag,
+        "aliases": aliases,
+        "help": help,
+        "checks": checks,
+        "choices": choices,
+        "repeat": repeat,
+        "many": many,
+        "required": required,
+        "metavar": metavar,
+    }
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -89,7 +107,8 @@ class ValidatedSettings:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             choices = field.metadata.get("choices")
-            if choices is not None and value is not None and value not in choices:
+            chosen = value if isinstance(value, tuple) else () if value is None else (value,)
+            if choices is not None and any(one not in choices for one in chosen):
                 self._refuse(field, value, f"choose one of {', '.join(map(str, choices))}")
             for check in field.metadata.get("checks", ()):
                 problem = check(value)
@@ -114,6 +133,8 @@ def _flag_type(cls: type, name: str) -> tuple[Callable[[str], Any], bool]:
     hint = get_type_hints(cls)[name]
     if get_origin(hint) in (Union, UnionType):
         hint = next(arg for arg in get_args(hint) if arg is not type(None))
+    if get_origin(hint) is tuple:
+        hint = get_args(hint)[0]
     if hint is bool:
         return bool, True
     return (hint if hint in (int, float, Path) else str), False
@@ -127,21 +148,25 @@ def add_options(
     only: Iterable[str] | None = None,
     skip: Iterable[str] = (),
     aliases: Mapping[str, tuple[str, ...]] | None = None,
+    override: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
     """Add the flags of ``cls``'s fields (all, or ``only``); their help shows each preset's default.
 
     Every flag defaults to ``None`` (unset), so :func:`given` tells a typed value from a default.
     ``aliases`` adds spellings for one command only (field name -> extra flags), e.g. the names of
-    diffusers' training scripts in ``simda.train``.
+    diffusers' training scripts in ``simda.train``; ``override`` replaces a field's declared
+    ``flag`` or ``help`` for one command (field name -> {"flag": ..., "help": ...}), e.g. the
+    annotation flag that each benchmark names after its data format.
     """
     wanted = set(only) if only is not None else None
     for field in dataclasses.fields(cls):
         if "flag" not in field.metadata or field.name in skip or (wanted is not None and field.name not in wanted):
             continue
         convert, switch = _flag_type(cls, field.name)
+        meta = {**field.metadata, **(override or {}).get(field.name, {})}
         defaults = ", ".join(f"{name}: {getattr(settings, field.name)!r}" for name, settings in presets.items())
-        names = (field.metadata["flag"], *field.metadata["aliases"], *(aliases or {}).get(field.name, ()))
-        help_text = f"{field.metadata['help']} (default {defaults})" if presets else field.metadata["help"]
+        names = (meta["flag"], *meta["aliases"], *(aliases or {}).get(field.name, ()))
+        help_text = f"{meta['help']} (default {defaults})" if presets else meta["help"]
         if switch:
             parser.add_argument(
                 *names, dest=prefix + field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text
@@ -151,15 +176,34 @@ def add_options(
                 *names,
                 dest=prefix + field.name,
                 type=convert,
-                choices=field.metadata["choices"],
+                choices=meta["choices"],
                 default=None,
                 help=help_text,
+                action="append" if meta.get("repeat") else None,
+                nargs="+" if meta.get("many") else None,
+                required=meta.get("required", False),
+                metavar=meta.get("metavar"),
             )
 
 
+def add_group(
+    parser: argparse.ArgumentParser,
+    title: str,
+    *classes: type[ValidatedSettings],
+    presets: Mapping[str, ValidatedSettings] | None = None,
+    **options: Any,
+) -> argparse._ArgumentGroup:
+    """A titled group of ``--help`` holding the flags of ``classes`` (keywords as for :func:`add_options`)."""
+    group = parser.add_argument_group(title)
+    for cls in classes:
+        add_options(group, cls, presets or {}, **options)
+    return group
+
+
 def given(args: argparse.Namespace, cls: type[ValidatedSettings], prefix: str = "") -> dict[str, Any]:
-    """The values of ``cls``'s fields that were typed on the command line (unset ones are ``None``)."""
-    return {field.name: getattr(args, prefix + field.name, None) for field in dataclasses.fields(cls)}
+    """The values of ``cls``'s fields that were typed on the command line (unset ones are ``None``; lists as tuples)."""
+    values = {field.name: getattr(args, prefix + field.name, None) for field in dataclasses.fields(cls)}
+    return {name: tuple(value) if isinstance(value, list) else value for name, value in values.items()}
 
 
 def typed_flags(
@@ -177,6 +221,18 @@ def typed_flags(
 def construct(cls: type[S], args: argparse.Namespace, prefix: str = "") -> S:
     """``cls`` from the flags the user gave, its own defaults for the rest (for settings without a preset)."""
     return cls(**{name: value for name, value in given(args, cls, prefix).items() if value is not None})
+
+
+def values(args: argparse.Namespace, *classes: type[ValidatedSettings]) -> dict[str, Any]:
+    """Every field of ``classes``, built from the flags (see :func:`construct`) and validated, as one dict.
+
+    The job builder of a command whose job holds these fields flat (``output_dir``, ``tracking_uri``, ...).
+    """
+    merged: dict[str, Any] = {}
+    for cls in classes:
+        settings = construct(cls, args)
+        merged.update({field.name: getattr(settings, field.name) for field in dataclasses.fields(settings)})
+    return merged
 
 
 def from_args(base: S, args: argparse.Namespace, prefix: str = "") -> S:

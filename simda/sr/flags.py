@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 
 from simda.plumbing.errors import InvalidSetting
-from simda.plumbing.options import add_options, construct, from_args, typed_flags
+from simda.plumbing.options import add_group, add_options, construct, from_args, typed_flags
 from simda.settings import (
     PRESETS,
     GenerationSettings,
     ModelSettings,
     UpscalerModelSettings,
     UpscaleSettings,
+    UpscaleSwitch,
     preset_for,
 )
 
@@ -26,8 +27,7 @@ SHARED_WITH_FIRST_STAGE = ("preset", "device", "dtype")
 
 def add_sr_options(parser: argparse.ArgumentParser) -> None:
     """``--sr`` and the upscaler's flags (its preset, device and dtype are the first stage's)."""
-    sr = parser.add_argument_group("super-resolution (paper, section 3.4)")
-    sr.add_argument("--sr", action="store_true", help="upscale each video 4x with the SimDA x4 upscaler")
+    sr = add_group(parser, "super-resolution (paper, section 3.4)", UpscaleSwitch)
     add_options(sr, UpscalerModelSettings, {}, skip=SHARED_WITH_FIRST_STAGE)
     add_options(sr, UpscaleSettings, {name: preset.upscale for name, preset in PRESETS.items()}, prefix="sr_")
 

@@ -21,7 +21,6 @@ one call; the chunk plan of each run says what was split.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from collections.abc import Sequence
@@ -33,13 +32,12 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
-from tqdm.auto import tqdm
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from simda.model.checkpoint import load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
-from simda.pipeline import GenerationSettings, SimDAPipeline
+from simda.pipeline import GenerationSettings, SimDAPipeline, guided, hashed_generator
 from simda.plumbing.errors import MissingInput
 from simda.settings import UpscaleSettings
 from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
@@ -73,8 +71,7 @@ class UpscaleResult:
 
 def sr_generator(seed: int) -> torch.Generator:
     """The upscaling noise of one prompt, derived from its seed apart from the first stage's noise."""
-    digest = hashlib.sha256(f"simda-sr:{int(seed)}".encode()).digest()
-    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
+    return hashed_generator(f"simda-sr:{int(seed)}")
 
 
 def frames_to_pixels(frames: torch.Tensor) -> torch.Tensor:
@@ -214,32 +211,6 @@ class SimDAUpscalePipeline(SimDAPipeline):
             frames_per_decode=min(self.decode_chunk_size, clips * settings.num_frames),
         )
 
-    def predict(
-        self,
-        latents: torch.Tensor,
-        t: torch.Tensor,
-        low_res: torch.Tensor,
-        noise_level: torch.Tensor,
-        text: torch.Tensor,
-        uncond: torch.Tensor | None,
-        settings: UpscaleSettings,
-    ) -> torch.Tensor:
-        """The guided model output for every clip, the UNet run in chunks of whole clips."""
-        sample = torch.cat([self.scheduler.scale_model_input(latents, t), low_res], dim=1)  # frame by frame
-        context, labels = text, noise_level
-        if uncond is not None:
-            sample, context, labels = torch.cat([sample, sample]), torch.cat([uncond, text]), noise_level.repeat(2)
-        chunk = self.unet_chunk_size or sample.shape[0]
-        outputs = [
-            self.unet(s.to(self.unet.dtype), t, c, class_labels=n).float()
-            for s, c, n in zip(sample.split(chunk), context.split(chunk), labels.split(chunk), strict=True)
-        ]
-        output = torch.cat(outputs)
-        if uncond is None:
-            return output
-        output_uncond, output_text = output.chunk(2)
-        return output_uncond + settings.guidance_scale * (output_text - output_uncond)
-
     @torch.inference_mode()
     def upscale_latents(
         self,
@@ -257,17 +228,9 @@ class SimDAUpscalePipeline(SimDAPipeline):
         augment_noise = torch.stack([torch.randn(low_res.shape[1:], generator=g) for g in generators])
         noise_level = torch.full((len(seeds),), settings.noise_level, dtype=torch.long, device=self.device)
         low_res = noise_augment(low_res.to(self.device), noise_level, augment_noise, self.low_res_scheduler)
-        self.scheduler.set_timesteps(settings.num_inference_steps, device=self.device)
-        latents = latents * self.scheduler.init_noise_sigma
         step_kwargs = {"eta": settings.eta} if isinstance(self.scheduler, DDIMScheduler) else {}
-        for t in tqdm(self.scheduler.timesteps, desc="upscaling", disable=not progress, leave=False):
-            output = self.predict(latents, t, low_res, noise_level, text, uncond, settings)
-            steps = [
-                self.scheduler.step(output[i : i + 1], t, latents[i : i + 1], generator=g, **step_kwargs)
-                for i, g in enumerate(generators)
-            ]  # clip by clip, so a DDPM step's noise comes from each clip's own generator
-            latents = torch.cat([step.prev_sample for step in steps])
-        return latents
+        hook = LowResConditioning(self, low_res, noise_level, generators, step_kwargs)
+        return self.denoise(latents, text, uncond, settings, progress, hook=hook)
 
     def __call__(
         self,
@@ -289,6 +252,40 @@ class SimDAUpscalePipeline(SimDAPipeline):
             uncond = self.encode_prompts([settings.negative_prompt] * len(prompts))
         latents = self.upscale_latents(frames_to_pixels(video), text, uncond, seeds, settings, progress)
         return UpscaleResult(self.decode(latents), plan)
+
+
+@dataclass
+class LowResConditioning:
+    """Super-resolution: the UNet also sees the noise-augmented low-resolution video and its noise level;
+    the UNet runs in chunks of whole clips, and each clip steps with its own generator (DDPM's noise)."""
+
+    pipe: SimDAUpscalePipeline
+    low_res: torch.Tensor
+    noise_level: torch.Tensor
+    generators: list[torch.Generator]
+    step_kwargs: dict[str, float]
+    label: str = "upscaling"
+
+    def predict(
+        self, latents: torch.Tensor, t: torch.Tensor, text: torch.Tensor, uncond: torch.Tensor | None, scale: float
+    ) -> torch.Tensor:
+        sample = torch.cat([self.pipe.scheduler.scale_model_input(latents, t), self.low_res], dim=1)  # per frame
+        context, labels = text, self.noise_level
+        if uncond is not None:
+            sample, context, labels = torch.cat([sample, sample]), torch.cat([uncond, text]), labels.repeat(2)
+        chunk = self.pipe.unet_chunk_size or sample.shape[0]
+        outputs = [
+            self.pipe.unet(s.to(self.pipe.unet.dtype), t, c, class_labels=n).float()
+            for s, c, n in zip(sample.split(chunk), context.split(chunk), labels.split(chunk), strict=True)
+        ]
+        return guided(torch.cat(outputs), uncond is not None, scale)
+
+    def step(self, output: torch.Tensor, t: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+        steps = [
+            self.pipe.scheduler.step(output[i : i + 1], t, latents[i : i + 1], generator=g, **self.step_kwargs)
+            for i, g in enumerate(self.generators)
+        ]  # clip by clip, so a DDPM step's noise comes from each clip's own generator
+        return torch.cat([step.prev_sample for step in steps])
 
 
 def generate_two_stage(

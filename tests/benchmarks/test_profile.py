@@ -45,7 +45,7 @@ def test_timer_refuses_zero_repeats() -> None:
 
 
 def test_params_only_sd15_counts_table1_on_meta(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_argv(profile, ["--params-only", "--preset", "sd15"])
+    result = run_argv(profile, ["--params-only", "--model-size", "sd15"])
     print(result.summary())
 
     printed = capsys.readouterr().out

@@ -1,0 +1,187 @@
+"""The text-to-video benchmarks' job, spec and result: light types that the command and the engine both import.
+
+Kept apart from :mod:`benchmarks.text_to_video` (the flags) and
+:mod:`benchmarks.text_to_video_engine` (the work) so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.paper import PaperRow
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
+from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.settings import (
+    GENERATORS,
+    TINY_PIPELINES,
+    UPSCALE_FACTOR,
+    EvaluationSettings,
+    GenerationSettings,
+    ModelSettings,
+    UpscalerModelSettings,
+    UpscaleSettings,
+    require_fvd_frames,
+)
+from simda.sr.flags import check_upscaler_input
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """What distinguishes one benchmark command from another: its data format and the paper's table.
+
+    ``read(annotations, videos, caption_seed)`` returns the clips and ``write_synthetic(folder,
+    count)`` writes a tiny set in the real format; both import their heavy modules when called.
+    """
+
+    name: str
+    paper_table: tuple[PaperRow, ...]
+    default_num_videos: int
+    annotation_flag: str
+    annotation_help: str
+    read: Callable[[Path, Path, int], list[Any]]
+    write_synthetic: Callable[[Path, int], tuple[Path, Path]]
+
+    @property
+    def experiment(self) -> str:
+        return f"simda-{self.name}"
+
+
+@dataclass(frozen=True)
+class BenchmarkJob:
+    """One benchmark invocation, fully described and validated before anything heavy happens."""
+
+    spec: BenchmarkSpec
+    model: ModelSettings
+    generation: GenerationSettings
+    evaluation: EvaluationSettings
+    annotations: Path | None = None
+    videos: Path | None = None
+    i3d: Path | None = None
+    clip_ckpt: Path | None = None
+    real_stats: Path | None = None
+    output_dir: Path | None = None
+    cache_dir: Path | None = None
+    tracking_uri: str | None = None
+    synthetic_videos: int | None = None
+    generator: str = "simda"
+    pipeline: str | None = None
+    generated_videos: Path | None = None
+    upscaler: UpscalerModelSettings | None = None  # --sr: SimDA's videos upscaled 4x before scoring
+    upscale: UpscaleSettings | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_fvd_frames(self.generation.num_frames)
+        self._check_generator()
+        if self.upscaler is not None:
+            if self.generator != "simda":
+                raise InvalidSetting(f"--sr upscales SimDA's videos; it does not apply to --generator {self.generator}")
+            check_upscaler_input(self.upscaler, self.upscale, self.generation)
+        required = {
+            self.spec.annotation_flag: (self.annotations, self.spec.annotation_help),
+            "--videos": (self.videos, "the folder of real videos"),
+            "--i3d": (self.i3d, "the I3D weights file"),
+            "--clip-ckpt": (self.clip_ckpt, "a local open_clip checkpoint"),
+        }
+        for flag, (path, what) in required.items():
+            if path is None and not self.model.tiny:
+                raise InvalidSetting(f"{flag} is required (without --preset tiny): pass {what}")
+        if (self.annotations is None) != (self.videos is None):
+            raise InvalidSetting(
+                f"pass both {self.spec.annotation_flag} and --videos, or neither for the synthetic tiny dataset"
+            )
+        if self.annotations is None and self.synthetic_videos is None:
+            raise InvalidSetting(f"{self.spec.annotation_flag} and --videos are required")
+        optional = {"--real-stats": (self.real_stats, "a .npz saved by GaussianStats.save")}
+        for flag, (path, what) in {**required, **optional}.items():
+            if path is not None and not Path(path).exists():
+                raise MissingInput(f"{flag} {path}: not found; pass {what}")
+
+    def _check_generator(self) -> None:
+        """The flags of the chosen ``--generator`` are given, and no other generator's flags are."""
+        if self.generator not in GENERATORS:
+            raise InvalidSetting(f"--generator {self.generator!r}: choose one of {', '.join(GENERATORS)}")
+        foreign = {
+            "--pipeline": self.pipeline is not None and self.generator != "diffusers",
+            "--generated-videos": self.generated_videos is not None and self.generator != "videos",
+            "--base": self.model.base is not None and self.generator != "simda",
+            "--ckpt": self.model.ckpt is not None and self.generator != "simda",
+        }
+        for flag, given in foreign.items():
+            if given:
+                raise InvalidSetting(f"{flag} does not apply to --generator {self.generator}; leave it out")
+        if self.generator == "simda":
+            self.model.require_model()
+        if self.generator == "diffusers":
+            if self.pipeline is None:
+                raise InvalidSetting(
+                    "--generator diffusers needs --pipeline: a local diffusers pipeline folder, or "
+                    f"{' / '.join(TINY_PIPELINES)} with --preset tiny"
+                )
+            if self.pipeline in TINY_PIPELINES:
+                if not self.model.tiny:
+                    raise InvalidSetting(f"--pipeline {self.pipeline} is a tiny random pipeline: add --preset tiny")
+            elif not (Path(self.pipeline) / "model_index.json").is_file():
+                raise MissingInput(
+                    f"--pipeline {self.pipeline}: not a diffusers pipeline folder (no model_index.json); pass the "
+                    f"folder save_pretrained wrote, or one of {', '.join(TINY_PIPELINES)} with --preset tiny"
+                )
+        if self.generator == "videos":
+            if self.generated_videos is None:
+                raise InvalidSetting(
+                    "--generator videos needs --generated-videos: a folder of <clip id>.mp4 or an id,path CSV"
+                )
+            if not Path(self.generated_videos).exists():
+                raise MissingInput(
+                    f"--generated-videos {self.generated_videos}: not found; pass a folder of <clip id>.mp4 "
+                    "or an id,path CSV"
+                )
+
+    @property
+    def video_size(self) -> tuple[int, int]:
+        """Height and width of the scored videos (4x the generated size with --sr); real clips are fitted to it."""
+        scale = UPSCALE_FACTOR if self.upscaler is not None else 1
+        return self.generation.height * scale, self.generation.width * scale
+
+    @property
+    def num_videos(self) -> int | None:
+        """The sample size: the flag, else the whole synthetic set (tiny), else the paper's count."""
+        if self.evaluation.num_videos is not None:
+            return self.evaluation.num_videos
+        return None if self.annotations is None else self.spec.default_num_videos
+
+
+@dataclass
+class BenchmarkResult:
+    """Rank 0's numbers, the comparison with the paper, and where everything went."""
+
+    output_dir: Path
+    metrics: dict[str, float]
+    comparison: Any  # pandas.DataFrame: ours beside the paper's SimDA row
+    random_weights: bool
+    mlflow_run_id: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    report_command: str | None = None
+    generator: str = "SimDA"  # the generator's label: what made the videos
+
+    def summary(self) -> str:
+        note = f"\n{RANDOM_WEIGHTS_BANNER}" if self.random_weights else ""
+        counts = ", ".join(f"{k} {int(self.metrics[k])}" for k in ("num_videos", "num_real", "num_real_skipped"))
+        if "fvd_ci_low" in self.metrics:
+            counts += f"; FVD 95% interval [{self.metrics['fvd_ci_low']:.2f}, {self.metrics['fvd_ci_high']:.2f}]"
+        report = f"\nreport: {self.report_command}" if self.report_command else ""
+        vbench = "".join(f"\n{k}: {v:.6f}" for k, v in self.metrics.items() if k.startswith("vbench_"))
+        table = self.comparison.to_string(index=False)
+        return f"generator: {self.generator}\n{table}{vbench}\n{counts}{note}{report}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator,
+            "metrics": self.metrics,
+            "random_weights": self.random_weights,
+            "mlflow_run_id": self.mlflow_run_id,
+            "params": self.params,
+        }
