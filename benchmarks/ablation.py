@@ -37,6 +37,7 @@ from benchmarks.text_to_video import BenchmarkJob
 from simda import train
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.plumbing.identity import default_folder, identity_of, settings_of
 from simda.plumbing.options import add_options, construct, from_args, typed_flags
 from simda.settings import (
     LEARN,
@@ -105,6 +106,15 @@ class AblationJob:
         require_fvd_frames(self.generation.num_frames)
         self.train_job(FULL)  # every variant's jobs validate (paths, sizes) before any training starts
         self.eval_job(FULL, self.output_dir / "adapters-not-yet-trained.safetensors", check_ckpt=False)
+
+    @property
+    def command(self) -> str:
+        """The sweep's name in its run record and default folder: Table 6, or the learning benchmark."""
+        return "ablation" if self.learning is None else "ablation-learn"
+
+    def identity(self) -> str:
+        """What the sweep computes: every setting but where it writes and logs."""
+        return identity_of(settings_of(self, ("output_dir", "tracking_uri", "device")))
 
     @property
     def variants(self) -> list[AblationRow]:
@@ -220,9 +230,18 @@ def variant_run(job: AblationJob, variant: AblationRow) -> Any:
 
 
 def run(job: AblationJob) -> AblationResult:
+    """The sweep in its folder, held for this run: another run's folder is refused before any MLflow call."""
+    from simda.plumbing.atomic import claim_folder, require_writable_dir
+    from simda.plumbing.identity import claim_record
+
+    require_writable_dir(job.output_dir, "--output-dir")
+    with claim_folder(job.output_dir, "--output-dir"):
+        claim_record(job.output_dir, job.command, job.identity())
+        return run_table6(job) if job.learning is None else run_learning(job, job.learning)
+
+
+def run_table6(job: AblationJob) -> AblationResult:
     """Train and evaluate every variant under one parent MLflow run, then log Table 6."""
-    if job.learning is not None:
-        return run_learning(job, job.learning)
     import logging
 
     import mlflow
@@ -243,6 +262,7 @@ def run(job: AblationJob) -> AblationResult:
         {"random_weights": str(job.random_weights).lower()},
         tracking_uri=job.tracking_uri,
         resume_key=str(job.output_dir.resolve()),  # a rerun of the sweep continues its runs, adds none
+        identity=job.identity(),
     ) as sweep:
         for variant in job.variants:
             with variant_run(job, variant):
@@ -298,6 +318,7 @@ def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult
         {"random_weights": "true", "benchmark": "learn"},
         tracking_uri=job.tracking_uri,
         resume_key=str(job.output_dir.resolve()),
+        identity=job.identity(),
     ) as sweep:
         for variant in job.variants:
             initial, final, levels = [], [], []
@@ -396,7 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--i3d", type=Path, help="I3D weights for FVD")
     evaluation.add_argument("--clip-ckpt", type=Path, help="open_clip checkpoint for CLIPSIM")
     output = parser.add_argument_group("output")
-    output.add_argument("--output-dir", "--out", type=Path, default=Path("runs/ablation"))
+    output.add_argument(
+        "--output-dir",
+        "--out",
+        type=Path,
+        help="the sweep's folder (default runs/ablation-<settings hash>, runs/ablation-learn-<hash> with learn)",
+    )
     output.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
     return parser
 
@@ -416,13 +442,13 @@ def make_job(args: argparse.Namespace) -> AblationJob:
         typed = typed_flags(args, LearningSettings)
         if typed:
             raise InvalidSetting(f"{typed[0]} applies to --preset learn only; leave it out")
-    return AblationJob(
+    job = AblationJob(
         model=model,
         clips=clips,
         training=from_args(preset.training, args),
         generation=generation,
         evaluation=evaluation,
-        output_dir=args.output_dir,
+        output_dir=args.output_dir or Path(),
         disable=tuple(args.disable),
         train_csv=args.csv,
         train_videos=args.videos,
@@ -436,6 +462,7 @@ def make_job(args: argparse.Namespace) -> AblationJob:
         heldout_csv=args.heldout_csv,
         heldout_videos=args.heldout_videos,
     )
+    return job if args.output_dir else dataclasses.replace(job, output_dir=default_folder(job.command, job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from simda.plumbing.atomic import require_writable_dir
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
+from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import (
     PRESETS,
@@ -72,6 +74,10 @@ class GenerateJob:
     def seeds(self) -> list[int]:
         return [self.seed + index for index in range(len(self.prompts))]
 
+    def identity(self) -> str:
+        """What the videos are computed from: every setting but the folder, the device and the batching."""
+        return identity_of(settings_of(self, ("output_dir", "device", "batch_size", "decode_chunk", "unet_chunk")))
+
 
 @dataclass
 class GenerateResult:
@@ -112,17 +118,17 @@ class GenerateResult:
 
 def run(job: GenerateJob) -> GenerateResult:
     """Load the model(s), generate every prompt in batches and write each video as soon as it is done."""
+    require_writable_dir(job.output_dir, "--output-dir")
+    claim_record(job.output_dir, "generate", job.identity())  # another run's videos are never overwritten
     import logging
 
     from simda.model.loading import load_model, load_upscaler_model, require_model_files
     from simda.pipeline import SimDAPipeline
-    from simda.plumbing.atomic import require_writable_dir
     from simda.sr.pipeline import SimDAUpscalePipeline, generate_two_stage
     from simda.video_io import slug, write_gif, write_mp4
 
     log = logging.getLogger("simda.generate")
     require_model_files(job.model)
-    require_writable_dir(job.output_dir, "--output-dir")
     loaded = load_model(job.model)
     stages = [loaded]
     pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
@@ -184,7 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     generation.add_argument("--batch-size", type=int, default=4, help="prompts denoised together (default 4)")
     output = parser.add_argument_group("output")
     output.add_argument(
-        "--output-dir", "--out", type=Path, default=Path("outputs"), help="folder for the videos (default outputs)"
+        "--output-dir",
+        "--out",
+        type=Path,
+        help="folder for the videos (default runs/generate-<settings hash>: other settings, another folder)",
     )
     output.add_argument("--fps", type=int, default=8, help="frames per second of the mp4 and GIF (default 8)")
     add_sr_options(parser)
@@ -195,17 +204,18 @@ def make_job(args: argparse.Namespace) -> GenerateJob:
     model = construct(ModelSettings, args)
     generation = from_args(preset_for(model).generation, args)
     upscaler, upscale = make_sr_settings(args, model, generation)
-    return GenerateJob(
+    job = GenerateJob(
         model=model,
         generation=generation,
         prompts=tuple(args.prompt),
-        output_dir=args.output_dir,
+        output_dir=args.output_dir or Path(),
         seed=args.seed,
         batch_size=args.batch_size,
         fps=args.fps,
         upscaler=upscaler,
         upscale=upscale,
     )
+    return job if args.output_dir else replace(job, output_dir=default_folder("generate", job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -224,6 +224,10 @@ class ClipSettings(ValidatedSettings):
     frame_stride: int = option(4, "--frame-stride", "take every n-th frame of the source", checks=(positive,))
 
 
+#: Training settings that may change when a run resumes: how long to train, how often to save, memory.
+RESUMABLE_SETTINGS = ("max_steps", "checkpoint_every", "keep_checkpoints", "gradient_checkpointing")
+
+
 @dataclass(frozen=True)
 class TrainSettings(ValidatedSettings):
     """Every setting that changes what the adapters learn (all go to the MLflow run)."""

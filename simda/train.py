@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.plumbing.identity import default_folder, identity_of, settings_of
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import (
     PARTS,
     PRESETS,
+    RESUMABLE_SETTINGS,
     UPSCALE_FACTOR,
     ClipSettings,
     ModelSettings,
@@ -110,6 +112,16 @@ class TrainJob:
             self.check_sr()
 
     @property
+    def command(self) -> str:
+        """The command this job is, as its run records and default folder name it."""
+        return "simda-sr" if self.sr else "simda-train"
+
+    def identity(self) -> str:
+        """What the adapters are computed from: not how long to train, how often to save, or where to log."""
+        ignored = (*RESUMABLE_SETTINGS, "output_dir", "log_every", "validate_every", "validation_prompt")
+        return identity_of(settings_of(self, (*ignored, "tracking_uri", "experiment", "device")))
+
+    @property
     def sr(self) -> bool:
         """Whether the upscaler's SR adapters train (``--sr``) rather than the text-to-video ones."""
         return isinstance(self.model, UpscalerModelSettings)
@@ -170,6 +182,7 @@ def run(job: TrainJob) -> TrainResult | None:
     from simda.model.config import SimDAConfig
     from simda.plumbing.atomic import claim_folder, require_writable_dir
     from simda.plumbing.distributed import process_group
+    from simda.plumbing.identity import claim_record
     from simda.plumbing.tracking import configure_tracking, tracked_run
     from simda.synthetic import write_webvid_set
     from simda.training import StepReport
@@ -177,10 +190,12 @@ def run(job: TrainJob) -> TrainResult | None:
     log = logging.getLogger("simda.train")
     require_writable_dir(job.output_dir, "--output-dir")
     config = SimDAConfig(lsa_form=job.lsa_form).without(*job.disable)
+    identity = job.identity()
     with process_group() as layout, tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as held:
         if layout.is_main:
-            configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
             held.enter_context(claim_folder(job.output_dir, "--output-dir"))  # one training run per folder
+            claim_record(job.output_dir, job.command, identity)  # another run's folder: refused before MLflow
+            configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
         if job.data.video_folder is not None:
             videos = read_caption_folder(job.data.video_folder)
         elif job.data.csv is not None:
@@ -189,6 +204,7 @@ def run(job: TrainJob) -> TrainResult | None:
             span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
             videos = read_webvid_csv(*write_webvid_set(scratch, job.synthetic_videos, num_frames=span, size=64))
         loaded, trainer = build_trainer(job, config, videos, layout)
+        trainer.check_settings(has_checkpoints=bool(trainer.checkpoints()))  # refuse a mismatch before MLflow
         if loaded.base.random_weights:
             log.warning("random-weight base (%s): training proves the machinery, not the model", loaded.base.source)
         pipeline = trainer.pipeline
@@ -213,6 +229,7 @@ def run(job: TrainJob) -> TrainResult | None:
             enabled=layout.is_main,
             tracking_uri=job.tracking_uri,
             resume_key=str(job.output_dir.resolve()),  # a resumed run continues its MLflow run and loss curve
+            identity=identity,
         ):
 
             def report(step: StepReport) -> None:
@@ -326,8 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         "--output_dir",
         type=Path,
-        default=Path("runs/simda-train"),
-        help="checkpoints and final adapters; rerun with the same folder to resume",
+        help="checkpoints and final adapters; rerun with the same folder to resume "
+        "(default runs/simda-train-<settings hash>, with --sr runs/simda-sr-<settings hash>)",
     )
     output.add_argument("--log-every", type=int, default=10, help="steps between logged losses (default 10)")
     output.add_argument(
@@ -348,12 +365,12 @@ def build_parser() -> argparse.ArgumentParser:
 def make_job(args: argparse.Namespace) -> TrainJob:
     model = make_model_settings(args)
     preset = preset_for(model)
-    return TrainJob(
+    job = TrainJob(
         model=model,
         clips=from_args(preset.sr_clips if args.sr else preset.clips, args),
         training=from_args(preset.training, args),
         data=TrainingData(args.csv, args.videos, args.video_folder),
-        output_dir=args.output_dir,
+        output_dir=args.output_dir or Path(),
         disable=tuple(args.disable),
         lsa_form=args.lsa_form,
         log_every=args.log_every,
@@ -363,6 +380,7 @@ def make_job(args: argparse.Namespace) -> TrainJob:
         experiment=args.experiment,
         synthetic_videos=preset.synthetic_videos,
     )
+    return job if args.output_dir else replace(job, output_dir=default_folder(job.command, job.identity()))
 
 
 def make_model_settings(args: argparse.Namespace) -> ModelSettings | UpscalerModelSettings:

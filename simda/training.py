@@ -37,14 +37,13 @@ from simda.pipeline import SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
-from simda.settings import TrainSettings
+from simda.settings import RESUMABLE_SETTINGS, TrainSettings
 
 log = logging.getLogger("simda.training")
 MIXED_PRECISION = {"no": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 # TrainSettings fields that do not change what is learned: a resume may change them.
-RESUMABLE_SETTINGS = ("max_steps", "checkpoint_every", "keep_checkpoints", "gradient_checkpointing")
 SETTINGS_FILE = "training_settings.json"
 
 

@@ -41,6 +41,7 @@ DEFAULT_URI = "sqlite:///mlflow.db"
 TABLE_ROWS_INLINE = 1000  # above this, tables go out as Parquet: log_table keeps its index in a capped tag
 REACHABLE_TIMEOUT_S = 5.0
 RUN_KEY_TAG = "simda.run_key"
+IDENTITY_TAG = "simda.identity"
 
 
 class TrackingUnreachableError(UsageError, ConnectionError):
@@ -117,16 +118,31 @@ def run_key_tag(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def find_resumable_run(experiment_id: str, key: str) -> str | None:
-    """The id of the newest run of ``experiment_id`` tagged with ``key`` (see :func:`tracked_run`), if any."""
+def find_resumable_run(experiment_id: str, key: str, identity: str, parent_id: str | None) -> Any:
+    """The newest run of ``experiment_id`` made with ``key`` and ``identity`` (under ``parent_id`` when nested)."""
+    filters = [f"tags.`{RUN_KEY_TAG}` = '{run_key_tag(key)}'", f"tags.`{IDENTITY_TAG}` = '{identity}'"]
+    if parent_id is not None:
+        filters.append(f"tags.`mlflow.parentRunId` = '{parent_id}'")
     found = mlflow.search_runs(
         [experiment_id],
-        filter_string=f"tags.`{RUN_KEY_TAG}` = '{run_key_tag(key)}'",
+        filter_string=" and ".join(filters),
         order_by=["attributes.start_time DESC"],
         max_results=1,
         output_format="list",
     )
-    return found[0].info.run_id if found else None
+    return found[0] if found else None
+
+
+@contextlib.contextmanager
+def keep_finished(previous: Any) -> Iterator[None]:
+    """Reuse a FINISHED run without changing its record: whatever happens in the block, it ends
+    FINISHED again at its first end time (a rerun that fails does not turn a finished result FAILED)."""
+    try:
+        yield
+    finally:
+        if mlflow.active_run() is not None and mlflow.active_run().info.run_id == previous.info.run_id:
+            mlflow.end_run()
+        mlflow.MlflowClient().set_terminated(previous.info.run_id, "FINISHED", end_time=previous.info.end_time)
 
 
 def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -152,6 +168,7 @@ def tracked_run(
     tracking_uri: str | None = None,
     system_metrics: bool | None = None,
     resume_key: str | None = None,
+    identity: str | None = None,
 ) -> Iterator[mlflow.ActiveRun | None]:
     """An MLflow run with ``params`` logged up front; ``None`` (and no MLflow calls) when disabled.
 
@@ -163,7 +180,10 @@ def tracked_run(
     With ``resume_key`` (e.g. the resolved run folder), the newest run of the experiment made with
     the same key is continued rather than a new one started. MLflow keeps a parameter's first
     value, so parameters that differ on resume keep the old value and are listed in the tag
-    ``simda.params_changed_on_resume``.
+    ``simda.params_changed_on_resume``. Only a run of the same ``identity`` (what the run computes,
+    see :mod:`simda.plumbing.identity`; the resume key itself when not given) is continued, and a
+    nested run only under the same parent: anything else gets a new run. A FINISHED run is reused
+    as it is: it ends FINISHED at its first end time again, whatever the rerun does.
     """
     if not enabled:
         yield None
@@ -181,24 +201,32 @@ def tracked_run(
     all_tags = dict(tags or {})
     previous = None
     if resume_key is not None:
-        previous = None if experiment_id is None else find_resumable_run(experiment_id, resume_key)
+        identity = identity or run_key_tag(resume_key)
+        parent_id = None if parent is None else parent.info.run_id
+        if experiment_id is not None:
+            previous = find_resumable_run(experiment_id, resume_key, identity, parent_id)
         all_tags |= {RUN_KEY_TAG: run_key_tag(resume_key), "simda.run_key_source": resume_key[:5000]}
-    with mlflow.start_run(
-        run_id=previous,
-        run_name=None if previous else run_name,
-        nested=nested,
-        tags=all_tags,
-        log_system_metrics=system_metrics,
-    ) as run:
+        all_tags[IDENTITY_TAG] = identity
+    finished = previous is not None and previous.info.status == "FINISHED"
+    with (
+        keep_finished(previous) if finished else contextlib.nullcontext(),
+        mlflow.start_run(
+            run_id=None if previous is None else previous.info.run_id,
+            run_name=None if previous else run_name,
+            nested=nested,
+            tags=all_tags,
+            log_system_metrics=system_metrics,
+        ) as run,
+    ):
         flat = flatten_params(params)
         if previous is not None:
-            logged = mlflow.get_run(previous).data.params
+            run_id, logged = previous.info.run_id, previous.data.params
             changed = sorted(key for key, value in flat.items() if key in logged and logged[key] != value)
             if changed:
-                log.info("resumed MLflow run %s keeps the first value of the changed parameters %s", previous, changed)
+                log.info("resumed MLflow run %s keeps the first value of the changed parameters %s", run_id, changed)
                 mlflow.set_tag("simda.params_changed_on_resume", ",".join(changed)[:5000])
             flat = {key: value for key, value in flat.items() if key not in logged}
-            log.info("continuing MLflow run %s (resume key %s)", previous, resume_key)
+            log.info("continuing MLflow run %s (resume key %s)", run_id, resume_key)
         items = list(flat.items())
         for start in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
             mlflow.log_params(dict(items[start : start + 100]))

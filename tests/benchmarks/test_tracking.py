@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
@@ -101,3 +102,36 @@ def test_a_rerun_with_the_same_resume_key_continues_the_run(tmp_path: Path) -> N
     assert run.data.tags["simda.params_changed_on_resume"] == "world_size"
     table = pd.read_json(client.download_artifacts(run.info.run_id, "table.json", str(tmp_path)), orient="split")
     assert table["step"].tolist() == [5]  # replaced, not appended to
+
+
+def test_a_finished_run_is_reused_unchanged_and_another_identity_gets_a_new_run(tmp_path: Path) -> None:
+    uri, key = tracking_uri(tmp_path), str(tmp_path / "runs" / "sweep")
+
+    def sweep(name: str, value: int, identity: str) -> Any:
+        tags = {"stage": identity}
+        return tracked_run(
+            "simda-x",
+            name,
+            {"a": value},
+            tags,
+            tracking_uri=uri,
+            resume_key=key,
+            identity=identity,
+            system_metrics=False,
+        )
+
+    with sweep("first", 1, "one") as first:
+        mlflow.log_metric("score", 1.0)
+    client = mlflow.MlflowClient(uri)
+    before = client.get_run(first.info.run_id)
+    with pytest.raises(Interrupted), sweep("again", 1, "one") as again:
+        raise Interrupted  # a failing rerun of the same identity must not turn the finished run FAILED
+    assert again.info.run_id == first.info.run_id
+    with sweep("other", 2, "two") as other:
+        with tracked_run("simda-x", "child", {}, resume_key=key + "/child", system_metrics=False) as child:
+            pass
+    assert other.info.run_id != first.info.run_id
+    after = client.get_run(first.info.run_id)
+    assert (after.info.status, after.info.end_time) == ("FINISHED", before.info.end_time)
+    assert after.data.tags["stage"] == "one" and after.data.params == {"a": "1"}
+    assert client.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == other.info.run_id
