@@ -23,6 +23,7 @@ from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
+from simda.plumbing.names import plain_name
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import PRESETS, EditSettings, ModelSettings, preset_for
 
@@ -66,6 +67,7 @@ def read_cases(path: Path) -> list[EditCase]:
         if missing:
             raise BadInputFile(f"{path}:{number} lacks {missing}; each line needs video, prompt and edits")
         video = (path.parent / row["video"]).resolve()
+        plain_name(video.stem, path, number, "video")  # the case's folder is named after it
         if not video.is_file():
             raise MissingInput(f"{path}:{number}: video {video} not found")
         cases.append(EditCase(video, row["prompt"], tuple(row["edits"])))

@@ -24,6 +24,7 @@ from benchmarks.evaluation import fit_real_clip
 from metrics.i3d import file_sha256
 from metrics.video_io import VideoDecodeError, read_video
 from simda.plumbing.errors import BadInputFile, MissingInput
+from simda.plumbing.names import plain_name
 from simda.settings import GenerationSettings
 
 MISSING_SHOWN = 20
@@ -50,7 +51,10 @@ def video_paths(source: Path) -> dict[str, Path]:
     repeated = sorted(set(table["id"][table["id"].duplicated()]))
     if repeated:
         raise BadInputFile(f"--generated-videos {source}: ids listed more than once: {repeated[:MISSING_SHOWN]}")
-    return {row.id: (source.parent / row.path) for row in table.itertuples()}
+    return {
+        plain_name(row.id, source, number, "id"): (source.parent / row.path)
+        for number, row in enumerate(table.itertuples(), start=2)  # the header is line 1
+    }
 
 
 class VideoFolderGenerator:

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from simda.plumbing.errors import BadInputFile, MissingInput
+from simda.plumbing.names import plain_name
 
 WEBVID_COLUMNS = ("videoid", "name", "page_dir")
 
@@ -74,6 +75,9 @@ def read_webvid_csv(csv_path: str | Path, video_root: str | Path) -> list[Captio
                 "pass --csv a file in the published layout videoid,name,page_dir,duration,contentUrl"
             )
         rows = list(reader)
+    for number, row in enumerate(rows, start=2):  # the header is line 1
+        plain_name(row["videoid"], csv_path, number, "videoid")
+        plain_name(row["page_dir"], csv_path, number, "page_dir")
     refuse_duplicates((row["videoid"] for row in rows), csv_path, "videoid")
     return [
         CaptionedVideo(row["videoid"], video_root / row["page_dir"] / f"{row['videoid']}.mp4", row["name"])
@@ -90,7 +94,10 @@ def read_caption_folder(folder: str | Path) -> list[CaptionedVideo]:
     index = folder / "captions.jsonl"
     if index.is_file():
         rows = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines() if line.strip()]
-        videos = [CaptionedVideo(Path(row["path"]).stem, folder / row["path"], row["caption"]) for row in rows]
+        names = [plain_name(Path(row["path"]).stem, index, number, "path") for number, row in enumerate(rows, start=1)]
+        videos = [
+            CaptionedVideo(name, folder / row["path"], row["caption"]) for name, row in zip(names, rows, strict=True)
+        ]
         refuse_duplicates((video.video_id for video in videos), index, "video name (path stem)")
         return videos
     videos = []
