@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,23 @@ def _cast(adapters: SimDAAdapters, dtype: torch.dtype) -> SimDAAdapters:
     return nn.Module.to(adapters, dtype=dtype)
 
 
+class NonFiniteAdaptersError(RuntimeError):
+    """Adapter tensors hold NaN or infinity: a diverged training, never written or loaded as a checkpoint."""
+
+
+def non_finite_tensors(tensors: Mapping[str, torch.Tensor]) -> list[str]:
+    """The names of the tensors holding a NaN or an infinity."""
+    return [name for name, tensor in tensors.items() if not bool(torch.isfinite(tensor).all())]
+
+
+def require_finite(tensors: Mapping[str, torch.Tensor], what: str) -> None:
+    """Raise :class:`NonFiniteAdaptersError` naming ``what`` and the first bad tensors."""
+    bad = non_finite_tensors(tensors)
+    if bad:
+        shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        raise NonFiniteAdaptersError(f"{what}: {len(bad)} of {len(tensors)} adapter tensors hold NaN or inf ({shown})")
+
+
 def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str, Any] | None = None) -> Path:
     """Write ``model``'s adapters as a diffusers model folder, whole or not at all.
 
@@ -176,6 +194,7 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
     describes how they were made, not how to build them, so it stays out of ``config.json``.
     """
     folder = Path(folder)
+    require_finite(model.adapter_state_dict(), f"refusing to write {folder}")
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     try:
@@ -192,8 +211,17 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
 
 
 def load_adapter_checkpoint(path: str | Path) -> SimDAAdapters:
-    """Read adapters from a folder written by ``save_adapters`` or from an older ``.safetensors`` file."""
-    path = Path(path)
+    """Read adapters from a folder written by ``save_adapters`` or from an older ``.safetensors`` file;
+    refuses (:class:`~simda.plumbing.errors.BadInputFile`) one holding NaN or inf, naming the file."""
+    adapters = _read_adapter_checkpoint(Path(path))
+    try:
+        require_finite(adapters.state_dict(), str(weights_file(path)))
+    except NonFiniteAdaptersError as exc:
+        raise BadInputFile(f"{exc}: the training that wrote them diverged; pass an earlier checkpoint") from None
+    return adapters
+
+
+def _read_adapter_checkpoint(path: Path) -> SimDAAdapters:
     if path.is_dir():
         if not (path / "config.json").is_file() or not (path / WEIGHTS_NAME).is_file():
             raise FileNotFoundError(
