@@ -28,6 +28,7 @@ from simda.plumbing.errors import InvalidSetting
 from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import (
+    MAX_FPS,
     PRESETS,
     GenerationSettings,
     ModelSettings,
@@ -59,8 +60,8 @@ class GenerateJob:
             raise InvalidSetting("--prompt: give at least one non-empty prompt")
         if self.batch_size < 1:
             raise InvalidSetting(f"--batch-size {self.batch_size}: must be positive")
-        if self.fps < 1:
-            raise InvalidSetting(f"--fps {self.fps}: must be positive")
+        if not 1 <= self.fps <= MAX_FPS:
+            raise InvalidSetting(f"--fps {self.fps}: must lie between 1 and {MAX_FPS}")
         if self.output_dir.suffix.lower() in VIDEO_SUFFIXES:
             raise InvalidSetting(
                 f"--output-dir {self.output_dir}: names a file, but videos go into a folder "
