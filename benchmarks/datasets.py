@@ -16,7 +16,7 @@ from pathlib import Path
 
 from simda.data import DuplicateIdError, read_webvid_csv, refuse_duplicates
 from simda.plumbing.errors import BadInputFile
-from simda.plumbing.names import plain_name
+from simda.plumbing.names import plain_name, read_text
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def read_msrvtt(annotations: Path, videos: Path, split: str = "test", caption_se
     (caption_seed, video id), so it is reproducible and changes when the seed does.
     """
     try:
-        data = json.loads(Path(annotations).read_text(encoding="utf-8"))
+        data = json.loads(read_text(annotations, "--annotations"))
         split_ids = sorted(video["video_id"] for video in data["videos"] if video["split"] == split)
         captions: dict[str, list[str]] = defaultdict(list)
         for sentence in data["sentences"]:

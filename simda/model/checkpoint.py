@@ -32,6 +32,7 @@ from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet, base_kind_of
 from simda.plumbing.atomic import _umask
 from simda.plumbing.errors import BadInputFile
+from simda.plumbing.names import read_text
 
 LEGACY_FORMAT = "simda-adapters/1"
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
@@ -228,6 +229,7 @@ def _read_adapter_checkpoint(path: Path) -> SimDAAdapters:
                 f"{path} is not a SimDA adapter folder: it needs config.json and {WEIGHTS_NAME} "
                 "(written by simda.train or SimDAAdapters.save_pretrained)"
             )
+        read_config(path / "config.json")  # a corrupt config is named here, not in a diffusers traceback
         # Adapters are small: a plain load needs no accelerate and behaves the same with or without it.
         return SimDAAdapters.from_pretrained(path, local_files_only=True, low_cpu_mem_usage=False)
     if not path.is_file():
@@ -236,6 +238,17 @@ def _read_adapter_checkpoint(path: Path) -> SimDAAdapters:
             "or an older .safetensors file with its .json beside it"
         )
     return _load_legacy(path)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """An adapter checkpoint's JSON config; an unreadable one is refused (:class:`BadInputFile`) naming the file."""
+    try:
+        config = json.loads(read_text(path, "--ckpt an adapter checkpoint whose config"))
+    except json.JSONDecodeError as exc:
+        raise BadInputFile(f"{path}: not JSON ({exc}); the adapter checkpoint is damaged, save it again") from None
+    if not isinstance(config, dict):
+        raise BadInputFile(f"{path}: not a JSON object; the adapter checkpoint is damaged, save it again")
+    return config
 
 
 def legacy_config_path(checkpoint: str | Path) -> Path:
@@ -250,7 +263,7 @@ def _load_legacy(path: Path) -> SimDAAdapters:
             f"{meta_file} not found: a single-file SimDA checkpoint is a .safetensors file with its .json config "
             "beside it; pass --ckpt an adapter folder or the .safetensors file with its .json"
         )
-    meta = json.loads(meta_file.read_text())
+    meta = read_config(meta_file)
     if meta.get("format") != LEGACY_FORMAT:
         raise ValueError(
             f"{meta_file} is not a SimDA adapter config (format {meta.get('format')!r}, want {LEGACY_FORMAT!r})"

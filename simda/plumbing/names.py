@@ -27,3 +27,16 @@ def plain_name(value: object, source: str | Path, row: int | str, column: str) -
             "no '/', '\\', leading '.', '..' or surrounding spaces); fix or remove that row"
         )
     return text
+
+
+def read_text(path: str | Path, what: str) -> str:
+    """A UTF-8 text file's content; undecodable bytes are refused (:class:`BadInputFile`) naming the file and
+    line, so binary garbage or another encoding never reaches a parser as an anonymous codec error."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BadInputFile(
+            f"{path} line {line}: bytes that are not UTF-8 text (at byte {exc.start}); pass {what} as UTF-8 text"
+        ) from None

@@ -134,3 +134,13 @@ def test_a_checkpoint_holding_nan_is_never_written_nor_loaded(tiny_base, tmp_pat
     adapters.save_pretrained(tmp_path / "written-elsewhere", safe_serialization=True)
     with pytest.raises(BadInputFile, match=r"written-elsewhere/diffusion_pytorch_model.safetensors: 1 of .*diverged"):
         load_adapter_checkpoint(tmp_path / "written-elsewhere")
+
+
+def test_a_corrupt_adapter_config_is_refused_naming_the_file(tiny_base, tmp_path):
+    folder = save_adapters(SimDAUNet(copy.deepcopy(tiny_base.unet)), tmp_path / "adapters")
+    (folder / "config.json").write_bytes(b"\x00\xffnot json")
+    with pytest.raises(BadInputFile, match=r"adapters/config.json line 1: bytes that are not UTF-8"):
+        load_adapter_checkpoint(folder)
+    (folder / "config.json").write_text("{truncated")
+    with pytest.raises(BadInputFile, match=r"adapters/config.json: not JSON .*save it again"):
+        load_adapter_checkpoint(folder)
