@@ -284,7 +284,7 @@ def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str])
     """The job's generator on ``device``: SimDA (tiny or a local base, with its adapters), a diffusers pipeline
     (a local folder or a tiny random one) or a folder of videos (every id checked to have one)."""
     if job.generator == "videos":
-        return VideoFolderGenerator(job.generated_videos, clip_ids)
+        return VideoFolderGenerator(job.generated_videos, clip_ids, job.generation.num_frames)
     dtype = resolve_dtype(job.model.dtype, device)
     if job.generator == "diffusers":
         if job.pipeline in TINY_PIPELINES:

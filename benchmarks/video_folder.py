@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.evaluation import fit_real_clip
+from benchmarks.preflight import unusable_videos
 from metrics.i3d import file_sha256
 from metrics.video_io import VideoDecodeError, read_video
 from simda.plumbing.errors import BadInputFile, MissingInput
@@ -62,8 +63,9 @@ class VideoFolderGenerator:
 
     random_weights = False
 
-    def __init__(self, source: Path, clip_ids: Sequence[str]) -> None:
-        """Refuses (:class:`MissingGeneratedVideos`) unless every id in ``clip_ids`` has an existing file."""
+    def __init__(self, source: Path, clip_ids: Sequence[str], num_frames: int = 1) -> None:
+        """Refuses (:class:`MissingGeneratedVideos`) unless every id in ``clip_ids`` has an existing file, and
+        (:class:`BadInputFile`, listing them all) files whose header does not open with ``num_frames`` frames."""
         self.source = Path(source).resolve()
         listed = video_paths(self.source)
         missing = [clip_id for clip_id in clip_ids if clip_id not in listed or not listed[clip_id].is_file()]
@@ -74,6 +76,13 @@ class VideoFolderGenerator:
                 f"({shown}); name each <id>.mp4 (ids in the run's captions.csv) or list it in an id,path CSV"
             )
         self.paths = {clip_id: listed[clip_id] for clip_id in clip_ids}
+        problems = unusable_videos(list(self.paths.values()), num_frames)
+        if problems:
+            raise BadInputFile(
+                f"--generated-videos {source}: {len(problems)} of the {len(clip_ids)} videos are unusable: "
+                + "; ".join(f"{path}: {reason}" for path, reason in problems.items())
+                + "; replace them (or generate them again) before evaluating"
+            )
 
     def identity(self) -> dict[str, Any]:
         """The folder and the SHA-256 of every evaluated file: other bytes make another run folder."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import PRESETS, EditSettings, ModelSettings, preset_for
 
@@ -66,7 +66,25 @@ class EditCommandResult:
         return {"source_caption": self.caption, "random_weights": self.random_weights, **self.summary_data}
 
 
+def check_source_video(path: Path, settings: EditSettings) -> None:
+    """The source video decodes and holds the frames tuning reads (``--num-frames`` at ``--frame-stride``),
+    checked before the model loads; raises :class:`BadInputFile` naming ``--video``."""
+    from metrics.video_io import VideoDecodeError, read_video
+
+    span = (settings.num_frames - 1) * settings.frame_stride + 1
+    try:
+        read_video(path, span)
+    except VideoDecodeError as exc:
+        raise BadInputFile(
+            f"--video {path}: {exc} (tuning reads {settings.num_frames} frames every {settings.frame_stride}); "
+            "pass a longer mp4 that decodes, or lower --num-frames / --frame-stride"
+        ) from None
+
+
 def run(job: EditJob) -> EditCommandResult:
+    job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
+    if job.video is not None:
+        check_source_video(job.video, job.editing)  # before torch and the model load
     import logging
     import tempfile
 

@@ -119,6 +119,7 @@ class GenerateResult:
 
 def run(job: GenerateJob) -> GenerateResult:
     """Load the model(s), generate every prompt in batches and write each video as soon as it is done."""
+    job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     require_writable_dir(job.output_dir, "--output-dir")
     claim_record(job.output_dir, "generate", job.identity())  # another run's videos are never overwritten
     import logging

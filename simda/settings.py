@@ -104,6 +104,16 @@ class ModelSettings(ValidatedSettings):
         if self.preset is None and self.base is None:
             raise InvalidSetting("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
 
+    def require_files(self) -> None:
+        """Refuse a missing ``--ckpt`` or ``--base`` at once: commands call this before torch is imported."""
+        self.require_model()
+        if self.ckpt is not None and not Path(self.ckpt).exists():
+            raise MissingInput(f"--ckpt {self.ckpt}: not found; pass an adapter folder (or an older .safetensors file)")
+        if self.base is not None and not Path(self.base).is_dir():
+            raise MissingInput(
+                f"--base {self.base}: not found; pass a local Stable Diffusion folder (diffusers layout)"
+            )
+
 
 @dataclass(frozen=True)
 class UpscalerModelSettings(ValidatedSettings):

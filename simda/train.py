@@ -171,6 +171,8 @@ class TrainResult:
 
 def run(job: TrainJob) -> TrainResult | None:
     """Train (resuming from ``job.output_dir``); rank 0 returns the result, other ranks ``None``."""
+    if not job.sr:
+        job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     import contextlib
     import logging
     import tempfile

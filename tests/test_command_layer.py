@@ -51,6 +51,9 @@ INVALID = [
     ("simda.generate", ["--preset", "tiny", "--prompt", "a", "--fps", "100000"], "--fps 100000"),
     ("simda.train", ["--preset", "tiny", "--frame-stride", "1000"], "--frame-stride 1000"),
     ("simda.edit", ["--preset", "tiny", "--edit", "x", "--steps", "5000"], "--num-inference-steps 5000"),
+    # A missing --base is said before the imports, not after them.
+    ("simda.generate", ["--base", "gone", "--prompt", "a"], "--base gone: not found"),
+    ("simda.train", ["--base", "gone", "--video-folder", "."], "--base gone: not found"),
 ]
 PROBE = "import sys; from {module} import main; code = main({argv!r}); print(code, 'torch' in sys.modules)"
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import tempfile
 import urllib.error
@@ -71,6 +72,40 @@ def check_server_answers(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> No
         ) from None
 
 
+@contextlib.contextmanager
+def quick_requests(timeout_s: float) -> Iterator[None]:
+    """MLflow's HTTP client without its retries (minutes against a dead server) and with a short timeout."""
+    wanted = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": str(math.ceil(timeout_s))}
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
+    """For an HTTP(S) ``uri``: the server answers within ``timeout_s`` and is an MLflow tracking server
+    (an MLflow API call succeeds, not only any web page); other stores pass. Raises
+    :class:`TrackingUnreachableError` naming the flag."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    check_server_answers(uri, timeout_s)
+    try:
+        with quick_requests(timeout_s):
+            mlflow.MlflowClient(uri).search_experiments(max_results=1)
+    except Exception as exc:  # MlflowException, a JSON error, a refused request: all mean "not a usable MLflow"
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise TrackingUnreachableError(
+            f"{uri} answers HTTP but not as an MLflow tracking server ({reason}); point --tracking-uri / "
+            "MLFLOW_TRACKING_URI at a running `mlflow server` (unset both to log to ./mlflow.db)"
+        ) from None
+
+
 def _sqlite_file(uri: str) -> Path | None:
     """The database file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URI; ``None`` for other stores."""
     if not uri.startswith("sqlite:///"):
@@ -93,12 +128,11 @@ def store_lock(uri: str) -> Iterator[None]:
 def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIMEOUT_S) -> str:
     """Select and ready the tracking backend (see :func:`resolve_tracking_uri`); returns the URI.
 
-    A server must answer within ``timeout_s``; a SQLite store is created or upgraded now, under
+    A server must answer within ``timeout_s`` as an MLflow server; a SQLite store is created or upgraded now, under
     :func:`store_lock`, so that commands started together do not race to make it.
     """
     chosen = resolve_tracking_uri(uri)
-    if chosen.startswith(("http://", "https://")):
-        check_server_answers(chosen, timeout_s)
+    require_tracking_server(chosen, timeout_s)
     database = _sqlite_file(chosen)
     if database is not None:
         try:

@@ -24,6 +24,32 @@ def test_an_http_uri_with_nothing_listening_is_refused_with_the_flag_named() -> 
         pytest.fail("the run must not start")
 
 
+def test_a_web_server_that_is_not_mlflow_is_refused_in_seconds() -> None:
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>hello</html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{server.server_address[1]}"
+    started = time.monotonic()
+    try:
+        with pytest.raises(TrackingUnreachableError, match=rf"{uri} answers HTTP but not as an MLflow tracking server"):
+            configure_tracking(uri, timeout_s=2)
+    finally:
+        server.shutdown()
+    assert time.monotonic() - started < 20
+
+
 # Each process imports MLflow, says it is ready, and waits for "go", so both reach the fresh store together.
 START_TOGETHER = """
 import sys, time
