@@ -8,7 +8,9 @@ that only parses the flags into a job and hands both to :func:`run_command`. The
   ``SIMDA_DEBUG=1``) re-raises so the traceback shows;
 * the final result table goes to stdout (logs stay on stderr), and ``result.json`` beside the
   command's other outputs holds the same numbers for scripts; the last line says where files went;
-* under torchrun only rank 0 prints and writes (``run`` returns ``None`` on the other ranks).
+* under torchrun only rank 0 prints and writes (``run`` returns ``None`` on the other ranks);
+* SIGTERM is raised as an interrupt, like Ctrl-C: MLflow runs end KILLED, folder locks are let go,
+  and the status is 143 (130 for Ctrl-C).
 
 Heavy libraries are imported inside ``run``, never at module import, so ``--help`` and argument
 errors answer at once.
@@ -20,12 +22,13 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from simda.plumbing.errors import UsageError
+from simda.plumbing.errors import Terminated, UsageError
 from simda.plumbing.logs import setup_logging
 
 DEBUG_ENV = "SIMDA_DEBUG"
@@ -67,6 +70,11 @@ def write_result_json(result: CommandResult) -> Path:
     return path
 
 
+def _raise_terminated(signum: int, frame: Any) -> None:
+    """SIGTERM (a scheduler's stop, ``kill``) ends the run like Ctrl-C: MLflow runs end KILLED, locks are let go."""
+    raise Terminated()
+
+
 def run_command(
     parser: argparse.ArgumentParser,
     make_job: Callable[[argparse.Namespace], J],
@@ -80,6 +88,7 @@ def run_command(
         return int(stop.code or 0)
     debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     setup_logging(verbose=os.environ.get("RANK", "0") == "0")
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         result = run(make_job(args))
     except UsageError as exc:
@@ -87,9 +96,9 @@ def run_command(
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("interrupted: rerun the same command to resume", file=sys.stderr)
-        return 130
+        return 143 if isinstance(stop, Terminated) else 130
     except Exception as exc:  # the one place that turns a failure into a message and a status
         if debug:
             raise

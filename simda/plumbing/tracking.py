@@ -13,7 +13,8 @@ start together in a folder without ``mlflow.db`` otherwise race in MLflow's sche
 A run can be resumed: commands pass a ``resume_key`` (their run folder or output directory), kept
 as the tag ``simda.run_key`` (a hash; ``simda.run_key_source`` holds the key itself), and a rerun
 with the same key continues that MLflow run instead of adding one, so a resumed training run holds
-its whole loss curve.
+its whole loss curve. A run stopped by Ctrl-C or SIGTERM (the command layer turns SIGTERM into an
+interrupt) ends KILLED, never left RUNNING.
 """
 
 from __future__ import annotations
@@ -264,7 +265,11 @@ def tracked_run(
         items = list(flat.items())
         for start in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
             mlflow.log_params(dict(items[start : start + 100]))
-        yield run
+        try:
+            yield run
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (plumbing.cli): the run was stopped, it did not fail
+            mlflow.end_run("KILLED")
+            raise
 
 
 def log_table(table: pd.DataFrame, name: str) -> None:

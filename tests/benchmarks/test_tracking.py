@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import mlflow
 import pandas as pd
 import pytest
 
+from simda.plumbing.atomic import claim_folder
 from simda.plumbing.tracking import TrackingUnreachableError, configure_tracking, log_table, tracked_run
 from tests.benchmarks.conftest import free_port, tracking_uri
 
@@ -161,3 +163,41 @@ def test_a_finished_run_is_reused_unchanged_and_another_identity_gets_a_new_run(
     assert (after.info.status, after.info.end_time) == ("FINISHED", before.info.end_time)
     assert after.data.tags["stage"] == "one" and after.data.params == {"a": "1"}
     assert client.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == other.info.run_id
+
+
+# A command (the real command layer) holding its folder and a nested MLflow run when the signal comes.
+STOPPED_COMMAND = """
+import sys, time
+from pathlib import Path
+from simda.plumbing.atomic import claim_folder
+from simda.plumbing.cli import new_parser, run_command
+from simda.plumbing.tracking import tracked_run
+folder, uri = Path(sys.argv[1]), sys.argv[2]
+def run(job):
+    with claim_folder(folder, "--output-dir"):
+        with tracked_run("simda-stop", "outer", {}, tracking_uri=uri, resume_key=str(folder), system_metrics=False):
+            with tracked_run("simda-stop", "inner", {}, system_metrics=False):
+                (folder / "ready").touch()
+                time.sleep(300)
+raise SystemExit(run_command(new_parser("stopped", None), lambda args: None, run, []))
+"""
+
+
+@pytest.mark.slow  # a fresh interpreter with MLflow per signal: about 45 s on 2 shared cores
+@pytest.mark.parametrize(("signal_number", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stopped_command_ends_its_runs_killed_and_lets_its_folder_go(tmp_path, signal_number, status) -> None:
+    uri, folder = tracking_uri(tmp_path), tmp_path / "run"
+    folder.mkdir()
+    command = subprocess.Popen([sys.executable, "-c", STOPPED_COMMAND, str(folder), uri], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (folder / "ready").exists():
+        assert command.poll() is None and time.monotonic() < deadline, "the command died before it was ready"
+        time.sleep(0.1)
+    command.send_signal(signal_number)
+    _, errors = command.communicate(timeout=60)
+    assert command.returncode == status, errors.decode()[-2000:]
+    client = mlflow.MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("simda-stop").experiment_id])
+    assert sorted((run.info.run_name, run.info.status) for run in runs) == [("inner", "KILLED"), ("outer", "KILLED")]
+    with claim_folder(folder, "--output-dir"):  # the lock was let go
+        pass
