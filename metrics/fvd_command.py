@@ -17,7 +17,6 @@ usable video. Heavy libraries load after the arguments are checked.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
+from metrics.strict_json import strict_dumps
 
 #: I3D's temporal receptive field needs at least this many frames per video.
 MIN_FRAMES = 9
@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(result.summary())
     if job.output_dir is not None:
         job.output_dir.mkdir(parents=True, exist_ok=True)
-        (job.output_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+        (job.output_dir / "result.json").write_text(strict_dumps(result.to_dict(), indent=2))
         print(f"files: {job.output_dir / 'result.json'}")
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import urllib.parse
 from collections.abc import Sequence
 
 import pandas as pd
@@ -32,6 +33,10 @@ figcaption { font-size: 12px; max-width: 900px; }
 figure.random figcaption::before { content: "RANDOM WEIGHTS: "; color: #d9534f; font-weight: bold; }
 """
 MIME = {".png": "image/png", ".gif": "image/gif"}
+#: Characters with a meaning in (GitHub-flavoured) Markdown, escaped with a backslash in literal text.
+MARKDOWN_SPECIAL = frozenset("\\`*_[]!|~")
+#: Characters that start a heading, a list or a quote at the start of a paragraph.
+MARKDOWN_LEADING = frozenset("#-+=")
 
 
 def format_cell(value: object, column: str = "") -> str:
@@ -120,29 +125,41 @@ def to_html(sections: Sequence[Section], heading: str, random_weights: bool) -> 
     return "\n".join(parts)
 
 
+def md(text: object, paragraph: bool = False) -> str:
+    """``text`` as literal Markdown text: HTML's ``<``, ``>`` and ``&`` escaped as the HTML page does, and every
+    character Markdown gives a meaning (links' brackets, emphasis, code, tables) backslash-escaped, so a
+    caption from a run can never become a tag, a link or a picture when the file is rendered. A ``paragraph``
+    also escapes a first character that would start a heading or a list."""
+    escaped = html.escape(str(text), quote=False).replace("\n", " ")
+    escaped = "".join(f"\\{char}" if char in MARKDOWN_SPECIAL else char for char in escaped)
+    return f"\\{escaped}" if paragraph and escaped[:1] in MARKDOWN_LEADING else escaped
+
+
 def _markdown_table(table: ReportTable) -> str:
     def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+        return "| " + " | ".join(cells) + " |"
 
-    columns = [str(column) for column in table.frame.columns]
+    columns = [md(column) for column in table.frame.columns]
     rows = [line(columns), line(["---"] * len(columns))]
     for cells, random_weights in zip(_cells(table), table.random_rows, strict=True):
+        cells = [md(cell) for cell in cells]
         rows.append(line([f"**{cells[0]}** (random weights)" if random_weights else cells[0], *cells[1:]]))
-    note = f"\n\n{table.note}" if table.note else ""
-    return f"**{table.title}**\n\n" + "\n".join(rows) + note
+    note = f"\n\n{md(table.note, paragraph=True)}" if table.note else ""
+    return f"**{md(table.title)}**\n\n" + "\n".join(rows) + note
 
 
 def to_markdown(sections: Sequence[Section], heading: str, random_weights: bool, assets: str) -> str:
-    parts = [f"# {heading}"]
+    parts = [f"# {md(heading)}"]
     if random_weights:
-        parts.append(f"> **Some runs used {RANDOM_WEIGHTS_NOTE}.** Their rows say so.")
+        parts.append(f"> **Some runs used {md(RANDOM_WEIGHTS_NOTE)}.** Their rows say so.")
     for section in sections:
-        parts.append(f"## {section.title}")
+        parts.append(f"## {md(section.title)}")
         if section.skipped:
-            parts.append(f"_Skipped: {section.skipped}._")
-        parts += section.notes
+            parts.append(f"_Skipped: {md(section.skipped)}._")
+        parts += [md(note, paragraph=True) for note in section.notes]
         parts += [_markdown_table(table) for table in section.tables]
         for figure in section.figures:
             mark = "RANDOM WEIGHTS: " if figure.random_weights else ""
-            parts.append(f"![{figure.name}]({assets}/{figure.name})\n\n_{mark}{figure.caption}_")
+            target = urllib.parse.quote(f"{assets}/{figure.name}")
+            parts.append(f"![{md(figure.name)}]({target})\n\n_{mark}{md(figure.caption)}_")
     return "\n\n".join(parts) + "\n"

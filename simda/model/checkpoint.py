@@ -27,6 +27,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
+from metrics.strict_json import strict_dumps
 from simda.model.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet, base_kind_of
@@ -201,7 +202,7 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
     try:
         SimDAAdapters.from_model(model).save_pretrained(staging, safe_serialization=True)
         if training_info is not None:
-            (staging / TRAINING_INFO).write_text(json.dumps(training_info, indent=2, default=str))
+            (staging / TRAINING_INFO).write_text(strict_dumps(training_info, indent=2))
         os.chmod(staging, 0o777 & ~_umask())
         if folder.exists():
             shutil.rmtree(folder)

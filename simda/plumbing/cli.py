@@ -19,7 +19,6 @@ errors answer at once.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
@@ -62,11 +61,12 @@ def new_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
 
 def write_result_json(result: CommandResult) -> Path:
     """``result.json`` in the command's output folder, written atomically."""
+    from metrics.strict_json import strict_dumps
     from simda.plumbing.atomic import atomic_path
 
     path = result.output_dir / "result.json"
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str))
+        Path(tmp).write_text(strict_dumps(result.to_dict(), indent=2, sort_keys=True))
     return path
 
 
