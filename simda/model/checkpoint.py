@@ -27,11 +27,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
+from metrics.file_modes import share_like_open
 from metrics.strict_json import strict_dumps
 from simda.model.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet, base_kind_of
-from simda.plumbing.atomic import _umask
 from simda.plumbing.errors import BadInputFile
 from simda.plumbing.names import read_text
 
@@ -203,7 +203,9 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
         SimDAAdapters.from_model(model).save_pretrained(staging, safe_serialization=True)
         if training_info is not None:
             (staging / TRAINING_INFO).write_text(strict_dumps(training_info, indent=2))
-        os.chmod(staging, 0o777 & ~_umask())
+        for written in staging.iterdir():  # safetensors writes its file 0600, whatever the umask
+            share_like_open(written)
+        share_like_open(staging, folder=True)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(staging, folder)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import stat
 
 import pytest
 import torch
@@ -144,3 +146,13 @@ def test_a_corrupt_adapter_config_is_refused_naming_the_file(tiny_base, tmp_path
     (folder / "config.json").write_text("{truncated")
     with pytest.raises(BadInputFile, match=r"adapters/config.json: not JSON .*save it again"):
         load_adapter_checkpoint(folder)
+
+
+def test_saved_adapters_follow_the_umask(tiny_base, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        folder = save_adapters(SimDAUNet(copy.deepcopy(tiny_base.unet)), tmp_path / "adapters")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    assert {stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()} == {0o644}
