@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import torch
@@ -56,8 +57,9 @@ def header(settings: Settings, base: BaseModel) -> list[str]:
     return lines
 
 
-def parameters_only(preset: Preset, base_path: Path | None) -> str:
-    """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds."""
+def parameters_only(preset: Preset, base_path: Path | None) -> tuple[str, dict[str, Any], BaseModel]:
+    """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds.
+    Returns the printed text, the tables and the base they counted."""
     if base_path is not None:
         base = load_stable_diffusion(base_path, "cpu")
     else:
@@ -70,16 +72,15 @@ def parameters_only(preset: Preset, base_path: Path | None) -> str:
         "super_resolution_parameters": sr_parameter_table(parameter_report(upscaler, SimDAUNet(upscaler.unet))),
     }
     header = [f"SimDA parameters: {base.source}; super-resolution: {upscaler.source}", weights_label(base)]
-    return render(tables, header)
+    return render(tables, header), tables, base
 
 
-def publish(result: ProfileResult, settings: Settings, base: BaseModel, job: ProfileJob) -> None:
+def publish(
+    result: ProfileResult, run_name: str, params: dict[str, Any], preset: Preset, base: BaseModel, job: ProfileJob
+) -> None:
     """One MLflow run: settings as params, every table, the ratios as metrics, text and PNG."""
-    tags = {"random_weights": "true", "weights": weights_label(base), "preset": settings.preset.name}
-    run_name = f"profile-{settings.preset.name}-{settings.device.type}"
-    with tracked_run(
-        EXPERIMENT, run_name, settings.as_params(base), tags, tracking_uri=job.tracking_uri, system_metrics=False
-    ):
+    tags = {"random_weights": "true", "weights": weights_label(base), "preset": preset.name}
+    with tracked_run(EXPERIMENT, run_name, params, tags, tracking_uri=job.tracking_uri, system_metrics=False):
         for name, table in result.tables.items():
             log_table(table, name)
         mlflow.log_metrics(result.metrics)
@@ -91,9 +92,14 @@ def publish(result: ProfileResult, settings: Settings, base: BaseModel, job: Pro
 def run_profile(job: ProfileJob) -> ProfileResult:
     """Build the models the preset names, time every section, write the text and PNG, log to MLflow."""
     device = resolve_device(job.device)
-    if job.params_only:
-        text = parameters_only(PRESETS[job.preset or "sd15"], job.base)
-        return ProfileResult(text, {}, {}, None, job.output_dir)
+    if job.params_only:  # logged too, so Table 1 of the report fills from the README's own command
+        preset = PRESETS[job.preset or "sd15"]
+        text, tables, base = parameters_only(preset, job.base)
+        result = ProfileResult(text, tables, {}, None, job.output_dir)
+        if job.mlflow:
+            params = {"preset": preset.name, "params_only": True, "base": base.source, "device_name": "not timed"}
+            publish(result, f"profile-{preset.name}-parameters", params, preset, base, job)
+        return result
     preset = PRESETS[job.preset or ("sd15" if device.type == "cuda" or job.base else "tiny")]
     shapes = preset.shapes.overlay(job.shape_overrides)
     settings = Settings(
@@ -118,7 +124,8 @@ def run_profile(job: ProfileJob) -> ProfileResult:
     plot_path = plot(tables, title, job.output_dir / "profile.png")
     result = ProfileResult(text, tables, ratio_metrics(tables), plot_path, job.output_dir)
     if job.mlflow:
-        publish(result, settings, base, job)
+        run_name = f"profile-{settings.preset.name}-{settings.device.type}"
+        publish(result, run_name, settings.as_params(base), settings.preset, base, job)
     return result
 
 
