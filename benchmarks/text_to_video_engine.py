@@ -28,7 +28,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from benchmarks.datasets import Clip, sample_clips, video_seed
 from benchmarks.diffusers_generator import build_tiny_generator, load_pipeline_folder
@@ -53,6 +52,7 @@ from metrics.frechet import GaussianStats
 from metrics.fvd import FVD
 from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256
+from metrics.progress import progress_bar
 from metrics.video_io import FRAME_SAMPLING, read_video
 from simda.model.checkpoint import weights_file
 from simda.model.loading import load_model, load_upscaler_model, resolve_dtype
@@ -138,7 +138,7 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
             score_generated(video, clip, job.nets, job.device, features)
     missing = [[clip for clip in batch if not job.run_dir.video(clip.id).exists()] for batch in batches]
     missing = [batch for batch in missing if batch]
-    for batch in tqdm(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch", disable=None):
+    for batch in progress_bar(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch"):
         seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
         captions, ids = [clip.caption for clip in batch], [clip.id for clip in batch]
         videos = job.generator.generate(captions, seeds, job.settings, ids)

@@ -129,11 +129,11 @@ def _clip_scorer(job: FVDJob, device: str) -> Any:
 def run(job: FVDJob) -> FVDCommandResult:
     """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
     import torch
-    from tqdm.auto import tqdm
 
     from metrics.clip import ClipSimAccumulator
     from metrics.fvd import FVD
     from metrics.fvd_protocols import get_protocol
+    from metrics.progress import progress_bar
     from metrics.video_io import FRAME_SAMPLING, VideoDecodeError, list_videos, read_video
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
@@ -158,7 +158,7 @@ def run(job: FVDJob) -> FVDCommandResult:
     for name, source in (("real", job.real), ("fake", job.fake)):
         entries = list_videos(source)
         counts[name] = 0
-        for start in tqdm(range(0, len(entries), job.batch_size), desc=name, unit="batch", disable=None):
+        for start in progress_bar(range(0, len(entries), job.batch_size), desc=name, unit="batch"):
             chunk, videos = [], []
             for entry in entries[start : start + job.batch_size]:
                 try:

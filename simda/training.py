@@ -306,10 +306,10 @@ class Trainer:
         progress: bool = True,
     ) -> Path:
         """Train to ``max_steps`` (resuming first) and return the final adapter checkpoint."""
-        from tqdm.auto import tqdm
+        from metrics.progress import progress_bar
 
         self.resume()
-        bar = tqdm(
+        bar = progress_bar(
             total=self.settings.max_steps,
             initial=self.step,
             desc="training",
