@@ -228,6 +228,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         enabled=layout.is_main,
         tracking_uri=job.job.tracking_uri,
         resume_key=str(job.run_dir.root.resolve()),  # a rerun of this folder continues its MLflow run
+        identity=config_hash(job.config),  # the settings the folder's config.json guards
     ) as mlflow_run:
         generated = int(layout.sum(generate_and_score(job, layout)))
         if isinstance(job.real, RealFeatureCache):
