@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
+from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_options, construct, from_args
 from simda.settings import PRESETS, EditSettings, ModelSettings, preset_for
 
@@ -42,6 +43,10 @@ class EditJob:
                 raise MissingInput(f"--video {self.video}: not found; pass an existing mp4")
             if not self.prompt:
                 raise InvalidSetting("--prompt: pass the caption of the source video, to tune on")
+
+    def identity(self) -> str:
+        """What the edit computes from: the settings and the source video's bytes, not the folder or device."""
+        return identity_of(settings_of(self, ("output_dir", "device")))
 
 
 @dataclass
@@ -85,6 +90,7 @@ def run(job: EditJob) -> EditCommandResult:
     job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     if job.video is not None:
         check_source_video(job.video, job.editing)  # before torch and the model load
+    claim_record(job.output_dir, "edit", job.identity())  # another edit's results are never overwritten
     import logging
     import tempfile
 
@@ -119,20 +125,21 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--edit", action="append", required=True, help="edited caption (repeatable)")
     editing = parser.add_argument_group("editing")
     add_options(editing, EditSettings, {name: preset.editing for name, preset in PRESETS.items()})
-    parser.add_argument("--output-dir", "--out", type=Path, default=Path("edits"), help="output folder (default edits)")
+    parser.add_argument("--output-dir", "--out", type=Path, help="output folder (default runs/edit-<settings hash>)")
     return parser
 
 
 def make_job(args: argparse.Namespace) -> EditJob:
     model = construct(ModelSettings, args)
-    return EditJob(
+    job = EditJob(
         model=model,
         editing=from_args(preset_for(model).editing, args),
         edits=tuple(args.edit),
-        output_dir=args.output_dir,
+        output_dir=args.output_dir or Path(),
         video=args.video,
         prompt=args.prompt,
     )
+    return job if args.output_dir else replace(job, output_dir=default_folder("edit", job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

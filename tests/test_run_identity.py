@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import ablation
-from simda import generate, train
+from simda import edit, generate, train
 from simda.plumbing.errors import UsageError
 from simda.plumbing.identity import RECORD_FILE, claim_record
 from tests.command_helpers import job_of
@@ -27,6 +27,8 @@ def test_default_folders_of_the_readme_commands_never_collide() -> None:
         folder(generate, "--preset", "tiny", "--prompt", "a"),
         folder(generate, "--preset", "tiny", "--prompt", "a", "--sr"),
         folder(generate, "--preset", "tiny", "--prompt", "b"),
+        folder(edit, "--preset", "tiny", "--edit", "a"),
+        folder(edit, "--preset", "tiny", "--edit", "b"),
     ]
     assert len(set(folders)) == len(folders)
     assert folder(generate, "--preset", "tiny", "--prompt", "a") == folders[4]  # the same run, the same folder
