@@ -19,11 +19,13 @@ errors answer at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -75,6 +77,20 @@ def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Raise :class:`Terminated` on SIGTERM during the block, then put the previous handler back (signals can
+    only be handled in the main thread: elsewhere the block runs unchanged)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_command(
     parser: argparse.ArgumentParser,
     make_job: Callable[[argparse.Namespace], J],
@@ -88,7 +104,17 @@ def run_command(
         return int(stop.code or 0)
     debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     setup_logging(verbose=os.environ.get("RANK", "0") == "0")
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    with terminate_as_interrupt():
+        return _run_and_report(args, debug, make_job, run)
+
+
+def _run_and_report(
+    args: argparse.Namespace,
+    debug: bool,
+    make_job: Callable[[argparse.Namespace], J],
+    run: Callable[[J], CommandResult | None],
+) -> int:
+    """Build and run the job, and turn its outcome into output and an exit status (module docstring)."""
     try:
         result = run(make_job(args))
     except UsageError as exc:
@@ -109,4 +135,3 @@ def run_command(
         print(result.summary())
         print(f"files: {result.output_dir} (numbers also in {path.name})")
     return 0
-
