@@ -68,7 +68,7 @@ def read_msrvtt(annotations: Path, videos: Path, split: str = "test", caption_se
             "pass --annotations the official test_videodatainfo.json"
         ) from exc
     for number, video in enumerate(data["videos"], start=1):
-        plain_name(video["video_id"], annotations, f"{number} of \"videos\"", "video_id")
+        plain_name(video["video_id"], annotations, f'{number} of "videos"', "video_id")
     refuse_duplicates((video["video_id"] for video in data["videos"]), annotations, "video_id")
     if not split_ids:
         raise BadInputFile(

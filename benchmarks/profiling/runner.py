@@ -127,5 +127,3 @@ def run_profile(job: ProfileJob) -> ProfileResult:
         run_name = f"profile-{settings.preset.name}-{settings.device.type}"
         publish(result, run_name, settings.as_params(base), settings.preset, base, job)
     return result
-
-
