@@ -37,6 +37,7 @@ from benchmarks.text_to_video_job import BenchmarkJob
 from simda import train
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.plumbing.identity import default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, typed_flags, values
 from simda.settings import (
     LEARN,
@@ -110,6 +111,15 @@ class AblationJob:
         require_fvd_frames(self.generation.num_frames)
         self.train_job(FULL)  # every variant's jobs validate (paths, sizes) before any training starts
         self.eval_job(FULL, self.output_dir / "adapters-not-yet-trained.safetensors", check_ckpt=False)
+
+    @property
+    def command(self) -> str:
+        """The sweep's name in its run record and default folder: Table 6, or the learning benchmark."""
+        return "ablation" if self.learning is None else "ablation-learn"
+
+    def identity(self) -> str:
+        """What the sweep computes: every setting but where it writes and logs."""
+        return identity_of(settings_of(self, ("output_dir", "tracking_uri", "device")))
 
     @property
     def variants(self) -> list[AblationRow]:
@@ -225,9 +235,18 @@ def variant_run(job: AblationJob, variant: AblationRow) -> Any:
 
 
 def run(job: AblationJob) -> AblationResult:
+    """The sweep in its folder, held for this run: another run's folder is refused before any MLflow call."""
+    from simda.plumbing.atomic import claim_folder, require_writable_dir
+    from simda.plumbing.identity import claim_record
+
+    require_writable_dir(job.output_dir, "--output-dir")
+    with claim_folder(job.output_dir, "--output-dir"):
+        claim_record(job.output_dir, job.command, job.identity())
+        return run_table6(job) if job.learning is None else run_learning(job, job.learning)
+
+
+def run_table6(job: AblationJob) -> AblationResult:
     """Train and evaluate every variant under one parent MLflow run, then log Table 6."""
-    if job.learning is not None:
-        return run_learning(job, job.learning)
     import logging
 
     import mlflow
@@ -248,6 +267,7 @@ def run(job: AblationJob) -> AblationResult:
         {"random_weights": str(job.random_weights).lower()},
         tracking_uri=job.tracking_uri,
         resume_key=str(job.output_dir.resolve()),  # a rerun of the sweep continues its runs, adds none
+        identity=job.identity(),
     ) as sweep:
         for variant in job.variants:
             with variant_run(job, variant):
@@ -355,7 +375,13 @@ def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult
     tags = {"random_weights": "true", "benchmark": "learn"}
     resume_key = str(job.output_dir.resolve())
     with tracked_run(
-        "simda-ablation", "table6-learn", params, tags, tracking_uri=job.tracking_uri, resume_key=resume_key
+        "simda-ablation",
+        "table6-learn",
+        params,
+        tags,
+        tracking_uri=job.tracking_uri,
+        resume_key=resume_key,
+        identity=job.identity(),
     ) as sweep:
         rows, finals = [], {}
         for variant in job.variants:
@@ -408,7 +434,8 @@ def make_job(args: argparse.Namespace) -> AblationJob:
         typed = typed_flags(args, LearningSettings)
         if typed:
             raise InvalidSetting(f"{typed[0]} applies to --preset learn only; leave it out")
-    return AblationJob(
+    fields = values(args, AblationDataSettings, MetricWeightSettings, AblationOutputSettings, TrackingSettings)
+    job = AblationJob(
         model=model,
         clips=clips,
         training=from_args(preset.training, args),
@@ -417,8 +444,9 @@ def make_job(args: argparse.Namespace) -> AblationJob:
         disable=construct(PartSettings, args).disable,
         synthetic_videos=preset.synthetic_videos,
         learning=None if preset.learning is None else from_args(preset.learning, args),
-        **values(args, AblationDataSettings, MetricWeightSettings, AblationOutputSettings, TrackingSettings),
+        **{**fields, "output_dir": fields["output_dir"] or Path()},  # unset: named after the identity below
     )
+    return job if args.output_dir else dataclasses.replace(job, output_dir=default_folder(job.command, job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -128,11 +128,12 @@ def run(job: CompareJob) -> CompareResult:
     from mlflow.tracking import MlflowClient
 
     from benchmarks.rundir import config_hash, write_csv
-    from simda.plumbing.tracking import resolve_tracking_uri
+    from simda.plumbing.tracking import require_tracking_server, resolve_tracking_uri
 
     uri = resolve_tracking_uri(job.tracking_uri)
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
         raise MissingInput(f"tracking store {uri}: no such database file; pass --tracking-uri the runs' store")
+    require_tracking_server(uri)  # a dead server or a web page that is not MLflow: refused in seconds
     client = MlflowClient(uri)
     fetched = {}
     for run_id in job.runs:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from simda.data import DuplicateIdError, read_webvid_csv, refuse_duplicates
 from simda.plumbing.errors import BadInputFile
+from simda.plumbing.names import plain_name, read_text
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def read_msrvtt(annotations: Path, videos: Path, split: str = "test", caption_se
     (caption_seed, video id), so it is reproducible and changes when the seed does.
     """
     try:
-        data = json.loads(Path(annotations).read_text(encoding="utf-8"))
+        data = json.loads(read_text(annotations, "--annotations"))
         split_ids = sorted(video["video_id"] for video in data["videos"] if video["split"] == split)
         captions: dict[str, list[str]] = defaultdict(list)
         for sentence in data["sentences"]:
@@ -66,6 +67,8 @@ def read_msrvtt(annotations: Path, videos: Path, split: str = "test", caption_se
             f"{annotations} is not an MSR-VTT annotation file ({type(exc).__name__}: {exc}); "
             "pass --annotations the official test_videodatainfo.json"
         ) from exc
+    for number, video in enumerate(data["videos"], start=1):
+        plain_name(video["video_id"], annotations, f'{number} of "videos"', "video_id")
     refuse_duplicates((video["video_id"] for video in data["videos"]), annotations, "video_id")
     if not split_ids:
         raise BadInputFile(

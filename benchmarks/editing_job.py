@@ -9,6 +9,7 @@ from typing import Any
 
 from metrics.protocol_names import DEFAULT_CLIP_MODEL, RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
+from simda.plumbing.names import plain_name, read_text
 from simda.settings import EditSettings, ModelSettings
 
 # The per-edit table: Table 5's columns for each (video, edited caption).
@@ -35,22 +36,40 @@ class EditCase:
     edits: tuple[str, ...]
 
 
+def case_schema_problem(row: Any) -> str | None:
+    """What is wrong with one case line, or ``None``: ``video`` and ``prompt`` strings, ``edits`` a non-empty
+    list of non-empty strings (a bare string would be taken as one edit per character)."""
+    if not isinstance(row, dict):
+        return f"a JSON object with video, prompt and edits, not {type(row).__name__}"
+    missing = [key for key in ("video", "prompt", "edits") if key not in row]
+    if missing:
+        return f"lacks {missing}; each line needs video, prompt and edits"
+    for key in ("video", "prompt"):
+        if not isinstance(row[key], str) or not row[key].strip():
+            return f"{key} must be a non-empty string, not {row[key]!r}"
+    edits = row["edits"]
+    if not isinstance(edits, list) or not edits or not all(isinstance(e, str) and e.strip() for e in edits):
+        return f'edits must be a non-empty list of non-empty strings (e.g. ["a red car"]), not {edits!r}'
+    return None
+
+
 def read_cases(path: Path) -> list[EditCase]:
     """The cases file: one JSON object per line with ``video``, ``prompt`` and ``edits``."""
     if not path.is_file():
         raise MissingInput(f"--cases {path}: not found; pass a .jsonl of video/prompt/edits")
     cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path, "--cases").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise BadInputFile(f"{path}:{number}: not JSON ({exc.msg}); each line is one JSON object") from exc
-        missing = [key for key in ("video", "prompt", "edits") if key not in row]
-        if missing:
-            raise BadInputFile(f"{path}:{number} lacks {missing}; each line needs video, prompt and edits")
+        problem = case_schema_problem(row)
+        if problem:
+            raise BadInputFile(f"{path}:{number}: {problem}")
         video = (path.parent / row["video"]).resolve()
+        plain_name(video.stem, path, number, "video")  # the case's folder is named after it
         if not video.is_file():
             raise MissingInput(f"{path}:{number}: video {video} not found")
         cases.append(EditCase(video, row["prompt"], tuple(row["edits"])))

@@ -103,6 +103,21 @@ def _frame_count(path: Path) -> int:
         return sum(1 for packet in container.demux(stream) if packet.size)
 
 
+def unusable_videos(paths: Sequence[Path], num_frames: int) -> dict[Path, str]:
+    """Why each video is unusable, for every one whose header does not open or counts fewer than ``num_frames``
+    frames (no decoding: seconds for thousands of files)."""
+    problems = {}
+    for path in paths:
+        try:
+            frames = _frame_count(path)
+        except (av.error.FFmpegError, IndexError, OSError) as exc:  # IndexError: no video stream
+            problems[path] = f"cannot be opened ({type(exc).__name__}: {exc})"
+            continue
+        if frames < num_frames:
+            problems[path] = f"has {frames} frames, fewer than the {num_frames} FVD takes"
+    return problems
+
+
 def _misplaced_hint(clips: Sequence[Clip], videos: Path, flag: str) -> str:
     """Where the videos are, when ``videos`` is one folder too high (the dataset's top folder) or too low."""
     relative = clips[0].real_path.relative_to(videos) if clips[0].real_path.is_relative_to(videos) else None
@@ -139,18 +154,9 @@ def check_real_videos(
             f"none of the {len(clips)} real videos exists (the first would be {clips[0].real_path}); "
             + _misplaced_hint(clips, videos, flag)
         )
-    problems: list[str] = []
-    usable: list[Clip] = []
-    for clip in present:
-        try:
-            frames = _frame_count(clip.real_path)
-        except (av.error.FFmpegError, IndexError, OSError) as exc:  # IndexError: no video stream
-            problems.append(f"{clip.real_path}: cannot be opened ({type(exc).__name__}: {exc})")
-            continue
-        if frames < num_frames:
-            problems.append(f"{clip.real_path}: has {frames} frames, fewer than the {num_frames} FVD takes")
-            continue
-        usable.append(clip)
+    unusable = unusable_videos([clip.real_path for clip in present], num_frames)
+    problems = [f"{path}: {reason}" for path, reason in unusable.items()]
+    usable = [clip for clip in present if clip.real_path not in unusable]
     if len(usable) < min_usable:
         raise PreflightError(
             f"only {len(usable)} of the {len(clips)} real videos in {videos} open with {num_frames} frames or more "

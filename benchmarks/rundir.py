@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from metrics.strict_json import strict_dumps
 from simda.plumbing.atomic import FolderBusyError, atomic_path, claim_folder, remove_interrupted_writes
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
@@ -42,7 +43,7 @@ def config_hash(config: Mapping[str, Any]) -> str:
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
+        Path(tmp).write_text(strict_dumps(data, indent=2, sort_keys=True))
 
 
 def write_csv(path: Path, table: pd.DataFrame) -> None:
@@ -128,7 +129,7 @@ class RunDir:
 
     def write_index_part(self, rank: int, world_size: int, rows: Sequence[Mapping[str, Any]]) -> None:
         with atomic_path(self.index_part(rank, world_size)) as tmp:
-            Path(tmp).write_text("".join(json.dumps(row) + "\n" for row in rows))
+            Path(tmp).write_text("".join(strict_dumps(row) + "\n" for row in rows))
 
 
 def read_json(path: Path) -> dict[str, Any]:

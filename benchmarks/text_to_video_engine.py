@@ -28,7 +28,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from benchmarks.datasets import Clip, sample_clips, video_seed
 from benchmarks.diffusers_generator import build_tiny_generator, load_pipeline_folder
@@ -64,6 +63,7 @@ from metrics.frechet import GaussianStats
 from metrics.fvd import FVD
 from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256
+from metrics.progress import progress_bar
 from metrics.video_io import read_video
 from simda.model.checkpoint import weights_file
 from simda.model.loading import load_model, load_upscaler_model, resolve_dtype
@@ -159,7 +159,7 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
             score_video(video, clip.id, job.dimensions, folders)
     missing = [[clip for clip in batch if not job.run_dir.video(clip.id).exists()] for batch in batches]
     missing = [batch for batch in missing if batch]
-    for batch in tqdm(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch", disable=None):
+    for batch in progress_bar(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch"):
         seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
         captions, ids = [clip.caption for clip in batch], [clip.id for clip in batch]
         videos = job.generator.generate(captions, seeds, job.settings, ids)
@@ -254,6 +254,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         enabled=layout.is_main,
         tracking_uri=job.job.tracking_uri,
         resume_key=str(job.run_dir.root.resolve()),  # a rerun of this folder continues its MLflow run
+        identity=config_hash(job.config),  # the settings the folder's config.json guards
     ) as mlflow_run:
         generated = int(layout.sum(generate_and_score(job, layout)))
         if isinstance(job.real, RealFeatureCache):
@@ -312,7 +313,7 @@ def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str])
     """The job's generator on ``device``: SimDA (tiny or a local base, with its adapters), a diffusers pipeline
     (a local folder or a tiny random one) or a folder of videos (every id checked to have one)."""
     if job.generator == "videos":
-        return VideoFolderGenerator(job.generated_videos, clip_ids)
+        return VideoFolderGenerator(job.generated_videos, clip_ids, job.generation.num_frames)
     dtype = resolve_dtype(job.model.dtype, device)
     if job.generator == "diffusers":
         if job.pipeline in TINY_PIPELINES:

@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.evaluation import fit_real_clip
+from benchmarks.preflight import unusable_videos
 from metrics.i3d import file_sha256
 from metrics.video_io import VideoDecodeError, read_video
 from simda.plumbing.errors import BadInputFile, MissingInput
+from simda.plumbing.names import plain_name
 from simda.settings import GenerationSettings
 
 MISSING_SHOWN = 20
@@ -50,7 +52,10 @@ def video_paths(source: Path) -> dict[str, Path]:
     repeated = sorted(set(table["id"][table["id"].duplicated()]))
     if repeated:
         raise BadInputFile(f"--generated-videos {source}: ids listed more than once: {repeated[:MISSING_SHOWN]}")
-    return {row.id: (source.parent / row.path) for row in table.itertuples()}
+    return {
+        plain_name(row.id, source, number, "id"): (source.parent / row.path)
+        for number, row in enumerate(table.itertuples(), start=2)  # the header is line 1
+    }
 
 
 class VideoFolderGenerator:
@@ -58,8 +63,9 @@ class VideoFolderGenerator:
 
     random_weights = False
 
-    def __init__(self, source: Path, clip_ids: Sequence[str]) -> None:
-        """Refuses (:class:`MissingGeneratedVideos`) unless every id in ``clip_ids`` has an existing file."""
+    def __init__(self, source: Path, clip_ids: Sequence[str], num_frames: int = 1) -> None:
+        """Refuses (:class:`MissingGeneratedVideos`) unless every id in ``clip_ids`` has an existing file, and
+        (:class:`BadInputFile`, listing them all) files whose header does not open with ``num_frames`` frames."""
         self.source = Path(source).resolve()
         listed = video_paths(self.source)
         missing = [clip_id for clip_id in clip_ids if clip_id not in listed or not listed[clip_id].is_file()]
@@ -70,6 +76,13 @@ class VideoFolderGenerator:
                 f"({shown}); name each <id>.mp4 (ids in the run's captions.csv) or list it in an id,path CSV"
             )
         self.paths = {clip_id: listed[clip_id] for clip_id in clip_ids}
+        problems = unusable_videos(list(self.paths.values()), num_frames)
+        if problems:
+            raise BadInputFile(
+                f"--generated-videos {source}: {len(problems)} of the {len(clip_ids)} videos are unusable: "
+                + "; ".join(f"{path}: {reason}" for path, reason in problems.items())
+                + "; replace them (or generate them again) before evaluating"
+            )
 
     def identity(self) -> dict[str, Any]:
         """The folder and the SHA-256 of every evaluated file: other bytes make another run folder."""

@@ -31,6 +31,8 @@ from typing import Literal
 import numpy as np
 import scipy.linalg
 
+from metrics.file_modes import share_like_open
+
 SqrtmMethod = Literal["eigh", "sqrtm"]
 DEFAULT_DDOF = 0
 DEFAULT_SQRTM_METHOD: SqrtmMethod = "eigh"
@@ -105,6 +107,7 @@ class GaussianStats:
                     sum=self.sum,
                     outer=self.outer,
                 )
+            share_like_open(tmp)  # mkstemp made it 0600: statistics are shared like any written file
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -30,11 +30,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from metrics.frechet import GaussianStats, frechet_distance
 from metrics.fvd_protocols import DEFAULT_PROTOCOL, FVDProtocol
 from metrics.interval import DEFAULT_INTERVAL_METHOD, IntervalMethod, fvd_interval
+from metrics.progress import progress_bar
 from metrics.video_preprocess import Videos, preprocess_videos
 
 #: Below this many batches no progress bar is shown: it would only add noise to logs.
@@ -83,7 +83,8 @@ def extract_features(
     disable = (num_batches < _PROGRESS_MIN_BATCHES or None) if progress is None else not progress
     features = []
     with torch.inference_mode():
-        for batch in tqdm(_batches(videos, batch_size), total=num_batches, desc="I3D", unit="batch", disable=disable):
+        batches = _batches(videos, batch_size)
+        for batch in progress_bar(batches, total=num_batches, desc="I3D", unit="batch", disable=disable):
             out = detector(preprocess_videos(batch, protocol, device=device))
             features.append(out.double().cpu().numpy())
     if not features:

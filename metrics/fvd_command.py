@@ -17,7 +17,6 @@ usable video. Heavy libraries load after the arguments are checked.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,6 +30,7 @@ from metrics.protocol_names import (
     PROTOCOL_NAMES,
     RANDOM_WEIGHTS_BANNER,
 )
+from metrics.strict_json import strict_dumps
 
 
 class NoUsableVideos(RuntimeError):
@@ -133,11 +133,11 @@ def _clip_scorer(job: FVDJob, device: str) -> Any:
 def run(job: FVDJob) -> FVDCommandResult:
     """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
     import torch
-    from tqdm.auto import tqdm
 
     from metrics.clip import ClipSimAccumulator
     from metrics.fvd import FVD
     from metrics.fvd_protocols import get_protocol
+    from metrics.progress import progress_bar
     from metrics.video_io import VideoDecodeError, list_videos, read_video
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
@@ -163,7 +163,7 @@ def run(job: FVDJob) -> FVDCommandResult:
     for name, source in (("real", job.real), ("fake", job.fake)):
         entries = list_videos(source)
         counts[name] = 0
-        for start in tqdm(range(0, len(entries), job.batch_size), desc=name, unit="batch", disable=None):
+        for start in progress_bar(range(0, len(entries), job.batch_size), desc=name, unit="batch"):
             chunk, videos = [], []
             for entry in entries[start : start + job.batch_size]:
                 try:
@@ -267,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(result.summary())
     if job.output_dir is not None:
         job.output_dir.mkdir(parents=True, exist_ok=True)
-        (job.output_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+        (job.output_dir / "result.json").write_text(strict_dumps(result.to_dict(), indent=2))
         print(f"files: {job.output_dir / 'result.json'}")
     return 0
 

@@ -90,6 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="+", default=list(INTERVAL_METHODS), choices=list(INTERVAL_METHODS))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    for flag, value, (low, high) in (
+        ("--dim", args.dim, (1, 4096)),
+        ("--num-videos", args.num_videos, (2, 100_000)),
+        ("--trials", args.trials, (2, 100_000)),
+        ("--replicates", args.replicates, (2, 100_000)),
+    ):
+        if not low <= value <= high:  # --dim 0 once reported a coverage of 1.000 of nothing
+            parser.error(f"{flag} {value}: must lie between {low} and {high}")
     for row in simulate_coverage(
         dim=args.dim,
         num_videos=args.num_videos,

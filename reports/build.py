@@ -71,7 +71,7 @@ def run(job: BuildJob) -> BuildResult:
             Path(tmp).write_bytes(figure.data)
         written.append(assets / figure.name)
     pages = {
-        job.output_dir / "report.html": to_html(sections, heading, random_weights),
+        job.output_dir / "report.html": to_html(sections, heading, random_weights, assets.name),
         job.output_dir / "report.md": to_markdown(sections, heading, random_weights, assets.name),
     }
     for path, text in pages.items():

@@ -23,10 +23,11 @@ from benchmarks.paper import RANDOM_WEIGHTS_NOTE  # noqa: E402
 RANDOM_SUFFIX = " [random weights]"
 
 
-def _png(figure: plt.Figure, random_weights: bool) -> bytes:
+def _png(figure: plt.Figure, random_weights: bool, right: float = 1.0) -> bytes:
+    """The figure as PNG bytes; ``right`` keeps the part of the width beyond it for a legend beside the axes."""
     if random_weights:
         figure.text(0.5, 0.995, RANDOM_WEIGHTS_NOTE.upper(), ha="center", va="top", color="tab:red", fontsize=9)
-    figure.tight_layout(rect=(0, 0, 1, 0.95))
+    figure.tight_layout(rect=(0, 0, right, 0.95))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90)
     plt.close(figure)
@@ -68,21 +69,25 @@ def profile_cost(inference: pd.DataFrame, training: pd.DataFrame, title: str, ra
 
 
 def quality_against(table: pd.DataFrame, x: str, x_label: str, random_weights: bool) -> bytes:
-    """FVD and CLIPSIM of each ablation variant against a cost (tuned parameters, step latency)."""
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    """FVD and CLIPSIM of each ablation variant against a cost (tuned parameters, step latency).
+
+    Each variant has its own colour, named once in a legend beside the panels: variants of equal
+    cost share a point, so text labels written at the points would sit on top of each other.
+    """
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4))
+    colours = plt.get_cmap("tab10")
+    ours = "x" if random_weights else "o"
     for axis, metric in zip(axes, ("FVD", "CLIPSIM"), strict=True):
-        axis.scatter(
-            table[x], table[metric], label="ours" + _suffix(random_weights), marker="x" if random_weights else "o"
-        )
-        axis.scatter(
-            table[x], table[f"paper {metric}"], label="paper (at our cost)", facecolors="none", edgecolors="gray"
-        )
-        for row in table.to_dict("records"):
-            axis.annotate(row["variant"], (row[x], row[metric]), fontsize=7)
+        for index, row in enumerate(table.to_dict("records")):
+            colour = colours(index % 10)
+            axis.scatter(row[x], row[metric], color=colour, marker=ours, label=row["variant"])
+            axis.scatter(row[x], row[f"paper {metric}"], facecolors="none", edgecolors=colour)
         axis.set_xlabel(x_label)
         axis.set_ylabel(metric)
-        axis.legend(fontsize=8)
-    return _png(figure, random_weights)
+        axis.set_title(f"{metric}: {ours} ours{_suffix(random_weights)}, hollow: paper at our cost", fontsize=9)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="center right", fontsize=8, title="variant")
+    return _png(figure, random_weights, right=0.8)
 
 
 def loss_curves(curves: Sequence[tuple[str, bool, list[tuple[int, float]]]]) -> bytes:

@@ -1,15 +1,16 @@
-"""The sections as one self-contained HTML page and its Markdown twin.
+"""The sections as an HTML page and its Markdown twin, both pointing at the pictures in ``assets/``.
 
-The HTML page carries its pictures as ``data:`` URIs and its style inline, with no script, font
-or stylesheet from anywhere else, so it opens offline and can be mailed as one file. The
-Markdown twin points at the same pictures written beside it in ``assets/``.
+The page carries its style inline, with no script, font or stylesheet from anywhere else, so it
+opens offline; its pictures are files beside it (not ``data:`` URIs, which made the page of a few
+tiny runs 13.8 MB of inlined GIFs), so the page stays small enough to mail, with ``assets/`` zipped
+beside it for the pictures.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import math
+import urllib.parse
 from collections.abc import Sequence
 
 import pandas as pd
@@ -31,7 +32,10 @@ figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 12px; max-width: 900px; }
 figure.random figcaption::before { content: "RANDOM WEIGHTS: "; color: #d9534f; font-weight: bold; }
 """
-MIME = {".png": "image/png", ".gif": "image/gif"}
+#: Characters with a meaning in (GitHub-flavoured) Markdown, escaped with a backslash in literal text.
+MARKDOWN_SPECIAL = frozenset("\\`*_[]!|~")
+#: Characters that start a heading, a list or a quote at the start of a paragraph.
+MARKDOWN_LEADING = frozenset("#-+=")
 
 
 def format_cell(value: object, column: str = "") -> str:
@@ -65,11 +69,6 @@ def _plain(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-def _data_uri(figure: Figure) -> str:
-    mime = MIME[figure.name[figure.name.rindex(".") :]]
-    return f"data:{mime};base64,{base64.b64encode(figure.data).decode('ascii')}"
-
-
 def _html_table(table: ReportTable) -> str:
     head = "".join(f"<th>{html.escape(str(column))}</th>" for column in table.frame.columns)
     body = []
@@ -83,11 +82,12 @@ def _html_table(table: ReportTable) -> str:
     )
 
 
-def _html_figure(figure: Figure) -> str:
+def _html_figure(figure: Figure, assets: str) -> str:
     figure_class = ' class="random"' if figure.random_weights else ""
     caption = html.escape(figure.caption)
+    source = html.escape(urllib.parse.quote(f"{assets}/{figure.name}"))
     return (
-        f'<figure{figure_class}><img src="{_data_uri(figure)}" alt="{caption}">'
+        f'<figure{figure_class}><img src="{source}" alt="{caption}">'
         f"<figcaption>{caption} ({html.escape(figure.name)})</figcaption></figure>"
     )
 
@@ -96,7 +96,7 @@ def _anchor(title: str) -> str:
     return "".join(char if char.isalnum() else "-" for char in title.lower()).strip("-")
 
 
-def to_html(sections: Sequence[Section], heading: str, random_weights: bool) -> str:
+def to_html(sections: Sequence[Section], heading: str, random_weights: bool, assets: str) -> str:
     parts = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         f'<link rel="icon" href="data:,"><title>{html.escape(heading)}</title><style>{STYLE}</style></head><body>',
@@ -114,35 +114,47 @@ def to_html(sections: Sequence[Section], heading: str, random_weights: bool) -> 
             parts.append(f'<p class="skipped">Skipped: {html.escape(section.skipped)}.</p>')
         parts += [f"<p>{html.escape(note)}</p>" for note in section.notes]
         parts += [_html_table(table) for table in section.tables]
-        parts += [_html_figure(figure) for figure in section.figures]
+        parts += [_html_figure(figure, assets) for figure in section.figures]
         parts.append("</section>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
+def md(text: object, paragraph: bool = False) -> str:
+    """``text`` as literal Markdown text: HTML's ``<``, ``>`` and ``&`` escaped as the HTML page does, and every
+    character Markdown gives a meaning (links' brackets, emphasis, code, tables) backslash-escaped, so a
+    caption from a run can never become a tag, a link or a picture when the file is rendered. A ``paragraph``
+    also escapes a first character that would start a heading or a list."""
+    escaped = html.escape(str(text), quote=False).replace("\n", " ")
+    escaped = "".join(f"\\{char}" if char in MARKDOWN_SPECIAL else char for char in escaped)
+    return f"\\{escaped}" if paragraph and escaped[:1] in MARKDOWN_LEADING else escaped
+
+
 def _markdown_table(table: ReportTable) -> str:
     def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+        return "| " + " | ".join(cells) + " |"
 
-    columns = [str(column) for column in table.frame.columns]
+    columns = [md(column) for column in table.frame.columns]
     rows = [line(columns), line(["---"] * len(columns))]
     for cells, random_weights in zip(_cells(table), table.random_rows, strict=True):
+        cells = [md(cell) for cell in cells]
         rows.append(line([f"**{cells[0]}** (random weights)" if random_weights else cells[0], *cells[1:]]))
-    note = f"\n\n{table.note}" if table.note else ""
-    return f"**{table.title}**\n\n" + "\n".join(rows) + note
+    note = f"\n\n{md(table.note, paragraph=True)}" if table.note else ""
+    return f"**{md(table.title)}**\n\n" + "\n".join(rows) + note
 
 
 def to_markdown(sections: Sequence[Section], heading: str, random_weights: bool, assets: str) -> str:
-    parts = [f"# {heading}"]
+    parts = [f"# {md(heading)}"]
     if random_weights:
-        parts.append(f"> **Some runs used {RANDOM_WEIGHTS_NOTE}.** Their rows say so.")
+        parts.append(f"> **Some runs used {md(RANDOM_WEIGHTS_NOTE)}.** Their rows say so.")
     for section in sections:
-        parts.append(f"## {section.title}")
+        parts.append(f"## {md(section.title)}")
         if section.skipped:
-            parts.append(f"_Skipped: {section.skipped}._")
-        parts += section.notes
+            parts.append(f"_Skipped: {md(section.skipped)}._")
+        parts += [md(note, paragraph=True) for note in section.notes]
         parts += [_markdown_table(table) for table in section.tables]
         for figure in section.figures:
             mark = "RANDOM WEIGHTS: " if figure.random_weights else ""
-            parts.append(f"![{figure.name}]({assets}/{figure.name})\n\n_{mark}{figure.caption}_")
+            target = urllib.parse.quote(f"{assets}/{figure.name}")
+            parts.append(f"![{md(figure.name)}]({target})\n\n_{mark}{md(figure.caption)}_")
     return "\n\n".join(parts) + "\n"

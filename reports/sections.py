@@ -161,11 +161,12 @@ def ablation_section(store: RunStore, runs: Sequence[LoggedRun], profiles: list[
 
 
 def profile_tables(store: RunStore, runs: Sequence[LoggedRun]) -> list[tuple[LoggedRun, dict[str, pd.DataFrame]]]:
-    """Profile runs that logged every table Table 1 needs (a ``--params-only`` run logs none)."""
+    """Profile runs that logged Table 1's parameter tables (a ``--params-only`` run times nothing: its
+    timing tables are ``None``)."""
     found = []
     for run in _by_kind(runs, "profile"):
         tables = {name: store.table(run, name) for name in PROFILE_TABLES}
-        if all(table is not None for table in tables.values()):
+        if tables["table1"] is not None and tables["parameters"] is not None:
             found.append((run, tables))
     return found
 
@@ -176,6 +177,8 @@ def profile_section(profiles: list[tuple[LoggedRun, dict[str, pd.DataFrame]]]) -
         return Section(title, skipped="no finished profile run (benchmarks.profile) with its tables")
     section = Section(title, tables=table1(profiles))
     for run, tables in profiles:
+        if tables["inference"] is None or tables["training"] is None:
+            continue  # parameters only: no cost to draw
         name = f"{run.label}: {run.params.get('preset', '?')} on {run.params.get('device_name', '?')}"
         section.figures.append(
             Figure(

@@ -17,6 +17,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from reports.errors import ReportInputError
+from simda.plumbing.tracking import TrackingUnreachableError, require_tracking_server
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class RunStore:
         database = _sqlite_file(tracking_uri)
         if database is not None and not database.is_file():
             raise ReportInputError(f"tracking store {tracking_uri}: no such database file; pass --tracking-uri")
+        try:
+            require_tracking_server(tracking_uri)  # a dead server fails in seconds, not after minutes of retries
+        except TrackingUnreachableError as error:
+            raise ReportInputError(str(error)) from None
         self.uri = tracking_uri
         self.client = MlflowClient(tracking_uri)
         try:

@@ -148,6 +148,11 @@ def _metric_rows(
     ]
 
 
+def _simda_row(timings: pd.DataFrame | None) -> pd.Series:
+    """SimDA's row of a profile's timing table; empty for a ``--params-only`` run, which times nothing."""
+    return pd.Series(dtype=float) if timings is None else timings.set_index("variant").loc["simda"]
+
+
 def table1(profiles: Sequence[tuple[LoggedRun, dict[str, pd.DataFrame]]]) -> list[ReportTable]:
     """Table 1: parameters, the video's time, step times and memory of each profile run, beside the paper's SimDA.
 
@@ -158,18 +163,17 @@ def table1(profiles: Sequence[tuple[LoggedRun, dict[str, pd.DataFrame]]]) -> lis
     rows, random_rows = [], []
     for run, tables in profiles:
         ours = tables["table1"].iloc[0]
-        inference = tables["inference"].set_index("variant").loc["simda"]
-        training = tables["training"].set_index("variant").loc["simda"]
+        inference, training = (_simda_row(tables.get(name)) for name in ("inference", "training"))
         # table1 rounds tuned_B to 4 decimals (0 for the tiny model): the exact count is in the parameters table
         tuned = int(tables["parameters"].set_index("component").loc["adapters", "trainable"])
         quantities = [
             ("overall parameters (B)", float(ours["overall_B"]), float(paper["overall_B"])),
             ("tuned parameters (B)", tuned / 1e9, float(paper["tuned_B"])),
             ("one video (s)", float(ours["video_s"]), float(paper["video_s"])),
-            ("inference step (ms)", float(inference["median_ms"]), None),
-            ("inference step / 2D UNet", float(inference["x_2d_floor"]), None),
-            ("training step (ms)", float(training["median_ms"]), None),
-            ("training peak memory (GiB)", float(training["peak_gib"]), None),
+            ("inference step (ms)", float(inference.get("median_ms", NAN)), None),
+            ("inference step / 2D UNet", float(inference.get("x_2d_floor", NAN)), None),
+            ("training step (ms)", float(training.get("median_ms", NAN)), None),
+            ("training peak memory (GiB)", float(training.get("peak_gib", NAN)), None),
         ]
         device = f"{run.params.get('device_name', '?')}, {run.params.get('dtype', '?')}"
         rows += _metric_rows(run, quantities, {"device": device})

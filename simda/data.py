@@ -8,6 +8,7 @@ per-step random generator, so a resumed run reads exactly what an uninterrupted 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from simda.plumbing.errors import BadInputFile, MissingInput
+from simda.plumbing.names import plain_name, read_text
 
 WEBVID_COLUMNS = ("videoid", "name", "page_dir")
 
@@ -65,7 +67,7 @@ def read_webvid_csv(csv_path: str | Path, video_root: str | Path) -> list[Captio
         raise MissingInput(f"WebVid CSV {csv_path} not found; pass --csv the results_*.csv file")
     if not video_root.is_dir():
         raise MissingInput(f"video folder {video_root} not found; pass --videos the folder holding page_dir/")
-    with open(csv_path, newline="", encoding="utf-8") as handle:
+    with io.StringIO(read_text(csv_path, "--csv"), newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [column for column in WEBVID_COLUMNS if column not in (reader.fieldnames or [])]
         if missing:
@@ -74,6 +76,9 @@ def read_webvid_csv(csv_path: str | Path, video_root: str | Path) -> list[Captio
                 "pass --csv a file in the published layout videoid,name,page_dir,duration,contentUrl"
             )
         rows = list(reader)
+    for number, row in enumerate(rows, start=2):  # the header is line 1
+        plain_name(row["videoid"], csv_path, number, "videoid")
+        plain_name(row["page_dir"], csv_path, number, "page_dir")
     refuse_duplicates((row["videoid"] for row in rows), csv_path, "videoid")
     return [
         CaptionedVideo(row["videoid"], video_root / row["page_dir"] / f"{row['videoid']}.mp4", row["name"])
@@ -89,8 +94,11 @@ def read_caption_folder(folder: str | Path) -> list[CaptionedVideo]:
         raise MissingInput(f"video folder {folder} not found; pass --video-folder a folder of captioned mp4s")
     index = folder / "captions.jsonl"
     if index.is_file():
-        rows = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines() if line.strip()]
-        videos = [CaptionedVideo(Path(row["path"]).stem, folder / row["path"], row["caption"]) for row in rows]
+        rows = [json.loads(line) for line in read_text(index, "captions.jsonl").splitlines() if line.strip()]
+        names = [plain_name(Path(row["path"]).stem, index, number, "path") for number, row in enumerate(rows, start=1)]
+        videos = [
+            CaptionedVideo(name, folder / row["path"], row["caption"]) for name, row in zip(names, rows, strict=True)
+        ]
         refuse_duplicates((video.video_id for video in videos), index, "video name (path stem)")
         return videos
     videos = []

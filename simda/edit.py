@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
+from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, construct, from_args, values
 from simda.settings import PRESETS, EditSettings, EditSourceSettings, ModelSettings, preset_for
 
@@ -43,6 +44,10 @@ class EditJob:
             if not self.prompt:
                 raise InvalidSetting("--prompt: pass the caption of the source video, to tune on")
 
+    def identity(self) -> str:
+        """What the edit computes from: the settings and the source video's bytes, not the folder or device."""
+        return identity_of(settings_of(self, ("output_dir", "device")))
+
 
 @dataclass
 class EditCommandResult:
@@ -66,7 +71,26 @@ class EditCommandResult:
         return {"source_caption": self.caption, "random_weights": self.random_weights, **self.summary_data}
 
 
+def check_source_video(path: Path, settings: EditSettings) -> None:
+    """The source video decodes and holds the frames tuning reads (``--num-frames`` at ``--frame-stride``),
+    checked before the model loads; raises :class:`BadInputFile` naming ``--video``."""
+    from metrics.video_io import VideoDecodeError, read_video
+
+    span = (settings.num_frames - 1) * settings.frame_stride + 1
+    try:
+        read_video(path, span)
+    except VideoDecodeError as exc:
+        raise BadInputFile(
+            f"--video {path}: {exc} (tuning reads {settings.num_frames} frames every {settings.frame_stride}); "
+            "pass a longer mp4 that decodes, or lower --num-frames / --frame-stride"
+        ) from None
+
+
 def run(job: EditJob) -> EditCommandResult:
+    job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
+    if job.video is not None:
+        check_source_video(job.video, job.editing)  # before torch and the model load
+    claim_record(job.output_dir, "edit", job.identity())  # another edit's results are never overwritten
     import logging
     import tempfile
 
@@ -102,7 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def make_job(args: argparse.Namespace) -> EditJob:
     model = construct(ModelSettings, args)
-    return EditJob(model, from_args(preset_for(model).editing, args), **values(args, EditSourceSettings))
+    fields = values(args, EditSourceSettings)
+    editing = from_args(preset_for(model).editing, args)
+    job = EditJob(model, editing, **{**fields, "output_dir": fields["output_dir"] or Path()})
+    return job if args.output_dir else replace(job, output_dir=default_folder("edit", job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

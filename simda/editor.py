@@ -7,7 +7,6 @@ edited caption. The inversion keeps the source's layout and motion; the edit cha
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import torch
 from diffusers import DDIMInverseScheduler
 from tqdm.auto import tqdm
 
+from metrics.strict_json import strict_dumps
 from simda.data import CaptionedVideo, ClipSampler
 from simda.pipeline import SimDAPipeline
 from simda.plumbing.atomic import atomic_path
@@ -128,5 +128,5 @@ def save_result(result: EditResult, out: Path, fps: int = FPS) -> dict[str, obje
         "tuned_parameters": result.tuned_parameters,
     }
     with atomic_path(out / "summary.json") as tmp:
-        Path(tmp).write_text(json.dumps(summary, indent=2))
+        Path(tmp).write_text(strict_dumps(summary, indent=2))
     return summary

@@ -18,15 +18,18 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from simda.plumbing.atomic import require_writable_dir
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
+from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
     FPS,
+    MAX_FPS,
     PRESETS,
     GenerateOutputSettings,
     GenerationSettings,
@@ -60,8 +63,8 @@ class GenerateJob:
             raise InvalidSetting("--prompt: give at least one non-empty prompt")
         if self.batch_size < 1:
             raise InvalidSetting(f"--batch-size {self.batch_size}: must be positive")
-        if self.fps < 1:
-            raise InvalidSetting(f"--fps {self.fps}: must be positive")
+        if not 1 <= self.fps <= MAX_FPS:
+            raise InvalidSetting(f"--fps {self.fps}: must lie between 1 and {MAX_FPS}")
         if self.output_dir.suffix.lower() in VIDEO_SUFFIXES:
             raise InvalidSetting(
                 f"--output-dir {self.output_dir}: names a file, but videos go into a folder "
@@ -74,6 +77,10 @@ class GenerateJob:
 
     def seeds(self) -> list[int]:
         return [self.seed + index for index in range(len(self.prompts))]
+
+    def identity(self) -> str:
+        """What the videos are computed from: every setting but the folder, the device and the batching."""
+        return identity_of(settings_of(self, ("output_dir", "device", "batch_size", "decode_chunk", "unet_chunk")))
 
 
 @dataclass
@@ -154,16 +161,17 @@ def write_videos(job: GenerateJob, pipeline: Any, upscaler: Any, paths: list[Pat
 
 def run(job: GenerateJob) -> GenerateResult:
     """Load the model(s), generate every prompt in batches and write each video as soon as it is done."""
+    job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
+    require_writable_dir(job.output_dir, "--output-dir")
+    claim_record(job.output_dir, "generate", job.identity())  # another run's videos are never overwritten
     import logging
 
     from simda.model.loading import load_model, require_model_files
     from simda.pipeline import SimDAPipeline
-    from simda.plumbing.atomic import require_writable_dir
     from simda.video_io import slug
 
     log = logging.getLogger("simda.generate")
     require_model_files(job.model)
-    require_writable_dir(job.output_dir, "--output-dir")
     loaded = load_model(job.model)
     stages, upscaler = [loaded], None
     settings: dict[str, Any] = {"generation": job.generation.as_params(), "model": job.model.as_params()}
@@ -206,7 +214,10 @@ def make_job(args: argparse.Namespace) -> GenerateJob:
     model = construct(ModelSettings, args)
     generation = from_args(preset_for(model).generation, args)
     upscaler, upscale = make_sr_settings(args, model, generation)
-    return GenerateJob(model, generation, upscaler=upscaler, upscale=upscale, **values(args, GenerateOutputSettings))
+    fields = values(args, GenerateOutputSettings)
+    fields["output_dir"] = fields["output_dir"] or Path()  # unset: named after the identity below
+    job = GenerateJob(model, generation, upscaler=upscaler, upscale=upscale, **fields)
+    return job if args.output_dir else replace(job, output_dir=default_folder("generate", job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

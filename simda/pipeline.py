@@ -35,6 +35,7 @@ from diffusers.video_processor import VideoProcessor
 from tqdm.auto import tqdm
 from transformers import CLIPTextModel, CLIPTokenizer
 
+from metrics.progress import progress_bar
 from simda.model.base import BaseModel, load_stable_diffusion
 from simda.model.checkpoint import SimDAAdapters, load_adapter_checkpoint
 from simda.model.config import SimDAConfig
@@ -265,7 +266,7 @@ class SimDAPipeline(DiffusionPipeline):
     def _progress_bar(self, total: int, progress: bool | None, label: str = "denoising") -> tqdm:
         if progress is None:
             return self.progress_bar(total=total)
-        return tqdm(total=total, desc=label, disable=not progress, leave=False)
+        return progress_bar(total=total, desc=label, disable=not progress, leave=False)
 
     def sample(
         self,

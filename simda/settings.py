@@ -33,6 +33,7 @@ from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.options import (
     ValidatedSettings,
     at_least,
+    at_most,
     between,
     finite,
     multiple_of,
@@ -55,7 +56,23 @@ PARTS = ("ta", "aa", "fa", "sa", "lsa")
 DEBUG_ENV = "SIMDA_DEBUG"
 TRACKING_URI_HELP = "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)"
 
-_SIZE = multiple_of(PIXELS_PER_LATENT, "the autoencoder downsamples by 8")
+#: Stable Diffusion's schedulers train on 1000 timesteps: more denoising steps than that cannot be taken.
+TRAIN_TIMESTEPS = 1000
+#: Upper bounds of values that would otherwise fail late (out of memory hours in) or mean nothing.
+MAX_SIDE = 4096  # pixels: 4x the x4 upscaler's 1024 output
+MAX_FRAMES = 1024
+MAX_FRAME_STRIDE = 64  # every 64th frame of a 30 fps video is one frame per two seconds
+MAX_GUIDANCE = 100.0  # published guidance scales lie between 1 and 30
+MAX_FPS = 240
+
+_SIZE = (
+    multiple_of(PIXELS_PER_LATENT, "the autoencoder downsamples by 8"),
+    at_most(MAX_SIDE, " pixels (4x the x4 upscaler's output)"),
+)
+_STEPS = (positive, at_most(TRAIN_TIMESTEPS, ", the scheduler's training timesteps"))
+_FRAMES = (positive, at_most(MAX_FRAMES))
+_STRIDE = (positive, at_most(MAX_FRAME_STRIDE))
+_GUIDANCE = (finite, non_negative, at_most(MAX_GUIDANCE, " (published scales lie between 1 and 30)"))
 #: The x4 upscaler's VAE: low-resolution frames are this many times smaller than the output.
 UPSCALE_FACTOR = 4
 #: The released x4 upscaler's noise-level embedding covers 0..350 (its model_index.json's max_noise_level).
@@ -101,6 +118,16 @@ class ModelSettings(ValidatedSettings):
         """
         if self.preset is None and self.base is None:
             raise InvalidSetting("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
+
+    def require_files(self) -> None:
+        """Refuse a missing ``--ckpt`` or ``--base`` at once: commands call this before torch is imported."""
+        self.require_model()
+        if self.ckpt is not None and not Path(self.ckpt).exists():
+            raise MissingInput(f"--ckpt {self.ckpt}: not found; pass an adapter folder (or an older .safetensors file)")
+        if self.base is not None and not Path(self.base).is_dir():
+            raise MissingInput(
+                f"--base {self.base}: not found; pass a local Stable Diffusion folder (diffusers layout)"
+            )
 
 
 @dataclass(frozen=True)
@@ -170,18 +197,18 @@ class UpscalerModelSettings(ValidatedSettings):
 class GenerationSettings(ValidatedSettings):
     """Every setting that changes a generated video (all of them go to the MLflow run)."""
 
-    num_frames: int = option(16, "--num-frames", "frames per video", aliases=("--frames",), checks=(positive,))
-    height: int = option(256, "--height", "frame height in pixels", checks=(_SIZE,))
-    width: int = option(256, "--width", "frame width in pixels", checks=(_SIZE,))
+    num_frames: int = option(16, "--num-frames", "frames per video", aliases=("--frames",), checks=_FRAMES)
+    height: int = option(256, "--height", "frame height in pixels", checks=_SIZE)
+    width: int = option(256, "--width", "frame width in pixels", checks=_SIZE)
     num_inference_steps: int = option(
-        50, "--num-inference-steps", "DDIM denoising steps", aliases=("--steps",), checks=(positive,)
+        50, "--num-inference-steps", "DDIM denoising steps", aliases=("--steps",), checks=_STEPS
     )
     guidance_scale: float = option(
         7.5,
         "--guidance-scale",
         "classifier-free guidance scale (1 switches guidance off)",
         aliases=("--guidance",),
-        checks=(finite, non_negative),
+        checks=_GUIDANCE,
     )
     negative_prompt: str = option("", "--negative-prompt", "text to steer away from under guidance")
     eta: float = option(0.0, "--eta", "DDIM eta (0: deterministic DDIM)", checks=(finite, between(0.0, 1.0)))
@@ -202,14 +229,14 @@ class UpscaleSettings(ValidatedSettings):
     height: int = field(default=256, metadata={"checks": (positive,)})
     width: int = field(default=256, metadata={"checks": (positive,)})
     num_inference_steps: int = option(
-        75, "--sr-steps", "denoising steps of the upscaler", aliases=("--sr-num-inference-steps",), checks=(positive,)
+        75, "--sr-steps", "denoising steps of the upscaler", aliases=("--sr-num-inference-steps",), checks=_STEPS
     )
     guidance_scale: float = option(
         9.0,
         "--sr-guidance-scale",
         "classifier-free guidance of the upscaler (1 switches guidance off)",
         aliases=("--sr-guidance",),
-        checks=(finite, non_negative),
+        checks=_GUIDANCE,
     )
     noise_level: int = option(
         20,
@@ -233,10 +260,14 @@ class UpscaleSettings(ValidatedSettings):
 class ClipSettings(ValidatedSettings):
     """How training clips are cut from videos: frames, stride and size."""
 
-    num_frames: int = option(16, "--num-frames", "frames per training clip", aliases=("--frames",), checks=(positive,))
-    height: int = option(256, "--height", "clip height in pixels", checks=(_SIZE,))
-    width: int = option(256, "--width", "clip width in pixels", checks=(_SIZE,))
-    frame_stride: int = option(4, "--frame-stride", "take every n-th frame of the source", checks=(positive,))
+    num_frames: int = option(16, "--num-frames", "frames per training clip", aliases=("--frames",), checks=_FRAMES)
+    height: int = option(256, "--height", "clip height in pixels", checks=_SIZE)
+    width: int = option(256, "--width", "clip width in pixels", checks=_SIZE)
+    frame_stride: int = option(4, "--frame-stride", "take every n-th frame of the source", checks=_STRIDE)
+
+
+#: Training settings that may change when a run resumes: how long to train, how often to save, memory.
+RESUMABLE_SETTINGS = ("max_steps", "checkpoint_every", "keep_checkpoints", "gradient_checkpointing")
 
 
 @dataclass(frozen=True)
@@ -280,21 +311,19 @@ class EditSettings(ValidatedSettings):
     learning_rate: float = option(
         5e-5, "--learning-rate", "AdamW learning rate", aliases=("--lr",), checks=(finite, positive)
     )
-    num_frames: int = option(
-        24, "--num-frames", "frames tuned and generated", aliases=("--frames",), checks=(positive,)
-    )
-    frame_stride: int = option(2, "--frame-stride", "take every n-th frame of the source", checks=(positive,))
-    height: int = option(512, "--height", "frame height in pixels", checks=(_SIZE,))
-    width: int = option(512, "--width", "frame width in pixels", checks=(_SIZE,))
+    num_frames: int = option(24, "--num-frames", "frames tuned and generated", aliases=("--frames",), checks=_FRAMES)
+    frame_stride: int = option(2, "--frame-stride", "take every n-th frame of the source", checks=_STRIDE)
+    height: int = option(512, "--height", "frame height in pixels", checks=_SIZE)
+    width: int = option(512, "--width", "frame width in pixels", checks=_SIZE)
     num_inference_steps: int = option(
         50,
         "--num-inference-steps",
         "DDIM steps of inversion and generation",
         aliases=("--steps", "--inference-steps"),
-        checks=(positive,),
+        checks=_STEPS,
     )
     guidance_scale: float = option(
-        12.5, "--guidance-scale", "guidance of the edit", aliases=("--guidance",), checks=(finite, non_negative)
+        12.5, "--guidance-scale", "guidance of the edit", aliases=("--guidance",), checks=_GUIDANCE
     )
     inversion_prompt: str = option("", "--inversion-prompt", "prompt of the DDIM inversion (released code: empty)")
     mixed_precision: str = option("no", "--mixed-precision", "autocast precision while tuning", choices=PRECISIONS)
@@ -435,8 +464,8 @@ class EvaluationSettings(ValidatedSettings):
 class ProfileSettings(ValidatedSettings):
     """Shapes and repeat counts of the profile; each model size (--model-size sd15 or tiny) has its own defaults."""
 
-    num_frames: int = option(16, "--num-frames", "frames per clip", aliases=("--frames",), checks=(positive,))
-    size: int = option(256, "--size", "frame side in pixels", checks=(_SIZE,))
+    num_frames: int = option(16, "--num-frames", "frames per clip", aliases=("--frames",), checks=_FRAMES)
+    size: int = option(256, "--size", "frame side in pixels", checks=_SIZE)
     repeats: int = option(20, "--repeats", "timed rounds per workload", checks=(positive,))
     warmup: int = option(3, "--warmup", "untimed rounds first", checks=(non_negative,))
     video_steps: int = option(50, "--video-steps", "DDIM steps of the whole-video timing", checks=(positive,))
@@ -571,10 +600,11 @@ class TrainingData(ValidatedSettings):
 class TrainOutputSettings(ValidatedSettings):
     """Where training writes and logs (diffusers' training-script spellings accepted as aliases)."""
 
-    output_dir: Path = option(
-        Path("runs/simda-train"),
+    output_dir: Path | None = option(
+        None,
         "--output-dir",
-        "checkpoints and final adapters; rerun with the same folder to resume (default runs/simda-train)",
+        "checkpoints and final adapters; rerun with the same folder to resume "
+        "(unset: runs/simda-train-<settings hash>, with --sr runs/simda-sr-<settings hash>)",
         aliases=("--out", "--output_dir"),
     )
     log_every: int = option(10, "--log-every", "steps between logged losses (default 10)")
@@ -623,8 +653,11 @@ class GenerateOutputSettings(ValidatedSettings):
     )
     seed: int = option(0, "--seed", "seed of the first prompt; prompt i uses seed + i")
     batch_size: int = option(4, "--batch-size", "prompts denoised together (default 4)")
-    output_dir: Path = option(
-        Path("outputs"), "--output-dir", "folder for the videos (default outputs)", aliases=("--out",)
+    output_dir: Path | None = option(
+        None,
+        "--output-dir",
+        "folder for the videos (unset: runs/generate-<settings hash>: other settings, another folder)",
+        aliases=("--out",),
     )
     fps: int = option(FPS, "--fps", f"frames per second of the mp4 and GIF (default {FPS})")
 
@@ -638,7 +671,9 @@ class EditSourceSettings(ValidatedSettings):
     edits: tuple[str, ...] = option(
         (), "--edit", "edited caption (repeatable)", repeat=True, required=True, metavar="EDIT"
     )
-    output_dir: Path = option(Path("edits"), "--output-dir", "output folder (default edits)", aliases=("--out",))
+    output_dir: Path | None = option(
+        None, "--output-dir", "output folder (unset: runs/edit-<settings hash>)", aliases=("--out",)
+    )
 
 
 @dataclass(frozen=True)
@@ -743,7 +778,12 @@ class AblationDataSettings(ValidatedSettings):
 class AblationOutputSettings(ValidatedSettings):
     """Where the ablation sweep writes (every variant in its own folder)."""
 
-    output_dir: Path = option(Path("runs/ablation"), "--output-dir", "sweep folder", aliases=("--out",))
+    output_dir: Path | None = option(
+        None,
+        "--output-dir",
+        "sweep folder (unset: runs/ablation-<settings hash>, runs/ablation-learn-<hash> with --preset learn)",
+        aliases=("--out",),
+    )
 
 
 @dataclass(frozen=True)

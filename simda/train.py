@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
+from simda.plumbing.identity import default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
     PARTS,
     PRESETS,
+    RESUMABLE_SETTINGS,
     UPSCALE_FACTOR,
     ClipSettings,
     ModelSettings,
@@ -88,6 +90,16 @@ class TrainJob:
                 raise InvalidSetting(f"{flag} {value}: must be {'positive' if flag == '--log-every' else '>= 0'}")
         if self.sr:
             self.check_sr()
+
+    @property
+    def command(self) -> str:
+        """The command this job is, as its run records and default folder name it."""
+        return "simda-sr" if self.sr else "simda-train"
+
+    def identity(self) -> str:
+        """What the adapters are computed from: not how long to train, how often to save, or where to log."""
+        ignored = (*RESUMABLE_SETTINGS, "output_dir", "log_every", "validate_every", "validation_prompt")
+        return identity_of(settings_of(self, (*ignored, "tracking_uri", "experiment", "device")))
 
     @property
     def sr(self) -> bool:
@@ -195,6 +207,8 @@ def log_outcome(job: TrainJob, final: Path, skipped: int, losses: dict[int, floa
 
 def run(job: TrainJob) -> TrainResult | None:
     """Train (resuming from ``job.output_dir``); rank 0 returns the result, other ranks ``None``."""
+    if not job.sr:
+        job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     import contextlib
     import logging
     import tempfile
@@ -202,17 +216,21 @@ def run(job: TrainJob) -> TrainResult | None:
     from simda.model.config import SimDAConfig
     from simda.plumbing.atomic import claim_folder, require_writable_dir
     from simda.plumbing.distributed import process_group
+    from simda.plumbing.identity import claim_record
     from simda.plumbing.tracking import configure_tracking, tracked_run
 
     log = logging.getLogger("simda.train")
     require_writable_dir(job.output_dir, "--output-dir")
     config = SimDAConfig(lsa_form=job.lsa_form).without(*job.disable)
+    identity = job.identity()
     with process_group() as layout, tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as held:
         if layout.is_main:
-            configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
             held.enter_context(claim_folder(job.output_dir, "--output-dir"))  # one training run per folder
+            claim_record(job.output_dir, job.command, identity)  # another run's folder: refused before MLflow
+            configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
         videos = training_videos(job, scratch)
         loaded, trainer = build_trainer(job, config, videos, layout)
+        trainer.check_settings(has_checkpoints=bool(trainer.checkpoints()))  # refuse a mismatch before MLflow
         random_weights = loaded.base.random_weights
         if random_weights:
             log.warning("random-weight base (%s): training proves the machinery, not the model", loaded.base.source)
@@ -221,6 +239,7 @@ def run(job: TrainJob) -> TrainResult | None:
         losses: dict[int, float] = {}
         resume_key = str(job.output_dir.resolve())  # a resumed run continues its MLflow run and loss curve
         tracking = {"enabled": layout.is_main, "tracking_uri": job.tracking_uri, "resume_key": resume_key}
+        tracking["identity"] = identity
         with tracked_run(job.experiment, job.output_dir.name, settings, tags, **tracking):
             final = trainer.run(on_report=step_logger(job, trainer.pipeline, losses), log_every=job.log_every)
             if layout.is_main:
@@ -293,14 +312,16 @@ def build_parser() -> argparse.ArgumentParser:
 def make_job(args: argparse.Namespace) -> TrainJob:
     model = make_model_settings(args)
     preset = preset_for(model)
-    return TrainJob(
+    fields = values(args, PartSettings, TrainOutputSettings, TrackingSettings)
+    job = TrainJob(
         model=model,
         clips=from_args(preset.sr_clips if args.sr else preset.clips, args),
         training=from_args(preset.training, args),
         data=construct(TrainingData, args),
         synthetic_videos=preset.synthetic_videos,
-        **values(args, PartSettings, TrainOutputSettings, TrackingSettings),
+        **{**fields, "output_dir": fields["output_dir"] or Path()},  # unset: named after the identity below
     )
+    return job if args.output_dir else replace(job, output_dir=default_folder(job.command, job.identity()))
 
 
 def make_model_settings(args: argparse.Namespace) -> ModelSettings | UpscalerModelSettings:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -32,20 +33,23 @@ from torch.nn.parallel import DistributedDataParallel
 
 from simda.data import CaptionedVideo, ClipError, ClipSampler
 from simda.model.base import unet_identity
-from simda.model.checkpoint import load_adapters, save_adapters
+from simda.model.checkpoint import NonFiniteAdaptersError, load_adapters, require_finite, save_adapters
 from simda.pipeline import SimDAPipeline, hashed_generator
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
-from simda.settings import TrainSettings
+from simda.settings import RESUMABLE_SETTINGS, TrainSettings
 
 log = logging.getLogger("simda.training")
 MIXED_PRECISION = {"no": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 # TrainSettings fields that do not change what is learned: a resume may change them.
-RESUMABLE_SETTINGS = ("max_steps", "checkpoint_every", "keep_checkpoints", "gradient_checkpointing")
 SETTINGS_FILE = "training_settings.json"
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss or the adapters became NaN or infinite: the run stops (exit 1) and saves nothing more."""
 
 
 class ResumeMismatchError(UsageError):
@@ -193,7 +197,9 @@ class Trainer:
         return self.out_dir / "checkpoints"
 
     def save_checkpoint(self) -> Path:
-        """Adapters and optimizer state under ``checkpoints/step-NNNNNNN``, written as a whole or not at all."""
+        """Adapters and optimizer state under ``checkpoints/step-NNNNNNN``, written as a whole or not at all;
+        never adapters holding NaN or inf (:class:`TrainingDivergedError`)."""
+        self.require_finite_adapters()
         final = self.checkpoint_root / f"step-{self.step:07d}"
         if self.layout.is_main and not final.exists():
             staging = self.checkpoint_root / f".staging-{self.step:07d}"
@@ -211,6 +217,22 @@ class Trainer:
                 shutil.rmtree(old, ignore_errors=True)
         self.layout.barrier()
         return final
+
+    def require_finite_adapters(self) -> None:
+        """Stop (:class:`TrainingDivergedError`) when a finite loss still left NaN or inf in the adapters."""
+        try:
+            require_finite(self.model.adapter_state_dict(), "the adapters")
+        except NonFiniteAdaptersError as exc:
+            raise self.diverged(str(exc)) from None
+
+    def diverged(self, what: str) -> TrainingDivergedError:
+        """The error that stops a diverged run: at which step, and the last checkpoint (all finite) it keeps."""
+        kept = self.checkpoints()
+        last = f"the last checkpoint, {kept[-1]}, is finite" if kept else "no checkpoint was written"
+        return TrainingDivergedError(
+            f"training diverged at step {self.step}: {what}; nothing of it is saved and {last}; "
+            "lower --learning-rate (or --max-grad-norm) and train again in a new --output-dir"
+        )
 
     def checkpoints(self) -> list[Path]:
         if not self.checkpoint_root.is_dir():
@@ -283,10 +305,10 @@ class Trainer:
         progress: bool = True,
     ) -> Path:
         """Train to ``max_steps`` (resuming first) and return the final adapter checkpoint."""
-        from tqdm.auto import tqdm
+        from metrics.progress import progress_bar
 
         self.resume()
-        bar = tqdm(
+        bar = progress_bar(
             total=self.settings.max_steps,
             initial=self.step,
             desc="training",
@@ -296,6 +318,8 @@ class Trainer:
         cuda = self.model.device.type == "cuda"
         while self.step < self.settings.max_steps:
             losses.append(self.train_step())
+            if not math.isfinite(losses[-1]):
+                raise self.diverged(f"the loss is {losses[-1]}")
             window_steps += 1
             bar.update(1)
             if self.step % log_every == 0 or self.step == self.settings.max_steps:
@@ -317,6 +341,7 @@ class Trainer:
                     on_checkpoint(checkpoint)
         bar.close()
         final = self.out_dir / "simda-adapters"
+        self.require_finite_adapters()
         if self.layout.is_main:
             save_adapters(self.model, final, {"step": self.step, "train_settings": self.settings.as_params()})
         self.layout.barrier()

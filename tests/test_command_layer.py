@@ -44,6 +44,16 @@ INVALID = [
     ("benchmarks.editing", ["--preset", "tiny", "--guidance", "inf"], "--guidance-scale inf"),
     ("benchmarks.profile", ["--size", "30"], "--size 30"),
     ("metrics.fvd_command", ["--preset", "tiny", "--real", ".", "--fake", ".", "--frames", "4"], "--frames 4"),
+    # Upper bounds: each value would fail late or run meaninglessly.
+    ("simda.generate", ["--preset", "tiny", "--prompt", "a", "--steps", "1001"], "at most 1000"),
+    ("simda.generate", ["--preset", "tiny", "--prompt", "a", "--height", "80000"], "--height 80000"),
+    ("simda.generate", ["--preset", "tiny", "--prompt", "a", "--guidance-scale", "1e12"], "must be at most 100"),
+    ("simda.generate", ["--preset", "tiny", "--prompt", "a", "--fps", "100000"], "--fps 100000"),
+    ("simda.train", ["--preset", "tiny", "--frame-stride", "1000"], "--frame-stride 1000"),
+    ("simda.edit", ["--preset", "tiny", "--edit", "x", "--steps", "5000"], "--num-inference-steps 5000"),
+    # A missing --base is said before the imports, not after them.
+    ("simda.generate", ["--base", "gone", "--prompt", "a"], "--base gone: not found"),
+    ("simda.train", ["--base", "gone", "--video-folder", "."], "--base gone: not found"),
 ]
 PROBE = "import sys; from {module} import main; code = main({argv!r}); print(code, 'torch' in sys.modules)"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import torch
@@ -57,8 +58,9 @@ def header(settings: Settings, base: BaseModel) -> list[str]:
     return lines
 
 
-def parameters_only(model_size: ModelSize, base_path: Path | None) -> str:
-    """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds."""
+def parameters_only(model_size: ModelSize, base_path: Path | None) -> tuple[str, dict[str, Any], BaseModel]:
+    """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds.
+    Returns the printed text, the tables and the base they counted."""
     if base_path is not None:
         base = load_stable_diffusion(base_path, "cpu")
     else:
@@ -71,16 +73,20 @@ def parameters_only(model_size: ModelSize, base_path: Path | None) -> str:
         "super_resolution_parameters": sr_parameter_table(parameter_report(upscaler, SimDAUNet(upscaler.unet))),
     }
     header = [f"SimDA parameters: {base.source}; super-resolution: {upscaler.source}", weights_label(base)]
-    return render(tables, header)
+    return render(tables, header), tables, base
 
 
-def publish(result: ProfileResult, settings: Settings, base: BaseModel, job: ProfileJob) -> None:
+def publish(
+    result: ProfileResult,
+    run_name: str,
+    params: dict[str, Any],
+    model_size: ModelSize,
+    base: BaseModel,
+    job: ProfileJob,
+) -> None:
     """One MLflow run: settings as params, every table, the ratios as metrics, text and PNG."""
-    tags = {"random_weights": "true", "weights": weights_label(base), "preset": settings.model_size.name}
-    run_name = f"profile-{settings.model_size.name}-{settings.device.type}"
-    with tracked_run(
-        EXPERIMENT, run_name, settings.as_params(base), tags, tracking_uri=job.output.tracking_uri, system_metrics=False
-    ):
+    tags = {"random_weights": "true", "weights": weights_label(base), "preset": model_size.name}
+    with tracked_run(EXPERIMENT, run_name, params, tags, tracking_uri=job.output.tracking_uri, system_metrics=False):
         for name, table in result.tables.items():
             log_table(table, name)
         mlflow.log_metrics(result.metrics)
@@ -92,11 +98,14 @@ def publish(result: ProfileResult, settings: Settings, base: BaseModel, job: Pro
 def run_profile(job: ProfileJob) -> ProfileResult:
     """Build the models of the chosen size, time every section, write the text and PNG, log to MLflow."""
     device = resolve_device(job.model.device)
-    if job.model.params_only:
-        text = parameters_only(
-            MODEL_SIZES[job.model.size_name(on_gpu=True)], job.model.base
-        )  # sd15 unless named: no timing
-        return ProfileResult(text, {}, {}, None, job.output.output_dir)
+    if job.model.params_only:  # logged too, so Table 1 of the report fills from the README's own command
+        model_size = MODEL_SIZES[job.model.size_name(on_gpu=True)]  # sd15 unless named: no timing
+        text, tables, base = parameters_only(model_size, job.model.base)
+        result = ProfileResult(text, tables, {}, None, job.output.output_dir)
+        if job.output.mlflow:
+            params = {"preset": model_size.name, "params_only": True, "base": base.source, "device_name": "not timed"}
+            publish(result, f"profile-{model_size.name}-parameters", params, model_size, base, job)
+        return result
     model_size = MODEL_SIZES[job.model.size_name(on_gpu=device.type == "cuda")]
     shapes = model_size.shapes.overlay(job.shape_overrides)
     settings = Settings(
@@ -123,5 +132,6 @@ def run_profile(job: ProfileJob) -> ProfileResult:
     plot_path = plot(tables, title, job.output.output_dir / "profile.png")
     result = ProfileResult(text, tables, ratio_metrics(tables), plot_path, job.output.output_dir)
     if job.output.mlflow:
-        publish(result, settings, base, job)
+        run_name = f"profile-{settings.model_size.name}-{settings.device.type}"
+        publish(result, run_name, settings.as_params(base), settings.model_size, base, job)
     return result

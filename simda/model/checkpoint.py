@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
+from metrics.file_modes import share_like_open
+from metrics.strict_json import strict_dumps
 from simda.model.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet, base_kind_of
-from simda.plumbing.atomic import _umask
 from simda.plumbing.errors import BadInputFile
+from simda.plumbing.names import read_text
 
 LEGACY_FORMAT = "simda-adapters/1"
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
@@ -169,6 +172,23 @@ def _cast(adapters: SimDAAdapters, dtype: torch.dtype) -> SimDAAdapters:
     return nn.Module.to(adapters, dtype=dtype)
 
 
+class NonFiniteAdaptersError(RuntimeError):
+    """Adapter tensors hold NaN or infinity: a diverged training, never written or loaded as a checkpoint."""
+
+
+def non_finite_tensors(tensors: Mapping[str, torch.Tensor]) -> list[str]:
+    """The names of the tensors holding a NaN or an infinity."""
+    return [name for name, tensor in tensors.items() if not bool(torch.isfinite(tensor).all())]
+
+
+def require_finite(tensors: Mapping[str, torch.Tensor], what: str) -> None:
+    """Raise :class:`NonFiniteAdaptersError` naming ``what`` and the first bad tensors."""
+    bad = non_finite_tensors(tensors)
+    if bad:
+        shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        raise NonFiniteAdaptersError(f"{what}: {len(bad)} of {len(tensors)} adapter tensors hold NaN or inf ({shown})")
+
+
 def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str, Any] | None = None) -> Path:
     """Write ``model``'s adapters as a diffusers model folder, whole or not at all.
 
@@ -176,13 +196,16 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
     describes how they were made, not how to build them, so it stays out of ``config.json``.
     """
     folder = Path(folder)
+    require_finite(model.adapter_state_dict(), f"refusing to write {folder}")
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     try:
         SimDAAdapters.from_model(model).save_pretrained(staging, safe_serialization=True)
         if training_info is not None:
-            (staging / TRAINING_INFO).write_text(json.dumps(training_info, indent=2, default=str))
-        os.chmod(staging, 0o777 & ~_umask())
+            (staging / TRAINING_INFO).write_text(strict_dumps(training_info, indent=2))
+        for written in staging.iterdir():  # safetensors writes its file 0600, whatever the umask
+            share_like_open(written)
+        share_like_open(staging, folder=True)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(staging, folder)
@@ -192,14 +215,24 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
 
 
 def load_adapter_checkpoint(path: str | Path) -> SimDAAdapters:
-    """Read adapters from a folder written by ``save_adapters`` or from an older ``.safetensors`` file."""
-    path = Path(path)
+    """Read adapters from a folder written by ``save_adapters`` or from an older ``.safetensors`` file;
+    refuses (:class:`~simda.plumbing.errors.BadInputFile`) one holding NaN or inf, naming the file."""
+    adapters = _read_adapter_checkpoint(Path(path))
+    try:
+        require_finite(adapters.state_dict(), str(weights_file(path)))
+    except NonFiniteAdaptersError as exc:
+        raise BadInputFile(f"{exc}: the training that wrote them diverged; pass an earlier checkpoint") from None
+    return adapters
+
+
+def _read_adapter_checkpoint(path: Path) -> SimDAAdapters:
     if path.is_dir():
         if not (path / "config.json").is_file() or not (path / WEIGHTS_NAME).is_file():
             raise FileNotFoundError(
                 f"{path} is not a SimDA adapter folder: it needs config.json and {WEIGHTS_NAME} "
                 "(written by simda.train or SimDAAdapters.save_pretrained)"
             )
+        read_config(path / "config.json")  # a corrupt config is named here, not in a diffusers traceback
         # Adapters are small: a plain load needs no accelerate and behaves the same with or without it.
         return SimDAAdapters.from_pretrained(path, local_files_only=True, low_cpu_mem_usage=False)
     if not path.is_file():
@@ -208,6 +241,17 @@ def load_adapter_checkpoint(path: str | Path) -> SimDAAdapters:
             "or an older .safetensors file with its .json beside it"
         )
     return _load_legacy(path)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """An adapter checkpoint's JSON config; an unreadable one is refused (:class:`BadInputFile`) naming the file."""
+    try:
+        config = json.loads(read_text(path, "--ckpt an adapter checkpoint whose config"))
+    except json.JSONDecodeError as exc:
+        raise BadInputFile(f"{path}: not JSON ({exc}); the adapter checkpoint is damaged, save it again") from None
+    if not isinstance(config, dict):
+        raise BadInputFile(f"{path}: not a JSON object; the adapter checkpoint is damaged, save it again")
+    return config
 
 
 def legacy_config_path(checkpoint: str | Path) -> Path:
@@ -222,7 +266,7 @@ def _load_legacy(path: Path) -> SimDAAdapters:
             f"{meta_file} not found: a single-file SimDA checkpoint is a .safetensors file with its .json config "
             "beside it; pass --ckpt an adapter folder or the .safetensors file with its .json"
         )
-    meta = json.loads(meta_file.read_text())
+    meta = read_config(meta_file)
     if meta.get("format") != LEGACY_FORMAT:
         raise ValueError(
             f"{meta_file} is not a SimDA adapter config (format {meta.get('format')!r}, want {LEGACY_FORMAT!r})"

@@ -13,7 +13,6 @@ from simda.model.checkpoint import load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.plumbing.distributed import resolve_device
-from simda.plumbing.errors import MissingInput
 from simda.settings import ModelSettings, UpscalerModelSettings
 from simda.sr.pipeline import upscaler_model
 from simda.sr.upscaler import build_tiny_upscaler, load_upscaler
@@ -42,11 +41,7 @@ class LoadedModel:
 
 def require_model_files(model: ModelSettings) -> None:
     """Refuse a missing ``--ckpt`` or ``--base`` before anything loads, naming the flag that fixes it."""
-    model.require_model()
-    if model.ckpt is not None and not Path(model.ckpt).exists():
-        raise MissingInput(f"--ckpt {model.ckpt}: not found; pass an adapter folder (or an older .safetensors file)")
-    if model.base is not None and not Path(model.base).is_dir():
-        raise MissingInput(f"--base {model.base}: not found; pass a local Stable Diffusion folder (diffusers layout)")
+    model.require_files()
 
 
 def load_model(

@@ -16,16 +16,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from metrics.file_modes import current_umask, share_like_open
 from simda.plumbing.errors import UsageError
 
 # tempfile.mkstemp's random part: 8 characters of [a-z0-9_].
 _INTERRUPTED = re.compile(r"^\..+\.[a-z0-9_]{8}(\.[^.]+)?$")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @contextlib.contextmanager
@@ -41,7 +36,7 @@ def atomic_path(path: str | Path) -> Iterator[str]:
     os.close(handle)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
+        share_like_open(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -107,7 +102,7 @@ def file_lock(path: str | Path, wait: bool) -> Iterator[None]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~current_umask())
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))

@@ -8,7 +8,9 @@ that only parses the flags into a job and hands both to :func:`run_command`. The
   ``SIMDA_DEBUG=1``) re-raises so the traceback shows;
 * the final result table goes to stdout (logs stay on stderr), and ``result.json`` beside the
   command's other outputs holds the same numbers for scripts; the last line says where files went;
-* under torchrun only rank 0 prints and writes (``run`` returns ``None`` on the other ranks).
+* under torchrun only rank 0 prints and writes (``run`` returns ``None`` on the other ranks);
+* SIGTERM is raised as an interrupt, like Ctrl-C: MLflow runs end KILLED, folder locks are let go,
+  and the status is 143 (130 for Ctrl-C).
 
 Heavy libraries are imported inside ``run``, never at module import, so ``--help`` and argument
 errors answer at once.
@@ -17,15 +19,17 @@ errors answer at once.
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from simda.plumbing.errors import UsageError
+from simda.plumbing.errors import Terminated, UsageError
 from simda.plumbing.logs import setup_logging
 from simda.plumbing.options import add_options
 from simda.settings import DEBUG_ENV, DebugSettings
@@ -60,12 +64,32 @@ def new_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
 
 def write_result_json(result: CommandResult) -> Path:
     """``result.json`` in the command's output folder, written atomically."""
+    from metrics.strict_json import strict_dumps
     from simda.plumbing.atomic import atomic_path
 
     path = result.output_dir / "result.json"
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str))
+        Path(tmp).write_text(strict_dumps(result.to_dict(), indent=2, sort_keys=True))
     return path
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    """SIGTERM (a scheduler's stop, ``kill``) ends the run like Ctrl-C: MLflow runs end KILLED, locks are let go."""
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Raise :class:`Terminated` on SIGTERM during the block, then put the previous handler back (signals can
+    only be handled in the main thread: elsewhere the block runs unchanged)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_command(
@@ -81,6 +105,17 @@ def run_command(
         return int(stop.code or 0)
     debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     setup_logging(verbose=os.environ.get("RANK", "0") == "0")
+    with terminate_as_interrupt():
+        return _run_and_report(args, debug, make_job, run)
+
+
+def _run_and_report(
+    args: argparse.Namespace,
+    debug: bool,
+    make_job: Callable[[argparse.Namespace], J],
+    run: Callable[[J], CommandResult | None],
+) -> int:
+    """Build and run the job, and turn its outcome into output and an exit status (module docstring)."""
     try:
         result = run(make_job(args))
     except UsageError as exc:
@@ -88,9 +123,9 @@ def run_command(
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("interrupted: rerun the same command to resume", file=sys.stderr)
-        return 130
+        return 143 if isinstance(stop, Terminated) else 130
     except Exception as exc:  # the one place that turns a failure into a message and a status
         if debug:
             raise

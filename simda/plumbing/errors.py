@@ -8,6 +8,10 @@ other exception is a failure of the run itself (status 1), shown with its traceb
 from __future__ import annotations
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an interrupt so that every ``with`` block (MLflow runs, folder locks) ends properly."""
+
+
 class UsageError(ValueError):
     """Bad input from the user: a value, a path or a file that cannot be used as given."""
 

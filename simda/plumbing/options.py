@@ -76,6 +76,15 @@ def at_least(minimum: int, why: str = "") -> Check:
     return check
 
 
+def at_most(maximum: float, why: str = "") -> Check:
+    """An upper bound: a value past it would fail late (memory, a scheduler's range) or run meaninglessly."""
+
+    def check(value: float) -> str | None:
+        return None if value <= maximum else f"must be at most {maximum:g}{why}"  # NaN is refused by finite
+
+    return check
+
+
 def multiple_of(factor: int, why: str) -> Check:
     def check(value: int) -> str | None:
         return None if value > 0 and value % factor == 0 else f"must be a positive multiple of {factor} ({why})"

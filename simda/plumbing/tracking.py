@@ -13,7 +13,8 @@ start together in a folder without ``mlflow.db`` otherwise race in MLflow's sche
 A run can be resumed: commands pass a ``resume_key`` (their run folder or output directory), kept
 as the tag ``simda.run_key`` (a hash; ``simda.run_key_source`` holds the key itself), and a rerun
 with the same key continues that MLflow run instead of adding one, so a resumed training run holds
-its whole loss curve.
+its whole loss curve. A run stopped by Ctrl-C or SIGTERM (the command layer turns SIGTERM into an
+interrupt) ends KILLED, never left RUNNING.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import tempfile
 import urllib.error
@@ -41,6 +43,7 @@ DEFAULT_URI = "sqlite:///mlflow.db"
 TABLE_ROWS_INLINE = 1000  # above this, tables go out as Parquet: log_table keeps its index in a capped tag
 REACHABLE_TIMEOUT_S = 5.0
 RUN_KEY_TAG = "simda.run_key"
+IDENTITY_TAG = "simda.identity"
 
 
 class TrackingUnreachableError(UsageError, ConnectionError):
@@ -70,6 +73,40 @@ def check_server_answers(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> No
         ) from None
 
 
+@contextlib.contextmanager
+def quick_requests(timeout_s: float) -> Iterator[None]:
+    """MLflow's HTTP client without its retries (minutes against a dead server) and with a short timeout."""
+    wanted = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": str(math.ceil(timeout_s))}
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
+    """For an HTTP(S) ``uri``: the server answers within ``timeout_s`` and is an MLflow tracking server
+    (an MLflow API call succeeds, not only any web page); other stores pass. Raises
+    :class:`TrackingUnreachableError` naming the flag."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    check_server_answers(uri, timeout_s)
+    try:
+        with quick_requests(timeout_s):
+            mlflow.MlflowClient(uri).search_experiments(max_results=1)
+    except Exception as exc:  # MlflowException, a JSON error, a refused request: all mean "not a usable MLflow"
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise TrackingUnreachableError(
+            f"{uri} answers HTTP but not as an MLflow tracking server ({reason}); point --tracking-uri / "
+            "MLFLOW_TRACKING_URI at a running `mlflow server` (unset both to log to ./mlflow.db)"
+        ) from None
+
+
 def _sqlite_file(uri: str) -> Path | None:
     """The database file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URI; ``None`` for other stores."""
     if not uri.startswith("sqlite:///"):
@@ -92,12 +129,11 @@ def store_lock(uri: str) -> Iterator[None]:
 def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIMEOUT_S) -> str:
     """Select and ready the tracking backend (see :func:`resolve_tracking_uri`); returns the URI.
 
-    A server must answer within ``timeout_s``; a SQLite store is created or upgraded now, under
+    A server must answer within ``timeout_s`` as an MLflow server; a SQLite store is created or upgraded now, under
     :func:`store_lock`, so that commands started together do not race to make it.
     """
     chosen = resolve_tracking_uri(uri)
-    if chosen.startswith(("http://", "https://")):
-        check_server_answers(chosen, timeout_s)
+    require_tracking_server(chosen, timeout_s)
     database = _sqlite_file(chosen)
     if database is not None:
         try:
@@ -117,16 +153,31 @@ def run_key_tag(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def find_resumable_run(experiment_id: str, key: str) -> str | None:
-    """The id of the newest run of ``experiment_id`` tagged with ``key`` (see :func:`tracked_run`), if any."""
+def find_resumable_run(experiment_id: str, key: str, identity: str, parent_id: str | None) -> Any:
+    """The newest run of ``experiment_id`` made with ``key`` and ``identity`` (under ``parent_id`` when nested)."""
+    filters = [f"tags.`{RUN_KEY_TAG}` = '{run_key_tag(key)}'", f"tags.`{IDENTITY_TAG}` = '{identity}'"]
+    if parent_id is not None:
+        filters.append(f"tags.`mlflow.parentRunId` = '{parent_id}'")
     found = mlflow.search_runs(
         [experiment_id],
-        filter_string=f"tags.`{RUN_KEY_TAG}` = '{run_key_tag(key)}'",
+        filter_string=" and ".join(filters),
         order_by=["attributes.start_time DESC"],
         max_results=1,
         output_format="list",
     )
-    return found[0].info.run_id if found else None
+    return found[0] if found else None
+
+
+@contextlib.contextmanager
+def keep_finished(previous: Any) -> Iterator[None]:
+    """Reuse a FINISHED run without changing its record: whatever happens in the block, it ends
+    FINISHED again at its first end time (a rerun that fails does not turn a finished result FAILED)."""
+    try:
+        yield
+    finally:
+        if mlflow.active_run() is not None and mlflow.active_run().info.run_id == previous.info.run_id:
+            mlflow.end_run()
+        mlflow.MlflowClient().set_terminated(previous.info.run_id, "FINISHED", end_time=previous.info.end_time)
 
 
 def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -152,6 +203,7 @@ def tracked_run(
     tracking_uri: str | None = None,
     system_metrics: bool | None = None,
     resume_key: str | None = None,
+    identity: str | None = None,
 ) -> Iterator[mlflow.ActiveRun | None]:
     """An MLflow run with ``params`` logged up front; ``None`` (and no MLflow calls) when disabled.
 
@@ -163,7 +215,10 @@ def tracked_run(
     With ``resume_key`` (e.g. the resolved run folder), the newest run of the experiment made with
     the same key is continued rather than a new one started. MLflow keeps a parameter's first
     value, so parameters that differ on resume keep the old value and are listed in the tag
-    ``simda.params_changed_on_resume``.
+    ``simda.params_changed_on_resume``. Only a run of the same ``identity`` (what the run computes,
+    see :mod:`simda.plumbing.identity`; the resume key itself when not given) is continued, and a
+    nested run only under the same parent: anything else gets a new run. A FINISHED run is reused
+    as it is: it ends FINISHED at its first end time again, whatever the rerun does.
     """
     if not enabled:
         yield None
@@ -181,28 +236,40 @@ def tracked_run(
     all_tags = dict(tags or {})
     previous = None
     if resume_key is not None:
-        previous = None if experiment_id is None else find_resumable_run(experiment_id, resume_key)
+        identity = identity or run_key_tag(resume_key)
+        parent_id = None if parent is None else parent.info.run_id
+        if experiment_id is not None:
+            previous = find_resumable_run(experiment_id, resume_key, identity, parent_id)
         all_tags |= {RUN_KEY_TAG: run_key_tag(resume_key), "simda.run_key_source": resume_key[:5000]}
-    with mlflow.start_run(
-        run_id=previous,
-        run_name=None if previous else run_name,
-        nested=nested,
-        tags=all_tags,
-        log_system_metrics=system_metrics,
-    ) as run:
+        all_tags[IDENTITY_TAG] = identity
+    finished = previous is not None and previous.info.status == "FINISHED"
+    with (
+        keep_finished(previous) if finished else contextlib.nullcontext(),
+        mlflow.start_run(
+            run_id=None if previous is None else previous.info.run_id,
+            run_name=None if previous else run_name,
+            nested=nested,
+            tags=all_tags,
+            log_system_metrics=system_metrics,
+        ) as run,
+    ):
         flat = flatten_params(params)
         if previous is not None:
-            logged = mlflow.get_run(previous).data.params
+            run_id, logged = previous.info.run_id, previous.data.params
             changed = sorted(key for key, value in flat.items() if key in logged and logged[key] != value)
             if changed:
-                log.info("resumed MLflow run %s keeps the first value of the changed parameters %s", previous, changed)
+                log.info("resumed MLflow run %s keeps the first value of the changed parameters %s", run_id, changed)
                 mlflow.set_tag("simda.params_changed_on_resume", ",".join(changed)[:5000])
             flat = {key: value for key, value in flat.items() if key not in logged}
-            log.info("continuing MLflow run %s (resume key %s)", previous, resume_key)
+            log.info("continuing MLflow run %s (resume key %s)", run_id, resume_key)
         items = list(flat.items())
         for start in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
             mlflow.log_params(dict(items[start : start + 100]))
-        yield run
+        try:
+            yield run
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (plumbing.cli): the run was stopped, it did not fail
+            mlflow.end_run("KILLED")
+            raise
 
 
 def log_table(table: pd.DataFrame, name: str) -> None:

@@ -134,3 +134,39 @@ def test_training_readers_refuse_repeats_and_skip_hidden_files(tmp_path):
     )
     with pytest.raises(DuplicateIdError, match=r"captions.jsonl lists 1 .*: a;"):
         read_caption_folder(folder)
+
+
+def test_a_traversal_id_is_refused_by_every_reader_naming_the_file_and_row(tmp_path):
+    """Clip ids name the files a benchmark writes: ``../x`` would write outside its output folder."""
+    from benchmarks.editing import read_cases
+    from benchmarks.video_folder import video_paths
+
+    csv, videos = write_webvid_set(tmp_path / "webvid", 2, num_frames=4)
+    lines = csv.read_text().splitlines()
+    csv.write_text("\n".join([lines[0], lines[1], "../../../../x," + lines[2].split(",", 1)[1]]) + "\n")
+    with pytest.raises(BadInputFile, match=r"results_2M_val.csv row 3: videoid '../../../../x' is not a plain"):
+        read_webvid(csv, videos)
+
+    annotations, videos = write_msrvtt_set(tmp_path / "msrvtt", num_test=2, num_train=0, num_frames=4)
+    data = json.loads(annotations.read_text())
+    data["videos"][1]["video_id"] = "../escape"
+    annotations.write_text(json.dumps(data))
+    with pytest.raises(BadInputFile, match=r"test_videodatainfo.json row 2 of \"videos\": video_id '../escape'"):
+        read_msrvtt(annotations, videos)
+
+    listing = tmp_path / "generated.csv"
+    listing.write_text("id,path\nvideo1,a.mp4\n/abs/path,b.mp4\n")
+    with pytest.raises(BadInputFile, match=r"generated.csv row 3: id '/abs/path' is not a plain"):
+        video_paths(listing)
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "captions.jsonl").write_text(json.dumps({"path": "sub/.hidden.mp4", "caption": "x"}) + "\n")
+    with pytest.raises(BadInputFile, match=r"captions.jsonl row 1: path '.hidden'"):
+        read_caption_folder(folder)
+
+    write_mp4(tmp_path / ".dot.mp4", moving_square(0, 4, 16, 16)[0])
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"video": ".dot.mp4", "prompt": "p", "edits": ["e"]}) + "\n")
+    with pytest.raises(BadInputFile, match=r"cases.jsonl row 1: video '.dot'"):
+        read_cases(cases)

@@ -46,8 +46,40 @@ def test_tiny_editing_benchmark_logs_table5_and_resumes(no_network, tmp_path, mo
 def test_cases_file_errors_name_the_line(tmp_path):
     cases = tmp_path / "edits.jsonl"
     cases.write_text('{"video": "car.mp4", "prompt": "a car"}\n')
-    with pytest.raises(BadInputFile, match=r"edits.jsonl:1 lacks \['edits'\]"):
+    with pytest.raises(BadInputFile, match=r"edits.jsonl:1: lacks \['edits'\]"):
         editing.read_cases(cases)
     cases.write_text('{"video": "car.mp4", "prompt": "a car", "edits": ["a jeep"]}\n')
     with pytest.raises(MissingInput, match="car.mp4 not found"):
         editing.read_cases(cases)
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ('{"video": "car.mp4", "prompt": "a car", "edits": "a red ball"}', "edits must be a non-empty list"),
+        ('{"video": "car.mp4", "prompt": "a car", "edits": []}', r"edits must be a non-empty list .*not \[\]"),
+        ('{"video": "car.mp4", "prompt": "a car", "edits": ["ok", 3]}', "edits must be a non-empty list"),
+        ('{"video": "car.mp4", "prompt": 7, "edits": ["a jeep"]}', "prompt must be a non-empty string"),
+        ('["car.mp4", "a car", ["a jeep"]]', "a JSON object with video, prompt and edits, not list"),
+    ],
+)
+def test_cases_are_validated_before_any_work(tmp_path, case, message):
+    cases = tmp_path / "edits.jsonl"
+    cases.write_text(case + "\n")
+    with pytest.raises(BadInputFile, match=rf"edits.jsonl:1: {message}"):
+        editing.read_cases(cases)
+
+
+def test_undecodable_input_files_are_refused_naming_file_and_line(tmp_path):
+    from benchmarks.datasets import read_msrvtt, read_webvid
+
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b'{"a": 1}\n\xff\xfe\x00binary')
+    (tmp_path / "videos").mkdir()
+    for read, flag in (
+        (editing.read_cases, "--cases"),
+        (lambda path: read_msrvtt(path, tmp_path), "--annotations"),
+        (lambda path: read_webvid(path, tmp_path / "videos"), "--csv"),
+    ):
+        with pytest.raises(BadInputFile, match=rf"garbage line 2: bytes that are not UTF-8 .*pass {flag} as UTF-8"):
+            read(garbage)

@@ -265,3 +265,15 @@ def test_a_bad_videos_csv_is_refused_naming_the_problem(tmp_path, rows, message)
     with pytest.raises(UsageError) as refused:
         VideoFolderGenerator(tmp_path / "videos.csv", ["x"])
     assert message in str(refused.value) and "--generated-videos" in str(refused.value)
+
+
+def test_every_unusable_generated_video_is_listed_before_any_scoring(tmp_path):
+    write_mp4(tmp_path / "good.mp4", moving_square(0, num_frames=12, height=32, width=32)[0])
+    write_mp4(tmp_path / "short.mp4", moving_square(1, num_frames=4, height=32, width=32)[0])
+    (tmp_path / "garbage.mp4").write_bytes(b"not a video at all")
+    with pytest.raises(UsageError) as refused:
+        VideoFolderGenerator(tmp_path, ["good", "short", "garbage"], num_frames=9)
+    message = str(refused.value)
+    assert "2 of the 3 videos are unusable" in message
+    assert "garbage.mp4: cannot be opened" in message and "short.mp4: has 4 frames, fewer than the 9" in message
+    assert "good.mp4" not in message

@@ -44,14 +44,26 @@ def test_timer_refuses_zero_repeats() -> None:
         interleaved_timings(recording_workloads([], ["a"]), repeats=0, warmup=0)
 
 
-def test_params_only_sd15_counts_table1_on_meta(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_argv(profile, ["--params-only", "--model-size", "sd15"])
+@pytest.mark.slow  # SD 1.5 shapes on meta plus a fresh MLflow store: over 5 s on 2 shared cores
+def test_params_only_sd15_counts_table1_on_meta_and_logs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # MLflow's default artifact folder is relative to the working directory
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = run_argv(profile, ["--params-only", "--model-size", "sd15", "--tracking-uri", uri])
     print(result.summary())
 
     printed = capsys.readouterr().out
     assert "24,855,680" in printed
     assert "RANDOM WEIGHTS" in printed
-    assert result.tables == {}  # nothing timed
+    assert set(result.tables) == {"parameters", "table1", "super_resolution_parameters"}  # nothing timed
+    client = MlflowClient(uri)
+    (logged,) = client.search_runs([client.get_experiment_by_name("simda-profile").experiment_id])
+    assert logged.info.status == "FINISHED" and logged.data.params["params_only"] == "True"
+    assert {item.path for item in client.list_artifacts(logged.info.run_id, "tables")} >= {
+        "tables/parameters.parquet",
+        "tables/table1.parquet",
+    }
     total = next(line for line in printed.splitlines() if line.strip().startswith("total"))
     assert "1,091,090,987" in total  # about 1.09B, the paper's 1.08B
     sr_section = printed.split("== super_resolution_parameters ==")[1]

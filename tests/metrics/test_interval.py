@@ -43,3 +43,12 @@ def test_jackknife_covers_the_fresh_set_mean_at_real_size():
     (row,) = simulate_coverage(dim=400, num_videos=2990, trials=40, methods=("jackknife",))
     assert row.coverage >= 0.85
     assert row.mean_std_error == pytest.approx(row.fresh_std, rel=0.5)
+
+
+@pytest.mark.parametrize(("argv", "message"), [(["--dim", "0"], "--dim 0"), (["--trials", "1"], "--trials 1")])
+def test_the_coverage_command_refuses_values_that_measure_nothing(argv, message, capsys):
+    from metrics.interval_coverage import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2 and f"{message}: must lie between" in capsys.readouterr().err

@@ -44,3 +44,17 @@ def test_edit_command_writes_the_edit_and_its_summary(tmp_path, no_network):
     assert len(video) == 4 and video[0].shape == (32, 32, 3)
     assert summary["tuned_parameters"] > 0 and (tmp_path / "summary.json").is_file()
     assert (tmp_path / "source.gif").is_file()
+
+
+def test_an_edit_of_a_video_that_does_not_decode_exits_2_before_torch_loads(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "car.mp4").write_bytes(b"\x00\x00\x00 not an mp4")
+    probe = "import sys; from simda.edit import main; print(main(sys.argv[1:]), 'torch' in sys.modules)"
+    argv = ["--preset", "tiny", "--video", "car.mp4", "--prompt", "a car", "--edit", "a jeep"]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *argv], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["2", "False"], done.stderr
+    assert "--video car.mp4: cannot be decoded" in done.stderr

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import stat
 
 import pytest
 import torch
 
 from simda.data import ClipSampler, read_webvid_csv
-from simda.model.checkpoint import SimDAAdapters
+from simda.model.checkpoint import NonFiniteAdaptersError, SimDAAdapters, load_adapter_checkpoint, save_adapters
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import SimDAPipeline
+from simda.plumbing.errors import BadInputFile
 from simda.synthetic import write_webvid_set
-from simda.training import ResumeMismatchError, Trainer, TrainSettings, step_generator
+from simda.training import ResumeMismatchError, Trainer, TrainingDivergedError, TrainSettings, step_generator
 
 SAMPLER = ClipSampler(num_frames=4, height=32, width=32, stride=1)
 
@@ -104,3 +107,52 @@ def test_resume_refuses_checkpoints_made_with_other_settings(tiny_base, videos, 
     assert "clip.height: 32 then, 48 now" in str(refused.value) and "simda." in str(refused.value)
     assert (tmp_path / "training_settings.json").read_text() == recorded
     assert make_trainer(tiny_base, videos, tmp_path, max_steps=3, checkpoint_every=1).resume() == 2
+
+
+@pytest.mark.slow  # a few tiny training steps: about a minute on 2 shared cores
+def test_a_diverging_run_stops_at_its_step_and_no_checkpoint_holds_nan(tiny_base, videos, tmp_path):
+    trainer = make_trainer(tiny_base, videos, tmp_path, learning_rate=1e30, max_steps=6, checkpoint_every=1)
+    with pytest.raises(TrainingDivergedError, match=r"diverged at step (\d+): .*lower --learning-rate") as stopped:
+        trainer.run(progress=False)
+    step = trainer.step
+    assert f"at step {step}:" in str(stopped.value) and step < 6
+    assert not (tmp_path / "simda-adapters").exists()
+    for kept in trainer.checkpoints():  # whatever was written before the divergence is finite and loads
+        assert int(kept.name.split("-")[1]) < step
+        load_adapter_checkpoint(kept / "adapters")
+
+
+def test_a_checkpoint_holding_nan_is_never_written_nor_loaded(tiny_base, tmp_path):
+    model = SimDAUNet(copy.deepcopy(tiny_base.unet))
+    save_adapters(model, tmp_path / "good")
+    with torch.no_grad():
+        next(iter(model.adapter_parameters())).fill_(float("nan"))
+    with pytest.raises(NonFiniteAdaptersError, match=r"refusing to write .*bad: 1 of \d+ adapter tensors hold NaN"):
+        save_adapters(model, tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+    adapters = load_adapter_checkpoint(tmp_path / "good")
+    with torch.no_grad():
+        next(iter(adapters.parameters())).fill_(float("inf"))
+    adapters.save_pretrained(tmp_path / "written-elsewhere", safe_serialization=True)
+    with pytest.raises(BadInputFile, match=r"written-elsewhere/diffusion_pytorch_model.safetensors: 1 of .*diverged"):
+        load_adapter_checkpoint(tmp_path / "written-elsewhere")
+
+
+def test_a_corrupt_adapter_config_is_refused_naming_the_file(tiny_base, tmp_path):
+    folder = save_adapters(SimDAUNet(copy.deepcopy(tiny_base.unet)), tmp_path / "adapters")
+    (folder / "config.json").write_bytes(b"\x00\xffnot json")
+    with pytest.raises(BadInputFile, match=r"adapters/config.json line 1: bytes that are not UTF-8"):
+        load_adapter_checkpoint(folder)
+    (folder / "config.json").write_text("{truncated")
+    with pytest.raises(BadInputFile, match=r"adapters/config.json: not JSON .*save it again"):
+        load_adapter_checkpoint(folder)
+
+
+def test_saved_adapters_follow_the_umask(tiny_base, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        folder = save_adapters(SimDAUNet(copy.deepcopy(tiny_base.unet)), tmp_path / "adapters")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    assert {stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()} == {0o644}

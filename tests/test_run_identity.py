@@ -1,0 +1,57 @@
+"""A run's identity decides its default folder, and a folder holding another run's results is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import ablation
+from simda import edit, generate, train
+from simda.plumbing.errors import UsageError
+from simda.plumbing.identity import RECORD_FILE, claim_record
+from tests.command_helpers import job_of
+
+
+def folder(module, *argv: str) -> Path:
+    return job_of(module, list(argv)).output_dir
+
+
+def test_default_folders_of_the_readme_commands_never_collide() -> None:
+    folders = [
+        folder(train, "--preset", "tiny"),
+        folder(train, "--preset", "tiny", "--sr"),
+        folder(ablation, "--preset", "tiny"),
+        folder(ablation, "--preset", "learn"),
+        folder(generate, "--preset", "tiny", "--prompt", "a"),
+        folder(generate, "--preset", "tiny", "--prompt", "a", "--sr"),
+        folder(generate, "--preset", "tiny", "--prompt", "b"),
+        folder(edit, "--preset", "tiny", "--edit", "a"),
+        folder(edit, "--preset", "tiny", "--edit", "b"),
+    ]
+    assert len(set(folders)) == len(folders)
+    assert folder(generate, "--preset", "tiny", "--prompt", "a") == folders[4]  # the same run, the same folder
+    # How long to train may change on resume, so it keeps the folder; the seed does not.
+    assert folder(train, "--preset", "tiny", "--max-train-steps", "3") == folders[0]
+    assert folder(train, "--preset", "tiny", "--seed", "3") != folders[0]
+
+
+def test_a_folder_holding_another_runs_results_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    claim_record(tmp_path, "simda-train", "aaa")
+    claim_record(tmp_path, "simda-train", "aaa")  # the same run again: allowed
+    assert json.loads((tmp_path / RECORD_FILE).read_text()) == {"command": "simda-train", "identity": "aaa"}
+    with pytest.raises(UsageError, match=r"holds the results of another run \(simda-train with settings aaa.*--out "):
+        claim_record(tmp_path, "simda-sr", "bbb", flag="--out")
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "result.json").write_text("{}")
+    with pytest.raises(UsageError, match="holds the results of an earlier run"):
+        claim_record(earlier, "generate", "ccc")
+
+
+def test_generate_into_another_runs_folder_exits_2_before_loading(tmp_path: Path, capsys) -> None:
+    claim_record(tmp_path, "generate", "someone-else")
+    status = generate.main(["--preset", "tiny", "--prompt", "a", "--output-dir", str(tmp_path)])
+    assert status == 2
+    assert "holds the results of another run (generate with settings someone-else" in capsys.readouterr().err
