@@ -75,6 +75,7 @@ class SimDAPipeline(DiffusionPipeline):
         super().__init__()
         self.register_modules(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
         self.decode_chunk_size = decode_chunk_size
+        self._compiled_unets: dict[int, torch.nn.Module] = {}  # id of the UNet -> its torch.compile wrapper
         self.video_processor = VideoProcessor(do_resize=False, vae_scale_factor=self.vae_scale_factor)
         self._interrupt = False
 
@@ -185,6 +186,7 @@ class SimDAPipeline(DiffusionPipeline):
         named in ``callback_inputs``, may return replacements, and may set ``pipe._interrupt``.
         """
         device = self._execution_device
+        denoiser = self._compiled_unet() if settings.compile_unet else self.unet
         self.scheduler.set_timesteps(settings.num_inference_steps, device=device)
         step_kwargs = self._step_kwargs(settings.eta)
         latents = latents.to(device).float() * self.scheduler.init_noise_sigma
@@ -197,7 +199,7 @@ class SimDAPipeline(DiffusionPipeline):
                 context = text if uncond is None else torch.cat([uncond, text])
                 model_in = latents if uncond is None else torch.cat([latents, latents])
                 model_in = self.scheduler.scale_model_input(model_in, t).to(self.unet.dtype)
-                noise = self.unet(model_in, t, context).float()
+                noise = denoiser(model_in, t, context).float()
                 if uncond is not None:
                     noise_uncond, noise_text = noise.chunk(2)
                     noise = noise_uncond + settings.guidance_scale * (noise_text - noise_uncond)
@@ -210,6 +212,13 @@ class SimDAPipeline(DiffusionPipeline):
                     uncond = returned.get("negative_prompt_embeds", uncond)
                 bar.update()
         return latents
+
+    def _compiled_unet(self) -> torch.nn.Module:
+        """The UNet under ``torch.compile``, built once per UNet (compiling happens on its first call)."""
+        key = id(self.unet)
+        if key not in self._compiled_unets:
+            self._compiled_unets = {key: torch.compile(self.unet, dynamic=False)}
+        return self._compiled_unets[key]
 
     def _step_kwargs(self, eta: float) -> dict[str, float]:
         """``eta`` for schedulers that take it (DDIM); refused, rather than ignored, for others."""
