@@ -12,7 +12,10 @@ floor), of diffusers' AnimateDiff and ModelScope UNets and of every ablation; on
 2D UNet's forward and backward, with peak GPU memory; the temporal adapter's depth-wise conv
 against ``nn.Conv3d``; a whole video (DDIM steps plus VAE decode); and one guided step of the
 super-resolution stage (SimDA's x4 upscaler on those frames as its low-resolution input, against the
-image upscaler frame by frame, with peak GPU memory; ``--params-only`` adds its adapter count). Results are printed,
+image upscaler frame by frame, with peak GPU memory; ``--params-only`` adds its adapter count); and the
+kernels each inference step and training forward and backward launches (``torch.profiler``, any device: a
+cost measure that does not depend on the machine). The GPU run issue 25 still needs is in
+``benchmarks/results/README.md``. Results are printed,
 written as text and PNG under ``--output-dir``, and logged to MLflow (experiment ``simda-profile``).
 Weights are random unless ``--base`` is given: timings measure the architecture, not the model.
 """

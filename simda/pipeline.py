@@ -86,6 +86,7 @@ class TextConditioning:
 
     pipe: SimDAPipeline
     step_kwargs: dict[str, float]
+    denoiser: Callable[..., torch.Tensor]  # the pipeline's UNet, or its torch.compile wrapper (--compile-unet)
     label: str = "denoising"
 
     def predict(
@@ -94,7 +95,7 @@ class TextConditioning:
         context = text if uncond is None else torch.cat([uncond, text])
         model_in = latents if uncond is None else torch.cat([latents, latents])
         model_in = self.pipe.scheduler.scale_model_input(model_in, t).to(self.pipe.unet.dtype)
-        return guided(self.pipe.unet(model_in, t, context).float(), uncond is not None, scale)
+        return guided(self.denoiser(model_in, t, context).float(), uncond is not None, scale)
 
     def step(self, output: torch.Tensor, t: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
         return self.pipe.scheduler.step(output, t, latents, **self.step_kwargs).prev_sample
@@ -122,6 +123,7 @@ class SimDAPipeline(DiffusionPipeline):
         super().__init__()
         self.register_modules(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
         self.decode_chunk_size = decode_chunk_size
+        self._compiled_unets: dict[int, torch.nn.Module] = {}  # id of the UNet -> its torch.compile wrapper
         self.video_processor = VideoProcessor(do_resize=False, vae_scale_factor=self.vae_scale_factor)
         self._interrupt = False
 
@@ -235,7 +237,8 @@ class SimDAPipeline(DiffusionPipeline):
         runs after each step, as diffusers' ``callback_on_step_end`` does: it receives the tensors
         named in ``callback_inputs``, may return replacements, and may set ``pipe._interrupt``.
         """
-        hook = hook or TextConditioning(self, self._step_kwargs(settings.eta))
+        denoiser = self._compiled_unet() if settings.compile_unet else self.unet
+        hook = hook or TextConditioning(self, self._step_kwargs(settings.eta), denoiser)
         device = self._execution_device
         self.scheduler.set_timesteps(settings.num_inference_steps, device=device)
         latents = latents.to(device).float() * self.scheduler.init_noise_sigma
@@ -254,6 +257,13 @@ class SimDAPipeline(DiffusionPipeline):
                     uncond = returned.get("negative_prompt_embeds", uncond)
                 bar.update()
         return latents
+
+    def _compiled_unet(self) -> torch.nn.Module:
+        """The UNet under ``torch.compile``, built once per UNet (compiling happens on its first call)."""
+        key = id(self.unet)
+        if key not in self._compiled_unets:
+            self._compiled_unets = {key: torch.compile(self.unet, dynamic=False)}
+        return self._compiled_unets[key]
 
     def _step_kwargs(self, eta: float) -> dict[str, float]:
         """``eta`` for schedulers that take it (DDIM); refused, rather than ignored, for others."""

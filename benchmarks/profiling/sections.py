@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import diffusers
 import pandas as pd
 import torch
+from torch import nn
 
+from benchmarks.profiling.kernels import kernel_table, transformer_blocks
 from benchmarks.profiling.models import (
     FLOOR,
     FULL,
@@ -29,6 +31,7 @@ from benchmarks.profiling.tables import methods_table, parameter_table, timing_t
 from benchmarks.profiling.workloads import (
     Shapes,
     adapter_optimizer,
+    forward_backward,
     inference_step,
     peak_memory_gib,
     resident_bytes,
@@ -38,7 +41,7 @@ from benchmarks.profiling.workloads import (
     whole_video,
     with_float32_adapters,
 )
-from benchmarks.timing import Measure, clock_for, interleaved_timings
+from benchmarks.timing import Measure, Workload, clock_for, interleaved_timings
 from simda.model.base import BaseModel
 from simda.model.config import SimDAConfig
 from simda.model.params import parameter_report
@@ -96,13 +99,17 @@ def device_name(device: torch.device) -> str:
     return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
-def time_inference(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings, clock: Measure) -> pd.DataFrame:
-    """One guided denoising step of the floor, SimDA, the peers and the ablations, in one rotation."""
+def inference_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings) -> dict[str, Workload]:
+    """One guided denoising step of the floor, SimDA, the peers and the ablations, in that order."""
     shapes = Shapes(CFG_BATCH, settings.frames, settings.size // base.vae_scale_factor, base.unet.config.in_channels)
-    workloads = {
+    return {
         contender.name: inference_step(contender.model, step_inputs(contender, shapes, settings.device, settings.dtype))
         for contender in inference_contenders(base.unet, variants, settings.model_size)
     }
+
+
+def time_inference(workloads: dict[str, Workload], settings: Settings, clock: Measure) -> pd.DataFrame:
+    """The inference steps timed in one rotation."""
     return timing_table(interleaved_timings(workloads, settings.repeats, settings.warmup, clock), FLOOR)
 
 
@@ -135,24 +142,47 @@ def training_variants(variants: dict[str, SimDAUNet], dtype: torch.dtype) -> dic
     return {FULL: variants[FULL], f"{FULL}_checkpointing": checkpointed, **ablations}
 
 
-def time_training(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings, clock: Measure) -> pd.DataFrame:
-    """One clip's training step per variant against the floor's forward and backward, then peak memory.
+@dataclass(frozen=True)
+class TrainingWorkloads:
+    """One clip's training step per variant, the model and optimizer each step trains, and each
+    step's forward and backward alone (what the kernel count reads)."""
 
-    At least one warmup round runs, so AdamW's state exists before any step is timed.
-    """
+    steps: dict[str, Workload]
+    trained: dict[str, tuple[nn.Module, torch.optim.Optimizer | None]]
+    forward_backward: dict[str, Workload]
+
+    def resident(self, name: str) -> int:
+        """Bytes a variant keeps between steps; AdamW's state counts only once a step has made it."""
+        return resident_bytes(*self.trained[name])
+
+
+def training_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings) -> TrainingWorkloads:
+    """The floor's forward and backward, then a training step (with AdamW) per SimDA variant."""
     shapes = Shapes(1, settings.frames, settings.size // base.vae_scale_factor, base.unet.config.in_channels)
     floor_inputs = step_inputs(floor_contender(base.unet), shapes, settings.device, settings.dtype)
     floor_inputs.sample.requires_grad_(True)
     workloads = {FLOOR: training_step(base.unet, floor_inputs, settings.dtype)}
+    passes = {FLOOR: workloads[FLOOR]}
     models = training_variants(variants, settings.dtype)
     optimizers = {name: adapter_optimizer(model) for name, model in models.items()}
     for name, model in models.items():
         inputs = step_inputs(simda_contender(name, model), shapes, settings.device, settings.dtype)
         workloads[name] = training_step(model, inputs, settings.dtype, optimizers[name])
-    timings = interleaved_timings(workloads, settings.repeats, max(settings.warmup, 1), clock)
-    resident = {FLOOR: resident_bytes(base.unet)}
-    resident |= {name: resident_bytes(model, optimizers[name]) for name, model in models.items()}
-    peaks = {name: peak_memory_gib(workload, settings.device, resident[name]) for name, workload in workloads.items()}
+        passes[name] = forward_backward(model, inputs, settings.dtype)
+    trained = {FLOOR: (base.unet, None)} | {name: (model, optimizers[name]) for name, model in models.items()}
+    return TrainingWorkloads(workloads, trained, passes)
+
+
+def time_training(training: TrainingWorkloads, settings: Settings, clock: Measure) -> pd.DataFrame:
+    """The training steps timed in one rotation, then each one's peak memory.
+
+    At least one warmup round runs, so AdamW's state exists before any step is timed.
+    """
+    timings = interleaved_timings(training.steps, settings.repeats, max(settings.warmup, 1), clock)
+    peaks = {
+        name: peak_memory_gib(workload, settings.device, training.resident(name))
+        for name, workload in training.steps.items()
+    }
     return timing_table(timings, FLOOR, peak_gib=peaks)
 
 
@@ -174,9 +204,12 @@ def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     parameters = parameter_table(parameter_report(base, variants[FULL]))
     tables = {"parameters": parameters}
     tables["temporal_conv"] = time_temporal_conv(base, settings, clock)
-    tables["inference"] = time_inference(base, variants, settings, clock)
+    inference = inference_workloads(base, variants, settings)
+    tables["inference"] = time_inference(inference, settings, clock)
     tables["video"] = time_video(base, variants[FULL], settings, clock)
-    tables["training"] = time_training(base, variants, settings, clock)
+    training = training_workloads(base, variants, settings)
+    tables["training"] = time_training(training, settings, clock)
+    tables["kernels"] = kernel_table(inference, training.forward_backward, transformer_blocks(base.unet), FLOOR)
     del variants  # the first stage's models leave the GPU before the upscaler's arrive
     upscaler = settings.model_size.build_upscaler(settings.device, settings.dtype)
     sr_shape = (settings.frames, settings.size, settings.device, settings.dtype)

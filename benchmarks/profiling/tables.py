@@ -84,6 +84,11 @@ def ratio_metrics(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
                 metrics[f"training_peak_gib.{row.variant}"] = float(row.peak_gib)
     for row in tables["temporal_conv"].itertuples(index=False):
         metrics[f"temporal_conv_x_conv3d.{row.variant}"] = float(row.x_conv3d)
+    for row in tables["kernels"].itertuples(index=False):
+        metrics[f"kernels_per_step.{row.variant}"] = float(row.inference_kernels)
+        metrics[f"kernels_added_per_block.{row.variant}"] = float(row.added_per_block)
+        if not math.isnan(row.training_kernels):
+            metrics[f"training_kernels_per_step.{row.variant}"] = float(row.training_kernels)
     for row in tables["video"].itertuples(index=False):
         metrics[f"video_s.{row.variant}"] = float(row.median_s)
     for row in tables["super_resolution"].itertuples(index=False):

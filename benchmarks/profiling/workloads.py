@@ -123,6 +123,22 @@ def training_step(
     return step
 
 
+def forward_backward(model: nn.Module, inputs: StepInputs, dtype: torch.dtype) -> Workload:
+    """A training step without the optimizer, its gradients dropped after: what the kernel count reads.
+
+    The optimizer is left out because AdamW's CPU path loops over the parameters on the host where a
+    GPU runs one multi-tensor kernel per operation; the count would measure that loop, not the model.
+    """
+    step = training_step(model, inputs, dtype)
+
+    def run() -> object:
+        loss = step()
+        model.zero_grad(set_to_none=True)
+        return loss
+
+    return run
+
+
 def resident_bytes(module: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> int:
     """Bytes a training run keeps between steps: weights, buffers and optimizer state."""
     tensors = [*module.parameters(), *module.buffers()]

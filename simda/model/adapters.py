@@ -61,16 +61,46 @@ class DepthwiseTemporalConv(nn.Module):
         return self.weight.shape[2]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` is frame-folded ``(b f, c, h, w)``; the result has the same layout."""
+        """``x`` is frame-folded ``(b f, c, h, w)``; the result has the same layout.
+
+        Two forms of the same function, each the one with fewer kernels in its mode (counted by
+        ``python -m benchmarks.profile``, section ``kernels``): in-place multiply-adds when no
+        gradient is needed (3 kernels for ``k = 3`` against 8), and the padded out-of-place sum when
+        one is, whose backward is shorter than the in-place form's (41 kernels against 53).
+        """
         batch, frames = split_frames(x)
         clip = x.view(batch, frames, *x.shape[1:])
-        pad = self.kernel // 2
-        padded = F.pad(clip, (0, 0, 0, 0, 0, 0, pad, pad))  # zero frames before the first and after the last
-        taps = self.weight.view(self.weight.shape[0], self.kernel).t()  # (k, c)
-        out = self.bias.view(1, 1, -1, 1, 1) + taps[0].view(1, 1, -1, 1, 1) * padded[:, :frames]
-        for offset in range(1, self.kernel):
-            out = out + taps[offset].view(1, 1, -1, 1, 1) * padded[:, offset : offset + frames]
+        taps = self.weight.view(self.weight.shape[0], self.kernel).t().view(self.kernel, 1, 1, -1, 1, 1)
+        needs_grad = torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad)
+        out = self._padded_sum(clip, taps) if needs_grad else self._multiply_adds_in_place(clip, taps)
         return out.reshape(x.shape)
+
+    def _padded_sum(self, clip: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+        """Zero frames before the first and after the last, then ``k`` shifted products summed."""
+        frames = clip.shape[1]
+        pad = self.kernel // 2
+        padded = F.pad(clip, (0, 0, 0, 0, 0, 0, pad, pad))
+        out = self.bias.view(1, 1, -1, 1, 1) + taps[0] * padded[:, :frames]
+        for offset in range(1, self.kernel):
+            out = out + taps[offset] * padded[:, offset : offset + frames]
+        return out
+
+    def _multiply_adds_in_place(self, clip: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+        """One fused multiply-add per tap over the frames it reaches: the padding without padding.
+
+        The centre tap covers every frame (starting from the bias); tap ``j`` at offset
+        ``d = j - k // 2`` adds frame ``t + d`` into frame ``t`` wherever that frame exists.
+        """
+        frames = clip.shape[1]
+        centre = self.kernel // 2
+        out = torch.addcmul(self.bias.view(1, 1, -1, 1, 1), taps[centre], clip)
+        for tap in range(self.kernel):
+            offset = tap - centre
+            if tap == centre or abs(offset) >= frames:
+                continue
+            start, stop = max(0, -offset), frames - max(0, offset)  # frames t whose t + offset exists
+            out[:, start:stop].addcmul_(taps[tap], clip[:, start + offset : stop + offset])
+        return out
 
 
 class TemporalAdapter(nn.Module):

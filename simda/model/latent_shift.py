@@ -33,37 +33,53 @@ def source_frames(num_frames: int, height: int, width: int) -> torch.Tensor:
     return torch.where(source >= 0, source, frames)
 
 
-@functools.lru_cache(maxsize=64)
-def _shift_index(num_frames: int, height: int, width: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """The (frame, position) index of ``latent_shift``, built once per clip shape and device.
+def previous_frames(num_frames: int) -> torch.Tensor:
+    """Frame ``t - 1`` for every frame ``t``; frame 0 maps to itself."""
+    return (torch.arange(num_frames) - 1).clamp(min=0)
 
-    Building it per call would copy the shift table from host to device in every self-attention,
-    and a blocking host-to-device copy makes the host wait for the GPU to drain, so the GPU then
-    idles while the host queues the next kernels. Built outside inference mode so that a cached
-    index made during sampling can still be saved for a later training step's backward.
+
+@functools.lru_cache(maxsize=64)
+def _gather_index(
+    form: LsaForm | None, num_frames: int, height: int, width: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (frame, position) index that gathers a clip's shifted tokens, built once per shape and device.
+
+    ``form=None``: the shifted tokens alone, ``(f, N)``. ``"paper"`` or ``"code"``: attention's
+    keys/values ``[first, shift(x)_t]``, ``(f, 2N)``, in one gather rather than a gather and a
+    concatenation. Building it per call would copy the shift table from host to device in every
+    self-attention, and a blocking host-to-device copy makes the host wait for the GPU to drain,
+    so the GPU then idles while the host queues the next kernels. Built outside inference mode so
+    that a cached index made during sampling can still be saved for a later training step's backward.
     """
     with torch.inference_mode(False):
         source = source_frames(num_frames, height, width)
         position = torch.arange(height * width).expand_as(source)
+        if form == "paper":  # keys/values [x_t, shift(x)_t]
+            source = torch.cat([torch.arange(num_frames)[:, None].expand_as(source), source], dim=1)
+            position = torch.cat([position, position], dim=1)
+        elif form == "code":  # keys/values [shift(x)_{t-1}, shift(x)_t]
+            source = torch.cat([source[previous_frames(num_frames)], source], dim=1)
+            position = torch.cat([position, position], dim=1)
         return source.to(device), position.to(device)
 
 
-def latent_shift(tokens: torch.Tensor, num_frames: int, height: int, width: int) -> torch.Tensor:
-    """Patch-shift frame-folded tokens ``(b f, h w, c)`` along time (causal: never looks ahead)."""
+def _gather(tokens: torch.Tensor, form: LsaForm | None, num_frames: int, height: int, width: int) -> torch.Tensor:
     if tokens.shape[1] != height * width:
         raise ValueError(f"{tokens.shape[1]} tokens do not form a {height}x{width} grid")
     batch = tokens.shape[0] // num_frames
     clip = tokens.view(batch, num_frames, height * width, tokens.shape[-1])
-    source, position = _shift_index(num_frames, height, width, tokens.device)
-    return clip[:, source, position].reshape(tokens.shape)
+    source, position = _gather_index(form, num_frames, height, width, tokens.device)
+    return clip[:, source, position].reshape(tokens.shape[0], source.shape[1], tokens.shape[-1])
 
 
-def previous_frame(tokens: torch.Tensor, num_frames: int) -> torch.Tensor:
-    """Frame-folded tokens of frame ``t - 1`` for every frame ``t`` (frame 0 maps to itself)."""
-    batch = tokens.shape[0] // num_frames
-    clip = tokens.view(batch, num_frames, *tokens.shape[1:])
-    index = (torch.arange(num_frames, device=tokens.device) - 1).clamp(min=0)
-    return clip[:, index].reshape(tokens.shape)
+def latent_shift(tokens: torch.Tensor, num_frames: int, height: int, width: int) -> torch.Tensor:
+    """Patch-shift frame-folded tokens ``(b f, h w, c)`` along time (causal: never looks ahead)."""
+    return _gather(tokens, None, num_frames, height, width)
+
+
+def shifted_keys_values(tokens: torch.Tensor, form: LsaForm, num_frames: int, height: int, width: int) -> torch.Tensor:
+    """The keys/values LSA attends to, ``(b f, 2 h w, c)``: see :class:`LatentShiftAttnProcessor`."""
+    return _gather(tokens, form, num_frames, height, width)
 
 
 class LatentShiftAttnProcessor:
@@ -93,7 +109,5 @@ class LatentShiftAttnProcessor:
         layout = current_layout()
         if layout.height is None or layout.width is None:
             raise RuntimeError("latent-shift attention needs the token grid; it runs inside a SimDA transformer")
-        shifted = latent_shift(hidden_states, layout.num_frames, layout.height, layout.width)
-        first = hidden_states if self.form == "paper" else previous_frame(shifted, layout.num_frames)
-        keys_values = torch.cat([first, shifted], dim=1)
+        keys_values = shifted_keys_values(hidden_states, self.form, layout.num_frames, layout.height, layout.width)
         return self.base(attn, hidden_states, encoder_hidden_states=keys_values, temb=temb)

@@ -17,7 +17,7 @@ convolution; the SimDA parts are wrappers and an attention processor placed at t
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -78,20 +78,28 @@ class AdaptedSelfAttention(nn.Module):
         return self.adapter(self.attention(*args, **kwargs))
 
 
-class NormKeepingInput(nn.Module):
-    """LayerNorm that also passes its input on, concatenated along the channels.
+class NormedInput(NamedTuple):
+    """The normalised tensor the feed-forward reads, and the raw one the FFN adapter reads."""
 
-    Diffusers' block hands the feed-forward only the normalised tensor, but the FFN adapter
-    reads the un-normalised one; carrying both through the seam avoids forking the block and
-    avoids stashing tensors between modules.
+    normed: torch.Tensor
+    input: torch.Tensor
+
+
+class NormKeepingInput(nn.Module):
+    """LayerNorm that also passes its input on, as a :class:`NormedInput` pair.
+
+    Diffusers' block hands the feed-forward only what ``norm3`` returns, but the FFN adapter
+    reads the un-normalised input; carrying both through the seam avoids forking the block and
+    avoids stashing tensors between modules. A pair rather than a concatenation: concatenating,
+    then splitting, copied both tensors in every transformer block for nothing.
     """
 
     def __init__(self, norm: nn.Module) -> None:
         super().__init__()
         self.norm = norm
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.norm(x), x], dim=-1)
+    def forward(self, x: torch.Tensor) -> NormedInput:
+        return NormedInput(self.norm(x), x)
 
 
 class FeedForwardWithAdapter(nn.Module):
@@ -102,9 +110,13 @@ class FeedForwardWithAdapter(nn.Module):
         self.feed_forward = feed_forward
         self.adapter = adapter
 
-    def forward(self, normed_and_input: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-        normed, x = normed_and_input.chunk(2, dim=-1)
-        return self.feed_forward(normed, *args, **kwargs) + self.adapter(x)
+    def forward(self, normed_and_input: NormedInput, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if not isinstance(normed_and_input, NormedInput):
+            raise TypeError(
+                "the FFN adapter needs NormKeepingInput's pair; diffusers' feed-forward chunking "
+                "(enable_forward_chunking) splits it and is not supported with SimDA's FFN adapter"
+            )
+        return self.feed_forward(normed_and_input.normed, *args, **kwargs) + self.adapter(normed_and_input.input)
 
 
 def _attention_blocks(unet: UNet2DConditionModel) -> Iterator[nn.Module]:

@@ -5,13 +5,20 @@ No test here asserts a time: performance is measured by the benchmark, never by 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
+import torch
 from mlflow.tracking import MlflowClient
 
 from benchmarks import profile
+from benchmarks.profiling.kernels import count_kernels, kernel_table, transformer_blocks
+from benchmarks.profiling.models import FLOOR, FULL, PRESETS, floor_contender, simda_contender
+from benchmarks.profiling.workloads import Shapes, forward_backward, inference_step, step_inputs
 from benchmarks.timing import Workload, interleaved_timings
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
 from tests.command_helpers import run_argv
 
 
@@ -83,7 +90,8 @@ def test_tiny_cpu_profile_prints_and_logs_everything(
     )
 
     printed = result.summary()
-    for section in ("parameters", "temporal_conv", "inference", "video", "training", "super_resolution", "table1"):
+    sections = ("parameters", "temporal_conv", "inference", "video", "training", "kernels", "super_resolution")
+    for section in (*sections, "table1"):
         assert f"== {section} ==" in printed
     assert "RANDOM WEIGHTS" in printed and "check the machinery only" in printed
     inference = result.tables["inference"].set_index("variant")
@@ -112,8 +120,44 @@ def test_tiny_cpu_profile_prints_and_logs_everything(
     for metric in ("inference_x_floor.simda", "inference_x_floor.modelscope", "training_x_floor.simda_checkpointing"):
         assert metric in run.data.metrics
     assert "video_s.simda" in run.data.metrics
+    assert {"kernels_per_step.simda", "kernels_per_step.2d_floor", "training_kernels_per_step.simda"} <= set(
+        run.data.metrics
+    )
     assert {"sr_x_floor.simda", "sr_step_ms.2d_floor"} <= set(run.data.metrics)
     artifacts = {entry.path for entry in client.list_artifacts(run.info.run_id)}
     assert {"profile.png", "profile.txt", "inference.json", "training.json", "tables"} <= artifacts
     tables = {Path(entry.path).name for entry in client.list_artifacts(run.info.run_id, "tables")}
     assert {"parameters.parquet", "inference.parquet", "training.parquet", "super_resolution.parquet"} <= tables
+
+
+def test_a_step_counts_its_kernels_and_views_are_not_kernels() -> None:
+    x = torch.randn(4, 6)
+    views = count_kernels(lambda: x.t().reshape(6, 4).chunk(2))
+    y = torch.randn(8, 6)
+    work = count_kernels(lambda: torch.cat([x, x]) * y)
+    assert views.kernels == 0 and views.aten_ops > 0
+    assert work.kernels == 2
+
+
+@pytest.mark.slow  # 59 s measured on two heavily shared cores
+def test_simda_adds_fewer_than_thirty_kernels_per_transformer_block_to_the_image_model() -> None:
+    """The tiny model's inference step: 299 kernels for the 2D UNet, 412 for SimDA (28.25 per block).
+
+    Before the cat-free FFN seam, the one-gather LSA keys/values and the in-place temporal conv,
+    SimDA took 440 (35.25 per block), so the bound fails if any of those comes back.
+    """
+    base = PRESETS["tiny"].build_base(torch.device("cpu"), torch.float32)
+    shapes = Shapes(batch=2, frames=2, latent_size=8, channels=4)
+    floor = floor_contender(base.unet)
+    full = simda_contender(FULL, SimDAUNet(copy.deepcopy(base.unet), SimDAConfig()).eval())
+    inference = {
+        contender.name: inference_step(contender.model, step_inputs(contender, shapes, "cpu", torch.float32))
+        for contender in (floor, full)
+    }
+    training = {FULL: forward_backward(full.model, step_inputs(full, shapes, "cpu", torch.float32), torch.float32)}
+    table = kernel_table(inference, training, transformer_blocks(base.unet), FLOOR).set_index("variant")
+
+    assert table.loc[FLOOR, "added_per_block"] == 0
+    assert 0 < table.loc[FULL, "added_per_block"] < 30
+    assert table.loc[FULL, "inference_aten_ops"] > table.loc[FULL, "inference_kernels"]
+    assert table.loc[FULL, "training_kernels"] > table.loc[FULL, "inference_kernels"]  # the backward has kernels too

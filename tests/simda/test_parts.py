@@ -8,7 +8,7 @@ from torch import nn
 
 from simda.model.adapters import DepthwiseTemporalConv, SpatialAdapter, TemporalAdapter
 from simda.model.frames import FrameLayout, frame_layout
-from simda.model.latent_shift import SHIFT_TABLE, latent_shift, previous_frame, source_frames
+from simda.model.latent_shift import SHIFT_TABLE, latent_shift, shifted_keys_values, source_frames
 
 
 @pytest.mark.parametrize("kernel", [1, 3, 5])
@@ -28,6 +28,21 @@ def test_shifted_multiply_adds_equal_a_depthwise_conv3d(kernel):
     ref_grads = torch.autograd.grad(expected, [clip, reference.weight, reference.bias], grad)
     for a, b in zip(ours_grads, ref_grads, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    with torch.inference_mode(), frame_layout(FrameLayout(7)):  # the in-place form, taken when no grad is needed
+        sampled = conv(folded.detach()).view(2, 7, 6, 5, 3).transpose(1, 2)
+    torch.testing.assert_close(sampled, expected.detach(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("frames", [1, 2])
+def test_depthwise_conv_forms_agree_on_clips_shorter_than_the_kernel(frames):
+    torch.manual_seed(0)
+    conv = DepthwiseTemporalConv(4, 5)
+    folded = torch.randn(frames, 4, 3, 3)
+    with frame_layout(FrameLayout(frames)):
+        trained = conv(folded)
+        with torch.no_grad():
+            sampled = conv(folded)
+    torch.testing.assert_close(sampled, trained.detach(), rtol=1e-6, atol=1e-6)
 
 
 def test_shift_follows_the_table_and_keeps_tokens_that_would_reach_before_frame_zero():
@@ -49,7 +64,19 @@ def test_latent_shift_moves_tokens_from_the_source_frames():
     expected = values.gather(0, source_frames(frames, height, width))
     assert torch.equal(shifted[:frames, :, 0], expected) and torch.equal(shifted[frames:, :, 0], expected)
     assert torch.equal(shifted[0], tokens[0]), "frame 0 has nothing earlier to borrow from"
-    assert torch.equal(previous_frame(tokens, frames)[1:frames], tokens[: frames - 1])
+
+
+@pytest.mark.parametrize("form", ["paper", "code"])
+def test_keys_values_are_the_frame_or_its_predecessors_shift_then_the_shift(form):
+    frames, height, width, channels = 5, 4, 6, 3
+    tokens = torch.randn(2 * frames, height * width, channels)
+    shifted = latent_shift(tokens, frames, height, width)
+    keys_values = shifted_keys_values(tokens, form, frames, height, width)
+    if form == "paper":
+        first = tokens
+    else:  # the shifted tokens of the frame before (frame 0: its own)
+        first = torch.cat([shifted[[0, *range(frames - 1)]], shifted[[frames, *range(frames, 2 * frames - 1)]]])
+    assert torch.equal(keys_values, torch.cat([first, shifted], dim=1))
 
 
 def test_latent_shift_equals_a_token_by_token_copy_in_values_and_gradients():
