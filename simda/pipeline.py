@@ -237,8 +237,9 @@ class SimDAPipeline(DiffusionPipeline):
         runs after each step, as diffusers' ``callback_on_step_end`` does: it receives the tensors
         named in ``callback_inputs``, may return replacements, and may set ``pipe._interrupt``.
         """
-        denoiser = self._compiled_unet() if settings.compile_unet else self.unet
-        hook = hook or TextConditioning(self, self._step_kwargs(settings.eta), denoiser)
+        if hook is None:  # text-to-video; the upscaler brings its own hook
+            denoiser = self._compiled_unet() if settings.compile_unet else self.unet
+            hook = TextConditioning(self, self._step_kwargs(settings.eta), denoiser)
         device = self._execution_device
         self.scheduler.set_timesteps(settings.num_inference_steps, device=device)
         latents = latents.to(device).float() * self.scheduler.init_noise_sigma
