@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
+from simda.plumbing.cli import CommandParser
 
 #: I3D's temporal receptive field needs at least this many frames per video.
 MIN_FRAMES = 9
@@ -196,7 +197,7 @@ def run(job: FVDJob) -> FVDCommandResult:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="python -m metrics.fvd",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,

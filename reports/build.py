@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reports.errors import ReportInputError
+from simda.plumbing.cli import CommandParser
 
 if TYPE_CHECKING:
     from reports.store import LoggedRun
@@ -82,7 +83,7 @@ def run(job: BuildJob) -> BuildResult:
 
 
 def parse_args(argv: list[str] | None) -> BuildJob:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="python -m reports.build", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--experiment", action="append", default=[], help="an MLflow experiment (repeatable)")

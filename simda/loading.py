@@ -8,10 +8,11 @@ from pathlib import Path
 
 import torch
 
-from simda.base import BaseModel, build_tiny, load_stable_diffusion
+from simda.base import SD_SUBFOLDERS, BaseModel, build_tiny, load_stable_diffusion
 from simda.checkpoint import load_adapter_checkpoint
 from simda.config import SimDAConfig
 from simda.plumbing.errors import MissingInput
+from simda.pretrained import local_folder
 from simda.settings import ModelSettings, UpscalerModelSettings
 from simda.super_resolution import upscaler_model
 from simda.upscaler import build_tiny_upscaler, load_upscaler
@@ -50,8 +51,14 @@ def require_model_files(model: ModelSettings) -> None:
     model.require_model()
     if model.ckpt is not None and not Path(model.ckpt).exists():
         raise MissingInput(f"--ckpt {model.ckpt}: not found; pass an adapter folder (or an older .safetensors file)")
-    if model.base is not None and not Path(model.base).is_dir():
-        raise MissingInput(f"--base {model.base}: not found; pass a local Stable Diffusion folder (diffusers layout)")
+    if model.base is not None:
+        folder = local_folder(model.base, "--base")
+        missing = [name for name in SD_SUBFOLDERS if not (folder / name).is_dir()]
+        if missing:
+            raise MissingInput(
+                f"--base {model.base}: {folder} has no {', '.join(missing)}; pass a Stable Diffusion folder in "
+                "diffusers layout (unet/, vae/, text_encoder/, tokenizer/, scheduler/) or its Hub id"
+            )
 
 
 def load_model(
@@ -71,11 +78,11 @@ def load_model(
     if model.tiny:
         base = build_tiny(seed=seed, device=torch_device, dtype=torch_dtype)
     else:
-        base = load_stable_diffusion(model.base, torch_device, torch_dtype)
+        base = load_stable_diffusion(local_folder(model.base, "--base"), torch_device, torch_dtype)
     if model.ckpt is None:
         unet = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
     else:
-        unet = load_adapter_checkpoint(model.ckpt).attach(base.unet)
+        unet = load_adapter_checkpoint(model.ckpt, "--ckpt").attach(base.unet)
     return LoadedModel(base, unet, None if model.ckpt is None else str(Path(model.ckpt).resolve()))
 
 

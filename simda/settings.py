@@ -257,6 +257,26 @@ class TrainSettings(ValidatedSettings):
     seed: int = option(0, "--seed", "seed of data order, noise and timesteps")
 
 
+#: How a training run resumes, in the words ``--resume-from-checkpoint`` refusals use.
+RESUME_RULE = "simda.train always resumes from the newest complete checkpoint in --output-dir"
+
+
+def _latest_or_step(value: str) -> str | None:
+    return None if value == "latest" or value.isdigit() else "give latest or a step number"
+
+
+@dataclass(frozen=True)
+class ResumeSettings(ValidatedSettings):
+    """diffusers' ``--resume_from_checkpoint``, read under SimDA's resume rule (:data:`RESUME_RULE`)."""
+
+    resume_from_checkpoint: str | None = option(
+        None,
+        "--resume-from-checkpoint",
+        f"latest, or the step of the newest checkpoint; {RESUME_RULE}, so the flag only confirms it",
+        checks=(optional(_latest_or_step),),
+    )
+
+
 @dataclass(frozen=True)
 class EditSettings(ValidatedSettings):
     """One-shot editing: the paper's 200 tuning steps, the released editing code's values otherwise."""

@@ -25,12 +25,14 @@ from typing import Any
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.plumbing.options import add_options, construct, from_args
+from simda.resume import check_resume_request
 from simda.settings import (
     PARTS,
     PRESETS,
     UPSCALE_FACTOR,
     ClipSettings,
     ModelSettings,
+    ResumeSettings,
     TrainSettings,
     UpscalerModelSettings,
     preset_for,
@@ -329,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("runs/simda-train"),
         help="checkpoints and final adapters; rerun with the same folder to resume",
     )
+    add_options(output, ResumeSettings, {})
     output.add_argument("--log-every", type=int, default=10, help="steps between logged losses (default 10)")
     output.add_argument(
         "--validate-every",
@@ -346,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_job(args: argparse.Namespace) -> TrainJob:
+    check_resume_request(construct(ResumeSettings, args).resume_from_checkpoint, args.output_dir)
     model = make_model_settings(args)
     preset = preset_for(model)
     return TrainJob(

@@ -37,6 +37,7 @@ from simda.pipeline import SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
+from simda.resume import complete_checkpoints
 from simda.settings import TrainSettings
 
 log = logging.getLogger("simda.training")
@@ -214,9 +215,7 @@ class Trainer:
         return final
 
     def checkpoints(self) -> list[Path]:
-        if not self.checkpoint_root.is_dir():
-            return []
-        return sorted(p for p in self.checkpoint_root.glob("step-*") if (p / "training_state.pt").is_file())
+        return complete_checkpoints(self.out_dir)
 
     def training_identity(self) -> dict[str, Any]:
         """The settings that decide what the adapters learn, as recorded in ``training_settings.json``."""

@@ -44,14 +44,37 @@ class CommandResult(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
+class CommandParser(argparse.ArgumentParser):
+    """Every command's parser: it also reads diffusers' underscore spelling of each of its flags.
+
+    diffusers' scripts write ``--num_inference_steps`` where our flags say ``--num-inference-steps``;
+    an underscore spelling that is not a flag itself is read as the hyphenated flag, if there is one
+    (``--flag_name=value`` too). The epilog says so, since ``--help`` lists one spelling.
+    """
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        flags = self._option_string_actions
+        typed = []
+        for arg in sys.argv[1:] if args is None else args:
+            name, equals, value = arg.partition("=")
+            hyphenated = name.replace("_", "-")
+            known = name.startswith("--") and name not in flags and hyphenated in flags
+            typed.append(hyphenated + equals + value if known else arg)
+        return super().parse_known_args(typed, namespace)
+
+
 def new_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
     """A parser with the module docstring as its description, no abbreviated flags, and ``--debug``.
 
     Abbreviations are off because ``--out`` silently meaning ``--output-dir`` (or one flag
     meaning another after a new one is added) is a trap; every accepted alias is declared.
     """
-    parser = argparse.ArgumentParser(
-        prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+    parser = CommandParser(
+        prog=prog,
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+        epilog="Every flag also answers to diffusers' underscore spelling (--num_inference_steps).",
     )
     parser.add_argument("--debug", action="store_true", help=f"show tracebacks (or set {DEBUG_ENV}=1)")
     return parser
@@ -100,4 +123,3 @@ def run_command(
         print(result.summary())
         print(f"files: {result.output_dir} (numbers also in {path.name})")
     return 0
-
