@@ -53,14 +53,18 @@ class CommandParser(argparse.ArgumentParser):
     """
 
     def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        return super().parse_known_args(self.hyphenated(sys.argv[1:] if args is None else args), namespace)
+
+    def hyphenated(self, args: Sequence[str]) -> list[str]:
+        """``args`` with each underscore spelling of one of this parser's flags replaced by the flag."""
         flags = self._option_string_actions
         typed = []
-        for arg in sys.argv[1:] if args is None else args:
+        for arg in args:
             name, equals, value = arg.partition("=")
             hyphenated = name.replace("_", "-")
             known = name.startswith("--") and name not in flags and hyphenated in flags
             typed.append(hyphenated + equals + value if known else arg)
-        return super().parse_known_args(typed, namespace)
+        return typed
 
 
 def new_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
