@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import decord
@@ -14,6 +17,7 @@ import pytest
 import torch
 from diffusers import DiffusionPipeline, UNet2DConditionModel
 from diffusers.models.attention_processor import AttnProcessor2_0
+from PIL import Image
 
 from simda import export_to_video, generate
 from simda.base import TINY_UNET
@@ -27,6 +31,7 @@ from tests.simda.test_video_unet import perturb_adapters
 FAST = GenerationSettings(num_frames=3, height=32, width=32, num_inference_steps=2)
 CALL = {"num_frames": 3, "height": 32, "width": 32, "num_inference_steps": 2}
 SNAPSHOT = "0123456789abcdef0123456789abcdef01234567"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -266,3 +271,36 @@ def test_frames_export_to_an_mp4_in_every_output_type(pipeline, tmp_path):
         assert len(video) == 3 and video[0].shape == (32, 32, 3)
     export_to_video(harness, tmp_path / "uint8.mp4", 8)
     assert len({(tmp_path / f"{kind}.mp4").read_bytes() for kind in ("pil", "np", "pt", "uint8")}) == 1
+
+
+@pytest.mark.slow
+def test_the_animatediff_documentation_example_runs_with_simda(pipeline, tiny_sd_folder, tmp_path):
+    """From outside: diffusers' AnimateDiff example with SimDA's class names, offline, Hub ids in a temporary cache."""
+    adapters = save_adapters(pipeline.unet, tmp_path / "adapters")
+    repos = {"simda-test/tiny-adapters": adapters, "simda-test/tiny-sd": tiny_sd_folder}
+    cache = hub_cache(tmp_path / "hf" / "hub", repos)
+    env = {
+        **os.environ,
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_HUB_CACHE": str(cache),
+        "HF_HUB_OFFLINE": "1",
+        "SIMDA_ADAPTERS": "simda-test/tiny-adapters",
+        "SIMDA_BASE": "simda-test/tiny-sd",
+        "PYTHONPATH": str(REPO),
+    }
+    out = tmp_path / "out"
+    out.mkdir()
+    run = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "animatediff_example.py")],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    natural = TINY_UNET["sample_size"] * pipeline.vae_scale_factor
+    with Image.open(out / "animation.gif") as gif:
+        assert gif.n_frames == 16 and gif.size == (natural, natural)
+    video = decord.VideoReader(str(out / "animation.mp4"))
+    assert len(video) == 16 and video[0].shape == (natural, natural, 3)
