@@ -263,14 +263,21 @@ def test_commands_name_their_flag_for_a_hub_id_not_in_the_cache(capsys):
 
 
 def test_frames_export_to_an_mp4_in_every_output_type(pipeline, tmp_path):
-    clips = {kind: pipeline("a cat", seeds=[1], output_type=kind, **CALL).frames[0] for kind in ("pil", "np", "pt")}
-    harness = pipeline.generate(["a cat"], [1], FAST)[0]
+    """One clip in each of the pipeline's output types (pil, np, pt, and the harness's uint8) gives one mp4."""
+    floats = pipeline("a cat", seeds=[1], output_type="np", **CALL).frames[0]
+    as_uint8 = (floats * 255).round().astype(np.uint8)
+    clips = {
+        "np": floats,
+        "pt": torch.from_numpy(floats).permute(0, 3, 1, 2),
+        "pil": [Image.fromarray(frame) for frame in as_uint8],
+        "uint8": as_uint8,
+    }
     for kind, clip in clips.items():
         path = export_to_video(clip, tmp_path / f"{kind}.mp4", fps=8)
-        video = decord.VideoReader(path)
-        assert len(video) == 3 and video[0].shape == (32, 32, 3)
-    export_to_video(harness, tmp_path / "uint8.mp4", 8)
-    assert len({(tmp_path / f"{kind}.mp4").read_bytes() for kind in ("pil", "np", "pt", "uint8")}) == 1
+        assert path == str(tmp_path / f"{kind}.mp4")
+    assert len({(tmp_path / f"{kind}.mp4").read_bytes() for kind in clips}) == 1
+    video = decord.VideoReader(str(tmp_path / "np.mp4"))
+    assert len(video) == 3 and video[0].shape == (32, 32, 3)
 
 
 @pytest.mark.slow
