@@ -12,9 +12,14 @@ from simda.plumbing.errors import InvalidSetting
 from simda.settings import RESUME_RULE
 
 
+def checkpoint_root(output_dir: Path) -> Path:
+    """The folder holding a run's ``step-NNNNNNN`` checkpoints."""
+    return Path(output_dir) / "checkpoints"
+
+
 def complete_checkpoints(output_dir: Path) -> list[Path]:
     """The complete checkpoints under ``output_dir``, oldest first."""
-    root = Path(output_dir) / "checkpoints"
+    root = checkpoint_root(output_dir)
     if not root.is_dir():
         return []
     return sorted(path for path in root.glob("step-*") if (path / "training_state.pt").is_file())

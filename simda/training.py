@@ -37,7 +37,7 @@ from simda.pipeline import SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
-from simda.resume import complete_checkpoints
+from simda.resume import checkpoint_root, complete_checkpoints
 from simda.settings import TrainSettings
 
 log = logging.getLogger("simda.training")
@@ -192,7 +192,7 @@ class Trainer:
     # -- checkpoints ------------------------------------------------------------------------
     @property
     def checkpoint_root(self) -> Path:
-        return self.out_dir / "checkpoints"
+        return checkpoint_root(self.out_dir)
 
     def save_checkpoint(self) -> Path:
         """Adapters and optimizer state under ``checkpoints/step-NNNNNNN``, written as a whole or not at all."""
