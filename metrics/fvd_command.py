@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from metrics.command_line import CommandParser
 from metrics.protocol_names import (
     DEFAULT_CLIP_MODEL,
     DEFAULT_PROTOCOL_NAME,
@@ -202,7 +203,7 @@ def run(job: FVDJob) -> FVDCommandResult:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="python -m metrics.fvd",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,

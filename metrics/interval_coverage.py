@@ -8,12 +8,12 @@ the fraction of sets whose interval holds the fresh sets' mean FVD should be clo
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from metrics.command_line import CommandParser
 from metrics.frechet import DEFAULT_DDOF, FrechetToReference, GaussianStats
 from metrics.interval import DEFAULT_REPLICATES, INTERVAL_METHODS, IntervalMethod, fvd_interval
 
@@ -79,7 +79,7 @@ def simulate_coverage(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="python -m metrics.interval_coverage",
         description="Measure the coverage of the FVD interval methods in a Gaussian simulation (random features).",
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metrics.command_line import CommandParser
 from reports.errors import ReportInputError
 from simda.plumbing.options import add_options, values
 from simda.settings import ReportSettings, TrackingSettings
@@ -82,7 +83,7 @@ def run(job: BuildJob) -> BuildResult:
 
 
 def parse_args(argv: list[str] | None) -> BuildJob:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="python -m reports.build", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     for settings in (ReportSettings, TrackingSettings):

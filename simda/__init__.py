@@ -1,8 +1,9 @@
 """SimDA: a frozen Stable Diffusion UNet turned into a text-to-video model by small adapters.
 
-    from simda import SimDAPipeline
+    from simda import SimDAPipeline, export_to_video
     pipe = SimDAPipeline.from_pretrained("stable-diffusion-v1-5", adapters="runs/simda-train/simda-adapters")
     frames = pipe("a panda playing guitar", num_frames=16, seeds=[0]).frames[0]
+    export_to_video(frames, "panda.mp4", fps=8)
 
 The public names below are imported on first use, so ``import simda`` (and every command's
 ``--help``) stays fast and does not pull in torch or diffusers.
@@ -20,6 +21,7 @@ _HOMES = {
     "SimDAPipeline": "simda.pipeline",
     "SimDAPipelineOutput": "simda.pipeline",
     "SimDAUNet": "simda.model.video_unet",
+    "export_to_video": "simda.video_io",
 }
 __all__ = [  # spelled out for linters and IDEs; equals sorted(_HOMES)
     "GenerationSettings",
@@ -28,6 +30,7 @@ __all__ = [  # spelled out for linters and IDEs; equals sorted(_HOMES)
     "SimDAPipeline",
     "SimDAPipelineOutput",
     "SimDAUNet",
+    "export_to_video",
 ]
 
 if TYPE_CHECKING:
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from simda.model.config import SimDAConfig
     from simda.model.video_unet import SimDAUNet
     from simda.pipeline import GenerationSettings, SimDAPipeline, SimDAPipelineOutput
+    from simda.video_io import export_to_video
 
 
 def __getattr__(name: str) -> Any:

@@ -15,9 +15,12 @@ split over processes. With a ``generator`` the noise follows diffusers' semantic
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
+import json
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,25 +29,50 @@ from typing import Any, Protocol
 import numpy as np
 import PIL.Image
 import torch
-from diffusers import AutoencoderKL, DDIMScheduler, DiffusionPipeline
+from diffusers import AutoencoderKL, DDIMScheduler, DiffusionPipeline, UNet2DConditionModel
 from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from diffusers.utils import BaseOutput
-from diffusers.utils.torch_utils import randn_tensor
+from diffusers.utils.torch_utils import get_device, randn_tensor
 from diffusers.video_processor import VideoProcessor
 from tqdm.auto import tqdm
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from metrics.progress import progress_bar
-from simda.model.base import BaseModel, load_stable_diffusion
+from simda.model.base import SD_SUBFOLDERS, BaseModel, load_stable_diffusion, require_subfolders
 from simda.model.checkpoint import SimDAAdapters, load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
+from simda.pretrained import local_folder
 from simda.settings import GenerationSettings
 
 log = logging.getLogger(__name__)
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
 StepCallback = Callable[..., dict[str, Any]]
+#: The file ``save_pretrained`` writes beside ``model_index.json`` so that diffusers' own
+#: ``DiffusionPipeline.from_pretrained(folder, trust_remote_code=True)`` finds this class: diffusers
+#: looks a pipeline class up in diffusers unless ``_class_name`` names a file in the folder.
+PIPELINE_FILE = "simda_pipeline.py"
+PIPELINE_FILE_TEXT = '''"""SimDA's pipeline class, for diffusers' generic loader:
+
+    DiffusionPipeline.from_pretrained(folder, trust_remote_code=True)
+
+The class itself comes from the installed simda package; nothing else runs.
+"""
+
+from simda.pipeline import SimDAPipeline
+
+__all__ = ["SimDAPipeline"]
+'''
+#: AnimateDiffPipeline's call arguments that do not apply to SimDA, and why.
+UNSUPPORTED_ARGUMENTS = {
+    "ip_adapter_image": "SimDA is conditioned on text alone: its UNet has no IP-Adapter image projection to feed an "
+    "image prompt to",
+    "ip_adapter_image_embeds": "SimDA is conditioned on text alone: its UNet has no IP-Adapter image projection to "
+    "feed image embeddings to",
+    "callback": "diffusers deprecated it; pass callback_on_step_end, called as callback(pipe, step, timestep, tensors)",
+    "callback_steps": "diffusers deprecated it with callback; callback_on_step_end runs after every step",
+}
 
 
 @dataclass
@@ -87,6 +115,7 @@ class TextConditioning:
     pipe: SimDAPipeline
     step_kwargs: dict[str, float]
     denoiser: Callable[..., torch.Tensor]  # the pipeline's UNet, or its torch.compile wrapper (--compile-unet)
+    cross_attention_kwargs: dict[str, Any] | None = None  # diffusers' attention-processor arguments
     label: str = "denoising"
 
     def predict(
@@ -95,7 +124,8 @@ class TextConditioning:
         context = text if uncond is None else torch.cat([uncond, text])
         model_in = latents if uncond is None else torch.cat([latents, latents])
         model_in = self.pipe.scheduler.scale_model_input(model_in, t).to(self.pipe.unet.dtype)
-        return guided(self.denoiser(model_in, t, context).float(), uncond is not None, scale)
+        kwargs = {"cross_attention_kwargs": self.cross_attention_kwargs} if self.cross_attention_kwargs else {}
+        return guided(self.denoiser(model_in, t, context, **kwargs).float(), uncond is not None, scale)
 
     def step(self, output: torch.Tensor, t: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
         return self.pipe.scheduler.step(output, t, latents, **self.step_kwargs).prev_sample
@@ -104,11 +134,18 @@ class TextConditioning:
 class SimDAPipeline(DiffusionPipeline):
     """Generates clips from prompts; also encodes clips to latents (for training and editing).
 
-    A diffusers ``DiffusionPipeline``: ``.to()``, ``enable_model_cpu_offload()`` (needs
-    accelerate), ``set_progress_bar_config()`` and ``components`` come from there.
+    A diffusers ``DiffusionPipeline``: ``.to()``, ``enable_model_cpu_offload()`` and
+    ``enable_sequential_cpu_offload()`` (``pip install simda[offload]``: they need accelerate),
+    ``set_progress_bar_config()`` and ``components`` come from there.
+
+    ``unet`` is the SimDA video UNet, or a diffusers ``UNet2DConditionModel`` that ``adapters``
+    (or, without them, freshly initialised adapters) turn into one. The adapters then live inside
+    ``unet``; the ``adapters`` component stays ``None`` and is filled only while
+    :meth:`save_pretrained` writes them as their own model folder.
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
+    _optional_components = ["adapters"]
     _callback_tensor_inputs = ["latents", "prompt_embeds", "negative_prompt_embeds"]
 
     def __init__(
@@ -116,12 +153,19 @@ class SimDAPipeline(DiffusionPipeline):
         vae: AutoencoderKL,
         text_encoder: CLIPTextModel,
         tokenizer: CLIPTokenizer,
-        unet: SimDAUNet,
+        unet: SimDAUNet | UNet2DConditionModel,
         scheduler: SchedulerMixin,
         decode_chunk_size: int = 16,
+        adapters: SimDAAdapters | None = None,
     ) -> None:
         super().__init__()
-        self.register_modules(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
+        if decode_chunk_size < 1:
+            raise ValueError(f"decode_chunk_size must be a positive number of frames, got {decode_chunk_size}")
+        unet = _video_unet(unet, adapters)
+        self.register_modules(
+            vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler, adapters=None
+        )
+        self.register_to_config(decode_chunk_size=decode_chunk_size)
         self.decode_chunk_size = decode_chunk_size
         self._compiled_unets: dict[int, torch.nn.Module] = {}  # id of the UNet -> its torch.compile wrapper
         self.video_processor = VideoProcessor(do_resize=False, vae_scale_factor=self.vae_scale_factor)
@@ -138,33 +182,122 @@ class SimDAPipeline(DiffusionPipeline):
         cls,
         pretrained_model_name_or_path: str | Path,
         adapters: SimDAAdapters | str | Path | None = None,
-        torch_dtype: torch.dtype = torch.float32,
-        decode_chunk_size: int = 16,
+        torch_dtype: torch.dtype | None = None,
+        decode_chunk_size: int | None = None,
+        cache_dir: str | Path | None = None,
+        dtype: torch.dtype | None = None,
+        motion_adapter: SimDAAdapters | None = None,
+        **kwargs: Any,
     ) -> SimDAPipeline:
-        """SimDA on a local Stable Diffusion folder (diffusers layout); nothing is downloaded.
+        """SimDA from a folder or a Hub id in the local Hugging Face cache; nothing is downloaded.
 
+        The folder is one ``save_pretrained`` wrote (read by diffusers' own loader, ``kwargs``
+        such as ``variant`` go to it), or a Stable Diffusion folder in diffusers layout.
         ``adapters`` is a ``SimDAAdapters``, an adapter folder, or an older ``.safetensors``
-        checkpoint; ``None`` gives freshly initialised (untrained) adapters, for training.
-        Everything loads on the CPU; move it with ``.to("cuda")`` or ``enable_model_cpu_offload()``.
+        checkpoint, and replaces a saved pipeline's own; ``None`` on a Stable Diffusion folder
+        gives freshly initialised (untrained) adapters, for training. Everything loads on the
+        CPU; move it with ``.to("cuda")`` or ``enable_model_cpu_offload()``. ``dtype`` (diffusers'
+        newer name) and ``torch_dtype`` (AnimateDiff's documentation) mean the same; float32 if neither.
+        ``motion_adapter`` is ``AnimateDiffPipeline``'s name for ``adapters``, so its examples run as written.
         """
-        base = load_stable_diffusion(pretrained_model_name_or_path, "cpu", torch_dtype)
-        if adapters is None:
-            log.warning("no adapters given: the SimDA adapters are freshly initialised (untrained)")
-            model = SimDAUNet(base.unet, SimDAConfig()).eval()
-        else:
-            if not isinstance(adapters, SimDAAdapters):
-                adapters = load_adapter_checkpoint(adapters)
-            model = adapters.attach(base.unet)
-        return cls.from_base(base, model, decode_chunk_size)
+        if motion_adapter is not None:
+            if adapters is not None:
+                raise ValueError("give adapters or motion_adapter (AnimateDiff's name for it), not both")
+            adapters = motion_adapter
+        dtype = dtype or torch_dtype or torch.float32
+        folder = local_folder(pretrained_model_name_or_path, "pretrained_model_name_or_path", cache_dir)
+        if adapters is not None and not isinstance(adapters, SimDAAdapters):
+            adapters = load_adapter_checkpoint(adapters, "adapters")
+        chunk = {} if decode_chunk_size is None else {"decode_chunk_size": decode_chunk_size}
+        if _saved_simda_pipeline(folder):
+            passed = chunk if adapters is None else {**chunk, "adapters": adapters}
+            return super().from_pretrained(folder, dtype=dtype, **passed, **kwargs)
+        if kwargs:
+            raise TypeError(
+                f"{sorted(kwargs)} apply to a folder written by SimDAPipeline.save_pretrained; "
+                f"{folder} is a Stable Diffusion folder, which SimDA reads as it is"
+            )
+        require_subfolders(
+            folder,
+            SD_SUBFOLDERS,
+            "a saved SimDA pipeline or a Stable Diffusion folder",
+            "Pass pretrained_model_name_or_path a folder written by SimDAPipeline.save_pretrained, or a Stable "
+            "Diffusion folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ (or its Hub id).",
+        )
+        base = load_stable_diffusion(folder, "cpu", dtype)
+        scheduler = DDIMScheduler.from_config(base.scheduler.config)
+        return cls(base.vae, base.text_encoder, base.tokenizer, base.unet, scheduler, adapters=adapters, **chunk)
+
+    @classmethod
+    def load_config(cls, *args: Any, **kwargs: Any) -> Any:
+        """diffusers' ``load_config``, with a saved folder's ``_class_name`` read as this class.
+
+        ``save_pretrained`` names :data:`PIPELINE_FILE` there for diffusers' generic loader; this
+        class is already known, so loading through it runs no code from the folder.
+        """
+        loaded = super().load_config(*args, **kwargs)
+        config = loaded[0] if isinstance(loaded, tuple) else loaded
+        if isinstance(config.get("_class_name"), list):
+            config["_class_name"] = config["_class_name"][1]
+        return loaded
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
+        """diffusers' ``save_pretrained``: ``unet/`` holds the frozen base as diffusers' own
+        ``UNet2DConditionModel`` and ``adapters/`` the SimDA adapters as their own model folder
+        (what ``simda.train`` writes), so the folder is also a Stable Diffusion folder for ``--base``.
+
+        It reloads with ``SimDAPipeline.from_pretrained(folder)``, or with diffusers'
+        ``DiffusionPipeline.from_pretrained(folder, trust_remote_code=True)`` through
+        :data:`PIPELINE_FILE`, which imports this class from the installed simda package.
+        """
+        video_unet = self.unet
+        self.register_modules(unet=video_unet.unadapted(), adapters=SimDAAdapters.from_model(video_unet))
+        try:
+            super().save_pretrained(save_directory, *args, **kwargs)
+        finally:
+            self.register_modules(unet=video_unet, adapters=None)
+        folder = Path(save_directory)
+        (folder / PIPELINE_FILE).write_text(PIPELINE_FILE_TEXT)
+        index = json.loads((folder / "model_index.json").read_text())
+        index["_class_name"] = [Path(PIPELINE_FILE).stem, type(self).__name__]
+        (folder / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
     @property
     def vae_scale_factor(self) -> int:
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
 
+    def default_settings(self) -> GenerationSettings:
+        """What ``generate()`` and ``__call__`` use where a setting is not given.
+
+        Frames, steps, guidance, eta and negative prompt are the settings module's defaults (the
+        paper's); height and width are the loaded UNet's natural size, its sample size times the
+        VAE factor, as in diffusers (512x512 for Stable Diffusion 1.5, 64x64 for the tiny model;
+        the commands' presets choose the paper's 256x256).
+        """
+        size = self.unet.unet.config.sample_size
+        height, width = (size, size) if isinstance(size, int) else size
+        factor = self.vae_scale_factor
+        return dataclasses.replace(GenerationSettings(), height=height * factor, width=width * factor)
+
     @property
     def interrupt(self) -> bool:
         """Set ``pipe._interrupt = True`` in a step callback to stop denoising after that step."""
         return self._interrupt
+
+    def enable_model_cpu_offload(self, gpu_id: int | None = None, device: torch.device | str | None = None) -> None:
+        """diffusers' method (needs ``pip install simda[offload]``); on a machine without an accelerator,
+        and no ``device`` given, it says so and leaves the models where they are (diffusers raises)."""
+        if not _offload_target(device):
+            return
+        super().enable_model_cpu_offload(gpu_id=gpu_id, device=device)
+
+    def enable_sequential_cpu_offload(
+        self, gpu_id: int | None = None, device: torch.device | str | None = None
+    ) -> None:
+        """diffusers' method (needs ``pip install simda[offload]``); without an accelerator, as above."""
+        if not _offload_target(device):
+            return
+        super().enable_sequential_cpu_offload(gpu_id=gpu_id, device=device)
 
     def enable_vae_slicing(self) -> None:
         """Decode one frame at a time (diffusers' pipeline method, which 0.42 moved onto the VAE)."""
@@ -175,12 +308,13 @@ class SimDAPipeline(DiffusionPipeline):
 
     # -- the shared sampling code ---------------------------------------------------------------
     @torch.no_grad()
-    def encode_prompts(self, prompts: Sequence[str]) -> torch.Tensor:
+    def encode_prompts(self, prompts: Sequence[str], clip_skip: int | None = None) -> torch.Tensor:
         """CLIP text embeddings ``(b, 77, d)``, padded to the tokenizer's maximum as SD does.
 
         A prompt longer than the text encoder reads is cut, as in Stable Diffusion, with a warning
         saying what was cut. ``no_grad`` rather than ``inference_mode``: training feeds these
-        tensors into a graph.
+        tensors into a graph. ``clip_skip=k`` takes the output of the layer ``k`` before the last,
+        through the final layer norm, as diffusers does (0 is the usual output).
         """
         limit = self.tokenizer.model_max_length
         for index, ids in enumerate(self.tokenizer(list(prompts), verbose=False).input_ids):
@@ -196,7 +330,17 @@ class SimDAPipeline(DiffusionPipeline):
         tokens = self.tokenizer(
             list(prompts), padding="max_length", max_length=limit, truncation=True, return_tensors="pt"
         )
-        return self.text_encoder(tokens.input_ids.to(self._execution_device))[0].to(self.unet.dtype)
+        ids = tokens.input_ids.to(self._execution_device)
+        if clip_skip is None:
+            return self.text_encoder(ids)[0].to(self.unet.dtype)
+        layers = self.text_encoder.config.num_hidden_layers
+        if not 0 <= clip_skip < layers:
+            raise ValueError(
+                f"clip_skip must lie in 0..{layers - 1} (the text encoder has {layers} layers): {clip_skip}"
+            )
+        hidden = self.text_encoder(ids, output_hidden_states=True).hidden_states[-(clip_skip + 1)]
+        text_model = getattr(self.text_encoder, "text_model", self.text_encoder)  # transformers 5 flattened it
+        return text_model.final_layer_norm(hidden).to(self.unet.dtype)
 
     def latent_shape(self, settings: GenerationSettings) -> tuple[int, int, int, int]:
         """One clip's latent shape ``(c, f, h, w)``; height and width must be positive multiples of the VAE factor."""
@@ -227,6 +371,7 @@ class SimDAPipeline(DiffusionPipeline):
         callback: StepCallback | None = None,
         callback_inputs: Sequence[str] = (),
         hook: DenoisingHook | None = None,
+        cross_attention_kwargs: dict[str, Any] | None = None,
     ) -> torch.Tensor:
         """Run the scheduler from ``latents``; ``uncond=None`` switches classifier-free guidance off.
 
@@ -236,10 +381,11 @@ class SimDAPipeline(DiffusionPipeline):
         ``progress=None`` follows ``set_progress_bar_config``. ``callback(pipe, i, t, tensors)``
         runs after each step, as diffusers' ``callback_on_step_end`` does: it receives the tensors
         named in ``callback_inputs``, may return replacements, and may set ``pipe._interrupt``.
+        ``cross_attention_kwargs`` reach every attention processor of the UNet.
         """
         if hook is None:  # text-to-video; the upscaler brings its own hook
             denoiser = self._compiled_unet() if settings.compile_unet else self.unet
-            hook = TextConditioning(self, self._step_kwargs(settings.eta), denoiser)
+            hook = TextConditioning(self, self._step_kwargs(settings.eta), denoiser, cross_attention_kwargs)
         device = self._execution_device
         self.scheduler.set_timesteps(settings.num_inference_steps, device=device)
         latents = latents.to(device).float() * self.scheduler.init_noise_sigma
@@ -297,13 +443,17 @@ class SimDAPipeline(DiffusionPipeline):
         return self.denoise(noise, text, uncond, settings, progress, callback, callback_inputs)
 
     @torch.inference_mode()
-    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
-        """Latents ``(b, c, f, h, w)`` to float pixels ``(b, 3, f, H, W)`` in about [-1, 1], a few frames at a time."""
+    def decode_latents(self, latents: torch.Tensor, decode_chunk_size: int | None = None) -> torch.Tensor:
+        """Latents ``(b, c, f, h, w)`` to float pixels ``(b, 3, f, H, W)`` in about [-1, 1].
+
+        ``decode_chunk_size`` frames at a time (default: the pipeline's); fewer need less memory.
+        """
+        chunk_size = self.decode_chunk_size if decode_chunk_size is None else decode_chunk_size
+        if chunk_size < 1:
+            raise ValueError(f"decode_chunk_size must be a positive number of frames, got {chunk_size}")
         batch, _, frames = latents.shape[:3]
         folded = latents.transpose(1, 2).flatten(0, 1) / self.vae.config.scaling_factor
-        images = [
-            self.vae.decode(chunk.to(self.vae.dtype)).sample.float() for chunk in folded.split(self.decode_chunk_size)
-        ]
+        images = [self.vae.decode(chunk.to(self.vae.dtype)).sample.float() for chunk in folded.split(chunk_size)]
         video = torch.cat(images)
         return video.view(batch, frames, *video.shape[1:]).transpose(1, 2)
 
@@ -334,62 +484,79 @@ class SimDAPipeline(DiffusionPipeline):
         settings: GenerationSettings | None = None,
         progress: bool = False,
     ) -> np.ndarray:
-        """The harness's door: one clip per prompt as uint8 ``(b, f, H, W, 3)``; ``seeds[i]`` alone decides clip i."""
-        settings = settings or GenerationSettings()
+        """The harness's door: one clip per prompt as uint8 ``(b, f, H, W, 3)``; ``seeds[i]`` alone decides clip i.
+
+        Without ``settings``, :meth:`default_settings` (the same defaults as ``__call__``).
+        """
+        settings = settings or self.default_settings()
         if len(prompts) != len(seeds):
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
         return self.decode(self.sample(prompts, self.initial_noise(seeds, settings), settings, progress=progress))
 
     def __call__(
         self,
-        prompt: str | list[str],
-        num_frames: int = 16,
+        prompt: str | list[str] | None = None,
+        num_frames: int | None = None,
         height: int | None = None,
         width: int | None = None,
-        num_inference_steps: int = 50,
-        guidance_scale: float = 7.5,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
         negative_prompt: str | list[str] | None = None,
-        eta: float = 0.0,
+        num_videos_per_prompt: int = 1,
+        eta: float | None = None,
         generator: torch.Generator | list[torch.Generator] | None = None,
         seeds: Sequence[int] | None = None,
         latents: torch.Tensor | None = None,
+        prompt_embeds: torch.Tensor | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
         output_type: str = "pil",
         return_dict: bool = True,
+        cross_attention_kwargs: dict[str, Any] | None = None,
+        clip_skip: int | None = None,
         callback_on_step_end: StepCallback | PipelineCallback | MultiPipelineCallbacks | None = None,
         callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
+        decode_chunk_size: int | None = None,
+        **unsupported: Any,
     ) -> SimDAPipelineOutput | tuple[Any]:
-        """diffusers' door, with ``AnimateDiffPipeline``'s argument names.
+        """diffusers' door, with ``AnimateDiffPipeline``'s arguments where they apply to SimDA.
 
-        Starting noise: ``seeds`` (one per prompt, each drawn on the CPU from its own seed, as the
+        Unset settings come from :meth:`default_settings` (the settings module's frames, steps and
+        guidance at the UNet's natural size). Text: ``prompt`` or ``prompt_embeds`` (and
+        ``negative_prompt`` or ``negative_prompt_embeds``); ``clip_skip`` applies to both prompts.
+        Each prompt gives ``num_videos_per_prompt`` videos, a prompt's videos next to each other.
+        Starting noise: ``seeds`` (one per video, each drawn on the CPU from its own seed, as the
         harness does), or ``latents``, or diffusers' ``generator`` (or the global RNG): give at
-        most one. ``height``/``width`` default to the UNet's sample size times the VAE factor.
-        ``guidance_scale=1`` switches classifier-free guidance off.
+        most one. ``guidance_scale=1`` switches classifier-free guidance off.
+        ``ip_adapter_image``, ``ip_adapter_image_embeds`` and the deprecated ``callback`` and
+        ``callback_steps`` are refused with the reason (:data:`UNSUPPORTED_ARGUMENTS`).
         """
-        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
-        if not prompts:
-            raise ValueError("prompt is empty: give a prompt or a list of prompts")
+        _refuse_unsupported(unsupported)
         if sum(source is not None for source in (generator, seeds, latents)) > 1:
             raise ValueError("give at most one of generator, seeds and latents: each decides the starting noise")
         if output_type not in OUTPUT_TYPES:
             raise ValueError(f"output_type {output_type!r} is not one of {OUTPUT_TYPES}")
+        if num_videos_per_prompt < 1:
+            raise ValueError(f"num_videos_per_prompt must be at least 1, got {num_videos_per_prompt}")
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
             callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
         unknown = sorted(set(callback_on_step_end_tensor_inputs) - set(self._callback_tensor_inputs))
         if unknown:
             raise ValueError(f"callback_on_step_end_tensor_inputs {unknown} are not in {self._callback_tensor_inputs}")
-        default_size = self.unet.unet.config.sample_size * self.vae_scale_factor
-        settings = GenerationSettings(
-            num_frames=num_frames,
-            height=default_size if height is None else height,
-            width=default_size if width is None else width,
-            num_inference_steps=num_inference_steps,
-            guidance_scale=guidance_scale,
-            eta=eta,
+        given = {"num_frames": num_frames, "height": height, "width": width, "eta": eta}
+        given |= {"num_inference_steps": num_inference_steps, "guidance_scale": guidance_scale}
+        settings = self.default_settings().overlay(given)
+        text, uncond = self._text_conditions(
+            prompt, prompt_embeds, negative_prompt, negative_prompt_embeds, settings, clip_skip
         )
-        shape = (len(prompts), *self.latent_shape(settings))
+        text = text.repeat_interleave(num_videos_per_prompt, dim=0)
+        uncond = None if uncond is None else uncond.repeat_interleave(num_videos_per_prompt, dim=0)
+        shape = (text.shape[0], *self.latent_shape(settings))
         if seeds is not None:
-            if len(seeds) != len(prompts):
-                raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
+            if len(seeds) != shape[0]:
+                raise ValueError(
+                    f"{len(seeds)} seeds for {shape[0]} videos: give one seed per video "
+                    f"(prompts x num_videos_per_prompt = {shape[0]})"
+                )
             noise = self.initial_noise(seeds, settings)
         elif latents is not None:
             if tuple(latents.shape) != shape:
@@ -397,21 +564,89 @@ class SimDAPipeline(DiffusionPipeline):
             noise = latents
         else:
             noise = randn_tensor(shape, generator=generator, device=self._execution_device, dtype=torch.float32)
-        denoised = self.sample(
-            prompts,
+        denoised = self.denoise(
             noise,
+            text,
+            uncond,
             settings,
-            negative_prompts=_one_per_prompt(negative_prompt, len(prompts)),
             progress=None,
             callback=callback_on_step_end,
             callback_inputs=callback_on_step_end_tensor_inputs,
+            cross_attention_kwargs=cross_attention_kwargs,
         )
         if output_type == "latent":
             frames: Any = denoised
         else:
-            frames = self.video_processor.postprocess_video(self.decode_latents(denoised), output_type=output_type)
+            pixels = self.decode_latents(denoised, decode_chunk_size)
+            frames = self.video_processor.postprocess_video(pixels, output_type=output_type)
         self.maybe_free_model_hooks()
         return SimDAPipelineOutput(frames=frames) if return_dict else (frames,)
+
+    def _text_conditions(
+        self,
+        prompt: str | list[str] | None,
+        prompt_embeds: torch.Tensor | None,
+        negative_prompt: str | list[str] | None,
+        negative_prompt_embeds: torch.Tensor | None,
+        settings: GenerationSettings,
+        clip_skip: int | None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The prompt embeddings and, under guidance, the negative ones: encoded here or given."""
+        if (prompt is None) == (prompt_embeds is None):
+            raise ValueError("give exactly one of prompt and prompt_embeds")
+        if prompt_embeds is None:
+            prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+            if not prompts:
+                raise ValueError("prompt is empty: give a prompt or a list of prompts")
+            text = self.encode_prompts(prompts, clip_skip)
+        else:
+            text = prompt_embeds.to(self._execution_device, self.unet.dtype)
+        if settings.guidance_scale == 1.0:
+            return text, None
+        if negative_prompt_embeds is not None:
+            if negative_prompt is not None:
+                raise ValueError("give at most one of negative_prompt and negative_prompt_embeds")
+            if negative_prompt_embeds.shape != text.shape:
+                raise ValueError(
+                    f"negative_prompt_embeds must be shaped like prompt_embeds {tuple(text.shape)}, "
+                    f"got {tuple(negative_prompt_embeds.shape)}"
+                )
+            return text, negative_prompt_embeds.to(self._execution_device, self.unet.dtype)
+        negative = settings.negative_prompt if negative_prompt is None else negative_prompt
+        return text, self.encode_prompts(_one_per_prompt(negative, text.shape[0]), clip_skip)
+
+
+def _refuse_unsupported(arguments: dict[str, Any]) -> None:
+    """Refuse AnimateDiff arguments SimDA cannot honour, with the reason, and unknown ones by name."""
+    known = {name: UNSUPPORTED_ARGUMENTS[name] for name in arguments if name in UNSUPPORTED_ARGUMENTS}
+    if known:
+        raise ValueError("; ".join(f"{name} is not supported: {why}" for name, why in known.items()))
+    if arguments:
+        raise TypeError(f"SimDAPipeline.__call__() got unexpected keyword arguments {sorted(arguments)}")
+
+
+def _video_unet(unet: SimDAUNet | UNet2DConditionModel, adapters: SimDAAdapters | None) -> SimDAUNet:
+    """The SimDA video UNet for the pipeline: ``unet`` itself, or a 2D UNet adapted by ``adapters``."""
+    if adapters is not None:
+        return adapters.attach(unet)
+    if isinstance(unet, SimDAUNet):
+        return unet
+    log.warning("no adapters given: the SimDA adapters are freshly initialised (untrained)")
+    return SimDAUNet(unet, SimDAConfig()).eval()
+
+
+def _offload_target(device: torch.device | str | None) -> bool:
+    """Whether offloading has somewhere to run: a ``device`` given, or an accelerator found."""
+    if device is None and get_device() == "cpu":
+        log.warning("no accelerator found: CPU offloading has nothing to offload to; the models stay on the CPU")
+        return False
+    return True
+
+
+def _saved_simda_pipeline(folder: Path) -> bool:
+    """Whether ``folder`` was written by ``SimDAPipeline.save_pretrained`` (its index names adapters)."""
+    index = folder / "model_index.json"
+    return index.is_file() and (json.loads(index.read_text()).get("adapters") or [None])[0] is not None
 
 
 def _one_per_prompt(negative_prompt: str | list[str] | None, count: int) -> list[str]:

@@ -43,6 +43,7 @@ from simda.plumbing.options import (
     optional,
     positive,
 )
+from simda.pretrained import local_folder
 
 #: Frames per second of every video this project writes (mp4 and GIF): the paper's clips are 8 fps.
 FPS = 8
@@ -125,10 +126,8 @@ class ModelSettings(ValidatedSettings):
         self.require_model()
         if self.ckpt is not None and not Path(self.ckpt).exists():
             raise MissingInput(f"--ckpt {self.ckpt}: not found; pass an adapter folder (or an older .safetensors file)")
-        if self.base is not None and not Path(self.base).is_dir():
-            raise MissingInput(
-                f"--base {self.base}: not found; pass a local Stable Diffusion folder (diffusers layout)"
-            )
+        if self.base is not None:
+            local_folder(self.base, "--base")  # a folder, or a Hub id in the local Hugging Face cache
 
 
 @dataclass(frozen=True)
@@ -315,6 +314,26 @@ class TrainSettings(ValidatedSettings):
     )
     keep_checkpoints: int = option(2, "--checkpoints-total-limit", "resumable checkpoints kept", checks=(positive,))
     seed: int = option(0, "--seed", "seed of data order, noise and timesteps")
+
+
+#: How a training run resumes, in the words ``--resume-from-checkpoint`` refusals use.
+RESUME_RULE = "simda.train always resumes from the newest complete checkpoint in --output-dir"
+
+
+def _latest_or_step(value: str) -> str | None:
+    return None if value == "latest" or value.isdigit() else "give latest or a step number"
+
+
+@dataclass(frozen=True)
+class ResumeSettings(ValidatedSettings):
+    """diffusers' ``--resume_from_checkpoint``, read under SimDA's resume rule (:data:`RESUME_RULE`)."""
+
+    resume_from_checkpoint: str | None = option(
+        None,
+        "--resume-from-checkpoint",
+        f"latest, or the step of the newest checkpoint; {RESUME_RULE}, so the flag only confirms it",
+        checks=(optional(_latest_or_step),),
+    )
 
 
 @dataclass(frozen=True)

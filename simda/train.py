@@ -26,6 +26,7 @@ from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
 from simda.plumbing.identity import default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
+from simda.resume import check_resume_request
 from simda.settings import (
     PARTS,
     PRESETS,
@@ -34,6 +35,7 @@ from simda.settings import (
     ClipSettings,
     ModelSettings,
     PartSettings,
+    ResumeSettings,
     TrackingSettings,
     TrainingData,
     TrainOutputSettings,
@@ -305,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(training, PartSettings, {})
     sr = add_group(parser, "super-resolution (paper, section 3.4)", TrainUpscalerSwitch)
     add_options(sr, UpscalerModelSettings, {}, only=("sr_base", "sr_ckpt"))
-    add_group(parser, "output", TrainOutputSettings, TrackingSettings)
+    add_group(parser, "output", TrainOutputSettings, ResumeSettings, TrackingSettings)
     return parser
 
 
@@ -321,7 +323,10 @@ def make_job(args: argparse.Namespace) -> TrainJob:
         synthetic_videos=preset.synthetic_videos,
         **{**fields, "output_dir": fields["output_dir"] or Path()},  # unset: named after the identity below
     )
-    return job if args.output_dir else replace(job, output_dir=default_folder(job.command, job.identity()))
+    if not args.output_dir:
+        job = replace(job, output_dir=default_folder(job.command, job.identity()))
+    check_resume_request(construct(ResumeSettings, args).resume_from_checkpoint, job.output_dir)
+    return job
 
 
 def make_model_settings(args: argparse.Namespace) -> ModelSettings | UpscalerModelSettings:

@@ -38,6 +38,7 @@ from simda.pipeline import SimDAPipeline, hashed_generator
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
+from simda.resume import checkpoint_root, complete_checkpoints
 from simda.settings import RESUMABLE_SETTINGS, TrainSettings
 
 log = logging.getLogger("simda.training")
@@ -194,7 +195,7 @@ class Trainer:
     # -- checkpoints ------------------------------------------------------------------------
     @property
     def checkpoint_root(self) -> Path:
-        return self.out_dir / "checkpoints"
+        return checkpoint_root(self.out_dir)
 
     def save_checkpoint(self) -> Path:
         """Adapters and optimizer state under ``checkpoints/step-NNNNNNN``, written as a whole or not at all;
@@ -235,9 +236,7 @@ class Trainer:
         )
 
     def checkpoints(self) -> list[Path]:
-        if not self.checkpoint_root.is_dir():
-            return []
-        return sorted(p for p in self.checkpoint_root.glob("step-*") if (p / "training_state.pt").is_file())
+        return complete_checkpoints(self.out_dir)
 
     def training_identity(self) -> dict[str, Any]:
         """The settings that decide what the adapters learn, as recorded in ``training_settings.json``."""

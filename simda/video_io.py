@@ -1,9 +1,12 @@
-"""Writing generated clips: H.264 mp4 (readable by decord) and GIF, both atomically; captioned grids."""
+"""Writing generated clips: H.264 mp4 (readable by decord) and GIF, both atomically; captioned grids;
+``export_to_video`` for a pipeline's ``.frames``, as diffusers users call it."""
 
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -73,6 +76,30 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int = FPS, crf: int = 1
             container.mux(stream.encode(planes))
         container.mux(stream.encode())
     return path
+
+
+def export_to_video(video_frames: Any, output_video_path: str | Path | None = None, fps: int = 10) -> str:
+    """One video of a pipeline's ``.frames`` as an mp4, called like diffusers' ``export_to_video``.
+
+    diffusers' own needs OpenCV or imageio, which SimDA does not install; this one encodes with
+    :func:`write_mp4` (PyAV, already a dependency). ``video_frames`` is one clip in any of the
+    pipeline's output types: a list of PIL images ("pil"), floats in [0, 1] shaped ``(f, H, W, 3)``
+    ("np") or ``(f, 3, H, W)`` ("pt"), or uint8 ``(f, H, W, 3)``; floats are rounded to the nearest
+    of 256 levels, as ``SimDAPipeline.generate`` does. Without ``output_video_path`` the video goes
+    to a new temporary file, as in diffusers. Returns the path.
+    """
+    if isinstance(video_frames, (list, tuple)) and video_frames and isinstance(video_frames[0], Image.Image):
+        frames = np.stack([np.asarray(image.convert("RGB")) for image in video_frames])
+    else:
+        frames = np.asarray(video_frames.cpu() if hasattr(video_frames, "cpu") else video_frames)
+        if frames.ndim == 4 and frames.shape[1] == 3 and frames.shape[-1] != 3:
+            frames = frames.transpose(0, 2, 3, 1)  # the "pt" layout (f, 3, H, W)
+        if frames.dtype != np.uint8:
+            frames = (frames.astype(np.float64).clip(0, 1) * 255).round().astype(np.uint8)
+    if output_video_path is None:
+        with tempfile.NamedTemporaryFile(suffix=".mp4", delete=False) as handle:
+            output_video_path = handle.name
+    return str(write_mp4(output_video_path, frames, fps=fps))
 
 
 def write_gif(path: str | Path, frames: np.ndarray, fps: int = FPS) -> Path:

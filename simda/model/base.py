@@ -174,7 +174,7 @@ def load_stable_diffusion(
         root,
         SD_SUBFOLDERS,
         "a Stable Diffusion folder",
-        "Pass --base a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
+        "Pass a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
         "(for example a local copy of stable-diffusion-v1-5).",
     )
     base = BaseModel(

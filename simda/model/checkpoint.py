@@ -214,10 +214,14 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
     return folder
 
 
-def load_adapter_checkpoint(path: str | Path) -> SimDAAdapters:
+def load_adapter_checkpoint(path: str | Path, argument: str = "path") -> SimDAAdapters:
     """Read adapters from a folder written by ``save_adapters`` or from an older ``.safetensors`` file;
-    refuses (:class:`~simda.plumbing.errors.BadInputFile`) one holding NaN or inf, naming the file."""
-    adapters = _read_adapter_checkpoint(Path(path))
+    refuses (:class:`~simda.plumbing.errors.BadInputFile`) one holding NaN or inf, naming the file.
+
+    ``argument`` is how the user named ``path`` (a function's argument, or a command's flag
+    such as ``--ckpt``), so a refusal names what to change.
+    """
+    adapters = _read_adapter_checkpoint(Path(path), argument)
     try:
         require_finite(adapters.state_dict(), str(weights_file(path)))
     except NonFiniteAdaptersError as exc:
@@ -225,11 +229,11 @@ def load_adapter_checkpoint(path: str | Path) -> SimDAAdapters:
     return adapters
 
 
-def _read_adapter_checkpoint(path: Path) -> SimDAAdapters:
+def _read_adapter_checkpoint(path: Path, argument: str) -> SimDAAdapters:
     if path.is_dir():
         if not (path / "config.json").is_file() or not (path / WEIGHTS_NAME).is_file():
             raise FileNotFoundError(
-                f"{path} is not a SimDA adapter folder: it needs config.json and {WEIGHTS_NAME} "
+                f"{argument} {path}: not a SimDA adapter folder: it needs config.json and {WEIGHTS_NAME} "
                 "(written by simda.train or SimDAAdapters.save_pretrained)"
             )
         read_config(path / "config.json")  # a corrupt config is named here, not in a diffusers traceback
@@ -237,10 +241,10 @@ def _read_adapter_checkpoint(path: Path) -> SimDAAdapters:
         return SimDAAdapters.from_pretrained(path, local_files_only=True, low_cpu_mem_usage=False)
     if not path.is_file():
         raise FileNotFoundError(
-            f"adapter checkpoint {path} not found; pass --ckpt an adapter folder (config.json + {WEIGHTS_NAME}) "
+            f"{argument} {path}: adapter checkpoint not found; pass an adapter folder (config.json + {WEIGHTS_NAME}) "
             "or an older .safetensors file with its .json beside it"
         )
-    return _load_legacy(path)
+    return _load_legacy(path, argument)
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -259,12 +263,12 @@ def legacy_config_path(checkpoint: str | Path) -> Path:
     return Path(checkpoint).with_suffix(".json")
 
 
-def _load_legacy(path: Path) -> SimDAAdapters:
+def _load_legacy(path: Path, argument: str) -> SimDAAdapters:
     meta_file = legacy_config_path(path)
     if not meta_file.is_file():
         raise FileNotFoundError(
-            f"{meta_file} not found: a single-file SimDA checkpoint is a .safetensors file with its .json config "
-            "beside it; pass --ckpt an adapter folder or the .safetensors file with its .json"
+            f"{argument} {path}: {meta_file} not found: a single-file SimDA checkpoint is a .safetensors file with "
+            "its .json config beside it; pass an adapter folder or the .safetensors file with its .json"
         )
     meta = read_config(meta_file)
     if meta.get("format") != LEGACY_FORMAT:

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import torch
 
-from simda.model.base import BaseModel, build_tiny, load_stable_diffusion
+from simda.model.base import SD_SUBFOLDERS, BaseModel, build_tiny, load_stable_diffusion
 from simda.model.checkpoint import load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.plumbing.distributed import resolve_device
+from simda.plumbing.errors import MissingInput
+from simda.pretrained import local_folder
 from simda.settings import ModelSettings, UpscalerModelSettings
 from simda.sr.pipeline import upscaler_model
 from simda.sr.upscaler import build_tiny_upscaler, load_upscaler
@@ -41,7 +43,15 @@ class LoadedModel:
 
 def require_model_files(model: ModelSettings) -> None:
     """Refuse a missing ``--ckpt`` or ``--base`` before anything loads, naming the flag that fixes it."""
-    model.require_files()
+    model.require_files()  # the checks that need no torch: the flags, the files, a Hub id in the local cache
+    if model.base is not None:
+        folder = local_folder(model.base, "--base")
+        missing = [name for name in SD_SUBFOLDERS if not (folder / name).is_dir()]
+        if missing:
+            raise MissingInput(
+                f"--base {model.base}: {folder} has no {', '.join(missing)}; pass a Stable Diffusion folder in "
+                "diffusers layout (unet/, vae/, text_encoder/, tokenizer/, scheduler/) or its Hub id"
+            )
 
 
 def load_model(
@@ -61,11 +71,11 @@ def load_model(
     if model.tiny:
         base = build_tiny(seed=seed, device=torch_device, dtype=torch_dtype)
     else:
-        base = load_stable_diffusion(model.base, torch_device, torch_dtype)
+        base = load_stable_diffusion(local_folder(model.base, "--base"), torch_device, torch_dtype)
     if model.ckpt is None:
         unet = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
     else:
-        unet = load_adapter_checkpoint(model.ckpt).attach(base.unet)
+        unet = load_adapter_checkpoint(model.ckpt, "--ckpt").attach(base.unet)
     return LoadedModel(base, unet, None if model.ckpt is None else str(Path(model.ckpt).resolve()))
 
 

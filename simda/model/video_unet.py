@@ -182,6 +182,16 @@ def base_kind_of(unet_config: Mapping[str, Any]) -> str:
     return "x4-upscaler" if conditioned else "text-to-video"
 
 
+#: Each wrapper SimDA places around a diffusers module, and the attribute holding that module: the
+#: wrapper adds one level to the wrapped module's tensor names, which :meth:`SimDAUNet.unadapted` removes.
+WRAPPED_ATTRIBUTE: dict[type[nn.Module], str] = {
+    VideoTransformer: "transformer",
+    AdaptedSelfAttention: "attention",
+    NormKeepingInput: "norm",
+    FeedForwardWithAdapter: "feed_forward",
+}
+
+
 class SimDAUNet(nn.Module):
     """Denoises a clip ``(b, c, f, h, w)`` with a frozen 2D UNet and trainable SimDA adapters."""
 
@@ -217,6 +227,7 @@ class SimDAUNet(nn.Module):
         timestep: torch.Tensor | float | int,
         encoder_hidden_states: torch.Tensor,
         class_labels: torch.Tensor | None = None,
+        cross_attention_kwargs: dict[str, Any] | None = None,
     ) -> torch.Tensor:
         """Predict the noise (or v) of every frame.
 
@@ -228,6 +239,8 @@ class SimDAUNet(nn.Module):
             timestep: one timestep for all, or one per clip ``(b,)``.
             encoder_hidden_states: text embeddings ``(b, tokens, dim)``, shared by a clip's frames.
             class_labels: the upscaler's noise level, one per clip ``(b,)``, shared by its frames.
+            cross_attention_kwargs: handed to every attention processor, as diffusers' UNet does
+                (e.g. ``{"scale": 0.5}`` for a LoRA loaded into the base).
         """
         if sample.ndim != 5:
             raise ValueError(f"SimDAUNet takes latents shaped (b, c, f, h, w), got {tuple(sample.shape)}")
@@ -241,7 +254,14 @@ class SimDAUNet(nn.Module):
             labels = torch.as_tensor(class_labels, device=sample.device).reshape(-1)
             class_labels = labels.expand(batch).repeat_interleave(frames)
         with frame_layout(FrameLayout(frames)):
-            out = self.unet(folded, timestep, context, class_labels=class_labels, return_dict=False)[0]
+            out = self.unet(
+                folded,
+                timestep,
+                context,
+                class_labels=class_labels,
+                cross_attention_kwargs=cross_attention_kwargs,
+                return_dict=False,
+            )[0]
         return out.view(batch, frames, -1, height, width).transpose(1, 2)
 
     def enable_gradient_checkpointing(self) -> None:
@@ -263,3 +283,36 @@ class SimDAUNet(nn.Module):
 
     def adapter_state_dict(self) -> dict[str, torch.Tensor]:
         return {name: param.detach() for name, param in self.adapter_named_parameters()}
+
+    def base_state_dict(self) -> dict[str, torch.Tensor]:
+        """The frozen base's tensors under the names diffusers' own ``UNet2DConditionModel`` gives them.
+
+        The adapters are left out, and each wrapper's extra level (``attn1.attention.to_q`` ->
+        ``attn1.to_q``) is removed, deepest wrapper first, so nested wrappers unwind too.
+        """
+        adapter_names = {name for name, _ in self.adapter_named_parameters()}
+        wrappers = [
+            (f"{path}.{WRAPPED_ATTRIBUTE[type(module)]}.", f"{path}.")
+            for path, module in self.unet.named_modules()
+            if type(module) in WRAPPED_ATTRIBUTE
+        ]
+        wrappers.sort(key=lambda pair: -pair[0].count("."))
+        tensors = {}
+        for name, tensor in self.unet.state_dict().items():
+            if name in adapter_names:
+                continue
+            for inner, outer in wrappers:
+                if name.startswith(inner):
+                    name = outer + name[len(inner) :]
+            tensors[name] = tensor
+        return tensors
+
+    def unadapted(self) -> UNet2DConditionModel:
+        """The frozen base as diffusers' ``UNet2DConditionModel``, sharing this model's tensors (no copy).
+
+        What ``SimDAPipeline.save_pretrained`` writes as ``unet/``: any diffusers code reads it back.
+        """
+        with torch.device("meta"):
+            base = UNet2DConditionModel.from_config(self.unet.config)
+        base.load_state_dict(self.base_state_dict(), strict=True, assign=True)
+        return base.requires_grad_(False).eval()

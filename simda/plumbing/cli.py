@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from metrics.command_line import CommandParser
 from simda.plumbing.errors import Terminated, UsageError
 from simda.plumbing.logs import setup_logging
 from simda.plumbing.options import add_options
@@ -55,8 +56,12 @@ def new_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
     Abbreviations are off because ``--out`` silently meaning ``--output-dir`` (or one flag
     meaning another after a new one is added) is a trap; every accepted alias is declared.
     """
-    parser = argparse.ArgumentParser(
-        prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+    parser = CommandParser(
+        prog=prog,
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+        epilog="Every flag also answers to diffusers' underscore spelling (--num_inference_steps).",
     )
     add_options(parser, DebugSettings, {})
     return parser

@@ -34,7 +34,7 @@ from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from simda.model.checkpoint import load_adapter_checkpoint
+from simda.model.checkpoint import SimDAAdapters, load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline, guided, hashed_generator
@@ -117,7 +117,7 @@ def upscaler_model(
         return SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
     if not Path(checkpoint).exists():
         raise MissingInput(f"--sr-ckpt {checkpoint}: not found; pass an SR adapter folder")
-    adapters = load_adapter_checkpoint(checkpoint)
+    adapters = load_adapter_checkpoint(checkpoint, "--sr-ckpt")
     adapters.require_base_kind("x4-upscaler", checkpoint)  # before the base is adapted in place
     return adapters.attach(base.unet)
 
@@ -136,16 +136,18 @@ class SimDAUpscalePipeline(SimDAPipeline):
         max_noise_level: int = 350,
         decode_chunk_size: int = 16,
         unet_chunk_size: int | None = None,
+        adapters: SimDAAdapters | None = None,
     ) -> None:
         """diffusers' component signature (so ``.to()``, ``components`` and offloading work); build it with
-        :meth:`from_upscaler`. ``unet_chunk_size`` clips per UNet call (None: all at once)."""
+        :meth:`from_upscaler`. ``unet_chunk_size`` clips per UNet call (None: all at once); ``adapters``
+        as in :class:`SimDAPipeline`."""
         if unet.base_kind != "x4-upscaler":
             raise ValueError("SimDAUpscalePipeline needs a SimDA model built on an x4 upscaler UNet")
         if unet_chunk_size is not None and unet_chunk_size < 1:
             raise ValueError(f"unet_chunk_size must be a positive number of clips, got {unet_chunk_size}")
         if decode_chunk_size < 1:
             raise ValueError(f"decode_chunk_size must be a positive number of frames, got {decode_chunk_size}")
-        super().__init__(vae, text_encoder, tokenizer, unet, scheduler, decode_chunk_size)
+        super().__init__(vae, text_encoder, tokenizer, unet, scheduler, decode_chunk_size, adapters)
         self.register_modules(low_res_scheduler=low_res_scheduler)
         self.max_noise_level = max_noise_level
         self.unet_chunk_size = unet_chunk_size

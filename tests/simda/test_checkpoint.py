@@ -90,8 +90,8 @@ def test_config_mismatch_and_foreign_files_are_refused(trained, tiny_base, tmp_p
     legacy_config_path(foreign).write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(ValueError, match="not a SimDA adapter config"):
         load_adapter_checkpoint(foreign)
-    with pytest.raises(FileNotFoundError, match="--ckpt"):
-        load_adapter_checkpoint(tmp_path / "missing.safetensors")
+    with pytest.raises(FileNotFoundError, match="^--ckpt .*missing.safetensors: adapter checkpoint not found"):
+        load_adapter_checkpoint(tmp_path / "missing.safetensors", "--ckpt")
     with pytest.raises(FileNotFoundError, match="not a SimDA adapter folder"):
         load_adapter_checkpoint(tmp_path)
 

@@ -50,7 +50,7 @@ def test_seed_decides_the_noise_and_guidance_changes_the_result(pipeline):
 def test_one_seed_per_prompt_is_required(pipeline):
     with pytest.raises(ValueError, match="one seed per prompt"):
         pipeline.generate(["a", "b"], [1], FAST)
-    with pytest.raises(ValueError, match="one seed per prompt"):
+    with pytest.raises(ValueError, match="one seed per video"):
         pipeline(["a", "b"], seeds=[1], **FAST_KWARGS)
     with pytest.raises(ValueError, match="give one, or one per prompt"):
         pipeline(["a", "b"], negative_prompt=["blurry"], **FAST_KWARGS)
@@ -140,7 +140,7 @@ def test_from_pretrained_loads_a_folder_and_its_adapters(pipeline, tiny_sd_folde
     assert np.array_equal(loaded.generate(["a cat"], [3], FAST), pipeline.generate(["a cat"], [3], FAST))
     same = SimDAPipeline(**loaded.components)
     assert same.unet is loaded.unet
-    with pytest.raises(FileNotFoundError, match="not a Stable Diffusion folder"):
+    with pytest.raises(FileNotFoundError, match="not a saved SimDA pipeline or a Stable Diffusion folder"):
         SimDAPipeline.from_pretrained(tmp_path, adapters=folder)
 
 

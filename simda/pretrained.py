@@ -1,0 +1,48 @@
+"""Where a model named by path or Hugging Face Hub id lies on this machine, without the network.
+
+A diffusers user names models by Hub id (``stable-diffusion-v1-5/stable-diffusion-v1-5``).
+SimDA reads such an id from the local Hugging Face cache, as diffusers does offline
+(``huggingface_hub.snapshot_download(..., local_files_only=True)``, the cache at ``HF_HUB_CACHE``
+or ``HF_HOME/hub``), and never downloads: a model missing from the cache is refused with the
+command that fetches it once. The caller says how the user named the model (a function's
+argument, or a command's flag), so the message names what to change.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from simda.plumbing.errors import MissingInput
+
+#: A Hub repository id: ``name`` or ``owner/name``, letters, digits, ``-``, ``_`` and ``.``.
+REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+
+
+def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """``name_or_path`` if it is a folder, else the snapshot of that Hub id in the local cache.
+
+    ``argument`` is how the caller's user named it (``pretrained_model_name_or_path``, ``--base``);
+    ``cache_dir`` overrides the Hugging Face cache, as in diffusers' ``from_pretrained``.
+    Raises :class:`MissingInput` (a ``FileNotFoundError``) naming ``argument`` and the fix.
+    """
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path
+    text = str(name_or_path)
+    if path.exists() or not REPO_ID.fullmatch(text):
+        state = "is a file, not a folder" if path.exists() else "not found"
+        raise MissingInput(f"{argument} {text}: {state}; pass a model folder in diffusers layout or a Hub id")
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(text, cache_dir=cache_dir, local_files_only=True))
+    except LocalEntryNotFoundError as error:
+        cache = cache_dir or constants.HF_HUB_CACHE
+        raise MissingInput(
+            f"{argument} {text}: no such folder, and no snapshot of the Hub model {text} in the local Hugging Face "
+            f"cache ({cache}); nothing is downloaded here: fetch it once with `hf download {text}` (or point "
+            "HF_HUB_CACHE at a cache that holds it), or pass a local folder"
+        ) from error
