@@ -42,7 +42,7 @@ def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str 
     except LocalEntryNotFoundError as error:
         cache = cache_dir or constants.HF_HUB_CACHE
         raise MissingInput(
-            f"{argument} {text}: no such folder, and no snapshot of the Hub model {text} in the local Hugging Face "
-            f"cache ({cache}); nothing is downloaded here: fetch it once with `hf download {text}` (or point "
+            f"{argument} {text}: not found: no such folder, and no snapshot of the Hub model {text} in the local "
+            f"Hugging Face cache ({cache}); nothing is downloaded here: fetch it once with `hf download {text}` (or point "
             "HF_HUB_CACHE at a cache that holds it), or pass a local folder"
         ) from error

@@ -22,7 +22,7 @@ COMMANDS_WITH_PARSERS = [
     "benchmarks.profile",
     "benchmarks.msrvtt",
     "benchmarks.webvid",
-    "metrics.fvd",
+    "metrics.fvd_command",
 ]
 
 
@@ -40,7 +40,7 @@ def test_every_flag_answers_to_its_underscore_spelling(command):
 
 
 def test_commands_parse_diffusers_spellings_end_to_end(tmp_path):
-    from metrics import fvd
+    from metrics import fvd_command as fvd
     from reports import build
     from simda import generate
 

@@ -18,12 +18,12 @@ import torch
 from diffusers import DiffusionPipeline, UNet2DConditionModel
 from diffusers.models.attention_processor import AttnProcessor2_0
 from PIL import Image
-from simda.base import TINY_UNET
-from simda.checkpoint import load_adapter_checkpoint, save_adapters
-from simda.config import SimDAConfig
-from simda.video_unet import SimDAUNet
 
 from simda import export_to_video, generate
+from simda.model.base import TINY_UNET
+from simda.model.checkpoint import load_adapter_checkpoint, save_adapters
+from simda.model.config import SimDAConfig
+from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import MissingInput
 from tests.simda.test_video_unet import perturb_adapters
@@ -79,7 +79,7 @@ def test_the_unadapted_base_is_the_original_unet_sharing_its_tensors(pipeline, t
 def test_save_pretrained_writes_the_base_and_the_adapters_as_model_folders(pipeline, saved):
     index = json.loads((saved / "model_index.json").read_text())
     assert index["unet"] == ["diffusers", "UNet2DConditionModel"]
-    assert index["adapters"] == ["simda.checkpoint", "SimDAAdapters"]
+    assert index["adapters"] == ["simda.model.checkpoint", "SimDAAdapters"]
     assert index["_class_name"] == ["simda_pipeline", "SimDAPipeline"] and (saved / "simda_pipeline.py").is_file()
     adapters = load_adapter_checkpoint(saved / "adapters")
     assert adapters.simda_config == pipeline.unet.config
