@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.paper import RANDOM_WEIGHTS_NOTE
+from benchmarks.registry import BENCHMARKS
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput, UsageError
 
@@ -166,7 +167,9 @@ def run(job: CompareJob) -> CompareResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.compare", __doc__)
-    parser.add_argument("--runs", nargs="+", required=True, help="MLflow run ids of finished msrvtt or webvid runs")
+    parser.add_argument(
+        "--runs", nargs="+", required=True, help=f"MLflow run ids of finished {' or '.join(BENCHMARKS)} runs"
+    )
     parser.add_argument("--tracking-uri", help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
     parser.add_argument(
         "--output-dir", "--out", type=Path, help="where comparison.csv goes (default runs/compare-<hash>)"

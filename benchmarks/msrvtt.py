@@ -15,35 +15,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
 from benchmarks import text_to_video
-from benchmarks.paper import MSRVTT_TABLE, MSRVTT_TEST_VIDEOS
-from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.registry import BENCHMARKS
+from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult
 from simda.plumbing.cli import run_command
 
-
-def read(annotations: Path, videos: Path, caption_seed: int) -> list:
-    from benchmarks.datasets import read_msrvtt
-
-    return read_msrvtt(annotations, videos, "test", caption_seed)
-
-
-def write_synthetic(folder: Path, count: int) -> tuple[Path, Path]:
-    from simda.synthetic import write_msrvtt_set
-
-    return write_msrvtt_set(folder, num_test=count)
-
-
-SPEC = BenchmarkSpec(
-    name="msrvtt",
-    paper_table=MSRVTT_TABLE,
-    default_num_videos=MSRVTT_TEST_VIDEOS,
-    annotation_flag="--annotations",
-    annotation_help="MSR-VTT annotation file test_videodatainfo.json",
-    read=read,
-    write_synthetic=write_synthetic,
-)
+SPEC = BENCHMARKS["msrvtt"]
 
 
 def run(job: BenchmarkJob) -> BenchmarkResult | None:

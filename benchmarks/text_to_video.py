@@ -2,7 +2,8 @@
 
 Both generate one video per caption of a real evaluation set, then score FVD, CLIPSIM and frame
 consistency against the real videos (the engine: :mod:`benchmarks.text_to_video_engine`). They
-differ only in their data format and the paper's table, which a :class:`BenchmarkSpec` names.
+differ only in their data format and the paper's table, which their :class:`BenchmarkSpec` in
+:mod:`benchmarks.registry` names.
 
 Every input is checked before any model loads, so a typo costs a second, not an hour of
 generation. ``--preset tiny`` with no dataset or weights builds a synthetic dataset in the
@@ -13,12 +14,11 @@ prove the machinery, not the model.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.paper import PaperRow
+from benchmarks.registry import BenchmarkSpec
 from simda.plumbing.cli import new_parser
 from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.plumbing.options import add_options, construct, from_args
@@ -39,27 +39,6 @@ from simda.sr.flags import add_sr_options, check_upscaler_input, make_sr_setting
 GENERATORS = ("simda", "diffusers", "videos")
 #: ``--pipeline`` names that build a tiny random pipeline of the real diffusers class (with ``--preset tiny``).
 TINY_PIPELINES = ("tiny-animatediff", "tiny-modelscope")
-
-
-@dataclass(frozen=True)
-class BenchmarkSpec:
-    """What distinguishes one benchmark command from another: its data format and the paper's table.
-
-    ``read(annotations, videos, caption_seed)`` returns the clips and ``write_synthetic(folder,
-    count)`` writes a tiny set in the real format; both import their heavy modules when called.
-    """
-
-    name: str
-    paper_table: tuple[PaperRow, ...]
-    default_num_videos: int
-    annotation_flag: str
-    annotation_help: str
-    read: Callable[[Path, Path, int], list[Any]]
-    write_synthetic: Callable[[Path, int], tuple[Path, Path]]
-
-    @property
-    def experiment(self) -> str:
-        return f"simda-{self.name}"
 
 
 @dataclass(frozen=True)
@@ -93,21 +72,21 @@ class BenchmarkJob:
             if self.generator != "simda":
                 raise InvalidSetting(f"--sr upscales SimDA's videos; it does not apply to --generator {self.generator}")
             check_upscaler_input(self.upscaler, self.upscale, self.generation)
+        data = {self.spec.annotation_flag: (self.annotations, self.spec.annotation_help)}
+        if self.spec.videos_required:  # else the annotation file names each video's path
+            data["--videos"] = (self.videos, "the folder of real videos")
         required = {
-            self.spec.annotation_flag: (self.annotations, self.spec.annotation_help),
-            "--videos": (self.videos, "the folder of real videos"),
+            **data,
             "--i3d": (self.i3d, "the I3D weights file"),
             "--clip-ckpt": (self.clip_ckpt, "a local open_clip checkpoint"),
         }
         for flag, (path, what) in required.items():
             if path is None and not self.model.tiny:
                 raise InvalidSetting(f"{flag} is required (without --preset tiny): pass {what}")
-        if (self.annotations is None) != (self.videos is None):
-            raise InvalidSetting(
-                f"pass both {self.spec.annotation_flag} and --videos, or neither for the synthetic tiny dataset"
-            )
+        if len({path is None for path, _ in data.values()}) > 1:
+            raise InvalidSetting(f"pass both {' and '.join(data)}, or neither for the synthetic tiny dataset")
         if self.annotations is None and self.synthetic_videos is None:
-            raise InvalidSetting(f"{self.spec.annotation_flag} and --videos are required")
+            raise InvalidSetting(f"{' and '.join(data)} {'are' if len(data) > 1 else 'is'} required")
         optional = {"--real-stats": (self.real_stats, "a .npz saved by GaussianStats.save")}
         for flag, (path, what) in {**required, **optional}.items():
             if path is not None and not Path(path).exists():
@@ -228,7 +207,10 @@ def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParse
     add_options(model, ModelSettings, {})
     data = parser.add_argument_group("data")
     data.add_argument(spec.annotation_flag, dest="annotations", type=Path, help=spec.annotation_help)
-    data.add_argument("--videos", type=Path, help="folder of the real videos (the one holding the mp4 files)")
+    if spec.videos_required:
+        data.add_argument("--videos", type=Path, help="folder of the real videos (the one holding the mp4 files)")
+    else:
+        parser.set_defaults(videos=None)  # the annotation file names each real video's path
     evaluation = parser.add_argument_group("evaluation")
     add_options(evaluation, EvaluationSettings, {name: preset.evaluation for name, preset in PRESETS.items()})
     evaluation.add_argument("--i3d", type=Path, help="I3D weights: i3d_pretrained_400.pt or i3d_torchscript.pt")

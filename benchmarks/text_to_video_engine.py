@@ -45,8 +45,9 @@ from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
+from benchmarks.registry import BenchmarkSpec
 from benchmarks.rundir import RunDir, config_hash, write_csv
-from benchmarks.text_to_video import TINY_PIPELINES, BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.text_to_video import TINY_PIPELINES, BenchmarkJob, BenchmarkResult
 from benchmarks.video_folder import VideoFolderGenerator
 from metrics.clip import ClipSimAccumulator, to_percent
 from metrics.frechet import GaussianStats
@@ -322,6 +323,8 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         written = job.spec.write_synthetic(scratch, job.synthetic_videos) if layout.is_main else None
         annotations, videos = layout.broadcast(written)
         log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, Path(videos).parent)
+    if videos is None:  # the annotation file names each video's path, relative to its own folder
+        videos = Path(annotations).parent
     seed = job.evaluation.caption_seed
     clips = sample_clips(job.spec.read(annotations, videos, seed), job.num_videos, seed)
     device = layout.device(job.model.device)

@@ -12,35 +12,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
 from benchmarks import text_to_video
-from benchmarks.paper import WEBVID_TABLE, WEBVID_VAL_PAIRS
-from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.registry import BENCHMARKS
+from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult
 from simda.plumbing.cli import run_command
 
-
-def read(csv: Path, videos: Path, _caption_seed: int) -> list:
-    from benchmarks.datasets import read_webvid
-
-    return read_webvid(csv, videos)
-
-
-def write_synthetic(folder: Path, count: int) -> tuple[Path, Path]:
-    from simda.synthetic import write_webvid_set
-
-    return write_webvid_set(folder, count=count)
-
-
-SPEC = BenchmarkSpec(
-    name="webvid",
-    paper_table=WEBVID_TABLE,
-    default_num_videos=WEBVID_VAL_PAIRS,
-    annotation_flag="--csv",
-    annotation_help="WebVid csv (results_2M_val.csv) with videoid, name and page_dir columns",
-    read=read,
-    write_synthetic=write_synthetic,
-)
+SPEC = BENCHMARKS["webvid"]
 
 
 def run(job: BenchmarkJob) -> BenchmarkResult | None:

@@ -8,12 +8,12 @@ import json
 import pytest
 import torch
 
+from benchmarks.datasets import write_webvid_set
 from simda.data import ClipSampler, read_webvid_csv
 from simda.model.checkpoint import SimDAAdapters
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import SimDAPipeline
-from simda.synthetic import write_webvid_set
 from simda.training import ResumeMismatchError, Trainer, TrainSettings, step_generator
 
 SAMPLER = ClipSampler(num_frames=4, height=32, width=32, stride=1)
