@@ -87,5 +87,16 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
             reader="benchmarks.datasets:read_webvid",
             writer="benchmarks.datasets:write_webvid_set",
         ),
+        BenchmarkSpec(
+            name="custom",
+            title="Your own prompts and videos (benchmarks.custom)",
+            paper_table=None,
+            default_num_videos=None,
+            annotation_flag="--csv",
+            annotation_help="a CSV with columns id, caption and path (relative to the CSV's folder, or absolute)",
+            reader="benchmarks.custom:read_custom",
+            writer="benchmarks.custom:write_custom_set",
+            videos_required=False,
+        ),
     )
 }

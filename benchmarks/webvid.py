@@ -10,27 +10,19 @@ A fixed-seed sample (--caption-seed) of 4,476 pairs by default; the ablations us
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
+from functools import partial
 
 from benchmarks import text_to_video
 from benchmarks.registry import BENCHMARKS
-from benchmarks.text_to_video import BenchmarkJob, BenchmarkResult
 from simda.plumbing.cli import run_command
 
 SPEC = BENCHMARKS["webvid"]
 
 
-def run(job: BenchmarkJob) -> BenchmarkResult | None:
-    return text_to_video.run(job)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    return text_to_video.build_parser(SPEC, __doc__)
-
-
-def make_job(args: argparse.Namespace) -> BenchmarkJob:
-    return text_to_video.make_job(SPEC, args)
+run = text_to_video.run
+build_parser = partial(text_to_video.build_parser, SPEC, __doc__)
+make_job = partial(text_to_video.make_job, SPEC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
