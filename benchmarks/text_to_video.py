@@ -139,6 +139,11 @@ class BenchmarkJob:
         return self.generation.height * scale, self.generation.width * scale
 
     @property
+    def runs_root(self) -> Path:
+        """The folder the run folder is in: the real-feature cache and the tiny sets sit beside it."""
+        return self.output_dir.parent if self.output_dir else Path("runs")
+
+    @property
     def num_videos(self) -> int | None:
         """The sample size: the flag, else the whole synthetic set (tiny), else the paper's count."""
         if self.evaluation.num_videos is not None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
 from benchmarks.registry import BenchmarkSpec
 from benchmarks.rundir import RunDir, config_hash, write_csv
+from benchmarks.synthetic_sets import synthetic_set
 from benchmarks.text_to_video import TINY_PIPELINES, BenchmarkJob, BenchmarkResult
 from benchmarks.video_folder import VideoFolderGenerator
 from metrics.clip import ClipSimAccumulator, to_percent
@@ -314,15 +314,16 @@ def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str])
     return SuperResolvedGenerator(first, second, job.upscale, identity)
 
 
-def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> LoadedBenchmark:
+def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
     """Read the clips, load the metric networks, check every input and output (the preflight), then
     load the model: everything that can fail fails before the first video is generated."""
     annotations, videos = job.annotations, job.videos
     if annotations is None:
-        # Rank 0 writes it once and every rank reads that copy: no two writers race on one folder.
-        written = job.spec.write_synthetic(scratch, job.synthetic_videos) if layout.is_main else None
+        # Rank 0 writes it once (or finds it written) and every rank reads that copy.
+        root = job.runs_root / "synthetic-data"
+        written = synthetic_set(job.spec, job.synthetic_videos, root) if layout.is_main else None
         annotations, videos = layout.broadcast(written)
-        log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, Path(videos).parent)
+        log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, annotations.parent)
     if videos is None:  # the annotation file names each video's path, relative to its own folder
         videos = Path(annotations).parent
     seed = job.evaluation.caption_seed
@@ -333,7 +334,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
     settings = job.generation
     protocol = get_protocol(job.evaluation.fvd_protocol)
     nets = load_metric_networks(job.i3d, job.clip_ckpt, job.evaluation.clip_model, device, protocol)
-    runs_root = job.output_dir.parent if job.output_dir else Path("runs")  # where the run folder will be
+    runs_root = job.runs_root
     failure = None
     if layout.is_main:
         try:
@@ -423,8 +424,8 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
 def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:
     """Load and evaluate ``job`` inside torchrun's process group (or as one process), the run folder
     locked for the duration so two runs never generate the same videos."""
-    with process_group() as layout, tempfile.TemporaryDirectory(prefix=f"simda-{job.spec.name}-") as scratch:
-        loaded = load_benchmark(job, layout, Path(scratch))
+    with process_group() as layout:
+        loaded = load_benchmark(job, layout)
         with loaded.run_dir.exclusive(layout):
             loaded.run_dir.claim(loaded.config, write=layout.is_main)
             return evaluate(loaded, layout)

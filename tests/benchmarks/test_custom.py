@@ -68,10 +68,15 @@ def test_the_command_takes_no_videos_folder_and_needs_the_csv_on_real_weights(tm
 
 
 @pytest.mark.slow
-def test_tiny_custom_runs_end_to_end_into_its_own_experiment(no_network, tmp_path, capsys):
+def test_tiny_custom_runs_end_to_end_into_its_own_experiment_and_reruns_alike(no_network, tmp_path, capsys, caplog):
     uri, out = tracking_uri(tmp_path), tmp_path / "run"
     argv = [*FAST_ARGS, "--num-videos", "3", "--out", str(out), "--tracking-uri", uri]
     assert custom.main(argv) == 0
+    first = dict(only_run(uri, "simda-custom").data.params)
+    assert custom.main(argv) == 0, "the rerun finds every video done"
+    assert dict(only_run(uri, "simda-custom").data.params) == first
+    assert "changed parameters" not in caplog.text, "the tiny set is read from the same content-addressed paths"
+    assert len(list((tmp_path / "synthetic-data").iterdir())) == 1
     metrics = json.loads((out / "result.json").read_text())["metrics"]
     run = only_run(uri, "simda-custom")
     assert run.data.tags["benchmark"] == "custom" and run.data.metrics["num_videos"] == 3
