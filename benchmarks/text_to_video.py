@@ -1,6 +1,7 @@
-"""What ``benchmarks.msrvtt`` and ``benchmarks.webvid`` share: the job, its flags and its result.
+"""What every text-to-video benchmark command (``benchmarks.msrvtt``, ``benchmarks.webvid``, ``benchmarks.custom``,
+each an entry of :mod:`benchmarks.registry`) shares: the job, its flags and its result.
 
-Both generate one video per caption of a real evaluation set, then score FVD, CLIPSIM and frame
+Each generates one video per caption of a real evaluation set, then scores FVD, CLIPSIM and frame
 consistency against the real videos (the engine: :mod:`benchmarks.text_to_video_engine`). They
 differ only in their data format and the paper's table, which their :class:`BenchmarkSpec` in
 :mod:`benchmarks.registry` names.

@@ -1,4 +1,4 @@
-"""The generate-then-evaluate engine behind ``benchmarks.msrvtt`` and ``benchmarks.webvid``.
+"""The generate-then-evaluate engine behind every benchmark of :mod:`benchmarks.registry`.
 
     job -> load: clips, generator, metric networks, run folder, real-feature cache (all checked first)
         -> clips in id order -> batches -> this rank's batches: generate missing videos, score each -> cache, mp4
