@@ -171,7 +171,7 @@ def run(job: TrainJob) -> TrainResult | None:
     from simda.plumbing.atomic import claim_folder, require_writable_dir
     from simda.plumbing.distributed import process_group
     from simda.plumbing.tracking import configure_tracking, tracked_run
-    from simda.synthetic import write_webvid_set
+    from simda.synthetic import moving_square, write_webvid_clips
     from simda.training import StepReport
 
     log = logging.getLogger("simda.train")
@@ -187,7 +187,10 @@ def run(job: TrainJob) -> TrainResult | None:
             videos = read_webvid_csv(job.data.csv, job.data.videos)
         else:
             span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
-            videos = read_webvid_csv(*write_webvid_set(scratch, job.synthetic_videos, num_frames=span, size=64))
+            indices = range(job.synthetic_videos)  # moving squares in WebVid's layout, as the tiny benchmarks use
+            clips = (moving_square(index, span, 64, 64) for index in indices)
+            csv = write_webvid_clips(Path(scratch), indices, clips, "results_2M_train.csv")
+            videos = read_webvid_csv(csv, Path(scratch) / "videos")
         loaded, trainer = build_trainer(job, config, videos, layout)
         if loaded.base.random_weights:
             log.warning("random-weight base (%s): training proves the machinery, not the model", loaded.base.source)
