@@ -1,4 +1,5 @@
-"""Readers for the published evaluation sets: MSR-VTT's annotation json and WebVid's csv.
+"""Readers for the published evaluation sets (MSR-VTT's annotation json, WebVid's csv), and beside
+each reader the writer of a tiny synthetic set in the same format, for ``--preset tiny`` and tests.
 
 Every choice a reader makes (which caption a video gets, which pairs are sampled) is a pure function
 of a seed and the clip's id, never of list order or of the process that reads it, so the same clip
@@ -15,8 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simda.data import DuplicateIdError, read_webvid_csv, refuse_duplicates
+from simda.plumbing.atomic import atomic_path
 from simda.plumbing.errors import BadInputFile
 from simda.plumbing.names import plain_name, read_text
+from simda.synthetic import moving_square, write_webvid_clips
+from simda.video_io import write_mp4
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,36 @@ def read_msrvtt(annotations: Path, videos: Path, split: str = "test", caption_se
     return clips
 
 
-def read_webvid(csv: Path, videos: Path) -> list[Clip]:
-    """Every pair of WebVid's ``results_2M_val.csv``; videos at ``<videos>/<page_dir>/<videoid>.mp4``."""
+def write_msrvtt_set(
+    root: str | Path, num_test: int = 8, num_train: int = 2, num_frames: int = 24, size: int = 64
+) -> tuple[Path, Path]:
+    """MSR-VTT's layout: ``root/test_videodatainfo.json`` and ``root/videos/video<N>.mp4``;
+    returns (annotations, video folder).
+
+    Test ids start at video7010 as in the real set, and a few train videos check that readers
+    filter by split. Each video gets three captions, as MSR-VTT gives each twenty.
+    """
+    videos = Path(root) / "videos"
+    records, sentences = [], []
+    for offset in range(num_train + num_test):
+        number = offset if offset < num_train else 7010 + offset - num_train
+        video_id = f"video{number}"
+        frames, caption = moving_square(number, num_frames, size, size)
+        write_mp4(videos / f"{video_id}.mp4", frames)
+        records.append({"video_id": video_id, "split": "train" if offset < num_train else "test", "id": number})
+        for variant, prefix in enumerate(("", "a video of ", "footage of ")):
+            sentences.append({"video_id": video_id, "caption": prefix + caption, "sen_id": 3 * number + variant})
+    annotations = Path(root) / "test_videodatainfo.json"
+    with atomic_path(annotations) as tmp:
+        Path(tmp).write_text(json.dumps({"info": {"year": 2016}, "videos": records, "sentences": sentences}))
+    return annotations, videos
+
+
+def read_webvid(csv: Path, videos: Path, caption_seed: int = 0) -> list[Clip]:
+    """Every pair of WebVid's ``results_2M_val.csv``; videos at ``<videos>/<page_dir>/<videoid>.mp4``.
+
+    Each pair has one caption, so there is nothing for ``caption_seed`` to choose: it is taken so that
+    every benchmark reader is called alike (:class:`benchmarks.registry.BenchmarkSpec`)."""
     try:
         rows = read_webvid_csv(csv, videos)
     except DuplicateIdError:
@@ -93,3 +125,14 @@ def read_webvid(csv: Path, videos: Path) -> list[Clip]:
     except (FileNotFoundError, ValueError) as exc:
         raise BadInputFile(str(exc)) from exc
     return [Clip(row.video_id, row.caption, row.path) for row in rows]
+
+
+def write_webvid_set(
+    root: str | Path, count: int, num_frames: int = 24, size: int = 64, first: int = 0
+) -> tuple[Path, Path]:
+    """``count`` clips in WebVid's layout: ``root/results_2M_val.csv`` and
+    ``root/videos/<page_dir>/<videoid>.mp4``; returns (csv, video folder)."""
+    clips = (moving_square(index, num_frames, size, size) for index in range(first, first + count))
+    return write_webvid_clips(Path(root), range(first, first + count), clips, "results_2M_val.csv"), Path(
+        root
+    ) / "videos"

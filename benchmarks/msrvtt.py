@@ -13,49 +13,19 @@ One video per test clip (2,990) with one caption each, chosen with --caption-see
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from pathlib import Path
+from functools import partial
 
 from benchmarks import text_to_video
-from benchmarks.paper import MSRVTT_TABLE, MSRVTT_TEST_VIDEOS
-from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.registry import BENCHMARKS
 from simda.plumbing.cli import run_command
 
-
-def read(annotations: Path, videos: Path, caption_seed: int) -> list:
-    from benchmarks.datasets import read_msrvtt
-
-    return read_msrvtt(annotations, videos, "test", caption_seed)
+SPEC = BENCHMARKS["msrvtt"]
 
 
-def write_synthetic(folder: Path, count: int) -> tuple[Path, Path]:
-    from simda.synthetic import write_msrvtt_set
-
-    return write_msrvtt_set(folder, num_test=count)
-
-
-SPEC = BenchmarkSpec(
-    name="msrvtt",
-    paper_table=MSRVTT_TABLE,
-    default_num_videos=MSRVTT_TEST_VIDEOS,
-    annotation_flag="--annotations",
-    annotation_help="MSR-VTT annotation file test_videodatainfo.json",
-    read=read,
-    write_synthetic=write_synthetic,
-)
-
-
-def run(job: BenchmarkJob) -> BenchmarkResult | None:
-    return text_to_video.run(job)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    return text_to_video.build_parser(SPEC, __doc__)
-
-
-def make_job(args: argparse.Namespace) -> BenchmarkJob:
-    return text_to_video.make_job(SPEC, args)
+run = text_to_video.run
+build_parser = partial(text_to_video.build_parser, SPEC, __doc__)
+make_job = partial(text_to_video.make_job, SPEC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -115,19 +115,26 @@ TABLE6 = (
 )
 
 
-def simda_row(table: tuple[PaperRow, ...]) -> PaperRow:
-    return next(row for row in table if row.method == "SimDA")
+def simda_row(table: tuple[PaperRow, ...] | None) -> PaperRow | None:
+    """The paper's SimDA row of ``table``; ``None`` for a benchmark the paper has no table or no SimDA row for."""
+    return next((row for row in table or () if row.method == "SimDA"), None)
 
 
-def comparison_table(ours: dict[str, float], table: tuple[PaperRow, ...], random_weights: bool) -> Any:
-    """Our FVD and CLIPSIM (a pandas DataFrame) beside the paper's SimDA row, noting random weights."""
+def comparison_table(ours: dict[str, float], table: tuple[PaperRow, ...] | None, random_weights: bool) -> Any:
+    """Our FVD and CLIPSIM (a pandas DataFrame) beside the paper's SimDA row (empty where the paper has
+    none), noting random weights."""
     import pandas as pd
 
     paper = simda_row(table)
     note = RANDOM_WEIGHTS_NOTE if random_weights else ""
     return pd.DataFrame(
         [
-            {"metric": "fvd", "ours": ours["fvd"], "paper": paper.fvd, "note": note},
-            {"metric": "clipsim", "ours": ours["clipsim"], "paper": paper.clipsim, "note": note},
+            {
+                "metric": metric,
+                "ours": ours[metric],
+                "paper": None if paper is None else getattr(paper, metric),
+                "note": note,
+            }
+            for metric in ("fvd", "clipsim")
         ]
     )

@@ -1,4 +1,5 @@
-"""What ``benchmarks.msrvtt`` and ``benchmarks.webvid`` share: their flags and how they become a job.
+"""What every text-to-video benchmark command (``benchmarks.msrvtt``, ``benchmarks.webvid``, ``benchmarks.custom``,
+each an entry of :mod:`benchmarks.registry`) shares: its flags and how they become a job.
 
 Both generate one video per caption of a real evaluation set, then score FVD, CLIPSIM and frame
 consistency against the real videos (the engine: :mod:`benchmarks.text_to_video_engine`). They
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.registry import BenchmarkSpec
+from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from simda.plumbing.cli import new_parser
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
@@ -46,9 +48,11 @@ def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParse
         parser,
         "data",
         BenchmarkDataSettings,
-        only=("annotations", "videos"),
+        only=("annotations", "videos") if spec.videos_required else ("annotations",),
         override={"annotations": {"flag": spec.annotation_flag, "help": spec.annotation_help}},
     )
+    if not spec.videos_required:
+        parser.set_defaults(videos=None)  # the annotation file names each real video's path
     evaluation = add_group(
         parser, "evaluation", EvaluationSettings, presets={n: p.evaluation for n, p in PRESETS.items()}
     )

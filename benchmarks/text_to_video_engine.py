@@ -1,4 +1,4 @@
-"""The generate-then-evaluate engine behind ``benchmarks.msrvtt`` and ``benchmarks.webvid``.
+"""The generate-then-evaluate engine behind every benchmark of :mod:`benchmarks.registry`.
 
     job -> load: clips, generator, metric networks, run folder, real-feature cache (all checked first)
         -> clips in id order -> batches -> this rank's batches: generate missing videos, score each -> cache, mp4
@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +44,10 @@ from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
+from benchmarks.registry import BenchmarkSpec
 from benchmarks.rundir import RunDir, config_hash, write_csv
-from benchmarks.text_to_video_job import TINY_PIPELINES, BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.synthetic_sets import synthetic_set
+from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from benchmarks.vbench_scoring import (
     WEIGHT_FLAGS,
     LoadedDimension,
@@ -61,7 +62,7 @@ from metrics.clip import ClipSimAccumulator, to_percent
 from metrics.frame_selection import FrameSelection
 from metrics.frechet import GaussianStats
 from metrics.fvd import FVD
-from metrics.fvd_protocols import get_protocol
+from metrics.fvd_protocols import FVDProtocol, get_protocol
 from metrics.i3d import file_sha256
 from metrics.progress import progress_bar
 from metrics.video_io import read_video
@@ -72,27 +73,46 @@ from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import InvalidSetting, UsageError
 from simda.plumbing.tracking import report_command, tracked_run
-from simda.settings import FPS
+from simda.settings import FPS, TINY_PIPELINES
 from simda.sr.pipeline import SimDAUpscalePipeline
 from simda.video_io import write_mp4
 
 log = logging.getLogger("benchmarks")
 
+
+@dataclass(frozen=True)
+class RealSet:
+    """The evaluation set a run reads: its annotation file, its video folder and its sampled clips."""
+
+    annotations: Path
+    videos: Path
+    clips: list[Clip]
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What makes a run this run: the settings that decide its videos (``config``, which guards and names
+    its folder) and whether any of its weights are random."""
+
+    config: dict[str, Any]
+    run_dir: RunDir
+    random_weights: bool
+
+
 @dataclass
 class LoadedBenchmark:
-    """A :class:`BenchmarkJob` with everything loaded: the clips, the generator, the metric networks."""
+    """A :class:`BenchmarkJob` with everything loaded: the real set, the generator, the metric networks,
+    the run's identity and its real statistics."""
 
     job: BenchmarkJob
-    clips: list[Clip]
+    data: RealSet
     generator: VideoGenerator
     device: str
     nets: MetricNetworks
-    run_dir: RunDir
+    identity: RunIdentity
     features_key: str
     real: RealFeatureCache | GaussianStats
-    random_weights: bool
     params: dict[str, Any]
-    config: dict[str, Any]  # what decides the videos: guards the run folder
     frame_selection: FrameSelection  # of the real clips
     fps: int = FPS
     dimensions: list[LoadedDimension] = field(default_factory=list)  # the VBench dimensions of --metrics
@@ -101,6 +121,22 @@ class LoadedBenchmark:
     def dimension_folders(self) -> dict[str, Path]:
         """Each dimension's per-video state folder, keyed by its weights (``benchmarks.vbench_scoring``)."""
         return {loaded.name: self.run_dir.features(loaded.cache_key) for loaded in self.dimensions}
+
+    @property
+    def clips(self) -> list[Clip]:
+        return self.data.clips
+
+    @property
+    def run_dir(self) -> RunDir:
+        return self.identity.run_dir
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.identity.config
+
+    @property
+    def random_weights(self) -> bool:
+        return self.identity.random_weights
 
     @property
     def settings(self) -> GenerationSettings:
@@ -342,40 +378,46 @@ def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str])
     return SuperResolvedGenerator(first, second, job.upscale, identity)
 
 
-def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> LoadedBenchmark:
-    """Read the clips, load the metric networks, check every input and output (the preflight), then
-    load the model: everything that can fail fails before the first video is generated."""
+def read_real_set(job: BenchmarkJob, layout: ProcessLayout) -> RealSet:
+    """The job's annotation file and videos (the tiny preset's cached synthetic set without them), and the
+    sampled clips in id order."""
     annotations, videos = job.annotations, job.videos
     if annotations is None:
-        # Rank 0 writes it once and every rank reads that copy: no two writers race on one folder.
-        written = job.spec.write_synthetic(scratch, job.synthetic_videos) if layout.is_main else None
+        # Rank 0 writes it once (or finds it written) and every rank reads that copy.
+        written = (
+            synthetic_set(job.spec, job.synthetic_videos, job.runs_root / "synthetic-data") if layout.is_main else None
+        )
         annotations, videos = layout.broadcast(written)
-        log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, Path(videos).parent)
+        log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, annotations.parent)
+    if videos is None:  # the annotation file names each video's path, relative to its own folder
+        videos = Path(annotations).parent
     seed = job.evaluation.caption_seed
     clips = sample_clips(job.spec.read(annotations, videos, seed), job.num_videos, seed)
-    device = layout.device(job.model.device)
-    # A folder of videos is checked for every evaluated id now, before any network loads.
-    early = load_generator(job, device, [clip.id for clip in clips]) if job.generator == "videos" else None
-    settings = job.generation
-    protocol = get_protocol(job.evaluation.fvd_protocol)
-    frame_selection = real_frame_selection(job.evaluation, protocol, FPS)  # refuses before any network
-    evaluation = job.evaluation
-    nets = load_metric_networks(
-        job.i3d, job.clip_ckpt, evaluation.clip_model, device, protocol, clip_pretrained=evaluation.clip_pretrained
-    )
-    dimensions = load_dimensions(job, device)
-    runs_root = job.output_dir.parent if job.output_dir else Path("runs")  # where the run folder will be
+    return RealSet(Path(annotations), Path(videos), clips)
+
+
+def check_before_work(
+    job: BenchmarkJob,
+    data: RealSet,
+    nets: MetricNetworks,
+    dimensions: list[LoadedDimension],
+    device: torch.device,
+    layout: ProcessLayout,
+) -> None:
+    """Rank 0 runs the preflight (real videos, writable folders, networks, VBench networks, tracking store);
+    every rank stops together on its failure, before any model loads."""
     failure = None
     if layout.is_main:
+        given_stats = job.real_stats is not None
         try:
             report = run_preflight(
-                None if job.real_stats is not None else clips,
-                None if job.real_stats is not None else Path(videos),
-                settings.num_frames,
+                None if given_stats else data.clips,
+                None if given_stats else data.videos,
+                job.generation.num_frames,
                 job.video_size,
                 [
-                    ("--output-dir", job.output_dir or runs_root),
-                    ("--cache-dir", job.cache_dir or runs_root / "real-cache"),
+                    ("--output-dir", job.output_dir or job.runs_root),
+                    ("--cache-dir", job.cache_dir or job.runs_root / "real-cache"),
                 ],
                 nets,
                 str(device),
@@ -387,13 +429,23 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
                 log.info("%s", line)
         except UsageError as exc:
             failure = str(exc)
-    failure = layout.broadcast(failure)  # every rank stops together, before any model loads
+    failure = layout.broadcast(failure)
     if failure is not None:
         raise UsageError(failure)
-    generator = early or load_generator(job, device, [clip.id for clip in clips])
+
+
+def run_identity(
+    job: BenchmarkJob,
+    data: RealSet,
+    generator: VideoGenerator,
+    nets: MetricNetworks,
+    dimensions: list[LoadedDimension],
+) -> RunIdentity:
+    """The settings that decide the videos, the run folder they key, and whether any weight is random
+    (warned about here, once)."""
     identity = generator.identity()
     log.info("generator: %s", identity["label"])
-    config = video_config(job, annotations, identity)
+    config = video_config(job, data.annotations, identity)
     run_dir = RunDir(job.output_dir or Path("runs") / f"{job.spec.name}-{config_hash(config)}")
     random_weights = generator.random_weights or nets.random_weights or any(d.random_weights for d in dimensions)
     if random_weights:
@@ -404,9 +456,16 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
             job.i3d or "random",
             job.clip_ckpt or "random",
         )
-    run_protocol = protocol.for_run(
-        detector_sha256=nets.i3d_sha256, num_frames=settings.num_frames, frame_sampling=frame_selection.describe()
-    )
+    return RunIdentity(config, run_dir, random_weights)
+
+
+def real_statistics(
+    job: BenchmarkJob, config: dict[str, Any], run_protocol: FVDProtocol
+) -> RealFeatureCache | GaussianStats:
+    """The real set's statistics: the given ``--real-stats``, or the feature cache keyed by everything that
+    decides a real clip's features (the annotation file, the resize, the frame size, the protocol's features)."""
+    if job.real_stats is not None:
+        return GaussianStats.load(job.real_stats)
     real_key: dict[str, Any] = {
         "benchmark": job.spec.name,
         "annotations_sha256": config["annotations_sha256"],
@@ -415,44 +474,73 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout, scratch: Path) -> L
         "width": job.video_size[1],
         **run_protocol.feature_params(),  # statistics choices (covariance divisor, square root) come later
     }
-    if job.real_stats is not None:
-        real: RealFeatureCache | GaussianStats = GaussianStats.load(job.real_stats)
-    else:
-        real = RealFeatureCache(job.cache_dir or runs_root / "real-cache", real_key)
-    features_key = config_hash({**run_protocol.feature_params(), **nets.clip_params})
-    params = {
-        **config,
-        "annotations": str(Path(annotations).resolve()),
-        "videos": str(Path(videos).resolve()),
-        "num_videos": len(clips),
+    return RealFeatureCache(job.cache_dir or job.runs_root / "real-cache", real_key)
+
+
+def run_params(
+    job: BenchmarkJob,
+    data: RealSet,
+    identity: RunIdentity,
+    nets: MetricNetworks,
+    world_size: int,
+    run_protocol: FVDProtocol,
+) -> dict[str, Any]:
+    """Everything the MLflow run records about how its numbers were made."""
+    evaluation = job.evaluation
+    return {
+        **identity.config,
+        "annotations": str(data.annotations.resolve()),
+        "videos": str(data.videos.resolve()),
+        "num_videos": len(data.clips),
         "ckpt": str(Path(job.model.ckpt).resolve()) if job.model.ckpt else "none",
-        "random_weights": random_weights,
+        "random_weights": identity.random_weights,
         "seed_rule": "sha256('video/<seed>/<clip id>')[:8] as int",
         "real_resize": REAL_RESIZE,
         "real_stats": str(job.real_stats or "computed"),
         "clip": nets.clip_params,
-        "vbench": {loaded.name: loaded.params for loaded in dimensions},
-        "batch_size": job.evaluation.batch_size,
-        "world_size": layout.world_size,
-        "out": str(run_dir.root.resolve()),
-        "fvd.interval_groups": job.evaluation.fvd_interval,
-        "fvd.interval_method": "grouped jackknife, Student-t" if job.evaluation.fvd_interval else "none",
+        "batch_size": evaluation.batch_size,
+        "world_size": world_size,
+        "out": str(identity.run_dir.root.resolve()),
+        "fvd.interval_groups": evaluation.fvd_interval,
+        "fvd.interval_method": "grouped jackknife, Student-t" if evaluation.fvd_interval else "none",
         **run_protocol.as_params(),
     }
+
+
+def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
+    """Read the clips, load the metric networks, check every input and output (the preflight), then
+    load the model: everything that can fail fails before the first video is generated."""
+    data = read_real_set(job, layout)
+    device = layout.device(job.model.device)
+    ids = [clip.id for clip in data.clips]
+    # A folder of videos is checked for every evaluated id now, before any network loads.
+    early = load_generator(job, device, ids) if job.generator == "videos" else None
+    protocol = get_protocol(job.evaluation.fvd_protocol)
+    frame_selection = real_frame_selection(job.evaluation, protocol, FPS)  # refuses before any network
+    evaluation = job.evaluation
+    nets = load_metric_networks(
+        job.i3d, job.clip_ckpt, evaluation.clip_model, device, protocol, clip_pretrained=evaluation.clip_pretrained
+    )
+    dimensions = load_dimensions(job, device)
+    check_before_work(job, data, nets, dimensions, device, layout)
+    generator = early or load_generator(job, device, ids)
+    identity = run_identity(job, data, generator, nets, dimensions)
+    run_protocol = protocol.for_run(
+        detector_sha256=nets.i3d_sha256, num_frames=job.generation.num_frames, frame_sampling=frame_selection.describe()
+    )
+    params = run_params(job, data, identity, nets, layout.world_size, run_protocol)
     return LoadedBenchmark(
         job=job,
-        clips=clips,
+        data=data,
         generator=generator,
         device=str(device),
         nets=nets,
-        run_dir=run_dir,
-        features_key=features_key,
-        real=real,
-        random_weights=random_weights,
-        params=params,
-        config=config,
-        dimensions=dimensions,
+        identity=identity,
+        features_key=config_hash({**run_protocol.feature_params(), **nets.clip_params}),
+        real=real_statistics(job, identity.config, run_protocol),
+        params={**params, "vbench": {loaded.name: loaded.params for loaded in dimensions}},
         frame_selection=frame_selection,
+        dimensions=dimensions,
     )
 
 
@@ -484,8 +572,8 @@ def probe_dimensions(dimensions: list[LoadedDimension], size: tuple[int, int]) -
 def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:
     """Load and evaluate ``job`` inside torchrun's process group (or as one process), the run folder
     locked for the duration so two runs never generate the same videos."""
-    with process_group() as layout, tempfile.TemporaryDirectory(prefix=f"simda-{job.spec.name}-") as scratch:
-        loaded = load_benchmark(job, layout, Path(scratch))
+    with process_group() as layout:
+        loaded = load_benchmark(job, layout)
         with loaded.run_dir.exclusive(layout):
             loaded.run_dir.claim(loaded.config, write=layout.is_main)
             return evaluate(loaded, layout)

@@ -1,4 +1,4 @@
-"""The text-to-video benchmarks' job, spec and result: light types that the command and the engine both import.
+"""The text-to-video benchmarks' job and result: light types that the command and the engine both import.
 
 Kept apart from :mod:`benchmarks.text_to_video` (the flags) and
 :mod:`benchmarks.text_to_video_engine` (the work) so neither imports the other.
@@ -6,12 +6,11 @@ Kept apart from :mod:`benchmarks.text_to_video` (the flags) and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.paper import PaperRow
+from benchmarks.registry import BenchmarkSpec
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import InvalidSetting, MissingInput
 from simda.settings import (
@@ -26,27 +25,6 @@ from simda.settings import (
     require_fvd_frames,
 )
 from simda.sr.flags import check_upscaler_input
-
-
-@dataclass(frozen=True)
-class BenchmarkSpec:
-    """What distinguishes one benchmark command from another: its data format and the paper's table.
-
-    ``read(annotations, videos, caption_seed)`` returns the clips and ``write_synthetic(folder,
-    count)`` writes a tiny set in the real format; both import their heavy modules when called.
-    """
-
-    name: str
-    paper_table: tuple[PaperRow, ...]
-    default_num_videos: int
-    annotation_flag: str
-    annotation_help: str
-    read: Callable[[Path, Path, int], list[Any]]
-    write_synthetic: Callable[[Path, int], tuple[Path, Path]]
-
-    @property
-    def experiment(self) -> str:
-        return f"simda-{self.name}"
 
 
 @dataclass(frozen=True)
@@ -80,21 +58,21 @@ class BenchmarkJob:
             if self.generator != "simda":
                 raise InvalidSetting(f"--sr upscales SimDA's videos; it does not apply to --generator {self.generator}")
             check_upscaler_input(self.upscaler, self.upscale, self.generation)
+        data = {self.spec.annotation_flag: (self.annotations, self.spec.annotation_help)}
+        if self.spec.videos_required:  # else the annotation file names each video's path
+            data["--videos"] = (self.videos, "the folder of real videos")
         required = {
-            self.spec.annotation_flag: (self.annotations, self.spec.annotation_help),
-            "--videos": (self.videos, "the folder of real videos"),
+            **data,
             "--i3d": (self.i3d, "the I3D weights file"),
             "--clip-ckpt": (self.clip_ckpt, "a local open_clip checkpoint"),
         }
         for flag, (path, what) in required.items():
             if path is None and not self.model.tiny:
                 raise InvalidSetting(f"{flag} is required (without --preset tiny): pass {what}")
-        if (self.annotations is None) != (self.videos is None):
-            raise InvalidSetting(
-                f"pass both {self.spec.annotation_flag} and --videos, or neither for the synthetic tiny dataset"
-            )
+        if len({path is None for path, _ in data.values()}) > 1:
+            raise InvalidSetting(f"pass both {' and '.join(data)}, or neither for the synthetic tiny dataset")
         if self.annotations is None and self.synthetic_videos is None:
-            raise InvalidSetting(f"{self.spec.annotation_flag} and --videos are required")
+            raise InvalidSetting(f"{' and '.join(data)} {'are' if len(data) > 1 else 'is'} required")
         optional = {"--real-stats": (self.real_stats, "a .npz saved by GaussianStats.save")}
         for flag, (path, what) in {**required, **optional}.items():
             if path is not None and not Path(path).exists():
@@ -145,6 +123,11 @@ class BenchmarkJob:
         """Height and width of the scored videos (4x the generated size with --sr); real clips are fitted to it."""
         scale = UPSCALE_FACTOR if self.upscaler is not None else 1
         return self.generation.height * scale, self.generation.width * scale
+
+    @property
+    def runs_root(self) -> Path:
+        """The folder the run folder is in: the real-feature cache and the tiny sets sit beside it."""
+        return self.output_dir.parent if self.output_dir else Path("runs")
 
     @property
     def num_videos(self) -> int | None:

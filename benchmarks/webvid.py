@@ -10,49 +10,19 @@ A fixed-seed sample (--caption-seed) of 4,476 pairs by default; the ablations us
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from pathlib import Path
+from functools import partial
 
 from benchmarks import text_to_video
-from benchmarks.paper import WEBVID_TABLE, WEBVID_VAL_PAIRS
-from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult, BenchmarkSpec
+from benchmarks.registry import BENCHMARKS
 from simda.plumbing.cli import run_command
 
-
-def read(csv: Path, videos: Path, _caption_seed: int) -> list:
-    from benchmarks.datasets import read_webvid
-
-    return read_webvid(csv, videos)
+SPEC = BENCHMARKS["webvid"]
 
 
-def write_synthetic(folder: Path, count: int) -> tuple[Path, Path]:
-    from simda.synthetic import write_webvid_set
-
-    return write_webvid_set(folder, count=count)
-
-
-SPEC = BenchmarkSpec(
-    name="webvid",
-    paper_table=WEBVID_TABLE,
-    default_num_videos=WEBVID_VAL_PAIRS,
-    annotation_flag="--csv",
-    annotation_help="WebVid csv (results_2M_val.csv) with videoid, name and page_dir columns",
-    read=read,
-    write_synthetic=write_synthetic,
-)
-
-
-def run(job: BenchmarkJob) -> BenchmarkResult | None:
-    return text_to_video.run(job)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    return text_to_video.build_parser(SPEC, __doc__)
-
-
-def make_job(args: argparse.Namespace) -> BenchmarkJob:
-    return text_to_video.make_job(SPEC, args)
+run = text_to_video.run
+build_parser = partial(text_to_video.build_parser, SPEC, __doc__)
+make_job = partial(text_to_video.make_job, SPEC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,7 @@
 
 A set is a folder of .mp4 files (hidden and temporary files are ignored) or a .csv/.jsonl index with a
 ``path`` and an optional ``caption`` column. ``--fvd-protocol`` picks the public tool whose
-conventions the number reproduces (README, "FVD protocols"); every convention is printed with the
+conventions the number reproduces (docs/metrics.md); every convention is printed with the
 result and written to ``result.json`` in ``--output-dir``. The metric is :mod:`metrics.fvd`, which hands
 ``python -m metrics.fvd`` to this module.
 

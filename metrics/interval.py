@@ -26,7 +26,7 @@ The interval is ``point +- t * se`` with the Student-t quantile of ``confidence`
 degrees of freedom (the standard error is itself estimated from that many values). It covers the
 noise of the generated set against fixed real statistics (the usual situation: cached real
 statistics), not the noise of the real set. ``python -m metrics.interval_coverage`` measures the coverage
-of each method in a simulation where fresh sets can be drawn; the README gives the numbers.
+of each method in a simulation where fresh sets can be drawn; docs/metrics.md gives the numbers.
 """
 
 from __future__ import annotations

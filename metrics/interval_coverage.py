@@ -3,7 +3,7 @@
 In a Gaussian simulation fresh generated sets can be drawn, so the spread of the FVD over fresh sets
 of the same size is known, and each method of :mod:`metrics.interval` can be checked against it:
 the fraction of sets whose interval holds the fresh sets' mean FVD should be close to the nominal
-95 %. Random features only; the README gives the numbers this printed.
+95 %. Random features only; docs/metrics.md gives the numbers this printed.
 """
 
 from __future__ import annotations

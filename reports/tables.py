@@ -22,6 +22,7 @@ from benchmarks.paper import (
     PaperRow,
     simda_row,
 )
+from benchmarks.registry import BENCHMARKS
 from reports.store import LoggedRun
 
 NAN = math.nan
@@ -66,7 +67,7 @@ def weights_mark(run: LoggedRun) -> str:
 def run_kind(run: LoggedRun) -> str | None:
     """What command made ``run``, read from what it logged (a run may sit in any experiment)."""
     benchmark = run.tags.get("benchmark")
-    if benchmark in ("msrvtt", "webvid"):
+    if benchmark in BENCHMARKS:
         return benchmark
     if run.name in ("table5", "table6"):
         return {"table5": "editing", "table6": "ablation"}[run.name]
@@ -86,11 +87,13 @@ def _interval(run: LoggedRun) -> str:
     return "not logged" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
 
 
-def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...], title: str) -> ReportTable:
-    """Table 2 or 3: the paper's rows as published, then one row per evaluated run beside the paper's SimDA."""
-    simda = simda_row(paper)
+def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...] | None, title: str) -> ReportTable:
+    """A benchmark's table (Table 2 or 3): the paper's rows as published, then one row per evaluated run beside
+    the paper's SimDA (blank for a benchmark the paper has no table or no SimDA row for)."""
+    simda = simda_row(paper) or PaperRow("SimDA", None, None)
+    published = paper or ()
     rows: list[dict[str, object]] = [
-        {"method": row.method, "source": "paper", "FVD": row.fvd, "CLIPSIM": row.clipsim} for row in paper
+        {"method": row.method, "source": "paper", "FVD": row.fvd, "CLIPSIM": row.clipsim} for row in published
     ]
     for run in runs:
         fvd, clipsim = run.metrics.get("fvd", NAN), run.metrics.get("clipsim", NAN)
@@ -111,7 +114,7 @@ def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...], titl
         )
     frame = pd.DataFrame(rows).astype({"FVD": float, "CLIPSIM": float, "videos": "Int64"})
     frame[WEIGHTS] = frame[WEIGHTS].fillna("")
-    return ReportTable(title, frame, [False] * len(paper) + [run.random_weights for run in runs])
+    return ReportTable(title, frame, [False] * len(published) + [run.random_weights for run in runs])
 
 
 def protocol_table(runs: Sequence[LoggedRun]) -> ReportTable:

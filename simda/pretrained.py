@@ -43,6 +43,6 @@ def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str 
         cache = cache_dir or constants.HF_HUB_CACHE
         raise MissingInput(
             f"{argument} {text}: not found: no such folder, and no snapshot of the Hub model {text} in the local "
-            f"Hugging Face cache ({cache}); nothing is downloaded here: fetch it once with `hf download {text}` (or point "
-            "HF_HUB_CACHE at a cache that holds it), or pass a local folder"
+            f"Hugging Face cache ({cache}); nothing is downloaded here: fetch it once with `hf download {text}` "
+            "(or point HF_HUB_CACHE at a cache that holds it), or pass a local folder"
         ) from error

@@ -416,7 +416,7 @@ class EvaluationSettings(ValidatedSettings):
     fvd_protocol: str = option(
         DEFAULT_PROTOCOL_NAME,
         "--fvd-protocol",
-        "the public FVD tool whose conventions to reproduce (README: FVD protocols)",
+        "the public FVD tool whose conventions to reproduce (docs/metrics.md)",
         choices=PROTOCOL_NAMES,
     )
     fvd_frames: str = option(

@@ -1,4 +1,7 @@
-"""Small synthetic video sets in the real published layouts, for tiny presets and tests.
+"""Small synthetic clips, and the learning set in WebVid's layout, for tiny presets and tests.
+
+The benchmarks' tiny sets in MSR-VTT's and WebVid's layouts are written beside their readers
+(:mod:`benchmarks.datasets`) from the same clips.
 
 Each clip is a coloured square moving across a coloured background, captioned with what it
 shows, so generated and real sets differ in ways FVD and CLIPSIM can register, and a tiny model
@@ -8,7 +11,6 @@ can lower its loss on them in a few steps.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,17 +139,6 @@ def write_learning_set(
     )
 
 
-def write_webvid_set(
-    root: str | Path, count: int, num_frames: int = 24, size: int = 64, first: int = 0
-) -> tuple[Path, Path]:
-    """``count`` clips in WebVid's layout: ``root/results_2M_val.csv`` and
-    ``root/videos/<page_dir>/<videoid>.mp4``; returns (csv, video folder)."""
-    clips = (moving_square(index, num_frames, size, size) for index in range(first, first + count))
-    return write_webvid_clips(Path(root), range(first, first + count), clips, "results_2M_val.csv"), Path(
-        root
-    ) / "videos"
-
-
 def write_webvid_clips(
     root: Path, indices: Iterable[int], clips: Iterable[tuple[np.ndarray, str]], csv_name: str
 ) -> Path:
@@ -172,28 +163,3 @@ def write_webvid_clips(
         writer.writeheader()
         writer.writerows(rows)
     return csv_path
-
-
-def write_msrvtt_set(
-    root: str | Path, num_test: int = 8, num_train: int = 2, num_frames: int = 24, size: int = 64
-) -> tuple[Path, Path]:
-    """MSR-VTT's layout: ``root/test_videodatainfo.json`` and ``root/videos/video<N>.mp4``;
-    returns (annotations, video folder).
-
-    Test ids start at video7010 as in the real set, and a few train videos check that readers
-    filter by split. Each video gets three captions, as MSR-VTT gives each twenty.
-    """
-    videos = Path(root) / "videos"
-    records, sentences = [], []
-    for offset in range(num_train + num_test):
-        number = offset if offset < num_train else 7010 + offset - num_train
-        video_id = f"video{number}"
-        frames, caption = moving_square(number, num_frames, size, size)
-        write_mp4(videos / f"{video_id}.mp4", frames)
-        records.append({"video_id": video_id, "split": "train" if offset < num_train else "test", "id": number})
-        for variant, prefix in enumerate(("", "a video of ", "footage of ")):
-            sentences.append({"video_id": video_id, "caption": prefix + caption, "sen_id": 3 * number + variant})
-    annotations = Path(root) / "test_videodatainfo.json"
-    with atomic_path(annotations) as tmp:
-        Path(tmp).write_text(json.dumps({"info": {"year": 2016}, "videos": records, "sentences": sentences}))
-    return annotations, videos

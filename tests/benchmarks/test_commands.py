@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from benchmarks import msrvtt, webvid
+from benchmarks.datasets import write_webvid_set
 from metrics.video_io import read_video
-from simda.synthetic import moving_square, write_webvid_set
+from simda.synthetic import moving_square
 from simda.video_io import write_mp4
 from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, mlflow_artifact, only_run, tracking_uri
 from tests.command_helpers import run_argv

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.datasets import read_msrvtt, read_webvid, sample_clips, video_seed
+from benchmarks.datasets import read_msrvtt, read_webvid, sample_clips, video_seed, write_msrvtt_set, write_webvid_set
 from benchmarks.evaluation import fit_real_clip
 from metrics.video_io import read_video
 from simda.data import DuplicateIdError, read_caption_folder
 from simda.plumbing.errors import BadInputFile
-from simda.synthetic import moving_square, write_msrvtt_set, write_webvid_set
+from simda.synthetic import moving_square
 from simda.video_io import write_mp4
 
 

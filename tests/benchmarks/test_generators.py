@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from benchmarks import compare, msrvtt
+from benchmarks.datasets import write_msrvtt_set
 from benchmarks.diffusers_generator import build_tiny_generator, load_pipeline_folder
 from benchmarks.evaluation import fit_real_clip
 from benchmarks.video_folder import VideoFolderGenerator
@@ -22,7 +23,7 @@ from metrics.frame_selection import SPREAD
 from metrics.video_io import read_video
 from simda.plumbing.errors import UsageError
 from simda.settings import GenerationSettings
-from simda.synthetic import moving_square, write_msrvtt_set
+from simda.synthetic import moving_square
 from simda.video_io import write_mp4
 from tests.benchmarks.conftest import FAST_ARGS, only_run, tracking_uri
 from tests.command_helpers import run_argv

@@ -13,11 +13,11 @@ import pytest
 import torch
 from torch import nn
 
-from benchmarks.datasets import read_msrvtt
+from benchmarks.datasets import read_msrvtt, write_msrvtt_set
 from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.preflight import PreflightError, check_writable, run_preflight
 from metrics.fvd_protocols import get_protocol
-from simda.synthetic import moving_square, write_msrvtt_set
+from simda.synthetic import moving_square
 from simda.video_io import write_mp4
 from tests.benchmarks.conftest import tracking_uri
 

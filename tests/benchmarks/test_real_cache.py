@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.datasets import read_msrvtt
+from benchmarks.datasets import read_msrvtt, write_msrvtt_set
 from benchmarks.evaluation import NoUsableRealVideosError, RealFeatureCache
 from benchmarks.networks import MetricNetworks
 from metrics.frame_selection import SPREAD
 from metrics.frechet import GaussianStats, frechet_distance
 from simda.plumbing.distributed import ProcessLayout
-from simda.synthetic import moving_square, write_msrvtt_set
+from simda.synthetic import moving_square
 from simda.video_io import write_mp4
 
 FRAMES, SIZE = 9, (32, 32)

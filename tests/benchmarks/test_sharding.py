@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simda.synthetic import write_msrvtt_set
+from benchmarks.datasets import write_msrvtt_set
 from tests.benchmarks.conftest import FAST_ARGS, free_port, only_run, tracking_uri
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,11 +7,11 @@ import copy
 import pytest
 import torch
 
+from benchmarks.datasets import write_webvid_set
 from simda.data import ClipSampler, read_webvid_csv
 from simda.model.video_unet import SimDAUNet
 from simda.sr.pipeline import SimDAUpscalePipeline
 from simda.sr.training import UpscalerTrainer
-from simda.synthetic import write_webvid_set
 from simda.training import TrainSettings, step_generator
 
 SAMPLER = ClipSampler(num_frames=3, height=32, width=32, stride=1)

@@ -10,13 +10,13 @@ import stat
 import pytest
 import torch
 
+from benchmarks.datasets import write_webvid_set
 from simda.data import ClipSampler, read_webvid_csv
 from simda.model.checkpoint import NonFiniteAdaptersError, SimDAAdapters, load_adapter_checkpoint, save_adapters
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import SimDAPipeline
 from simda.plumbing.errors import BadInputFile
-from simda.synthetic import write_webvid_set
 from simda.training import ResumeMismatchError, Trainer, TrainingDivergedError, TrainSettings, step_generator
 
 SAMPLER = ClipSampler(num_frames=4, height=32, width=32, stride=1)

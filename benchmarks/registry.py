@@ -1,0 +1,102 @@
+"""Every text-to-video benchmark, once: the commands, ``benchmarks.compare`` and the reports iterate this.
+
+A benchmark is its data format (a reader, and beside it in the same module the writer of a tiny
+synthetic set in that format), the paper's table it is set beside (or none), the sample size a run
+takes when ``--num-videos`` is not given, and the MLflow experiment its runs go to. Adding one is
+this entry, one module (its reader, writer and ``python -m benchmarks.<name>`` command) and its
+tests; nothing else names benchmarks one by one.
+
+Readers and writers are named as ``"module:function"`` and imported when called, so this module
+costs nothing to import (``--help`` and the reports read it without loading torch).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from benchmarks.paper import MSRVTT_TABLE, MSRVTT_TEST_VIDEOS, WEBVID_TABLE, WEBVID_VAL_PAIRS, PaperRow
+
+if TYPE_CHECKING:
+    from benchmarks.datasets import Clip
+
+
+def resolve(reference: str) -> Callable[..., Any]:
+    """The function a ``"module:function"`` reference names."""
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """One benchmark: what its command reads and writes, and what its runs are set beside.
+
+    ``reader(annotations, videos, caption_seed=...)`` returns the clips (without ``videos_required``
+    there is no ``--videos``: the annotation file names each video's path, and ``videos`` is its folder);
+    ``writer(folder, count)`` writes a tiny set in the real format and returns (annotations, videos).
+    """
+
+    name: str
+    title: str  # the report section's title
+    paper_table: tuple[PaperRow, ...] | None
+    default_num_videos: int | None  # None: every clip the annotation file lists
+    annotation_flag: str
+    annotation_help: str
+    reader: str
+    writer: str
+    videos_required: bool = True
+
+    @property
+    def experiment(self) -> str:
+        return f"simda-{self.name}"
+
+    @property
+    def command(self) -> str:
+        return f"python -m benchmarks.{self.name}"
+
+    def read(self, annotations: Path, videos: Path, caption_seed: int) -> list[Clip]:
+        return resolve(self.reader)(annotations, videos, caption_seed=caption_seed)
+
+    def write_synthetic(self, folder: Path, count: int) -> tuple[Path, Path]:
+        return resolve(self.writer)(folder, count)
+
+
+BENCHMARKS: dict[str, BenchmarkSpec] = {
+    spec.name: spec
+    for spec in (
+        BenchmarkSpec(
+            name="msrvtt",
+            title="Table 2: MSR-VTT zero-shot",
+            paper_table=MSRVTT_TABLE,
+            default_num_videos=MSRVTT_TEST_VIDEOS,
+            annotation_flag="--annotations",
+            annotation_help="MSR-VTT annotation file test_videodatainfo.json",
+            reader="benchmarks.datasets:read_msrvtt",
+            writer="benchmarks.datasets:write_msrvtt_set",
+        ),
+        BenchmarkSpec(
+            name="webvid",
+            title="Table 3: WebVid",
+            paper_table=WEBVID_TABLE,
+            default_num_videos=WEBVID_VAL_PAIRS,
+            annotation_flag="--csv",
+            annotation_help="WebVid csv (results_2M_val.csv) with videoid, name and page_dir columns",
+            reader="benchmarks.datasets:read_webvid",
+            writer="benchmarks.datasets:write_webvid_set",
+        ),
+        BenchmarkSpec(
+            name="custom",
+            title="Your own prompts and videos (benchmarks.custom)",
+            paper_table=None,
+            default_num_videos=None,
+            annotation_flag="--csv",
+            annotation_help="a CSV with columns id, caption and path (relative to the CSV's folder, or absolute)",
+            reader="benchmarks.custom:read_custom",
+            writer="benchmarks.custom:write_custom_set",
+            videos_required=False,
+        ),
+    )
+}
