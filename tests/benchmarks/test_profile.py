@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 
 from benchmarks import profile
 from benchmarks.profiling.kernels import count_kernels, kernel_table, transformer_blocks
-from benchmarks.profiling.models import FLOOR, FULL, PRESETS, floor_contender, simda_contender
+from benchmarks.profiling.models import FLOOR, FULL, MODEL_SIZES, floor_contender, simda_contender
 from benchmarks.profiling.workloads import Shapes, forward_backward, inference_step, step_inputs
 from benchmarks.timing import Workload, interleaved_timings
 from simda.model.config import SimDAConfig
@@ -146,7 +146,7 @@ def test_simda_adds_fewer_than_thirty_kernels_per_transformer_block_to_the_image
     Before the cat-free FFN seam, the one-gather LSA keys/values and the in-place temporal conv,
     SimDA took 440 (35.25 per block), so the bound fails if any of those comes back.
     """
-    base = PRESETS["tiny"].build_base(torch.device("cpu"), torch.float32)
+    base = MODEL_SIZES["tiny"].build_base(torch.device("cpu"), torch.float32)
     shapes = Shapes(batch=2, frames=2, latent_size=8, channels=4)
     floor = floor_contender(base.unet)
     full = simda_contender(FULL, SimDAUNet(copy.deepcopy(base.unet), SimDAConfig()).eval())
