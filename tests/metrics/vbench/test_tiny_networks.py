@@ -1,7 +1,8 @@
 """The tiny preset's random-weight networks score the tiny preset's 32x32 frames; the full-size ones refuse them.
 
 RAFT (dynamic degree) and AMT-S (motion smoothness) pool a 1/8-resolution correlation volume into a
-pyramid: four levels need 128-pixel frames. ``tiny()`` builds the same classes with two levels.
+pyramid: four levels need 128-pixel frames. ``tiny()`` builds the same classes with two levels, and
+MUSIQ (imaging quality) with one small resized scale instead of pyiqa's 224 and 384.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from metrics.vbench.dynamic_degree import DynamicDegree
+from metrics.vbench.imaging_quality import ImagingQuality
 from metrics.vbench.motion_smoothness import MotionSmoothness
 
 
@@ -24,17 +26,19 @@ def tiny_video() -> torch.Tensor:
     return video
 
 
-@pytest.mark.parametrize("dimension_type", [DynamicDegree, MotionSmoothness])
+@pytest.mark.parametrize("dimension_type", [DynamicDegree, MotionSmoothness, ImagingQuality])
 def test_tiny_networks_score_tiny_frames(dimension_type) -> None:
     state = dimension_type.tiny(0).video_state(tiny_video())
-    assert state.count == 1.0 and math.isfinite(state.total) and 0.0 <= state.total <= 1.0
+    assert state.count == 1.0 and math.isfinite(state.total) and -1.0 <= state.total <= 1.0
 
 
-def test_tiny_networks_are_the_same_classes_with_two_correlation_levels() -> None:
+def test_tiny_networks_are_the_same_classes_in_small_configurations() -> None:
     raft = DynamicDegree.tiny(0).model
     assert type(raft) is type(DynamicDegree.random(0).model) and raft.corr_block.num_levels == 2
     amt = MotionSmoothness.tiny(0).model
     assert type(amt) is type(MotionSmoothness.random(0).model) and amt.corr_levels == 2
+    musiq = ImagingQuality.tiny(0).model
+    assert type(musiq) is type(ImagingQuality.random(0).model) and musiq.longer_sides == (64,)
 
 
 def test_full_size_networks_refuse_tiny_frames() -> None:
