@@ -556,9 +556,10 @@ def load_dimensions(job: BenchmarkJob, device: torch.device) -> list[LoadedDimen
 
 
 def probe_dimensions(dimensions: list[LoadedDimension], size: tuple[int, int]) -> list[str]:
-    """The preflight of each dimension's network: it scores a two-frame grey clip of the run's size, so a
-    network that cannot take these videos stops the run before the first one is generated."""
-    probe = torch.full((2, *size, 3), 128, dtype=torch.uint8)
+    """The preflight of each dimension's network: it scores a three-frame grey clip of the run's size (motion
+    smoothness interpolates one frame between two), so a network that cannot take these videos stops the run
+    before the first one is generated."""
+    probe = torch.full((3, *size, 3), 128, dtype=torch.uint8)
     lines = []
     for loaded in dimensions:
         try:

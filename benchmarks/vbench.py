@@ -22,8 +22,11 @@ read as is (the stem is the id), and any other names are mapped with an ``id,pat
 (``benchmarks.video_folder``). ``--preset tiny`` writes :func:`write_synthetic`, a tiny copy of the
 file's format.
 
-Each video's dimension states are cached as ``<run>/vbench/<id>.json`` (written atomically after its
-mp4), so a resumed run recomputes nothing, and any number of processes add up to the same table.
+Dimensions are loaded, scored and cached as the text-to-video benchmarks do it
+(:mod:`benchmarks.vbench_scoring`): each video's state per dimension in a folder keyed by that
+dimension's weights, written atomically after its mp4, so a resumed run recomputes nothing, other
+weights never reuse a stale score, and any number of processes add up to the same table. Each video's
+id, prompt, index and seed are written beside, as ``<run>/vbench/<id>.json``.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from benchmarks.datasets import stable_int, video_seed
-from benchmarks.rundir import RunDir
+from benchmarks.rundir import RunDir, write_json
+from benchmarks.vbench_scoring import LoadedDimension, cached_states, missing_states, score_video
 from metrics.i3d import file_sha256
-from metrics.vbench.dimension import DimensionState, VBenchDimension
+from metrics.vbench.dimension import DimensionState
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import BadInputFile
@@ -195,17 +199,9 @@ def dimension_scores(
     return table
 
 
-def score_video(frames: Any, video: SuiteVideo, dimensions: Mapping[str, VBenchDimension]) -> dict[str, DimensionState]:
-    """The states of the requested dimensions that ``video``'s prompt serves (VBench scores no others)."""
-    return {name: metric.video_state(frames) for name, metric in dimensions.items() if name in video.dimensions}
-
-
-def states_to_json(states: Mapping[str, DimensionState]) -> dict[str, dict[str, float]]:
-    return {name: {"total": s.total, "count": s.count} for name, s in states.items()}
-
-
-def states_from_json(data: Mapping[str, Mapping[str, float]]) -> dict[str, DimensionState]:
-    return {name: DimensionState(float(s["total"]), float(s["count"])) for name, s in data.items()}
+def serving(video: SuiteVideo, dimensions: Sequence[LoadedDimension]) -> list[LoadedDimension]:
+    """The requested dimensions that ``video``'s prompt serves (VBench scores no others)."""
+    return [loaded for loaded in dimensions if loaded.name in video.dimensions]
 
 
 def write_synthetic(folder: Path, count: int) -> Path:
@@ -251,16 +247,15 @@ def read_all_frames(path: Path) -> torch.Tensor:
 class SuiteRun:
     """One suite run's folder (videos, per-video scores, settings guard) and what makes its videos.
 
-    ``networks`` names each dimension's weights (e.g. a file's sha256, or "random:0"): a cached score
-    counts only for the same weights, so a later run with other weights rescores, and a run that asks
-    for one more dimension scores only that one.
+    The dimensions come from :func:`benchmarks.vbench_scoring.load_dimension`: a cached score counts
+    only for the same weights, so a later run with other weights rescores, and a run that asks for one
+    more dimension scores only that one.
     """
 
     root: Path
     generator: VideoGenerator | None
     settings: GenerationSettings
     seed: int
-    networks: Mapping[str, str]
     batch_size: int = 1
     fps: int = 8
 
@@ -276,17 +271,13 @@ class SuiteRun:
         paths = getattr(self.generator, "paths", None)
         return Path(paths[video.id]) if paths is not None else self.folder.video(video.id)
 
-    def scores_path(self, video: SuiteVideo) -> Path:
+    def row_path(self, video: SuiteVideo) -> Path:
+        """Where the video's id, prompt, index and seed are recorded."""
         return self.root / "vbench" / f"{video.id}.json"
 
-    def cached(self, video: SuiteVideo) -> dict[str, DimensionState]:
-        """The video's stored states that were computed with this run's weights."""
-        path = self.scores_path(video)
-        if not path.is_file():
-            return {}
-        row = json.loads(path.read_text(encoding="utf-8"))
-        states = states_from_json(row["states"])
-        return {name: s for name, s in states.items() if row["networks"].get(name) == self.networks.get(name)}
+    def state_folders(self, dimensions: Sequence[LoadedDimension]) -> dict[str, Path]:
+        """Each dimension's per-video state folder, keyed by its weights (as the text-to-video benchmarks')."""
+        return {loaded.name: self.folder.features(loaded.cache_key) for loaded in dimensions}
 
     def config(self, suite_sha256: str) -> dict[str, Any]:
         """What decides the videos (not the scores): guards the folder against mixing runs."""
@@ -305,31 +296,22 @@ class SuiteRun:
             with atomic_path(self.video_path(video)) as tmp:
                 write_mp4(tmp, clip, fps=self.fps)
 
-    def _score_batch(self, batch: Sequence[SuiteVideo], dimensions: Mapping[str, VBenchDimension]) -> None:
-        cached = {video.id: self.cached(video) for video in batch}
-        wanted = {v.id: [n for n in dimensions if n in v.dimensions and n not in cached[v.id]] for v in batch}
-        if not any(wanted.values()):
+    def _score_batch(self, batch: Sequence[SuiteVideo], dimensions: Sequence[LoadedDimension]) -> None:
+        folders = self.state_folders(dimensions)
+        todo = [v for v in batch if missing_states(v.id, serving(v, dimensions), folders)]
+        if not todo:
             return
         if not hasattr(self.generator, "paths") and not all(self.video_path(v).is_file() for v in batch):
             self._make(batch)
-        for video in batch:
-            if not wanted[video.id]:
-                continue
-            frames = read_all_frames(self.video_path(video))
-            states = {**cached[video.id], **score_video(frames, video, {n: dimensions[n] for n in wanted[video.id]})}
-            row = {
-                **video_row(video, self.seed),
-                "states": states_to_json(states),
-                "networks": {name: self.networks.get(name) for name in states},
-            }
-            with atomic_path(self.scores_path(video)) as tmp:
-                Path(tmp).write_text(json.dumps(row, indent=1), encoding="utf-8")
+        for video in todo:
+            score_video(read_all_frames(self.video_path(video)), video.id, serving(video, dimensions), folders)
+            write_json(self.row_path(video), video_row(video, self.seed))
 
     def score(
         self,
         suite: Suite,
         videos: Sequence[SuiteVideo],
-        dimensions: Mapping[str, VBenchDimension],
+        dimensions: Sequence[LoadedDimension],
         layout: ProcessLayout,
     ) -> dict[str, float] | None:
         """Make and score this rank's missing videos; rank 0 returns VBench's table once every rank is done.
@@ -345,4 +327,6 @@ class SuiteRun:
             layout.barrier()
             if not layout.is_main:
                 return None
-            return dimension_scores(videos, {v.id: self.cached(v) for v in videos}, dimensions)
+            folders = self.state_folders(dimensions)
+            states = {v.id: cached_states(v.id, serving(v, dimensions), folders) for v in videos}
+            return dimension_scores(videos, states, [loaded.name for loaded in dimensions])

@@ -75,7 +75,7 @@ def load_dimension(
         if not tiny:
             flags = " and ".join(WEIGHT_FLAGS[field] for field in fields)
             raise InvalidSetting(f"--metrics {name} needs {flags} (without --preset tiny): pass the weight files")
-        dimension, params, random_weights = cls.random(seed, device), {"weights": f"random-init-seed{seed}"}, True
+        dimension, params, random_weights = cls.tiny(seed, device), {"weights": f"random-init-seed{seed}"}, True
     else:
         for field, path in zip(fields, given, strict=True):
             if path is None or not Path(path).is_file():
@@ -110,8 +110,20 @@ def missing_states(clip_id: str, dimensions: Sequence[LoadedDimension], folders:
     return any(not state_path(folders[d.name], clip_id, d.name).exists() for d in dimensions)
 
 
+def read_state(path: Path) -> DimensionState:
+    return DimensionState(**json.loads(path.read_text()))
+
+
 def load_states(folder: Path, clip_ids: Sequence[str], name: str) -> list[DimensionState]:
-    return [DimensionState(**json.loads(state_path(folder, clip_id, name).read_text())) for clip_id in clip_ids]
+    return [read_state(state_path(folder, clip_id, name)) for clip_id in clip_ids]
+
+
+def cached_states(
+    clip_id: str, dimensions: Sequence[LoadedDimension], folders: Mapping[str, Path]
+) -> dict[str, DimensionState]:
+    """The states of ``dimensions`` already cached for one video (dimension name -> state)."""
+    paths = {d.name: state_path(folders[d.name], clip_id, d.name) for d in dimensions}
+    return {name: read_state(path) for name, path in paths.items() if path.is_file()}
 
 
 def summarise_dimensions(

@@ -31,6 +31,8 @@ SKIP_CHANNELS = 20
 NUM_FLOWS = 3
 CORR_RADIUS = 3
 CORR_LEVELS = 4
+#: The tiny preset's AMT-S: the same network with two correlation levels, so 32-pixel frames keep 2 x 2 cells.
+TINY_CORR_LEVELS = 2
 CONTEXT_DIM = 84  # the feature encoder's output width
 
 
@@ -144,9 +146,9 @@ class BidirectionalCorrelation:
 class UpdateBlock(nn.Module):
     """Refines a level's intermediate feature and both flows from correlation lookups (AMT's small head)."""
 
-    def __init__(self, feature_dim: int, upsample: int | None) -> None:
+    def __init__(self, feature_dim: int, upsample: int | None, corr_levels: int = CORR_LEVELS) -> None:
         super().__init__()
-        corr_planes = CORR_LEVELS * (2 * CORR_RADIUS + 1) ** 2
+        corr_planes = corr_levels * (2 * CORR_RADIUS + 1) ** 2
         hidden, flow_dim, corr_dim, fc_dim = 76, 20, 64, 68
         self.upsample = upsample
         self.convc1 = nn.Conv2d(2 * corr_planes, corr_dim, 1)
@@ -283,21 +285,23 @@ class AMTS(nn.Module):
 
     Frames are float in [0, 1] with H and W multiples of 16 (pad them first, as vbench does).
     ``scale_factor`` < 1 runs the network on downscaled frames and upsamples the flows (vbench's
-    memory rule for large frames on small GPUs).
+    memory rule for large frames on small GPUs). ``corr_levels`` below AMT-S's 4 is only for random weights
+    (the tiny preset): the public file has 4, and :meth:`from_pretrained` builds that.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, corr_levels: int = CORR_LEVELS) -> None:
         super().__init__()
         c = PYRAMID_CHANNELS
+        self.corr_levels = corr_levels
         self.feat_encoder = FeatureEncoder()
         self.encoder = ImagePyramid(c)
         self.decoder4 = CoarsestDecoder(c[3], c[2])
         self.decoder3 = IntermediateDecoder(c[2], c[1])
         self.decoder2 = IntermediateDecoder(c[1], c[0])
         self.decoder1 = MultiFlowDecoder(c[0])
-        self.update4 = UpdateBlock(c[2], None)
-        self.update3 = UpdateBlock(c[1], 2)
-        self.update2 = UpdateBlock(c[0], 4)
+        self.update4 = UpdateBlock(c[2], None, corr_levels)
+        self.update3 = UpdateBlock(c[1], 2, corr_levels)
+        self.update2 = UpdateBlock(c[0], 4, corr_levels)
         self.comb_block = nn.Sequential(
             nn.Conv2d(3 * NUM_FLOWS, 6 * NUM_FLOWS, 3, 1, 1),
             nn.PReLU(6 * NUM_FLOWS),
@@ -315,14 +319,19 @@ class AMTS(nn.Module):
         model.load_state_dict(state, strict=True)
         return model.to(device).eval()
 
+    @property
+    def min_padded_side(self) -> int:
+        """The smallest padded frame side: 1/8 resolution pooled ``corr_levels - 1`` times keeps 2 x 2 cells."""
+        return 16 * 2 ** (self.corr_levels - 1)
+
     @classmethod
-    def random(cls, seed: int, device: str | torch.device = "cpu") -> AMTS:
+    def random(cls, seed: int, device: str | torch.device = "cpu", corr_levels: int = CORR_LEVELS) -> AMTS:
         """AMT-S with seeded random weights: each tensor drawn in key order, independent of build order.
 
         Weights are N(0, 1/fan_in) (PReLU slopes 0.25, biases 0), which keeps activations at a sane
         scale so the interpolated frames depend on the inputs: the numbers are random-weight numbers.
         """
-        model = cls()
+        model = cls(corr_levels)
         generator = torch.Generator().manual_seed(seed)
         state = {}
         for key, tensor in sorted(model.state_dict().items()):
@@ -358,7 +367,7 @@ class AMTS(nn.Module):
         batch, _, height, width = small0.shape
         coords = pixel_grid(batch, height // 8, width // 8, img0.device)
         fmap0, fmap1 = self.feat_encoder(torch.cat([small0, small1])).chunk(2)
-        correlation = BidirectionalCorrelation(fmap0, fmap1, CORR_LEVELS, CORR_RADIUS)
+        correlation = BidirectionalCorrelation(fmap0, fmap1, self.corr_levels, CORR_RADIUS)
         f0, f1 = self.encoder(small0), self.encoder(small1)
 
         flow0, flow1, feature = self.decoder4(f0[3], f1[3], time)

@@ -37,6 +37,17 @@ class VBenchDimension(ABC):
     def video_state(self, frames: torch.Tensor) -> DimensionState:
         """frames: uint8 [T, H, W, 3] of one video -> that video's contribution, weighted as vbench weights it."""
 
+    @classmethod
+    @abstractmethod
+    def random(cls, seed: int, device: str | torch.device = "cpu") -> VBenchDimension:
+        """The dimension's networks with seeded random weights (tests; numbers labelled random weights)."""
+
+    @classmethod
+    def tiny(cls, seed: int = 0, device: str | torch.device = "cpu") -> VBenchDimension:
+        """Seeded random weights in a configuration of the same classes that scores the tiny preset's small
+        frames (``--preset tiny``); the dimension's ``random`` where that already does."""
+        return cls.random(seed, device)
+
     def update(self, frames: torch.Tensor) -> DimensionState:
         state = self.video_state(frames)
         self.state = self.state + state

@@ -17,7 +17,8 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-from torchvision.models.optical_flow import RAFT, raft_large
+from torchvision.models.optical_flow import RAFT, raft_large, raft_small
+from torchvision.models.optical_flow.raft import CorrBlock
 
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.frames import float_pixels
@@ -28,6 +29,9 @@ FLOW_UPDATES = 20
 SAMPLED_FPS = 8
 #: Pairs sent through RAFT together (only the speed depends on it).
 PAIRS_PER_BATCH = 8
+#: The tiny preset's RAFT: torchvision's ``raft_small`` with two correlation levels, so 32-pixel frames
+#: keep 2 x 2 cells at the coarsest level (four levels need 128 pixels).
+TINY_CORR_LEVELS, TINY_CORR_RADIUS = 2, 3
 
 
 def sampling_interval(fps: float) -> int:
@@ -76,6 +80,15 @@ class DynamicDegree(VBenchDimension):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             return cls(raft_large(weights=None, progress=False), device)
+
+    @classmethod
+    def tiny(cls, seed: int = 0, device: str | torch.device = "cpu") -> DynamicDegree:
+        """torchvision's ``raft_small`` at random seeded weights with two correlation levels (``--preset tiny``):
+        the same RAFT class, scoring frames from 32 pixels a side in a fraction of ``raft_large``'s time."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            corr_block = CorrBlock(num_levels=TINY_CORR_LEVELS, radius=TINY_CORR_RADIUS)
+            return cls(raft_small(weights=None, progress=False, corr_block=corr_block), device)
 
     @torch.inference_mode()
     def pair_scores(self, frames: torch.Tensor) -> list[float]:

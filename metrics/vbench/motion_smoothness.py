@@ -21,7 +21,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from metrics.vbench.amt import AMTS
+from metrics.vbench.amt import AMTS, TINY_CORR_LEVELS
 from metrics.vbench.dimension import DimensionState
 from metrics.vbench.network_dimension import NetworkDimension
 
@@ -30,8 +30,6 @@ _ANCHOR_PIXELS = 1024 * 512
 _ANCHOR_MEMORY = 1500 * 1024**2
 _ANCHOR_MEMORY_BIAS = 2500 * 1024**2
 _PAD_DIVISOR = 16
-#: Padded frames must keep 2 x 2 cells at the coarsest correlation level (1/64): vbench's code divides by zero below.
-MIN_WORKING_SIDE = 128
 
 
 def working_scale(height: int, width: int, device: torch.device) -> float:
@@ -61,6 +59,11 @@ class MotionSmoothness(NetworkDimension):
     weight_fields = ("amt_ckpt",)  # the settings field naming the weight file
     default_batch_size = 4
 
+    @classmethod
+    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> MotionSmoothness:
+        """AMT-S, random weights, two correlation levels: scores frames over 16 pixels a side (``--preset tiny``)."""
+        return cls(AMTS.random(seed, corr_levels=TINY_CORR_LEVELS), device)
+
     @torch.no_grad()
     def interpolate_odd_frames(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 [T, H, W, 3] -> uint8 [ceil(T/2) - 1, H, W, 3]: odd frames predicted from even neighbours."""
@@ -73,10 +76,12 @@ class MotionSmoothness(NetworkDimension):
         images = kept.permute(0, 3, 1, 2).to(self.device, torch.float32) / 255.0
         height, width = images.shape[-2:]
         scale = working_scale(height, width, self.device)
-        if min(height, width) * scale <= MIN_WORKING_SIDE - _PAD_DIVISOR:
+        # Padded frames must keep 2 x 2 cells at the coarsest correlation level: vbench's code divides by zero below.
+        smallest = self.model.min_padded_side - _PAD_DIVISOR
+        if min(height, width) * scale <= smallest:
             raise ValueError(
-                f"motion smoothness needs frames over {MIN_WORKING_SIDE - _PAD_DIVISOR} pixels a side (AMT-S pools "
-                f"its 1/8-resolution correlation three times); got {height}x{width}: generate larger videos"
+                f"motion smoothness needs frames over {smallest} pixels a side (AMT-S pools its 1/8-resolution "
+                f"correlation {self.model.corr_levels - 1} times); got {height}x{width}: generate larger videos"
             )
         padded, pad = replicate_pad(images, int(_PAD_DIVISOR / scale))
         time = torch.full((1, 1, 1, 1), 0.5, device=self.device)

@@ -16,7 +16,8 @@ How an image is scored (pyiqa's ``MUSIQ.forward`` in evaluation mode):
    reads the class token plus all patch tokens (masked attention) and a linear head gives the score.
 
 :meth:`MUSIQ.random` builds a small random-weight configuration of the same class (tests and
-``--preset tiny``); the patching and the convolutional stem are MUSIQ's at every size.
+``--preset tiny`` uses :meth:`MUSIQ.tiny`, the same with one small resized scale); the patching and the
+convolutional stem are MUSIQ's at every size.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ PATCH = 32
 STEM_WIDTH = 64
 HASH_GRID = 10
 LONGER_SIDES = (224, 384)
+#: The tiny preset's MUSIQ reads one resized scale, longer side 64 (4 patches, not 49 + 144): seconds on a CPU.
+TINY_LONGER_SIDES = (64,)
 
 
 def same_pad(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
@@ -174,30 +177,39 @@ def patch_sequence(images: torch.Tensor, scale_id: int, length: int | None) -> t
     return sequence.transpose(1, 2)
 
 
-def multiscale_patches(images: torch.Tensor) -> torch.Tensor:
-    """MUSIQ's input: the image at each longer side of ``LONGER_SIDES`` and at its own size, as patch rows."""
+def multiscale_patches(images: torch.Tensor, longer_sides: tuple[int, ...] = LONGER_SIDES) -> torch.Tensor:
+    """MUSIQ's input: the image at each of ``longer_sides`` and at its own size, as patch rows."""
     height, width = images.shape[-2:]
     sequences = []
-    for scale_id, longer in enumerate(sorted(LONGER_SIDES)):
+    for scale_id, longer in enumerate(sorted(longer_sides)):
         ratio = longer / max(height, width)
         resized = F.interpolate(
             images, (round(height * ratio), round(width * ratio)), mode="bicubic", align_corners=False
         )
         sequences.append(patch_sequence(resized, scale_id, math.ceil(longer / PATCH) ** 2))
-    sequences.append(patch_sequence(images, len(LONGER_SIDES), None))
+    sequences.append(patch_sequence(images, len(longer_sides), None))
     return torch.cat(sequences, dim=1)
 
 
 class MUSIQ(nn.Module):
     """``model(images)`` -> quality score per image, [N, 1]; images are float in [0, 1], [N, 3, H, W]."""
 
-    def __init__(self, hidden: int = 384, mlp_dim: int = 1152, heads: int = 6, layers: int = 14) -> None:
+    def __init__(
+        self,
+        hidden: int = 384,
+        mlp_dim: int = 1152,
+        heads: int = 6,
+        layers: int = 14,
+        longer_sides: tuple[int, ...] = LONGER_SIDES,
+    ) -> None:
+        """``longer_sides``: the resized scales; pyiqa's (224, 384) unless a tiny random configuration."""
         super().__init__()
+        self.longer_sides = longer_sides
         self.conv_root = StandardizedConv(3, STEM_WIDTH, 7, 2, bias=False)
         self.gn_root = nn.GroupNorm(32, STEM_WIDTH, eps=1e-6)
         self.block1 = StemBottleneck(STEM_WIDTH, STEM_WIDTH * 4)
         self.embedding = nn.Linear(STEM_WIDTH * 4 * (PATCH // 4) ** 2, hidden)
-        self.transformer_encoder = TransformerEncoder(hidden, mlp_dim, heads, layers, len(LONGER_SIDES) + 1)
+        self.transformer_encoder = TransformerEncoder(hidden, mlp_dim, heads, layers, len(longer_sides) + 1)
         self.head = nn.Linear(hidden, 1)
 
     @classmethod
@@ -213,21 +225,29 @@ class MUSIQ(nn.Module):
 
     @classmethod
     def random(cls, seed: int, device: str | torch.device = "cpu") -> MUSIQ:
-        """A small random-weight MUSIQ (hidden 32, 2 layers): tensors drawn in key order from ``seed``."""
-        model = cls(hidden=32, mlp_dim=64, heads=2, layers=2)
+        """A small random-weight MUSIQ (hidden 32, 2 layers) on pyiqa's scales, seeded by :meth:`seeded`."""
+        return cls(hidden=32, mlp_dim=64, heads=2, layers=2).seeded(seed, device)
+
+    @classmethod
+    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> MUSIQ:
+        """:meth:`random` reading one resized scale (:data:`TINY_LONGER_SIDES`): the tiny preset's."""
+        return cls(hidden=32, mlp_dim=64, heads=2, layers=2, longer_sides=TINY_LONGER_SIDES).seeded(seed, device)
+
+    def seeded(self, seed: int, device: str | torch.device) -> MUSIQ:
+        """This network with every tensor drawn in key order from ``seed`` (random-weight numbers only)."""
         generator = torch.Generator().manual_seed(seed)
         state = {}
-        for key, tensor in sorted(model.state_dict().items()):
+        for key, tensor in sorted(self.state_dict().items()):
             noise = torch.randn(tensor.shape, generator=generator)
             if tensor.ndim >= 2:
                 state[key] = noise / tensor[0].numel() ** 0.5
             else:  # norm scales near 1, biases near 0
                 state[key] = (1.0 if key.endswith(".weight") else 0.0) + 0.1 * noise
-        model.load_state_dict(state, strict=True)
-        return model.to(device).eval()
+        self.load_state_dict(state, strict=True)
+        return self.to(device).eval()
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        rows = multiscale_patches((images - 0.5) * 2)
+        rows = multiscale_patches((images - 0.5) * 2, self.longer_sides)
         pixels, positions, scales, mask = rows[..., :-3], rows[..., -3], rows[..., -2], rows[..., -1].bool()
         batch, length = pixels.shape[:2]
         x = F.relu(self.gn_root(self.conv_root(pixels.reshape(-1, 3, PATCH, PATCH))))

@@ -77,9 +77,9 @@ def test_weight_files_are_required_without_the_tiny_preset_and_checked(tmp_path)
 
 def test_the_preflight_refuses_videos_a_network_cannot_take() -> None:
     dims = loaded(("temporal_flickering", "dynamic_degree"))
-    with pytest.raises(InvalidSetting, match="--metrics dynamic_degree cannot score 32x32 videos"):
-        probe_dimensions(dims, (32, 32))
-    assert probe_dimensions(dims[:1], (32, 32)) == ["vbench        temporal_flickering scores a test clip ({})"]
+    with pytest.raises(InvalidSetting, match="--metrics dynamic_degree cannot score 24x24 videos"):
+        probe_dimensions(dims, (24, 24))  # the tiny RAFT's two correlation levels need 32 pixels
+    assert probe_dimensions(dims[:1], (24, 24)) == ["vbench        temporal_flickering scores a test clip ({})"]
 
 
 def test_a_dimension_whose_module_is_absent_is_refused_by_name() -> None:
@@ -132,3 +132,22 @@ def test_a_missing_weight_file_is_refused_by_its_flag(isolated_cwd, capsys) -> N
 
     assert msrvtt.main(["--preset", "tiny", "--metrics", "subject_consistency", "--dino-ckpt", "dino.pth"]) == 2
     assert "--dino-ckpt PosixPath('dino.pth'): not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # the acceptance command as a user types it: eight 16-frame videos, seven dimensions
+def test_the_tiny_preset_prints_and_logs_all_seven_dimensions(isolated_cwd, capsys) -> None:
+    import math
+
+    from benchmarks import msrvtt
+    from metrics.vbench import DIMENSIONS
+    from tests.benchmarks.conftest import only_run
+
+    assert msrvtt.main(["--preset", "tiny", "--metrics", "vbench-quality"]) == 0
+    printed = capsys.readouterr().out
+    assert "RANDOM WEIGHTS: these numbers prove the machinery, not the model" in printed
+    logged = only_run(f"sqlite:///{isolated_cwd / 'mlflow.db'}", "simda-msrvtt").data
+    assert logged.params["random_weights"] == "True"
+    for name in DIMENSIONS:
+        line = next(line for line in printed.splitlines() if line.startswith(f"vbench_{name}: "))
+        value = float(line.split(": ")[1])
+        assert math.isfinite(value) and logged.metrics[f"vbench_{name}"] == pytest.approx(value, abs=1e-6)

@@ -24,6 +24,7 @@ from benchmarks.vbench import (
     suite_videos,
     write_synthetic,
 )
+from benchmarks.vbench_scoring import load_dimension, state_path
 from metrics.vbench.dimension import DimensionState
 from simda.plumbing.errors import BadInputFile
 
@@ -117,8 +118,6 @@ def test_real_file_has_vbench_counts_per_dimension():
 @pytest.mark.slow
 def test_tiny_run_end_to_end_and_resume_recomputes_nothing(tmp_path):
     from benchmarks.generators import SimDAGenerator
-    from metrics.vbench.imaging_quality import ImagingQuality
-    from metrics.vbench.motion_smoothness import MotionSmoothness
     from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
     from simda.plumbing.distributed import ProcessLayout
@@ -129,20 +128,21 @@ def test_tiny_run_end_to_end_and_resume_recomputes_nothing(tmp_path):
     loaded = load_model(ModelSettings(preset="tiny", device="cpu"), device="cpu")
     generator = SimDAGenerator(SimDAPipeline.from_base(loaded.base, loaded.model), loaded.base, None, "fp32", True)
     settings = TINY.generation.__class__(num_frames=3, height=128, width=128, num_inference_steps=2)
-    dims = {"motion_smoothness": MotionSmoothness.random(0), "imaging_quality": ImagingQuality.random(0)}
-    networks = {"motion_smoothness": "random:0", "imaging_quality": "random:0"}
-    run = SuiteRun(tmp_path / "run", generator, settings, seed=0, networks=networks, batch_size=2)
+    dims = [load_dimension(name, {}, "cpu", tiny=True, fps=8) for name in ("motion_smoothness", "imaging_quality")]
+    run = SuiteRun(tmp_path / "run", generator, settings, seed=0, batch_size=2)
     table = run.score(suite, videos, dims, ProcessLayout())
-    assert set(table) == set(dims) and all(isinstance(v, float) for v in table.values())
-    rows = [json.loads(run.scores_path(v).read_text()) for v in videos]
-    for row, video in zip(rows, videos, strict=True):  # only the requested dimensions the prompt serves
-        assert set(row["states"]) == set(video.dimensions) & set(dims) and row["id"] == video.id
-    assert len({row["seed"] for row in rows}) == len(videos)
-    stamps = {v.id: run.scores_path(v).stat().st_mtime_ns for v in videos}
-    resumed = SuiteRun(tmp_path / "run", generator, settings, seed=0, networks=networks, batch_size=2)
+    assert set(table) == {d.name for d in dims} and all(isinstance(v, float) for v in table.values())
+    rows = [json.loads(run.row_path(v).read_text()) for v in videos]
+    assert [row["id"] for row in rows] == [v.id for v in videos] and len({row["seed"] for row in rows}) == len(videos)
+    folders = run.state_folders(dims)
+    states = {(v.id, d.name): state_path(folders[d.name], v.id, d.name) for v in videos for d in dims}
+    for (video_id, name), path in states.items():  # only the requested dimensions the prompt serves
+        assert path.is_file() == (name in next(v for v in videos if v.id == video_id).dimensions)
+    stamps = {key: path.stat().st_mtime_ns for key, path in states.items() if path.is_file()}
+    resumed = SuiteRun(tmp_path / "run", generator, settings, seed=0, batch_size=2)
     resumed.generator.pipeline = None  # a resumed run must neither generate nor score again
     assert resumed.score(suite, videos, dims, ProcessLayout()) == table
-    assert stamps == {v.id: run.scores_path(v).stat().st_mtime_ns for v in videos}
+    assert stamps == {key: path.stat().st_mtime_ns for key, path in states.items() if path.is_file()}
 
 
 @pytest.mark.slow
@@ -155,7 +155,6 @@ def test_two_shards_of_a_videos_folder_give_the_one_process_table(tmp_path, monk
     import numpy as np
 
     from benchmarks.video_folder import VideoFolderGenerator
-    from metrics.vbench.imaging_quality import ImagingQuality
     from simda.plumbing.distributed import ProcessLayout
     from simda.settings import TINY
     from simda.video_io import write_mp4
@@ -166,10 +165,10 @@ def test_two_shards_of_a_videos_folder_give_the_one_process_table(tmp_path, monk
     for video in videos:
         write_mp4(tmp_path / "made-elsewhere" / f"{video.id}.mp4", rng.integers(0, 256, (2, 48, 64, 3), np.uint8))
     folder = VideoFolderGenerator(tmp_path / "made-elsewhere", [v.id for v in videos])
-    dims = {"imaging_quality": ImagingQuality.random(0)}
+    dims = [load_dimension("imaging_quality", {}, "cpu", tiny=True, fps=8)]
 
     def run(root: Path, layout: ProcessLayout):
-        suite_run = SuiteRun(root, folder, TINY.generation, seed=0, networks={"imaging_quality": "random:0"})
+        suite_run = SuiteRun(root, folder, TINY.generation, seed=0)
         return suite_run.score(suite, videos, dims, layout)
 
     alone = run(tmp_path / "one", ProcessLayout())

@@ -1,7 +1,7 @@
 """Each VBench dimension equals vbench 0.1.5's own code on the same frames and the same random weights.
 
 The figures were produced by vbench 0.1.5 (PyPI wheel), run in a scratch environment on
-:mod:`tests.metrics.vbench_fixture` with the state dicts of our ``random(0)`` networks loaded into
+:func:`tests.metrics.vbench.fixture.fixture_videos` with the state dicts of our ``random(0)`` networks loaded into
 vbench's networks (DINO's ``vision_transformer.VisionTransformer``, OpenAI ``clip.model.build_model``,
 vbench's vendored RAFT). They are random-weight numbers: they pin the computation, not a model.
 """
@@ -17,7 +17,7 @@ from metrics.vbench.background_consistency import BackgroundConsistency
 from metrics.vbench.dynamic_degree import DynamicDegree, moves, pad_to_eight
 from metrics.vbench.subject_consistency import SubjectConsistency
 from metrics.vbench.temporal_flickering import TemporalFlickering
-from tests.metrics.vbench_fixture import fixture_videos
+from tests.metrics.vbench.fixture import fixture_videos
 
 # vbench 0.1.5, vbench/subject_consistency.py, subject_consistency(): per-video "video_results" and the total.
 SUBJECT = {"moving": 0.9981700703501701, "still": 1.0, "all": 0.9990850351750851}

@@ -12,7 +12,7 @@ import pytest
 
 from metrics.vbench.dynamic_degree import DynamicDegree
 from metrics.vbench.subject_consistency import SubjectConsistency
-from tests.metrics.vbench_fixture import fixture_videos
+from tests.metrics.vbench.fixture import fixture_videos
 
 DINO = os.environ.get("SIMDA_DINO_WEIGHTS")
 RAFT = os.environ.get("SIMDA_RAFT_WEIGHTS")

@@ -1,9 +1,15 @@
-"""The small committed fixture the VBench dimensions are pinned on: ``fixture.npz`` holds its videos.
+"""The small videos the VBench dimensions are pinned on, in two sets, each matching the figures pinned from it.
 
-``make_videos`` wrote that file (``python -m tests.metrics.vbench.fixture``); the pinned figures were
-produced by vbench 0.1.5's own code from the saved file, so tests read the file, not this function.
-Frames are 120 x 136: not a multiple of 16 (AMT's padding is exercised) and large enough for AMT-S's
-four correlation levels (1/8 resolution pooled three times must keep at least 2 x 2 cells).
+* :func:`fixture_videos` (subject and background consistency, temporal flickering, dynamic degree,
+  aesthetic quality): drawn from formulas, no random numbers, so vbench's code in a scratch
+  environment and ours read the very same uint8 frames. ``moving``: a bright square sliding right by
+  6 pixels a frame over a diagonal gradient, with a brightness ripple; ``still``: its first frame
+  repeated. 128x136 pixels (RAFT in torchvision needs at least 128), 5 frames.
+* :func:`load_videos` (motion smoothness, imaging quality): read from the committed ``fixture.npz``,
+  which ``make_videos`` wrote (``python -m tests.metrics.vbench.fixture``); the pinned figures were
+  produced by vbench 0.1.5's own code from the saved file, so tests read the file, not the function.
+  Frames are 120 x 136: not a multiple of 16 (AMT's padding is exercised) and large enough for AMT-S's
+  four correlation levels (1/8 resolution pooled three times must keep at least 2 x 2 cells).
 """
 
 from __future__ import annotations
@@ -15,6 +21,25 @@ import torch
 
 FIXTURE = Path(__file__).with_name("fixture.npz")
 HEIGHT, WIDTH = 120, 136
+FORMULA_HEIGHT, FORMULA_WIDTH, FORMULA_FRAMES = 128, 136, 5
+
+
+def _formula_frame(step: int) -> np.ndarray:
+    rows, cols = np.mgrid[0:FORMULA_HEIGHT, 0:FORMULA_WIDTH]
+    red = (rows * 255) // FORMULA_HEIGHT
+    green = (cols * 255) // FORMULA_WIDTH
+    blue = ((rows + cols + 17 * step) * 3) % 256
+    frame = np.stack([red, green, blue], axis=-1)
+    top, left = 40, 20 + 6 * step
+    frame[top : top + 40, left : left + 40] = (250, 240 - 10 * step, 30)
+    return frame.astype(np.uint8)
+
+
+def fixture_videos() -> dict[str, torch.Tensor]:
+    """The formula set: name -> uint8 ``[T, H, W, 3]``."""
+    moving = np.stack([_formula_frame(step) for step in range(FORMULA_FRAMES)])
+    still = np.repeat(moving[:1], FORMULA_FRAMES, axis=0)
+    return {"moving": torch.from_numpy(moving), "still": torch.from_numpy(still)}
 
 
 def _moving_disc(frames: int) -> np.ndarray:
@@ -44,7 +69,7 @@ def make_videos(seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def load_videos() -> dict[str, torch.Tensor]:
-    """Four uint8 [T, H, W, 3] videos: smooth motion, the same shuffled, a pan and a still frame."""
+    """The file's set, four uint8 [T, H, W, 3] videos: smooth motion, the same shuffled, a pan and a still frame."""
     with np.load(FIXTURE) as data:
         smooth, pan, order = data["smooth"], data["pan"], data["shuffle_order"]
     videos = {"smooth": smooth, "shuffled": smooth[order], "pan": pan, "still": np.repeat(smooth[:1], 5, axis=0)}
