@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics.command_line import CommandParser
-from metrics.protocol_names import DEFAULT_CLIP_MODEL, DEFAULT_PROTOCOL_NAME, RANDOM_WEIGHTS_BANNER
+from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, RANDOM_WEIGHTS_BANNER
 from metrics.strict_json import strict_dumps
 from simda.plumbing.options import add_options, construct, values
 from simda.settings import (
@@ -43,28 +43,29 @@ class NoUsableVideos(RuntimeError):
 class FVDJob:
     """One comparison of two video sets, validated before anything heavy is imported.
 
-    The fields are those of :class:`simda.settings.FVDCommandSettings` (which checks the numbers), its
-    weight files and the :data:`simda.settings.FVD_COMMAND_EVALUATION_FIELDS` of the benchmarks' settings.
+    The fields are those of :class:`simda.settings.FVDCommandSettings` (which checks the numbers and holds
+    every default), its weight files and the :data:`simda.settings.FVD_COMMAND_EVALUATION_FIELDS` of the
+    benchmarks' settings.
     """
 
     real: Path
     fake: Path
-    i3d: Path | None = None
-    preset: str | None = None
-    frames: int = 16
-    fvd_protocol: str = DEFAULT_PROTOCOL_NAME
-    fvd_frames: str = "protocol"
-    fvd_frame_stride: int | None = None
-    fvd_frame_start: str | None = None
-    batch_size: int = 8
-    device: str = "auto"
-    interval: int = 40
-    clip_ckpt: Path | None = None
-    clip_model: str = DEFAULT_CLIP_MODEL
-    clip_pretrained: str = "openai"
-    openai: bool | None = None
-    captions: Path | None = None
-    output_dir: Path | None = None
+    i3d: Path | None
+    preset: str | None
+    frames: int
+    fvd_protocol: str
+    fvd_frames: str
+    fvd_frame_stride: int | None
+    fvd_frame_start: str | None
+    batch_size: int
+    device: str
+    interval: int
+    clip_ckpt: Path | None
+    clip_model: str
+    clip_pretrained: str
+    openai: bool | None
+    captions: Path | None
+    output_dir: Path | None
 
     def __post_init__(self) -> None:
         if (self.i3d is None) == (self.preset is None):
