@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from metrics.command_line import CommandParser
-from metrics.protocol_names import (
-    DEFAULT_CLIP_MODEL,
-    DEFAULT_PROTOCOL_NAME,
-    MIN_FVD_FRAMES,
-    PROTOCOL_NAMES,
-    RANDOM_WEIGHTS_BANNER,
-)
+from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, RANDOM_WEIGHTS_BANNER
 from metrics.strict_json import strict_dumps
+from simda.plumbing.options import add_options, construct, values
+from simda.settings import (
+    FVD_COMMAND_EVALUATION_FIELDS,
+    EvaluationSettings,
+    FVDCommandSettings,
+    MetricWeightSettings,
+)
 
 
 class NoUsableVideos(RuntimeError):
@@ -40,22 +41,31 @@ class NoUsableVideos(RuntimeError):
 
 @dataclass(frozen=True)
 class FVDJob:
-    """One comparison of two video sets, validated before anything heavy is imported."""
+    """One comparison of two video sets, validated before anything heavy is imported.
+
+    The fields are those of :class:`simda.settings.FVDCommandSettings` (which checks the numbers and holds
+    every default), its weight files and the :data:`simda.settings.FVD_COMMAND_EVALUATION_FIELDS` of the
+    benchmarks' settings.
+    """
 
     real: Path
     fake: Path
-    i3d: Path | None = None
-    preset: str | None = None
-    frames: int = 16
-    fvd_protocol: str = DEFAULT_PROTOCOL_NAME
-    batch_size: int = 8
-    device: str = "auto"
-    interval: int = 40
-    clip_ckpt: Path | None = None
-    clip_model: str = DEFAULT_CLIP_MODEL
-    openai: bool | None = None
-    captions: Path | None = None
-    output_dir: Path | None = None
+    i3d: Path | None
+    preset: str | None
+    frames: int
+    fvd_protocol: str
+    fvd_frames: str
+    fvd_frame_stride: int | None
+    fvd_frame_start: str | None
+    batch_size: int
+    device: str
+    interval: int
+    clip_ckpt: Path | None
+    clip_model: str
+    clip_pretrained: str
+    openai: bool | None
+    captions: Path | None
+    output_dir: Path | None
 
     def __post_init__(self) -> None:
         if (self.i3d is None) == (self.preset is None):
@@ -69,14 +79,34 @@ class FVDJob:
         ):
             if path is not None and not Path(path).exists():
                 raise FileNotFoundError(f"{flag} {path}: not found; pass {what}")
-        if self.frames < MIN_FVD_FRAMES:
-            raise ValueError(f"--frames {self.frames}: I3D needs at least {MIN_FVD_FRAMES} frames per video")
-        if self.batch_size < 1:
-            raise ValueError(f"--batch-size {self.batch_size}: must be positive")
-        if self.interval < 0 or self.interval == 1:
-            raise ValueError(f"--interval {self.interval}: must be 0 (off) or at least 2 jackknife groups")
+        if self.openai is not None and self.clip_pretrained not in ("openai", self.pretrained):
+            raise ValueError(
+                f"--{'' if self.openai else 'no-'}openai contradicts --clip-pretrained {self.clip_pretrained}; "
+                "pass one of them"
+            )
+        if self.fvd_frames == "spread" and (self.fvd_frame_stride is not None or self.fvd_frame_start is not None):
+            raise ValueError(
+                "--fvd-frame-stride and --fvd-frame-start choose a window of consecutive frames; "
+                "--fvd-frames spread takes none: drop them or choose --fvd-frames protocol"
+            )
         if self.output_dir is not None and self.output_dir.exists() and not self.output_dir.is_dir():
             raise ValueError(f"--output-dir {self.output_dir}: exists and is not a folder")
+
+    @property
+    def pretrained(self) -> str:
+        """open_clip's tag of ``--clip-ckpt``'s weights: ``--openai``/``--no-openai`` spell openai/none."""
+        if self.openai is None:
+            return self.clip_pretrained
+        return "openai" if self.openai else "none"
+
+    def frame_selection(self, protocol: Any) -> Any:
+        """The frames read from each video of both sets: the protocol's window (with the user's stride and
+        start), or the spread over the whole clip."""
+        from metrics.frame_selection import SPREAD
+
+        if self.fvd_frames == "spread":
+            return SPREAD
+        return protocol.frame_selection().with_overrides(stride=self.fvd_frame_stride, start=self.fvd_frame_start)
 
 
 @dataclass
@@ -125,9 +155,8 @@ def _clip_scorer(job: FVDJob, device: str) -> Any:
     from metrics.clip import ClipScorer
 
     if job.clip_ckpt is not None:
-        # --no-openai: the model config as written (GELU for ViT-B-32); default: OpenAI's weights, QuickGELU
-        pretrained = "none" if job.openai is False else "openai"
-        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, pretrained=pretrained, device=device)
+        # none (--no-openai): the model config as written (GELU for ViT-B-32); openai: OpenAI's weights, QuickGELU
+        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, pretrained=job.pretrained, device=device)
     return ClipScorer.random(0, device=device) if job.preset == "tiny" else None
 
 
@@ -143,7 +172,7 @@ def run(job: FVDJob) -> FVDCommandResult:
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
     protocol = get_protocol(job.fvd_protocol)
-    selection = protocol.frame_selection()  # the tool's frames of a longer clip (first or random window)
+    selection = job.frame_selection(protocol)  # the tool's frames of a longer clip (first or random window)
     detector, detector_sha256 = _detector(job, protocol, device)
     fvd = FVD(
         detector,
@@ -203,51 +232,45 @@ def run(job: FVDJob) -> FVDCommandResult:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The flags are settings fields (:class:`simda.settings.FVDCommandSettings` and the groups it names)."""
     parser = CommandParser(
         prog="python -m metrics.fvd",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    parser.add_argument("--real", required=True, type=Path, help="real videos: folder or index file")
-    parser.add_argument("--fake", required=True, type=Path, help="generated videos: folder or index file")
-    parser.add_argument(
-        "--i3d", type=Path, help="I3D weights: i3d_pretrained_400.pt (state_dict) or i3d_torchscript.pt"
+    add_options(parser, FVDCommandSettings, {})
+    add_options(
+        parser,
+        MetricWeightSettings,
+        {},
+        override={"clip_ckpt": {"help": "local open_clip checkpoint; enables CLIPSIM"}},
     )
-    parser.add_argument("--preset", choices=["tiny"], help="tiny: a random calibrated I3D instead of --i3d")
-    parser.add_argument(
-        "--frames",
-        type=int,
-        default=16,
-        help=f"frames per video, a window taken as the protocol's tool does (>= {MIN_FVD_FRAMES})",
+    add_options(
+        parser,
+        EvaluationSettings,
+        {},
+        only=FVD_COMMAND_EVALUATION_FIELDS,
+        override={
+            "fvd_protocol": {
+                "help": f"the public FVD tool to reproduce (default {DEFAULT_PROTOCOL_NAME}); it fixes "
+                "preprocessing, BatchNorm eps, covariance divisor and square root (docs/metrics.md)"
+            },
+            "fvd_frame_stride": {"help": "stride between the frames taken from each video (unset: the protocol's)"},
+            "fvd_frame_start": {
+                "help": "where each video's window starts: first, centre or random (seed 0 and the file name); "
+                "unset: the FVD protocol's convention"
+            },
+        },
     )
-    parser.add_argument(
-        "--fvd-protocol",
-        choices=PROTOCOL_NAMES,
-        default=DEFAULT_PROTOCOL_NAME,
-        help=f"the public FVD tool to reproduce (default {DEFAULT_PROTOCOL_NAME}); it fixes preprocessing, "
-        "BatchNorm eps, covariance divisor and square root",
-    )
-    parser.add_argument("--batch-size", type=int, default=8, help="videos per detector call (default 8)")
-    parser.add_argument("--device", default="auto", help="cuda, cpu or auto (default)")
-    parser.add_argument(
-        "--interval", type=int, default=40, help="jackknife groups of the 95%% interval (default 40; 0 = off)"
-    )
-    parser.add_argument("--clip-ckpt", type=Path, help="local open_clip checkpoint; enables CLIPSIM")
-    parser.add_argument("--clip-model", default=DEFAULT_CLIP_MODEL, help="open_clip model name of --clip-ckpt")
-    parser.add_argument(
-        "--openai",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="--clip-ckpt holds OpenAI weights (QuickGELU, the default); --no-openai: the model config as written",
-    )
-    parser.add_argument("--captions", type=Path, help=".csv/.jsonl of 'path' and 'caption' for the fake videos")
-    parser.add_argument("--output-dir", type=Path, help="write result.json there (the printed numbers, for scripts)")
     return parser
 
 
 def make_job(args: argparse.Namespace) -> FVDJob:
-    return FVDJob(**{name: value for name, value in vars(args).items()})
+    """The job of the flags the user gave, every other field at its settings default (checked there)."""
+    evaluation = construct(EvaluationSettings, args)
+    shared = {name: getattr(evaluation, name) for name in FVD_COMMAND_EVALUATION_FIELDS}
+    return FVDJob(**values(args, FVDCommandSettings, MetricWeightSettings), **shared)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

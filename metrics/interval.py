@@ -39,12 +39,10 @@ import numpy as np
 from scipy.stats import t as student_t
 
 from metrics.frechet import DEFAULT_DDOF, FrechetToReference, GaussianStats
+from metrics.protocol_names import DEFAULT_REPLICATES, INTERVAL_METHOD_NAMES
 
 IntervalMethod = Literal["jackknife", "half-sampling", "bootstrap-sd", "delta"]
 DEFAULT_INTERVAL_METHOD: IntervalMethod = "jackknife"
-#: Groups of the default jackknife: enough for a stable standard error (its relative error is about
-#: 1 / sqrt(2 (G - 1)), 11 % at 40), few enough that 40 eigenvalue problems stay cheap.
-DEFAULT_REPLICATES = 40
 
 
 @dataclass(frozen=True)
@@ -106,6 +104,8 @@ _STD_ERRORS = {
 }
 #: Every method :func:`fvd_interval` knows, the default first.
 INTERVAL_METHODS: tuple[IntervalMethod, ...] = tuple(_STD_ERRORS)
+if INTERVAL_METHODS != INTERVAL_METHOD_NAMES:  # the names command lines list before numpy loads
+    raise ImportError(f"metrics.protocol_names.INTERVAL_METHOD_NAMES {INTERVAL_METHOD_NAMES} != {INTERVAL_METHODS}")
 
 
 def fvd_interval(

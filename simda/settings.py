@@ -22,7 +22,9 @@ from typing import Any
 from metrics.protocol_names import (
     DEFAULT_CLIP_MODEL,
     DEFAULT_PROTOCOL_NAME,
+    DEFAULT_REPLICATES,
     FRAME_STARTS,
+    INTERVAL_METHOD_NAMES,
     MIN_FVD_FRAMES,
     PROTOCOL_NAMES,
     REAL_FRAME_SELECTIONS,
@@ -400,6 +402,10 @@ def _metric_names(value: str) -> str | None:
     return None
 
 
+def _jackknife_groups(groups: int) -> str | None:
+    return None if groups == 0 or groups >= 2 else "must be 0 (off) or at least 2 jackknife groups"
+
+
 @dataclass(frozen=True)
 class EvaluationSettings(ValidatedSettings):
     """What a text-to-video benchmark evaluates and how: the sample, the seeds, the batches, the metrics."""
@@ -440,10 +446,7 @@ class EvaluationSettings(ValidatedSettings):
         choices=FRAME_STARTS,
     )
     fvd_interval: int = option(
-        40,
-        "--fvd-interval",
-        "jackknife groups of the FVD interval (0: no interval)",
-        checks=(lambda groups: None if groups == 0 or groups >= 2 else "must be 0 (off) or at least 2",),
+        40, "--fvd-interval", "jackknife groups of the FVD interval (0: no interval)", checks=(_jackknife_groups,)
     )
     clip_model: str = option(DEFAULT_CLIP_MODEL, "--clip-model", "open_clip model name of --clip-ckpt")
     clip_pretrained: str = option(
@@ -817,6 +820,76 @@ class AblationOutputSettings(ValidatedSettings):
         "sweep folder (unset: runs/ablation-<settings hash>, runs/ablation-learn-<hash> with --preset learn)",
         aliases=("--out",),
     )
+
+
+#: The flags ``python -m metrics.fvd`` shares with the benchmarks (fields of :class:`EvaluationSettings`).
+FVD_COMMAND_EVALUATION_FIELDS = ("fvd_protocol", "fvd_frame_stride", "fvd_frame_start", "clip_model", "clip_pretrained")
+#: ``--fvd-frames`` of ``python -m metrics.fvd``: both sets are read alike, so there is no generated frame
+#: rate to match (the benchmarks' fps-matched); the protocol's window, or the old spread over the clip.
+FVD_COMMAND_FRAME_SELECTIONS = ("protocol", "spread")
+
+
+@dataclass(frozen=True)
+class FVDCommandSettings(ValidatedSettings):
+    """``python -m metrics.fvd``'s own flags; ``--i3d``/``--clip-ckpt`` are :class:`MetricWeightSettings`' and
+    the protocol, frame window and CLIP flags :class:`EvaluationSettings`' (:data:`FVD_COMMAND_EVALUATION_FIELDS`)."""
+
+    real: Path | None = option(None, "--real", "real videos: folder or index file", required=True)
+    fake: Path | None = option(None, "--fake", "generated videos: folder or index file", required=True)
+    preset: str | None = option(
+        None, "--preset", "tiny: a random calibrated I3D instead of --i3d (and a random CLIP)", choices=("tiny",)
+    )
+    frames: int = option(
+        16,
+        "--frames",
+        f"frames per video, a window taken as the protocol's tool does (>= {MIN_FVD_FRAMES})",
+        checks=(at_least(MIN_FVD_FRAMES, ": I3D's temporal pooling needs them"), at_most(MAX_FRAMES)),
+    )
+    fvd_frames: str = option(
+        "protocol",
+        "--fvd-frames",
+        "frames FVD takes from each clip: protocol (the FVD tool's window) or spread (over the whole clip)",
+        choices=FVD_COMMAND_FRAME_SELECTIONS,
+    )
+    batch_size: int = option(8, "--batch-size", "videos per detector call (default 8)", checks=(positive,))
+    device: str = option("auto", "--device", "cuda, cpu or auto (default)")
+    interval: int = option(
+        40, "--interval", "jackknife groups of the 95%% interval (default 40; 0 = off)", checks=(_jackknife_groups,)
+    )
+    openai: bool | None = option(
+        None,
+        "--openai",
+        "--clip-ckpt holds OpenAI weights (--clip-pretrained openai); --no-openai: --clip-pretrained none",
+    )
+    captions: Path | None = option(None, "--captions", ".csv/.jsonl of 'path' and 'caption' for the fake videos")
+    output_dir: Path | None = option(None, "--output-dir", "write result.json there (the printed numbers, for scripts)")
+
+
+#: ``python -m metrics.interval_coverage``'s bounds: a value outside them measures nothing (--dim 0 once
+#: reported a coverage of 1.000 of nothing) or runs for hours.
+MAX_COVERAGE_DIM = 4096
+MAX_COVERAGE_COUNT = 100_000
+
+
+@dataclass(frozen=True)
+class IntervalCoverageSettings(ValidatedSettings):
+    """The Gaussian simulation of ``python -m metrics.interval_coverage`` (random features)."""
+
+    dim: int = option(400, "--dim", "feature dimension (I3D's logits: 400)", checks=(between(1, MAX_COVERAGE_DIM),))
+    num_videos: int = option(
+        2990, "--num-videos", "videos per set (MSR-VTT's test set: 2990)", checks=(between(2, MAX_COVERAGE_COUNT),)
+    )
+    trials: int = option(100, "--trials", "fresh generated sets", checks=(between(2, MAX_COVERAGE_COUNT),))
+    replicates: int = option(
+        DEFAULT_REPLICATES,
+        "--replicates",
+        "groups or resamples of each interval",
+        checks=(between(2, MAX_COVERAGE_COUNT),),
+    )
+    methods: tuple[str, ...] = option(
+        INTERVAL_METHOD_NAMES, "--methods", "interval methods to check", choices=INTERVAL_METHOD_NAMES, many=True
+    )
+    seed: int = option(0, "--seed", "seed of the simulation")
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,11 @@ def _imports(package: str) -> set[tuple[str, str]]:
     return found
 
 
+#: The metrics' command lines, which declare their flags as settings fields: they stand on simda's settings
+#: and plumbing like every command; the metrics library beside them does not (the next test loads it).
+METRICS_COMMAND_LINES = {("metrics/fvd_command.py", "simda"), ("metrics/interval_coverage.py", "simda")}
+
+
 def test_the_package_graph_points_down_only():
     upward = {
         "simda": {"benchmarks", "reports"},
@@ -128,8 +133,26 @@ def test_the_package_graph_points_down_only():
         "benchmarks": {"reports"},
     }
     for package, forbidden in upward.items():
-        wrong = sorted((path, name) for path, name in _imports(package) if name in forbidden)
+        wrong = sorted((path, name) for path, name in _imports(package) - METRICS_COMMAND_LINES if name in forbidden)
         assert not wrong, f"{package} must not import {forbidden}: {wrong}"
+
+
+@pytest.mark.slow  # about 8 s: the library loads torch and open_clip
+def test_the_metrics_library_loads_without_simda():
+    library = sorted(
+        module_path.relative_to(REPO).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+        for module_path in (REPO / "metrics").rglob("*.py")
+        if (str(module_path.relative_to(REPO)), "simda") not in METRICS_COMMAND_LINES
+    )
+    probe = f"import importlib, sys; [importlib.import_module(m) for m in {library!r}]; print('simda' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.stdout.split() == ["False"], loaded.stderr or "a metrics library module loaded simda"
 
 
 def test_train_accepts_the_flag_names_of_diffusers_training_scripts(tmp_path):

@@ -9,6 +9,7 @@ import open_clip
 import pytest
 import torch
 
+from metrics import fvd_command
 from metrics.clip import TINY_CLIP_CONFIG, ClipScorer, random_clip
 from metrics.frechet import frechet_distance_from_features
 from metrics.fvd import extract_features
@@ -17,6 +18,7 @@ from metrics.fvd_protocols import get_protocol
 from metrics.i3d import file_sha256, load_i3d
 from metrics.video_io import read_video
 from simda.video_io import write_mp4
+from tests.command_helpers import job_of
 from tests.metrics.random_i3d import calibrated_random_i3d
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -165,3 +167,31 @@ def test_cli_tiny_preset_needs_no_weight_file_and_says_so(video_sets, tmp_path, 
     # Without a weight file or the preset, nothing runs.
     assert main(["--real", str(real), "--fake", str(real)]) == 2
     assert "--i3d" in capsys.readouterr().err
+
+
+def test_cli_frame_window_flags_choose_the_frames_of_both_sets(video_sets, tmp_path, capsys):
+    real, fake_index = video_sets
+    base = ["--preset", "tiny", "--real", str(real), "--fake", str(fake_index), "--frames", "9"]
+    protocol = get_protocol("cd-fvd")
+    window = job_of(fvd_command, [*base, "--fvd-frame-stride", "2", "--fvd-frame-start", "centre"])
+    selection = window.frame_selection(protocol)
+    assert (selection.mode, selection.stride, selection.start) == ("consecutive", 2, "centre")
+    assert job_of(fvd_command, base).frame_selection(protocol) == protocol.frame_selection()
+    spread = job_of(fvd_command, [*base, "--fvd-frames", "spread"]).frame_selection(protocol)
+    assert spread.mode == "spread"
+    assert main([*base, "--fvd-frames", "spread", "--fvd-frame-stride", "2"]) == 2
+    assert "--fvd-frames spread takes none" in capsys.readouterr().err
+    assert main([*base, "--fvd-frames", "spread", "--output-dir", str(tmp_path)]) == 0
+    saved = json.loads((tmp_path / "result.json").read_text())
+    assert saved["fvd"]["fvd.frame_sampling"] == spread.describe()
+
+
+def test_cli_clip_pretrained_and_its_openai_spellings(video_sets, capsys):
+    real, _ = video_sets
+    base = ["--preset", "tiny", "--real", str(real), "--fake", str(real)]
+    assert job_of(fvd_command, base).pretrained == "openai"
+    assert job_of(fvd_command, [*base, "--no-openai"]).pretrained == "none"
+    assert job_of(fvd_command, [*base, "--clip-pretrained", "none"]).pretrained == "none"
+    assert job_of(fvd_command, [*base, "--openai", "--clip-pretrained", "openai"]).pretrained == "openai"
+    assert main([*base, "--openai", "--clip-pretrained", "none"]) == 2
+    assert "--openai contradicts --clip-pretrained none" in capsys.readouterr().err

@@ -52,3 +52,22 @@ def test_the_coverage_command_refuses_values_that_measure_nothing(argv, message,
     with pytest.raises(SystemExit) as stopped:
         main(argv)
     assert stopped.value.code == 2 and f"{message}: must lie between" in capsys.readouterr().err
+
+
+def test_the_coverage_command_refuses_too_few_replicates_and_unknown_methods(capsys):
+    from metrics.interval_coverage import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--replicates", "1"])
+    assert stopped.value.code == 2 and "--replicates 1: must lie between 2 and 100000" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["--methods", "jackknife", "median"])
+    assert stopped.value.code == 2 and "invalid choice: 'median'" in capsys.readouterr().err
+
+
+def test_the_coverage_command_runs_the_methods_it_is_given(capsys):
+    from metrics.interval_coverage import main
+
+    assert main(["--dim", "3", "--num-videos", "20", "--trials", "3", "--replicates", "4", "--methods", "delta"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.split(":")[0].strip() == "delta" and "over 3 fresh sets" in line
