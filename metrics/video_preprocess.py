@@ -51,19 +51,31 @@ def _bilinear(frames: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def _tf1_axis(n_in: int, n_out: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Source rows and weights of TF1's legacy bilinear resize: position ``i * n_in / n_out``, no half-pixel shift."""
-    src = torch.arange(n_out, dtype=torch.float64, device=device) * (n_in / n_out)
-    low = src.floor().long().clamp(max=n_in - 1)
-    return low, (low + 1).clamp(max=n_in - 1), (src - low).float()
+    """Source rows and weights of TF1's legacy bilinear resize: position ``i * (n_in / n_out)``, no half-pixel shift.
+
+    In float32 as TF's kernel computes them (``resize_bilinear_op.cc``: float scale, float position): float64
+    positions move the weights by up to 2e-5 and the [-1, 1] input by up to 5e-5 on a 240x320 frame.
+    """
+    scale = torch.tensor(n_in, dtype=torch.float32) / torch.tensor(n_out, dtype=torch.float32)
+    src = torch.arange(n_out, dtype=torch.float32, device=device) * scale.to(device)
+    low = src.floor()
+    return low.long().clamp(max=n_in - 1), src.ceil().long().clamp(max=n_in - 1), src - low
 
 
 def _tf1_bilinear(frames: torch.Tensor, size: int) -> torch.Tensor:
-    """``tf.image.resize_bilinear`` of TF1 (``align_corners=False, half_pixel_centers=False``), the TF FVD's resize."""
+    """``tf.image.resize_bilinear`` of TF1 (``align_corners=False, half_pixel_centers=False``), the TF FVD's resize.
+
+    Along rows first, then columns, in TF's order, so float round-off matches as well.
+    """
     h, w = frames.shape[-2:]
     top, bottom, wy = _tf1_axis(h, size, frames.device)
     left, right, wx = _tf1_axis(w, size, frames.device)
-    rows = frames[..., top, :] + (frames[..., bottom, :] - frames[..., top, :]) * wy[:, None]
-    return rows[..., left] + (rows[..., right] - rows[..., left]) * wx
+
+    def along_row(rows: torch.Tensor) -> torch.Tensor:
+        return rows[..., left] + (rows[..., right] - rows[..., left]) * wx
+
+    upper, lower = along_row(frames[..., top, :]), along_row(frames[..., bottom, :])
+    return upper + (lower - upper) * wy[:, None]
 
 
 def _shorter_side_centre_crop(frames: torch.Tensor, size: int, antialias: bool = False) -> torch.Tensor:
