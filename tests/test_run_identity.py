@@ -41,6 +41,7 @@ def test_a_folder_holding_another_runs_results_is_refused_naming_the_holder(tmp_
     claim_record(tmp_path, "simda-train", "aaa")
     claim_record(tmp_path, "simda-train", "aaa")  # the same run again: allowed
     assert json.loads((tmp_path / RECORD_FILE).read_text()) == {"command": "simda-train", "identity": "aaa"}
+    (tmp_path / "checkpoint-1").mkdir()  # its results
     with pytest.raises(UsageError, match=r"holds the results of another run \(simda-train with settings aaa.*--out "):
         claim_record(tmp_path, "simda-sr", "bbb", flag="--out")
     earlier = tmp_path / "earlier"
@@ -52,6 +53,27 @@ def test_a_folder_holding_another_runs_results_is_refused_naming_the_holder(tmp_
 
 def test_generate_into_another_runs_folder_exits_2_before_loading(tmp_path: Path, capsys) -> None:
     claim_record(tmp_path, "generate", "someone-else")
+    (tmp_path / "000-a.mp4").write_text("")  # its video
     status = generate.main(["--preset", "tiny", "--prompt", "a", "--output-dir", str(tmp_path)])
     assert status == 2
     assert "holds the results of another run (generate with settings someone-else" in capsys.readouterr().err
+
+
+def test_a_record_left_alone_by_a_failed_run_does_not_block_another(tmp_path: Path) -> None:
+    (tmp_path / ".lock").write_text("")  # the folder lock stays behind too
+    claim_record(tmp_path, "generate", "failed-at-load")
+    claim_record(tmp_path, "generate", "next")  # nothing but the record and the lock: nothing to protect
+    assert json.loads((tmp_path / RECORD_FILE).read_text())["identity"] == "next"
+    (tmp_path / "000-a.mp4").write_text("")
+    with pytest.raises(UsageError, match="holds the results of another run"):
+        claim_record(tmp_path, "generate", "third")
+
+
+@pytest.mark.slow  # the first failure comes after torch and diffusers import: about 15 s
+def test_generate_whose_model_failed_to_load_leaves_its_folder_to_the_next_run(tmp_path: Path, capsys) -> None:
+    out, first, second = tmp_path / "out", tmp_path / "base-1", tmp_path / "base-2"
+    for base in (first, second):
+        base.mkdir()
+        status = generate.main(["--base", str(base), "--prompt", "a", "--output-dir", str(out)])
+        assert status == 2
+        assert f"--base {base}: " in capsys.readouterr().err  # the model's problem, not another run's folder
