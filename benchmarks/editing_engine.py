@@ -96,6 +96,7 @@ def run_editing_benchmark(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
             {"random_weights": str(job.random_weights).lower()},
             tracking_uri=job.tracking_uri,
             resume_key=str(job.output_dir.resolve()),
+            identity=job.identity(),  # only a run of these settings is continued
         ),
         tempfile.TemporaryDirectory() as scratch,
     ):
