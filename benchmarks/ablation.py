@@ -291,19 +291,24 @@ def run_table6(job: AblationJob) -> AblationResult:
 
 
 def learning_data(job: AblationJob, learning: LearningSettings) -> Any:
-    """The synthetic split of the learning benchmark under ``<output-dir>/data`` (train and held-out CSVs)."""
-    from simda.synthetic import write_learning_set
+    """The learning benchmark's synthetic split (train and held-out CSVs), written once per content into
+    ``synthetic-data`` beside the sweep folder, so an identical rerun reads (and logs) the same files."""
+    from simda.plumbing.content_cache import cached_folder
+    from simda.synthetic import SYNTHETIC_VERSION, LearningSet, write_learning_set
     from simda.train import SYNTHETIC_SPAN
 
     clips = job.clips
-    return write_learning_set(
-        job.output_dir / "data",
-        learning.train_clips,
-        learning.heldout_clips,
-        num_frames=clips.num_frames * clips.frame_stride * SYNTHETIC_SPAN,
-        size=max(clips.height, clips.width),
-        seed=learning.data_seed,
-    )
+    frames, size = clips.num_frames * clips.frame_stride * SYNTHETIC_SPAN, max(clips.height, clips.width)
+    counts = (learning.train_clips, learning.heldout_clips)
+
+    def write(folder: Path) -> dict[str, Path]:
+        written = write_learning_set(folder, *counts, num_frames=frames, size=size, seed=learning.data_seed)
+        return {name: getattr(written, name) for name in ("train_csv", "heldout_csv", "videos")}
+
+    content = {"writer": "simda.synthetic:write_learning_set", "counts": counts, "frames": frames, "size": size}
+    content |= {"seed": learning.data_seed, "version": SYNTHETIC_VERSION}
+    name = f"learn-{counts[0]}-{counts[1]}"
+    return LearningSet(**cached_folder(job.output_dir.parent / "synthetic-data", name, content, write))
 
 
 def learn_variant(job: AblationJob, variant: AblationRow, data: Any, heldout: list[Any]) -> tuple[dict, SeedInterval]:

@@ -9,24 +9,39 @@
 (paths relative to the file). Each video is tuned once, inverted once and edited once per
 caption; the table reports Table 5's columns: frame consistency and textual alignment (CLIP,
 x100), training and inference minutes, training and inference peak GPU memory, tuned parameters.
-A rerun with the same ``--output-dir`` skips every case it finished with the same settings.
+Without ``--output-dir`` the run folder is ``runs/editing-<settings hash>``; a rerun with the same
+folder skips every case it finished with the same settings, and a folder holding another run's
+results is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from benchmarks.editing_job import TINY_EDITS, EditingBenchmarkJob, EditingBenchmarkResult, read_cases  # noqa: F401
 from simda.plumbing.cli import new_parser, run_command
+from simda.plumbing.identity import default_folder
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import PRESETS, EditingCasesSettings, EditSettings, ModelSettings, TrackingSettings, preset_for
 
+#: The benchmark's name in its run record and default folder.
+COMMAND = "editing"
+
 
 def run(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
-    from benchmarks.editing_engine import run_editing_benchmark
+    """The benchmark in its folder, held for this run: another run's folder is refused before any MLflow call."""
+    from simda.plumbing.atomic import claim_folder, require_writable_dir
+    from simda.plumbing.identity import claim_record
 
-    return run_editing_benchmark(job)
+    require_writable_dir(job.output_dir, "--output-dir")
+    with claim_folder(job.output_dir, "--output-dir"):
+        claim_record(job.output_dir, COMMAND, job.identity())
+        from benchmarks.editing_engine import run_editing_benchmark
+
+        return run_editing_benchmark(job)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 def make_job(args: argparse.Namespace) -> EditingBenchmarkJob:
     model = construct(ModelSettings, args)
     editing = from_args(preset_for(model).editing, args)
-    return EditingBenchmarkJob(model, editing, **values(args, EditingCasesSettings, TrackingSettings))
+    fields = values(args, EditingCasesSettings, TrackingSettings)
+    job = EditingBenchmarkJob(model, editing, **{**fields, "output_dir": fields["output_dir"] or Path()})
+    return job if args.output_dir else replace(job, output_dir=default_folder(COMMAND, job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

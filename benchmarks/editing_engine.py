@@ -96,6 +96,7 @@ def run_editing_benchmark(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
             {"random_weights": str(job.random_weights).lower()},
             tracking_uri=job.tracking_uri,
             resume_key=str(job.output_dir.resolve()),
+            identity=job.identity(),  # only a run of these settings is continued
         ),
         tempfile.TemporaryDirectory() as scratch,
     ):
@@ -126,6 +127,8 @@ def run_editing_benchmark(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
             write_json(folder / "scores.json", {"key": key, "rows": case_rows})  # last: its presence means done
             rows.extend(case_rows)
         per_edit = pd.DataFrame(rows, columns=list(EDIT_COLUMNS))  # rows reloaded from JSON come key-sorted
+        # and hold null for NaN (strict JSON): numbers again, so a resumed table equals the first
+        per_edit = per_edit.astype({column: float for column in EDIT_COLUMNS[2:]})
         summary = per_edit.drop(columns=["video", "edit"]).mean().to_frame().T
         summary.insert(0, "method", "SimDA (this run" + (", random weights)" if job.random_weights else ")"))
         table = pd.concat([summary, pd.DataFrame(TABLE5)], ignore_index=True)

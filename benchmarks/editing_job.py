@@ -9,6 +9,7 @@ from typing import Any
 
 from metrics.protocol_names import DEFAULT_CLIP_MODEL, RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
+from simda.plumbing.identity import identity_of, settings_of
 from simda.plumbing.names import plain_name, read_text
 from simda.settings import EditSettings, ModelSettings
 
@@ -100,6 +101,10 @@ class EditingBenchmarkJob:
     @property
     def random_weights(self) -> bool:
         return self.model.tiny or self.clip_ckpt is None
+
+    def identity(self) -> str:
+        """What the table is computed from: the settings and the cases file's bytes, not the folder or device."""
+        return identity_of(settings_of(self, ("output_dir", "tracking_uri", "device")))
 
 
 @dataclass

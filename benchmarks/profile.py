@@ -16,7 +16,8 @@ image upscaler frame by frame, with peak GPU memory; ``--params-only`` adds its 
 kernels each inference step and training forward and backward launches (``torch.profiler``, any device: a
 cost measure that does not depend on the machine). The GPU run issue 25 still needs is in
 ``benchmarks/results/README.md``. Results are printed,
-written as text and PNG under ``--output-dir``, and logged to MLflow (experiment ``simda-profile``).
+written as text and PNG under ``--output-dir`` (unset: ``runs/profile-<settings hash>``; a folder holding
+another run's results is refused), and logged to MLflow (experiment ``simda-profile``).
 Weights are random unless ``--base`` is given: timings measure the architecture, not the model.
 """
 
@@ -24,17 +25,31 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from benchmarks.profiling.job import EXPERIMENT, ProfileJob, ProfileResult  # noqa: F401 (EXPERIMENT: the command's)
 from simda.plumbing.cli import new_parser, run_command
+from simda.plumbing.identity import default_folder
 from simda.plumbing.options import add_group, construct, given
 from simda.settings import PAPER, TINY, ProfileModelSettings, ProfileOutputSettings, ProfileSettings
 
+#: The command's name in its run record and default folder.
+COMMAND = "profile"
+
 
 def run(job: ProfileJob) -> ProfileResult:
-    from benchmarks.profiling.runner import run_profile
+    """The profile in its folder, held for this run: another run's folder is refused before any MLflow call."""
+    from simda.plumbing.atomic import claim_folder, require_writable_dir
+    from simda.plumbing.identity import claim_record
 
-    return run_profile(job)
+    folder = job.output.output_dir
+    require_writable_dir(folder, "--output-dir")
+    with claim_folder(folder, "--output-dir"):
+        claim_record(folder, COMMAND, job.identity())
+        from benchmarks.profiling.runner import run_profile
+
+        return run_profile(job)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def make_job(args: argparse.Namespace) -> ProfileJob:
     overrides = {name: value for name, value in given(args, ProfileSettings).items() if value is not None}
-    return ProfileJob(construct(ProfileModelSettings, args), overrides, construct(ProfileOutputSettings, args))
+    output = construct(ProfileOutputSettings, args)
+    job = ProfileJob(construct(ProfileModelSettings, args), overrides, replace(output, output_dir=Path()))
+    folder = output.output_dir or default_folder(COMMAND, job.identity())  # unset: named after the identity
+    return replace(job, output=replace(output, output_dir=folder))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

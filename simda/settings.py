@@ -548,8 +548,11 @@ class ProfileModelSettings(ValidatedSettings):
 class ProfileOutputSettings(ValidatedSettings):
     """Where the profile's text, plot and MLflow run go."""
 
-    output_dir: Path = option(
-        Path("runs/profile"), "--output-dir", "folder for profile.txt and .png", aliases=("--out",)
+    output_dir: Path | None = option(
+        None,
+        "--output-dir",
+        "folder for profile.txt and .png (unset: runs/profile-<settings hash>)",
+        aliases=("--out",),
     )
     tracking_uri: str | None = option(None, "--tracking-uri", TRACKING_URI_HELP)
     mlflow: bool = option(True, "--mlflow", "log to MLflow (--no-mlflow: print and write files only)")
@@ -719,8 +722,8 @@ class EditingCasesSettings(ValidatedSettings):
     cases: Path | None = option(None, "--cases", "JSON-lines file of videos to edit (tiny: one synthetic clip)")
     clip_ckpt: Path | None = option(None, "--clip-ckpt", "open_clip checkpoint (OpenAI ViT-B/32); tiny: random CLIP")
     clip_model: str = option(DEFAULT_CLIP_MODEL, "--clip-model", "open_clip model name of --clip-ckpt")
-    output_dir: Path = option(
-        Path("runs/editing"), "--output-dir", "run folder (default runs/editing)", aliases=("--out",)
+    output_dir: Path | None = option(
+        None, "--output-dir", "run folder (unset: runs/editing-<settings hash>)", aliases=("--out",)
     )
 
 

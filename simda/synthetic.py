@@ -22,6 +22,8 @@ from simda.video_io import write_mp4
 
 COLOURS = {"red": (220, 40, 40), "green": (40, 200, 60), "blue": (50, 80, 230), "yellow": (230, 210, 40)}
 DIRECTIONS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}
+#: Raise it when a synthetic writer changes what it writes for the same count, so no cached copy is reused.
+SYNTHETIC_VERSION = 1
 
 
 def moving_square(index: int, num_frames: int = 24, height: int = 64, width: int = 64) -> tuple[np.ndarray, str]:

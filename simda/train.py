@@ -151,23 +151,37 @@ class TrainResult:
         }
 
 
-def training_videos(job: TrainJob, scratch: str) -> list[Any]:
-    """The job's captioned videos: a caption folder, a WebVid CSV, or (tiny preset) a synthetic set in ``scratch``."""
-    from simda.data import read_caption_folder, read_webvid_csv
-    from simda.synthetic import moving_square, write_webvid_clips
+def synthetic_training_data(job: TrainJob) -> TrainingData:
+    """The tiny preset's clips (moving squares in WebVid's layout, as the tiny benchmarks use), written once
+    per content into ``synthetic-data`` beside the run folder, so an identical rerun logs the same params."""
+    from simda.plumbing.content_cache import cached_folder
+    from simda.synthetic import SYNTHETIC_VERSION, moving_square, write_webvid_clips
 
-    if job.data.video_folder is not None:
-        return read_caption_folder(job.data.video_folder)
-    if job.data.csv is not None:
-        return read_webvid_csv(job.data.csv, job.data.videos)
     span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
-    indices = range(job.synthetic_videos)  # moving squares in WebVid's layout, as the tiny benchmarks use
-    clips = (moving_square(index, span, 64, 64) for index in indices)
-    csv = write_webvid_clips(Path(scratch), indices, clips, "results_2M_train.csv")
-    return read_webvid_csv(csv, Path(scratch) / "videos")
+    indices = range(job.synthetic_videos)
+
+    def write(folder: Path) -> dict[str, Path]:
+        clips = (moving_square(index, span, 64, 64) for index in indices)
+        return {"csv": write_webvid_clips(folder, indices, clips, "results_2M_train.csv"), "videos": folder / "videos"}
+
+    content = {"writer": "simda.synthetic:moving_square", "count": len(indices), "frames": span, "size": 64}
+    content["version"] = SYNTHETIC_VERSION
+    files = cached_folder(job.output_dir.parent / "synthetic-data", f"simda-train-{len(indices)}", content, write)
+    return TrainingData(files["csv"].resolve(), files["videos"].resolve())
 
 
-def run_params(job: TrainJob, config: Any, loaded: Any, videos: list[Any], world_size: int) -> dict[str, Any]:
+def training_videos(data: TrainingData) -> list[Any]:
+    """The captioned videos of ``data``: a caption folder or a WebVid CSV."""
+    from simda.data import read_caption_folder, read_webvid_csv
+
+    if data.video_folder is not None:
+        return read_caption_folder(data.video_folder)
+    return read_webvid_csv(data.csv, data.videos)
+
+
+def run_params(
+    job: TrainJob, data: TrainingData, config: Any, loaded: Any, videos: list[Any], world_size: int
+) -> dict[str, Any]:
     """Everything that decides what the run learns: the MLflow params and the result's ``settings``."""
     return {
         "stage": "super_resolution" if job.sr else "text_to_video",
@@ -176,7 +190,7 @@ def run_params(job: TrainJob, config: Any, loaded: Any, videos: list[Any], world
         "simda": config.to_dict(),
         "base": {"source": loaded.base.source, "identity": loaded.base.identity()},
         "init_checkpoint": loaded.checkpoint,
-        "data": {"videos": len(videos), **{k: str(v) for k, v in vars(job.data).items()}},
+        "data": {"clips": len(videos), **{k: str(v) for k, v in vars(data).items()}},
         "world_size": world_size,
         "random_weights": loaded.base.random_weights,
     }
@@ -216,7 +230,6 @@ def run(job: TrainJob) -> TrainResult | None:
         job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     import contextlib
     import logging
-    import tempfile
 
     from simda.model.config import SimDAConfig
     from simda.plumbing.atomic import claim_folder, require_writable_dir
@@ -228,18 +241,19 @@ def run(job: TrainJob) -> TrainResult | None:
     require_writable_dir(job.output_dir, "--output-dir")
     config = SimDAConfig(lsa_form=job.lsa_form).without(*job.disable)
     identity = job.identity()
-    with process_group() as layout, tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as held:
+    with process_group() as layout, contextlib.ExitStack() as held:
         if layout.is_main:
             held.enter_context(claim_folder(job.output_dir, "--output-dir"))  # one training run per folder
             claim_record(job.output_dir, job.command, identity)  # another run's folder: refused before MLflow
             configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
-        videos = training_videos(job, scratch)
+        data = job.data if job.data.given else synthetic_training_data(job)
+        videos = training_videos(data)
         loaded, trainer = build_trainer(job, config, videos, layout)
         trainer.check_settings(has_checkpoints=bool(trainer.checkpoints()))  # refuse a mismatch before MLflow
         random_weights = loaded.base.random_weights
         if random_weights:
             log.warning("random-weight base (%s): training proves the machinery, not the model", loaded.base.source)
-        settings = run_params(job, config, loaded, videos, layout.world_size)
+        settings = run_params(job, data, config, loaded, videos, layout.world_size)
         tags = {"random_weights": str(random_weights).lower(), "stage": settings["stage"]}
         losses: dict[int, float] = {}
         resume_key = str(job.output_dir.resolve())  # a resumed run continues its MLflow run and loss curve

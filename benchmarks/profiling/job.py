@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from simda.plumbing.errors import MissingInput
+from simda.plumbing.identity import identity_of, settings_of
 from simda.settings import PAPER, ProfileModelSettings, ProfileOutputSettings
 
 EXPERIMENT = "simda-profile"
@@ -25,6 +26,10 @@ class ProfileJob:
         if self.model.base is not None and not self.model.base.is_dir():
             raise MissingInput(f"--base {self.model.base}: not found; pass a local Stable Diffusion folder")
 
+    def identity(self) -> str:
+        """What the profile measures: the model, device and shapes, not where it writes or logs."""
+        return identity_of(settings_of(self, ("output_dir", "tracking_uri", "mlflow")))
+
 
 @dataclass
 class ProfileResult:
@@ -34,7 +39,7 @@ class ProfileResult:
     tables: dict[str, Any]  # name -> pandas.DataFrame
     metrics: dict[str, float]
     plot_path: Path | None
-    output_dir: Path = Path("runs/profile")
+    output_dir: Path
 
     def summary(self) -> str:
         return self.text

@@ -116,6 +116,10 @@ def file_lock(path: str | Path, wait: bool) -> Iterator[None]:
         os.close(descriptor)
 
 
+#: The lock file :func:`claim_folder` leaves in a run folder.
+LOCK_FILE = ".lock"
+
+
 @contextlib.contextmanager
 def claim_folder(folder: str | Path, flag: str) -> Iterator[None]:
     """Hold ``folder`` for one run: a second run on it is refused at once, naming the holder and ``flag``.
@@ -124,7 +128,7 @@ def claim_folder(folder: str | Path, flag: str) -> Iterator[None]:
     the lock is the kernel's, so a killed run never leaves the folder claimed.
     """
     try:
-        with file_lock(Path(folder) / ".lock", wait=False):
+        with file_lock(Path(folder) / LOCK_FILE, wait=False):
             yield
     except LockHeldError as busy:
         raise FolderBusyError(

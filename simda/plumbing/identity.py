@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from simda.plumbing.atomic import LOCK_FILE, atomic_path
 from simda.plumbing.errors import BadInputFile, UsageError
 
 RECORD_FILE = "run.json"
@@ -70,10 +71,17 @@ def default_folder(command: str, identity: str) -> Path:
     return DEFAULT_ROOT / f"{command}-{identity}"
 
 
+def holds_results(folder: Path) -> bool:
+    """Whether ``folder`` holds anything but its run record and lock: a run that failed before writing
+    (e.g. its model did not load) leaves nothing to protect, so its record does not block another run."""
+    return any(entry.name not in (RECORD_FILE, LOCK_FILE) for entry in folder.iterdir())
+
+
 def claim_record(folder: Path, command: str, identity: str, flag: str = "--output-dir") -> None:
     """Record in ``folder`` which run's results it holds, or refuse if it holds another run's.
 
-    Call it before any work and before any MLflow call, with the folder's lock held.
+    Call it before any work and before any MLflow call, with the folder's lock held. A record in a folder
+    holding nothing else is replaced: the run that wrote it left no results.
     Raises :class:`UsageError` naming the holder, the record and ``flag``.
     """
     path = Path(folder) / RECORD_FILE
@@ -83,19 +91,18 @@ def claim_record(folder: Path, command: str, identity: str, flag: str = "--outpu
             found = json.loads(path.read_text())
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise BadInputFile(f"{path}: not a run record ({exc}); pass {flag} another folder") from None
-        if found != wanted:
+        if found != wanted and holds_results(Path(folder)):
             raise UsageError(
                 f"{flag} {folder} holds the results of another run ({found.get('command')} with settings "
                 f"{found.get('identity')}, recorded in {path}; this is {command} with settings {identity}); "
                 f"pass {flag} another folder, or leave it unset for a folder named after these settings"
             )
-        return
-    if (Path(folder) / "result.json").is_file():
+        if found == wanted:
+            return
+    elif (Path(folder) / "result.json").is_file():
         raise UsageError(
             f"{flag} {folder} holds the results of an earlier run ({Path(folder) / 'result.json'}, no {RECORD_FILE}); "
             f"pass {flag} another folder, or leave it unset for a folder named after these settings"
         )
-    from simda.plumbing.atomic import atomic_path
-
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(wanted, indent=2, sort_keys=True) + "\n")

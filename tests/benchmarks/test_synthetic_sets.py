@@ -31,3 +31,16 @@ def test_an_unwritable_root_is_refused_naming_the_flag(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(UsageError, match="--output-dir"):
         synthetic_set(BENCHMARKS["msrvtt"], 2, tmp_path / "file" / "synthetic-data")
+
+
+def test_the_learning_split_is_written_once_beside_the_sweep(tmp_path):
+    from benchmarks import ablation
+    from tests.command_helpers import job_of
+
+    argv = ["--preset", "learn", "--train-clips", "2", "--heldout-clips", "1", "--frames", "2"]
+    job = job_of(ablation, [*argv, "--output-dir", str(tmp_path / "runs" / "sweep")])
+    data = ablation.learning_data(job, job.learning)
+    assert data.train_csv.parent.parent == tmp_path / "runs" / "synthetic-data" and data.heldout_csv.is_file()
+    written = _files(tmp_path)
+    assert ablation.learning_data(job, job.learning) == data
+    assert _files(tmp_path) == written, "nothing is written again"

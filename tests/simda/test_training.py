@@ -156,3 +156,25 @@ def test_saved_adapters_follow_the_umask(tiny_base, tmp_path):
         os.umask(previous)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755
     assert {stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()} == {0o644}
+
+
+@pytest.mark.slow  # two tiny trainings through the command: about 40 s on two shared cores
+def test_two_identical_tiny_runs_log_identical_params_naming_one_cached_set(tmp_path, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    from simda import train
+    from simda.settings import TINY
+
+    monkeypatch.chdir(tmp_path)  # MLflow's artifacts go under ./mlruns
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    argv = ["--preset", "tiny", "--max-train-steps", "1", "--frames", "4", "--tracking-uri", uri]
+    for folder in ("first", "second"):
+        assert train.main([*argv, "--output-dir", str(tmp_path / "runs" / folder)]) == 0
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("simda-train").experiment_id])
+    first, second = (run.data.params for run in runs)
+    assert len(runs) == 2 and first == second
+    assert os.path.isfile(first["data.csv"]) and first["data.clips"] == str(TINY.synthetic_videos)
+    assert [path.name for path in (tmp_path / "runs" / "synthetic-data").iterdir()] == [
+        os.path.basename(os.path.dirname(first["data.csv"]))
+    ], "one set, written once, read by both runs"
