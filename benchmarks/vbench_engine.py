@@ -51,6 +51,15 @@ def load_dimensions(job: VBenchJob, device: Any) -> list[LoadedDimension]:
     return dimensions
 
 
+def loggable_identity(identity: dict[str, Any]) -> dict[str, Any]:
+    """The generator's identity for MLflow: a videos folder's per-file checksums (keyed by VBench's file names,
+    whose commas and quotes MLflow refuses in a parameter name) as one hash; config.json keeps each file's."""
+    per_file = identity.get("videos_sha256")
+    if per_file is None:
+        return identity
+    return {**identity, "videos_sha256": f"{len(per_file)} files, config hash {config_hash(per_file)}"}
+
+
 def run_suite(job: VBenchJob) -> VBenchResult | None:
     """Load, check, then make and score this rank's videos; rank 0 returns the table and logs it to MLflow."""
     with process_group() as layout:
@@ -73,6 +82,7 @@ def run_suite(job: VBenchJob) -> VBenchResult | None:
         label = generator.identity()["label"]
         params = {
             **config,
+            "generator": loggable_identity(config["generator"]),
             "suite_file": str(path.resolve()),
             "suite_sha256": suite.sha256,
             "suite_is_vbench_release": suite.is_vbench_release,
