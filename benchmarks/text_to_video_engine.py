@@ -73,7 +73,7 @@ from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import InvalidSetting, UsageError
 from simda.plumbing.tracking import report_command, tracked_run
-from simda.settings import FPS, TINY_PIPELINES
+from simda.settings import FPS, TINY_PIPELINES, ModelSettings
 from simda.sr.pipeline import SimDAUpscalePipeline
 from simda.video_io import write_mp4
 
@@ -346,22 +346,10 @@ def video_config(job: BenchmarkJob, annotations: Path, generator: dict[str, Any]
 
 
 def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str]) -> VideoGenerator:
-    """The job's generator on ``device``: SimDA (tiny or a local base, with its adapters), a diffusers pipeline
-    (a local folder or a tiny random one) or a folder of videos (every id checked to have one)."""
-    if job.generator == "videos":
-        return VideoFolderGenerator(job.generated_videos, clip_ids, job.generation.num_frames)
-    dtype = resolve_dtype(job.model.dtype, device)
-    if job.generator == "diffusers":
-        if job.pipeline in TINY_PIPELINES:
-            pipeline = build_tiny_generator(job.pipeline, device, dtype)
-        else:
-            pipeline = load_pipeline_folder(Path(job.pipeline), device, dtype)
-        pipeline.latent_shape(job.generation)  # refuses a frame size its VAE cannot take, before any video
-        return pipeline
-    loaded = load_model(job.model, device=device)
-    ckpt_sha = None if job.model.ckpt is None else file_sha256(weights_file(job.model.ckpt))
-    pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
-    first = SimDAGenerator(pipeline, loaded.base, ckpt_sha, job.model.dtype, loaded.random_weights)
+    """The job's generator on ``device`` (:func:`build_generator`), SimDA's videos upscaled with ``--sr``."""
+    first = build_generator(
+        job.generator, job.model, job.pipeline, job.generated_videos, job.generation, device, clip_ids
+    )
     if job.upscaler is None:
         return first
     upscaler = load_upscaler_model(job.upscaler, device=device)
@@ -376,6 +364,35 @@ def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str])
         "random_weights": upscaler.random_weights,
     }
     return SuperResolvedGenerator(first, second, job.upscale, identity)
+
+
+def build_generator(
+    choice: str,
+    model: ModelSettings,
+    pipeline: str | None,
+    generated_videos: Path | None,
+    generation: GenerationSettings,
+    device: torch.device,
+    clip_ids: list[str],
+) -> VideoGenerator:
+    """The ``--generator`` on ``device``: SimDA (tiny or a local base, with its adapters), a diffusers pipeline
+    (a local folder or a tiny random one) or a folder of videos (every id checked to have one); flags checked
+    first by :func:`benchmarks.text_to_video_job.check_generator`."""
+    if choice == "videos":
+        return VideoFolderGenerator(generated_videos, clip_ids, generation.num_frames)
+    dtype = resolve_dtype(model.dtype, device)
+    if choice == "diffusers":
+        if pipeline in TINY_PIPELINES:
+            loaded_pipeline = build_tiny_generator(pipeline, device, dtype)
+        else:
+            loaded_pipeline = load_pipeline_folder(Path(pipeline), device, dtype)
+        loaded_pipeline.latent_shape(generation)  # refuses a frame size its VAE cannot take, before any video
+        return loaded_pipeline
+    loaded = load_model(model, device=device)
+    ckpt_sha = None if model.ckpt is None else file_sha256(weights_file(model.ckpt))
+    return SimDAGenerator(
+        SimDAPipeline.from_base(loaded.base, loaded.model), loaded.base, ckpt_sha, model.dtype, loaded.random_weights
+    )
 
 
 def read_real_set(job: BenchmarkJob, layout: ProcessLayout) -> RealSet:

@@ -53,7 +53,7 @@ class BenchmarkJob:
 
     def __post_init__(self) -> None:
         require_fvd_frames(self.generation.num_frames)
-        self._check_generator()
+        check_generator(self.generator, self.model, self.pipeline, self.generated_videos)
         if self.upscaler is not None:
             if self.generator != "simda":
                 raise InvalidSetting(f"--sr upscales SimDA's videos; it does not apply to --generator {self.generator}")
@@ -77,46 +77,6 @@ class BenchmarkJob:
         for flag, (path, what) in {**required, **optional}.items():
             if path is not None and not Path(path).exists():
                 raise MissingInput(f"{flag} {path}: not found; pass {what}")
-
-    def _check_generator(self) -> None:
-        """The flags of the chosen ``--generator`` are given, and no other generator's flags are."""
-        if self.generator not in GENERATORS:
-            raise InvalidSetting(f"--generator {self.generator!r}: choose one of {', '.join(GENERATORS)}")
-        foreign = {
-            "--pipeline": self.pipeline is not None and self.generator != "diffusers",
-            "--generated-videos": self.generated_videos is not None and self.generator != "videos",
-            "--base": self.model.base is not None and self.generator != "simda",
-            "--ckpt": self.model.ckpt is not None and self.generator != "simda",
-        }
-        for flag, given in foreign.items():
-            if given:
-                raise InvalidSetting(f"{flag} does not apply to --generator {self.generator}; leave it out")
-        if self.generator == "simda":
-            self.model.require_model()
-        if self.generator == "diffusers":
-            if self.pipeline is None:
-                raise InvalidSetting(
-                    "--generator diffusers needs --pipeline: a local diffusers pipeline folder, or "
-                    f"{' / '.join(TINY_PIPELINES)} with --preset tiny"
-                )
-            if self.pipeline in TINY_PIPELINES:
-                if not self.model.tiny:
-                    raise InvalidSetting(f"--pipeline {self.pipeline} is a tiny random pipeline: add --preset tiny")
-            elif not (Path(self.pipeline) / "model_index.json").is_file():
-                raise MissingInput(
-                    f"--pipeline {self.pipeline}: not a diffusers pipeline folder (no model_index.json); pass the "
-                    f"folder save_pretrained wrote, or one of {', '.join(TINY_PIPELINES)} with --preset tiny"
-                )
-        if self.generator == "videos":
-            if self.generated_videos is None:
-                raise InvalidSetting(
-                    "--generator videos needs --generated-videos: a folder of <clip id>.mp4 or an id,path CSV"
-                )
-            if not Path(self.generated_videos).exists():
-                raise MissingInput(
-                    f"--generated-videos {self.generated_videos}: not found; pass a folder of <clip id>.mp4 "
-                    "or an id,path CSV"
-                )
 
     @property
     def video_size(self) -> tuple[int, int]:
@@ -168,3 +128,44 @@ class BenchmarkResult:
             "mlflow_run_id": self.mlflow_run_id,
             "params": self.params,
         }
+
+
+def check_generator(generator: str, model: ModelSettings, pipeline: str | None, generated_videos: Path | None) -> None:
+    """The flags of the chosen ``--generator`` are given, and no other generator's flags are (every benchmark
+    command that makes videos checks its flags with this)."""
+    if generator not in GENERATORS:
+        raise InvalidSetting(f"--generator {generator!r}: choose one of {', '.join(GENERATORS)}")
+    foreign = {
+        "--pipeline": pipeline is not None and generator != "diffusers",
+        "--generated-videos": generated_videos is not None and generator != "videos",
+        "--base": model.base is not None and generator != "simda",
+        "--ckpt": model.ckpt is not None and generator != "simda",
+    }
+    for flag, given in foreign.items():
+        if given:
+            raise InvalidSetting(f"{flag} does not apply to --generator {generator}; leave it out")
+    if generator == "simda":
+        model.require_model()
+    if generator == "diffusers":
+        if pipeline is None:
+            raise InvalidSetting(
+                "--generator diffusers needs --pipeline: a local diffusers pipeline folder, or "
+                f"{' / '.join(TINY_PIPELINES)} with --preset tiny"
+            )
+        if pipeline in TINY_PIPELINES:
+            if not model.tiny:
+                raise InvalidSetting(f"--pipeline {pipeline} is a tiny random pipeline: add --preset tiny")
+        elif not (Path(pipeline) / "model_index.json").is_file():
+            raise MissingInput(
+                f"--pipeline {pipeline}: not a diffusers pipeline folder (no model_index.json); pass the "
+                f"folder save_pretrained wrote, or one of {', '.join(TINY_PIPELINES)} with --preset tiny"
+            )
+    if generator == "videos":
+        if generated_videos is None:
+            raise InvalidSetting(
+                "--generator videos needs --generated-videos: a folder of <clip id>.mp4 or an id,path CSV"
+            )
+        if not Path(generated_videos).exists():
+            raise MissingInput(
+                f"--generated-videos {generated_videos}: not found; pass a folder of <clip id>.mp4 or an id,path CSV"
+            )

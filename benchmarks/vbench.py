@@ -1,332 +1,167 @@
-"""VBench's own prompt suite as a benchmark: its prompts per dimension, five videos each, scored per dimension.
+"""``python -m benchmarks.vbench``: VBench's own prompt suite, scored per dimension, for any generator.
 
-The suite is the file vbench ships, ``VBench_full_info.json`` (a list of ``{"prompt_en", "dimension",
-["auxiliary_info"]}``; vbench 0.1.5's copy has 946 entries, 944 distinct prompts, sha256
-:data:`VBENCH_FULL_INFO_SHA256`). It is read from a local copy whose sha256 is returned and logged, so a
-table always names the prompt file it came from. VBench's rules, as its prompt-suite README and
-``VBench.build_full_info_json`` (standard mode) state them:
+    python -m benchmarks.vbench --preset tiny
+    python -m benchmarks.vbench --base ./stable-diffusion-v1-5 --ckpt simda-adapters.safetensors \\
+        --full-info VBench_full_info.json --dino-ckpt dino_vitbase16_pretrain.pth --clip-ckpt ViT-B-32.bin ...
+    torchrun --nproc_per_node=8 -m benchmarks.vbench ...   (same table, eight times faster)
+    python -m benchmarks.vbench --generator diffusers --pipeline ./animatediff --full-info ...
+    python -m benchmarks.vbench --generator videos --generated-videos ./my-videos --full-info ...
+        (<prompt>-<index>.mp4 as VBench names them, or an id,path CSV)
 
-* every prompt gets :data:`VIDEOS_PER_PROMPT` (5) videos named ``<prompt>-<index>.mp4``, index 0-4;
-  a video is scored for every dimension its prompt lists. Two prompts appear twice in the file with
-  different dimensions; vbench then points both entries at the same five files, so here they are one
-  prompt carrying both entries' dimensions;
-* a dimension's score is computed over the videos of the prompts that list it, and only those;
-* seeds must be random (not cherry-picked), reproducible and recorded. VBench fixes no numbers, so
-  each video's seed here is :func:`benchmarks.datasets.video_seed` of the run's seed and the video's
-  id: the same in every shard and resume, and written beside each video's scores.
+Makes (or reads) --videos-per-prompt videos per prompt of the suite file, scores each dimension over
+the videos of the prompts that list it, prints VBench's score and the number of videos per dimension,
+writes result.json and logs one MLflow run (the suite file's sha256 among its params). A rerun of the
+same command reuses every video and score on disk. The suite itself: :mod:`benchmarks.vbench_suite`.
 
-Custom prompts: a ``.txt`` file, one prompt per line (the format of vbench's
-``prompts_per_dimension/*.txt``), every prompt then scored on every requested dimension, as vbench's
-custom mode does. Videos made elsewhere need no renaming: a folder of ``<prompt>-<index>.mp4`` is
-read as is (the stem is the id), and any other names are mapped with an ``id,path`` CSV
-(``benchmarks.video_folder``). ``--preset tiny`` writes :func:`write_synthetic`, a tiny copy of the
-file's format.
-
-Dimensions are loaded, scored and cached as the text-to-video benchmarks do it
-(:mod:`benchmarks.vbench_scoring`): each video's state per dimension in a folder keyed by that
-dimension's weights, written atomically after its mp4, so a resumed run recomputes nothing, other
-weights never reuse a stale score, and any number of processes add up to the same table. Each video's
-id, prompt, index and seed are written beside, as ``<run>/vbench/<id>.json``.
+Not an entry of :mod:`benchmarks.registry`: the registry's benchmarks generate one video per caption
+of a set of real videos and compare the two (FVD, CLIPSIM); this suite has no real videos, several
+videos per prompt and a different score per prompt group, so none of the registry's fields fit it.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Iterable, Mapping, Sequence
+import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import torch
-
-from benchmarks.datasets import stable_int, video_seed
-from benchmarks.rundir import RunDir, write_json
-from benchmarks.vbench_scoring import LoadedDimension, cached_states, missing_states, score_video
-from metrics.i3d import file_sha256
-from metrics.vbench.dimension import DimensionState
-from simda.plumbing.atomic import atomic_path
-from simda.plumbing.distributed import ProcessLayout
-from simda.plumbing.errors import BadInputFile
-
-if TYPE_CHECKING:
-    from benchmarks.generators import VideoGenerator
-    from simda.pipeline import GenerationSettings
-
-log = logging.getLogger("benchmarks")
-
-#: sha256 of ``vbench/VBench_full_info.json`` in the vbench 0.1.5 wheel on PyPI.
-VBENCH_FULL_INFO_SHA256 = "5dd2de80ee43cda750b2b72ea7023657c0b90d3702041c7e4608c65dbe50dccd"
-VIDEOS_PER_PROMPT = 5
-#: VBench's seven quality dimensions (the ones scored on any video, with no prompt-specific information).
-QUALITY_DIMENSIONS = (
-    "subject_consistency",
-    "background_consistency",
-    "temporal_flickering",
-    "motion_smoothness",
-    "dynamic_degree",
-    "aesthetic_quality",
-    "imaging_quality",
+from benchmarks.text_to_video_job import check_generator
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
+from simda.plumbing.cli import new_parser, run_command
+from simda.plumbing.errors import InvalidSetting
+from simda.plumbing.options import add_group, add_options, construct, from_args, values
+from simda.settings import (
+    PRESETS,
+    BenchmarkOutputSettings,
+    EvaluationSettings,
+    GenerationSettings,
+    GeneratorChoice,
+    MetricWeightSettings,
+    ModelSettings,
+    TrackingSettings,
+    VBenchSuiteSettings,
+    preset_for,
 )
 
-
-@dataclass(frozen=True)
-class SuitePrompt:
-    """One prompt of the suite, the VBench dimensions it serves and their extra information (e.g. a colour)."""
-
-    prompt: str
-    dimensions: tuple[str, ...]
-    auxiliary_info: Mapping[str, Any] = field(default_factory=dict)
+#: The weight flags of the dimensions (the EvaluationSettings fields ``benchmarks.vbench_scoring`` reads).
+DIMENSION_WEIGHTS = ("dino_ckpt", "raft_ckpt", "aesthetic_head", "clip_l14_ckpt", "amt_ckpt", "musiq_ckpt")
 
 
 @dataclass(frozen=True)
-class SuiteVideo:
-    """One video to make and score: VBench's file stem ``<prompt>-<index>`` is its id."""
+class VBenchJob:
+    """One suite run, fully described and checked before anything heavy loads."""
 
-    id: str
-    caption: str
-    index: int
-    dimensions: tuple[str, ...]
+    model: ModelSettings
+    generation: GenerationSettings
+    evaluation: EvaluationSettings  # the seed, the batch size and the dimensions' weight files
+    suite: VBenchSuiteSettings
+    generator: str = "simda"
+    pipeline: str | None = None
+    generated_videos: Path | None = None
+    clip_ckpt: Path | None = None
+    output_dir: Path | None = None
+    tracking_uri: str | None = None
 
-
-@dataclass(frozen=True)
-class Suite:
-    """The prompts read from a file, and that file's sha256 (logged with every table)."""
-
-    path: Path
-    sha256: str
-    prompts: tuple[SuitePrompt, ...]
+    def __post_init__(self) -> None:
+        check_generator(self.generator, self.model, self.pipeline, self.generated_videos)
+        if self.suite.full_info is None and not self.model.tiny:
+            raise InvalidSetting(
+                "--full-info is required (without --preset tiny): pass VBench_full_info.json or a .txt of prompts"
+            )
 
     @property
-    def is_vbench_release(self) -> bool:
-        return self.sha256 == VBENCH_FULL_INFO_SHA256
-
-
-def _merge(entries: Iterable[tuple[str, Sequence[str], Mapping[str, Any]]]) -> list[SuitePrompt]:
-    """One prompt per distinct text, in first-seen order, with the union of its entries' dimensions."""
-    merged: dict[str, tuple[list[str], dict[str, Any]]] = {}
-    for prompt, dimensions, auxiliary in entries:
-        known, info = merged.setdefault(prompt, ([], {}))
-        known.extend(d for d in dimensions if d not in known)
-        info.update(auxiliary)
-    return [SuitePrompt(prompt, tuple(dims), info) for prompt, (dims, info) in merged.items()]
-
-
-def read_full_info(path: Path) -> list[SuitePrompt]:
-    """The prompts of a ``VBench_full_info.json``-format file."""
-    fix = "pass the VBench_full_info.json that vbench ships (vbench/VBench_full_info.json in its package)"
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        entries = [(e["prompt_en"], list(e["dimension"]), dict(e.get("auxiliary_info", {}))) for e in data]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BadInputFile(f"{path}: not a VBench prompt file ({type(exc).__name__}: {exc}); {fix}") from exc
-    bad = [prompt for prompt, dims, _ in entries if not isinstance(prompt, str) or not prompt.strip() or not dims]
-    if bad or not entries:
-        raise BadInputFile(f"{path}: {len(bad)} entries without a prompt or a dimension (or none at all); {fix}")
-    return _merge(entries)
-
-
-def read_prompt_list(path: Path, dimensions: Sequence[str]) -> list[SuitePrompt]:
-    """Custom prompts, one per line (blank lines skipped), each scored on every dimension in ``dimensions``."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputFile(
-            f"{path}: unreadable prompt list ({exc}); pass a UTF-8 text file, one prompt a line"
-        ) from exc
-    prompts = [line.strip() for line in lines if line.strip()]
-    if not prompts:
-        raise BadInputFile(f"{path}: no prompts; write one prompt per line")
-    return _merge((prompt, dimensions, {}) for prompt in prompts)
-
-
-def read_suite(path: Path, dimensions: Sequence[str] = QUALITY_DIMENSIONS) -> Suite:
-    """The prompts of ``path`` that serve any of ``dimensions`` (a ``.json`` suite or a ``.txt`` list)."""
-    path = Path(path)
-    prompts = read_prompt_list(path, dimensions) if path.suffix == ".txt" else read_full_info(path)
-    chosen = [p for p in prompts if set(p.dimensions) & set(dimensions)]
-    if not chosen:
-        raise BadInputFile(f"{path}: no prompt serves any of {', '.join(dimensions)}; check the file and --metrics")
-    for prompt in chosen:
-        if "/" in prompt.prompt or prompt.prompt != prompt.prompt.strip():
-            raise BadInputFile(f"{path}: prompt {prompt.prompt!r} cannot name a file (a '/' or edge spaces); fix it")
-    suite = Suite(path, file_sha256(path), tuple(chosen))
-    release = "vbench 0.1.5's own file" if suite.is_vbench_release else "not vbench 0.1.5's file"
-    log.info("VBench prompts: %s, sha256 %s (%s), %d prompts", path, suite.sha256, release, len(chosen))
-    return suite
-
-
-def sample_prompts(prompts: Sequence[SuitePrompt], count: int | None, seed: int) -> list[SuitePrompt]:
-    """``count`` whole prompts (all when ``None``) by a hash of (seed, prompt): a larger sample holds a smaller."""
-    ranked = sorted(prompts, key=lambda p: (stable_int("vbench-sample", seed, p.prompt), p.prompt))
-    return ranked if count is None else ranked[:count]
-
-
-def suite_videos(prompts: Iterable[SuitePrompt], videos_per_prompt: int = VIDEOS_PER_PROMPT) -> list[SuiteVideo]:
-    """Every video of the suite, sorted by id (the order sharding and batching use)."""
-    videos = [
-        SuiteVideo(f"{p.prompt}-{index}", p.prompt, index, p.dimensions)
-        for p in prompts
-        for index in range(videos_per_prompt)
-    ]
-    return sorted(videos, key=lambda video: video.id)
-
-
-def video_row(video: SuiteVideo, seed: int) -> dict[str, Any]:
-    """What a video's cache file records beside its scores: id, prompt, index and the seed that made it."""
-    return {"id": video.id, "caption": video.caption, "index": video.index, "seed": video_seed(seed, video.id)}
-
-
-def dimension_scores(
-    videos: Sequence[SuiteVideo], states: Mapping[str, Mapping[str, DimensionState]], dimensions: Iterable[str]
-) -> dict[str, float]:
-    """VBench's table: each dimension over the videos of its own prompts (``states``: id -> name -> state).
-
-    Refuses a dimension with a listed video left unscored: a partial table must not pass for a full one.
-    """
-    table = {}
-    for name in dimensions:
-        total = DimensionState()
-        for video in videos:
-            if name not in video.dimensions:
-                continue
-            if name not in states.get(video.id, {}):
-                raise ValueError(f"{name}: video {video.id!r} has no score; finish the run before the table")
-            total = total + states[video.id][name]
-        if total.count == 0:
-            raise ValueError(f"{name}: no video of the suite serves this dimension")
-        table[name] = total.total / total.count
-    return table
-
-
-def serving(video: SuiteVideo, dimensions: Sequence[LoadedDimension]) -> list[LoadedDimension]:
-    """The requested dimensions that ``video``'s prompt serves (VBench scores no others)."""
-    return [loaded for loaded in dimensions if loaded.name in video.dimensions]
-
-
-def write_synthetic(folder: Path, count: int) -> Path:
-    """A tiny ``VBench_full_info.json`` in the real format: ``count`` entries, quality and other dimensions.
-
-    Every third entry also lists a dimension that needs auxiliary information (``color``, with it),
-    and the last prompt is repeated with other dimensions, as two prompts are in vbench's file.
-    """
-    if count < 2:
-        raise ValueError(f"a synthetic VBench suite needs at least 2 prompts; got {count}")
-    colours = ("red", "green", "blue")
-    entries: list[dict[str, Any]] = []
-    for i in range(count):
-        dims = [QUALITY_DIMENSIONS[i % len(QUALITY_DIMENSIONS)], QUALITY_DIMENSIONS[(i + 3) % len(QUALITY_DIMENSIONS)]]
-        entry: dict[str, Any] = {
-            "prompt_en": f"a {colours[i % 3]} square moving, synthetic prompt {i}",
-            "dimension": dims,
-        }
-        if i % 3 == 0:
-            entry["dimension"] = [*dims, "color"]
-            entry["auxiliary_info"] = {"color": {"color": colours[i % 3]}}
-        entries.append(entry)
-    entries.append({"prompt_en": entries[-1]["prompt_en"], "dimension": ["imaging_quality", "aesthetic_quality"]})
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "VBench_full_info.json"
-    path.write_text(json.dumps(entries, indent=1), encoding="utf-8")
-    return path
-
-
-def read_all_frames(path: Path) -> torch.Tensor:
-    """Every frame of a video as uint8 [T, H, W, 3] (VBench scores all of a file's frames)."""
-    import decord
-
-    try:
-        reader = decord.VideoReader(str(path), ctx=decord.cpu(0))
-        return torch.from_numpy(reader.get_batch(list(range(len(reader)))).asnumpy())
-    except decord.DECORDError as exc:
-        raise BadInputFile(f"{path}: cannot be decoded ({exc}); re-encode it as H.264 mp4") from exc
+    def runs_root(self) -> Path:
+        """The folder the run folder is in (the tiny preset's synthetic suite file sits beside it)."""
+        return self.output_dir.parent if self.output_dir else Path("runs")
 
 
 @dataclass
-class SuiteRun:
-    """One suite run's folder (videos, per-video scores, settings guard) and what makes its videos.
+class VBenchResult:
+    """Rank 0's table: VBench's score and the number of videos per dimension, and where everything went."""
 
-    The dimensions come from :func:`benchmarks.vbench_scoring.load_dimension`: a cached score counts
-    only for the same weights, so a later run with other weights rescores, and a run that asks for one
-    more dimension scores only that one.
-    """
+    output_dir: Path
+    scores: dict[str, float]
+    videos: dict[str, int]
+    suite_file: Path
+    suite_sha256: str
+    random_weights: bool
+    generator: str
+    mlflow_run_id: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
-    root: Path
-    generator: VideoGenerator | None
-    settings: GenerationSettings
-    seed: int
-    batch_size: int = 1
-    fps: int = 8
+    def summary(self) -> str:
+        rows = [f"{'dimension':<24}{'score':>10}{'videos':>8}"]
+        rows += [f"{name:<24}{score:>10.6f}{self.videos[name]:>8}" for name, score in self.scores.items()]
+        note = f"\n{RANDOM_WEIGHTS_BANNER}" if self.random_weights else ""
+        head = f"generator: {self.generator}\nsuite: {self.suite_file} (sha256 {self.suite_sha256})"
+        return f"{head}\n" + "\n".join(rows) + note
 
-    def __post_init__(self) -> None:
-        self.root = Path(self.root)
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator,
+            "metrics": {f"vbench_{name}": score for name, score in self.scores.items()},
+            "videos": self.videos,
+            "suite_file": str(self.suite_file),
+            "suite_sha256": self.suite_sha256,
+            "random_weights": self.random_weights,
+            "mlflow_run_id": self.mlflow_run_id,
+            "params": self.params,
+        }
 
-    @property
-    def folder(self) -> RunDir:
-        return RunDir(self.root)
 
-    def video_path(self, video: SuiteVideo) -> Path:
-        """The file a video is scored from: the folder's own file for videos made elsewhere, else ours."""
-        paths = getattr(self.generator, "paths", None)
-        return Path(paths[video.id]) if paths is not None else self.folder.video(video.id)
+def run(job: VBenchJob) -> VBenchResult | None:
+    """Make, score and log; rank 0 returns the table, other torchrun ranks ``None``."""
+    from benchmarks.vbench_engine import run_suite
 
-    def row_path(self, video: SuiteVideo) -> Path:
-        """Where the video's id, prompt, index and seed are recorded."""
-        return self.root / "vbench" / f"{video.id}.json"
+    return run_suite(job)
 
-    def state_folders(self, dimensions: Sequence[LoadedDimension]) -> dict[str, Path]:
-        """Each dimension's per-video state folder, keyed by its weights (as the text-to-video benchmarks')."""
-        return {loaded.name: self.folder.features(loaded.cache_key) for loaded in dimensions}
 
-    def config(self, suite_sha256: str) -> dict[str, Any]:
-        """What decides the videos (not the scores): guards the folder against mixing runs."""
-        identity = None if self.generator is None else self.generator.identity()
-        return {"generator": identity, "generation": vars(self.settings), "seed": self.seed, "suite": suite_sha256}
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser("python -m benchmarks.vbench", __doc__)
+    add_group(parser, "model", GeneratorChoice, ModelSettings)
+    add_group(parser, "suite", VBenchSuiteSettings, presets={n: p.vbench_suite for n, p in PRESETS.items()})
+    evaluation = add_group(
+        parser,
+        "evaluation",
+        EvaluationSettings,
+        presets={n: p.evaluation for n, p in PRESETS.items()},
+        only=("seed", "batch_size", *DIMENSION_WEIGHTS),
+    )
+    add_options(evaluation, MetricWeightSettings, {}, only=("clip_ckpt",))
+    add_group(parser, "generation", GenerationSettings, presets={n: p.generation for n, p in PRESETS.items()})
+    add_group(
+        parser,
+        "output",
+        BenchmarkOutputSettings,
+        TrackingSettings,
+        only=("output_dir", "tracking_uri"),
+        override={"output_dir": {"help": "run folder (default runs/vbench-<settings hash>)"}},
+    )
+    return parser
 
-    def _make(self, batch: Sequence[SuiteVideo]) -> None:
-        """Generate a whole batch (so each video is denoised beside the same companions) and write its mp4s."""
-        from simda.video_io import write_mp4
 
-        if self.generator is None:
-            raise ValueError(f"{self.root}: videos are missing and no generator was given to make them")
-        prompts, ids = [v.caption for v in batch], [v.id for v in batch]
-        clips = self.generator.generate(prompts, [video_seed(self.seed, i) for i in ids], self.settings, ids)
-        for video, clip in zip(batch, clips, strict=True):
-            with atomic_path(self.video_path(video)) as tmp:
-                write_mp4(tmp, clip, fps=self.fps)
+def make_job(args: argparse.Namespace) -> VBenchJob:
+    model = construct(ModelSettings, args)
+    preset = preset_for(model)
+    given = values(args, GeneratorChoice, MetricWeightSettings, BenchmarkOutputSettings, TrackingSettings)
+    return VBenchJob(
+        model=model,
+        generation=from_args(preset.generation, args),
+        evaluation=from_args(preset.evaluation, args),
+        suite=from_args(preset.vbench_suite, args),
+        generator=given["generator"],
+        pipeline=given["pipeline"],
+        generated_videos=given["generated_videos"],
+        clip_ckpt=given["clip_ckpt"],
+        output_dir=given["output_dir"],
+        tracking_uri=given["tracking_uri"],
+    )
 
-    def _score_batch(self, batch: Sequence[SuiteVideo], dimensions: Sequence[LoadedDimension]) -> None:
-        folders = self.state_folders(dimensions)
-        todo = [v for v in batch if missing_states(v.id, serving(v, dimensions), folders)]
-        if not todo:
-            return
-        if not hasattr(self.generator, "paths") and not all(self.video_path(v).is_file() for v in batch):
-            self._make(batch)
-        for video in todo:
-            score_video(read_all_frames(self.video_path(video)), video.id, serving(video, dimensions), folders)
-            write_json(self.row_path(video), video_row(video, self.seed))
 
-    def score(
-        self,
-        suite: Suite,
-        videos: Sequence[SuiteVideo],
-        dimensions: Sequence[LoadedDimension],
-        layout: ProcessLayout,
-    ) -> dict[str, float] | None:
-        """Make and score this rank's missing videos; rank 0 returns VBench's table once every rank is done.
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(build_parser(), make_job, run, argv)
 
-        Videos are cut into batches in id order and ranks take whole batches, as the text-to-video
-        benchmarks do, so the videos and scores are the same for one process or many.
-        """
-        with self.folder.exclusive(layout):
-            self.folder.claim(self.config(suite.sha256), write=layout.is_main)
-            batches = [videos[start : start + self.batch_size] for start in range(0, len(videos), self.batch_size)]
-            for batch in layout.take(batches):
-                self._score_batch(batch, dimensions)
-            layout.barrier()
-            if not layout.is_main:
-                return None
-            folders = self.state_folders(dimensions)
-            states = {v.id: cached_states(v.id, serving(v, dimensions), folders) for v in videos}
-            return dimension_scores(videos, states, [loaded.name for loaded in dimensions])
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -496,6 +496,62 @@ class EvaluationSettings(ValidatedSettings):
         return expand_metrics(self.metrics.split(","))
 
 
+def _suite_file(path: Path | None) -> str | None:
+    if path is None or Path(path).is_file():
+        return None
+    return "not found; pass VBench_full_info.json (vbench ships it inside its package) or a .txt of prompts"
+
+
+def _suite_dimensions(value: str) -> str | None:
+    problem = _metric_names(value)
+    if problem is not None:
+        return problem
+    return None if expand_metrics(value.split(",")) else "names no VBench dimension; e.g. vbench-quality"
+
+
+#: VBench's standard mode: five videos per prompt, ``<prompt>-0.mp4`` to ``<prompt>-4.mp4``.
+VBENCH_VIDEOS_PER_PROMPT = 5
+#: Prompts of the synthetic suite file that ``--preset tiny`` writes: three cover all seven quality dimensions.
+TINY_SUITE_PROMPTS = 3
+
+
+@dataclass(frozen=True)
+class VBenchSuiteSettings(ValidatedSettings):
+    """VBench's prompt suite (``python -m benchmarks.vbench``): the prompt file, its dimensions and its sample."""
+
+    full_info: Path | None = option(
+        None,
+        "--full-info",
+        "VBench_full_info.json (inside the vbench package) or a .txt of custom prompts, one a line, each "
+        "scored on every --dimensions (unset with --preset tiny: a synthetic suite file in the real format)",
+        checks=(_suite_file,),
+    )
+    dimensions: str = option(
+        "vbench-quality",
+        "--dimensions",
+        f"comma-separated VBench dimensions ({', '.join(VBENCH_DIMENSIONS)}) or the group "
+        f"{', '.join(VBENCH_GROUPS)}; each is scored over the videos of the prompts that list it",
+        checks=(_suite_dimensions,),
+    )
+    num_prompts: int | None = option(
+        None,
+        "--num-prompts",
+        "whole prompts to run, a sample seeded by --seed that grows by adding prompts (unset: every prompt)",
+        checks=(optional(at_least(1)),),
+    )
+    videos_per_prompt: int = option(
+        VBENCH_VIDEOS_PER_PROMPT,
+        "--videos-per-prompt",
+        f"videos per prompt, <prompt>-<index>.mp4 (VBench's standard: {VBENCH_VIDEOS_PER_PROMPT})",
+        checks=(positive,),
+    )
+
+    @property
+    def dimension_names(self) -> list[str]:
+        """The dimensions ``--dimensions`` asks for, groups expanded."""
+        return expand_metrics(self.dimensions.split(","))
+
+
 @dataclass(frozen=True)
 class ProfileSettings(ValidatedSettings):
     """Shapes and repeat counts of the profile; each model size (--model-size sd15 or tiny) has its own defaults."""
@@ -917,6 +973,8 @@ class Preset:
     synthetic_videos: int | None
     #: The learning benchmark's data and seeds (only ``--preset learn`` has them).
     learning: LearningSettings | None = None
+    #: VBench's prompt suite (``python -m benchmarks.vbench``).
+    vbench_suite: VBenchSuiteSettings = VBenchSuiteSettings()
 
 
 PAPER = Preset(
@@ -947,6 +1005,7 @@ TINY = Preset(
     sr_clips=ClipSettings(num_frames=8, height=32, width=32, frame_stride=1),  # 8x8 low-res inputs
     ablation_videos=None,
     synthetic_videos=8,
+    vbench_suite=VBenchSuiteSettings(videos_per_prompt=2),  # 6 videos over the 3 synthetic prompts
 )
 # The tiny model trained long enough, on clips whose motion it can learn, for Table 6's two largest
 # effects (w/o TA, w/o SA) to separate across seeds: about 10 minutes for the sweep on 2 CPU cores.

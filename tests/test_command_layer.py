@@ -54,6 +54,12 @@ INVALID = [
     # A missing --base is said before the imports, not after them.
     ("simda.generate", ["--base", "gone", "--prompt", "a"], "--base gone: not found"),
     ("simda.train", ["--base", "gone", "--video-folder", "."], "--base gone: not found"),
+    ("benchmarks.vbench", ["--preset", "tiny", "--dimensions", "fvd"], "--dimensions 'fvd': names no VBench dimension"),
+    ("benchmarks.vbench", ["--preset", "tiny", "--dimensions", "motion"], "unknown metric 'motion'"),
+    ("benchmarks.vbench", ["--preset", "tiny", "--videos-per-prompt", "0"], "--videos-per-prompt 0: must be positive"),
+    ("benchmarks.vbench", ["--preset", "tiny", "--full-info", "gone.json"], "not found; pass VBench_full_info.json"),
+    ("benchmarks.vbench", ["--generator", "videos", "--generated-videos", "."], "--full-info is required"),
+    ("benchmarks.vbench", ["--preset", "tiny", "--pipeline", "tiny-animatediff"], "--pipeline does not apply"),
 ]
 PROBE = "import sys; from {module} import main; code = main({argv!r}); print(code, 'torch' in sys.modules)"
 

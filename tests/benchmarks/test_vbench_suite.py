@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.vbench import (
+from benchmarks.vbench_suite import (
     VBENCH_FULL_INFO_SHA256,
     SuiteRun,
     dimension_scores,
