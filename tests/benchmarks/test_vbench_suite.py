@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.vbench_scoring import load_dimension, state_path
 from benchmarks.vbench_suite import (
     VBENCH_FULL_INFO_SHA256,
     SuiteRun,
@@ -24,7 +25,6 @@ from benchmarks.vbench_suite import (
     suite_videos,
     write_synthetic,
 )
-from benchmarks.vbench_scoring import load_dimension, state_path
 from metrics.vbench.dimension import DimensionState
 from simda.plumbing.errors import BadInputFile
 
