@@ -292,8 +292,9 @@ def run_table6(job: AblationJob) -> AblationResult:
 
 def learning_data(job: AblationJob, learning: LearningSettings) -> Any:
     """The learning benchmark's synthetic split (train and held-out CSVs), written once per content into
-    ``synthetic-data`` beside the sweep folder, so an identical rerun reads (and logs) the same files."""
-    from simda.plumbing.content_cache import cached_folder
+    the synthetic-data cache (``simda.plumbing.content_cache``), so an identical rerun reads (and logs) the
+    same files."""
+    from simda.plumbing.content_cache import cached_folder, synthetic_data_root
     from simda.synthetic import SYNTHETIC_VERSION, LearningSet, write_learning_set
     from simda.train import SYNTHETIC_SPAN
 
@@ -308,7 +309,7 @@ def learning_data(job: AblationJob, learning: LearningSettings) -> Any:
     content = {"writer": "simda.synthetic:write_learning_set", "counts": counts, "frames": frames, "size": size}
     content |= {"seed": learning.data_seed, "version": SYNTHETIC_VERSION}
     name = f"learn-{counts[0]}-{counts[1]}"
-    return LearningSet(**cached_folder(job.output_dir.parent / "synthetic-data", name, content, write))
+    return LearningSet(**cached_folder(synthetic_data_root(), name, content, write))
 
 
 def learn_variant(job: AblationJob, variant: AblationRow, data: Any, heldout: list[Any]) -> tuple[dict, SeedInterval]:

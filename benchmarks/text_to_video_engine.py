@@ -70,6 +70,7 @@ from simda.model.checkpoint import weights_file
 from simda.model.loading import load_model, load_upscaler_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import atomic_path
+from simda.plumbing.content_cache import synthetic_data_root
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import InvalidSetting, UsageError
 from simda.plumbing.tracking import report_command, tracked_run
@@ -402,7 +403,7 @@ def read_real_set(job: BenchmarkJob, layout: ProcessLayout) -> RealSet:
     if annotations is None:
         # Rank 0 writes it once (or finds it written) and every rank reads that copy.
         written = (
-            synthetic_set(job.spec, job.synthetic_videos, job.runs_root / "synthetic-data") if layout.is_main else None
+            synthetic_set(job.spec, job.synthetic_videos, synthetic_data_root()) if layout.is_main else None
         )
         annotations, videos = layout.broadcast(written)
         log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, annotations.parent)

@@ -86,7 +86,7 @@ class BenchmarkJob:
 
     @property
     def runs_root(self) -> Path:
-        """The folder the run folder is in: the real-feature cache and the tiny sets sit beside it."""
+        """The folder the run folder is in: the real-feature cache sits beside it."""
         return self.output_dir.parent if self.output_dir else Path("runs")
 
     @property

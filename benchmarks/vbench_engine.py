@@ -18,9 +18,10 @@ import mlflow
 
 from benchmarks.rundir import config_hash
 from benchmarks.text_to_video_engine import build_generator, probe_dimensions
-from benchmarks.vbench import VBenchJob, VBenchResult
+from benchmarks.vbench_job import VBenchJob, VBenchResult
 from benchmarks.vbench_scoring import WEIGHT_FLAGS, LoadedDimension, load_dimension, require_available
 from benchmarks.vbench_suite import SuiteRun, read_suite, sample_prompts, suite_videos, write_synthetic
+from simda.plumbing.content_cache import synthetic_data_root
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.tracking import tracked_run
 from simda.settings import FPS, TINY_SUITE_PROMPTS
@@ -32,7 +33,7 @@ def suite_file(job: VBenchJob, layout: ProcessLayout) -> Path:
     """``--full-info``, or the synthetic suite file rank 0 writes for the tiny preset (every rank reads that one)."""
     if job.suite.full_info is not None:
         return Path(job.suite.full_info)
-    folder = job.runs_root / "synthetic-data" / "vbench"
+    folder = synthetic_data_root() / "vbench"
     path = layout.broadcast(write_synthetic(folder, TINY_SUITE_PROMPTS) if layout.is_main else None)
     log.info("tiny preset: a synthetic VBench suite file in its real format at %s", path)
     return path

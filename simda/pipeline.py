@@ -224,7 +224,7 @@ class SimDAPipeline(DiffusionPipeline):
             "Pass pretrained_model_name_or_path a folder written by SimDAPipeline.save_pretrained, or a Stable "
             "Diffusion folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ (or its Hub id).",
         )
-        base = load_stable_diffusion(folder, "cpu", dtype)
+        base = load_stable_diffusion(folder, "cpu", dtype, "pretrained_model_name_or_path")
         scheduler = DDIMScheduler.from_config(base.scheduler.config)
         return cls(base.vae, base.text_encoder, base.tokenizer, base.unet, scheduler, adapters=adapters, **chunk)
 

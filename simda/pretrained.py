@@ -16,8 +16,9 @@ from pathlib import Path
 
 from simda.plumbing.errors import MissingInput
 
-#: A Hub repository id: ``name`` or ``owner/name``, letters, digits, ``-``, ``_`` and ``.``.
-REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+#: A Hub repository id as diffusers' models are named, ``owner/name`` (letters, digits, ``-``, ``_``, ``.``);
+#: a bare name is taken for a mistyped folder, not looked up.
+REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 
 
 def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str | os.PathLike | None = None) -> Path:
@@ -42,7 +43,7 @@ def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str 
     except LocalEntryNotFoundError as error:
         cache = cache_dir or constants.HF_HUB_CACHE
         raise MissingInput(
-            f"{argument} {text}: not found: no such folder, and no snapshot of the Hub model {text} in the local "
+            f"{argument} {text}: no such folder, and no snapshot of the Hub model {text} in the local "
             f"Hugging Face cache ({cache}); nothing is downloaded here: fetch it once with `hf download {text}` "
             "(or point HF_HUB_CACHE at a cache that holds it), or pass a local folder"
         ) from error

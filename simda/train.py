@@ -153,8 +153,9 @@ class TrainResult:
 
 def synthetic_training_data(job: TrainJob) -> TrainingData:
     """The tiny preset's clips (moving squares in WebVid's layout, as the tiny benchmarks use), written once
-    per content into ``synthetic-data`` beside the run folder, so an identical rerun logs the same params."""
-    from simda.plumbing.content_cache import cached_folder
+    per content into the synthetic-data cache (``simda.plumbing.content_cache``), so an identical rerun logs
+    the same params."""
+    from simda.plumbing.content_cache import cached_folder, synthetic_data_root
     from simda.synthetic import SYNTHETIC_VERSION, moving_square, write_webvid_clips
 
     span = job.clips.num_frames * job.clips.frame_stride * SYNTHETIC_SPAN
@@ -166,7 +167,7 @@ def synthetic_training_data(job: TrainJob) -> TrainingData:
 
     content = {"writer": "simda.synthetic:moving_square", "count": len(indices), "frames": span, "size": 64}
     content["version"] = SYNTHETIC_VERSION
-    files = cached_folder(job.output_dir.parent / "synthetic-data", f"simda-train-{len(indices)}", content, write)
+    files = cached_folder(synthetic_data_root(), f"simda-train-{len(indices)}", content, write)
     return TrainingData(files["csv"].resolve(), files["videos"].resolve())
 
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def synthetic_data_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's tiny synthetic sets in its own cache folder (``<tmp_path>/cache``), never the user's."""
+    monkeypatch.setenv("SIMDA_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture()

@@ -123,7 +123,7 @@ class Contender:
 def build_base(model_size: ModelSize, base_path: Path | None, device: torch.device, dtype: torch.dtype) -> BaseModel:
     """The random-weight base of this size, or a local Stable Diffusion folder when one is given."""
     if base_path is not None:
-        return load_stable_diffusion(base_path, device, dtype)
+        return load_stable_diffusion(base_path, device, dtype, "--base")
     return model_size.build_base(device, dtype)
 
 

@@ -62,7 +62,7 @@ def parameters_only(model_size: ModelSize, base_path: Path | None) -> tuple[str,
     """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds.
     Returns the printed text, the tables and the base they counted."""
     if base_path is not None:
-        base = load_stable_diffusion(base_path, "cpu")
+        base = load_stable_diffusion(base_path, "cpu", argument="--base")
     else:
         base = model_size.build_base(torch.device("meta"), torch.float32)
     parameters = parameter_table(parameter_report(base, SimDAUNet(base.unet)))

@@ -166,15 +166,18 @@ def random_components(
 
 
 def load_stable_diffusion(
-    path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
+    path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32, argument: str = "path"
 ) -> BaseModel:
-    """Load a local Stable Diffusion folder in diffusers layout, never touching the network."""
+    """Load a local Stable Diffusion folder in diffusers layout, never touching the network.
+
+    ``argument`` is how the caller's user named ``path`` (a function's argument, or a command's flag such
+    as ``--base``), so a refusal names what to change."""
     root = Path(path)
     require_subfolders(
         root,
         SD_SUBFOLDERS,
         "a Stable Diffusion folder",
-        "Pass a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
+        f"Pass {argument} a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
         "(for example a local copy of stable-diffusion-v1-5).",
     )
     base = BaseModel(

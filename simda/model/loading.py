@@ -71,7 +71,7 @@ def load_model(
     if model.tiny:
         base = build_tiny(seed=seed, device=torch_device, dtype=torch_dtype)
     else:
-        base = load_stable_diffusion(local_folder(model.base, "--base"), torch_device, torch_dtype)
+        base = load_stable_diffusion(local_folder(model.base, "--base"), torch_device, torch_dtype, "--base")
     if model.ckpt is None:
         unet = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
     else:

@@ -21,6 +21,15 @@ from simda.plumbing.identity import identity_of
 
 #: What a finished folder records: where its named files are, relative to the folder.
 RECORD = "synthetic-set.json"
+#: The environment variable naming the cache folder (default ``$XDG_CACHE_HOME/simda``, else ``~/.cache/simda``).
+CACHE_ENV = "SIMDA_CACHE_DIR"
+
+
+def synthetic_data_root() -> Path:
+    """Where the tiny presets' synthetic sets are cached: a cache like the Hugging Face one, not a run's output,
+    so a command refused for a bad flag or file has touched nothing under ``runs/``."""
+    home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(os.environ.get(CACHE_ENV) or Path(home) / "simda") / "synthetic-data"
 
 
 def cached_folder(
@@ -29,11 +38,11 @@ def cached_folder(
     """The files ``write(folder)`` writes (by name), in ``<root>/<name>-<key of content>``, written if absent.
 
     ``content`` must hold everything that decides the bytes (the writer, its sizes, a version).
-    ``root`` sits beside the run folder, so an unwritable one is refused naming ``--output-dir``.
+    An unwritable ``root`` is refused naming :data:`CACHE_ENV`, the variable that moves it.
     """
     folder = Path(root) / f"{name}-{identity_of(dict(content))}"
     if not (folder / RECORD).is_file():
-        require_writable_dir(folder.parent, "--output-dir")
+        require_writable_dir(folder.parent, CACHE_ENV)
         folder.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         record = {key: str(Path(path).relative_to(scratch)) for key, path in write(scratch).items()}

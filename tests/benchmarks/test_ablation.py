@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import mlflow
 import pandas as pd
 
@@ -28,6 +30,7 @@ def run_ablation(tmp_path, *flags: str) -> tuple[pd.DataFrame, mlflow.entities.R
     return table, parent
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_disable_lsa_trains_and_evaluates_both_variants(no_network, tmp_path):
     table, parent = run_ablation(tmp_path, "--disable", "lsa")
     assert list(table["variant"]) == ["w/o LSA", "Ours"]
@@ -46,6 +49,7 @@ def test_disable_lsa_trains_and_evaluates_both_variants(no_network, tmp_path):
     assert len(client.search_runs([parent.info.experiment_id])) == 7
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_full_sweep_is_table6_in_the_papers_order(tmp_path):
     table, _ = run_ablation(tmp_path)
     assert list(table["variant"]) == [variant.label for variant in TABLE6]

@@ -16,6 +16,7 @@ from tests.benchmarks.conftest import FAST_ARGS, artifact_paths, mlflow_artifact
 from tests.command_helpers import run_argv
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_tiny_msrvtt_runs_offline_and_leaves_an_mlflow_run(no_network, tmp_path, caplog, capsys):
     uri = tracking_uri(tmp_path)
     out = tmp_path / "run"
@@ -62,6 +63,7 @@ def test_tiny_msrvtt_runs_offline_and_leaves_an_mlflow_run(no_network, tmp_path,
     assert "prove the machinery, not the model" in caplog.text
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_tiny_webvid_skips_and_lists_unusable_real_videos(tmp_path):
     csv, videos = write_webvid_set(tmp_path / "data", 5, num_frames=12)
     table = pd.read_csv(csv, dtype=str)
@@ -124,6 +126,7 @@ def test_webvid_names_its_own_flag(isolated_cwd, capsys):
     assert "--csv is required" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_sr_scores_the_upscaled_videos_against_real_clips_at_that_size(tmp_path):
     uri = tracking_uri(tmp_path)
     argv = [*FAST_ARGS, "--num-videos", "2", "--sr", "--sr-steps", "2", "--out", str(tmp_path / "run")]

@@ -76,7 +76,7 @@ def test_tiny_custom_runs_end_to_end_into_its_own_experiment_and_reruns_alike(no
     assert custom.main(argv) == 0, "the rerun finds every video done"
     assert dict(only_run(uri, "simda-custom").data.params) == first
     assert "changed parameters" not in caplog.text, "the tiny set is read from the same content-addressed paths"
-    assert len(list((tmp_path / "synthetic-data").iterdir())) == 1
+    assert len(list((tmp_path / "cache" / "synthetic-data").iterdir())) == 1
     metrics = json.loads((out / "result.json").read_text())["metrics"]
     run = only_run(uri, "simda-custom")
     assert run.data.tags["benchmark"] == "custom" and run.data.metrics["num_videos"] == 3

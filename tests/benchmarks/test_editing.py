@@ -13,6 +13,7 @@ from tests.benchmarks.conftest import mlflow_artifact, only_run, tracking_uri
 from tests.command_helpers import run_argv
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_tiny_editing_benchmark_logs_table5_and_resumes(no_network, tmp_path, monkeypatch):
     uri = tracking_uri(tmp_path)
     argv = ["--preset", "tiny", "--tune-steps", "2", "--inference-steps", "2", "--frames", "4"]

@@ -43,6 +43,7 @@ def test_a_diffusers_pipelines_video_does_not_depend_on_its_batch(name):
     assert not np.array_equal(together[0], together[1])
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_frames_become_uint8_as_the_pipelines_own_pil_output(tmp_path):
     generator = build_tiny_generator("tiny-animatediff", CPU, torch.float32)
     ours = generator.generate(["a cat"], [3], SETTINGS, ["x"])[0]
@@ -90,6 +91,7 @@ def _check_logged(result, uri, pipeline_class):
     assert run.data.tags["random_weights"] == "true" and run.data.tags["real_stats_sha256"]
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_tiny_animatediff_runs_the_msrvtt_benchmark(animatediff_run):
     result, uri = animatediff_run
     _check_logged(result, uri, "AnimateDiffPipeline")

@@ -114,6 +114,7 @@ def test_learn_preset_separates_the_two_largest_effects_and_a_frozen_run_learns_
     assert (frozen["heldout_loss"] >= frozen["initial_loss"]).all()
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_the_real_ablation_adds_held_out_loss_from_a_webvid_split(no_network, tmp_path):
     from simda.synthetic import write_learning_set
 

@@ -78,6 +78,7 @@ def test_params_only_sd15_counts_table1_on_meta_and_logs_it(
     assert "16,576,256" in sr_adapters and "x4 upscaler architecture" in printed
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_tiny_cpu_profile_prints_and_logs_everything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -39,6 +39,7 @@ class GenerationSpy:
         monkeypatch.setattr(SimDAPipeline, "generate", spy)
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_interrupted_run_resumes_without_regenerating(tmp_path, monkeypatch):
     out = tmp_path / "run"
     argv = [*FAST_ARGS, "--out", str(out), "--tracking-uri", tracking_uri(tmp_path)]

@@ -49,6 +49,7 @@ def _start(root: Path, wait_for: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", RUN, str(root), wait_for], stdout=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow  # an end-to-end run: over 5 s on two cores
 def test_two_concurrent_runs_generate_each_video_once(tmp_path: Path) -> None:
     root, go = tmp_path / "run", tmp_path / "go"
     first = _start(root, str(go))

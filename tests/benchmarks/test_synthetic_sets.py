@@ -29,7 +29,7 @@ def test_an_identical_rerun_reuses_the_written_set_at_the_same_paths(tmp_path, n
 
 def test_an_unwritable_root_is_refused_naming_the_flag(tmp_path):
     (tmp_path / "file").write_text("")
-    with pytest.raises(UsageError, match="--output-dir"):
+    with pytest.raises(UsageError, match="SIMDA_CACHE_DIR"):
         synthetic_set(BENCHMARKS["msrvtt"], 2, tmp_path / "file" / "synthetic-data")
 
 
@@ -40,7 +40,7 @@ def test_the_learning_split_is_written_once_beside_the_sweep(tmp_path):
     argv = ["--preset", "learn", "--train-clips", "2", "--heldout-clips", "1", "--frames", "2"]
     job = job_of(ablation, [*argv, "--output-dir", str(tmp_path / "runs" / "sweep")])
     data = ablation.learning_data(job, job.learning)
-    assert data.train_csv.parent.parent == tmp_path / "runs" / "synthetic-data" and data.heldout_csv.is_file()
+    assert data.train_csv.parent.parent == tmp_path / "cache" / "synthetic-data" and data.heldout_csv.is_file()
     written = _files(tmp_path)
     assert ablation.learning_data(job, job.learning) == data
     assert _files(tmp_path) == written, "nothing is written again"

@@ -25,7 +25,7 @@ def test_tiny_suite_scores_every_dimension_resumes_and_reads_its_videos_back(no_
     videos = sorted((out / "videos").glob("*.mp4"))
     assert len(videos) == TINY_SUITE_PROMPTS * TINY.vbench_suite.videos_per_prompt
     assert all(count >= TINY.vbench_suite.videos_per_prompt for count in result["videos"].values())
-    suite_file = tmp_path / "runs" / "synthetic-data" / "vbench" / "VBench_full_info.json"
+    suite_file = tmp_path / "cache" / "synthetic-data" / "vbench" / "VBench_full_info.json"
     run = only_run(uri, "vbench")
     assert run.data.params["suite_sha256"] == file_sha256(suite_file) == result["suite_sha256"]
     assert run.data.metrics == pytest.approx(result["metrics"])

@@ -16,6 +16,9 @@ from tests.reports.browser import chromium, render
 
 IMAGE_SOURCE = re.compile(r'<img src="([^"]+)"')
 
+# Its session fixture runs the tiny msrvtt, editing, profile and train commands: end to end, over a minute.
+pytestmark = pytest.mark.slow
+
 
 def runs_of(uri: str, experiment: str) -> list:
     client = MlflowClient(uri)

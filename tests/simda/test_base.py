@@ -24,7 +24,7 @@ def test_a_saved_stable_diffusion_folder_loads_back_offline(tiny_base, tmp_path,
 def test_a_folder_missing_parts_names_them_and_the_flag(tmp_path):
     (tmp_path / "unet").mkdir()
     with pytest.raises(FileNotFoundError, match=r"missing \['vae', 'text_encoder', 'tokenizer', 'scheduler'\].*--base"):
-        load_stable_diffusion(tmp_path)
+        load_stable_diffusion(tmp_path, argument="--base")  # as the commands call it
 
 
 def test_tokenizer_matches_open_clip_ids_and_pads_like_stable_diffusion():

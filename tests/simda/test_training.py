@@ -175,6 +175,6 @@ def test_two_identical_tiny_runs_log_identical_params_naming_one_cached_set(tmp_
     first, second = (run.data.params for run in runs)
     assert len(runs) == 2 and first == second
     assert os.path.isfile(first["data.csv"]) and first["data.clips"] == str(TINY.synthetic_videos)
-    assert [path.name for path in (tmp_path / "runs" / "synthetic-data").iterdir()] == [
+    assert [path.name for path in (tmp_path / "cache" / "synthetic-data").iterdir()] == [
         os.path.basename(os.path.dirname(first["data.csv"]))
     ], "one set, written once, read by both runs"
