@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import mlflow
 import pandas as pd
+import pytest
 
 from benchmarks import ablation
 from benchmarks.paper import TABLE6
