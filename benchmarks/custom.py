@@ -14,7 +14,6 @@ Every row is used unless --num-videos samples fewer. Sharding under torchrun, re
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,6 @@ from typing import TYPE_CHECKING
 from benchmarks import text_to_video
 from benchmarks.registry import BENCHMARKS
 from simda.plumbing.atomic import atomic_path
-from simda.plumbing.cli import run_command
 from simda.plumbing.errors import BadInputFile, MissingInput
 
 if TYPE_CHECKING:  # the command parses and checks its flags without torch: readers import what they need
@@ -96,14 +94,10 @@ def write_custom_set(root: str | Path, count: int, num_frames: int = 24, size: i
 
 SPEC = BENCHMARKS["custom"]
 
-
 run = text_to_video.run
 build_parser = partial(text_to_video.build_parser, SPEC, __doc__)
 make_job = partial(text_to_video.make_job, SPEC)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_command(build_parser(), make_job, run, argv)
+main = partial(text_to_video.main, SPEC, __doc__)
 
 
 if __name__ == "__main__":

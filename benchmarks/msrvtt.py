@@ -13,23 +13,17 @@ One video per test clip (2,990) with one caption each, chosen with --caption-see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 
 from benchmarks import text_to_video
 from benchmarks.registry import BENCHMARKS
-from simda.plumbing.cli import run_command
 
 SPEC = BENCHMARKS["msrvtt"]
-
 
 run = text_to_video.run
 build_parser = partial(text_to_video.build_parser, SPEC, __doc__)
 make_job = partial(text_to_video.make_job, SPEC)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_command(build_parser(), make_job, run, argv)
+main = partial(text_to_video.main, SPEC, __doc__)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,12 @@ prove the machinery, not the model.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from functools import partial
 
 from benchmarks.registry import BenchmarkSpec
 from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
-from simda.plumbing.cli import new_parser
+from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
     PRESETS,
@@ -86,3 +88,8 @@ def make_job(spec: BenchmarkSpec, args: argparse.Namespace) -> BenchmarkJob:
         synthetic_videos=preset.synthetic_videos,
         **values(args, *groups),
     )
+
+
+def main(spec: BenchmarkSpec, doc: str | None, argv: Sequence[str] | None = None) -> int:
+    """A benchmark command's ``main``: its spec's parser and job builder around :func:`run`."""
+    return run_command(build_parser(spec, doc), partial(make_job, spec), run, argv)
