@@ -39,7 +39,6 @@ from simda.plumbing.atomic import file_lock
 from simda.plumbing.errors import UsageError
 
 log = logging.getLogger("simda.tracking")
-DEFAULT_URI = "sqlite:///mlflow.db"
 TABLE_ROWS_INLINE = 1000  # above this, tables go out as Parquet: log_table keeps its index in a capped tag
 REACHABLE_TIMEOUT_S = 5.0
 RUN_KEY_TAG = "simda.run_key"
@@ -107,7 +106,7 @@ def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) ->
         ) from None
 
 
-def _sqlite_file(uri: str) -> Path | None:
+def sqlite_file(uri: str) -> Path | None:
     """The database file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URI; ``None`` for other stores."""
     if not uri.startswith("sqlite:///"):
         return None
@@ -118,7 +117,7 @@ def _sqlite_file(uri: str) -> Path | None:
 def store_lock(uri: str) -> Iterator[None]:
     """Exclusive access to a SQLite store's schema and experiment table (waits for other commands);
     a no-op for other stores, whose servers serialise this themselves."""
-    database = _sqlite_file(uri)
+    database = sqlite_file(uri)
     if database is None:
         yield
         return
@@ -134,7 +133,7 @@ def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIME
     """
     chosen = resolve_tracking_uri(uri)
     require_tracking_server(chosen, timeout_s)
-    database = _sqlite_file(chosen)
+    database = sqlite_file(chosen)
     if database is not None:
         try:
             database.parent.mkdir(parents=True, exist_ok=True)
