@@ -85,17 +85,16 @@ def claim_record(folder: Path, command: str, identity: str, flag: str = "--outpu
             found = json.loads(path.read_text())
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise BadInputFile(f"{path}: not a run record ({exc}); pass {flag} another folder") from None
+        if found == wanted:
+            return
         # A run that failed before writing (e.g. its model did not load) leaves only its record and lock:
         # nothing to protect, so its record does not block another run.
-        holds_results = any(entry.name not in (RECORD_FILE, LOCK_FILE) for entry in Path(folder).iterdir())
-        if found != wanted and holds_results:
+        if any(entry.name not in (RECORD_FILE, LOCK_FILE) for entry in Path(folder).iterdir()):
             raise UsageError(
                 f"{flag} {folder} holds the results of another run ({found.get('command')} with settings "
                 f"{found.get('identity')}, recorded in {path}; this is {command} with settings {identity}); "
                 f"pass {flag} another folder, or leave it unset for a folder named after these settings"
             )
-        if found == wanted:
-            return
     elif (Path(folder) / "result.json").is_file():
         raise UsageError(
             f"{flag} {folder} holds the results of an earlier run ({Path(folder) / 'result.json'}, no {RECORD_FILE}); "
