@@ -90,19 +90,18 @@ def write_result_json(result: CommandResult) -> Path:
     return path
 
 
-def _raise_terminated(signum: int, frame: Any) -> None:
-    """SIGTERM (a scheduler's stop, ``kill``) ends the run like Ctrl-C: MLflow runs end KILLED, locks are let go."""
-    raise Terminated()
-
-
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """Raise :class:`Terminated` on SIGTERM during the block, then put the previous handler back (signals can
-    only be handled in the main thread: elsewhere the block runs unchanged)."""
+    """Raise :class:`Terminated` on SIGTERM (a scheduler's stop, ``kill``) during the block, then put the previous
+    handler back (signals can only be handled in the main thread: elsewhere the block runs unchanged)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+
+    def raise_terminated(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         yield
     finally:
