@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from metrics.command_line import CommandParser
 from reports.errors import ReportInputError
-from simda.plumbing.options import add_options, values
+from simda.plumbing.options import add_options, construct
 from simda.settings import ReportSettings, TrackingSettings
 
 if TYPE_CHECKING:
@@ -30,13 +30,8 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class BuildJob:
+class BuildJob(TrackingSettings, ReportSettings):
     """What to report on and where to write it; empty ``experiments`` and ``run_ids`` mean every run."""
-
-    experiments: tuple[str, ...] = ()
-    run_ids: tuple[str, ...] = ()
-    output_dir: Path = ReportSettings.output_dir
-    tracking_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +81,8 @@ def parse_args(argv: list[str] | None) -> BuildJob:
     parser = CommandParser(
         prog="python -m reports.build", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    for settings in (ReportSettings, TrackingSettings):
-        add_options(parser, settings, {})
-    job = BuildJob(**values(parser.parse_args(argv), ReportSettings, TrackingSettings))
+    add_options(parser, BuildJob, {})
+    job = construct(BuildJob, parser.parse_args(argv))
     if job.output_dir.exists() and not job.output_dir.is_dir():
         parser.error(f"--output-dir {job.output_dir} is a file; name a folder")
     return job

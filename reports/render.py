@@ -57,16 +57,12 @@ def format_cell(value: object, column: str = "") -> str:
 
 
 def _cells(table: ReportTable) -> list[list[str]]:
+    """Every row as text; ``to_dict`` gives Python scalars, not numpy ones, so formatting sees ints and floats."""
     frame = table.frame.astype(object).where(pd.notna(table.frame), None)
     return [
-        [format_cell(_plain(value), str(column)) for column, value in zip(frame.columns, row, strict=True)]
-        for row in frame.itertuples(index=False)
+        [format_cell(value, str(column)) for column, value in zip(frame.columns, row, strict=True)]
+        for row in frame.to_dict("split")["data"]
     ]
-
-
-def _plain(value: object) -> object:
-    """numpy scalars as Python ones, so formatting sees ints and floats."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def _html_table(table: ReportTable) -> str:

@@ -39,6 +39,12 @@ def _asset_name(run: LoggedRun, stem: str, suffix: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "-", f"{run.run_id[:8]}-{stem}") + suffix
 
 
+def _plot(run: LoggedRun, stem: str, png: bytes, caption: str, random_weights: bool | None = None) -> Figure:
+    """A plot drawn for ``run``, named after it; marked random when the run is (or as ``random_weights`` says)."""
+    marked = run.random_weights if random_weights is None else random_weights
+    return Figure(_asset_name(run, stem, ".png"), png, caption, marked)
+
+
 def _by_kind(runs: Sequence[LoggedRun], kind: str, top_level: bool = False) -> list[LoggedRun]:
     return [run for run in runs if run_kind(run) == kind and not (top_level and run.parent_id)]
 
@@ -80,7 +86,7 @@ def benchmark_section(store: RunStore, runs: Sequence[LoggedRun], spec: Benchmar
             if vbench_scores(run):
                 png = plots.vbench_bars(vbench_scores(run), run.label, run.random_weights)
                 caption = f"{run.label}: VBench dimensions (0..1, higher is better)"
-                section.figures.append(Figure(_asset_name(run, "vbench", ".png"), png, caption, run.random_weights))
+                section.figures.append(_plot(run, "vbench", png, caption))
     for run in chosen:
         caption = f"{run.label}: first videos, prompt under each ({_prompts(store, run)})"
         section.figures += _logged_figures(store, run, ["samples/samples.gif", "samples/first_frames.png"], caption)
@@ -122,22 +128,12 @@ def ablation_section(store: RunStore, runs: Sequence[LoggedRun], profiles: list[
     section = Section(title, tables=[report])
     for run, _ in chosen:
         rows = report.frame[report.frame["run"] == run.label]
-        section.figures.append(
-            Figure(
-                _asset_name(run, "ablation-quality", ".png"),
-                plots.ablation_quality(rows, run.random_weights),
-                f"{run.label}: FVD and CLIPSIM per variant, ours beside the paper's",
-                run.random_weights,
-            )
-        )
-        section.figures.append(
-            Figure(
-                _asset_name(run, "quality-vs-params", ".png"),
-                plots.quality_against(rows, "tuned parameters", "tuned parameters", run.random_weights),
-                f"{run.label}: quality against tuned parameters",
-                run.random_weights,
-            )
-        )
+        bars = plots.ablation_quality(rows, run.random_weights)
+        by_params = plots.quality_against(rows, "tuned parameters", "tuned parameters", run.random_weights)
+        section.figures += [
+            _plot(run, "ablation-quality", bars, f"{run.label}: FVD and CLIPSIM per variant, ours beside the paper's"),
+            _plot(run, "quality-vs-params", by_params, f"{run.label}: quality against tuned parameters"),
+        ]
         if not profiles:
             section.notes.append(
                 "quality against latency: no profile run among the chosen runs to take step times from"
@@ -146,16 +142,11 @@ def ablation_section(store: RunStore, runs: Sequence[LoggedRun], profiles: list[
         profile, tables = profiles[-1]
         latency = _latency_table(rows, tables["inference"])
         random_weights = run.random_weights or profile.random_weights
-        section.figures.append(
-            Figure(
-                _asset_name(run, "quality-vs-latency", ".png"),
-                plots.quality_against(
-                    latency, "step_ms", f"inference step (ms), profile {profile.label}", random_weights
-                ),
-                f"{run.label}: quality against the inference step time of profile run {profile.label}",
-                random_weights,
-            )
+        by_latency = plots.quality_against(
+            latency, "step_ms", f"inference step (ms), profile {profile.label}", random_weights
         )
+        caption = f"{run.label}: quality against the inference step time of profile run {profile.label}"
+        section.figures.append(_plot(run, "quality-vs-latency", by_latency, caption, random_weights))
     return section
 
 
@@ -179,13 +170,9 @@ def profile_section(profiles: list[tuple[LoggedRun, dict[str, pd.DataFrame]]]) -
         if tables["inference"] is None or tables["training"] is None:
             continue  # parameters only: no cost to draw
         name = f"{run.label}: {run.params.get('preset', '?')} on {run.params.get('device_name', '?')}"
+        cost = plots.profile_cost(tables["inference"], tables["training"], name, run.random_weights)
         section.figures.append(
-            Figure(
-                _asset_name(run, "profile-cost", ".png"),
-                plots.profile_cost(tables["inference"], tables["training"], name, run.random_weights),
-                f"{name}: step time per variant and per peer, and training peak memory",
-                run.random_weights,
-            )
+            _plot(run, "profile-cost", cost, f"{name}: step time per variant and per peer, and training peak memory")
         )
     return section
 

@@ -17,7 +17,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from reports.errors import ReportInputError
-from simda.plumbing.tracking import TrackingUnreachableError, require_tracking_server
+from simda.plumbing.tracking import TrackingUnreachableError, require_tracking_server, sqlite_file
 
 
 @dataclass(frozen=True)
@@ -48,18 +48,12 @@ class LoggedRun:
         return f"{self.name} ({self.run_id[:8]})"
 
 
-def _sqlite_file(uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URI (MLflow would silently create a missing one)."""
-    prefix = "sqlite:///"
-    return Path(uri[len(prefix) :]) if uri.startswith(prefix) else None
-
-
 class RunStore:
     """A tracking store, checked to answer before any run is read."""
 
     def __init__(self, tracking_uri: str) -> None:
-        database = _sqlite_file(tracking_uri)
-        if database is not None and not database.is_file():
+        database = sqlite_file(tracking_uri)
+        if database is not None and not database.is_file():  # MLflow would silently create a missing one
             raise ReportInputError(f"tracking store {tracking_uri}: no such database file; pass --tracking-uri")
         try:
             require_tracking_server(tracking_uri)  # a dead server fails in seconds, not after minutes of retries

@@ -233,13 +233,10 @@ def table5(runs: Sequence[tuple[LoggedRun, pd.DataFrame | None]]) -> ReportTable
             quantities.append((words, NAN if value is None else value, float(published.loc["SimDA", column])))
         extra = [float(published.loc["Tune-A-Video", column]) for column in TABLE5_QUANTITIES]
         for row, tav in zip(_metric_rows(run, quantities), extra, strict=True):
-            row["paper Tune-A-Video"] = tav
-            rows.append(row)
+            weights = row.pop(WEIGHTS)  # stays the last column
+            rows.append({**row, "paper Tune-A-Video": tav, WEIGHTS: weights})
         random_rows += [run.random_weights] * len(quantities)
-    frame = pd.DataFrame(rows)
-    tune_a_video = frame.pop("paper Tune-A-Video")
-    frame.insert(len(frame.columns) - 1, "paper Tune-A-Video", tune_a_video)
-    return ReportTable("Table 5: one-shot video editing", frame, random_rows)
+    return ReportTable("Table 5: one-shot video editing", pd.DataFrame(rows), random_rows)
 
 
 def table6(runs: Sequence[tuple[LoggedRun, pd.DataFrame]]) -> ReportTable:

@@ -77,6 +77,14 @@ _STEPS = (positive, at_most(TRAIN_TIMESTEPS, ", the scheduler's training timeste
 _FRAMES = (positive, at_most(MAX_FRAMES))
 _STRIDE = (positive, at_most(MAX_FRAME_STRIDE))
 _GUIDANCE = (finite, non_negative, at_most(MAX_GUIDANCE, " (published scales lie between 1 and 30)"))
+
+
+def _output_dir(help: str, *aliases: str) -> Any:
+    """A command's ``--output-dir``, unset by default (the command names a folder after its settings);
+    ``--out`` is its older spelling."""
+    return option(None, "--output-dir", help, aliases=("--out", *aliases))
+
+
 #: The x4 upscaler's VAE: low-resolution frames are this many times smaller than the output.
 UPSCALE_FACTOR = 4
 #: The released x4 upscaler's noise-level embedding covers 0..350 (its model_index.json's max_noise_level).
@@ -394,6 +402,11 @@ def _weight_file(path: Path | None) -> str | None:
     return None if path is None or Path(path).is_file() else "not found; pass the local weight file"
 
 
+def _weights(flag: str, help: str) -> Any:
+    """A VBench dimension's local weight file: a missing one is refused before any video is made."""
+    return option(None, flag, help, checks=(_weight_file,))
+
+
 def _metric_names(value: str) -> str | None:
     try:
         expand_metrics(value.split(","))
@@ -462,32 +475,17 @@ class EvaluationSettings(ValidatedSettings):
         f"({', '.join(VBENCH_DIMENSIONS)}) or the group {', '.join(VBENCH_GROUPS)} (README: VBench dimensions)",
         checks=(_metric_names,),
     )
-    dino_ckpt: Path | None = option(
-        None,
-        "--dino-ckpt",
-        "subject_consistency: DINO ViT-B/16 weights (dino_vitbase16_pretrain.pth)",
-        checks=(_weight_file,),
+    dino_ckpt: Path | None = _weights(
+        "--dino-ckpt", "subject_consistency: DINO ViT-B/16 weights (dino_vitbase16_pretrain.pth)"
     )
-    raft_ckpt: Path | None = option(
-        None, "--raft-ckpt", "dynamic_degree: RAFT weights (raft-things.pth)", checks=(_weight_file,)
+    raft_ckpt: Path | None = _weights("--raft-ckpt", "dynamic_degree: RAFT weights (raft-things.pth)")
+    aesthetic_head: Path | None = _weights(
+        "--aesthetic-head", "aesthetic_quality: LAION's linear head (sa_0_4_vit_l_14_linear.pth)"
     )
-    aesthetic_head: Path | None = option(
-        None,
-        "--aesthetic-head",
-        "aesthetic_quality: LAION's linear head (sa_0_4_vit_l_14_linear.pth)",
-        checks=(_weight_file,),
-    )
-    clip_l14_ckpt: Path | None = option(
-        None, "--clip-l14-ckpt", "aesthetic_quality: OpenAI's CLIP ViT-L/14 (ViT-L-14.pt)", checks=(_weight_file,)
-    )
-    amt_ckpt: Path | None = option(
-        None, "--amt-ckpt", "motion_smoothness: AMT-S weights (amt-s.pth)", checks=(_weight_file,)
-    )
-    musiq_ckpt: Path | None = option(
-        None,
-        "--musiq-ckpt",
-        "imaging_quality: MUSIQ trained on SPAQ (musiq_spaq_ckpt-358bb6af.pth)",
-        checks=(_weight_file,),
+    clip_l14_ckpt: Path | None = _weights("--clip-l14-ckpt", "aesthetic_quality: OpenAI's CLIP ViT-L/14 (ViT-L-14.pt)")
+    amt_ckpt: Path | None = _weights("--amt-ckpt", "motion_smoothness: AMT-S weights (amt-s.pth)")
+    musiq_ckpt: Path | None = _weights(
+        "--musiq-ckpt", "imaging_quality: MUSIQ trained on SPAQ (musiq_spaq_ckpt-358bb6af.pth)"
     )
 
     @property
@@ -604,12 +602,7 @@ class ProfileModelSettings(ValidatedSettings):
 class ProfileOutputSettings(ValidatedSettings):
     """Where the profile's text, plot and MLflow run go."""
 
-    output_dir: Path | None = option(
-        None,
-        "--output-dir",
-        "folder for profile.txt and .png (unset: runs/profile-<settings hash>)",
-        aliases=("--out",),
-    )
+    output_dir: Path | None = _output_dir("folder for profile.txt and .png (unset: runs/profile-<settings hash>)")
     tracking_uri: str | None = option(None, "--tracking-uri", TRACKING_URI_HELP)
     mlflow: bool = option(True, "--mlflow", "log to MLflow (--no-mlflow: print and write files only)")
 
@@ -695,12 +688,10 @@ class TrainingData(ValidatedSettings):
 class TrainOutputSettings(ValidatedSettings):
     """Where training writes and logs (diffusers' training-script spellings accepted as aliases)."""
 
-    output_dir: Path | None = option(
-        None,
-        "--output-dir",
+    output_dir: Path | None = _output_dir(
         "checkpoints and final adapters; rerun with the same folder to resume "
         "(unset: runs/simda-train-<settings hash>, with --sr runs/simda-sr-<settings hash>)",
-        aliases=("--out", "--output_dir"),
+        "--output_dir",
     )
     log_every: int = option(10, "--log-every", "steps between logged losses (default 10)")
     validate_every: int = option(
@@ -748,11 +739,8 @@ class GenerateOutputSettings(ValidatedSettings):
     )
     seed: int = option(0, "--seed", "seed of the first prompt; prompt i uses seed + i")
     batch_size: int = option(4, "--batch-size", "prompts denoised together (default 4)")
-    output_dir: Path | None = option(
-        None,
-        "--output-dir",
-        "folder for the videos (unset: runs/generate-<settings hash>: other settings, another folder)",
-        aliases=("--out",),
+    output_dir: Path | None = _output_dir(
+        "folder for the videos (unset: runs/generate-<settings hash>: other settings, another folder)"
     )
     fps: int = option(FPS, "--fps", f"frames per second of the mp4 and GIF (default {FPS})")
 
@@ -766,9 +754,7 @@ class EditSourceSettings(ValidatedSettings):
     edits: tuple[str, ...] = option(
         (), "--edit", "edited caption (repeatable)", repeat=True, required=True, metavar="EDIT"
     )
-    output_dir: Path | None = option(
-        None, "--output-dir", "output folder (unset: runs/edit-<settings hash>)", aliases=("--out",)
-    )
+    output_dir: Path | None = _output_dir("output folder (unset: runs/edit-<settings hash>)")
 
 
 @dataclass(frozen=True)
@@ -778,9 +764,7 @@ class EditingCasesSettings(ValidatedSettings):
     cases: Path | None = option(None, "--cases", "JSON-lines file of videos to edit (tiny: one synthetic clip)")
     clip_ckpt: Path | None = option(None, "--clip-ckpt", "open_clip checkpoint (OpenAI ViT-B/32); tiny: random CLIP")
     clip_model: str = option(DEFAULT_CLIP_MODEL, "--clip-model", "open_clip model name of --clip-ckpt")
-    output_dir: Path | None = option(
-        None, "--output-dir", "run folder (unset: runs/editing-<settings hash>)", aliases=("--out",)
-    )
+    output_dir: Path | None = _output_dir("run folder (unset: runs/editing-<settings hash>)")
 
 
 @dataclass(frozen=True)
@@ -790,9 +774,7 @@ class CompareSettings(ValidatedSettings):
     runs: tuple[str, ...] = option(
         (), "--runs", "MLflow run ids of finished msrvtt or webvid runs", many=True, required=True
     )
-    output_dir: Path | None = option(
-        None, "--output-dir", "where comparison.csv goes (default runs/compare-<hash>)", aliases=("--out",)
-    )
+    output_dir: Path | None = _output_dir("where comparison.csv goes (default runs/compare-<hash>)")
 
 
 @dataclass(frozen=True)
@@ -847,9 +829,7 @@ class BenchmarkDataSettings(ValidatedSettings):
 class BenchmarkOutputSettings(ValidatedSettings):
     """Where a text-to-video benchmark writes its run and caches the real videos' features."""
 
-    output_dir: Path | None = option(
-        None, "--output-dir", "run folder (default runs/<benchmark>-<settings hash>)", aliases=("--out",)
-    )
+    output_dir: Path | None = _output_dir("run folder (default runs/<benchmark>-<settings hash>)")
     cache_dir: Path | None = option(
         None, "--cache-dir", "real-video feature cache (default <output-dir>/../real-cache)"
     )
@@ -873,11 +853,8 @@ class AblationDataSettings(ValidatedSettings):
 class AblationOutputSettings(ValidatedSettings):
     """Where the ablation sweep writes (every variant in its own folder)."""
 
-    output_dir: Path | None = option(
-        None,
-        "--output-dir",
-        "sweep folder (unset: runs/ablation-<settings hash>, runs/ablation-learn-<hash> with --preset learn)",
-        aliases=("--out",),
+    output_dir: Path | None = _output_dir(
+        "sweep folder (unset: runs/ablation-<settings hash>, runs/ablation-learn-<hash> with --preset learn)"
     )
 
 
@@ -1007,21 +984,15 @@ TINY = Preset(
     synthetic_videos=8,
     vbench_suite=VBenchSuiteSettings(videos_per_prompt=2),  # 6 videos over the 3 synthetic prompts
 )
-# The tiny model trained long enough, on clips whose motion it can learn, for Table 6's two largest
-# effects (w/o TA, w/o SA) to separate across seeds: about 10 minutes for the sweep on 2 CPU cores.
-LEARN = Preset(
+# The tiny preset's model and shapes, trained long enough, on clips whose motion it can learn, for Table 6's two
+# largest effects (w/o TA, w/o SA) to separate across seeds: about 10 minutes for the sweep on 2 CPU cores.
+LEARN = dataclasses.replace(
+    TINY,
     name="learn",
-    generation=TINY.generation,
-    clips=ClipSettings(num_frames=8, height=32, width=32, frame_stride=1),
     training=TrainSettings(max_steps=250, learning_rate=1e-3, checkpoint_every=250, keep_checkpoints=1),
-    editing=TINY.editing,
-    evaluation=TINY.evaluation,
-    profile=TINY.profile,
-    ablation_videos=None,
     synthetic_videos=None,
-    upscale=TINY.upscale,
-    sr_clips=TINY.sr_clips,
     learning=LearningSettings(),
+    vbench_suite=VBenchSuiteSettings(),
 )
 PRESETS = {"paper": PAPER, "tiny": TINY, "learn": LEARN}
 

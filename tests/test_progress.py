@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[1]
 WORK = """
 import time
 from metrics import progress
-from simda.plumbing.logs import setup_logging
+from simda.plumbing.cli import setup_logging
 setup_logging()
 progress.LOG_INTERVAL_S = 0.2
 for _ in progress.progress_bar(range(6), desc="generating", unit="video"):

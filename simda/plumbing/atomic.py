@@ -67,17 +67,12 @@ def require_writable_dir(path: str | Path, flag: str) -> Path:
     return folder
 
 
-def is_interrupted_write(path: Path) -> bool:
-    """Whether ``path`` is named like the temporary file of :func:`atomic_path`."""
-    return path.is_file() and _INTERRUPTED.match(path.name) is not None
-
-
 def remove_interrupted_writes(folder: str | Path) -> list[Path]:
-    """Delete the temporary files that killed writers left anywhere under ``folder``; returns them.
-
-    Only safe while no other process writes there: call it with the folder's lock held.
+    """Delete the temporary files that killed writers left anywhere under ``folder`` (named like
+    :func:`atomic_path`'s); returns them. Only safe while no other process writes there: call it with
+    the folder's lock held.
     """
-    removed = [path for path in sorted(Path(folder).rglob(".*")) if is_interrupted_write(path)]
+    removed = [path for path in sorted(Path(folder).rglob(".*")) if path.is_file() and _INTERRUPTED.match(path.name)]
     for path in removed:
         path.unlink(missing_ok=True)
     return removed

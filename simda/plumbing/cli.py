@@ -31,12 +31,12 @@ from typing import Any, Protocol, TypeVar
 
 from metrics.command_line import CommandParser
 from simda.plumbing.errors import Terminated, UsageError
-from simda.plumbing.logs import setup_logging
 from simda.plumbing.options import add_options
 from simda.settings import DEBUG_ENV, DebugSettings
 
-log = logging.getLogger("simda")
 J = TypeVar("J")
+#: This project's loggers, shown at INFO; other libraries' stay at WARNING.
+PROJECT_LOGGERS = ("simda", "benchmarks", "metrics", "reports")
 
 
 class CommandResult(Protocol):
@@ -67,6 +67,18 @@ def new_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def setup_logging(verbose: bool = True) -> None:
+    """Time and message; ``verbose=False`` (ranks other than 0) keeps warnings alone.
+
+    A plain ``basicConfig(level=INFO)`` would also print every informational line of open_clip,
+    diffusers and friends, burying the few lines a user needs (where results went, which weights ran).
+    Every line starts with its time, so a log file of a long run says when each step happened.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+    for name in PROJECT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
 def write_result_json(result: CommandResult) -> Path:
     """``result.json`` in the command's output folder, written atomically."""
     from metrics.strict_json import strict_dumps
@@ -78,19 +90,18 @@ def write_result_json(result: CommandResult) -> Path:
     return path
 
 
-def _raise_terminated(signum: int, frame: Any) -> None:
-    """SIGTERM (a scheduler's stop, ``kill``) ends the run like Ctrl-C: MLflow runs end KILLED, locks are let go."""
-    raise Terminated()
-
-
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """Raise :class:`Terminated` on SIGTERM during the block, then put the previous handler back (signals can
-    only be handled in the main thread: elsewhere the block runs unchanged)."""
+    """Raise :class:`Terminated` on SIGTERM (a scheduler's stop, ``kill``) during the block, then put the previous
+    handler back (signals can only be handled in the main thread: elsewhere the block runs unchanged)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+
+    def raise_terminated(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         yield
     finally:
@@ -111,33 +122,23 @@ def run_command(
     debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     setup_logging(verbose=os.environ.get("RANK", "0") == "0")
     with terminate_as_interrupt():
-        return _run_and_report(args, debug, make_job, run)
-
-
-def _run_and_report(
-    args: argparse.Namespace,
-    debug: bool,
-    make_job: Callable[[argparse.Namespace], J],
-    run: Callable[[J], CommandResult | None],
-) -> int:
-    """Build and run the job, and turn its outcome into output and an exit status (module docstring)."""
-    try:
-        result = run(make_job(args))
-    except UsageError as exc:
-        if debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as stop:
-        print("interrupted: rerun the same command to resume", file=sys.stderr)
-        return 143 if isinstance(stop, Terminated) else 130
-    except Exception as exc:  # the one place that turns a failure into a message and a status
-        if debug:
-            raise
-        print(f"error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
-        return 1
-    if result is not None:
-        path = write_result_json(result)
-        print(result.summary())
-        print(f"files: {result.output_dir} (numbers also in {path.name})")
-    return 0
+        try:
+            result = run(make_job(args))
+        except UsageError as exc:
+            if debug:
+                raise
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as stop:
+            print("interrupted: rerun the same command to resume", file=sys.stderr)
+            return 143 if isinstance(stop, Terminated) else 130
+        except Exception as exc:  # the one place that turns a failure into a message and a status
+            if debug:
+                raise
+            print(f"error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
+            return 1
+        if result is not None:
+            path = write_result_json(result)
+            print(result.summary())
+            print(f"files: {result.output_dir} (numbers also in {path.name})")
+        return 0

@@ -108,32 +108,25 @@ def exit_when_parent_dies(poll_s: float = 1.0) -> threading.Thread:
     return _watcher
 
 
-def init_from_environment() -> ProcessLayout:
-    """Join torchrun's process group if launched by it; a single process otherwise.
-
-    A torchrun worker ends itself when the launcher dies (:func:`exit_when_parent_dies`).
-    """
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size == 1:
-        return ProcessLayout()
-    exit_when_parent_dies()
-    layout = ProcessLayout(int(os.environ["RANK"]), world_size, int(os.environ.get("LOCAL_RANK", "0")))
-    if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if backend == "nccl":
-            torch.cuda.set_device(layout.local_rank)
-        dist.init_process_group(backend)
-    return layout
-
-
 @contextlib.contextmanager
 def process_group() -> Iterator[ProcessLayout]:
-    """The layout for the duration of a command; a process group this call created is torn down after.
+    """The layout for the duration of a command: torchrun's process group joined if launched by it (the
+    worker then ends itself when the launcher dies, :func:`exit_when_parent_dies`), a single process otherwise.
 
-    A group that already exists (a caller running several commands in one torchrun job) is left open.
+    A process group this call created is torn down after; one that already exists (a caller running several
+    commands in one torchrun job) is left open.
     """
     created = not (dist.is_available() and dist.is_initialized())
-    layout = init_from_environment()
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    layout = ProcessLayout()
+    if world_size > 1:
+        exit_when_parent_dies()
+        layout = ProcessLayout(int(os.environ["RANK"]), world_size, int(os.environ.get("LOCAL_RANK", "0")))
+        if not dist.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            if backend == "nccl":
+                torch.cuda.set_device(layout.local_rank)
+            dist.init_process_group(backend)
     try:
         yield layout
     finally:

@@ -71,12 +71,6 @@ def default_folder(command: str, identity: str) -> Path:
     return DEFAULT_ROOT / f"{command}-{identity}"
 
 
-def holds_results(folder: Path) -> bool:
-    """Whether ``folder`` holds anything but its run record and lock: a run that failed before writing
-    (e.g. its model did not load) leaves nothing to protect, so its record does not block another run."""
-    return any(entry.name not in (RECORD_FILE, LOCK_FILE) for entry in folder.iterdir())
-
-
 def claim_record(folder: Path, command: str, identity: str, flag: str = "--output-dir") -> None:
     """Record in ``folder`` which run's results it holds, or refuse if it holds another run's.
 
@@ -91,14 +85,16 @@ def claim_record(folder: Path, command: str, identity: str, flag: str = "--outpu
             found = json.loads(path.read_text())
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise BadInputFile(f"{path}: not a run record ({exc}); pass {flag} another folder") from None
-        if found != wanted and holds_results(Path(folder)):
+        if found == wanted:
+            return
+        # A run that failed before writing (e.g. its model did not load) leaves only its record and lock:
+        # nothing to protect, so its record does not block another run.
+        if any(entry.name not in (RECORD_FILE, LOCK_FILE) for entry in Path(folder).iterdir()):
             raise UsageError(
                 f"{flag} {folder} holds the results of another run ({found.get('command')} with settings "
                 f"{found.get('identity')}, recorded in {path}; this is {command} with settings {identity}); "
                 f"pass {flag} another folder, or leave it unset for a folder named after these settings"
             )
-        if found == wanted:
-            return
     elif (Path(folder) / "result.json").is_file():
         raise UsageError(
             f"{flag} {folder} holds the results of an earlier run ({Path(folder) / 'result.json'}, no {RECORD_FILE}); "

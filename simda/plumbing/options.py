@@ -176,23 +176,16 @@ def add_options(
         defaults = ", ".join(f"{name}: {getattr(settings, field.name)!r}" for name, settings in presets.items())
         names = (meta["flag"], *meta["aliases"], *(aliases or {}).get(field.name, ()))
         help_text = f"{meta['help']} (default {defaults})" if presets else meta["help"]
-        if switch:
-            parser.add_argument(
-                *names, dest=prefix + field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text
-            )
-        else:
-            parser.add_argument(
-                *names,
-                dest=prefix + field.name,
-                type=convert,
-                choices=meta["choices"],
-                default=None,
-                help=help_text,
-                action="append" if meta.get("repeat") else None,
-                nargs="+" if meta.get("many") else None,
-                required=meta.get("required", False),
-                metavar=meta.get("metavar"),
-            )
+        takes_values = {
+            "type": convert,
+            "choices": meta["choices"],
+            "action": "append" if meta.get("repeat") else None,
+            "nargs": "+" if meta.get("many") else None,
+            "required": meta.get("required", False),
+            "metavar": meta.get("metavar"),
+        }
+        kind = {"action": argparse.BooleanOptionalAction} if switch else takes_values
+        parser.add_argument(*names, dest=prefix + field.name, default=None, help=help_text, **kind)
 
 
 def add_group(
@@ -237,11 +230,7 @@ def values(args: argparse.Namespace, *classes: type[ValidatedSettings]) -> dict[
 
     The job builder of a command whose job holds these fields flat (``output_dir``, ``tracking_uri``, ...).
     """
-    merged: dict[str, Any] = {}
-    for cls in classes:
-        settings = construct(cls, args)
-        merged.update({field.name: getattr(settings, field.name) for field in dataclasses.fields(settings)})
-    return merged
+    return {name: value for cls in classes for name, value in dataclasses.asdict(construct(cls, args)).items()}
 
 
 def from_args(base: S, args: argparse.Namespace, prefix: str = "") -> S:

@@ -10,11 +10,8 @@ within a few seconds (MLflow's own client retries for minutes, which looks like 
 SQLite store is created or upgraded under a file lock (``<db>.lock``), because two commands that
 start together in a folder without ``mlflow.db`` otherwise race in MLflow's schema migration.
 
-A run can be resumed: commands pass a ``resume_key`` (their run folder or output directory), kept
-as the tag ``simda.run_key`` (a hash; ``simda.run_key_source`` holds the key itself), and a rerun
-with the same key continues that MLflow run instead of adding one, so a resumed training run holds
-its whole loss curve. A run stopped by Ctrl-C or SIGTERM (the command layer turns SIGTERM into an
-interrupt) ends KILLED, never left RUNNING.
+A rerun of a command continues its MLflow run instead of adding one (see :func:`tracked_run`), so a
+resumed training run holds its whole loss curve.
 """
 
 from __future__ import annotations
@@ -39,7 +36,6 @@ from simda.plumbing.atomic import file_lock
 from simda.plumbing.errors import UsageError
 
 log = logging.getLogger("simda.tracking")
-DEFAULT_URI = "sqlite:///mlflow.db"
 TABLE_ROWS_INLINE = 1000  # above this, tables go out as Parquet: log_table keeps its index in a capped tag
 REACHABLE_TIMEOUT_S = 5.0
 RUN_KEY_TAG = "simda.run_key"
@@ -107,34 +103,27 @@ def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) ->
         ) from None
 
 
-def _sqlite_file(uri: str) -> Path | None:
+def sqlite_file(uri: str) -> Path | None:
     """The database file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URI; ``None`` for other stores."""
     if not uri.startswith("sqlite:///"):
         return None
     return Path(uri[len("sqlite:///") :].split("?")[0])
 
 
-@contextlib.contextmanager
-def store_lock(uri: str) -> Iterator[None]:
+def store_lock(uri: str) -> contextlib.AbstractContextManager:
     """Exclusive access to a SQLite store's schema and experiment table (waits for other commands);
     a no-op for other stores, whose servers serialise this themselves."""
-    database = _sqlite_file(uri)
+    database = sqlite_file(uri)
     if database is None:
-        yield
-        return
-    with file_lock(database.with_name(database.name + ".lock"), wait=True):
-        yield
+        return contextlib.nullcontext()
+    return file_lock(database.with_name(database.name + ".lock"), wait=True)
 
 
 def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIMEOUT_S) -> str:
-    """Select and ready the tracking backend (see :func:`resolve_tracking_uri`); returns the URI.
-
-    A server must answer within ``timeout_s`` as an MLflow server; a SQLite store is created or upgraded now, under
-    :func:`store_lock`, so that commands started together do not race to make it.
-    """
+    """Select and ready the tracking backend (:func:`resolve_tracking_uri`, module docstring); returns the URI."""
     chosen = resolve_tracking_uri(uri)
     require_tracking_server(chosen, timeout_s)
-    database = _sqlite_file(chosen)
+    database = sqlite_file(chosen)
     if database is not None:
         try:
             database.parent.mkdir(parents=True, exist_ok=True)
@@ -210,15 +199,17 @@ def tracked_run(
     Parameters are logged before any work, so an interrupted run still says what it was. Inside
     an active run (a sweep calling a command) the new run nests under it. System metrics (GPU
     utilisation and memory, CPU, disk) are sampled by default when a GPU is present; timing
-    benchmarks switch them off so the sampling thread does not disturb what they measure.
+    benchmarks switch them off so the sampling thread does not disturb what they measure. A run
+    stopped by Ctrl-C or SIGTERM (the command layer raises it as an interrupt) ends KILLED, never RUNNING.
 
-    With ``resume_key`` (e.g. the resolved run folder), the newest run of the experiment made with
-    the same key is continued rather than a new one started. MLflow keeps a parameter's first
-    value, so parameters that differ on resume keep the old value and are listed in the tag
-    ``simda.params_changed_on_resume``. Only a run of the same ``identity`` (what the run computes,
-    see :mod:`simda.plumbing.identity`; the resume key itself when not given) is continued, and a
-    nested run only under the same parent: anything else gets a new run. A FINISHED run is reused
-    as it is: it ends FINISHED at its first end time again, whatever the rerun does.
+    With ``resume_key`` (the run folder or output directory, kept as the tag ``simda.run_key``, a hash, and
+    ``simda.run_key_source``, the key itself), the newest run of the experiment made with the same key is
+    continued rather than a new one started. MLflow keeps a parameter's first value, so parameters that
+    differ on resume keep the old value and are listed in the tag ``simda.params_changed_on_resume``. Only
+    a run of the same ``identity`` (what the run computes, see :mod:`simda.plumbing.identity`; the resume
+    key itself when not given) is continued, and a nested run only under the same parent: anything else
+    gets a new run. A FINISHED run is reused as it is: it ends FINISHED at its first end time again,
+    whatever the rerun does.
     """
     if not enabled:
         yield None
