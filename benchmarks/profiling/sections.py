@@ -29,6 +29,7 @@ from benchmarks.profiling.models import (
 from benchmarks.profiling.super_resolution import time_sr_step
 from benchmarks.profiling.tables import methods_table, parameter_table, timing_table
 from benchmarks.profiling.workloads import (
+    CFG_BATCH,
     Shapes,
     adapter_optimizer,
     forward_backward,
@@ -49,7 +50,6 @@ from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import InvalidSetting
 
-CFG_BATCH = 2  # classifier-free guidance runs the conditional and unconditional halves together
 PROMPT = "a panda playing guitar on times square"
 
 

@@ -25,6 +25,7 @@ from simda.model.frames import FrameLayout, frame_layout
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 
+CFG_BATCH = 2  # classifier-free guidance runs the conditional and unconditional halves together
 TIMESTEP = 500  # any timestep costs the same; a mid-schedule one avoids special cases
 GIB = 2**30
 
