@@ -19,22 +19,12 @@ from typing import Any
 import torch
 
 from benchmarks.rundir import config_hash, write_json
+from benchmarks.vbench_job import WEIGHT_FLAGS
 from metrics.i3d import file_sha256
 from metrics.vbench import DimensionNotAvailableError, dimension_class
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.dynamic_degree import DynamicDegree
 from simda.plumbing.errors import BadInputFile, InvalidSetting
-
-#: EvaluationSettings field (or benchmark job field) -> its flag, for messages.
-WEIGHT_FLAGS = {
-    "clip_ckpt": "--clip-ckpt",
-    "dino_ckpt": "--dino-ckpt",
-    "raft_ckpt": "--raft-ckpt",
-    "aesthetic_head": "--aesthetic-head",
-    "clip_l14_ckpt": "--clip-l14-ckpt",
-    "amt_ckpt": "--amt-ckpt",
-    "musiq_ckpt": "--musiq-ckpt",
-}
 
 
 @dataclass
