@@ -63,13 +63,6 @@ FULL = TABLE6[-1]
 LEARN_NOTE = "random-weight base, trained adapters: held-out loss on synthetic motion, not FVD"
 
 
-def chosen_variants(disable: Sequence[str]) -> list[AblationRow]:
-    """No ``--disable``: the whole table. Otherwise each named removal, and the full model to compare with."""
-    if not disable:
-        return list(TABLE6)
-    return [BY_PART[part] for part in dict.fromkeys(disable)] + [FULL]
-
-
 @dataclass(frozen=True)
 class AblationJob:
     """The sweep: one training job and one evaluation job per variant, alike but for the parts removed."""
@@ -124,7 +117,10 @@ class AblationJob:
 
     @property
     def variants(self) -> list[AblationRow]:
-        return chosen_variants(self.disable)
+        """No ``--disable``: the whole table. Otherwise each named removal, and the full model to compare with."""
+        if not self.disable:
+            return list(TABLE6)
+        return [BY_PART[part] for part in dict.fromkeys(self.disable)] + [FULL]
 
     @property
     def random_weights(self) -> bool:
@@ -210,17 +206,6 @@ def variant_columns(variant: AblationRow, adapters: Path) -> dict[str, Any]:
     }
 
 
-def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], random_weights: bool) -> dict[str, Any]:
-    return {
-        **variant_columns(variant, adapters),
-        "fvd": metrics["fvd"],
-        "clipsim": metrics["clipsim"],
-        "paper_fvd": variant.fvd,
-        "paper_clipsim": variant.clipsim,
-        "note": RANDOM_WEIGHTS_NOTE if random_weights else "",
-    }
-
-
 def variant_run(job: AblationJob, variant: AblationRow) -> Any:
     """The variant's MLflow run, nested under the sweep's; a rerun of the sweep continues it."""
     from simda.plumbing.tracking import tracked_run
@@ -279,7 +264,15 @@ def table6_row(job: AblationJob, variant: AblationRow, heldout_clips: list[Any])
                 job.model, trained.adapters, variant.disabled, job.training.seed, heldout_clips, job.clips
             ).metrics()
             mlflow.log_metrics(heldout)
-    return table_row(variant, trained.adapters, evaluated.metrics, job.random_weights) | heldout
+    return {
+        **variant_columns(variant, trained.adapters),
+        "fvd": evaluated.metrics["fvd"],
+        "clipsim": evaluated.metrics["clipsim"],
+        "paper_fvd": variant.fvd,
+        "paper_clipsim": variant.clipsim,
+        "note": RANDOM_WEIGHTS_NOTE if job.random_weights else "",
+        **heldout,
+    }
 
 
 def run_table6(job: AblationJob) -> AblationResult:
