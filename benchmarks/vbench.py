@@ -75,17 +75,13 @@ def make_job(args: argparse.Namespace) -> VBenchJob:
     model = construct(ModelSettings, args)
     preset = preset_for(model)
     given = values(args, GeneratorChoice, MetricWeightSettings, BenchmarkOutputSettings, TrackingSettings)
+    flat = ("generator", "pipeline", "generated_videos", "clip_ckpt", "output_dir", "tracking_uri")  # the flags it has
     return VBenchJob(
         model=model,
         generation=from_args(preset.generation, args),
         evaluation=from_args(preset.evaluation, args),
         suite=from_args(preset.vbench_suite, args),
-        generator=given["generator"],
-        pipeline=given["pipeline"],
-        generated_videos=given["generated_videos"],
-        clip_ckpt=given["clip_ckpt"],
-        output_dir=given["output_dir"],
-        tracking_uri=given["tracking_uri"],
+        **{name: given[name] for name in flat},
     )
 
 
