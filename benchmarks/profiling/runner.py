@@ -19,7 +19,7 @@ from benchmarks.profiling.tables import (
     render,
     sr_parameter_table,
 )
-from simda.model.base import BaseModel, load_stable_diffusion
+from simda.model.base import BaseModel
 from simda.model.loading import resolve_dtype
 from simda.model.params import parameter_report
 from simda.model.video_unet import SimDAUNet
@@ -61,10 +61,8 @@ def parameters_only(job: ProfileJob) -> ProfileResult:
     """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds. Logged too, so
     Table 1 of the report fills from the README's own command."""
     model_size = MODEL_SIZES[job.model.size_name(on_gpu=True)]  # sd15 unless named: no timing
-    if job.model.base is not None:
-        base = load_stable_diffusion(job.model.base, "cpu", argument="--base")
-    else:
-        base = model_size.build_base(torch.device("meta"), torch.float32)
+    device = torch.device("meta" if job.model.base is None else "cpu")  # real weights are read, shapes are not
+    base = build_base(model_size, job.model.base, device, torch.float32)
     parameters = parameter_table(parameter_report(base, SimDAUNet(base.unet)))
     upscaler = model_size.build_upscaler(torch.device("meta"), torch.float32)
     tables = {
