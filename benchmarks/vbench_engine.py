@@ -24,6 +24,7 @@ from benchmarks.vbench_suite import SuiteRun, read_suite, sample_prompts, suite_
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.content_cache import synthetic_data_root
 from simda.plumbing.distributed import ProcessLayout, process_group
+from simda.plumbing.identity import default_folder
 from simda.plumbing.tracking import tracked_run
 from simda.settings import FPS, TINY_SUITE_PROMPTS
 
@@ -77,7 +78,7 @@ def run_suite(job: VBenchJob) -> VBenchResult | None:
         )
         suite_run = SuiteRun(Path(), generator, job.generation, job.evaluation.seed, job.evaluation.batch_size, FPS)
         config = suite_run.config(suite.sha256)
-        suite_run.root = job.output_dir or job.runs_root / f"vbench-{config_hash(config)}"
+        suite_run.root = job.output_dir or default_folder("vbench", config_hash(config))
         random_weights = generator.random_weights or any(loaded.random_weights for loaded in dimensions)
         if random_weights:
             log.warning("WARNING: %s", RANDOM_WEIGHTS_BANNER)

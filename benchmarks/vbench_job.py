@@ -49,11 +49,6 @@ class VBenchJob:
                 "--full-info is required (without --preset tiny): pass VBench_full_info.json or a .txt of prompts"
             )
 
-    @property
-    def runs_root(self) -> Path:
-        """The folder the run folder is in."""
-        return self.output_dir.parent if self.output_dir else Path("runs")
-
 
 @dataclass
 class VBenchResult:
