@@ -34,6 +34,7 @@ from benchmarks import webvid
 from benchmarks.learning import SeedInterval, compare_to, orderings, paired_difference, score_adapters
 from benchmarks.paper import RANDOM_WEIGHTS_NOTE, TABLE6, AblationRow
 from benchmarks.text_to_video_job import BenchmarkJob
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda import train
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
@@ -60,13 +61,6 @@ from simda.settings import (
 BY_PART = {row.disabled[0]: row for row in TABLE6 if row.disabled}
 FULL = TABLE6[-1]
 LEARN_NOTE = "random-weight base, trained adapters: held-out loss on synthetic motion, not FVD"
-
-
-def chosen_variants(disable: Sequence[str]) -> list[AblationRow]:
-    """No ``--disable``: the whole table. Otherwise each named removal, and the full model to compare with."""
-    if not disable:
-        return list(TABLE6)
-    return [BY_PART[part] for part in dict.fromkeys(disable)] + [FULL]
 
 
 @dataclass(frozen=True)
@@ -123,7 +117,10 @@ class AblationJob:
 
     @property
     def variants(self) -> list[AblationRow]:
-        return chosen_variants(self.disable)
+        """No ``--disable``: the whole table. Otherwise each named removal, and the full model to compare with."""
+        if not self.disable:
+            return list(TABLE6)
+        return [BY_PART[part] for part in dict.fromkeys(self.disable)] + [FULL]
 
     @property
     def random_weights(self) -> bool:
@@ -184,13 +181,12 @@ class AblationResult:
     learning: bool = False
 
     def summary(self) -> str:
+        report = f"\nreport: {self.report_command}" if self.report_command else ""
         if self.learning:
             shown = self.table[[column for column in self.table if not column.startswith("loss_t")]]
             stated = "\n".join(self.orderings) or "no paired interval excludes zero: the table states no ordering"
-            report = f"\nreport: {self.report_command}" if self.report_command else ""
             return f"{shown.to_string(index=False)}\n{stated}\nNOTE: {LEARN_NOTE}{report}"
         note = f"\nRANDOM WEIGHTS: {RANDOM_WEIGHTS_NOTE}" if self.random_weights else ""
-        report = f"\nreport: {self.report_command}" if self.report_command else ""
         return self.table.to_string(index=False) + note + report
 
     def to_dict(self) -> dict[str, Any]:
@@ -207,17 +203,6 @@ def variant_columns(variant: AblationRow, adapters: Path) -> dict[str, Any]:
         "variant": variant.label,
         **{part.upper(): part in parts for part in ("ta", "aa", "fa", "lsa")},
         "tuned_params": load_adapter_checkpoint(adapters).num_parameters(),
-    }
-
-
-def table_row(variant: AblationRow, adapters: Path, metrics: dict[str, float], random_weights: bool) -> dict[str, Any]:
-    return {
-        **variant_columns(variant, adapters),
-        "fvd": metrics["fvd"],
-        "clipsim": metrics["clipsim"],
-        "paper_fvd": variant.fvd,
-        "paper_clipsim": variant.clipsim,
-        "note": RANDOM_WEIGHTS_NOTE if random_weights else "",
     }
 
 
@@ -245,48 +230,68 @@ def run(job: AblationJob) -> AblationResult:
         return run_table6(job) if job.learning is None else run_learning(job, job.learning)
 
 
+def sweep_run(job: AblationJob, name: str, params: dict[str, Any], tags: dict[str, str]) -> Any:
+    """The sweep's parent MLflow run (the variants' runs nest under it); a rerun of the sweep continues its
+    runs and adds none."""
+    from simda.plumbing.tracking import tracked_run
+
+    params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()} | params
+    resume_key = str(job.output_dir.resolve())
+    return tracked_run(
+        "simda-ablation",
+        name,
+        params,
+        tags,
+        tracking_uri=job.tracking_uri,
+        resume_key=resume_key,
+        identity=job.identity(),
+    )
+
+
+def table6_row(job: AblationJob, variant: AblationRow, heldout_clips: list[Any]) -> dict[str, Any]:
+    """Train and evaluate ``variant`` in its own nested run (with the held-out loss when a split is given)."""
+    import mlflow
+
+    with variant_run(job, variant):
+        trained = train.run(job.train_job(variant))
+        evaluated = None if trained is None else webvid.run(job.eval_job(variant, trained.adapters))
+        if trained is None or evaluated is None:
+            raise RuntimeError("the ablation runs as one process; launch the variants' commands under torchrun")
+        mlflow.log_metrics({"fvd": evaluated.metrics["fvd"], "clipsim": evaluated.metrics["clipsim"]})
+        heldout = {}
+        if job.heldout_csv is not None:
+            heldout = score_adapters(
+                job.model, trained.adapters, variant.disabled, job.training.seed, heldout_clips, job.clips
+            ).metrics()
+            mlflow.log_metrics(heldout)
+    return {
+        **variant_columns(variant, trained.adapters),
+        "fvd": evaluated.metrics["fvd"],
+        "clipsim": evaluated.metrics["clipsim"],
+        "paper_fvd": variant.fvd,
+        "paper_clipsim": variant.clipsim,
+        "note": RANDOM_WEIGHTS_NOTE if job.random_weights else "",
+        **heldout,
+    }
+
+
 def run_table6(job: AblationJob) -> AblationResult:
     """Train and evaluate every variant under one parent MLflow run, then log Table 6."""
     import logging
 
-    import mlflow
     import pandas as pd
 
     from simda.data import read_webvid_csv
-    from simda.plumbing.tracking import log_table, report_command, tracked_run
+    from simda.plumbing.tracking import log_table, report_command
 
-    log = logging.getLogger("benchmarks.ablation")
-    params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()}
-    params |= {"generation": job.generation.as_params(), "evaluation": job.evaluation.as_params()}
-    rows = []
+    params = {"generation": job.generation.as_params(), "evaluation": job.evaluation.as_params()}
     heldout_clips = [] if job.heldout_csv is None else read_webvid_csv(job.heldout_csv, job.heldout_videos)
-    with tracked_run(
-        "simda-ablation",
-        "table6",
-        params,
-        {"random_weights": str(job.random_weights).lower()},
-        tracking_uri=job.tracking_uri,
-        resume_key=str(job.output_dir.resolve()),  # a rerun of the sweep continues its runs, adds none
-        identity=job.identity(),
-    ) as sweep:
-        for variant in job.variants:
-            with variant_run(job, variant):
-                trained = train.run(job.train_job(variant))
-                evaluated = None if trained is None else webvid.run(job.eval_job(variant, trained.adapters))
-                if trained is None or evaluated is None:
-                    raise RuntimeError("the ablation runs as one process; launch the variants' commands under torchrun")
-                mlflow.log_metrics({"fvd": evaluated.metrics["fvd"], "clipsim": evaluated.metrics["clipsim"]})
-                heldout = {}
-                if job.heldout_csv is not None:
-                    heldout = score_adapters(
-                        job.model, trained.adapters, variant.disabled, job.training.seed, heldout_clips, job.clips
-                    ).metrics()
-                    mlflow.log_metrics(heldout)
-            rows.append(table_row(variant, trained.adapters, evaluated.metrics, job.random_weights) | heldout)
+    with sweep_run(job, "table6", params, {"random_weights": str(job.random_weights).lower()}) as sweep:
+        rows = [table6_row(job, variant, heldout_clips) for variant in job.variants]
         table = pd.DataFrame(rows)
         log_table(table, "table6")
     if job.random_weights:
-        log.warning("random weights: the table proves the machinery, not the model")
+        logging.getLogger("benchmarks.ablation").warning(RANDOM_WEIGHTS_BANNER)
     return AblationResult(job.output_dir, table, job.random_weights, rows, report_command(sweep))
 
 
@@ -372,23 +377,12 @@ def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult
     import pandas as pd
 
     from simda.data import read_webvid_csv
-    from simda.plumbing.tracking import log_table, report_command, tracked_run
+    from simda.plumbing.tracking import log_table, report_command
 
     data = learning_data(job, learning)
     heldout = read_webvid_csv(data.heldout_csv, data.videos)
-    params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()}
-    params |= {"learning": learning.as_params(), "clips": job.clips.as_params(), "seeds": job.seeds}
-    tags = {"random_weights": "true", "benchmark": "learn"}
-    resume_key = str(job.output_dir.resolve())
-    with tracked_run(
-        "simda-ablation",
-        "table6-learn",
-        params,
-        tags,
-        tracking_uri=job.tracking_uri,
-        resume_key=resume_key,
-        identity=job.identity(),
-    ) as sweep:
+    params = {"learning": learning.as_params(), "clips": job.clips.as_params(), "seeds": job.seeds}
+    with sweep_run(job, "table6-learn", params, {"random_weights": "true", "benchmark": "learn"}) as sweep:
         rows, finals = [], {}
         for variant in job.variants:
             row, finals[variant.label] = learn_variant(job, variant, data, heldout)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from benchmarks.vbench_job import VBenchJob, VBenchResult
+from benchmarks.vbench_job import WEIGHT_FLAGS, VBenchJob, VBenchResult
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
@@ -38,9 +38,6 @@ from simda.settings import (
     VBenchSuiteSettings,
     preset_for,
 )
-
-#: The weight flags of the dimensions (the EvaluationSettings fields ``benchmarks.vbench_scoring`` reads).
-DIMENSION_WEIGHTS = ("dino_ckpt", "raft_ckpt", "aesthetic_head", "clip_l14_ckpt", "amt_ckpt", "musiq_ckpt")
 
 
 def run(job: VBenchJob) -> VBenchResult | None:
@@ -59,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluation",
         EvaluationSettings,
         presets={n: p.evaluation for n, p in PRESETS.items()},
-        only=("seed", "batch_size", *DIMENSION_WEIGHTS),
+        only=("seed", "batch_size", *(name for name in WEIGHT_FLAGS if name != "clip_ckpt")),
     )
     add_options(evaluation, MetricWeightSettings, {}, only=("clip_ckpt",))
     add_group(parser, "generation", GenerationSettings, presets={n: p.generation for n, p in PRESETS.items()})
@@ -78,17 +75,13 @@ def make_job(args: argparse.Namespace) -> VBenchJob:
     model = construct(ModelSettings, args)
     preset = preset_for(model)
     given = values(args, GeneratorChoice, MetricWeightSettings, BenchmarkOutputSettings, TrackingSettings)
+    flat = ("generator", "pipeline", "generated_videos", "clip_ckpt", "output_dir", "tracking_uri")  # the flags it has
     return VBenchJob(
         model=model,
         generation=from_args(preset.generation, args),
         evaluation=from_args(preset.evaluation, args),
         suite=from_args(preset.vbench_suite, args),
-        generator=given["generator"],
-        pipeline=given["pipeline"],
-        generated_videos=given["generated_videos"],
-        clip_ckpt=given["clip_ckpt"],
-        output_dir=given["output_dir"],
-        tracking_uri=given["tracking_uri"],
+        **{name: given[name] for name in flat},
     )
 
 

@@ -21,8 +21,10 @@ from benchmarks.text_to_video_engine import build_generator, probe_dimensions
 from benchmarks.vbench_job import VBenchJob, VBenchResult
 from benchmarks.vbench_scoring import WEIGHT_FLAGS, LoadedDimension, load_dimension, require_available
 from benchmarks.vbench_suite import SuiteRun, read_suite, sample_prompts, suite_videos, write_synthetic
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.content_cache import synthetic_data_root
 from simda.plumbing.distributed import ProcessLayout, process_group
+from simda.plumbing.identity import default_folder
 from simda.plumbing.tracking import tracked_run
 from simda.settings import FPS, TINY_SUITE_PROMPTS
 
@@ -76,10 +78,10 @@ def run_suite(job: VBenchJob) -> VBenchResult | None:
         )
         suite_run = SuiteRun(Path(), generator, job.generation, job.evaluation.seed, job.evaluation.batch_size, FPS)
         config = suite_run.config(suite.sha256)
-        suite_run.root = job.output_dir or job.runs_root / f"vbench-{config_hash(config)}"
+        suite_run.root = job.output_dir or default_folder("vbench", config_hash(config))
         random_weights = generator.random_weights or any(loaded.random_weights for loaded in dimensions)
         if random_weights:
-            log.warning("WARNING: random weights: these numbers prove the machinery, not the model")
+            log.warning("WARNING: %s", RANDOM_WEIGHTS_BANNER)
         label = generator.identity()["label"]
         params = {
             **config,

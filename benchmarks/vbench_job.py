@@ -15,6 +15,17 @@ from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import InvalidSetting
 from simda.settings import EvaluationSettings, GenerationSettings, ModelSettings, VBenchSuiteSettings
 
+#: The VBench dimensions' weight files: EvaluationSettings field (or benchmark job field) -> its flag.
+WEIGHT_FLAGS = {
+    "clip_ckpt": "--clip-ckpt",
+    "dino_ckpt": "--dino-ckpt",
+    "raft_ckpt": "--raft-ckpt",
+    "aesthetic_head": "--aesthetic-head",
+    "clip_l14_ckpt": "--clip-l14-ckpt",
+    "amt_ckpt": "--amt-ckpt",
+    "musiq_ckpt": "--musiq-ckpt",
+}
+
 
 @dataclass(frozen=True)
 class VBenchJob:
@@ -37,11 +48,6 @@ class VBenchJob:
             raise InvalidSetting(
                 "--full-info is required (without --preset tiny): pass VBench_full_info.json or a .txt of prompts"
             )
-
-    @property
-    def runs_root(self) -> Path:
-        """The folder the run folder is in."""
-        return self.output_dir.parent if self.output_dir else Path("runs")
 
 
 @dataclass

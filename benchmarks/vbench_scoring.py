@@ -19,22 +19,12 @@ from typing import Any
 import torch
 
 from benchmarks.rundir import config_hash, write_json
+from benchmarks.vbench_job import WEIGHT_FLAGS
 from metrics.i3d import file_sha256
 from metrics.vbench import DimensionNotAvailableError, dimension_class
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.dynamic_degree import DynamicDegree
 from simda.plumbing.errors import BadInputFile, InvalidSetting
-
-#: EvaluationSettings field (or benchmark job field) -> its flag, for messages.
-WEIGHT_FLAGS = {
-    "clip_ckpt": "--clip-ckpt",
-    "dino_ckpt": "--dino-ckpt",
-    "raft_ckpt": "--raft-ckpt",
-    "aesthetic_head": "--aesthetic-head",
-    "clip_l14_ckpt": "--clip-l14-ckpt",
-    "amt_ckpt": "--amt-ckpt",
-    "musiq_ckpt": "--musiq-ckpt",
-}
 
 
 @dataclass
@@ -114,10 +104,6 @@ def read_state(path: Path) -> DimensionState:
     return DimensionState(**json.loads(path.read_text()))
 
 
-def load_states(folder: Path, clip_ids: Sequence[str], name: str) -> list[DimensionState]:
-    return [read_state(state_path(folder, clip_id, name)) for clip_id in clip_ids]
-
-
 def cached_states(
     clip_id: str, dimensions: Sequence[LoadedDimension], folders: Mapping[str, Path]
 ) -> dict[str, DimensionState]:
@@ -132,7 +118,7 @@ def summarise_dimensions(
     """``vbench_<dimension>`` scores from the cached states summed in ``clip_ids`` order, and each video's own."""
     metrics, per_video = {}, {}
     for loaded in dimensions:
-        states = load_states(folders[loaded.name], clip_ids, loaded.name)
+        states = [read_state(state_path(folders[loaded.name], clip_id, loaded.name)) for clip_id in clip_ids]
         loaded.dimension.reset()
         for state in states:
             loaded.dimension.update_state(state)

@@ -23,10 +23,8 @@ read as is (the stem is the id), and any other names are mapped with an ``id,pat
 file's format.
 
 Dimensions are loaded, scored and cached as the text-to-video benchmarks do it
-(:mod:`benchmarks.vbench_scoring`): each video's state per dimension in a folder keyed by that
-dimension's weights, written atomically after its mp4, so a resumed run recomputes nothing, other
-weights never reuse a stale score, and any number of processes add up to the same table. Each video's
-id, prompt, index and seed are written beside, as ``<run>/vbench/<id>.json``.
+(:mod:`benchmarks.vbench_scoring`), each video's states written atomically after its mp4, and its id,
+prompt, index and seed beside, as ``<run>/vbench/<id>.json``.
 """
 
 from __future__ import annotations

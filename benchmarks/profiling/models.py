@@ -23,30 +23,23 @@ import torch
 from diffusers import MotionAdapter, UNet2DConditionModel, UNet3DConditionModel, UNetMotionModel
 from torch import nn
 
-from simda.model.base import TINY_UNET, BaseModel, build_sd15, build_tiny, load_stable_diffusion
+from simda.model.base import SD15_UNET, TINY_UNET, BaseModel, build_sd15, build_tiny, load_stable_diffusion
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.settings import PAPER, TINY, ProfileSettings
 from simda.sr.upscaler import UpscalerBase, build_tiny_upscaler, build_x4_upscaler
 
-# damo-vilab/text-to-video-ms-1.7b's published UNet config (its text encoder is OpenCLIP ViT-H: 1024-d).
-MODELSCOPE_UNET: dict[str, Any] = {
-    "sample_size": 32,
-    "in_channels": 4,
-    "out_channels": 4,
-    "down_block_types": ["CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "DownBlock3D"],
-    "up_block_types": ["UpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D"],
-    "block_out_channels": [320, 640, 1280, 1280],
-    "layers_per_block": 2,
-    "attention_head_dim": 64,
-    "cross_attention_dim": 1024,
-    "norm_num_groups": 32,
-}
-TINY_MODELSCOPE_UNET: dict[str, Any] = {
-    **{key: value for key, value in TINY_UNET.items() if "block_types" not in key},
-    "down_block_types": ["CrossAttnDownBlock3D", "DownBlock3D"],
-    "up_block_types": ["UpBlock3D", "CrossAttnUpBlock3D"],
-}
+
+def as_3d(unet2d: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A 2D UNet config with its blocks made 3D (diffusers' ``UNet3DConditionModel`` block names)."""
+    blocks = {key: [name.replace("2D", "3D") for name in unet2d[key]] for key in ("down_block_types", "up_block_types")}
+    return {**unet2d, **blocks, **changes}
+
+
+# damo-vilab/text-to-video-ms-1.7b's published UNet config: SD 1.5's levels in 3D, with wider heads and an
+# OpenCLIP ViT-H text encoder (1024-d).
+MODELSCOPE_UNET = as_3d(SD15_UNET, sample_size=32, attention_head_dim=64, cross_attention_dim=1024)
+TINY_MODELSCOPE_UNET = as_3d(TINY_UNET)
 # AnimateDiff's motion modules must match the 2D UNet's blocks; at SD 1.5 size that is MotionAdapter's default.
 TINY_MOTION_ADAPTER: dict[str, Any] = {
     "block_out_channels": TINY_UNET["block_out_channels"],

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import mlflow
 import torch
 
 from benchmarks.profiling.job import EXPERIMENT, ProfileJob, ProfileResult
-from benchmarks.profiling.models import MODEL_SIZES, ModelSize, build_base
+from benchmarks.profiling.models import MODEL_SIZES, build_base
 from benchmarks.profiling.sections import CFG_BATCH, Settings, device_name, measure
 from benchmarks.profiling.tables import (
     TARGETS,
@@ -20,7 +19,7 @@ from benchmarks.profiling.tables import (
     render,
     sr_parameter_table,
 )
-from simda.model.base import BaseModel, load_stable_diffusion
+from simda.model.base import BaseModel
 from simda.model.loading import resolve_dtype
 from simda.model.params import parameter_report
 from simda.model.video_unet import SimDAUNet
@@ -58,13 +57,12 @@ def header(settings: Settings, base: BaseModel) -> list[str]:
     return lines
 
 
-def parameters_only(model_size: ModelSize, base_path: Path | None) -> tuple[str, dict[str, Any], BaseModel]:
-    """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds.
-    Returns the printed text, the tables and the base they counted."""
-    if base_path is not None:
-        base = load_stable_diffusion(base_path, "cpu", argument="--base")
-    else:
-        base = model_size.build_base(torch.device("meta"), torch.float32)
+def parameters_only(job: ProfileJob) -> ProfileResult:
+    """Table 1's parameter rows without timing anything: SD 1.5 shapes on meta take seconds. Logged too, so
+    Table 1 of the report fills from the README's own command."""
+    model_size = MODEL_SIZES[job.model.size_name(on_gpu=True)]  # sd15 unless named: no timing
+    device = torch.device("meta" if job.model.base is None else "cpu")  # real weights are read, shapes are not
+    base = build_base(model_size, job.model.base, device, torch.float32)
     parameters = parameter_table(parameter_report(base, SimDAUNet(base.unet)))
     upscaler = model_size.build_upscaler(torch.device("meta"), torch.float32)
     tables = {
@@ -73,19 +71,17 @@ def parameters_only(model_size: ModelSize, base_path: Path | None) -> tuple[str,
         "super_resolution_parameters": sr_parameter_table(parameter_report(upscaler, SimDAUNet(upscaler.unet))),
     }
     header = [f"SimDA parameters: {base.source}; super-resolution: {upscaler.source}", weights_label(base)]
-    return render(tables, header), tables, base
+    result = ProfileResult(render(tables, header), tables, {}, None, job.output.output_dir)
+    params = {"preset": model_size.name, "params_only": True, "base": base.source, "device_name": "not timed"}
+    publish(result, f"profile-{model_size.name}-parameters", params, base, job)
+    return result
 
 
-def publish(
-    result: ProfileResult,
-    run_name: str,
-    params: dict[str, Any],
-    model_size: ModelSize,
-    base: BaseModel,
-    job: ProfileJob,
-) -> None:
-    """One MLflow run: settings as params, every table, the ratios as metrics, text and PNG."""
-    tags = {"random_weights": "true", "weights": weights_label(base), "preset": model_size.name}
+def publish(result: ProfileResult, run_name: str, params: dict[str, Any], base: BaseModel, job: ProfileJob) -> None:
+    """One MLflow run (unless ``--no-mlflow``): settings as params, every table, the ratios as metrics, text and PNG."""
+    if not job.output.mlflow:
+        return
+    tags = {"random_weights": "true", "weights": weights_label(base), "preset": params["preset"]}
     with tracked_run(EXPERIMENT, run_name, params, tags, tracking_uri=job.output.tracking_uri, system_metrics=False):
         for name, table in result.tables.items():
             log_table(table, name)
@@ -98,14 +94,8 @@ def publish(
 def run_profile(job: ProfileJob) -> ProfileResult:
     """Build the models of the chosen size, time every section, write the text and PNG, log to MLflow."""
     device = resolve_device(job.model.device)
-    if job.model.params_only:  # logged too, so Table 1 of the report fills from the README's own command
-        model_size = MODEL_SIZES[job.model.size_name(on_gpu=True)]  # sd15 unless named: no timing
-        text, tables, base = parameters_only(model_size, job.model.base)
-        result = ProfileResult(text, tables, {}, None, job.output.output_dir)
-        if job.output.mlflow:
-            params = {"preset": model_size.name, "params_only": True, "base": base.source, "device_name": "not timed"}
-            publish(result, f"profile-{model_size.name}-parameters", params, model_size, base, job)
-        return result
+    if job.model.params_only:
+        return parameters_only(job)
     model_size = MODEL_SIZES[job.model.size_name(on_gpu=device.type == "cuda")]
     shapes = model_size.shapes.overlay(job.shape_overrides)
     settings = Settings(
@@ -131,7 +121,5 @@ def run_profile(job: ProfileJob) -> ProfileResult:
     )
     plot_path = plot(tables, title, job.output.output_dir / "profile.png")
     result = ProfileResult(text, tables, ratio_metrics(tables), plot_path, job.output.output_dir)
-    if job.output.mlflow:
-        run_name = f"profile-{settings.model_size.name}-{settings.device.type}"
-        publish(result, run_name, settings.as_params(base), settings.model_size, base, job)
+    publish(result, f"profile-{model_size.name}-{device.type}", settings.as_params(base), base, job)
     return result

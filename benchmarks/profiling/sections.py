@@ -29,6 +29,7 @@ from benchmarks.profiling.models import (
 from benchmarks.profiling.super_resolution import time_sr_step
 from benchmarks.profiling.tables import methods_table, parameter_table, timing_table
 from benchmarks.profiling.workloads import (
+    CFG_BATCH,
     Shapes,
     adapter_optimizer,
     forward_backward,
@@ -39,7 +40,6 @@ from benchmarks.profiling.workloads import (
     temporal_conv_pair,
     training_step,
     whole_video,
-    with_float32_adapters,
 )
 from benchmarks.timing import Measure, Workload, clock_for, interleaved_timings
 from simda.model.base import BaseModel
@@ -49,7 +49,6 @@ from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import InvalidSetting
 
-CFG_BATCH = 2  # classifier-free guidance runs the conditional and unconditional halves together
 PROMPT = "a panda playing guitar on times square"
 
 
@@ -133,9 +132,9 @@ def training_variants(variants: dict[str, SimDAUNet], dtype: torch.dtype) -> dic
     Under half precision the adapters become float32 master weights here, after the inference
     timings, which run them in the base's dtype as deployment would.
     """
-    if dtype != torch.float32:
-        for model in variants.values():
-            with_float32_adapters(model)
+    if dtype != torch.float32:  # the frozen base stays in its half dtype
+        for param in (param for model in variants.values() for param in model.adapter_parameters()):
+            param.data = param.data.float()
     checkpointed = copy.deepcopy(variants[FULL])
     checkpointed.enable_gradient_checkpointing()
     ablations = {name: model for name, model in variants.items() if name != FULL}

@@ -11,53 +11,28 @@ two-stage video.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 import pandas as pd
 import torch
 
 from benchmarks.profiling.models import FLOOR, FULL, image_model_per_frame
 from benchmarks.profiling.tables import timing_table
-from benchmarks.profiling.workloads import TIMESTEP, peak_memory_gib, resident_bytes
+from benchmarks.profiling.workloads import CFG_BATCH, TIMESTEP, peak_memory_gib, resident_bytes
 from benchmarks.timing import Measure, Workload, interleaved_timings
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
 
-CFG_BATCH = 2  # the guided step runs the conditional and unconditional halves together
 NOISE_LEVEL = 20  # diffusers' default for the x4 upscaler; the step costs the same at any level
 
 
-@dataclass(frozen=True)
-class SRStepInputs:
-    """One guided call's arguments: ``[noisy latents, low-res frames]``, text, noise level."""
-
-    sample: torch.Tensor
-    context: torch.Tensor
-    class_labels: torch.Tensor
-
-
-def sr_step_inputs(
-    upscaler: UpscalerBase, frames: int, low_res_size: int, device: torch.device, dtype: torch.dtype
-) -> SRStepInputs:
-    """Random inputs of one guided step on ``frames`` low-res frames of ``low_res_size`` pixels, seed 0."""
-    generator = torch.Generator().manual_seed(0)
-    channels = upscaler.vae.config.latent_channels + LOW_RES_CHANNELS
-    sample = torch.randn(CFG_BATCH, channels, frames, low_res_size, low_res_size, generator=generator)
-    context = torch.randn(CFG_BATCH, 77, upscaler.unet.config.cross_attention_dim, generator=generator)
-    return SRStepInputs(
-        sample=sample.to(device, dtype),
-        context=context.to(device, dtype),
-        class_labels=torch.full((CFG_BATCH,), NOISE_LEVEL, device=device),
-    )
-
-
-def sr_inference_step(model: SimDAUNet, inputs: SRStepInputs) -> Workload:
-    timestep = torch.tensor(TIMESTEP, device=inputs.sample.device)
+def sr_inference_step(model: SimDAUNet, sample: torch.Tensor, context: torch.Tensor, noise: torch.Tensor) -> Workload:
+    """One guided call on ``[noisy latents, low-res frames]``, the text and the noise level as class label."""
+    timestep = torch.tensor(TIMESTEP, device=sample.device)
 
     @torch.inference_mode()
     def step() -> object:
-        return model(inputs.sample, timestep, inputs.context, class_labels=inputs.class_labels)
+        return model(sample, timestep, context, class_labels=noise)
 
     return step
 
@@ -71,7 +46,6 @@ def time_sr_step(
     repeats: int,
     warmup: int,
     clock: Measure,
-    config: SimDAConfig | None = None,
 ) -> pd.DataFrame:
     """One guided SR denoising step of the image upscaler per frame (the floor) and of SimDA, interleaved.
 
@@ -84,10 +58,15 @@ def time_sr_step(
         raise ValueError(f"low-resolution size {low_res_size} does not fit the upscaler's UNet levels")
     models = {
         FLOOR: image_model_per_frame(upscaler.unet),
-        FULL: SimDAUNet(copy.deepcopy(upscaler.unet), config or SimDAConfig()).eval(),
+        FULL: SimDAUNet(copy.deepcopy(upscaler.unet), SimDAConfig()).eval(),
     }
-    inputs = sr_step_inputs(upscaler, frames, low_res_size, device, dtype)
-    workloads = {name: sr_inference_step(model, inputs) for name, model in models.items()}
+    generator = torch.Generator().manual_seed(0)  # random inputs, seed 0: the same for both models
+    channels = upscaler.vae.config.latent_channels + LOW_RES_CHANNELS
+    sample = torch.randn(CFG_BATCH, channels, frames, low_res_size, low_res_size, generator=generator)
+    context = torch.randn(CFG_BATCH, 77, upscaler.unet.config.cross_attention_dim, generator=generator)
+    noise = torch.full((CFG_BATCH,), NOISE_LEVEL, device=device)
+    step_args = (sample.to(device, dtype), context.to(device, dtype), noise)
+    workloads = {name: sr_inference_step(model, *step_args) for name, model in models.items()}
     timings = interleaved_timings(workloads, repeats, warmup, clock)
     peaks = {name: peak_memory_gib(workloads[name], device, resident_bytes(m)) for name, m in models.items()}
     output_size = low_res_size * upscaler.vae_scale_factor

@@ -74,29 +74,33 @@ def timing_table(
     return table.round(4)
 
 
+# MLflow metric -> (table, column), one metric per row of the table: ``<metric>.<variant>``.
+METRIC_COLUMNS = {
+    "inference_x_floor": ("inference", f"x_{FLOOR}"),
+    "training_x_floor": ("training", f"x_{FLOOR}"),
+    "training_peak_gib": ("training", "peak_gib"),
+    "temporal_conv_x_conv3d": ("temporal_conv", "x_conv3d"),
+    "kernels_per_step": ("kernels", "inference_kernels"),
+    "kernels_added_per_block": ("kernels", "added_per_block"),
+    "training_kernels_per_step": ("kernels", "training_kernels"),
+    "video_s": ("video", "median_s"),
+    "sr_step_ms": ("super_resolution", "median_ms"),
+    "sr_x_floor": ("super_resolution", f"x_{FLOOR}"),
+    "sr_peak_gib": ("super_resolution", "peak_gib"),
+}
+
+
 def ratio_metrics(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
-    """Flat MLflow metrics: every ratio to the floor, peak memory and the video times."""
-    metrics: dict[str, float] = {}
-    for section in ("inference", "training"):
-        for row in tables[section].itertuples(index=False):
-            metrics[f"{section}_x_floor.{row.variant}"] = float(getattr(row, f"x_{FLOOR}"))
-            if section == "training" and not math.isnan(row.peak_gib):
-                metrics[f"training_peak_gib.{row.variant}"] = float(row.peak_gib)
-    for row in tables["temporal_conv"].itertuples(index=False):
-        metrics[f"temporal_conv_x_conv3d.{row.variant}"] = float(row.x_conv3d)
-    for row in tables["kernels"].itertuples(index=False):
-        metrics[f"kernels_per_step.{row.variant}"] = float(row.inference_kernels)
-        metrics[f"kernels_added_per_block.{row.variant}"] = float(row.added_per_block)
-        if not math.isnan(row.training_kernels):
-            metrics[f"training_kernels_per_step.{row.variant}"] = float(row.training_kernels)
-    for row in tables["video"].itertuples(index=False):
-        metrics[f"video_s.{row.variant}"] = float(row.median_s)
-    for row in tables["super_resolution"].itertuples(index=False):
-        metrics[f"sr_step_ms.{row.variant}"] = float(row.median_ms)
-        metrics[f"sr_x_floor.{row.variant}"] = float(getattr(row, f"x_{FLOOR}"))
-        if not math.isnan(row.peak_gib):
-            metrics[f"sr_peak_gib.{row.variant}"] = float(row.peak_gib)
-    return metrics
+    """Flat MLflow metrics: every ratio to the floor, peak memory, kernel counts and the video times.
+
+    A cell with nothing measured (NaN: peak memory off CUDA, kernels of a variant never trained) is left out.
+    """
+    return {
+        f"{metric}.{variant}": float(value)
+        for metric, (section, column) in METRIC_COLUMNS.items()
+        for variant, value in zip(tables[section]["variant"], tables[section][column], strict=True)
+        if not math.isnan(value)
+    }
 
 
 def render(tables: dict[str, pd.DataFrame], header: list[str]) -> str:
@@ -116,25 +120,25 @@ def plot(tables: dict[str, pd.DataFrame], title: str, path: Path) -> Path:
     """Step-time ratios to the floor (inference, training) and peak training memory, as bars."""
     figure, axes = plt.subplots(1, 3, figsize=(16, 5))
     for axis, section in zip(axes[:2], ("inference", "training"), strict=True):
-        table = tables[section]
-        axis.barh(table["variant"], table[f"x_{FLOOR}"], color="tab:blue")
         axis.axvline(1.0, color="black", linewidth=0.8)
-        axis.axvline(TARGETS[f"{section}_x_floor"], color="tab:red", linestyle="--", label="GPU target")
-        axis.set_title(f"{section} step / 2D UNet floor")
-        axis.invert_yaxis()
-        axis.legend(loc="lower right")
+        bars(axis, tables[section], f"x_{FLOOR}", f"{section}_x_floor", f"{section} step / 2D UNet floor", "tab:blue")
     memory = tables["training"].dropna(subset=["peak_gib"])
     if memory.empty:
         axes[2].text(0.5, 0.5, "peak memory is measured on CUDA only", ha="center", va="center")
         axes[2].set_axis_off()
     else:
-        axes[2].barh(memory["variant"], memory["peak_gib"], color="tab:green")
-        axes[2].axvline(TARGETS["training_peak_gib"], color="tab:red", linestyle="--", label="GPU target")
-        axes[2].set_title("training peak memory (GiB)")
-        axes[2].invert_yaxis()
-        axes[2].legend(loc="lower right")
+        bars(axes[2], memory, "peak_gib", "training_peak_gib", "training peak memory (GiB)", "tab:green")
     figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
+
+
+def bars(axis: plt.Axes, table: pd.DataFrame, column: str, target: str, title: str, color: str) -> None:
+    """One variant a bar, top to bottom in the table's order, with the GPU target ``TARGETS[target]`` marked."""
+    axis.barh(table["variant"], table[column], color=color)
+    axis.axvline(TARGETS[target], color="tab:red", linestyle="--", label="GPU target")
+    axis.set_title(title)
+    axis.invert_yaxis()
+    axis.legend(loc="lower right")

@@ -20,11 +20,12 @@ from torch import nn
 
 from benchmarks.profiling.models import Contender
 from benchmarks.timing import Workload
-from simda.model.adapters import ADAPTER_TYPES, DepthwiseTemporalConv
+from simda.model.adapters import DepthwiseTemporalConv
 from simda.model.frames import FrameLayout, frame_layout
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 
+CFG_BATCH = 2  # classifier-free guidance runs the conditional and unconditional halves together
 TIMESTEP = 500  # any timestep costs the same; a mid-schedule one avoids special cases
 GIB = 2**30
 
@@ -82,14 +83,6 @@ def inference_step(model: nn.Module, inputs: StepInputs) -> Workload:
         return model(inputs.sample, inputs.timestep, inputs.context)
 
     return step
-
-
-def with_float32_adapters(model: SimDAUNet) -> SimDAUNet:
-    """Keep the trainable adapters in float32 while the frozen base stays in its half dtype."""
-    for module in model.unet.modules():
-        if isinstance(module, ADAPTER_TYPES):
-            module.float()
-    return model
 
 
 def adapter_optimizer(model: SimDAUNet) -> torch.optim.Optimizer:
