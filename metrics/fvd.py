@@ -24,8 +24,7 @@ if __name__ == "__main__":
 # ruff: noqa: E402
 
 import warnings
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 
 import numpy as np
 import torch
@@ -45,19 +44,10 @@ class SmallSampleWarning(UserWarning):
     """Fewer samples than feature dimensions: the covariance is singular and FVD is biased and noisy."""
 
 
-def _num_videos(videos: Videos) -> int:
-    return videos.shape[0] if isinstance(videos, (torch.Tensor, np.ndarray)) else len(videos)
-
-
 def _num_frames(videos: Videos) -> set[int]:
     if isinstance(videos, (torch.Tensor, np.ndarray)):
         return {int(videos.shape[1])}
     return {int(v.shape[0]) for v in videos}
-
-
-def _batches(videos: Videos, batch_size: int) -> Iterator[Videos]:
-    for start in range(0, _num_videos(videos), batch_size):
-        yield videos[start : start + batch_size]
 
 
 def extract_features(
@@ -79,11 +69,12 @@ def extract_features(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     protocol.check_detector(detector)
     detector = detector.to(device).eval()
-    num_batches = -(-_num_videos(videos) // batch_size)
+    num_videos = len(videos)  # a batch's first axis, or a sequence's length
+    num_batches = -(-num_videos // batch_size)
     disable = (num_batches < _PROGRESS_MIN_BATCHES or None) if progress is None else not progress
     features = []
     with torch.inference_mode():
-        batches = _batches(videos, batch_size)
+        batches = (videos[start : start + batch_size] for start in range(0, num_videos, batch_size))
         for batch in progress_bar(batches, total=num_batches, desc="I3D", unit="batch", disable=disable):
             out = detector(preprocess_videos(batch, protocol, device=device))
             features.append(out.double().cpu().numpy())
@@ -247,33 +238,23 @@ class FVD:
         self._warn_if_small("fake", self.fake_stats)
         conventions = self.conventions
         value = frechet_distance(self.real_stats, self.fake_stats, conventions.ddof, conventions.sqrtm_method)
-        result = FVDResult(value, self.real_stats.count, self.fake_stats.count, self.protocol)
         replicates = self.interval
         if self.interval_method == "jackknife":
             # A jackknife cannot have more groups than videos: fewer videos use one group per video, and
             # the result's ``interval_replicates`` says how many were used.
             replicates = min(replicates, self.fake_stats.count) if self.fake_stats.count >= 2 else 0
-        if not replicates:
-            return result
-        interval = fvd_interval(
-            value,
-            self.real_stats,
-            np.concatenate(self._fake_features),
-            ddof=conventions.ddof,
-            confidence=self.confidence,
-            method=self.interval_method,
-            replicates=replicates,
-            seed=self.seed,
-        )
-        return FVDResult(
-            value,
-            result.num_real,
-            result.num_fake,
-            result.protocol,
-            interval.low,
-            interval.high,
-            interval.std_error,
-            interval.confidence,
-            interval.method,
-            interval.replicates,
-        )
+        interval = ()  # FVDInterval's fields are FVDResult's interval fields, in the same order
+        if replicates:
+            interval = astuple(
+                fvd_interval(
+                    value,
+                    self.real_stats,
+                    np.concatenate(self._fake_features),
+                    ddof=conventions.ddof,
+                    confidence=self.confidence,
+                    method=self.interval_method,
+                    replicates=replicates,
+                    seed=self.seed,
+                )
+            )
+        return FVDResult(value, self.real_stats.count, self.fake_stats.count, self.protocol, *interval)
