@@ -35,10 +35,7 @@ class DimensionNotAvailableError(ImportError):
 
 
 def expand_metrics(names: Iterable[str]) -> list[str]:
-    """The VBench dimensions a ``--metrics`` list asks for, groups expanded, in the order given, each once.
-
-    Raises ``ValueError`` naming an unknown entry and the accepted names.
-    """
+    """The VBench dimensions a ``--metrics`` list asks for, groups expanded, in the order given, each once."""
     chosen: list[str] = []
     for raw in names:
         name = raw.strip()

@@ -328,8 +328,8 @@ class AMTS(nn.Module):
     def random(cls, seed: int, device: str | torch.device = "cpu", corr_levels: int = CORR_LEVELS) -> AMTS:
         """AMT-S with seeded random weights: each tensor drawn in key order, independent of build order.
 
-        Weights are N(0, 1/fan_in) (PReLU slopes 0.25, biases 0), which keeps activations at a sane
-        scale so the interpolated frames depend on the inputs: the numbers are random-weight numbers.
+        Weights are N(0, 1/fan_in) (PReLU slopes 0.25, biases 0), which keeps activations at a sane scale so the
+        interpolated frames depend on the inputs (numbers carry :data:`metrics.protocol_names.RANDOM_WEIGHTS_BANNER`).
         """
         model = cls(corr_levels)
         generator = torch.Generator().manual_seed(seed)

@@ -19,11 +19,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 from metrics.vbench.amt import AMTS, TINY_CORR_LEVELS
-from metrics.vbench.dimension import DimensionState
-from metrics.vbench.network_dimension import NetworkDimension
+from metrics.vbench.dimension import DimensionState, NetworkDimension
+from metrics.vbench.frames import replicate_pad
 
 # vbench's memory rule: a 1024x512 frame needs ~1500 MiB beside ~2500 MiB of fixed overhead.
 _ANCHOR_PIXELS = 1024 * 512
@@ -40,14 +39,6 @@ def working_scale(height: int, width: int, device: torch.device) -> float:
     scale = _ANCHOR_PIXELS / (height * width) * math.sqrt((memory - _ANCHOR_MEMORY_BIAS) / _ANCHOR_MEMORY)
     scale = min(scale, 1.0)
     return 1 / math.floor(1 / math.sqrt(scale) * 16) * 16
-
-
-def replicate_pad(frames: torch.Tensor, divisor: int) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
-    """Pad [N, C, H, W] by edge replication to multiples of ``divisor``, split evenly (extra on the far side)."""
-    height, width = frames.shape[-2:]
-    extra_h, extra_w = -height % divisor, -width % divisor
-    pad = (extra_w // 2, extra_w - extra_w // 2, extra_h // 2, extra_h - extra_h // 2)
-    return F.pad(frames, pad, mode="replicate"), pad
 
 
 class MotionSmoothness(NetworkDimension):
