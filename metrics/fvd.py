@@ -1,12 +1,8 @@
 """Fréchet Video Distance: I3D features -> Gaussian statistics -> Fréchet distance, under a named protocol.
 
-``FVD`` follows the torchmetrics pattern (``update`` / ``compute`` / ``reset``)
-but keeps its state as float64 raw moments (:class:`GaussianStats`) so that
-real-set statistics can be cached and sharded runs merged exactly. It takes
-videos (through the detector) or precomputed feature rows (cached I3D logits),
-and real statistics may be given ready-made. Every result carries the
-:class:`FVDProtocol` it was computed under and, on request, an interval
-(:mod:`metrics.interval`).
+``FVD`` follows the torchmetrics pattern (``update`` / ``compute`` / ``reset``) but keeps its state as
+float64 raw moments (:class:`GaussianStats`) so that real-set statistics can be cached and sharded runs
+merged exactly. Every result carries the :class:`FVDProtocol` it was computed under.
 
 The command line is :mod:`metrics.fvd_command`; ``python -m metrics.fvd`` reaches it through the
 guard below, which runs before this module's own imports so that a bad flag is refused before torch
@@ -61,9 +57,8 @@ def extract_features(
     """Detector features of ``[N, T, H, W, 3]`` videos (uint8 or [0, 1] float) as float64 ``[N, D]``.
 
     Videos are preprocessed as ``protocol``'s tool does, and a detector the protocol cannot use
-    (another BatchNorm eps, the wrong file format) is refused before any work. The detector is moved
-    to ``device`` and put in eval mode (dropout off). ``progress=None`` shows a bar only for long
-    inputs on a terminal.
+    (another BatchNorm eps, the wrong file format) is refused before any work. ``progress=None``
+    shows a bar only for long inputs on a terminal.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")

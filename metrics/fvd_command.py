@@ -51,35 +51,22 @@ class NoUsableVideos(RuntimeError):
     """A whole set decoded to nothing: there is no statistic to compare."""
 
 
-@dataclass(frozen=True)
-class FVDJob:
+@dataclass(frozen=True, kw_only=True)
+class FVDJob(FVDCommandSettings, MetricWeightSettings):
     """One comparison of two video sets, validated before anything heavy is imported.
 
-    The fields are those of :class:`simda.settings.FVDCommandSettings` (which checks the numbers and holds
-    every default), its weight files and the :data:`simda.settings.FVD_COMMAND_EVALUATION_FIELDS` of the
-    benchmarks' settings.
+    The command's own settings (which check the numbers and hold every default) and its weight files,
+    with the :data:`simda.settings.FVD_COMMAND_EVALUATION_FIELDS` of the benchmarks' settings.
     """
 
-    real: Path
-    fake: Path
-    i3d: Path | None
-    preset: str | None
-    frames: int
     fvd_protocol: str
-    fvd_frames: str
     fvd_frame_stride: int | None
     fvd_frame_start: str | None
-    batch_size: int
-    device: str
-    interval: int
-    clip_ckpt: Path | None
     clip_model: str
     clip_pretrained: str
-    openai: bool | None
-    captions: Path | None
-    output_dir: Path | None
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # the settings' own checks of each value
         if (self.i3d is None) == (self.preset is None):
             raise ValueError("pass --i3d the I3D weight file, or --preset tiny for a random I3D (machinery only)")
         for flag, path, what in (

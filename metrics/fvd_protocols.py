@@ -2,20 +2,9 @@
 
 The public FVD tools agree on the network (Inception-I3D, 400 Kinetics logits) and disagree on
 everything around it, which is why published FVDs rarely match. Each :class:`FVDProtocol` here
-reproduces one tool on the same weights and videos (read from each tool's own code):
-
-- ``tf``: google-research ``frechet_video_distance`` (TF1 hub module, TF-GAN's distance).
-- ``stylegan-v``: StyleGAN-V's ``i3d_torchscript.pt`` called with ``rescale=True, resize=True``.
-- ``cd-fvd``: cd-fvd 0.1.1 ``cdfvd(model='i3d').compute_fvd`` on uint8 arrays (checked by a test
-  against the installed package).
-- ``cd-fvd-folder``: the same tool fed by its own folder loader (``load_videos``), which crops
-  non-square frames to a centre square of 256 before ``compute_fvd``'s whole-frame resize.
-- ``cd-fvd-videomae``: content-debiased FVD, cd-fvd's ``cdfvd(model='videomae')``: VideoMAE-v2
-  ViT-g/14 features (:mod:`metrics.videomae`) of frames in [0, 1], instead of I3D logits.
-- ``videogpt``: VideoGPT's ``videogpt/fvd/fvd.py`` (its ``data.py`` preprocess gives [-0.5, 0.5] and
-  ``fvd.py`` doubles it, so I3D sees [-1, 1]).
-- ``common-metrics-videogpt`` / ``common-metrics-styleganv``: the two modes of
-  common_metrics_on_video_quality.
+reproduces one tool on the same weights and videos (read from each tool's own code); the registry
+below names each tool, call and weight file in its ``tool`` and ``weights`` fields, and docs/metrics.md
+tabulates every convention.
 
 A protocol also carries the facts of one run that change the value (detector checksum, frames per
 video, how frames were sampled); :meth:`FVDProtocol.as_params` flattens all of it for MLflow and
@@ -24,7 +13,7 @@ results files, and :meth:`FVDProtocol.feature_params` is the part that keys a fe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -115,12 +104,8 @@ class FVDProtocol:
 
     def as_params(self) -> dict[str, str]:
         """Flat ``{"fvd.<field>": str}`` (the name as ``fvd.protocol``; unknown values as ``"unknown"``)."""
-        params = {"fvd.protocol": self.name}
-        for f in fields(self):
-            if f.name != "name":
-                value = getattr(self, f.name)
-                params[f"fvd.{f.name}"] = "unknown" if value is None else str(value)
-        return params
+        params = {f"fvd.{k}": "unknown" if v is None else str(v) for k, v in asdict(self).items() if k != "name"}
+        return {"fvd.protocol": self.name, **params}
 
     def feature_params(self) -> dict[str, str]:
         """The params that change per-video features (keys a real-feature cache); statistics choices left out."""
