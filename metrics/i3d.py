@@ -249,9 +249,7 @@ def load_i3d(
     if not path.is_file():
         raise FileNotFoundError(f"I3D weights file not found: {path}; {_HOW_TO_FIX}")
     if is_torchscript_archive(path):
-        scripted = torch.jit.load(str(path), map_location="cpu")
-        model: nn.Module = TorchScriptI3D(scripted, detector_preprocesses)
-        return model.to(device).eval()
+        return TorchScriptI3D(torch.jit.load(str(path), map_location="cpu"), detector_preprocesses).to(device).eval()
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several unrelated types for unreadable files

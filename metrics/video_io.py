@@ -84,7 +84,5 @@ def read_video(
         return reader.get_batch(indices.tolist()).asnumpy()
     except ClipTooShortError as exc:
         raise VideoDecodeError(str(exc)) from None
-    except VideoDecodeError:
-        raise
     except Exception as exc:  # decord raises its own DECORDError and RuntimeError subclasses
         raise VideoDecodeError(f"cannot be decoded ({type(exc).__name__}: {exc})") from exc

@@ -41,8 +41,7 @@ def expand_metrics(names: Iterable[str]) -> list[str]:
         name = raw.strip()
         if name in BENCHMARK_METRICS:
             continue
-        members = GROUPS.get(name, (name,))
-        for member in members:
+        for member in GROUPS.get(name, (name,)):
             if member not in DIMENSIONS:
                 accepted = ", ".join([*BENCHMARK_METRICS, *GROUPS, *DIMENSIONS])
                 raise ValueError(f"unknown metric {name!r}; choose from {accepted}")
