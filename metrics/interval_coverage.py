@@ -64,17 +64,9 @@ def simulate_coverage(
             )
             for i, (p, fake) in enumerate(zip(points, sets, strict=True))
         ]
-        covered = np.mean([iv.low <= target <= iv.high for iv in intervals])
-        results.append(
-            Coverage(
-                method,
-                float(covered),
-                float(np.mean([iv.std_error for iv in intervals])),
-                float(points.std(ddof=1)),
-                target,
-                trials,
-            )
-        )
+        covered = float(np.mean([iv.low <= target <= iv.high for iv in intervals]))
+        mean_std_error = float(np.mean([iv.std_error for iv in intervals]))
+        results.append(Coverage(method, covered, mean_std_error, float(points.std(ddof=1)), target, trials))
     return results
 
 
