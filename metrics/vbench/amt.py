@@ -344,6 +344,11 @@ class AMTS(nn.Module):
         model.load_state_dict(state, strict=True)
         return model.to(device).eval()
 
+    @classmethod
+    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> AMTS:
+        """:meth:`random` with :data:`TINY_CORR_LEVELS` correlation levels: it scores frames over 16 pixels a side."""
+        return cls.random(seed, device, TINY_CORR_LEVELS)
+
     def _lookup(self, correlation, coords, flow0, flow1, time, downsample: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Correlation around the positions the (linearly extrapolated) flows point to, at 1/8 resolution."""
         if downsample != 1:

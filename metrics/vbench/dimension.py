@@ -91,3 +91,8 @@ class NetworkDimension(VBenchDimension):
     def random(cls, seed: int, device: str | torch.device = "cpu") -> NetworkDimension:
         """The network with seeded random weights (tests and ``--preset tiny``: random-weight numbers)."""
         return cls(cls.network.random(seed), device)
+
+    @classmethod
+    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> NetworkDimension:
+        """The network's ``tiny`` configuration at seeded random weights (``--preset tiny``: seconds on a CPU)."""
+        return cls(cls.network.tiny(seed), device)

@@ -38,11 +38,6 @@ class ImagingQuality(NetworkDimension):
     weight_fields = ("musiq_ckpt",)  # the settings field naming the weight file
     default_batch_size = 8
 
-    @classmethod
-    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> ImagingQuality:
-        """MUSIQ at random weights on one small resized scale (``--preset tiny``: seconds on a CPU)."""
-        return cls(MUSIQ.tiny(seed), device)
-
     @torch.no_grad()
     def frame_scores(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 [T, H, W, 3] -> MUSIQ's 0-100 score of each frame, float64 [T]."""

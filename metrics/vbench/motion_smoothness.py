@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from metrics.vbench.amt import AMTS, TINY_CORR_LEVELS
+from metrics.vbench.amt import AMTS
 from metrics.vbench.dimension import DimensionState, NetworkDimension
 from metrics.vbench.frames import replicate_pad
 
@@ -49,11 +49,6 @@ class MotionSmoothness(NetworkDimension):
     network = AMTS
     weight_fields = ("amt_ckpt",)  # the settings field naming the weight file
     default_batch_size = 4
-
-    @classmethod
-    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> MotionSmoothness:
-        """AMT-S, random weights, two correlation levels: scores frames over 16 pixels a side (``--preset tiny``)."""
-        return cls(AMTS.random(seed, corr_levels=TINY_CORR_LEVELS), device)
 
     @torch.no_grad()
     def interpolate_odd_frames(self, frames: torch.Tensor) -> torch.Tensor:
