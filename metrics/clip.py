@@ -36,9 +36,6 @@ from metrics.i3d import is_torchscript_archive
 from metrics.protocol_names import DEFAULT_CLIP_MODEL
 
 Frames = torch.Tensor | np.ndarray
-# Fallback normalisation when a model does not carry its own (CLIP's published ImageNet-style statistics).
-_OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
-_OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 def to_percent(value: float) -> float:
@@ -108,13 +105,9 @@ def clip_config(model_name: str, pretrained: str, checkpoint: str | Path | None 
             f"name the weights in --clip-ckpt with --clip-pretrained TAG, or --clip-pretrained {AS_CONFIGURED} "
             "for the model config as written"
         )
-    keys = {
-        "mean": "image_mean",
-        "std": "image_std",
-        "interpolation": "image_interpolation",
-        "resize_mode": "image_resize_mode",
-    }
-    preprocess = {arg: tag_cfg[key] for key, arg in keys.items() if key in tag_cfg}
+    # The tag's preprocessing, as open_clip's image_* arguments.
+    keys = ("mean", "std", "interpolation", "resize_mode")
+    preprocess = {f"image_{key}": tag_cfg[key] for key in keys if key in tag_cfg}
     return ClipConfig(model_name, pretrained, configured_quick_gelu or bool(tag_cfg.get("quick_gelu")), preprocess)
 
 
@@ -184,14 +177,11 @@ class ClipSimAccumulator:
         self.count += scores.size
         self.total += float(scores.sum())
 
-    def merge(self, other: ClipSimAccumulator) -> ClipSimAccumulator:
+    def __add__(self, other: ClipSimAccumulator) -> ClipSimAccumulator:
         merged = ClipSimAccumulator()
         merged.count = self.count + other.count
         merged.total = self.total + other.total
         return merged
-
-    def __add__(self, other: ClipSimAccumulator) -> ClipSimAccumulator:
-        return self.merge(other)
 
     def compute(self) -> float:
         if self.count == 0:
@@ -210,10 +200,8 @@ TINY_CLIP_TOKENIZER = DEFAULT_CLIP_MODEL
 
 
 def random_clip(seed: int = 0) -> nn.Module:
-    """open_clip's real ``CLIP`` class at :data:`TINY_CLIP_CONFIG` size with seeded random weights.
-
-    The global random state is left as it was. Numbers from it prove the machinery, not a model.
-    """
+    """open_clip's real ``CLIP`` class at :data:`TINY_CLIP_CONFIG` size with seeded random weights (numbers
+    from it carry :data:`~metrics.protocol_names.RANDOM_WEIGHTS_BANNER`); the global random state is left as it was."""
     from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
 
     with torch.random.fork_rng(devices=[]):
@@ -238,16 +226,18 @@ class ClipScorer:
     ) -> None:
         """``transform`` maps a PIL image to the model's input (open_clip's evaluation transform by default)."""
         import open_clip
+        from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.image_size = _image_size(model)
+        # A model that does not carry its own normalisation gets CLIP's published statistics.
         if mean is None:
-            mean = getattr(model.visual, "image_mean", None) or _OPENAI_MEAN
+            mean = getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
         if std is None:
-            std = getattr(model.visual, "image_std", None) or _OPENAI_STD
+            std = getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
         self.transform = transform or open_clip.image_transform(self.image_size, is_train=False, mean=mean, std=std)
         self.config: ClipConfig | None = None  # set by from_pretrained
 
@@ -274,13 +264,13 @@ class ClipScorer:
         if is_torchscript_archive(Path(checkpoint)):
             # OpenAI's original release is a TorchScript archive; open_clip rebuilds it (with QuickGELU).
             model = open_clip.load_openai_model(str(checkpoint), precision="fp32", device="cpu")
-            scorer = cls(model, open_clip.get_tokenizer(model_name), device=device, batch_size=batch_size)
+            transform = None  # the scorer's default: open_clip's evaluation transform at the model's size
         else:
             model, _, transform = open_clip.create_model_and_transforms(
                 model_name, pretrained=str(checkpoint), force_quick_gelu=config.quick_gelu, **config.preprocess
             )
-            tokenizer = open_clip.get_tokenizer(model_name)
-            scorer = cls(model, tokenizer, device=device, batch_size=batch_size, transform=transform)
+        tokenizer = open_clip.get_tokenizer(model_name)
+        scorer = cls(model, tokenizer, device=device, batch_size=batch_size, transform=transform)
         scorer.config = config
         return scorer
 
@@ -313,12 +303,9 @@ class ClipScorer:
         if frames.ndim not in (4, 5) or frames.shape[-1] != 3:
             raise ValueError(f"expected frames [N, H, W, 3] or videos [N, T, H, W, 3], got {tuple(frames.shape)}")
         flat = frames.reshape(-1, *frames.shape[-3:])
-        out = []
         with torch.inference_mode():
-            for start in range(0, flat.shape[0], self.batch_size):
-                emb = self.model.encode_image(self.preprocess(flat[start : start + self.batch_size]))
-                out.append(F.normalize(emb.float(), dim=-1).cpu())
-        return torch.cat(out).reshape(*frames.shape[:-3], -1)
+            out = [self.model.encode_image(self.preprocess(chunk)) for chunk in flat.split(self.batch_size)]
+            return torch.cat([F.normalize(emb.float(), dim=-1).cpu() for emb in out]).reshape(*frames.shape[:-3], -1)
 
     def text_embeddings(self, captions: Sequence[str]) -> torch.Tensor:
         """L2-normalised caption embeddings ``[N, D]``, float32 on the CPU."""

@@ -1,12 +1,8 @@
 """Fréchet Video Distance: I3D features -> Gaussian statistics -> Fréchet distance, under a named protocol.
 
-``FVD`` follows the torchmetrics pattern (``update`` / ``compute`` / ``reset``)
-but keeps its state as float64 raw moments (:class:`GaussianStats`) so that
-real-set statistics can be cached and sharded runs merged exactly. It takes
-videos (through the detector) or precomputed feature rows (cached I3D logits),
-and real statistics may be given ready-made. Every result carries the
-:class:`FVDProtocol` it was computed under and, on request, an interval
-(:mod:`metrics.interval`).
+``FVD`` follows the torchmetrics pattern (``update`` / ``compute`` / ``reset``) but keeps its state as
+float64 raw moments (:class:`GaussianStats`) so that real-set statistics can be cached and sharded runs
+merged exactly. Every result carries the :class:`FVDProtocol` it was computed under.
 
 The command line is :mod:`metrics.fvd_command`; ``python -m metrics.fvd`` reaches it through the
 guard below, which runs before this module's own imports so that a bad flag is refused before torch
@@ -24,8 +20,7 @@ if __name__ == "__main__":
 # ruff: noqa: E402
 
 import warnings
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 
 import numpy as np
 import torch
@@ -45,19 +40,10 @@ class SmallSampleWarning(UserWarning):
     """Fewer samples than feature dimensions: the covariance is singular and FVD is biased and noisy."""
 
 
-def _num_videos(videos: Videos) -> int:
-    return videos.shape[0] if isinstance(videos, (torch.Tensor, np.ndarray)) else len(videos)
-
-
 def _num_frames(videos: Videos) -> set[int]:
     if isinstance(videos, (torch.Tensor, np.ndarray)):
         return {int(videos.shape[1])}
     return {int(v.shape[0]) for v in videos}
-
-
-def _batches(videos: Videos, batch_size: int) -> Iterator[Videos]:
-    for start in range(0, _num_videos(videos), batch_size):
-        yield videos[start : start + batch_size]
 
 
 def extract_features(
@@ -71,19 +57,19 @@ def extract_features(
     """Detector features of ``[N, T, H, W, 3]`` videos (uint8 or [0, 1] float) as float64 ``[N, D]``.
 
     Videos are preprocessed as ``protocol``'s tool does, and a detector the protocol cannot use
-    (another BatchNorm eps, the wrong file format) is refused before any work. The detector is moved
-    to ``device`` and put in eval mode (dropout off). ``progress=None`` shows a bar only for long
-    inputs on a terminal.
+    (another BatchNorm eps, the wrong file format) is refused before any work. ``progress=None``
+    shows a bar only for long inputs on a terminal.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     protocol.check_detector(detector)
     detector = detector.to(device).eval()
-    num_batches = -(-_num_videos(videos) // batch_size)
+    num_videos = len(videos)  # a batch's first axis, or a sequence's length
+    num_batches = -(-num_videos // batch_size)
     disable = (num_batches < _PROGRESS_MIN_BATCHES or None) if progress is None else not progress
     features = []
     with torch.inference_mode():
-        batches = _batches(videos, batch_size)
+        batches = (videos[start : start + batch_size] for start in range(0, num_videos, batch_size))
         for batch in progress_bar(batches, total=num_batches, desc="I3D", unit="batch", disable=disable):
             out = detector(preprocess_videos(batch, protocol, device=device))
             features.append(out.double().cpu().numpy())
@@ -247,33 +233,23 @@ class FVD:
         self._warn_if_small("fake", self.fake_stats)
         conventions = self.conventions
         value = frechet_distance(self.real_stats, self.fake_stats, conventions.ddof, conventions.sqrtm_method)
-        result = FVDResult(value, self.real_stats.count, self.fake_stats.count, self.protocol)
         replicates = self.interval
         if self.interval_method == "jackknife":
             # A jackknife cannot have more groups than videos: fewer videos use one group per video, and
             # the result's ``interval_replicates`` says how many were used.
             replicates = min(replicates, self.fake_stats.count) if self.fake_stats.count >= 2 else 0
-        if not replicates:
-            return result
-        interval = fvd_interval(
-            value,
-            self.real_stats,
-            np.concatenate(self._fake_features),
-            ddof=conventions.ddof,
-            confidence=self.confidence,
-            method=self.interval_method,
-            replicates=replicates,
-            seed=self.seed,
-        )
-        return FVDResult(
-            value,
-            result.num_real,
-            result.num_fake,
-            result.protocol,
-            interval.low,
-            interval.high,
-            interval.std_error,
-            interval.confidence,
-            interval.method,
-            interval.replicates,
-        )
+        interval = ()  # FVDInterval's fields are FVDResult's interval fields, in the same order
+        if replicates:
+            interval = astuple(
+                fvd_interval(
+                    value,
+                    self.real_stats,
+                    np.concatenate(self._fake_features),
+                    ddof=conventions.ddof,
+                    confidence=self.confidence,
+                    method=self.interval_method,
+                    replicates=replicates,
+                    seed=self.seed,
+                )
+            )
+        return FVDResult(value, self.real_stats.count, self.fake_stats.count, self.protocol, *interval)

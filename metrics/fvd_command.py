@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metrics.command_line import CommandParser
 from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, RANDOM_WEIGHTS_BANNER
@@ -34,40 +34,39 @@ from simda.settings import (
     MetricWeightSettings,
 )
 
+if TYPE_CHECKING:  # the heavy modules load in run(), after the flags are checked
+    import numpy as np
+
+    from metrics.clip import ClipScorer, ClipSimAccumulator
+    from metrics.frame_selection import FrameSelection
+    from metrics.fvd import FVD
+    from metrics.fvd_protocols import FVDProtocol
+    from metrics.video_io import VideoEntry
+
+#: The decodable videos of one chunk of a set, each with its index entry.
+ReadVideos = list[tuple["VideoEntry", "np.ndarray"]]
+
 
 class NoUsableVideos(RuntimeError):
     """A whole set decoded to nothing: there is no statistic to compare."""
 
 
-@dataclass(frozen=True)
-class FVDJob:
+@dataclass(frozen=True, kw_only=True)
+class FVDJob(FVDCommandSettings, MetricWeightSettings):
     """One comparison of two video sets, validated before anything heavy is imported.
 
-    The fields are those of :class:`simda.settings.FVDCommandSettings` (which checks the numbers and holds
-    every default), its weight files and the :data:`simda.settings.FVD_COMMAND_EVALUATION_FIELDS` of the
-    benchmarks' settings.
+    The command's own settings (which check the numbers and hold every default) and its weight files,
+    with the :data:`simda.settings.FVD_COMMAND_EVALUATION_FIELDS` of the benchmarks' settings.
     """
 
-    real: Path
-    fake: Path
-    i3d: Path | None
-    preset: str | None
-    frames: int
     fvd_protocol: str
-    fvd_frames: str
     fvd_frame_stride: int | None
     fvd_frame_start: str | None
-    batch_size: int
-    device: str
-    interval: int
-    clip_ckpt: Path | None
     clip_model: str
     clip_pretrained: str
-    openai: bool | None
-    captions: Path | None
-    output_dir: Path | None
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # the settings' own checks of each value
         if (self.i3d is None) == (self.preset is None):
             raise ValueError("pass --i3d the I3D weight file, or --preset tiny for a random I3D (machinery only)")
         for flag, path, what in (
@@ -99,7 +98,7 @@ class FVDJob:
             return self.clip_pretrained
         return "openai" if self.openai else "none"
 
-    def frame_selection(self, protocol: Any) -> Any:
+    def frame_selection(self, protocol: FVDProtocol) -> FrameSelection:
         """The frames read from each video of both sets: the protocol's window (with the user's stride and
         start), or the spread over the whole clip."""
         from metrics.frame_selection import SPREAD
@@ -143,38 +142,16 @@ class FVDCommandResult:
         return {k: v for k, v in asdict(self).items() if k != "notes"}
 
 
-def _detector(job: FVDJob, protocol: Any, device: str) -> tuple[Any, str]:
+def _fvd(job: FVDJob, protocol: FVDProtocol, selection: FrameSelection, device: str) -> FVD:
+    """The FVD of ``--fvd-protocol`` on the ``--i3d`` detector (a random one with ``--preset tiny``)."""
+    from metrics.fvd import FVD
     from metrics.i3d import file_sha256
 
     if job.i3d is None:
-        return protocol.random_detector(0), "random-calibrated-seed0"
-    return protocol.load_detector(job.i3d, device), file_sha256(job.i3d)
-
-
-def _clip_scorer(job: FVDJob, device: str) -> Any:
-    from metrics.clip import ClipScorer
-
-    if job.clip_ckpt is not None:
-        # none (--no-openai): the model config as written (GELU for ViT-B-32); openai: OpenAI's weights, QuickGELU
-        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, pretrained=job.pretrained, device=device)
-    return ClipScorer.random(0, device=device) if job.preset == "tiny" else None
-
-
-def run(job: FVDJob) -> FVDCommandResult:
-    """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
-    import torch
-
-    from metrics.clip import ClipSimAccumulator
-    from metrics.fvd import FVD
-    from metrics.fvd_protocols import get_protocol
-    from metrics.progress import progress_bar
-    from metrics.video_io import VideoDecodeError, list_videos, read_video
-
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
-    protocol = get_protocol(job.fvd_protocol)
-    selection = job.frame_selection(protocol)  # the tool's frames of a longer clip (first or random window)
-    detector, detector_sha256 = _detector(job, protocol, device)
-    fvd = FVD(
+        detector, detector_sha256 = protocol.random_detector(0), "random-calibrated-seed0"
+    else:
+        detector, detector_sha256 = protocol.load_detector(job.i3d, device), file_sha256(job.i3d)
+    return FVD(
         detector,
         protocol=protocol,
         batch_size=job.batch_size,
@@ -184,50 +161,93 @@ def run(job: FVDJob) -> FVDCommandResult:
         frame_sampling=selection.describe(),
         progress=False,
     )
+
+
+def _clip_scorer(job: FVDJob, device: str) -> ClipScorer | None:
+    from metrics.clip import ClipScorer
+
+    if job.clip_ckpt is not None:
+        # none (--no-openai): the model config as written (GELU for ViT-B-32); openai: OpenAI's weights, QuickGELU
+        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, pretrained=job.pretrained, device=device)
+    return ClipScorer.random(0, device=device) if job.preset == "tiny" else None
+
+
+def _read_chunk(
+    entries: list[VideoEntry], job: FVDJob, selection: FrameSelection, skipped: list[tuple[str, str]]
+) -> ReadVideos:
+    """``(entry, frames)`` of each decodable video of ``entries``; the others go to ``skipped`` with the reason."""
+    from metrics.video_io import VideoDecodeError, read_video
+
+    read: ReadVideos = []
+    for entry in entries:
+        try:
+            read.append((entry, read_video(entry.path, job.frames, selection)))
+        except VideoDecodeError as exc:
+            skipped.append((str(entry.path), str(exc)))
+    return read
+
+
+def _score_captions(
+    scorer: ClipScorer, clipsim: ClipSimAccumulator, read: ReadVideos, captions: dict[str, str]
+) -> None:
+    """Add the CLIPSIM of each video with a caption (``--captions``' by file name, else its index's)."""
+    pairs = [(frames, captions.get(entry.path.name, entry.caption)) for entry, frames in read]
+    pairs = [(frames, caption) for frames, caption in pairs if caption is not None]
+    if pairs:
+        clipsim.update(scorer.clipsim([f for f, _ in pairs], [c for _, c in pairs]).per_video)
+
+
+def _notes(job: FVDJob, interval_replicates: int, clipsim_missing: bool) -> list[str]:
+    """What the summary should say about a number that is not what the flags asked for."""
+    notes = []
+    if interval_replicates and interval_replicates < job.interval:
+        notes.append(f"interval: {interval_replicates} jackknife groups (one per fake video; asked for {job.interval})")
+    if clipsim_missing:
+        notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
+    return notes
+
+
+def run(job: FVDJob) -> FVDCommandResult:
+    """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
+    import torch
+
+    from metrics.clip import ClipSimAccumulator
+    from metrics.fvd_protocols import get_protocol
+    from metrics.progress import progress_bar
+    from metrics.video_io import list_videos
+
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
+    protocol = get_protocol(job.fvd_protocol)
+    selection = job.frame_selection(protocol)  # the tool's frames of a longer clip (first or random window)
+    fvd = _fvd(job, protocol, selection, device)
     captions = {}
     if job.captions is not None:
         captions = {e.path.name: e.caption for e in list_videos(job.captions) if e.caption is not None}
     scorer, clipsim = _clip_scorer(job, device), ClipSimAccumulator()
     skipped: list[tuple[str, str]] = []
-    counts = {}
     for name, source in (("real", job.real), ("fake", job.fake)):
-        entries = list_videos(source)
-        counts[name] = 0
+        entries, count = list_videos(source), 0
         for start in progress_bar(range(0, len(entries), job.batch_size), desc=name, unit="batch"):
-            chunk, videos = [], []
-            for entry in entries[start : start + job.batch_size]:
-                try:
-                    videos.append(read_video(entry.path, job.frames, selection))
-                    chunk.append(entry)
-                except VideoDecodeError as exc:
-                    skipped.append((str(entry.path), str(exc)))
-            if not videos:
+            read = _read_chunk(entries[start : start + job.batch_size], job, selection, skipped)
+            if not read:
                 continue
-            fvd.update(videos, real=name == "real")
-            counts[name] += len(videos)
+            fvd.update([frames for _, frames in read], real=name == "real")
+            count += len(read)
             if name == "fake" and scorer is not None:
-                pairs = [(v, captions.get(e.path.name, e.caption)) for e, v in zip(chunk, videos, strict=True)]
-                pairs = [(v, c) for v, c in pairs if c is not None]
-                if pairs:
-                    clipsim.update(scorer.clipsim([v for v, _ in pairs], [c for _, c in pairs]).per_video)
-        if counts[name] == 0:
-            flag = f"--{name}"
+                _score_captions(scorer, clipsim, read, captions)
+        if count == 0:
             reasons = "; ".join(f"{path}: {reason}" for path, reason in skipped[:5])
-            raise NoUsableVideos(f"no usable {name} videos in {source} ({flag}); unreadable: {reasons or 'none found'}")
+            raise NoUsableVideos(
+                f"no usable {name} videos in {source} (--{name}); unreadable: {reasons or 'none found'}"
+            )
     result = fvd.compute()
-    notes = []
-    if result.interval_replicates and result.interval_replicates < job.interval:
-        groups = result.interval_replicates
-        notes.append(f"interval: {groups} jackknife groups (one per fake video; asked for {job.interval})")
-    if scorer is not None and not clipsim.count:
-        notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
     return FVDCommandResult(
         fvd=result.as_dict(),
         clipsim=clipsim.compute() if clipsim.count else None,
         clipsim_videos=clipsim.count,
         skipped=skipped,
         random_weights=job.preset == "tiny" or (scorer is not None and job.clip_ckpt is None),
-        notes=notes,
+        notes=_notes(job, result.interval_replicates, scorer is not None and not clipsim.count),
     )
 
 

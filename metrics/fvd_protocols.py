@@ -2,20 +2,9 @@
 
 The public FVD tools agree on the network (Inception-I3D, 400 Kinetics logits) and disagree on
 everything around it, which is why published FVDs rarely match. Each :class:`FVDProtocol` here
-reproduces one tool on the same weights and videos (read from each tool's own code):
-
-- ``tf``: google-research ``frechet_video_distance`` (TF1 hub module, TF-GAN's distance).
-- ``stylegan-v``: StyleGAN-V's ``i3d_torchscript.pt`` called with ``rescale=True, resize=True``.
-- ``cd-fvd``: cd-fvd 0.1.1 ``cdfvd(model='i3d').compute_fvd`` on uint8 arrays (checked by a test
-  against the installed package).
-- ``cd-fvd-folder``: the same tool fed by its own folder loader (``load_videos``), which crops
-  non-square frames to a centre square of 256 before ``compute_fvd``'s whole-frame resize.
-- ``cd-fvd-videomae``: content-debiased FVD, cd-fvd's ``cdfvd(model='videomae')``: VideoMAE-v2
-  ViT-g/14 features (:mod:`metrics.videomae`) of frames in [0, 1], instead of I3D logits.
-- ``videogpt``: VideoGPT's ``videogpt/fvd/fvd.py`` (its ``data.py`` preprocess gives [-0.5, 0.5] and
-  ``fvd.py`` doubles it, so I3D sees [-1, 1]).
-- ``common-metrics-videogpt`` / ``common-metrics-styleganv``: the two modes of
-  common_metrics_on_video_quality.
+reproduces one tool on the same weights and videos (read from each tool's own code); the registry
+below names each tool, call and weight file in its ``tool`` and ``weights`` fields, and docs/metrics.md
+tabulates every convention.
 
 A protocol also carries the facts of one run that change the value (detector checksum, frames per
 video, how frames were sampled); :meth:`FVDProtocol.as_params` flattens all of it for MLflow and
@@ -24,7 +13,7 @@ results files, and :meth:`FVDProtocol.feature_params` is the part that keys a fe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -115,12 +104,8 @@ class FVDProtocol:
 
     def as_params(self) -> dict[str, str]:
         """Flat ``{"fvd.<field>": str}`` (the name as ``fvd.protocol``; unknown values as ``"unknown"``)."""
-        params = {"fvd.protocol": self.name}
-        for f in fields(self):
-            if f.name != "name":
-                value = getattr(self, f.name)
-                params[f"fvd.{f.name}"] = "unknown" if value is None else str(value)
-        return params
+        params = {f"fvd.{k}": "unknown" if v is None else str(v) for k, v in asdict(self).items() if k != "name"}
+        return {"fvd.protocol": self.name, **params}
 
     def feature_params(self) -> dict[str, str]:
         """The params that change per-video features (keys a real-feature cache); statistics choices left out."""
@@ -186,80 +171,72 @@ class FVDProtocol:
         return random_i3d(seed, bn_eps=self.bn_eps if self.bn_eps is not None else TF_BN_EPS)
 
 
-_TF_HUB = "DeepMind's TF-hub i3d-kinetics-400/1, e.g. StyleGAN-V's port i3d_torchscript.pt"
-PROTOCOLS: dict[str, FVDProtocol] = {}
-for _protocol in (
-    FVDProtocol(
-        name="tf",
-        tool="google-research frechet_video_distance (TF1 tf.image.resize_bilinear, TF-GAN distance)",
-        weights=_TF_HUB + ", or a state_dict converted from TF (eps 1e-3)",
-        detector_format="any",
-        bn_eps=TF_BN_EPS,
-        resize="tf1-bilinear",
-        value_range=(-1.0, 1.0),
-        ddof=1,
-        sqrtm_method="eigh",
-    ),
-    FVDProtocol(
-        name="stylegan-v",
-        tool="StyleGAN-V src/metrics/frechet_video_distance.py (detector rescale=True, resize=True on uint8)",
-        weights="i3d_torchscript.pt (StyleGAN-V's TorchScript port of the TF-hub module)",
-        detector_format="torchscript",
-        bn_eps=None,
-        resize="detector",
-        value_range=None,
-        frame_start="random",
-        ddof=0,
-        sqrtm_method="sqrtm",
-    ),
-    FVDProtocol(),  # cd-fvd: the field defaults
-    FVDProtocol(
-        name="cd-fvd-folder",
-        tool="cd-fvd 0.1.1 (load_videos(data_type='video_folder', resolution=256), then compute_real_stats)",
-        resize="cd-fvd-folder",
-        frame_start="random",
-    ),
-    FVDProtocol(
-        name="cd-fvd-videomae",
-        tool="cd-fvd 0.1.1 (cdfvd.fvd.cdfvd(model='videomae').compute_fvd on uint8 arrays: content-debiased FVD)",
-        network="videomae-v2",
-        weights="vit_g_hybrid_pt_1200e_ssv2_ft.pth (VideoMAE-v2 ViT-g/14, fine-tuned on SSv2, as cd-fvd downloads it)",
-        bn_eps=None,
-        value_range=(0.0, 1.0),
-    ),
-    FVDProtocol(
-        name="videogpt",
-        tool="VideoGPT videogpt/fvd/fvd.py (data.py's [-0.5, 0.5] preprocess doubled to [-1, 1], torch SVD root)",
-        weights="i3d_pretrained_400.pt (shipped with VideoGPT)",
-        bn_eps=VIDEOGPT_BN_EPS,
-        resize="shorter-side-bilinear-centre-crop",
-        value_range=(-1.0, 1.0),
-        ddof=1,
-        sqrtm_method="eigh",
-    ),
-    FVDProtocol(
-        name="common-metrics-videogpt",
-        tool="common_metrics_on_video_quality fvd/videogpt (VideoGPT's fvd.py preprocess on [0, 1] floats)",
-        weights="i3d_pretrained_400.pt",
-        bn_eps=VIDEOGPT_BN_EPS,
-        resize="shorter-side-bilinear-centre-crop",
-        value_range=(-1.0, 1.0),
-        ddof=1,
-        sqrtm_method="eigh",
-    ),
-    FVDProtocol(
-        name="common-metrics-styleganv",
-        tool="common_metrics_on_video_quality fvd/styleganv (own resize and crop, detector rescale/resize off)",
-        weights="i3d_torchscript.pt",
-        detector_format="torchscript",
-        bn_eps=None,
-        resize="shorter-side-bilinear-centre-crop",
-        value_range=(-1.0, 1.0),
-        ddof=1,
-        sqrtm_method="sqrtm",
-    ),
-):
-    PROTOCOLS[_protocol.name] = _protocol
+#: VideoGPT's resize and statistics, which common_metrics_on_video_quality's two modes copy.
+_VIDEOGPT_CONVENTIONS: dict = {"resize": "shorter-side-bilinear-centre-crop", "ddof": 1, "sqrtm_method": "eigh"}
+#: The registry; a field left out is the cd-fvd default above.
+PROTOCOLS: dict[str, FVDProtocol] = {
+    protocol.name: protocol
+    for protocol in (
+        FVDProtocol(
+            name="tf",
+            tool="google-research frechet_video_distance (TF1 tf.image.resize_bilinear, TF-GAN distance)",
+            weights="DeepMind's TF-hub i3d-kinetics-400/1, e.g. StyleGAN-V's port i3d_torchscript.pt, "
+            "or a state_dict converted from TF (eps 1e-3)",
+            detector_format="any",
+            bn_eps=TF_BN_EPS,
+            resize="tf1-bilinear",
+            ddof=1,
+            sqrtm_method="eigh",
+        ),
+        FVDProtocol(
+            name="stylegan-v",
+            tool="StyleGAN-V src/metrics/frechet_video_distance.py (detector rescale=True, resize=True on uint8)",
+            weights="i3d_torchscript.pt (StyleGAN-V's TorchScript port of the TF-hub module)",
+            detector_format="torchscript",
+            bn_eps=None,
+            resize="detector",
+            value_range=None,
+            frame_start="random",
+        ),
+        FVDProtocol(),  # cd-fvd: the field defaults
+        FVDProtocol(
+            name="cd-fvd-folder",
+            tool="cd-fvd 0.1.1 (load_videos(data_type='video_folder', resolution=256), then compute_real_stats)",
+            resize="cd-fvd-folder",
+            frame_start="random",
+        ),
+        FVDProtocol(
+            name="cd-fvd-videomae",
+            tool="cd-fvd 0.1.1 (cdfvd.fvd.cdfvd(model='videomae').compute_fvd on uint8 arrays: content-debiased FVD)",
+            network="videomae-v2",
+            weights="vit_g_hybrid_pt_1200e_ssv2_ft.pth "
+            "(VideoMAE-v2 ViT-g/14, fine-tuned on SSv2, as cd-fvd downloads it)",
+            bn_eps=None,
+            value_range=(0.0, 1.0),
+        ),
+        FVDProtocol(
+            name="videogpt",
+            tool="VideoGPT videogpt/fvd/fvd.py (data.py's [-0.5, 0.5] preprocess doubled to [-1, 1], torch SVD root)",
+            weights="i3d_pretrained_400.pt (shipped with VideoGPT)",
+            **_VIDEOGPT_CONVENTIONS,
+        ),
+        FVDProtocol(
+            name="common-metrics-videogpt",
+            tool="common_metrics_on_video_quality fvd/videogpt (VideoGPT's fvd.py preprocess on [0, 1] floats)",
+            weights="i3d_pretrained_400.pt",
+            **_VIDEOGPT_CONVENTIONS,
+        ),
+        FVDProtocol(
+            name="common-metrics-styleganv",
+            tool="common_metrics_on_video_quality fvd/styleganv (own resize and crop, detector rescale/resize off)",
+            weights="i3d_torchscript.pt",
+            detector_format="torchscript",
+            bn_eps=None,
+            resize="shorter-side-bilinear-centre-crop",
+            ddof=1,
+        ),
+    )
+}
 
 if tuple(PROTOCOLS) != PROTOCOL_NAMES:  # the torch-free list the command lines show must be this registry
     raise ImportError(f"metrics.protocol_names lists {PROTOCOL_NAMES}, the registry holds {tuple(PROTOCOLS)}")

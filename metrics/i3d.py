@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -54,12 +55,11 @@ def _same_pad(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _pad_same(x: torch.Tensor, kernel: tuple[int, int, int], stride: tuple[int, int, int]) -> torch.Tensor:
-    t, h, w = x.shape[2:]
-    pt, ph, pw = (_same_pad(s, k, st) for s, k, st in zip((t, h, w), kernel, stride, strict=True))
-    if not any(pt + ph + pw):
-        return x
-    return F.pad(x, (*pw, *ph, *pt))
+def pad_same(x: torch.Tensor, kernel: Sequence[int], stride: Sequence[int]) -> torch.Tensor:
+    """Zero-pad the last ``len(kernel)`` axes by TF's "SAME" rule (``F.pad`` lists the last axis first)."""
+    axes = zip(x.shape[-len(kernel) :], kernel, stride, strict=True)
+    pads = [pad for size, k, s in reversed(list(axes)) for pad in _same_pad(size, k, s)]
+    return F.pad(x, pads) if any(pads) else x
 
 
 class Unit3D(nn.Module):
@@ -82,15 +82,12 @@ class Unit3D(nn.Module):
         self.activation = activation
         # Convs followed by BN carry no bias in the checkpoints; only the logits conv has one.
         self.conv3d = nn.Conv3d(in_channels, out_channels, kernel, stride=stride, bias=not batch_norm)
-        if batch_norm:
-            # eps is not a parameter or buffer, so it can differ between FVD protocols while the
-            # state_dict layout stays the same; the momentum (TF's decay 0.99) only matters in training.
-            self.bn = nn.BatchNorm3d(out_channels, eps=bn_eps, momentum=0.01)
-        else:
-            self.bn = None
+        # eps is not a parameter or buffer, so it can differ between FVD protocols while the
+        # state_dict layout stays the same; the momentum (TF's decay 0.99) only matters in training.
+        self.bn = nn.BatchNorm3d(out_channels, eps=bn_eps, momentum=0.01) if batch_norm else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv3d(_pad_same(x, self.kernel, self.stride))
+        x = self.conv3d(pad_same(x, self.kernel, self.stride))
         if self.bn is not None:
             x = self.bn(x)
         return F.relu(x) if self.activation else x
@@ -105,7 +102,7 @@ class MaxPool3dSame(nn.Module):
         self.stride = stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.max_pool3d(_pad_same(x, self.kernel, self.stride), self.kernel, self.stride)
+        return F.max_pool3d(pad_same(x, self.kernel, self.stride), self.kernel, self.stride)
 
 
 class InceptionBlock(nn.Module):
@@ -252,9 +249,7 @@ def load_i3d(
     if not path.is_file():
         raise FileNotFoundError(f"I3D weights file not found: {path}; {_HOW_TO_FIX}")
     if is_torchscript_archive(path):
-        scripted = torch.jit.load(str(path), map_location="cpu")
-        model: nn.Module = TorchScriptI3D(scripted, detector_preprocesses)
-        return model.to(device).eval()
+        return TorchScriptI3D(torch.jit.load(str(path), map_location="cpu"), detector_preprocesses).to(device).eval()
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several unrelated types for unreadable files
@@ -286,20 +281,18 @@ def random_i3d(seed: int = 0, bn_eps: float = VIDEOGPT_BN_EPS) -> InceptionI3d:
     about 1e5-fold by ``Mixed_5c``, so every video maps to nearly the same logits and every FVD
     is about 0. One training-mode pass with momentum 1 sets each BatchNorm's running statistics
     to those of a random batch, restoring unit-scale activations: a data-dependent
-    initialisation, not a trained model. For tests and tiny presets; numbers from it prove the
-    machinery, not a model.
+    initialisation, not a trained model. For tests and tiny presets (numbers from it carry
+    :data:`~metrics.protocol_names.RANDOM_WEIGHTS_BANNER`); the global random state is left as it was.
     """
-    generator_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    model = InceptionI3d(bn_eps=bn_eps)
-    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm3d)]
-    momenta = [norm.momentum for norm in norms]
-    for norm in norms:
-        norm.momentum = 1.0
-    model.train()
-    with torch.no_grad():
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(seed)
+        model = InceptionI3d(bn_eps=bn_eps)
+        norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm3d)]
+        momenta = [norm.momentum for norm in norms]
+        for norm in norms:
+            norm.momentum = 1.0
+        model.train()
         model(torch.rand(2, 3, 9, 224, 224) * 2 - 1)
     for norm, momentum in zip(norms, momenta, strict=True):
         norm.momentum = momentum
-    torch.random.set_rng_state(generator_state)
     return model.eval()

@@ -32,6 +32,7 @@ of each method in a simulation where fresh sets can be drawn; docs/metrics.md gi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,10 +58,6 @@ class FVDInterval:
     replicates: int
 
 
-def _subset_stats(features: np.ndarray, rows: np.ndarray) -> GaussianStats:
-    return GaussianStats.from_features(features[rows])
-
-
 def _jackknife(reference: FrechetToReference, fake: np.ndarray, groups: int, rng: np.random.Generator) -> float:
     whole = GaussianStats.from_features(fake)
     values = []
@@ -74,15 +71,18 @@ def _jackknife(reference: FrechetToReference, fake: np.ndarray, groups: int, rng
     return float(math.sqrt((groups - 1) / groups * np.sum((values - values.mean()) ** 2)))
 
 
+def _spread(reference: FrechetToReference, fake: np.ndarray, row_sets: Iterable[np.ndarray]) -> float:
+    """Standard deviation (ddof 1) of the distances of the subsets ``fake[rows]``, one per ``rows`` drawn."""
+    return float(np.std([reference.distance(GaussianStats.from_features(fake[rows])) for rows in row_sets], ddof=1))
+
+
 def _half_sampling(reference: FrechetToReference, fake: np.ndarray, replicates: int, rng: np.random.Generator) -> float:
     half = len(fake) // 2
-    values = [reference.distance(_subset_stats(fake, rng.permutation(len(fake))[:half])) for _ in range(replicates)]
-    return float(np.std(values, ddof=1))
+    return _spread(reference, fake, (rng.permutation(len(fake))[:half] for _ in range(replicates)))
 
 
 def _bootstrap_sd(reference: FrechetToReference, fake: np.ndarray, replicates: int, rng: np.random.Generator) -> float:
-    values = [reference.distance(_subset_stats(fake, rng.integers(0, len(fake), len(fake)))) for _ in range(replicates)]
-    return float(np.std(values, ddof=1))
+    return _spread(reference, fake, (rng.integers(0, len(fake), len(fake)) for _ in range(replicates)))
 
 
 def _delta_method(reference: FrechetToReference, fake: np.ndarray, replicates: int, rng: np.random.Generator) -> float:

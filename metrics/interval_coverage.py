@@ -9,7 +9,7 @@ the fraction of sets whose interval holds the fresh sets' mean FVD should be clo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -64,17 +64,9 @@ def simulate_coverage(
             )
             for i, (p, fake) in enumerate(zip(points, sets, strict=True))
         ]
-        covered = np.mean([iv.low <= target <= iv.high for iv in intervals])
-        results.append(
-            Coverage(
-                method,
-                float(covered),
-                float(np.mean([iv.std_error for iv in intervals])),
-                float(points.std(ddof=1)),
-                target,
-                trials,
-            )
-        )
+        covered = float(np.mean([iv.low <= target <= iv.high for iv in intervals]))
+        mean_std_error = float(np.mean([iv.std_error for iv in intervals]))
+        results.append(Coverage(method, covered, mean_std_error, float(points.std(ddof=1)), target, trials))
     return results
 
 
@@ -97,14 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = construct(IntervalCoverageSettings, parser.parse_args(argv))
     except InvalidSetting as exc:
         parser.error(str(exc))
-    for row in simulate_coverage(
-        dim=args.dim,
-        num_videos=args.num_videos,
-        trials=args.trials,
-        methods=args.methods,
-        replicates=args.replicates,
-        seed=args.seed,
-    ):
+    for row in simulate_coverage(**asdict(args)):  # the settings' fields are the simulation's parameters
         print(
             f"{row.method:>14}: coverage {row.coverage:.3f} of nominal 0.95 over {row.trials} fresh sets; "
             f"mean std error {row.mean_std_error:.5f} vs fresh-set std {row.fresh_std:.5f} "

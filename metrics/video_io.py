@@ -37,17 +37,11 @@ def _read_index(index: Path) -> list[VideoEntry]:
             rows = [json.loads(line) for line in handle if line.strip()]
     if rows and "path" not in rows[0]:
         raise ValueError(f"index file {index} has no 'path' column (columns: {sorted(rows[0])})")
-    entries = []
-    for row in rows:
-        path = Path(row["path"])
-        caption = row.get("caption")
-        entries.append(
-            VideoEntry(
-                path if path.is_absolute() else index.parent / path,
-                None if caption in (None, "") else str(caption),
-            )
-        )
-    return entries
+    # index.parent / path is path itself when path is absolute; an empty caption is no caption
+    return [
+        VideoEntry(index.parent / row["path"], None if row.get("caption") in (None, "") else str(row["caption"]))
+        for row in rows
+    ]
 
 
 def list_videos(source: str | Path) -> list[VideoEntry]:
@@ -90,7 +84,5 @@ def read_video(
         return reader.get_batch(indices.tolist()).asnumpy()
     except ClipTooShortError as exc:
         raise VideoDecodeError(str(exc)) from None
-    except VideoDecodeError:
-        raise
     except Exception as exc:  # decord raises its own DECORDError and RuntimeError subclasses
         raise VideoDecodeError(f"cannot be decoded ({type(exc).__name__}: {exc})") from exc

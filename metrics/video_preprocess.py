@@ -20,8 +20,6 @@ import torch.nn.functional as F
 
 from metrics.fvd_protocols import DEFAULT_PROTOCOL, FVDProtocol
 
-__all__ = ["FVDProtocol", "Videos", "preprocess_videos", "resize_frames"]
-
 #: A batch of videos ``[N, T, H, W, 3]`` (uint8 or float in [0, 1]) or a
 #: sequence of ``[T, H, W, 3]`` videos whose frame sizes may differ.
 Videos = torch.Tensor | np.ndarray | Sequence[torch.Tensor | np.ndarray]

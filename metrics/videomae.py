@@ -150,13 +150,12 @@ def load_videomae(
 
 
 def random_videomae(config: VideoMAEConfig, seed: int = 0) -> VideoMAEv2Encoder:
-    """The encoder at ``config`` with seeded random weights (timm's initialisation); the global RNG is left
-    alone. Numbers from it prove the machinery, not a model."""
+    """The encoder at ``config`` with seeded random weights (timm's initialisation; numbers from it carry
+    :data:`~metrics.protocol_names.RANDOM_WEIGHTS_BANNER`); the global RNG is left alone."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = VideoMAEv2Encoder(config)
     return model.eval()
-
 
 
 #: The same architecture at a size that runs in seconds on a CPU (random weights for tests and tiny presets):

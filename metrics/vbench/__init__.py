@@ -35,17 +35,13 @@ class DimensionNotAvailableError(ImportError):
 
 
 def expand_metrics(names: Iterable[str]) -> list[str]:
-    """The VBench dimensions a ``--metrics`` list asks for, groups expanded, in the order given, each once.
-
-    Raises ``ValueError`` naming an unknown entry and the accepted names.
-    """
+    """The VBench dimensions a ``--metrics`` list asks for, groups expanded, in the order given, each once."""
     chosen: list[str] = []
     for raw in names:
         name = raw.strip()
         if name in BENCHMARK_METRICS:
             continue
-        members = GROUPS.get(name, (name,))
-        for member in members:
+        for member in GROUPS.get(name, (name,)):
             if member not in DIMENSIONS:
                 accepted = ", ".join([*BENCHMARK_METRICS, *GROUPS, *DIMENSIONS])
                 raise ValueError(f"unknown metric {name!r}; choose from {accepted}")

@@ -328,8 +328,8 @@ class AMTS(nn.Module):
     def random(cls, seed: int, device: str | torch.device = "cpu", corr_levels: int = CORR_LEVELS) -> AMTS:
         """AMT-S with seeded random weights: each tensor drawn in key order, independent of build order.
 
-        Weights are N(0, 1/fan_in) (PReLU slopes 0.25, biases 0), which keeps activations at a sane
-        scale so the interpolated frames depend on the inputs: the numbers are random-weight numbers.
+        Weights are N(0, 1/fan_in) (PReLU slopes 0.25, biases 0), which keeps activations at a sane scale so the
+        interpolated frames depend on the inputs (numbers carry :data:`metrics.protocol_names.RANDOM_WEIGHTS_BANNER`).
         """
         model = cls(corr_levels)
         generator = torch.Generator().manual_seed(seed)
@@ -343,6 +343,11 @@ class AMTS(nn.Module):
                 state[key] = torch.zeros(tensor.shape)
         model.load_state_dict(state, strict=True)
         return model.to(device).eval()
+
+    @classmethod
+    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> AMTS:
+        """:meth:`random` with :data:`TINY_CORR_LEVELS` correlation levels: it scores frames over 16 pixels a side."""
+        return cls.random(seed, device, TINY_CORR_LEVELS)
 
     def _lookup(self, correlation, coords, flow0, flow1, time, downsample: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Correlation around the positions the (linearly extrapolated) flows point to, at 1/8 resolution."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
 
@@ -40,7 +41,8 @@ class VBenchDimension(ABC):
     @classmethod
     @abstractmethod
     def random(cls, seed: int, device: str | torch.device = "cpu") -> VBenchDimension:
-        """The dimension's networks with seeded random weights (tests; numbers labelled random weights)."""
+        """The dimension's networks with seeded random weights (tests; numbers carry
+        :data:`metrics.protocol_names.RANDOM_WEIGHTS_BANNER`)."""
 
     @classmethod
     def tiny(cls, seed: int = 0, device: str | torch.device = "cpu") -> VBenchDimension:
@@ -65,3 +67,32 @@ class VBenchDimension(ABC):
 
     def reset(self) -> None:
         self.state = DimensionState()
+
+
+class NetworkDimension(VBenchDimension):
+    """A dimension scored by one network: ``network`` names its class, which loads a public weight file
+    (``from_pretrained``) or seeded random weights (``random``); held in eval mode on ``device``."""
+
+    network: ClassVar[Any]
+    default_batch_size: ClassVar[int] = 4
+
+    def __init__(self, model: torch.nn.Module, device: str | torch.device = "cpu", batch_size: int | None = None):
+        super().__init__()
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.batch_size = batch_size or self.default_batch_size
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu") -> NetworkDimension:
+        """From the network's public weight file (see the subclass's module docstring for which)."""
+        return cls(cls.network.from_pretrained(path), device)
+
+    @classmethod
+    def random(cls, seed: int, device: str | torch.device = "cpu") -> NetworkDimension:
+        """The network with seeded random weights (tests and ``--preset tiny``: random-weight numbers)."""
+        return cls(cls.network.random(seed), device)
+
+    @classmethod
+    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> NetworkDimension:
+        """The network's ``tiny`` configuration at seeded random weights (``--preset tiny``: seconds on a CPU)."""
+        return cls(cls.network.tiny(seed), device)

@@ -7,22 +7,22 @@ score is the mean of the largest 5% flow magnitudes of the padded frame. A video
 ``round(4 * frames / 16)`` pairs score above ``6 * min(H, W) / 256``; the final score is the share of
 moving videos. The network is torchvision's ``raft_large``, the architecture of the public
 ``raft-things.pth`` that vbench loads (``--raft-ckpt``), with its keys converted
-(:mod:`metrics.vbench.raft_keys`).
+(:func:`raft_to_torchvision`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
 import torch
-import torch.nn.functional as F
 from torchvision.models.optical_flow import RAFT, raft_large, raft_small
 from torchvision.models.optical_flow.raft import CorrBlock
 
 from metrics.vbench.dimension import DimensionState, VBenchDimension
-from metrics.vbench.frames import float_pixels
-from metrics.vbench.raft_keys import raft_to_torchvision
+from metrics.vbench.frames import float_pixels, replicate_pad
 
 #: RAFT updates per pair (vbench: ``iters=20``), and frames per second vbench samples at.
 FLOW_UPDATES = 20
@@ -32,6 +32,38 @@ PAIRS_PER_BATCH = 8
 #: The tiny preset's RAFT: torchvision's ``raft_small`` with two correlation levels, so 32-pixel frames
 #: keep 2 x 2 cells at the coarsest level (four levels need 128 pixels).
 TINY_CORR_LEVELS, TINY_CORR_RADIUS = 2, 3
+#: The public RAFT checkpoint's key (princeton-vl/RAFT) -> torchvision's ``raft_large``: the same network under
+#: other module names, as (pattern, replacement) applied in order. The file was saved from ``nn.DataParallel``
+#: (every key starts with ``module.``), and its residual blocks hold their downsampling norm twice (``norm3``
+#: and ``downsample.1`` are one module), so the ``norm3`` copies are dropped.
+_RULES: tuple[tuple[str, str], ...] = (
+    (r"^module\.", ""),
+    (r"^fnet\.", "feature_encoder."),
+    (r"^cnet\.", "context_encoder."),
+    (r"^(\w+_encoder)\.conv1\.", r"\1.convnormrelu.0."),
+    (r"^(\w+_encoder)\.norm1\.", r"\1.convnormrelu.1."),
+    (r"^(\w+_encoder)\.conv2\.", r"\1.conv."),
+    (r"(layer\d\.\d)\.conv(\d)\.", r"\1.convnormrelu\2.0."),
+    (r"(layer\d\.\d)\.norm(\d)\.", r"\1.convnormrelu\2.1."),
+    (r"^update_block\.encoder\.convc(\d)\.", r"update_block.motion_encoder.convcorr\1.0."),
+    (r"^update_block\.encoder\.convf(\d)\.", r"update_block.motion_encoder.convflow\1.0."),
+    (r"^update_block\.encoder\.conv\.", "update_block.motion_encoder.conv.0."),
+    (r"^update_block\.gru\.conv([zrq])(\d)\.", r"update_block.recurrent_block.convgru\2.conv\1."),
+    (r"^update_block\.mask\.0\.", "mask_predictor.convrelu.0."),
+    (r"^update_block\.mask\.2\.", "mask_predictor.conv."),
+)
+
+
+def raft_to_torchvision(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The public RAFT state dict under torchvision's ``raft_large`` key names."""
+    converted = {}
+    for key, value in state.items():
+        for pattern, replacement in _RULES:
+            key = re.sub(pattern, replacement, key)
+        if ".convnormrelu3." in key:  # the downsampling norm's second name
+            continue
+        converted[key] = value
+    return converted
 
 
 def sampling_interval(fps: float) -> int:
@@ -41,9 +73,7 @@ def sampling_interval(fps: float) -> int:
 
 def pad_to_eight(pixels: torch.Tensor) -> torch.Tensor:
     """RAFT's ``InputPadder`` (sintel mode): replicate edges up to a multiple of 8, split evenly, extra at the end."""
-    height, width = pixels.shape[-2:]
-    pad_h, pad_w = (-height) % 8, (-width) % 8
-    return F.pad(pixels, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2], mode="replicate")
+    return replicate_pad(pixels, 8)[0]
 
 
 def moves(pair_scores: list[float], height: int, width: int, frames: int) -> bool:

@@ -30,6 +30,14 @@ def float_pixels(frames: torch.Tensor) -> torch.Tensor:
     return frames.permute(0, 3, 1, 2).float()
 
 
+def replicate_pad(frames: torch.Tensor, divisor: int) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
+    """Pad [N, C, H, W] by edge replication to multiples of ``divisor``, split evenly (extra on the far side)."""
+    height, width = frames.shape[-2:]
+    extra_h, extra_w = -height % divisor, -width % divisor
+    pad = (extra_w // 2, extra_w - extra_w // 2, extra_h // 2, extra_h - extra_h // 2)
+    return F.pad(frames, pad, mode="replicate"), pad
+
+
 def clip_pixels(frames: torch.Tensor, size: int = 224) -> torch.Tensor:
     """vbench's ``clip_transform(size)``: bicubic resize of the short side (no antialias), centre crop,
     /255, CLIP's mean and std."""

@@ -13,9 +13,8 @@ from __future__ import annotations
 import torch
 from torchvision.transforms import functional as TF
 
-from metrics.vbench.dimension import DimensionState
+from metrics.vbench.dimension import DimensionState, NetworkDimension
 from metrics.vbench.musiq import MUSIQ
-from metrics.vbench.network_dimension import NetworkDimension
 
 LONGER_SIDE_LIMIT = 512
 
@@ -39,21 +38,13 @@ class ImagingQuality(NetworkDimension):
     weight_fields = ("musiq_ckpt",)  # the settings field naming the weight file
     default_batch_size = 8
 
-    @classmethod
-    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> ImagingQuality:
-        """MUSIQ at random weights on one small resized scale (``--preset tiny``: seconds on a CPU)."""
-        return cls(MUSIQ.tiny(seed), device)
-
     @torch.no_grad()
     def frame_scores(self, frames: torch.Tensor) -> torch.Tensor:
         """uint8 [T, H, W, 3] -> MUSIQ's 0-100 score of each frame, float64 [T]."""
         if frames.dtype != torch.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] == 0:
             raise ValueError(f"expected uint8 frames [T, H, W, 3] with T > 0; got {frames.dtype} {tuple(frames.shape)}")
         images = vbench_resize(frames.permute(0, 3, 1, 2))
-        scores = [
-            self.model(images[start : start + self.batch_size].to(self.device)).flatten()
-            for start in range(0, images.shape[0], self.batch_size)
-        ]
+        scores = [self.model(chunk.to(self.device)).flatten() for chunk in images.split(self.batch_size)]
         return torch.cat(scores).double().cpu()
 
     def video_state(self, frames: torch.Tensor) -> DimensionState:

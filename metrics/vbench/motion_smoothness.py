@@ -19,11 +19,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
-from metrics.vbench.amt import AMTS, TINY_CORR_LEVELS
-from metrics.vbench.dimension import DimensionState
-from metrics.vbench.network_dimension import NetworkDimension
+from metrics.vbench.amt import AMTS
+from metrics.vbench.dimension import DimensionState, NetworkDimension
+from metrics.vbench.frames import replicate_pad
 
 # vbench's memory rule: a 1024x512 frame needs ~1500 MiB beside ~2500 MiB of fixed overhead.
 _ANCHOR_PIXELS = 1024 * 512
@@ -42,14 +41,6 @@ def working_scale(height: int, width: int, device: torch.device) -> float:
     return 1 / math.floor(1 / math.sqrt(scale) * 16) * 16
 
 
-def replicate_pad(frames: torch.Tensor, divisor: int) -> tuple[torch.Tensor, tuple[int, int, int, int]]:
-    """Pad [N, C, H, W] by edge replication to multiples of ``divisor``, split evenly (extra on the far side)."""
-    height, width = frames.shape[-2:]
-    extra_h, extra_w = -height % divisor, -width % divisor
-    pad = (extra_w // 2, extra_w - extra_w // 2, extra_h // 2, extra_h - extra_h // 2)
-    return F.pad(frames, pad, mode="replicate"), pad
-
-
 class MotionSmoothness(NetworkDimension):
     """Mean over videos of vbench's per-video interpolation score (state: score sum, video count)."""
 
@@ -58,11 +49,6 @@ class MotionSmoothness(NetworkDimension):
     network = AMTS
     weight_fields = ("amt_ckpt",)  # the settings field naming the weight file
     default_batch_size = 4
-
-    @classmethod
-    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> MotionSmoothness:
-        """AMT-S, random weights, two correlation levels: scores frames over 16 pixels a side (``--preset tiny``)."""
-        return cls(AMTS.random(seed, corr_levels=TINY_CORR_LEVELS), device)
 
     @torch.no_grad()
     def interpolate_odd_frames(self, frames: torch.Tensor) -> torch.Tensor:

@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from metrics.i3d import pad_same  # TensorFlow's "SAME" padding, as MUSIQ's TF original pads
+
 PATCH = 32
 STEM_WIDTH = 64
 HASH_GRID = 10
@@ -37,22 +39,13 @@ LONGER_SIDES = (224, 384)
 TINY_LONGER_SIDES = (64,)
 
 
-def same_pad(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
-    """TensorFlow's "SAME" zero padding: output size ceil(size / stride), extra padding at the far side."""
-    pads = []
-    for size in (x.shape[-1], x.shape[-2]):
-        total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
-        pads += [total // 2, total - total // 2]
-    return F.pad(x, pads)
-
-
 class StandardizedConv(nn.Conv2d):
     """Convolution with weight standardisation (zero mean, unit std per output filter) and SAME padding."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         weight = self.weight - self.weight.mean((1, 2, 3), keepdim=True)
         weight = weight / (weight.std((1, 2, 3), keepdim=True) + 1e-5)
-        return F.conv2d(same_pad(x, self.kernel_size[0], self.stride[0]), weight, self.bias, self.stride)
+        return F.conv2d(pad_same(x, self.kernel_size, self.stride), weight, self.bias, self.stride)
 
 
 class StemBottleneck(nn.Module):
@@ -168,7 +161,7 @@ def patch_sequence(images: torch.Tensor, scale_id: int, length: int | None) -> t
     With ``length``, the sequence is padded with zero rows (position 0, scale 0, mask 0) or cut to it.
     """
     n, _, height, width = images.shape
-    patches = F.unfold(same_pad(images, PATCH, PATCH), PATCH, stride=PATCH)  # [N, 3*32*32, P]
+    patches = F.unfold(pad_same(images, (PATCH, PATCH), (PATCH, PATCH)), PATCH, stride=PATCH)  # [N, 3*32*32, P]
     positions = hashed_positions(math.ceil(height / PATCH), math.ceil(width / PATCH)).to(patches)
     extras = torch.stack([positions, torch.full_like(positions, scale_id), torch.ones_like(positions)])
     sequence = torch.cat([patches, extras.unsqueeze(0).expand(n, -1, -1)], dim=1)
@@ -251,7 +244,7 @@ class MUSIQ(nn.Module):
         pixels, positions, scales, mask = rows[..., :-3], rows[..., -3], rows[..., -2], rows[..., -1].bool()
         batch, length = pixels.shape[:2]
         x = F.relu(self.gn_root(self.conv_root(pixels.reshape(-1, 3, PATCH, PATCH))))
-        x = F.max_pool2d(same_pad(x, 3, 2), 3, 2)
+        x = F.max_pool2d(pad_same(x, (3, 3), (2, 2)), 3, 2)
         x = self.block1(x).permute(0, 2, 3, 1)  # channels last, the order the TensorFlow weights expect
         tokens = self.embedding(x.reshape(batch, length, -1))
         encoded = self.transformer_encoder(tokens, positions, scales, mask)

@@ -30,11 +30,11 @@ def require_vision(model: nn.Module, patch: int, width: int, what: str, path: Pa
 
 
 def load_openai_clip(path: Path, device: str | torch.device) -> nn.Module:
-    """An OpenAI CLIP from a local file (TorchScript release or state dict), in eval mode, in the precision
-    ``clip.load`` gives it: float16 weights on a GPU, float32 on the CPU (see :func:`as_clip_load_places`)."""
+    """An OpenAI CLIP from a local file (TorchScript release or state dict), built as ``clip.load`` builds it
+    (QuickGELU, float16 weights), in eval mode, in the precision ``clip.load`` gives it: float16 weights on a
+    GPU, float32 on the CPU (see :func:`as_clip_load_places`)."""
     import open_clip
 
-    # A TorchScript release or a state dict; built (QuickGELU, float16 weights) as clip.load builds it.
     model = open_clip.load_openai_model(str(path), precision="fp16", device="cpu")
     return as_clip_load_places(model, device)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torchvision.models.optical_flow import raft_large
 
-from metrics.vbench.raft_keys import raft_to_torchvision
+from metrics.vbench.dynamic_degree import raft_to_torchvision
 
 KEYS = Path(__file__).with_name("raft_things_keys.txt")
 
