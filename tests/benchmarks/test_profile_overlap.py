@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mlflow
 import pytest
 import torch
 
@@ -16,7 +17,9 @@ def test_busy_time_is_the_union_of_the_intervals():
 
 @pytest.mark.slow  # three tiny end-to-end runs: over 5 s on two cores
 def test_the_cpu_table_times_generation_alone_sequential_and_overlapped_and_says_it_is_the_cpu():
+    tracking = mlflow.get_tracking_uri()
     table = time_overlap(torch.device("cpu"), workers=1).set_index("variant")
+    assert mlflow.get_tracking_uri() == tracking  # not left pointing at the section's deleted scratch store
     assert list(table.index) == ["generation_only", "sequential", "overlapped"]
     assert list(table["workers"]) == [0, 0, 1]
     assert table.loc["generation_only", "x_generation"] == 1.0
