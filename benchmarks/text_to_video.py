@@ -17,6 +17,7 @@ import argparse
 from collections.abc import Sequence
 from functools import partial
 
+from benchmarks.overlap import OverlapSettings
 from benchmarks.registry import BenchmarkSpec
 from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from simda.plumbing.cli import new_parser, run_command
@@ -60,6 +61,7 @@ def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParse
     )
     add_options(evaluation, MetricWeightSettings, {})
     add_options(evaluation, BenchmarkDataSettings, {}, only=("real_stats",))
+    add_options(evaluation, OverlapSettings, {})
     add_group(parser, "generation", GenerationSettings, presets={n: p.generation for n, p in PRESETS.items()})
     add_sr_options(parser)
     add_group(
@@ -86,6 +88,7 @@ def make_job(spec: BenchmarkSpec, args: argparse.Namespace) -> BenchmarkJob:
         upscale=upscale,
         evaluation=from_args(preset.evaluation, args),
         synthetic_videos=preset.synthetic_videos,
+        overlap=construct(OverlapSettings, args),
         **values(args, *groups),
     )
 

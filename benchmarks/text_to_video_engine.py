@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ from benchmarks.evaluation import (
 )
 from benchmarks.generators import SimDAGenerator, SuperResolvedGenerator, VideoGenerator
 from benchmarks.networks import MetricNetworks, load_metric_networks
+from benchmarks.overlap import OrderedWorkers, in_background, worker_stream
 from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
@@ -180,6 +183,9 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
     Features are written first and the mp4 last, so an mp4 on disk means its clip is finished. A
     video on disk without features (other metric networks than its first run, or deleted features)
     is scored from its decoded file rather than generated again. Returns the number of videos generated.
+
+    With ``--overlap-workers`` above 0 a batch is scored and encoded on a worker thread while the next one is
+    generated (:mod:`benchmarks.overlap`): the same files, bytes and index, in the same order.
     """
     features = job.run_dir.features(job.features_key)
     size = job.job.evaluation.batch_size
@@ -196,18 +202,60 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
             score_video(video, clip.id, job.dimensions, folders)
     missing = [[clip for clip in batch if not job.run_dir.video(clip.id).exists()] for batch in batches]
     missing = [batch for batch in missing if batch]
-    for batch in progress_bar(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch"):
-        seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
-        captions, ids = [clip.caption for clip in batch], [clip.id for clip in batch]
-        videos = job.generator.generate(captions, seeds, job.settings, ids)
-        with contextlib.ExitStack() as together:  # the batch's mp4s are renamed into place together, at the end
-            for clip, video in zip(batch, videos, strict=True):
-                score_generated(video, clip, job.nets, job.device, features)
-                score_video(video, clip.id, job.dimensions, folders)
-                write_mp4(together.enter_context(atomic_path(job.run_dir.video(clip.id))), video, fps=job.fps)
-        indexed.extend(_row(job, clip) for clip in batch)
-        job.run_dir.write_index_part(layout.rank, layout.world_size, indexed)
+    with OrderedWorkers[list[Clip]](job.job.overlap.overlap_workers, "finish-batch") as workers:
+        for batch in progress_bar(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch"):
+            _index_finished(job, layout, indexed, workers.finished())  # a worker's error ends the run here
+            seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
+            captions, ids = [clip.caption for clip in batch], [clip.id for clip in batch]
+            videos = job.generator.generate(captions, seeds, job.settings, ids)
+            workers.submit(partial(_finish_batch, job, batch, videos))
+        _index_finished(job, layout, indexed, workers.drain())
     return sum(len(batch) for batch in missing)
+
+
+def _finish_batch(job: LoadedBenchmark, batch: list[Clip], videos: list[np.ndarray]) -> list[Clip]:
+    """Score a generated batch's videos, then write their mp4s, renamed into place together at the end (on a
+    worker thread while the next batch is generated, see :mod:`benchmarks.overlap`). Returns the batch."""
+    features, folders = job.run_dir.features(job.features_key), job.dimension_folders
+    with torch.inference_mode(), worker_stream(job.device), contextlib.ExitStack() as together:
+        for clip, video in zip(batch, videos, strict=True):
+            score_generated(video, clip, job.nets, job.device, features)
+            score_video(video, clip.id, job.dimensions, folders)
+            write_mp4(together.enter_context(atomic_path(job.run_dir.video(clip.id))), video, fps=job.fps)
+    return batch
+
+
+def _index_finished(
+    job: LoadedBenchmark, layout: ProcessLayout, indexed: list[dict[str, Any]], batches: list[list[Clip]]
+) -> None:
+    """Add the finished batches' videos to this rank's index part, in generation order."""
+    if batches:
+        indexed.extend(_row(job, clip) for batch in batches for clip in batch)
+        job.run_dir.write_index_part(layout.rank, layout.world_size, indexed)
+
+
+def read_real_clips(job: LoadedBenchmark, layout: ProcessLayout, stop: threading.Event) -> None:
+    """This rank's real clips' I3D features (:meth:`RealFeatureCache.compute`), a rank's turn of clips at a
+    time so a run that failed meanwhile (``stop``) is not kept waiting; run beside generation by
+    :func:`benchmarks.overlap.in_background`. Each rank takes the clips it would take in one call."""
+    if not isinstance(job.real, RealFeatureCache):
+        return
+    size = job.job.video_size  # 4x the generated size with --sr
+    step = layout.world_size
+    with torch.inference_mode(), worker_stream(job.device):
+        for start in range(0, len(job.clips), step):
+            if stop.is_set():
+                return
+            turn = job.clips[start : start + step]
+            job.real.compute(turn, layout, job.nets, job.settings.num_frames, size, job.device, job.frame_selection)
+
+
+def generate_and_read_real(job: LoadedBenchmark, layout: ProcessLayout) -> int:
+    """Generate and score this rank's videos while its real clips are read and featurised on another thread
+    (after generation with ``--overlap-workers 0``); returns the number of videos all ranks generated."""
+    beside = job.job.overlap.overlap_workers > 0
+    with in_background(partial(read_real_clips, job, layout), beside, "real-clips"):
+        return int(layout.sum(generate_and_score(job, layout)))
 
 
 def real_set_sha256(stats: GaussianStats) -> str:
@@ -293,12 +341,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         resume_key=str(job.run_dir.root.resolve()),  # a rerun of this folder continues its MLflow run
         identity=config_hash(job.config),  # the settings the folder's config.json guards
     ) as mlflow_run:
-        generated = int(layout.sum(generate_and_score(job, layout)))
-        if isinstance(job.real, RealFeatureCache):
-            size = job.job.video_size  # 4x the generated size with --sr
-            job.real.compute(
-                job.clips, layout, job.nets, job.settings.num_frames, size, job.device, job.frame_selection
-            )
+        generated = generate_and_read_real(job, layout)
         layout.barrier()
         if not layout.is_main:
             return None

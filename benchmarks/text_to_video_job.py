@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.overlap import OverlapSettings
 from benchmarks.registry import BenchmarkSpec
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import InvalidSetting, MissingInput
@@ -50,6 +51,7 @@ class BenchmarkJob:
     upscaler: UpscalerModelSettings | None = None  # --sr: SimDA's videos upscaled 4x before scoring
     upscale: UpscaleSettings | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    overlap: OverlapSettings = field(default_factory=OverlapSettings)  # how, not what: outside the identity
 
     def __post_init__(self) -> None:
         require_fvd_frames(self.generation.num_frames)
