@@ -28,33 +28,17 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Generic, TypeVar
 
-from simda.plumbing.options import ValidatedSettings, non_negative, option
+import torch
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class OverlapSettings(ValidatedSettings):
-    """How a benchmark run overlaps its work (not what it computes: left out of the run's identity)."""
-
-    overlap_workers: int = option(
-        1,
-        "--overlap-workers",
-        "threads that score and encode finished batches (and read the real clips) while the next batch is "
-        "generated; 0 does it all on the main thread, one step after another",
-        checks=(non_negative,),
-    )
 
 
 def worker_stream(device: str) -> contextlib.AbstractContextManager[object]:
     """A CUDA stream of the calling thread's own on a GPU, so a worker's kernels and copies need not queue
     behind the generator's on the default stream; nothing on the CPU."""
-    import torch  # here, not above: the commands import OverlapSettings and answer --help without torch
-
     if torch.device(device).type != "cuda":
         return contextlib.nullcontext()
     return torch.cuda.stream(torch.cuda.Stream(torch.device(device)))

@@ -17,7 +17,6 @@ import argparse
 from collections.abc import Sequence
 from functools import partial
 
-from benchmarks.overlap import OverlapSettings
 from benchmarks.registry import BenchmarkSpec
 from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from simda.plumbing.cli import new_parser, run_command
@@ -31,6 +30,7 @@ from simda.settings import (
     GeneratorChoice,
     MetricWeightSettings,
     ModelSettings,
+    OverlapSettings,
     TrackingSettings,
     preset_for,
 )

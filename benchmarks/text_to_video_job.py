@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.overlap import OverlapSettings
 from benchmarks.registry import BenchmarkSpec
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import InvalidSetting, MissingInput
@@ -21,6 +20,7 @@ from simda.settings import (
     EvaluationSettings,
     GenerationSettings,
     ModelSettings,
+    OverlapSettings,
     UpscalerModelSettings,
     UpscaleSettings,
     require_fvd_frames,

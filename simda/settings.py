@@ -514,6 +514,19 @@ TINY_SUITE_PROMPTS = 3
 
 
 @dataclass(frozen=True)
+class OverlapSettings(ValidatedSettings):
+    """How a benchmark run overlaps its work (not what it computes: left out of the run's identity)."""
+
+    overlap_workers: int = option(
+        1,
+        "--overlap-workers",
+        "threads that score and encode finished batches (and read the real clips) while the next batch is "
+        "generated; 0 does it all on the main thread, one step after another",
+        checks=(non_negative,),
+    )
+
+
+@dataclass(frozen=True)
 class VBenchSuiteSettings(ValidatedSettings):
     """VBench's prompt suite (``python -m benchmarks.vbench``): the prompt file, its dimensions and its sample."""
 

@@ -27,10 +27,10 @@ from torch.profiler import ProfilerActivity, profile
 from benchmarks import msrvtt
 from benchmarks.datasets import video_seed
 from benchmarks.evaluation import RealFeatureCache
-from benchmarks.overlap import OverlapSettings
 from benchmarks.rundir import RunDir
 from benchmarks.text_to_video_engine import LoadedBenchmark, generate_and_read_real, load_benchmark
 from simda.plumbing.distributed import ProcessLayout
+from simda.settings import OverlapSettings
 
 VIDEOS = 4  # two batches of two: the second is generated while the first is finished
 RUN_FLAGS = ("--preset", "tiny", "--frames", "9", "--height", "32", "--width", "32", "--steps", "2")

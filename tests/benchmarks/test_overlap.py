@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
-from benchmarks.overlap import OrderedWorkers, OverlapSettings, in_background
+from benchmarks.overlap import OrderedWorkers, in_background
 from simda.plumbing.errors import InvalidSetting
+from simda.settings import OverlapSettings
 
 WAIT = 10.0  # seconds: only a broken pool waits this long
 
