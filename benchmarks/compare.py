@@ -24,13 +24,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.paper import RANDOM_WEIGHTS_NOTE
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput, UsageError
 from simda.plumbing.options import add_options, values
 from simda.settings import CompareSettings, TrackingSettings
+
+if TYPE_CHECKING:  # --help answers without importing MLflow
+    from mlflow.entities import Run
 
 #: Parameters (exact names, or prefixes ending in ".") that must be equal across compared runs.
 PROTOCOL_PARAMS = (
@@ -85,8 +88,9 @@ class CompareResult:
         return {"table": self.table.to_dict(orient="records"), "shared": self.shared}
 
 
-def protocol_of(params: dict[str, str], tags: dict[str, str]) -> dict[str, str]:
+def protocol_of(run: Run) -> dict[str, str]:
     """The settings of one run that must match the others' (missing ones read ``"not logged"``)."""
+    params, tags = run.data.params, run.data.tags
     keys = {key for key in params if key.startswith(tuple(p for p in PROTOCOL_PARAMS if p.endswith(".")))}
     keys |= {key for key in PROTOCOL_PARAMS if not key.endswith(".")}
     found = {key: params.get(key, "not logged") for key in sorted(keys)}
@@ -105,8 +109,9 @@ def _interval(metrics: dict[str, float]) -> str:
     return "none" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
 
 
-def table_row(run_id: str, params: dict[str, str], metrics: dict[str, float], tags: dict[str, str]) -> dict[str, Any]:
+def table_row(run: Run) -> dict[str, Any]:
     """One run as a row of Table 2: the generator names the method."""
+    params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
     random_weights = tags.get("random_weights", params.get("random_weights", "true")).lower() != "false"
     return {
         "method": tags.get("generator", "SimDA"),
@@ -116,27 +121,24 @@ def table_row(run_id: str, params: dict[str, str], metrics: dict[str, float], ta
         "frame consistency": metrics.get("frame_consistency", math.nan),
         **{name: value for name, value in sorted(metrics.items()) if name.startswith("vbench_")},
         "videos": int(metrics["num_videos"]) if "num_videos" in metrics else None,
-        "run": run_id,
+        "run": run.info.run_id,
         "note": RANDOM_WEIGHTS_NOTE if random_weights else "",
     }
 
 
-def run(job: CompareJob) -> CompareResult:
-    """Read the runs, refuse incomparable ones (naming each differing key), write and return the table."""
-    import pandas as pd
+def finished_runs(uri: str, run_ids: Sequence[str]) -> dict[str, Run]:
+    """Each run of ``run_ids`` from the store at ``uri``, refused unless it exists and finished with an FVD."""
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    from benchmarks.rundir import config_hash, write_csv
-    from simda.plumbing.tracking import require_tracking_server, resolve_tracking_uri
+    from simda.plumbing.tracking import require_tracking_server
 
-    uri = resolve_tracking_uri(job.tracking_uri)
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
         raise MissingInput(f"tracking store {uri}: no such database file; pass --tracking-uri the runs' store")
     require_tracking_server(uri)  # a dead server or a web page that is not MLflow: refused in seconds
     client = MlflowClient(uri)
     fetched = {}
-    for run_id in job.runs:
+    for run_id in run_ids:
         try:
             fetched[run_id] = client.get_run(run_id)
         except MlflowException as exc:
@@ -147,7 +149,18 @@ def run(job: CompareJob) -> CompareResult:
                 f"--runs {run_id}: not a finished benchmark run (status {logged.info.status}, "
                 f"{'no' if 'fvd' not in logged.data.metrics else 'an'} FVD logged); finish it by rerunning its command"
             )
-    protocols = {run_id: protocol_of(dict(r.data.params), dict(r.data.tags)) for run_id, r in fetched.items()}
+    return fetched
+
+
+def run(job: CompareJob) -> CompareResult:
+    """Read the runs, refuse incomparable ones (naming each differing key), write and return the table."""
+    import pandas as pd
+
+    from benchmarks.rundir import config_hash, write_csv
+    from simda.plumbing.tracking import resolve_tracking_uri
+
+    fetched = finished_runs(resolve_tracking_uri(job.tracking_uri), job.runs)
+    protocols = {run_id: protocol_of(logged) for run_id, logged in fetched.items()}
     differences = differing(protocols)
     if differences:
         lines = "; ".join(
@@ -159,10 +172,7 @@ def run(job: CompareJob) -> CompareResult:
             "Rerun them with the same --fvd-protocol, detector, annotations, --caption-seed, --num-videos, --seed, "
             "real videos and frame size"
         )
-    rows = [
-        table_row(run_id, dict(r.data.params), dict(r.data.metrics), dict(r.data.tags)) for run_id, r in fetched.items()
-    ]
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame([table_row(logged) for logged in fetched.values()])
     output_dir = job.output_dir or Path("runs") / f"compare-{config_hash({'runs': list(job.runs)})}"
     write_csv(output_dir / "comparison.csv", table)
     return CompareResult(output_dir, table, next(iter(protocols.values())))

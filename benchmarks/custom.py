@@ -14,7 +14,6 @@ Every row is used unless --num-videos samples fewer. Sharding under torchrun, re
 from __future__ import annotations
 
 import csv
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,10 +93,7 @@ def write_custom_set(root: str | Path, count: int, num_frames: int = 24, size: i
 
 SPEC = BENCHMARKS["custom"]
 
-run = text_to_video.run
-build_parser = partial(text_to_video.build_parser, SPEC, __doc__)
-make_job = partial(text_to_video.make_job, SPEC)
-main = partial(text_to_video.main, SPEC, __doc__)
+run, build_parser, make_job, main = text_to_video.command(SPEC, __doc__)
 
 
 if __name__ == "__main__":

@@ -132,7 +132,6 @@ def write_webvid_set(
 ) -> tuple[Path, Path]:
     """``count`` clips in WebVid's layout: ``root/results_2M_val.csv`` and
     ``root/videos/<page_dir>/<videoid>.mp4``; returns (csv, video folder)."""
-    clips = (moving_square(index, num_frames, size, size) for index in range(first, first + count))
-    return write_webvid_clips(Path(root), range(first, first + count), clips, "results_2M_val.csv"), Path(
-        root
-    ) / "videos"
+    numbers = range(first, first + count)
+    clips = (moving_square(index, num_frames, size, size) for index in numbers)
+    return write_webvid_clips(Path(root), numbers, clips, "results_2M_val.csv"), Path(root) / "videos"

@@ -1,20 +1,14 @@
 """Any local diffusers text-to-video pipeline as a benchmark generator (``--generator diffusers``).
 
-``--pipeline FOLDER`` loads ``DiffusionPipeline.from_pretrained(FOLDER, local_files_only=True)``
-(AnimateDiff with its motion adapter, ModelScope's ``TextToVideoSDPipeline``, or any other pipeline
-whose ``__call__`` takes diffusers' usual text-to-video arguments). Our settings map onto those
-arguments one to one (num_frames, height, width, num_inference_steps, guidance_scale,
-negative_prompt, eta), and each prompt's starting latents are drawn on the CPU from its own seed and
-passed as ``latents=``: the pipeline's own ``generator`` would draw one tensor for the whole batch,
-so a clip would change with its batch-mates and with the process count.
+``--pipeline FOLDER`` loads any local pipeline whose ``__call__`` takes diffusers' usual text-to-video
+arguments (AnimateDiff, ModelScope's ``TextToVideoSDPipeline``, ...); our settings map onto them one to
+one. Each prompt's starting latents are drawn on the CPU from its own seed and passed as ``latents=``:
+the pipeline's own ``generator`` would draw one tensor for the whole batch, so a clip would change with
+its batch-mates and with the process count. Frames become uint8 as diffusers' video processor makes its
+PIL frames, so the scored frames are the ones a user of the pipeline would save.
 
-Frames come back as the pipeline's ``output_type="np"`` floats in [0, 1] and become uint8 as
-diffusers' own video processor makes its PIL frames (``(x * 255).round()``), so the scored frames are
-the ones a user of the pipeline would save.
-
-``--pipeline tiny-animatediff`` and ``tiny-modelscope`` (with ``--preset tiny``) build the two
-pipelines from the real diffusers classes with random weights, on the tiny base's VAE, text encoder
-and tokenizer, with the motion adapter and 3D UNet configs of the profile benchmark and DDIM.
+``--pipeline tiny-animatediff`` and ``tiny-modelscope`` (with ``--preset tiny``) are the real diffusers
+classes with random weights, sized as the profile benchmark's tiny models.
 """
 
 from __future__ import annotations
@@ -30,12 +24,12 @@ import numpy as np
 import torch
 from diffusers import AnimateDiffPipeline, DDIMScheduler, DiffusionPipeline, MotionAdapter, TextToVideoSDPipeline
 
-from benchmarks.generators import require_one_seed_per_prompt, seeded_noise
+from benchmarks.generators import seeded_noise
 from benchmarks.profiling.models import MODEL_SIZES, modelscope
 from metrics.i3d import file_sha256
 from simda.model.base import build_tiny
 from simda.plumbing.errors import BadInputFile, InvalidSetting
-from simda.settings import GenerationSettings
+from simda.settings import TINY_PIPELINES, GenerationSettings
 
 #: The arguments a pipeline's ``__call__`` must take for our settings and per-prompt noise to reach it.
 REQUIRED_ARGUMENTS = (
@@ -76,7 +70,8 @@ class DiffusersGenerator:
     """A diffusers text-to-video pipeline behind the engine's generator interface."""
 
     def __init__(self, pipeline: DiffusionPipeline, identity: dict[str, Any], random_weights: bool) -> None:
-        missing = [name for name in REQUIRED_ARGUMENTS if name not in inspect.signature(pipeline.__call__).parameters]
+        arguments = inspect.signature(pipeline.__call__).parameters
+        missing = [name for name in REQUIRED_ARGUMENTS if name not in arguments]
         if missing:
             raise BadInputFile(
                 f"--pipeline {identity['pipeline']}: {type(pipeline).__name__} is not a text-to-video pipeline this "
@@ -86,7 +81,7 @@ class DiffusersGenerator:
         self.pipeline = pipeline
         self.pipeline.set_progress_bar_config(disable=True)
         self.random_weights = random_weights
-        self.takes_eta = "eta" in inspect.signature(pipeline.__call__).parameters
+        self.takes_eta = "eta" in arguments
         self._identity = identity
 
     def identity(self) -> dict[str, Any]:
@@ -106,7 +101,8 @@ class DiffusersGenerator:
     def generate(
         self, prompts: Sequence[str], seeds: Sequence[int], settings: GenerationSettings, ids: Sequence[str]
     ) -> np.ndarray:
-        require_one_seed_per_prompt(prompts, seeds)
+        if len(prompts) != len(seeds):
+            raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
         unet = self.pipeline.unet
         latents = seeded_noise(self.latent_shape(settings), seeds).to(device=unet.device, dtype=unet.dtype)
         extra = {"eta": settings.eta} if self.takes_eta else {}
@@ -154,41 +150,29 @@ def load_pipeline_folder(path: Path, device: torch.device, dtype: torch.dtype) -
     return DiffusersGenerator(pipeline.to(device), identity, random_weights=False)
 
 
-def tiny_animatediff(seed: int = 0) -> AnimateDiffPipeline:
-    """AnimateDiff on the tiny base: its 2D UNet plus a random ``MotionAdapter`` sized to match it."""
+def tiny_pipeline(name: str, seed: int = 0) -> AnimateDiffPipeline | TextToVideoSDPipeline:
+    """``tiny-animatediff`` (the tiny base's 2D UNet plus a random ``MotionAdapter`` sized to match it) or
+    ``tiny-modelscope`` (a random tiny ``UNet3DConditionModel``), on the tiny base's VAE and text encoder, with DDIM."""
     base = build_tiny(seed=seed)
     torch.manual_seed(seed)
-    adapter = MotionAdapter(**MODEL_SIZES["tiny"].motion_adapter)
-    return AnimateDiffPipeline(
-        vae=base.vae,
-        text_encoder=base.text_encoder,
-        tokenizer=base.tokenizer,
-        unet=base.unet,
-        motion_adapter=adapter,
-        scheduler=DDIMScheduler.from_config(base.scheduler.config),
-    )
-
-
-def tiny_modelscope(seed: int = 0) -> TextToVideoSDPipeline:
-    """ModelScope's pipeline on the tiny base's VAE and text encoder, with a random tiny ``UNet3DConditionModel``."""
-    base = build_tiny(seed=seed)
-    torch.manual_seed(seed)
-    unet = modelscope(MODEL_SIZES["tiny"], torch.device("cpu"), torch.float32)
-    return TextToVideoSDPipeline(
-        vae=base.vae,
-        text_encoder=base.text_encoder,
-        tokenizer=base.tokenizer,
-        unet=unet,
-        scheduler=DDIMScheduler.from_config(base.scheduler.config),
-    )
-
-
-TINY_BUILDERS = {"tiny-animatediff": tiny_animatediff, "tiny-modelscope": tiny_modelscope}
+    shared = {
+        "vae": base.vae,
+        "text_encoder": base.text_encoder,
+        "tokenizer": base.tokenizer,
+        "scheduler": DDIMScheduler.from_config(base.scheduler.config),
+    }
+    if name == "tiny-animatediff":
+        return AnimateDiffPipeline(
+            unet=base.unet, motion_adapter=MotionAdapter(**MODEL_SIZES["tiny"].motion_adapter), **shared
+        )
+    if name == "tiny-modelscope":
+        return TextToVideoSDPipeline(unet=modelscope(MODEL_SIZES["tiny"], torch.device("cpu"), torch.float32), **shared)
+    raise InvalidSetting(f"--pipeline {name}: the tiny pipelines are {', '.join(TINY_PIPELINES)}")
 
 
 def build_tiny_generator(name: str, device: torch.device, dtype: torch.dtype, seed: int = 0) -> DiffusersGenerator:
-    """One of :data:`TINY_BUILDERS` with random weights; its identity holds the checksum of every component."""
-    pipeline = TINY_BUILDERS[name](seed)
+    """:func:`tiny_pipeline` ``name`` with random weights; its identity holds the checksum of every component."""
+    pipeline = tiny_pipeline(name, seed)
     components = {key: value for key, value in pipeline.components.items() if isinstance(value, torch.nn.Module)}
     identity = {
         "kind": "diffusers",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.paper import TABLE5_COLUMNS
 from metrics.protocol_names import DEFAULT_CLIP_MODEL, RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.identity import identity_of, settings_of
@@ -14,17 +15,7 @@ from simda.plumbing.names import plain_name, read_text
 from simda.settings import EditSettings, ModelSettings
 
 # The per-edit table: Table 5's columns for each (video, edited caption).
-EDIT_COLUMNS = (
-    "video",
-    "edit",
-    "frame_consistency",
-    "textual_alignment",
-    "train_min",
-    "inference_min",
-    "train_gib",
-    "inference_gib",
-    "tuned_M",
-)
+EDIT_COLUMNS = ("video", "edit", *TABLE5_COLUMNS)
 TINY_EDITS = ("a blue square moving up", "a yellow circle on a white background")
 
 
@@ -113,11 +104,14 @@ class EditingBenchmarkResult:
     table: Any  # pandas.DataFrame: this run's mean row above the paper's rows
     per_edit: Any  # pandas.DataFrame: Table 5's columns per (video, edit)
     random_weights: bool
-    rows: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> str:
         note = f"\n{RANDOM_WEIGHTS_BANNER}" if self.random_weights else ""
         return self.table.to_string(index=False) + note
 
     def to_dict(self) -> dict[str, Any]:
-        return {"edits": self.rows, "table5": self.table.to_dict("records"), "random_weights": self.random_weights}
+        return {
+            "edits": self.per_edit.to_dict("records"),
+            "table5": self.table.to_dict("records"),
+            "random_weights": self.random_weights,
+        }

@@ -1,17 +1,11 @@
-"""What the benchmark engine generates with: any text-to-video model, or a folder of videos made elsewhere.
+"""What the benchmark engine generates with (``--generator``): SimDA, a local diffusers text-to-video pipeline
+(:mod:`benchmarks.diffusers_generator`) or videos made elsewhere (:mod:`benchmarks.video_folder`).
 
-The engine asks a :class:`VideoGenerator` for one batch of clips at a time and never looks inside it.
-Three kinds exist (``--generator``):
-
-* ``simda``: this project's pipeline on the tiny preset or a local Stable Diffusion folder;
-* ``diffusers``: any local diffusers text-to-video pipeline folder (AnimateDiff, ModelScope, ...),
-  see :mod:`benchmarks.diffusers_generator`;
-* ``videos``: pre-generated videos named by clip id, see :mod:`benchmarks.video_folder`.
-
-A model's clip ``i`` depends on ``prompts[i]``, ``seeds[i]`` and the settings alone, so a benchmark's
-numbers do not depend on batch size or process count. Its :meth:`identity` (what it is, its config and
-the checksums of its weights) is logged with the run and names the run folder, so two runs of
-different models never share one folder and every number says which model made it.
+The engine asks a :class:`VideoGenerator` for one batch of clips at a time and never looks inside it. A
+model's clip ``i`` depends on ``prompts[i]``, ``seeds[i]`` and the settings alone, so a benchmark's numbers
+do not depend on batch size or process count. Its :meth:`identity` (what it is, its config and the
+checksums of its weights) is logged with the run and names the run folder, so two runs of different
+models never share one folder and every number says which model made it.
 """
 
 from __future__ import annotations
@@ -46,11 +40,6 @@ def seeded_noise(shape: Sequence[int], seeds: Sequence[int]) -> torch.Tensor:
     on the batch it shares.
     """
     return torch.stack([torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds])
-
-
-def require_one_seed_per_prompt(prompts: Sequence[str], seeds: Sequence[int]) -> None:
-    if len(prompts) != len(seeds):
-        raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
 
 
 class SimDAGenerator:

@@ -13,17 +13,12 @@ One video per test clip (2,990) with one caption each, chosen with --caption-see
 
 from __future__ import annotations
 
-from functools import partial
-
 from benchmarks import text_to_video
 from benchmarks.registry import BENCHMARKS
 
 SPEC = BENCHMARKS["msrvtt"]
 
-run = text_to_video.run
-build_parser = partial(text_to_video.build_parser, SPEC, __doc__)
-make_job = partial(text_to_video.make_job, SPEC)
-main = partial(text_to_video.main, SPEC, __doc__)
+run, build_parser, make_job, main = text_to_video.command(SPEC, __doc__)
 
 
 if __name__ == "__main__":

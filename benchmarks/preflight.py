@@ -8,7 +8,7 @@ returns a typed result or raises :class:`PreflightError` with a message naming t
 fix; :class:`PreflightReport` gathers the results into one short block for the log.
 
 Nothing here writes to the folders it checks except a probe file, removed at once (and nothing at
-all into a folder that does not exist yet); only :func:`check_tracking` may create the default
+all into a folder that does not exist yet); only the tracking check may create the default
 SQLite store, which the run would create a moment later anyway.
 """
 
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
+from benchmarks.paper import RANDOM_WEIGHTS_NOTE
 from metrics.video_io import VideoDecodeError, read_video
 from simda.plumbing.atomic import require_writable_dir
 from simda.plumbing.errors import UsageError
@@ -68,7 +69,7 @@ class NetworkCheck:
     random_weights: bool
 
     def line(self) -> str:
-        weights = " (random weights: numbers prove the machinery only)" if self.random_weights else ""
+        weights = f" ({RANDOM_WEIGHTS_NOTE})" if self.random_weights else ""
         return f"networks      I3D -> {self.i3d_features} logits, CLIP scores a test clip{weights}"
 
 
@@ -78,18 +79,15 @@ class PreflightReport:
 
     real_videos: RealVideoCheck | None
     writable: tuple[tuple[str, Path], ...]  # (flag, folder)
-    networks: NetworkCheck | None
-    tracking_uri: str | None
+    networks: NetworkCheck
+    tracking_uri: str
 
     def format(self) -> str:
         lines = ["preflight: every input answered; starting the run"]
         if self.real_videos is not None:
             lines.append(self.real_videos.line())
         lines += [f"writable      {flag} {folder}" for flag, folder in self.writable]
-        if self.networks is not None:
-            lines.append(self.networks.line())
-        if self.tracking_uri is not None:
-            lines.append(f"tracking      {self.tracking_uri} answers")
+        lines += [self.networks.line(), f"tracking      {self.tracking_uri} answers"]
         return "\n".join(lines)
 
 
@@ -131,19 +129,12 @@ def _misplaced_hint(clips: Sequence[Clip], videos: Path, flag: str) -> str:
     return f"{flag} must be the folder that holds {relative} (for MSR-VTT its videos/ folder, not the dataset's top)"
 
 
-def check_real_videos(
-    clips: Sequence[Clip],
-    videos: Path,
-    num_frames: int,
-    flag: str = "--videos",
-    min_usable: int = 1,
-    sample_size: int = SAMPLE_SIZE,
-) -> RealVideoCheck:
+def check_real_videos(clips: Sequence[Clip], videos: Path, num_frames: int, flag: str = "--videos") -> RealVideoCheck:
     """Count the real videos that exist and open with at least ``num_frames`` frames, decode a sample in full.
 
-    Refuses when none exists (with a hint when ``videos`` is one folder off), or when fewer than
-    ``min_usable`` open with enough frames or none of the sample decodes. Unusable videos beyond
-    that are the run's business: it skips, counts and lists them.
+    Refuses when none exists (with a hint when ``videos`` is one folder off), when none opens with
+    enough frames, or when none of the sample decodes. Unusable videos beyond that are the run's
+    business: it skips, counts and lists them.
     """
     if not clips:
         raise PreflightError("the annotation file lists no clips to evaluate")
@@ -157,13 +148,13 @@ def check_real_videos(
     unusable = unusable_videos([clip.real_path for clip in present], num_frames)
     problems = [f"{path}: {reason}" for path, reason in unusable.items()]
     usable = [clip for clip in present if clip.real_path not in unusable]
-    if len(usable) < min_usable:
+    if not usable:
         raise PreflightError(
-            f"only {len(usable)} of the {len(clips)} real videos in {videos} open with {num_frames} frames or more "
-            f"(at least {min_usable} needed), e.g. {problems[:3]}; check {flag}"
+            f"none of the {len(clips)} real videos in {videos} opens with {num_frames} frames or more, "
+            f"e.g. {problems[:3]}; check {flag}"
         )
-    step = max(1, math.ceil(len(usable) / sample_size))
-    sample = usable[::step][:sample_size]
+    step = max(1, math.ceil(len(usable) / SAMPLE_SIZE))
+    sample = usable[::step][:SAMPLE_SIZE]
     decoded = 0
     for clip in sample:
         try:
@@ -187,12 +178,7 @@ def check_writable(folder: Path, flag: str) -> Path:
 
 
 def check_metric_networks(
-    nets: MetricNetworks,
-    num_frames: int,
-    size: tuple[int, int],
-    device: str,
-    i3d_source: str = "the random I3D",
-    expected_features: int = I3D_LOGITS,
+    nets: MetricNetworks, num_frames: int, size: tuple[int, int], device: str, i3d_source: str
 ) -> NetworkCheck:
     """Run I3D and CLIP once on a small clip of the run's shape; refuse a network that fails or answers
     with the wrong shape (a TorchScript file that loads but is not an I3D)."""
@@ -208,28 +194,17 @@ def check_metric_networks(
             f"--i3d {i3d_source} does not run as an I3D on a {num_frames}-frame clip ({type(exc).__name__}: "
             f"{first_line}); {fix}"
         ) from exc
-    if features.shape != (1, expected_features) or not np.isfinite(features).all():
+    if features.shape != (1, I3D_LOGITS) or not np.isfinite(features).all():
         raise PreflightError(
             f"--i3d {i3d_source} answers a {num_frames}-frame clip with features of shape {features.shape[1:]}"
-            f"{'' if np.isfinite(features).all() else ' and non-finite values'}, not the {expected_features} "
+            f"{'' if np.isfinite(features).all() else ' and non-finite values'}, not the {I3D_LOGITS} "
             f"Kinetics logits FVD is defined on; {fix}"
         )
     score = nets.clip.clipsim(clip, ["a test clip"])
     clipsim = float(score.per_video[0])
     if not math.isfinite(clipsim):
         raise PreflightError(f"the CLIP scorer ({nets.clip_params}) gives a non-finite score; check --clip-ckpt")
-    return NetworkCheck(expected_features, clipsim, nets.random_weights)
-
-
-def check_tracking(uri: str | None) -> str:
-    """The tracking store answers (a server within seconds) and a SQLite store exists; returns its URI.
-
-    Raises :class:`simda.plumbing.tracking.TrackingUnreachableError` naming ``--tracking-uri``
-    or ``MLFLOW_TRACKING_URI``.
-    """
-    from simda.plumbing.tracking import configure_tracking
-
-    return configure_tracking(uri)
+    return NetworkCheck(I3D_LOGITS, clipsim, nets.random_weights)
 
 
 def run_preflight(
@@ -238,20 +213,22 @@ def run_preflight(
     num_frames: int,
     size: tuple[int, int],
     folders: Sequence[tuple[str, Path]],
-    nets: MetricNetworks | None,
+    nets: MetricNetworks,
     device: str,
     i3d_source: str,
     tracking_uri: str | None,
-    check_store: bool = True,
 ) -> PreflightReport:
     """Every check of a generate-then-evaluate command, cheapest first; the first failure raises.
 
-    ``clips``/``videos`` ``None`` skips the real-video check (precomputed real statistics);
-    ``folders`` are ``(flag, folder)`` pairs that must take files; ``nets`` ``None`` skips the
-    network check; ``check_store`` ``False`` skips the tracking store (a rank that does not log).
+    ``clips``/``videos`` ``None`` skips the real-video check (precomputed real statistics); ``folders`` are
+    ``(flag, folder)`` pairs that must take files. The tracking store must answer (a server within seconds;
+    the default SQLite store is created), else :class:`simda.plumbing.tracking.TrackingUnreachableError`
+    names ``--tracking-uri`` or ``MLFLOW_TRACKING_URI``.
     """
+    from simda.plumbing.tracking import configure_tracking
+
     writable = tuple((flag, check_writable(folder, flag)) for flag, folder in folders)
     real = None if clips is None or videos is None else check_real_videos(clips, videos, num_frames)
-    uri = check_tracking(tracking_uri) if check_store else None
-    networks = None if nets is None else check_metric_networks(nets, num_frames, size, device, i3d_source)
+    uri = configure_tracking(tracking_uri)
+    networks = check_metric_networks(nets, num_frames, size, device, i3d_source)
     return PreflightReport(real, writable, networks, uri)

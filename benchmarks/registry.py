@@ -60,8 +60,25 @@ class BenchmarkSpec:
     def read(self, annotations: Path, videos: Path, caption_seed: int) -> list[Clip]:
         return resolve(self.reader)(annotations, videos, caption_seed=caption_seed)
 
-    def write_synthetic(self, folder: Path, count: int) -> tuple[Path, Path]:
-        return resolve(self.writer)(folder, count)
+
+def synthetic_set(spec: BenchmarkSpec, count: int, root: Path) -> tuple[Path, Path]:
+    """``spec``'s tiny set of ``count`` clips (the tiny preset's data): (annotations, videos), written if absent.
+
+    It lives at ``<root>/<benchmark>-<count>-<key>``, the key hashing what decides its bytes (the writer, the
+    count and ``SYNTHETIC_VERSION``); :func:`simda.plumbing.content_cache.cached_folder` writes it once and
+    atomically, so an identical rerun reads the same files at the same paths and logs the same MLflow
+    parameters. ``root`` sits beside the run folder, so an unwritable one is refused naming ``--output-dir``.
+    """
+    from simda.plumbing.content_cache import cached_folder
+    from simda.synthetic import SYNTHETIC_VERSION
+
+    def write(folder: Path) -> dict[str, Path]:
+        annotations, videos = resolve(spec.writer)(folder, count)
+        return {"annotations": annotations, "videos": videos}
+
+    content = {"writer": spec.writer, "count": count, "version": SYNTHETIC_VERSION}
+    files = cached_folder(root, f"{spec.name}-{count}", content, write)
+    return files["annotations"], files["videos"]
 
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {

@@ -63,9 +63,6 @@ class RunDir:
     def features(self, key: str) -> Path:
         return self.root / "features" / key
 
-    def index_part(self, rank: int, world_size: int) -> Path:
-        return self.root / "index" / f"rank-{rank}-of-{world_size}.jsonl"
-
     @property
     def captions(self) -> Path:
         return self.root / "captions.csv"
@@ -80,10 +77,8 @@ class RunDir:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the folder for one run (one process); refuse at once if another run holds it.
-
-        Raises :class:`FolderBusyError` naming the folder and the holder's pid.
-        """
+        """Hold the folder for one run (one process); refuse at once (:class:`FolderBusyError`, naming the
+        holder's pid) if another run holds it."""
         with claim_folder(self.root, "--output-dir"):
             removed = remove_interrupted_writes(self.root)
             if removed:
@@ -92,10 +87,8 @@ class RunDir:
 
     @contextlib.contextmanager
     def exclusive(self, layout: ProcessLayout) -> Iterator[None]:
-        """:meth:`lock` for a possibly sharded run: rank 0 holds it, and every rank refuses together.
-
-        The other ranks only pass once rank 0 holds the lock and has cleaned the folder.
-        """
+        """:meth:`lock` for a possibly sharded run: rank 0 holds it, and every rank refuses together; the other
+        ranks only pass once rank 0 holds the lock and has cleaned the folder."""
         with contextlib.ExitStack() as held:
             refusal = None
             if layout.is_main:
@@ -128,7 +121,7 @@ class RunDir:
             write_json(path, wanted)
 
     def write_index_part(self, rank: int, world_size: int, rows: Sequence[Mapping[str, Any]]) -> None:
-        with atomic_path(self.index_part(rank, world_size)) as tmp:
+        with atomic_path(self.root / "index" / f"rank-{rank}-of-{world_size}.jsonl") as tmp:
             Path(tmp).write_text("".join(strict_dumps(row) + "\n" for row in rows))
 
 

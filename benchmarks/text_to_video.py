@@ -1,7 +1,7 @@
 """What every text-to-video benchmark command (``benchmarks.msrvtt``, ``benchmarks.webvid``, ``benchmarks.custom``,
 each an entry of :mod:`benchmarks.registry`) shares: its flags and how they become a job.
 
-Both generate one video per caption of a real evaluation set, then score FVD, CLIPSIM and frame
+Each generates one video per caption of a real evaluation set, then scores FVD, CLIPSIM and frame
 consistency against the real videos (the engine: :mod:`benchmarks.text_to_video_engine`). They
 differ only in their data format and the paper's table, which a :class:`BenchmarkSpec` names.
 
@@ -14,7 +14,7 @@ prove the machinery, not the model.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from benchmarks.registry import BenchmarkSpec
@@ -96,3 +96,15 @@ def make_job(spec: BenchmarkSpec, args: argparse.Namespace) -> BenchmarkJob:
 def main(spec: BenchmarkSpec, doc: str | None, argv: Sequence[str] | None = None) -> int:
     """A benchmark command's ``main``: its spec's parser and job builder around :func:`run`."""
     return run_command(build_parser(spec, doc), partial(make_job, spec), run, argv)
+
+
+def command(
+    spec: BenchmarkSpec, doc: str | None
+) -> tuple[
+    Callable[[BenchmarkJob], BenchmarkResult | None],
+    Callable[[], argparse.ArgumentParser],
+    Callable[[argparse.Namespace], BenchmarkJob],
+    Callable[..., int],
+]:
+    """``run, build_parser, make_job, main`` of ``python -m benchmarks.<name>``, bound to its spec and ``--help``."""
+    return run, partial(build_parser, spec, doc), partial(make_job, spec), partial(main, spec, doc)

@@ -47,9 +47,8 @@ from benchmarks.overlap import OrderedWorkers, in_background, worker_stream
 from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
-from benchmarks.registry import BenchmarkSpec
+from benchmarks.registry import BenchmarkSpec, synthetic_set
 from benchmarks.rundir import RunDir, config_hash, write_csv
-from benchmarks.synthetic_sets import synthetic_set
 from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from benchmarks.vbench_scoring import (
     WEIGHT_FLAGS,
@@ -68,6 +67,7 @@ from metrics.fvd import FVD
 from metrics.fvd_protocols import FVDProtocol, get_protocol
 from metrics.i3d import file_sha256
 from metrics.progress import progress_bar
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from metrics.video_io import read_video
 from simda.model.checkpoint import weights_file
 from simda.model.loading import load_model, load_upscaler_model, resolve_dtype
@@ -135,14 +135,6 @@ class LoadedBenchmark:
         return self.identity.run_dir
 
     @property
-    def config(self) -> dict[str, Any]:
-        return self.identity.config
-
-    @property
-    def random_weights(self) -> bool:
-        return self.identity.random_weights
-
-    @property
     def settings(self) -> GenerationSettings:
         return self.job.generation
 
@@ -153,7 +145,7 @@ class LoadedBenchmark:
     @property
     def label(self) -> str:
         """What made the videos, for people: the label of the generator's identity (recorded in ``config``)."""
-        return self.config["generator"]["label"]
+        return self.identity.config["generator"]["label"]
 
 
 def _row(job: LoadedBenchmark, clip: Clip) -> dict[str, Any]:
@@ -267,15 +259,8 @@ def real_set_sha256(stats: GaussianStats) -> str:
     return digest.hexdigest()
 
 
-def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], pd.DataFrame, list[Skipped], str]:
-    """The metrics and the per-video table from every cached feature file, gathered in id order, and the
-    checksum of the real statistics (:func:`real_set_sha256`)."""
-    ids = [clip.id for clip in job.clips]
-    logits, scores = load_generated(job.run_dir.features(job.features_key), ids)
-    if isinstance(job.real, GaussianStats):
-        real, skipped = job.real, []
-    else:
-        real, skipped = job.real.statistics(job.clips)
+def fvd_metrics(job: LoadedBenchmark, logits: np.ndarray, real: GaussianStats) -> dict[str, float]:
+    """FVD of the generated ``logits`` against ``real``, with its interval when ``--fvd-interval`` asks for one."""
     evaluation = job.job.evaluation
     fvd = FVD(
         protocol=job.nets.protocol,
@@ -287,26 +272,33 @@ def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], p
     )
     fvd.update_features(logits, num_frames=job.settings.num_frames)
     result = fvd.compute()  # warns, with the numbers, when either set is smaller than the feature dimension
+    if result.ci_low is None:
+        return {"fvd": result.value}
+    return {
+        "fvd": result.value,
+        "fvd_ci_low": result.ci_low,
+        "fvd_ci_high": result.ci_high,
+        "fvd_std_error": result.std_error,
+        "fvd_interval_groups": float(result.interval_replicates),
+    }
+
+
+def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], pd.DataFrame, list[Skipped], str]:
+    """The metrics and the per-video table from every cached feature file, gathered in id order, and the
+    checksum of the real statistics (:func:`real_set_sha256`)."""
+    ids = [clip.id for clip in job.clips]
+    logits, scores = load_generated(job.run_dir.features(job.features_key), ids)
+    real, skipped = (job.real, []) if isinstance(job.real, GaussianStats) else job.real.statistics(job.clips)
+    fvd = fvd_metrics(job, logits, real)
     clipsim = ClipSimAccumulator()
     clipsim.update([score["clipsim"] for score in scores])
     table = pd.DataFrame([_row(job, clip) for clip in job.clips])
     table.insert(3, "clipsim", [score["clipsim"] for score in scores])
     table.insert(4, "consistency", [to_percent(score["consistency"]) for score in scores])
     vbench, per_video = summarise_dimensions(job.dimensions, job.dimension_folders, ids)
-    for column, values in per_video.items():
-        table[column] = values
+    table = table.assign(**per_video)
     metrics = {
-        "fvd": result.value,
-        **(
-            {}
-            if result.ci_low is None
-            else {
-                "fvd_ci_low": result.ci_low,
-                "fvd_ci_high": result.ci_high,
-                "fvd_std_error": result.std_error,
-                "fvd_interval_groups": float(result.interval_replicates),
-            }
-        ),
+        **fvd,
         "clipsim": clipsim.compute(),
         **vbench,
         "frame_consistency": float(table["consistency"].mean()),
@@ -325,60 +317,60 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         write_csv(
             job.run_dir.captions, pd.DataFrame([{**_row(job, clip), "real": str(clip.real_path)} for clip in job.clips])
         )
-    tags = {
-        "random_weights": str(job.random_weights).lower(),
-        "benchmark": job.spec.name,
-        "generator": job.label,
-        **job.job.tags,
-    }
     with tracked_run(
         job.spec.experiment,
         job.run_dir.root.name,
         job.params,
-        tags=tags,
+        tags={
+            "random_weights": str(job.identity.random_weights).lower(),
+            "benchmark": job.spec.name,
+            "generator": job.label,
+            **job.job.tags,
+        },
         enabled=layout.is_main,
         tracking_uri=job.job.tracking_uri,
         resume_key=str(job.run_dir.root.resolve()),  # a rerun of this folder continues its MLflow run
-        identity=config_hash(job.config),  # the settings the folder's config.json guards
+        identity=config_hash(job.identity.config),  # the settings the folder's config.json guards
     ) as mlflow_run:
         generated = generate_and_read_real(job, layout)
         layout.barrier()
-        if not layout.is_main:
-            return None
-        metrics, table, skipped, real_sha256 = summarise(job, generated)
-        write_csv(job.run_dir.results, table)
-        write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
-        comparison = comparison_table(metrics, job.spec.paper_table, job.random_weights)
-        if mlflow_run is not None:
-            videos = [job.run_dir.video(clip.id) for clip in job.clips]
-            grid = sample_grid(videos, [clip.caption for clip in job.clips], job.settings.num_frames)
-            artifacts = [
-                job.run_dir.captions,
-                job.run_dir.results,
-                job.run_dir.skipped_real,
-                job.run_dir.root / "config.json",
-            ]
-            log_results(metrics, table, comparison, grid, artifacts)
-            mlflow.set_tag("real_stats_sha256", real_sha256)
-        for item in skipped:
-            log.warning("skipped real video %s (%s): %s", item.clip_id, item.path, item.reason)
-        return BenchmarkResult(
-            output_dir=job.run_dir.root,
-            metrics=metrics,
-            comparison=comparison,
-            random_weights=job.random_weights,
-            mlflow_run_id=None if mlflow_run is None else mlflow_run.info.run_id,
-            params=job.params,
-            report_command=report_command(mlflow_run),
-            generator=job.label,
-        )
+        return finish(job, generated, mlflow_run) if layout.is_main else None
+
+
+def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | None) -> BenchmarkResult:
+    """Rank 0, once every rank is done: the numbers into the run folder and the active MLflow run, if any."""
+    metrics, table, skipped, real_sha256 = summarise(job, generated)
+    write_csv(job.run_dir.results, table)
+    write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
+    comparison = comparison_table(metrics, job.spec.paper_table, job.identity.random_weights)
+    if mlflow_run is not None:
+        videos = [job.run_dir.video(clip.id) for clip in job.clips]
+        grid = sample_grid(videos, [clip.caption for clip in job.clips], job.settings.num_frames)
+        artifacts = [
+            job.run_dir.captions,
+            job.run_dir.results,
+            job.run_dir.skipped_real,
+            job.run_dir.root / "config.json",
+        ]
+        log_results(metrics, table, comparison, grid, artifacts)
+        mlflow.set_tag("real_stats_sha256", real_sha256)
+    for item in skipped:
+        log.warning("skipped real video %s (%s): %s", item.clip_id, item.path, item.reason)
+    return BenchmarkResult(
+        output_dir=job.run_dir.root,
+        metrics=metrics,
+        comparison=comparison,
+        random_weights=job.identity.random_weights,
+        mlflow_run_id=None if mlflow_run is None else mlflow_run.info.run_id,
+        params=job.params,
+        report_command=report_command(mlflow_run),
+        generator=job.label,
+    )
 
 
 def video_config(job: BenchmarkJob, annotations: Path, generator: dict[str, Any]) -> dict[str, Any]:
-    """The settings that decide the generated videos: they name the default run folder and guard it.
-
-    ``generator`` is the generator's identity (what it is, its config, its weight checksums).
-    """
+    """The settings that decide the generated videos, ``generator``'s identity among them: they name the default
+    run folder and guard it."""
     return {
         "benchmark": job.spec.name,
         "annotations_sha256": file_sha256(annotations),
@@ -445,9 +437,7 @@ def read_real_set(job: BenchmarkJob, layout: ProcessLayout) -> RealSet:
     annotations, videos = job.annotations, job.videos
     if annotations is None:
         # Rank 0 writes it once (or finds it written) and every rank reads that copy.
-        written = (
-            synthetic_set(job.spec, job.synthetic_videos, synthetic_data_root()) if layout.is_main else None
-        )
+        written = synthetic_set(job.spec, job.synthetic_videos, synthetic_data_root()) if layout.is_main else None
         annotations, videos = layout.broadcast(written)
         log.info("tiny preset: synthetic %s dataset in its real format at %s", job.spec.name, annotations.parent)
     if videos is None:  # the annotation file names each video's path, relative to its own folder
@@ -511,8 +501,8 @@ def run_identity(
     random_weights = generator.random_weights or nets.random_weights or any(d.random_weights for d in dimensions)
     if random_weights:
         log.warning(
-            "WARNING: random weights (generator: %s, I3D: %s, CLIP: %s): these numbers prove the machinery, "
-            "not the model",
+            "%s (generator: %s, I3D: %s, CLIP: %s)",
+            RANDOM_WEIGHTS_BANNER,
             identity["label"],
             job.i3d or "random",
             job.clip_ckpt or "random",
@@ -608,8 +598,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
 def load_dimensions(job: BenchmarkJob, device: torch.device) -> list[LoadedDimension]:
     """The VBench dimensions of ``--metrics``, each from its weight files (random under ``--preset tiny``)."""
     require_available(job.evaluation.vbench_dimensions)  # every module present before any network loads
-    weights = {name: getattr(job.evaluation, name) for name in WEIGHT_FLAGS if name != "clip_ckpt"}
-    weights["clip_ckpt"] = job.clip_ckpt
+    weights = {name: job.clip_ckpt if name == "clip_ckpt" else getattr(job.evaluation, name) for name in WEIGHT_FLAGS}
     return [
         load_dimension(name, weights, device, job.model.tiny, LoadedBenchmark.fps)
         for name in job.evaluation.vbench_dimensions
@@ -637,5 +626,5 @@ def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:
     with process_group() as layout:
         loaded = load_benchmark(job, layout)
         with loaded.run_dir.exclusive(layout):
-            loaded.run_dir.claim(loaded.config, write=layout.is_main)
+            loaded.run_dir.claim(loaded.identity.config, write=layout.is_main)
             return evaluate(loaded, layout)

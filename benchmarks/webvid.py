@@ -10,17 +10,12 @@ A fixed-seed sample (--caption-seed) of 4,476 pairs by default; the ablations us
 
 from __future__ import annotations
 
-from functools import partial
-
 from benchmarks import text_to_video
 from benchmarks.registry import BENCHMARKS
 
 SPEC = BENCHMARKS["webvid"]
 
-run = text_to_video.run
-build_parser = partial(text_to_video.build_parser, SPEC, __doc__)
-make_job = partial(text_to_video.make_job, SPEC)
-main = partial(text_to_video.main, SPEC, __doc__)
+run, build_parser, make_job, main = text_to_video.command(SPEC, __doc__)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.registry import BENCHMARKS
-from benchmarks.synthetic_sets import synthetic_set
+from benchmarks.registry import BENCHMARKS, synthetic_set
 from metrics.i3d import file_sha256
 from simda.plumbing.errors import UsageError
 
