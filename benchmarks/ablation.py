@@ -186,7 +186,7 @@ class AblationResult:
             shown = self.table[[column for column in self.table if not column.startswith("loss_t")]]
             stated = "\n".join(self.orderings) or "no paired interval excludes zero: the table states no ordering"
             return f"{shown.to_string(index=False)}\n{stated}\nNOTE: {LEARN_NOTE}{report}"
-        note = f"\nRANDOM WEIGHTS: {RANDOM_WEIGHTS_NOTE}" if self.random_weights else ""
+        note = f"\n{RANDOM_WEIGHTS_BANNER}" if self.random_weights else ""
         return self.table.to_string(index=False) + note + report
 
     def to_dict(self) -> dict[str, Any]:
