@@ -14,6 +14,7 @@ from the same per-step generator, so a resumed SR run continues exactly too.
 from __future__ import annotations
 
 import torch
+from diffusers import DDPMScheduler
 
 from simda.data import ClipSampler
 from simda.sr.pipeline import SimDAUpscalePipeline, downsample, frames_to_pixels, noise_augment
@@ -22,6 +23,11 @@ from simda.training import Trainer
 
 class UpscalerTrainer(Trainer):
     """Tunes the adapters of a SimDA upscaler on high-resolution clips; only adapters change."""
+
+    @property
+    def low_res_scheduler(self) -> DDPMScheduler:
+        """The upscaler's noise augmentation of the low-resolution input."""
+        return self.pipeline.low_res_scheduler
 
     def check_clips(self, pipeline: SimDAUpscalePipeline, sampler: ClipSampler) -> None:
         multiple = pipeline.vae_scale_factor * pipeline.latent_multiple
@@ -38,5 +44,5 @@ class UpscalerTrainer(Trainer):
         low_res = downsample(frames_to_pixels(clips), self.pipeline.vae_scale_factor)
         noise_level = torch.randint(0, self.pipeline.max_noise_level + 1, (clips.shape[0],), generator=generator)
         augment_noise = torch.randn(low_res.shape, generator=generator)
-        low_res = noise_augment(low_res.to(noisy.device), noise_level, augment_noise, self.pipeline.low_res_scheduler)
+        low_res = noise_augment(low_res.to(noisy.device), noise_level, augment_noise, self.low_res_scheduler)
         return torch.cat([noisy, low_res.to(noisy.dtype)], dim=1), {"class_labels": noise_level.to(noisy.device)}
