@@ -299,7 +299,6 @@ class Trainer:
     def run(
         self,
         on_report: Callable[[StepReport], None] | None = None,
-        on_checkpoint: Callable[[Path], None] | None = None,
         log_every: int = 10,
         progress: bool = True,
     ) -> Path:
@@ -334,9 +333,7 @@ class Trainer:
                     on_report(report)
                 window_start, window_steps, losses = time.perf_counter(), 0, []
             if self.step % self.settings.checkpoint_every == 0 or self.step == self.settings.max_steps:
-                checkpoint = self.save_checkpoint()
-                if on_checkpoint is not None and self.layout.is_main:
-                    on_checkpoint(checkpoint)
+                self.save_checkpoint()
         bar.close()
         final = self.out_dir / "simda-adapters"
         self.require_finite_adapters()
