@@ -30,11 +30,6 @@ from simda.training import denoising_target
 DEFAULT_TIMESTEPS = (100, 300, 500, 700, 900)
 
 
-def noise_generator(video_id: str, timestep: int) -> torch.Generator:
-    """The fixed noise of one clip at one timestep: the same for every model, run and machine."""
-    return hashed_generator(f"simda-heldout:{video_id}:{timestep}")
-
-
 @dataclass(frozen=True)
 class HeldoutLoss:
     """Per-clip denoising losses at each of ``timesteps`` (``per_clip[video_id][i]`` at ``timesteps[i]``)."""
@@ -66,13 +61,10 @@ def heldout_loss(
     sampler: ClipSampler,
     timesteps: Sequence[int] = DEFAULT_TIMESTEPS,
 ) -> HeldoutLoss:
-    """Score ``pipeline.unet`` on ``videos``: each clip read from its first frame (``sampler``'s size,
-    frame count and stride), encoded to its posterior mean, noised at every timestep with its own
-    fixed noise, and compared with the model's prediction (the noise, or the velocity for
-    v-prediction bases, as in training).
+    """Score ``pipeline.unet`` on ``videos``, each clip read from its first frame at ``sampler``'s size,
+    frame count and stride; the target is training's (noise, or velocity for v-prediction bases).
 
-    Raises ``ValueError`` for an empty clip list or a timestep outside the schedule, and lets a
-    clip that cannot be read fail loudly: a skipped clip would silently change what is measured.
+    A clip that cannot be read fails loudly: a skipped clip would silently change what is measured.
     """
     scheduler = DDPMScheduler.from_config(pipeline.scheduler.config)
     steps = scheduler.config.num_train_timesteps
@@ -90,8 +82,9 @@ def heldout_loss(
         for video in videos:
             clip = fixed_start.read(video, torch.Generator())  # a fixed start draws nothing
             latents = pipeline.encode_video(clip[None]).expand(len(grid), -1, -1, -1, -1)
-            fixed = [
-                torch.randn(latents.shape[1:], generator=noise_generator(video.video_id, int(t))) for t in timesteps
+            fixed = [  # one clip's noise at one timestep: the same for every model, run and machine
+                torch.randn(latents.shape[1:], generator=hashed_generator(f"simda-heldout:{video.video_id}:{int(t)}"))
+                for t in timesteps
             ]
             noise = torch.stack(fixed).to(model.device)
             noisy = scheduler.add_noise(latents, noise, grid)

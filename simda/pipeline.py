@@ -459,7 +459,7 @@ class SimDAPipeline(DiffusionPipeline):
         if len(prompts) != len(seeds):
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
         noise = self.initial_noise(seeds, settings)
-        text, uncond = self._text_conditions(list(prompts), None, None, None, settings, None)
+        text, uncond = self._text_conditions(settings, list(prompts))
         return self.decode(self.denoise(noise, text, uncond, settings, progress))
 
     def __call__(
@@ -515,7 +515,7 @@ class SimDAPipeline(DiffusionPipeline):
         given |= {"num_inference_steps": num_inference_steps, "guidance_scale": guidance_scale}
         settings = self.default_settings().overlay(given)
         text, uncond = self._text_conditions(
-            prompt, prompt_embeds, negative_prompt, negative_prompt_embeds, settings, clip_skip
+            settings, prompt, prompt_embeds, negative_prompt, negative_prompt_embeds, clip_skip
         )
         text = text.repeat_interleave(num_videos_per_prompt, dim=0)
         uncond = None if uncond is None else uncond.repeat_interleave(num_videos_per_prompt, dim=0)
@@ -553,12 +553,12 @@ class SimDAPipeline(DiffusionPipeline):
 
     def _text_conditions(
         self,
-        prompt: str | list[str] | None,
-        prompt_embeds: torch.Tensor | None,
-        negative_prompt: str | list[str] | None,
-        negative_prompt_embeds: torch.Tensor | None,
         settings: GenerationSettings | UpscaleSettings,
-        clip_skip: int | None,
+        prompt: str | list[str] | None,
+        prompt_embeds: torch.Tensor | None = None,
+        negative_prompt: str | list[str] | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
+        clip_skip: int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The prompt embeddings and, under guidance, the negative ones: encoded here or given (every door's text)."""
         if (prompt is None) == (prompt_embeds is None):

@@ -69,11 +69,6 @@ class UpscaleResult:
     plan: ChunkPlan
 
 
-def sr_generator(seed: int) -> torch.Generator:
-    """The upscaling noise of one prompt, derived from its seed apart from the first stage's noise."""
-    return hashed_generator(f"simda-sr:{int(seed)}")
-
-
 def frames_to_pixels(frames: torch.Tensor) -> torch.Tensor:
     """uint8 frames ``(b, f, H, W, 3)`` to float pixels ``(b, 3, f, H, W)`` in [-1, 1], as the upscaler takes them."""
     return frames.permute(0, 4, 1, 2, 3).float() / 127.5 - 1
@@ -218,8 +213,8 @@ class SimDAUpscalePipeline(SimDAPipeline):
         self.check_input(video, prompts, seeds, settings)
         plan = self.chunk_plan(len(prompts), settings)
         log.info("super-resolution chunking: %s", plan.describe())
-        text, uncond = self._text_conditions(list(prompts), None, None, None, settings, None)
-        generators = [sr_generator(seed) for seed in seeds]  # each clip's noise from its seed
+        text, uncond = self._text_conditions(settings, list(prompts))
+        generators = [hashed_generator(f"simda-sr:{int(seed)}") for seed in seeds]  # apart from the first stage's
         low_res = frames_to_pixels(video).to(self.device)
         latent_shape = (self.vae.config.latent_channels, *low_res.shape[2:])
         latents = torch.stack([torch.randn(latent_shape, generator=g) for g in generators]).to(self.device)
