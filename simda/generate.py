@@ -163,11 +163,10 @@ def run(job: GenerateJob) -> GenerateResult:
     job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     require_writable_dir(job.output_dir, "--output-dir")
     claim_record(job.output_dir, "generate", job.identity())  # another run's videos are never overwritten
-    from simda.model.loading import load_model, require_model_files
+    from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
     from simda.video_io import slug
 
-    require_model_files(job.model)
     loaded = load_model(job.model)
     stages, upscaler = [loaded], None
     settings: dict[str, Any] = {"generation": job.generation.as_params(), "model": job.model.as_params()}

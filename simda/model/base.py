@@ -78,7 +78,7 @@ TINY_UNET: dict[str, Any] = {
     "cross_attention_dim": 32,
     "norm_num_groups": 8,
 }
-TINY_VAE: dict[str, Any] = {  # no scaling_factor: diffusers' default, SD 1.x's 0.18215
+TINY_VAE: dict[str, Any] = {  # spelled out: its scaling_factor stays diffusers' default (recorded as one)
     "in_channels": 3,
     "out_channels": 3,
     "down_block_types": ["DownEncoderBlock2D"] * 3,
