@@ -48,11 +48,6 @@ def refuse_duplicates(ids: Iterable[str], source: str | Path, column: str) -> No
         )
 
 
-def is_hidden(path: Path) -> bool:
-    """Dot files, which include interrupted atomic writes (``.<name>.<random>.mp4``): never videos to read."""
-    return path.name.startswith(".")
-
-
 @dataclass(frozen=True)
 class CaptionedVideo:
     video_id: str
@@ -101,8 +96,8 @@ def read_caption_folder(folder: str | Path) -> list[CaptionedVideo]:
         ]
         refuse_duplicates((video.video_id for video in videos), index, "video name (path stem)")
         return videos
-    videos = []
-    for path in sorted(path for path in folder.glob("*.mp4") if not is_hidden(path)):
+    videos = []  # dot files include interrupted atomic writes (``.<name>.<random>.mp4``): never videos to read
+    for path in sorted(path for path in folder.glob("*.mp4") if not path.name.startswith(".")):
         caption_file = path.with_suffix(".txt")
         if not caption_file.is_file():
             raise BadInputFile(f"{path} has no caption: write {caption_file.name} beside it or a captions.jsonl")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
@@ -58,7 +59,7 @@ class EditCommandResult:
 
     def summary(self) -> str:
         data = self.summary_data
-        note = " (random-weight base: proves the machinery, not the model)" if self.random_weights else ""
+        note = f" ({RANDOM_WEIGHTS_BANNER})" if self.random_weights else ""
         lines = [f"edited {self.caption!r}{note}"]
         lines += [f"  {caption!r}: {path}" for caption, path in data["edits"].items()]
         lines.append(
@@ -104,7 +105,7 @@ def run(job: EditJob) -> EditCommandResult:
     require_writable_dir(job.output_dir, "--output-dir")
     loaded = load_model(job.model, seed=job.editing.seed)
     if loaded.base.random_weights:
-        log.warning("random-weight base (%s): the edit proves the machinery, not the model", loaded.base.source)
+        log.warning("%s (random-weight base %s)", RANDOM_WEIGHTS_BANNER, loaded.base.source)
     pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
     with tempfile.TemporaryDirectory() as scratch:
         if job.video is None:

@@ -22,7 +22,7 @@ from simda.pipeline import SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.settings import FPS, EditSettings
 from simda.synthetic import moving_square
-from simda.training import Trainer
+from simda.training import Trainer, peak_gib
 from simda.video_io import slug, write_gif, write_mp4
 
 
@@ -56,10 +56,6 @@ def _reset_peak(device: torch.device) -> None:
         torch.cuda.reset_peak_memory_stats(device)
 
 
-def _peak_gib(device: torch.device) -> float:
-    return torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else 0.0
-
-
 def edit_video(
     pipeline: SimDAPipeline,
     video: CaptionedVideo,
@@ -76,7 +72,7 @@ def edit_video(
     started = time.perf_counter()
     trainer = Trainer(pipeline, [video], sampler, train, work_dir)
     trainer.run(progress=progress, log_every=max(1, settings.tune_steps))
-    train_seconds, train_peak = time.perf_counter() - started, _peak_gib(device)
+    train_seconds, train_peak = time.perf_counter() - started, peak_gib(device)
     pipeline.unet.eval()
 
     source = sampler.read(video, torch.Generator())
@@ -99,7 +95,7 @@ def edit_video(
         train_seconds=train_seconds,
         inference_seconds=inference_seconds,
         train_peak_gib=train_peak,
-        inference_peak_gib=_peak_gib(device),
+        inference_peak_gib=peak_gib(device),
         tuned_parameters=sum(p.numel() for p in pipeline.unet.adapter_parameters()),
     )
 

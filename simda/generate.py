@@ -16,12 +16,14 @@ only the 4x larger video is written; the run says the output size and what it ch
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.atomic import require_writable_dir
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
@@ -40,8 +42,8 @@ from simda.settings import (
 )
 from simda.sr.flags import add_sr_options, check_upscaler_input, make_sr_settings
 
+log = logging.getLogger("simda.generate")
 VIDEO_SUFFIXES = (".mp4", ".gif", ".avi", ".mov", ".webm")
-RANDOM_VIDEOS = "the videos prove the machinery, not the model"
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class GenerateResult:
     chunk_plan: str | None = None
 
     def summary(self) -> str:
-        note = f" (random weights: {RANDOM_VIDEOS})" if self.random_weights else ""
+        note = f" ({RANDOM_WEIGHTS_BANNER})" if self.random_weights else ""
         frames, height, width = self.video_shape
         lines = [f"{len(self.videos)} video(s) of {frames} frames at {height}x{width} in {self.seconds:.1f} s{note}"]
         if self.chunk_plan is not None:
@@ -135,12 +137,9 @@ def load_upscaler(job: GenerateJob) -> tuple[Any, Any]:
 
 def write_videos(job: GenerateJob, pipeline: Any, upscaler: Any, paths: list[Path]) -> tuple[Any, str | None]:
     """Generate the prompts batch by batch, writing each mp4 and GIF when done; the last video and chunk plan."""
-    import logging
-
     from simda.sr.pipeline import generate_two_stage
     from simda.video_io import write_gif, write_mp4
 
-    log = logging.getLogger("simda.generate")
     seeds, plan = job.seeds(), None
     for first in range(0, len(job.prompts), job.batch_size):
         batch = slice(first, first + job.batch_size)
@@ -164,14 +163,10 @@ def run(job: GenerateJob) -> GenerateResult:
     job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     require_writable_dir(job.output_dir, "--output-dir")
     claim_record(job.output_dir, "generate", job.identity())  # another run's videos are never overwritten
-    import logging
-
-    from simda.model.loading import load_model, require_model_files
+    from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
     from simda.video_io import slug
 
-    log = logging.getLogger("simda.generate")
-    require_model_files(job.model)
     loaded = load_model(job.model)
     stages, upscaler = [loaded], None
     settings: dict[str, Any] = {"generation": job.generation.as_params(), "model": job.model.as_params()}
@@ -181,7 +176,7 @@ def run(job: GenerateJob) -> GenerateResult:
         settings |= {"upscale": job.upscale.as_params(), "upscaler": job.upscaler.as_params()}
     for stage in (stage for stage in stages if stage.random_weights):
         checkpoint = stage.checkpoint or "none, adapters at their zero init"
-        log.warning("random weights (%s, checkpoint: %s): %s", stage.base.source, checkpoint, RANDOM_VIDEOS)
+        log.warning("%s (%s, checkpoint: %s)", RANDOM_WEIGHTS_BANNER, stage.base.source, checkpoint)
     paths = [job.output_dir / f"{index:03d}-{slug(prompt)}.mp4" for index, prompt in enumerate(job.prompts)]
     started = time.perf_counter()
     last, plan = write_videos(job, SimDAPipeline.from_base(loaded.base, loaded.model), upscaler, paths)

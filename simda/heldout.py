@@ -14,7 +14,6 @@ validation split read with :func:`simda.data.read_webvid_csv`).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,17 +23,11 @@ import torch.nn.functional as F
 from diffusers import DDPMScheduler
 
 from simda.data import CaptionedVideo, ClipSampler
-from simda.pipeline import SimDAPipeline
+from simda.pipeline import SimDAPipeline, hashed_generator
 from simda.training import denoising_target
 
 #: Five noise levels across Stable Diffusion's 1,000-step schedule, from fine detail to near-pure noise.
 DEFAULT_TIMESTEPS = (100, 300, 500, 700, 900)
-
-
-def noise_generator(video_id: str, timestep: int) -> torch.Generator:
-    """The fixed noise of one clip at one timestep: the same for every model, run and machine."""
-    digest = hashlib.sha256(f"simda-heldout:{video_id}:{timestep}".encode()).digest()
-    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
 
 
 @dataclass(frozen=True)
@@ -68,13 +61,10 @@ def heldout_loss(
     sampler: ClipSampler,
     timesteps: Sequence[int] = DEFAULT_TIMESTEPS,
 ) -> HeldoutLoss:
-    """Score ``pipeline.unet`` on ``videos``: each clip read from its first frame (``sampler``'s size,
-    frame count and stride), encoded to its posterior mean, noised at every timestep with its own
-    fixed noise, and compared with the model's prediction (the noise, or the velocity for
-    v-prediction bases, as in training).
+    """Score ``pipeline.unet`` on ``videos``, each clip read from its first frame at ``sampler``'s size,
+    frame count and stride; the target is training's (noise, or velocity for v-prediction bases).
 
-    Raises ``ValueError`` for an empty clip list or a timestep outside the schedule, and lets a
-    clip that cannot be read fail loudly: a skipped clip would silently change what is measured.
+    A clip that cannot be read fails loudly: a skipped clip would silently change what is measured.
     """
     scheduler = DDPMScheduler.from_config(pipeline.scheduler.config)
     steps = scheduler.config.num_train_timesteps
@@ -92,12 +82,11 @@ def heldout_loss(
         for video in videos:
             clip = fixed_start.read(video, torch.Generator())  # a fixed start draws nothing
             latents = pipeline.encode_video(clip[None]).expand(len(grid), -1, -1, -1, -1)
-            noise = torch.cat(
-                [
-                    torch.randn(latents.shape[1:], generator=noise_generator(video.video_id, int(t)))[None]
-                    for t in timesteps
-                ]
-            ).to(model.device)
+            fixed = [  # one clip's noise at one timestep: the same for every model, run and machine
+                torch.randn(latents.shape[1:], generator=hashed_generator(f"simda-heldout:{video.video_id}:{int(t)}"))
+                for t in timesteps
+            ]
+            noise = torch.stack(fixed).to(model.device)
             noisy = scheduler.add_noise(latents, noise, grid)
             target = denoising_target(scheduler, latents, noise, grid)
             text = pipeline.encode_prompts([video.caption] * len(grid))

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # files only: training runs on headless nodes
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER  # noqa: E402
 from simda.plumbing.atomic import atomic_path  # noqa: E402
 
 
@@ -22,7 +23,7 @@ def write_loss_plot(path: Path, steps: Sequence[int], losses: Sequence[float], r
     axis.plot(steps, losses, marker="." if len(steps) < 50 else None)
     axis.set_xlabel("step")
     axis.set_ylabel("loss (noise MSE)")
-    note = " (random weights: proves the machinery, not the model)" if random_weights else ""
+    note = f" ({RANDOM_WEIGHTS_BANNER})" if random_weights else ""
     axis.set_title(f"training loss{note}")
     axis.title.set_fontsize(9)
     figure.tight_layout()

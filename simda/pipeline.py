@@ -1,7 +1,7 @@
 """Text-to-video with SimDA: prompts -> text encoder -> SimDA UNet under DDIM with
 classifier-free guidance -> VAE decode.
 
-One pipeline, two doors onto the same sampling code (``sample`` then ``decode_latents``):
+One pipeline, two doors onto the same sampling code (``denoise`` then ``decode_latents``):
 
 * ``pipe(prompt=..., num_frames=..., generator=... or seeds=..., output_type=...)``, diffusers'
   ``AnimateDiffPipeline`` idiom, returning ``SimDAPipelineOutput(frames=...)``;
@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import PIL.Image
@@ -44,7 +44,7 @@ from simda.model.checkpoint import SimDAAdapters, load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.pretrained import local_folder
-from simda.settings import GenerationSettings
+from simda.settings import GenerationSettings, UpscaleSettings
 
 log = logging.getLogger(__name__)
 OUTPUT_TYPES = ("pil", "np", "pt", "latent")
@@ -96,21 +96,13 @@ def guided(output: torch.Tensor, guided_by_text: bool, scale: float) -> torch.Te
     return output_uncond + scale * (output_text - output_uncond)
 
 
-class DenoisingHook(Protocol):
-    """What one denoising loop asks of its conditioning: the guided prediction at ``t`` and the step."""
-
-    label: str
-
-    def predict(
-        self, latents: torch.Tensor, t: torch.Tensor, text: torch.Tensor, uncond: torch.Tensor | None, scale: float
-    ) -> torch.Tensor: ...
-
-    def step(self, output: torch.Tensor, t: torch.Tensor, latents: torch.Tensor) -> torch.Tensor: ...
-
-
 @dataclass
 class TextConditioning:
-    """Text-to-video: the video UNet on the latents and the prompt embeddings, one scheduler step for the batch."""
+    """What one denoising loop asks of its conditioning: the guided prediction at ``t`` and the step.
+
+    Text-to-video: the video UNet on the latents and the prompt embeddings, one scheduler step for the
+    batch; the upscaler's ``LowResConditioning`` adds its low-resolution video.
+    """
 
     pipe: SimDAPipeline
     step_kwargs: dict[str, float]
@@ -287,17 +279,15 @@ class SimDAPipeline(DiffusionPipeline):
     def enable_model_cpu_offload(self, gpu_id: int | None = None, device: torch.device | str | None = None) -> None:
         """diffusers' method (needs ``pip install simda[offload]``); on a machine without an accelerator,
         and no ``device`` given, it says so and leaves the models where they are (diffusers raises)."""
-        if not _offload_target(device):
-            return
-        super().enable_model_cpu_offload(gpu_id=gpu_id, device=device)
+        if _offload_target(device):
+            super().enable_model_cpu_offload(gpu_id=gpu_id, device=device)
 
     def enable_sequential_cpu_offload(
         self, gpu_id: int | None = None, device: torch.device | str | None = None
     ) -> None:
         """diffusers' method (needs ``pip install simda[offload]``); without an accelerator, as above."""
-        if not _offload_target(device):
-            return
-        super().enable_sequential_cpu_offload(gpu_id=gpu_id, device=device)
+        if _offload_target(device):
+            super().enable_sequential_cpu_offload(gpu_id=gpu_id, device=device)
 
     def enable_vae_slicing(self) -> None:
         """Decode one frame at a time (diffusers' pipeline method, which 0.42 moved onto the VAE)."""
@@ -319,14 +309,8 @@ class SimDAPipeline(DiffusionPipeline):
         limit = self.tokenizer.model_max_length
         for index, ids in enumerate(self.tokenizer(list(prompts), verbose=False).input_ids):
             if len(ids) > limit:
-                cut = self.tokenizer.decode(ids[limit - 1 : -1])
-                log.warning(
-                    "prompt %d has %d tokens but the text encoder reads %d; cut from its end: %r",
-                    index,
-                    len(ids),
-                    limit,
-                    cut,
-                )
+                message = "prompt %d has %d tokens but the text encoder reads %d; cut from its end: %r"
+                log.warning(message, index, len(ids), limit, self.tokenizer.decode(ids[limit - 1 : -1]))
         tokens = self.tokenizer(
             list(prompts), padding="max_length", max_length=limit, truncation=True, return_tensors="pt"
         )
@@ -370,7 +354,7 @@ class SimDAPipeline(DiffusionPipeline):
         progress: bool | None = False,
         callback: StepCallback | None = None,
         callback_inputs: Sequence[str] = (),
-        hook: DenoisingHook | None = None,
+        hook: TextConditioning | None = None,
         cross_attention_kwargs: dict[str, Any] | None = None,
     ) -> torch.Tensor:
         """Run the scheduler from ``latents``; ``uncond=None`` switches classifier-free guidance off.
@@ -425,23 +409,6 @@ class SimDAPipeline(DiffusionPipeline):
             return self.progress_bar(total=total)
         return progress_bar(total=total, desc=label, disable=not progress, leave=False)
 
-    def sample(
-        self,
-        prompts: Sequence[str],
-        noise: torch.Tensor,
-        settings: GenerationSettings,
-        negative_prompts: Sequence[str] | None = None,
-        progress: bool | None = False,
-        callback: StepCallback | None = None,
-        callback_inputs: Sequence[str] = (),
-    ) -> torch.Tensor:
-        """Denoised latents for ``prompts`` from ``noise``; both doors come through here."""
-        text = self.encode_prompts(prompts)
-        uncond = None
-        if settings.guidance_scale != 1.0:
-            uncond = self.encode_prompts(negative_prompts or [settings.negative_prompt] * len(prompts))
-        return self.denoise(noise, text, uncond, settings, progress, callback, callback_inputs)
-
     @torch.inference_mode()
     def decode_latents(self, latents: torch.Tensor, decode_chunk_size: int | None = None) -> torch.Tensor:
         """Latents ``(b, c, f, h, w)`` to float pixels ``(b, 3, f, H, W)`` in about [-1, 1].
@@ -491,7 +458,9 @@ class SimDAPipeline(DiffusionPipeline):
         settings = settings or self.default_settings()
         if len(prompts) != len(seeds):
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
-        return self.decode(self.sample(prompts, self.initial_noise(seeds, settings), settings, progress=progress))
+        noise = self.initial_noise(seeds, settings)
+        text, uncond = self._text_conditions(settings, list(prompts))
+        return self.decode(self.denoise(noise, text, uncond, settings, progress))
 
     def __call__(
         self,
@@ -546,7 +515,7 @@ class SimDAPipeline(DiffusionPipeline):
         given |= {"num_inference_steps": num_inference_steps, "guidance_scale": guidance_scale}
         settings = self.default_settings().overlay(given)
         text, uncond = self._text_conditions(
-            prompt, prompt_embeds, negative_prompt, negative_prompt_embeds, settings, clip_skip
+            settings, prompt, prompt_embeds, negative_prompt, negative_prompt_embeds, clip_skip
         )
         text = text.repeat_interleave(num_videos_per_prompt, dim=0)
         uncond = None if uncond is None else uncond.repeat_interleave(num_videos_per_prompt, dim=0)
@@ -584,14 +553,14 @@ class SimDAPipeline(DiffusionPipeline):
 
     def _text_conditions(
         self,
+        settings: GenerationSettings | UpscaleSettings,
         prompt: str | list[str] | None,
-        prompt_embeds: torch.Tensor | None,
-        negative_prompt: str | list[str] | None,
-        negative_prompt_embeds: torch.Tensor | None,
-        settings: GenerationSettings,
-        clip_skip: int | None,
+        prompt_embeds: torch.Tensor | None = None,
+        negative_prompt: str | list[str] | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
+        clip_skip: int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The prompt embeddings and, under guidance, the negative ones: encoded here or given."""
+        """The prompt embeddings and, under guidance, the negative ones: encoded here or given (every door's text)."""
         if (prompt is None) == (prompt_embeds is None):
             raise ValueError("give exactly one of prompt and prompt_embeds")
         if prompt_embeds is None:

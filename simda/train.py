@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting
 from simda.plumbing.identity import default_folder, identity_of, settings_of
@@ -134,7 +135,7 @@ class TrainResult:
 
     def summary(self) -> str:
         loss = "n/a" if self.final_loss is None else f"{self.final_loss:.4f}"
-        note = " (random-weight base: proves the machinery, not the model)" if self.random_weights else ""
+        note = f" ({RANDOM_WEIGHTS_BANNER})" if self.random_weights else ""
         return (
             f"trained {self.steps} steps, last logged loss {loss}{note}\n"
             f"adapters: {self.adapters}\nunreadable videos skipped: {len(self.skipped_videos)}"
@@ -253,7 +254,7 @@ def run(job: TrainJob) -> TrainResult | None:
         trainer.check_settings(has_checkpoints=bool(trainer.checkpoints()))  # refuse a mismatch before MLflow
         random_weights = loaded.base.random_weights
         if random_weights:
-            log.warning("random-weight base (%s): training proves the machinery, not the model", loaded.base.source)
+            log.warning("%s (random-weight base %s)", RANDOM_WEIGHTS_BANNER, loaded.base.source)
         settings = run_params(job, data, config, loaded, videos, layout.world_size)
         tags = {"random_weights": str(random_weights).lower(), "stage": settings["stage"]}
         losses: dict[int, float] = {}

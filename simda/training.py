@@ -43,9 +43,6 @@ from simda.settings import RESUMABLE_SETTINGS, TrainSettings
 
 log = logging.getLogger("simda.training")
 MIXED_PRECISION = {"no": None, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-# TrainSettings fields that do not change what is learned: a resume may change them.
 SETTINGS_FILE = "training_settings.json"
 
 
@@ -80,6 +77,11 @@ def denoising_target(
     return noise
 
 
+def peak_gib(device: torch.device) -> float:
+    """The most memory allocated on a CUDA ``device`` since its last reset, in GiB; 0 elsewhere."""
+    return torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else 0.0
+
+
 def epoch_order(num_videos: int, seed: int, epoch: int) -> list[int]:
     """The shuffled video order of one pass over the data (the same for every rank)."""
     return torch.randperm(num_videos, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
@@ -99,6 +101,7 @@ class Trainer:
     ) -> None:
         if not videos:
             raise ValueError("no training videos: check --csv/--videos or --video-folder")
+        self.check_clips(pipeline, sampler)
         self.pipeline, self.videos, self.sampler, self.settings = pipeline, list(videos), sampler, settings
         self.out_dir = Path(out_dir)
         self.layout = layout or ProcessLayout()
@@ -116,15 +119,15 @@ class Trainer:
             "constant_with_warmup", self.optimizer, num_warmup_steps=settings.lr_warmup_steps
         )
         self.scaler = torch.amp.GradScaler(enabled=settings.mixed_precision == "fp16")
-        self.forward_model = (
-            DistributedDataParallel(
-                self.model, device_ids=None if self.model.device.type == "cpu" else [self.model.device]
-            )
-            if self.layout.distributed
-            else self.model
-        )
+        self.forward_model = self.model
+        if self.layout.distributed:
+            device_ids = None if self.model.device.type == "cpu" else [self.model.device]
+            self.forward_model = DistributedDataParallel(self.model, device_ids=device_ids)
         self.step = 0
         self.skipped: set[str] = set()
+
+    def check_clips(self, pipeline: SimDAPipeline, sampler: ClipSampler) -> None:
+        """Refuse clips this stage cannot train on, before anything is built; text-to-video takes any size."""
 
     # -- data -------------------------------------------------------------------------------
     def batch(self, generator: torch.Generator) -> tuple[torch.Tensor, list[str]]:
@@ -193,17 +196,14 @@ class Trainer:
         return float(loss.detach())
 
     # -- checkpoints ------------------------------------------------------------------------
-    @property
-    def checkpoint_root(self) -> Path:
-        return checkpoint_root(self.out_dir)
-
     def save_checkpoint(self) -> Path:
         """Adapters and optimizer state under ``checkpoints/step-NNNNNNN``, written as a whole or not at all;
         never adapters holding NaN or inf (:class:`TrainingDivergedError`)."""
         self.require_finite_adapters()
-        final = self.checkpoint_root / f"step-{self.step:07d}"
+        root = checkpoint_root(self.out_dir)
+        final = root / f"step-{self.step:07d}"
         if self.layout.is_main and not final.exists():
-            staging = self.checkpoint_root / f".staging-{self.step:07d}"
+            staging = root / f".staging-{self.step:07d}"
             shutil.rmtree(staging, ignore_errors=True)
             save_adapters(self.model, staging / "adapters", {"step": self.step})
             state = {
@@ -299,7 +299,6 @@ class Trainer:
     def run(
         self,
         on_report: Callable[[StepReport], None] | None = None,
-        on_checkpoint: Callable[[Path], None] | None = None,
         log_every: int = 10,
         progress: bool = True,
     ) -> Path:
@@ -314,7 +313,6 @@ class Trainer:
             disable=not (progress and self.layout.is_main),
         )
         window_start, window_steps, losses = time.perf_counter(), 0, []
-        cuda = self.model.device.type == "cuda"
         while self.step < self.settings.max_steps:
             losses.append(self.train_step())
             if not math.isfinite(losses[-1]):
@@ -328,16 +326,14 @@ class Trainer:
                     loss=self.layout.mean(sum(losses) / len(losses)),
                     learning_rate=self.lr_scheduler.get_last_lr()[0],
                     clips_per_second=window_steps * self.settings.batch_size * self.layout.world_size / elapsed,
-                    peak_memory_gib=torch.cuda.max_memory_allocated(self.model.device) / 2**30 if cuda else 0.0,
+                    peak_memory_gib=peak_gib(self.model.device),
                 )
                 bar.set_postfix(loss=f"{report.loss:.4f}")
                 if on_report is not None and self.layout.is_main:
                     on_report(report)
                 window_start, window_steps, losses = time.perf_counter(), 0, []
             if self.step % self.settings.checkpoint_every == 0 or self.step == self.settings.max_steps:
-                checkpoint = self.save_checkpoint()
-                if on_checkpoint is not None and self.layout.is_main:
-                    on_checkpoint(checkpoint)
+                self.save_checkpoint()
         bar.close()
         final = self.out_dir / "simda-adapters"
         self.require_finite_adapters()

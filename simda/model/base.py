@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
@@ -21,6 +21,7 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from simda.model.tokenizer import build_clip_tokenizer
 
+B = TypeVar("B", bound="BaseModel")
 SD_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 
 # Stable Diffusion 1.x: the published model configs (facts about the architecture).
@@ -66,19 +67,18 @@ SD_SCHEDULER: dict[str, Any] = {
     "steps_offset": 1,
 }
 
+# The same classes at toy size, for tests and the out-of-the-box run.
 TINY_UNET: dict[str, Any] = {
+    **SD15_UNET,
     "sample_size": 16,
-    "in_channels": 4,
-    "out_channels": 4,
     "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
     "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
     "block_out_channels": [32, 64],
     "layers_per_block": 1,
     "cross_attention_dim": 32,
-    "attention_head_dim": 8,
     "norm_num_groups": 8,
 }
-TINY_VAE: dict[str, Any] = {
+TINY_VAE: dict[str, Any] = {  # spelled out: its scaling_factor stays diffusers' default (recorded as one)
     "in_channels": 3,
     "out_channels": 3,
     "down_block_types": ["DownEncoderBlock2D"] * 3,
@@ -90,13 +90,11 @@ TINY_VAE: dict[str, Any] = {
     "sample_size": 64,
 }
 TINY_TEXT: dict[str, Any] = {
-    "vocab_size": 49408,
+    **SD15_TEXT,
     "hidden_size": 32,
     "intermediate_size": 64,
     "num_hidden_layers": 2,
     "num_attention_heads": 4,
-    "max_position_embeddings": 77,
-    "hidden_act": "quick_gelu",
 }
 
 
@@ -121,11 +119,15 @@ class BaseModel:
         return unet_identity(self.unet)
 
 
+def architecture(unet: UNet2DConditionModel) -> dict[str, Any]:
+    """The base UNet's config as plain JSON values (tuples become lists), private keys dropped."""
+    config = {key: value for key, value in dict(unet.config).items() if not key.startswith("_")}
+    return json.loads(json.dumps(config, default=str))
+
+
 def unet_identity(unet: UNet2DConditionModel) -> str:
     """A short fingerprint of a UNet's architecture (its config), the same for every copy of one base."""
-    architecture = {key: value for key, value in unet.config.items() if not key.startswith("_")}
-    config = json.dumps(architecture, sort_keys=True, default=str)
-    return hashlib.sha256(config.encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(architecture(unet), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def require_subfolders(root: Path, subfolders: tuple[str, ...], what: str, hint: str) -> None:
@@ -135,9 +137,9 @@ def require_subfolders(root: Path, subfolders: tuple[str, ...], what: str, hint:
         raise FileNotFoundError(f"{root} is not {what} in diffusers layout: missing {missing}. {hint}")
 
 
-def load_components(root: Path, dtype: torch.dtype) -> dict[str, Any]:
-    """The UNet, VAE, text encoder and tokenizer of a local diffusers folder, read without the network."""
-    return {
+def local_base(cls: type[B], root: Path, device: str | torch.device, dtype: torch.dtype, **schedulers: Any) -> B:
+    """``cls`` with the UNet, VAE, text encoder and tokenizer of a local diffusers folder, read without the network."""
+    parts = {
         "unet": UNet2DConditionModel.from_pretrained(root, subfolder="unet", local_files_only=True, torch_dtype=dtype),
         "vae": AutoencoderKL.from_pretrained(root, subfolder="vae", local_files_only=True, torch_dtype=dtype),
         "text_encoder": CLIPTextModel.from_pretrained(
@@ -145,12 +147,21 @@ def load_components(root: Path, dtype: torch.dtype) -> dict[str, Any]:
         ),
         "tokenizer": CLIPTokenizer.from_pretrained(root, subfolder="tokenizer", local_files_only=True),
     }
+    return frozen_on(cls(**parts, source=str(root.resolve()), random_weights=False, **schedulers), device)
 
 
-def random_components(
-    unet: dict, vae: dict, text: dict, device: str | torch.device, seed: int, dtype: torch.dtype
-) -> dict[str, Any]:
-    """The same four components built from configs with random weights (none at all on ``meta``)."""
+def random_base(
+    cls: type[B],
+    configs: tuple[dict, dict, dict],
+    source: str,
+    device: str | torch.device,
+    seed: int,
+    dtype: torch.dtype,
+    **schedulers: Any,
+) -> B:
+    """``cls`` with the same four components built from the UNet, VAE and text ``configs`` with random weights
+    (none at all on ``meta``)."""
+    unet, vae, text = configs
     torch.manual_seed(seed)
     with torch.device(device):
         parts = {
@@ -162,7 +173,7 @@ def random_components(
     if dtype != torch.float32:
         for name in ("unet", "vae", "text_encoder"):
             parts[name].to(dtype)
-    return parts
+    return frozen_on(cls(**parts, source=source, random_weights=True, **schedulers), device)
 
 
 def load_stable_diffusion(
@@ -180,31 +191,24 @@ def load_stable_diffusion(
         f"Pass {argument} a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
         "(for example a local copy of stable-diffusion-v1-5).",
     )
-    base = BaseModel(
-        **load_components(root, dtype),
-        scheduler=DDIMScheduler.from_pretrained(root, subfolder="scheduler", local_files_only=True),
-        source=str(root.resolve()),
-        random_weights=False,
-    )
-    return frozen_on(base, device)
+    scheduler = DDIMScheduler.from_pretrained(root, subfolder="scheduler", local_files_only=True)
+    return local_base(BaseModel, root, device, dtype, scheduler=scheduler)
 
 
 def _build(
-    unet: dict, vae: dict, text: dict, source: str, device: str | torch.device, seed: int, dtype: torch.dtype
+    configs: tuple[dict, dict, dict], source: str, device: str | torch.device, seed: int, dtype: torch.dtype
 ) -> BaseModel:
-    parts = random_components(unet, vae, text, device, seed, dtype)
-    base = BaseModel(**parts, scheduler=DDIMScheduler(**SD_SCHEDULER), source=source, random_weights=True)
-    return frozen_on(base, device)
+    return random_base(BaseModel, configs, source, device, seed, dtype, scheduler=DDIMScheduler(**SD_SCHEDULER))
 
 
 def build_tiny(seed: int = 0, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> BaseModel:
     """Every component at toy size with random weights: proves the machinery, not the model."""
-    return _build(TINY_UNET, TINY_VAE, TINY_TEXT, "tiny (random weights)", device, seed, dtype)
+    return _build((TINY_UNET, TINY_VAE, TINY_TEXT), "tiny (random weights)", device, seed, dtype)
 
 
 def build_sd15(device: str | torch.device = "meta", seed: int = 0, dtype: torch.dtype = torch.float32) -> BaseModel:
     """Stable Diffusion 1.5 shapes with random weights (no weights at all on the meta device)."""
-    return _build(SD15_UNET, SD15_VAE, SD15_TEXT, "sd15 architecture (random weights)", device, seed, dtype)
+    return _build((SD15_UNET, SD15_VAE, SD15_TEXT), "sd15 architecture (random weights)", device, seed, dtype)
 
 
 def frozen_on(base: BaseModel, device: str | torch.device) -> BaseModel:

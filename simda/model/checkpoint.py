@@ -30,6 +30,7 @@ from torch import nn
 from metrics.file_modes import share_like_open
 from metrics.strict_json import strict_dumps
 from simda.model.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
+from simda.model.base import architecture
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet, base_kind_of
 from simda.plumbing.errors import BadInputFile
@@ -38,12 +39,6 @@ from simda.plumbing.names import read_text
 LEGACY_FORMAT = "simda-adapters/1"
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
 TRAINING_INFO = "training_info.json"
-
-
-def architecture(unet: UNet2DConditionModel) -> dict[str, Any]:
-    """The base UNet's config as plain JSON values (tuples become lists), private keys dropped."""
-    config = {key: value for key, value in dict(unet.config).items() if not key.startswith("_")}
-    return json.loads(json.dumps(config, default=str))
 
 
 def _fresh_adapter(placed: nn.Module, config: SimDAConfig) -> nn.Module:
@@ -88,17 +83,7 @@ class SimDAAdapters(ModelMixin, ConfigMixin):
         clip_groupnorm: bool = True,
     ) -> None:
         super().__init__()
-        simda_config = SimDAConfig(
-            temporal_adapter=temporal_adapter,
-            attention_adapter=attention_adapter,
-            ffn_adapter=ffn_adapter,
-            latent_shift=latent_shift,
-            spatial_ratio=spatial_ratio,
-            temporal_ratio=temporal_ratio,
-            temporal_kernel=temporal_kernel,
-            lsa_form=lsa_form,  # type: ignore[arg-type]
-            clip_groupnorm=clip_groupnorm,
-        )
+        simda_config = self.simda_config  # the arguments above, as register_to_config recorded them
         with torch.device("meta"):
             skeleton = SimDAUNet(UNet2DConditionModel.from_config(base_unet_config), simda_config)
         for name, module in skeleton.unet.named_modules():
@@ -176,14 +161,9 @@ class NonFiniteAdaptersError(RuntimeError):
     """Adapter tensors hold NaN or infinity: a diverged training, never written or loaded as a checkpoint."""
 
 
-def non_finite_tensors(tensors: Mapping[str, torch.Tensor]) -> list[str]:
-    """The names of the tensors holding a NaN or an infinity."""
-    return [name for name, tensor in tensors.items() if not bool(torch.isfinite(tensor).all())]
-
-
 def require_finite(tensors: Mapping[str, torch.Tensor], what: str) -> None:
-    """Raise :class:`NonFiniteAdaptersError` naming ``what`` and the first bad tensors."""
-    bad = non_finite_tensors(tensors)
+    """Raise :class:`NonFiniteAdaptersError` naming ``what`` and the first tensors holding NaN or inf."""
+    bad = [name for name, tensor in tensors.items() if not bool(torch.isfinite(tensor).all())]
     if bad:
         shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         raise NonFiniteAdaptersError(f"{what}: {len(bad)} of {len(tensors)} adapter tensors hold NaN or inf ({shown})")

@@ -215,10 +215,7 @@ class SimDAUNet(nn.Module):
 
     @property
     def base_kind(self) -> str:
-        """``"x4-upscaler"`` when the UNet takes conditioning channels and a noise level, else ``"text-to-video"``.
-
-        Checkpoints record it, so adapters trained for one stage are refused by the other.
-        """
+        """Its UNet's stage (:func:`base_kind_of`); checkpoints record it, so one stage refuses the other's adapters."""
         return base_kind_of(self.unet.config)
 
     def forward(

@@ -51,11 +51,8 @@ def check_upscaler_input(
 ) -> None:
     """The upscaler's files exist and the first stage's video fits it, before any model loads."""
     upscaler.require_files()
-    if (upscale.num_frames, upscale.height, upscale.width) != (
-        generation.num_frames,
-        generation.height,
-        generation.width,
-    ):
+    first_stage = (generation.num_frames, generation.height, generation.width)
+    if (upscale.num_frames, upscale.height, upscale.width) != first_stage:
         raise InvalidSetting("the upscaler's input must be the first stage's frames, height and width")
     multiple = upscaler.size_multiple()
     for flag, size in (("--height", generation.height), ("--width", generation.width)):

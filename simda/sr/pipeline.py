@@ -37,7 +37,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 from simda.model.checkpoint import SimDAAdapters, load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
-from simda.pipeline import GenerationSettings, SimDAPipeline, guided, hashed_generator
+from simda.pipeline import GenerationSettings, SimDAPipeline, TextConditioning, guided, hashed_generator
 from simda.plumbing.errors import MissingInput
 from simda.settings import UpscaleSettings
 from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
@@ -67,11 +67,6 @@ class ChunkPlan:
 class UpscaleResult:
     video: np.ndarray  # uint8 (b, f, H, W, 3)
     plan: ChunkPlan
-
-
-def sr_generator(seed: int) -> torch.Generator:
-    """The upscaling noise of one prompt, derived from its seed apart from the first stage's noise."""
-    return hashed_generator(f"simda-sr:{int(seed)}")
 
 
 def frames_to_pixels(frames: torch.Tensor) -> torch.Tensor:
@@ -145,8 +140,6 @@ class SimDAUpscalePipeline(SimDAPipeline):
             raise ValueError("SimDAUpscalePipeline needs a SimDA model built on an x4 upscaler UNet")
         if unet_chunk_size is not None and unet_chunk_size < 1:
             raise ValueError(f"unet_chunk_size must be a positive number of clips, got {unet_chunk_size}")
-        if decode_chunk_size < 1:
-            raise ValueError(f"decode_chunk_size must be a positive number of frames, got {decode_chunk_size}")
         super().__init__(vae, text_encoder, tokenizer, unet, scheduler, decode_chunk_size, adapters)
         self.register_modules(low_res_scheduler=low_res_scheduler)
         self.max_noise_level = max_noise_level
@@ -159,17 +152,10 @@ class SimDAUpscalePipeline(SimDAPipeline):
         cls, model: SimDAUNet, base: UpscalerBase, decode_chunk_size: int = 16, unet_chunk_size: int | None = None
     ) -> SimDAUpscalePipeline:
         """The pipeline on a loaded upscaler base, sampling with the scheduler class its folder names."""
-        return cls(
-            base.vae,
-            base.text_encoder,
-            base.tokenizer,
-            model,
-            type(base.scheduler).from_config(base.scheduler.config),  # DDIM or DDPM, as configured
-            DDPMScheduler.from_config(base.low_res_scheduler.config),
-            base.max_noise_level,
-            decode_chunk_size,
-            unet_chunk_size,
-        )
+        scheduler = type(base.scheduler).from_config(base.scheduler.config)  # DDIM or DDPM, as configured
+        low_res_scheduler = DDPMScheduler.from_config(base.low_res_scheduler.config)
+        components = (base.vae, base.text_encoder, base.tokenizer, model, scheduler, low_res_scheduler)
+        return cls(*components, base.max_noise_level, decode_chunk_size, unet_chunk_size)
 
     @property
     def latent_multiple(self) -> int:
@@ -213,27 +199,6 @@ class SimDAUpscalePipeline(SimDAPipeline):
             frames_per_decode=min(self.decode_chunk_size, clips * settings.num_frames),
         )
 
-    @torch.inference_mode()
-    def upscale_latents(
-        self,
-        low_res: torch.Tensor,
-        text: torch.Tensor,
-        uncond: torch.Tensor | None,
-        seeds: Sequence[int],
-        settings: UpscaleSettings,
-        progress: bool = False,
-    ) -> torch.Tensor:
-        """Denoise latents the size of ``low_res`` pixels ``(b, 3, f, h, w)``, each clip's noise from its seed."""
-        generators = [sr_generator(seed) for seed in seeds]
-        latent_shape = (self.vae.config.latent_channels, *low_res.shape[2:])
-        latents = torch.stack([torch.randn(latent_shape, generator=g) for g in generators]).to(self.device)
-        augment_noise = torch.stack([torch.randn(low_res.shape[1:], generator=g) for g in generators])
-        noise_level = torch.full((len(seeds),), settings.noise_level, dtype=torch.long, device=self.device)
-        low_res = noise_augment(low_res.to(self.device), noise_level, augment_noise, self.low_res_scheduler)
-        step_kwargs = {"eta": settings.eta} if isinstance(self.scheduler, DDIMScheduler) else {}
-        hook = LowResConditioning(self, low_res, noise_level, generators, step_kwargs)
-        return self.denoise(latents, text, uncond, settings, progress, hook=hook)
-
     def __call__(
         self,
         prompts: Sequence[str],
@@ -248,24 +213,30 @@ class SimDAUpscalePipeline(SimDAPipeline):
         self.check_input(video, prompts, seeds, settings)
         plan = self.chunk_plan(len(prompts), settings)
         log.info("super-resolution chunking: %s", plan.describe())
-        text = self.encode_prompts(prompts)
-        uncond = None
-        if settings.guidance_scale != 1.0:
-            uncond = self.encode_prompts([settings.negative_prompt] * len(prompts))
-        latents = self.upscale_latents(frames_to_pixels(video), text, uncond, seeds, settings, progress)
+        text, uncond = self._text_conditions(settings, list(prompts))
+        generators = [hashed_generator(f"simda-sr:{int(seed)}") for seed in seeds]  # apart from the first stage's
+        low_res = frames_to_pixels(video).to(self.device)
+        latent_shape = (self.vae.config.latent_channels, *low_res.shape[2:])
+        latents = torch.stack([torch.randn(latent_shape, generator=g) for g in generators]).to(self.device)
+        augment_noise = torch.stack([torch.randn(low_res.shape[1:], generator=g) for g in generators])
+        noise_level = torch.full((len(seeds),), settings.noise_level, dtype=torch.long, device=self.device)
+        low_res = noise_augment(low_res, noise_level, augment_noise, self.low_res_scheduler)
+        step_kwargs = {"eta": settings.eta} if isinstance(self.scheduler, DDIMScheduler) else {}
+        hook = LowResConditioning(
+            self, step_kwargs, self.unet, low_res=low_res, noise_level=noise_level, generators=generators
+        )
+        latents = self.denoise(latents, text, uncond, settings, progress, hook=hook)
         return UpscaleResult(self.decode(latents), plan)
 
 
-@dataclass
-class LowResConditioning:
+@dataclass(kw_only=True)
+class LowResConditioning(TextConditioning):
     """Super-resolution: the UNet also sees the noise-augmented low-resolution video and its noise level;
     the UNet runs in chunks of whole clips, and each clip steps with its own generator (DDPM's noise)."""
 
-    pipe: SimDAUpscalePipeline
     low_res: torch.Tensor
     noise_level: torch.Tensor
     generators: list[torch.Generator]
-    step_kwargs: dict[str, float]
     label: str = "upscaling"
 
     def predict(
@@ -277,7 +248,7 @@ class LowResConditioning:
             sample, context, labels = torch.cat([sample, sample]), torch.cat([uncond, text]), labels.repeat(2)
         chunk = self.pipe.unet_chunk_size or sample.shape[0]
         outputs = [
-            self.pipe.unet(s.to(self.pipe.unet.dtype), t, c, class_labels=n).float()
+            self.denoiser(s.to(self.pipe.unet.dtype), t, c, class_labels=n).float()
             for s, c, n in zip(sample.split(chunk), context.split(chunk), labels.split(chunk), strict=True)
         ]
         return guided(torch.cat(outputs), uncond is not None, scale)
@@ -312,8 +283,6 @@ def generate_two_stage(
             f"the first stage makes {first_shape} (frames, height, width) but the upscaler is set for {second_shape}; "
             "give UpscaleSettings the first stage's num_frames, height and width"
         )
-    second.check(sr_settings)
-    if len(prompts) != len(seeds):
-        raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
+    second.check(sr_settings)  # the prompts and seeds are checked by first.generate, before it starts
     low_res = first.generate(prompts, seeds, settings, progress)
     return second(prompts, low_res, seeds, sr_settings, progress)

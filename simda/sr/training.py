@@ -13,45 +13,36 @@ from the same per-step generator, so a resumed SR run continues exactly too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
 import torch
+from diffusers import DDPMScheduler
 
-from simda.data import CaptionedVideo, ClipSampler
-from simda.plumbing.distributed import ProcessLayout
+from simda.data import ClipSampler
 from simda.sr.pipeline import SimDAUpscalePipeline, downsample, frames_to_pixels, noise_augment
-from simda.training import Trainer, TrainSettings
+from simda.training import Trainer
 
 
 class UpscalerTrainer(Trainer):
     """Tunes the adapters of a SimDA upscaler on high-resolution clips; only adapters change."""
 
-    def __init__(
-        self,
-        pipeline: SimDAUpscalePipeline,
-        videos: Sequence[CaptionedVideo],
-        sampler: ClipSampler,
-        settings: TrainSettings,
-        out_dir: str | Path,
-        layout: ProcessLayout | None = None,
-    ) -> None:
+    @property
+    def low_res_scheduler(self) -> DDPMScheduler:
+        """The upscaler's noise augmentation of the low-resolution input."""
+        return self.pipeline.low_res_scheduler
+
+    def check_clips(self, pipeline: SimDAUpscalePipeline, sampler: ClipSampler) -> None:
         multiple = pipeline.vae_scale_factor * pipeline.latent_multiple
         if sampler.height % multiple or sampler.width % multiple:
             raise ValueError(
                 f"training clips of {sampler.height}x{sampler.width} cannot be upscaler targets: height and width "
                 f"must be multiples of {multiple} (the 4x factor times the UNet's {pipeline.latent_multiple})"
             )
-        super().__init__(pipeline, videos, sampler, settings, out_dir, layout)
-        self.low_res_scheduler = pipeline.low_res_scheduler
-        self.max_noise_level = pipeline.max_noise_level
 
     def model_inputs(
         self, noisy: torch.Tensor, clips: torch.Tensor, generator: torch.Generator
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``[x_t, noise-augmented x_low]`` frame by frame, and the noise level as the class label."""
         low_res = downsample(frames_to_pixels(clips), self.pipeline.vae_scale_factor)
-        noise_level = torch.randint(0, self.max_noise_level + 1, (clips.shape[0],), generator=generator)
+        noise_level = torch.randint(0, self.pipeline.max_noise_level + 1, (clips.shape[0],), generator=generator)
         augment_noise = torch.randn(low_res.shape, generator=generator)
         low_res = noise_augment(low_res.to(noisy.device), noise_level, augment_noise, self.low_res_scheduler)
         return torch.cat([noisy, low_res.to(noisy.dtype)], dim=1), {"class_labels": noise_level.to(noisy.device)}

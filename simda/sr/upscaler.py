@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
-from simda.model.base import BaseModel, frozen_on, load_components, random_components, require_subfolders
+from simda.model.base import TINY_VAE, BaseModel, local_base, random_base, require_subfolders
 
 UPSCALER_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler", "low_res_scheduler")
 SCHEDULER_CLASSES = {"DDIMScheduler": DDIMScheduler, "DDPMScheduler": DDPMScheduler}
@@ -93,32 +93,17 @@ X4_LOW_RES_SCHEDULER: dict[str, Any] = {
 # The same structure at toy size: one only-cross-attention block and one self-attention block on
 # each side, so tests see both kinds of transformer the real upscaler has.
 TINY_UPSCALER_UNET: dict[str, Any] = {
+    **X4_UNET,
     "sample_size": 16,
-    "in_channels": 7,
-    "out_channels": 4,
     "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
     "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
     "only_cross_attention": [True, True, False],
     "block_out_channels": [16, 32, 32],
     "layers_per_block": 1,
     "cross_attention_dim": 32,
-    "attention_head_dim": 8,
     "norm_num_groups": 8,
-    "num_class_embeds": 1000,
-    "use_linear_projection": True,
 }
-TINY_UPSCALER_VAE: dict[str, Any] = {
-    "in_channels": 3,
-    "out_channels": 3,
-    "down_block_types": ["DownEncoderBlock2D"] * 3,
-    "up_block_types": ["UpDecoderBlock2D"] * 3,
-    "block_out_channels": [8, 16, 16],
-    "layers_per_block": 1,
-    "latent_channels": 4,
-    "norm_num_groups": 8,
-    "sample_size": 64,
-    "scaling_factor": 0.08333,
-}
+TINY_UPSCALER_VAE: dict[str, Any] = {**TINY_VAE, "scaling_factor": X4_VAE["scaling_factor"]}
 TINY_UPSCALER_TEXT: dict[str, Any] = {
     **X4_TEXT,
     "hidden_size": 32,
@@ -206,41 +191,31 @@ def load_upscaler(
     max_noise_level = DEFAULT_MAX_NOISE_LEVEL
     if index.is_file():
         max_noise_level = int(_read_json(index).get("max_noise_level", DEFAULT_MAX_NOISE_LEVEL))
-    base = UpscalerBase(
-        **load_components(root, dtype),
-        scheduler=scheduler,
-        source=str(root.resolve()),
-        random_weights=False,
-        low_res_scheduler=DDPMScheduler.from_pretrained(root, subfolder="low_res_scheduler", local_files_only=True),
-        max_noise_level=max_noise_level,
-    )
-    return frozen_on(base, device)
+    low_res_scheduler = DDPMScheduler.from_pretrained(root, subfolder="low_res_scheduler", local_files_only=True)
+    extra = {"low_res_scheduler": low_res_scheduler, "max_noise_level": max_noise_level}
+    return local_base(UpscalerBase, root, device, dtype, scheduler=scheduler, **extra)
 
 
 def _build_upscaler(
-    unet: dict, vae: dict, text: dict, source: str, device: str | torch.device, seed: int, dtype: torch.dtype
+    configs: tuple[dict, dict, dict], source: str, device: str | torch.device, seed: int, dtype: torch.dtype
 ) -> UpscalerBase:
-    base = UpscalerBase(
-        **random_components(unet, vae, text, device, seed, dtype),
-        scheduler=DDIMScheduler(**X4_SCHEDULER),
-        source=source,
-        random_weights=True,
-        low_res_scheduler=DDPMScheduler(**X4_LOW_RES_SCHEDULER),
-    )
-    return frozen_on(base, device)
+    schedulers = {
+        "scheduler": DDIMScheduler(**X4_SCHEDULER),
+        "low_res_scheduler": DDPMScheduler(**X4_LOW_RES_SCHEDULER),
+    }
+    return random_base(UpscalerBase, configs, source, device, seed, dtype, **schedulers)
 
 
 def build_tiny_upscaler(
     seed: int = 0, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
 ) -> UpscalerBase:
     """The upscaler's classes at toy size with random weights: proves the machinery, not the model."""
-    return _build_upscaler(
-        TINY_UPSCALER_UNET, TINY_UPSCALER_VAE, TINY_UPSCALER_TEXT, "tiny upscaler (random weights)", device, seed, dtype
-    )
+    configs = (TINY_UPSCALER_UNET, TINY_UPSCALER_VAE, TINY_UPSCALER_TEXT)
+    return _build_upscaler(configs, "tiny upscaler (random weights)", device, seed, dtype)
 
 
 def build_x4_upscaler(
     device: str | torch.device = "meta", seed: int = 0, dtype: torch.dtype = torch.float32
 ) -> UpscalerBase:
     """The released x4 upscaler's shapes with random weights (no weights at all on the meta device)."""
-    return _build_upscaler(X4_UNET, X4_VAE, X4_TEXT, "x4 upscaler architecture (random weights)", device, seed, dtype)
+    return _build_upscaler((X4_UNET, X4_VAE, X4_TEXT), "x4 upscaler architecture (random weights)", device, seed, dtype)
