@@ -42,7 +42,6 @@ from simda.plumbing.identity import default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, typed_flags, values
 from simda.settings import (
     LEARN,
-    PRESETS,
     AblationDataSettings,
     AblationOutputSettings,
     ClipSettings,
@@ -54,6 +53,7 @@ from simda.settings import (
     PartSettings,
     TrackingSettings,
     TrainSettings,
+    preset_defaults,
     preset_for,
     require_fvd_frames,
 )
@@ -402,18 +402,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_group(parser, "model", ModelSettings, skip=("ckpt",))
     data = add_group(parser, "data", AblationDataSettings)
     add_group(parser, "learning benchmark (--preset learn)", LearningSettings, presets={"learn": LEARN.learning})
-    clips = {name: preset.clips for name, preset in PRESETS.items()}
+    clips = preset_defaults("clips")
     add_options(data, ClipSettings, clips, only=("frame_stride",))
     add_group(parser, "clips, trained and generated alike", ClipSettings, presets=clips, skip=("frame_stride",))
-    add_group(parser, "training (every variant)", TrainSettings, presets={n: p.training for n, p in PRESETS.items()})
+    add_group(parser, "training (every variant)", TrainSettings, presets=preset_defaults("training"))
     evaluation = add_group(
         parser,
         "evaluation (every variant)",
         GenerationSettings,
-        presets={name: p.generation for name, p in PRESETS.items()},
+        presets=preset_defaults("generation"),
         skip=("num_frames", "height", "width"),
     )
-    add_options(evaluation, EvaluationSettings, {name: p.evaluation for name, p in PRESETS.items()}, skip=("seed",))
+    add_options(evaluation, EvaluationSettings, preset_defaults("evaluation"), skip=("seed",))
     add_options(evaluation, MetricWeightSettings, {})
     add_group(parser, "output", AblationOutputSettings, TrackingSettings)
     return parser

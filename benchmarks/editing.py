@@ -25,7 +25,14 @@ from benchmarks.editing_job import TINY_EDITS, EditingBenchmarkJob, EditingBench
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.identity import default_folder
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
-from simda.settings import PRESETS, EditingCasesSettings, EditSettings, ModelSettings, TrackingSettings, preset_for
+from simda.settings import (
+    EditingCasesSettings,
+    EditSettings,
+    ModelSettings,
+    TrackingSettings,
+    preset_defaults,
+    preset_for,
+)
 
 #: The benchmark's name in its run record and default folder.
 COMMAND = "editing"
@@ -48,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.editing", __doc__)
     add_group(parser, "model", ModelSettings)
     add_group(parser, "cases and scoring", EditingCasesSettings, skip=("output_dir",))
-    add_group(parser, "editing", EditSettings, presets={name: preset.editing for name, preset in PRESETS.items()})
+    add_group(parser, "editing", EditSettings, presets=preset_defaults("editing"))
     output = add_group(parser, "output", EditingCasesSettings, only=("output_dir",))
     add_options(output, TrackingSettings, {})
     return parser

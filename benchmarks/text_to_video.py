@@ -22,7 +22,6 @@ from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
-    PRESETS,
     BenchmarkDataSettings,
     BenchmarkOutputSettings,
     EvaluationSettings,
@@ -32,6 +31,7 @@ from simda.settings import (
     ModelSettings,
     OverlapSettings,
     TrackingSettings,
+    preset_defaults,
     preset_for,
 )
 from simda.sr.flags import add_sr_options, make_sr_settings
@@ -56,13 +56,11 @@ def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParse
     )
     if not spec.videos_required:
         parser.set_defaults(videos=None)  # the annotation file names each real video's path
-    evaluation = add_group(
-        parser, "evaluation", EvaluationSettings, presets={n: p.evaluation for n, p in PRESETS.items()}
-    )
+    evaluation = add_group(parser, "evaluation", EvaluationSettings, presets=preset_defaults("evaluation"))
     add_options(evaluation, MetricWeightSettings, {})
     add_options(evaluation, BenchmarkDataSettings, {}, only=("real_stats",))
     add_options(evaluation, OverlapSettings, {})
-    add_group(parser, "generation", GenerationSettings, presets={n: p.generation for n, p in PRESETS.items()})
+    add_group(parser, "generation", GenerationSettings, presets=preset_defaults("generation"))
     add_sr_options(parser)
     add_group(
         parser,

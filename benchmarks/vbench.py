@@ -27,7 +27,6 @@ from benchmarks.vbench_job import WEIGHT_FLAGS, VBenchJob, VBenchResult
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
-    PRESETS,
     BenchmarkOutputSettings,
     EvaluationSettings,
     GenerationSettings,
@@ -36,6 +35,7 @@ from simda.settings import (
     ModelSettings,
     TrackingSettings,
     VBenchSuiteSettings,
+    preset_defaults,
     preset_for,
 )
 
@@ -50,16 +50,16 @@ def run(job: VBenchJob) -> VBenchResult | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m benchmarks.vbench", __doc__)
     add_group(parser, "model", GeneratorChoice, ModelSettings)
-    add_group(parser, "suite", VBenchSuiteSettings, presets={n: p.vbench_suite for n, p in PRESETS.items()})
+    add_group(parser, "suite", VBenchSuiteSettings, presets=preset_defaults("vbench_suite"))
     evaluation = add_group(
         parser,
         "evaluation",
         EvaluationSettings,
-        presets={n: p.evaluation for n, p in PRESETS.items()},
+        presets=preset_defaults("evaluation"),
         only=("seed", "batch_size", *(name for name in WEIGHT_FLAGS if name != "clip_ckpt")),
     )
     add_options(evaluation, MetricWeightSettings, {}, only=("clip_ckpt",))
-    add_group(parser, "generation", GenerationSettings, presets={n: p.generation for n, p in PRESETS.items()})
+    add_group(parser, "generation", GenerationSettings, presets=preset_defaults("generation"))
     add_group(
         parser,
         "output",

@@ -21,7 +21,7 @@ from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, construct, from_args, values
-from simda.settings import PRESETS, EditSettings, EditSourceSettings, ModelSettings, preset_for
+from simda.settings import EditSettings, EditSourceSettings, ModelSettings, preset_defaults, preset_for
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m simda.edit", __doc__)
     add_group(parser, "model", ModelSettings)
     add_group(parser, "source and edits", EditSourceSettings)
-    add_group(parser, "editing", EditSettings, presets={name: preset.editing for name, preset in PRESETS.items()})
+    add_group(parser, "editing", EditSettings, presets=preset_defaults("editing"))
     return parser
 
 

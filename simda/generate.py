@@ -32,12 +32,12 @@ from simda.plumbing.options import add_group, add_options, construct, from_args,
 from simda.settings import (
     FPS,
     MAX_FPS,
-    PRESETS,
     GenerateOutputSettings,
     GenerationSettings,
     ModelSettings,
     UpscalerModelSettings,
     UpscaleSettings,
+    preset_defaults,
     preset_for,
 )
 from simda.sr.flags import add_sr_options, check_upscaler_input, make_sr_settings
@@ -196,9 +196,7 @@ def run(job: GenerateJob) -> GenerateResult:
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m simda.generate", __doc__)
     add_group(parser, "model", ModelSettings)
-    generation = add_group(
-        parser, "generation", GenerationSettings, presets={n: p.generation for n, p in PRESETS.items()}
-    )
+    generation = add_group(parser, "generation", GenerationSettings, presets=preset_defaults("generation"))
     add_options(generation, GenerateOutputSettings, {}, only=("prompts", "seed", "batch_size"))
     add_group(parser, "output", GenerateOutputSettings, only=("output_dir", "fps"))
     add_sr_options(parser)

@@ -1010,6 +1010,11 @@ LEARN = dataclasses.replace(
 PRESETS = {"paper": PAPER, "tiny": TINY, "learn": LEARN}
 
 
+def preset_defaults(part: str) -> dict[str, Any]:
+    """Each preset's ``part`` (its ``generation``, ``training``, ...): the defaults a settings group's flags show."""
+    return {name: getattr(preset, part) for name, preset in PRESETS.items()}
+
+
 def preset_for(model: ModelSettings | UpscalerModelSettings) -> Preset:
     """The defaults that go with a model: ``--preset tiny`` or ``learn``'s, else the paper's."""
     return PRESETS[model.preset] if model.preset else PAPER

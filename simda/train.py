@@ -30,7 +30,6 @@ from simda.plumbing.options import add_group, add_options, construct, from_args,
 from simda.resume import check_resume_request
 from simda.settings import (
     PARTS,
-    PRESETS,
     RESUMABLE_SETTINGS,
     UPSCALE_FACTOR,
     ClipSettings,
@@ -43,6 +42,7 @@ from simda.settings import (
     TrainSettings,
     TrainUpscalerSwitch,
     UpscalerModelSettings,
+    preset_defaults,
     preset_for,
 )
 
@@ -313,14 +313,14 @@ def validate(pipeline: Any, job: TrainJob, step: int) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("python -m simda.train", __doc__)
     add_group(parser, "model", ModelSettings, aliases={"base": ("--pretrained_model_name_or_path",)})
-    presets = {name: preset.clips for name, preset in PRESETS.items()}
+    presets = preset_defaults("clips")
     data = add_group(parser, "data", TrainingData)
     add_options(data, ClipSettings, presets, aliases={"num_frames": ("--num_frames",)})
     training = add_group(
         parser,
         "training (diffusers' training-script spellings are accepted too)",
         TrainSettings,
-        presets={name: preset.training for name, preset in PRESETS.items()},
+        presets=preset_defaults("training"),
         aliases=DIFFUSERS_FLAGS,
     )
     add_options(training, PartSettings, {})

@@ -12,12 +12,12 @@ import argparse
 from simda.plumbing.errors import InvalidSetting
 from simda.plumbing.options import add_group, add_options, construct, from_args, typed_flags
 from simda.settings import (
-    PRESETS,
     GenerationSettings,
     ModelSettings,
     UpscalerModelSettings,
     UpscaleSettings,
     UpscaleSwitch,
+    preset_defaults,
     preset_for,
 )
 
@@ -29,7 +29,7 @@ def add_sr_options(parser: argparse.ArgumentParser) -> None:
     """``--sr`` and the upscaler's flags (its preset, device and dtype are the first stage's)."""
     sr = add_group(parser, "super-resolution (paper, section 3.4)", UpscaleSwitch)
     add_options(sr, UpscalerModelSettings, {}, skip=SHARED_WITH_FIRST_STAGE)
-    add_options(sr, UpscaleSettings, {name: preset.upscale for name, preset in PRESETS.items()}, prefix="sr_")
+    add_options(sr, UpscaleSettings, preset_defaults("upscale"), prefix="sr_")
 
 
 def make_sr_settings(
