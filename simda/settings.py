@@ -1,13 +1,10 @@
 """Every default and preset of every command, in one place: the paper's values and the tiny preset's.
 
-Each setting is declared once (:func:`simda.plumbing.options.option`): its default is the paper's
-(or the released code's, where the paper is silent), and :data:`TINY` holds the tiny preset's
-values beside them. Commands build their settings as "preset, then every flag the user typed laid
-over it", and the dataclasses refuse invalid values on construction with the flag's name, so
-nothing invalid reaches a model. The flag names follow diffusers' scripts and pipelines
-(``--num-inference-steps``, ``--guidance-scale``, ``--num-frames``, ``--max-train-steps``,
+A default is the paper's (the released code's where the paper is silent); :data:`TINY` and :data:`LEARN`
+hold the presets' values beside them, and a command lays the flags the user typed over its preset
+(:mod:`simda.plumbing.options` declares and checks each flag). The flag names follow diffusers' scripts
+and pipelines (``--num-inference-steps``, ``--guidance-scale``, ``--num-frames``, ``--max-train-steps``,
 ``--learning-rate``, ``--output-dir``, ``--mixed-precision``); the older short names stay as aliases.
-
 This module imports no torch: every command's ``--help`` reads it.
 """
 
@@ -34,6 +31,7 @@ from metrics.vbench import GROUPS as VBENCH_GROUPS
 from metrics.vbench import expand_metrics
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.options import (
+    Check,
     ValidatedSettings,
     at_least,
     at_most,
@@ -80,8 +78,7 @@ _GUIDANCE = (finite, non_negative, at_most(MAX_GUIDANCE, " (published scales lie
 
 
 def _output_dir(help: str, *aliases: str) -> Any:
-    """A command's ``--output-dir``, unset by default (the command names a folder after its settings);
-    ``--out`` is its older spelling."""
+    """``--output-dir`` (older spelling ``--out``), unset: the command names a folder after its settings."""
     return option(None, "--output-dir", help, aliases=("--out", *aliases))
 
 
@@ -124,10 +121,7 @@ class ModelSettings(ValidatedSettings):
         return self.preset in ("tiny", "learn")
 
     def require_model(self) -> None:
-        """Refuse a command that builds SimDA but names neither a base nor the tiny preset.
-
-        Separate from construction: a benchmark scoring another generator's videos needs neither.
-        """
+        """Refuse a command that builds SimDA without a base or a preset (a benchmark scoring videos needs neither)."""
         if self.preset is None and self.base is None:
             raise InvalidSetting("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
 
@@ -189,10 +183,8 @@ class UpscalerModelSettings(ValidatedSettings):
             raise MissingInput(f"--sr-ckpt {self.sr_ckpt}: not found; pass an SR adapter folder (simda.train --sr)")
 
     def size_multiple(self) -> int:
-        """What low-resolution sizes must divide by: the UNet halves its maps once per level after the first.
-
-        Read from ``unet/config.json`` (no weights), so a bad size is refused before any model loads.
-        """
+        """What low-resolution sizes must divide by: the UNet halves its maps once per level after the first
+        (read from ``unet/config.json``, no weights, so a bad size is refused before any model loads)."""
         if self.sr_base is None:
             return TINY_UPSCALER_SIZE_MULTIPLE
         config_path = self.sr_base / "unet" / "config.json"
@@ -398,13 +390,18 @@ class EditSettings(ValidatedSettings):
         return ClipSettings(self.num_frames, self.height, self.width, self.frame_stride)
 
 
-def _weight_file(path: Path | None) -> str | None:
-    return None if path is None or Path(path).is_file() else "not found; pass the local weight file"
+def _existing_file(fix: str) -> Check:
+    """A file flag's check: a missing file is refused before any video is made."""
+
+    def check(path: Path | None) -> str | None:
+        return None if path is None or Path(path).is_file() else f"not found; {fix}"
+
+    return check
 
 
 def _weights(flag: str, help: str) -> Any:
-    """A VBench dimension's local weight file: a missing one is refused before any video is made."""
-    return option(None, flag, help, checks=(_weight_file,))
+    """A VBench dimension's local weight file."""
+    return option(None, flag, help, checks=(_existing_file("pass the local weight file"),))
 
 
 def _metric_names(value: str) -> str | None:
@@ -494,17 +491,11 @@ class EvaluationSettings(ValidatedSettings):
         return expand_metrics(self.metrics.split(","))
 
 
-def _suite_file(path: Path | None) -> str | None:
-    if path is None or Path(path).is_file():
-        return None
-    return "not found; pass VBench_full_info.json (vbench ships it inside its package) or a .txt of prompts"
-
-
 def _suite_dimensions(value: str) -> str | None:
-    problem = _metric_names(value)
-    if problem is not None:
-        return problem
-    return None if expand_metrics(value.split(",")) else "names no VBench dimension; e.g. vbench-quality"
+    try:
+        return None if expand_metrics(value.split(",")) else "names no VBench dimension; e.g. vbench-quality"
+    except ValueError as exc:
+        return str(exc)
 
 
 #: VBench's standard mode: five videos per prompt, ``<prompt>-0.mp4`` to ``<prompt>-4.mp4``.
@@ -535,7 +526,9 @@ class VBenchSuiteSettings(ValidatedSettings):
         "--full-info",
         "VBench_full_info.json (inside the vbench package) or a .txt of custom prompts, one a line, each "
         "scored on every --dimensions (unset with --preset tiny: a synthetic suite file in the real format)",
-        checks=(_suite_file,),
+        checks=(
+            _existing_file("pass VBench_full_info.json (vbench ships it inside its package) or a .txt of prompts"),
+        ),
     )
     dimensions: str = option(
         "vbench-quality",
@@ -575,10 +568,6 @@ class ProfileSettings(ValidatedSettings):
     video_repeats: int = option(3, "--video-repeats", "timed whole videos per pipeline", checks=(positive,))
 
 
-#: The profile's model sizes: Stable Diffusion 1.5's (and the released x4 upscaler's), or the tiny model's.
-MODEL_SIZE_NAMES = ("sd15", "tiny")
-
-
 @dataclass(frozen=True)
 class ProfileModelSettings(ValidatedSettings):
     """Which model the profile times, and where: its size, or a local base with real frozen weights."""
@@ -587,7 +576,7 @@ class ProfileModelSettings(ValidatedSettings):
         None,
         "--model-size",
         "model sizes: sd15 (Stable Diffusion 1.5) or tiny (default: sd15 on a GPU or with --base, else tiny)",
-        choices=MODEL_SIZE_NAMES,
+        choices=("sd15", "tiny"),
     )
     preset: str | None = option(
         None, "--preset", "tiny: the tiny model with the tiny preset's shapes and repeats", choices=("tiny",)
