@@ -105,7 +105,7 @@ def store_lock(uri: str) -> contextlib.AbstractContextManager:
     database = sqlite_file(uri)
     if database is None:
         return contextlib.nullcontext()
-    return file_lock(database.with_name(database.name + ".lock"), wait=True)
+    return file_lock(database.with_name(database.name + ".lock"))
 
 
 def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIMEOUT_S) -> str:
