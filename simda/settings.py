@@ -233,11 +233,9 @@ class GenerationSettings(ValidatedSettings):
 class UpscaleSettings(ValidatedSettings):
     """Every setting that changes an upscaled video, and the low-resolution input it expects.
 
-    The paper gives no sampling settings for its SR stage; the defaults are those of diffusers'
-    ``StableDiffusionUpscalePipeline`` for the released upscaler (75 steps, guidance 9, noise
-    level 20). ``num_frames``, ``height`` and ``width`` describe the input and have no flags: a
-    command fills them from the first stage (16x256x256 by default); the output is the upscaler
-    VAE's factor (4) times larger in height and width.
+    The paper gives no sampling settings for its SR stage: the defaults are diffusers'
+    ``StableDiffusionUpscalePipeline``'s for the released upscaler. ``num_frames``, ``height`` and ``width``
+    describe the input and have no flags: a command fills them from the first stage (:meth:`for_input`).
     """
 
     num_frames: int = field(default=16, metadata={"checks": (positive,)})

@@ -44,12 +44,8 @@ def atomic_path(path: str | Path) -> Iterator[str]:
 
 
 def require_writable_dir(path: str | Path, flag: str) -> Path:
-    """Prove a file can be written in ``path`` (or in its nearest existing parent, when it does not exist
-    yet: nothing is created), before any expensive work; returns the absolute path.
-
-    Raises :class:`~simda.plumbing.errors.UsageError` naming ``flag`` when the folder is a file or
-    read-only, so a run never fails at its first write hours in.
-    """
+    """Prove a file can be written in ``path`` (or in its nearest existing parent: nothing is created) before
+    any expensive work, so a run never fails at its first write hours in; returns the absolute path."""
     folder = Path(path).absolute()
     existing = folder
     while not existing.exists():

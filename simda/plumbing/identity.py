@@ -84,8 +84,6 @@ def claim_record(folder: Path, command: str, identity: str, flag: str = "--outpu
             raise BadInputFile(f"{path}: not a run record ({exc}); pass {flag} another folder") from None
         if found == wanted:
             return
-        # A run that failed before writing (e.g. its model did not load) leaves only its record and lock:
-        # nothing to protect, so its record does not block another run.
         if any(entry.name not in (RECORD_FILE, LOCK_FILE) for entry in Path(folder).iterdir()):
             raise UsageError(
                 f"{flag} {folder} holds the results of another run ({found.get('command')} with settings "

@@ -221,10 +221,8 @@ def construct(cls: type[S], args: argparse.Namespace, prefix: str = "") -> S:
 
 
 def values(args: argparse.Namespace, *classes: type[ValidatedSettings]) -> dict[str, Any]:
-    """Every field of ``classes``, built from the flags (see :func:`construct`) and validated, as one dict.
-
-    The job builder of a command whose job holds these fields flat (``output_dir``, ``tracking_uri``, ...).
-    """
+    """Every field of ``classes``, built from the flags (:func:`construct`) and validated, as one dict: for a
+    command whose job holds these fields flat (``output_dir``, ``tracking_uri``, ...)."""
     return {name: value for cls in classes for name, value in dataclasses.asdict(construct(cls, args)).items()}
 
 
