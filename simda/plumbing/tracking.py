@@ -94,18 +94,14 @@ def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) ->
 
 def sqlite_file(uri: str) -> Path | None:
     """The database file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URI; ``None`` for other stores."""
-    if not uri.startswith("sqlite:///"):
-        return None
-    return Path(uri[len("sqlite:///") :].split("?")[0])
+    return Path(uri.removeprefix("sqlite:///").split("?")[0]) if uri.startswith("sqlite:///") else None
 
 
 def store_lock(uri: str) -> contextlib.AbstractContextManager:
     """Exclusive access to a SQLite store's schema and experiment table (waits for other commands);
     a no-op for other stores, whose servers serialise this themselves."""
     database = sqlite_file(uri)
-    if database is None:
-        return contextlib.nullcontext()
-    return file_lock(database.with_name(database.name + ".lock"))
+    return contextlib.nullcontext() if database is None else file_lock(database.with_name(database.name + ".lock"))
 
 
 def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIMEOUT_S) -> str:
