@@ -14,14 +14,15 @@ Nothing here imports torch, MLflow or the model: it runs before any of them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from simda.plumbing.atomic import LOCK_FILE, atomic_path
+from simda.plumbing.atomic import LOCK_FILE, atomic_path, claim_folder, require_writable_dir
 from simda.plumbing.errors import BadInputFile, UsageError
 
 RECORD_FILE = "run.json"
@@ -96,3 +97,13 @@ def claim_record(folder: Path, command: str, identity: str, flag: str = "--outpu
         )
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(wanted, indent=2, sort_keys=True) + "\n")
+
+
+@contextlib.contextmanager
+def claim_output_dir(folder: Path, command: str, identity: str, flag: str = "--output-dir") -> Iterator[None]:
+    """Hold ``folder`` for one run, before any work or MLflow call: it must be writable, a second run on it is
+    refused (:func:`~simda.plumbing.atomic.claim_folder`) and so is another run's folder (:func:`claim_record`)."""
+    require_writable_dir(folder, flag)
+    with claim_folder(folder, flag):
+        claim_record(folder, command, identity, flag)
+        yield
