@@ -73,8 +73,7 @@ def run(job: BuildJob) -> BuildResult:
     return BuildResult(html_path, markdown_path, tuple(path for path, _ in pictures), tuple(sections), tuple(runs))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse, run, and turn a failure into one line and exit status 2."""
+def parse_args(argv: list[str] | None) -> BuildJob:
     parser = CommandParser(
         prog="python -m reports.build", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -82,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     job = construct(BuildJob, parser.parse_args(argv))
     if job.output_dir.exists() and not job.output_dir.is_dir():
         parser.error(f"--output-dir {job.output_dir} is a file; name a folder")
+    return job
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, run, and turn a failure into one line and exit status 2."""
+    job = parse_args(argv)
     # A tracking server that does not answer should fail in seconds, not after MLflow's minutes of retries.
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
