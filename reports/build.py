@@ -61,20 +61,16 @@ def run(job: BuildJob) -> BuildResult:
     heading = f"SimDA report: {len(runs)} runs from {uri}"
     assets = job.output_dir / "assets"
     assets.mkdir(parents=True, exist_ok=True)
-    written = []
-    for figure in (figure for section in sections for figure in section.figures):
-        with atomic_path(assets / figure.name) as tmp:
-            Path(tmp).write_bytes(figure.data)
-        written.append(assets / figure.name)
-    pages = {
-        job.output_dir / "report.html": to_html(sections, heading, random_weights, assets.name),
-        job.output_dir / "report.md": to_markdown(sections, heading, random_weights, assets.name),
-    }
-    for path, text in pages.items():
+    pictures = [(assets / figure.name, figure.data) for section in sections for figure in section.figures]
+    html_path, markdown_path = job.output_dir / "report.html", job.output_dir / "report.md"
+    pages = [
+        (html_path, to_html(sections, heading, random_weights, assets.name).encode("utf-8")),
+        (markdown_path, to_markdown(sections, heading, random_weights, assets.name).encode("utf-8")),
+    ]
+    for path, data in pictures + pages:
         with atomic_path(path) as tmp:
-            Path(tmp).write_text(text, encoding="utf-8")
-    html_path, markdown_path = pages
-    return BuildResult(html_path, markdown_path, tuple(written), tuple(sections), tuple(runs))
+            Path(tmp).write_bytes(data)
+    return BuildResult(html_path, markdown_path, tuple(path for path, _ in pictures), tuple(sections), tuple(runs))
 
 
 def parse_args(argv: list[str] | None) -> BuildJob:

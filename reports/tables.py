@@ -135,8 +135,9 @@ def protocol_table(runs: Sequence[LoggedRun]) -> ReportTable:
 
 
 def _metric_rows(
-    run: LoggedRun, quantities: Sequence[tuple[str, float, float | None]], extra: dict[str, object] | None = None
+    run: LoggedRun, quantities: Sequence[tuple[str, float, float | None]], extras: Sequence[dict[str, object]]
 ) -> list[dict[str, object]]:
+    """One row per quantity beside the paper's SimDA, each with its ``extras`` columns before the weights."""
     return [
         {
             "run": run.label,
@@ -144,10 +145,10 @@ def _metric_rows(
             "ours": ours,
             "paper SimDA": NAN if paper is None else paper,
             "Δ": _difference(ours, paper),
-            **(extra or {}),
+            **extra,
             WEIGHTS: weights_mark(run),
         }
-        for name, ours, paper in quantities
+        for (name, ours, paper), extra in zip(quantities, extras, strict=True)
     ]
 
 
@@ -179,7 +180,7 @@ def table1(profiles: Sequence[tuple[LoggedRun, dict[str, pd.DataFrame]]]) -> lis
             ("training peak memory (GiB)", float(training.get("peak_gib", NAN)), None),
         ]
         device = f"{run.params.get('device_name', '?')}, {run.params.get('dtype', '?')}"
-        rows += _metric_rows(run, quantities, {"device": device})
+        rows += _metric_rows(run, quantities, [{"device": device}] * len(quantities))
         random_rows += [run.random_weights] * len(quantities)
     published = ReportTable(
         "Table 1 as published (one A100)", pd.DataFrame(TABLE1_METHODS), [False] * len(TABLE1_METHODS)
@@ -231,10 +232,10 @@ def table5(runs: Sequence[tuple[LoggedRun, pd.DataFrame | None]]) -> ReportTable
             if value is None and logged_row is not None:
                 value = float(logged_row[column])
             quantities.append((words, NAN if value is None else value, float(published.loc["SimDA", column])))
-        extra = [float(published.loc["Tune-A-Video", column]) for column in TABLE5_QUANTITIES]
-        for row, tav in zip(_metric_rows(run, quantities), extra, strict=True):
-            weights = row.pop(WEIGHTS)  # stays the last column
-            rows.append({**row, "paper Tune-A-Video": tav, WEIGHTS: weights})
+        tune_a_video = [
+            {"paper Tune-A-Video": float(published.loc["Tune-A-Video", column])} for column in TABLE5_QUANTITIES
+        ]
+        rows += _metric_rows(run, quantities, tune_a_video)
         random_rows += [run.random_weights] * len(quantities)
     return ReportTable("Table 5: one-shot video editing", pd.DataFrame(rows), random_rows)
 

@@ -1,13 +1,10 @@
 """Every default and preset of every command, in one place: the paper's values and the tiny preset's.
 
-Each setting is declared once (:func:`simda.plumbing.options.option`): its default is the paper's
-(or the released code's, where the paper is silent), and :data:`TINY` holds the tiny preset's
-values beside them. Commands build their settings as "preset, then every flag the user typed laid
-over it", and the dataclasses refuse invalid values on construction with the flag's name, so
-nothing invalid reaches a model. The flag names follow diffusers' scripts and pipelines
-(``--num-inference-steps``, ``--guidance-scale``, ``--num-frames``, ``--max-train-steps``,
+A default is the paper's (the released code's where the paper is silent); :data:`TINY` and :data:`LEARN`
+hold the presets' values beside them, and a command lays the flags the user typed over its preset
+(:mod:`simda.plumbing.options` declares and checks each flag). The flag names follow diffusers' scripts
+and pipelines (``--num-inference-steps``, ``--guidance-scale``, ``--num-frames``, ``--max-train-steps``,
 ``--learning-rate``, ``--output-dir``, ``--mixed-precision``); the older short names stay as aliases.
-
 This module imports no torch: every command's ``--help`` reads it.
 """
 
@@ -34,6 +31,7 @@ from metrics.vbench import GROUPS as VBENCH_GROUPS
 from metrics.vbench import expand_metrics
 from simda.plumbing.errors import BadInputFile, InvalidSetting, MissingInput
 from simda.plumbing.options import (
+    Check,
     ValidatedSettings,
     at_least,
     at_most,
@@ -80,8 +78,7 @@ _GUIDANCE = (finite, non_negative, at_most(MAX_GUIDANCE, " (published scales lie
 
 
 def _output_dir(help: str, *aliases: str) -> Any:
-    """A command's ``--output-dir``, unset by default (the command names a folder after its settings);
-    ``--out`` is its older spelling."""
+    """``--output-dir`` (older spelling ``--out``), unset: the command names a folder after its settings."""
     return option(None, "--output-dir", help, aliases=("--out", *aliases))
 
 
@@ -124,10 +121,7 @@ class ModelSettings(ValidatedSettings):
         return self.preset in ("tiny", "learn")
 
     def require_model(self) -> None:
-        """Refuse a command that builds SimDA but names neither a base nor the tiny preset.
-
-        Separate from construction: a benchmark scoring another generator's videos needs neither.
-        """
+        """Refuse a command that builds SimDA without a base or a preset (a benchmark scoring videos needs neither)."""
         if self.preset is None and self.base is None:
             raise InvalidSetting("choose exactly one of --preset tiny or --base PATH (a local Stable Diffusion folder)")
 
@@ -189,10 +183,8 @@ class UpscalerModelSettings(ValidatedSettings):
             raise MissingInput(f"--sr-ckpt {self.sr_ckpt}: not found; pass an SR adapter folder (simda.train --sr)")
 
     def size_multiple(self) -> int:
-        """What low-resolution sizes must divide by: the UNet halves its maps once per level after the first.
-
-        Read from ``unet/config.json`` (no weights), so a bad size is refused before any model loads.
-        """
+        """What low-resolution sizes must divide by: the UNet halves its maps once per level after the first
+        (read from ``unet/config.json``, no weights, so a bad size is refused before any model loads)."""
         if self.sr_base is None:
             return TINY_UPSCALER_SIZE_MULTIPLE
         config_path = self.sr_base / "unet" / "config.json"
@@ -241,11 +233,9 @@ class GenerationSettings(ValidatedSettings):
 class UpscaleSettings(ValidatedSettings):
     """Every setting that changes an upscaled video, and the low-resolution input it expects.
 
-    The paper gives no sampling settings for its SR stage; the defaults are those of diffusers'
-    ``StableDiffusionUpscalePipeline`` for the released upscaler (75 steps, guidance 9, noise
-    level 20). ``num_frames``, ``height`` and ``width`` describe the input and have no flags: a
-    command fills them from the first stage (16x256x256 by default); the output is the upscaler
-    VAE's factor (4) times larger in height and width.
+    The paper gives no sampling settings for its SR stage: the defaults are diffusers'
+    ``StableDiffusionUpscalePipeline``'s for the released upscaler. ``num_frames``, ``height`` and ``width``
+    describe the input and have no flags: a command fills them from the first stage (:meth:`for_input`).
     """
 
     num_frames: int = field(default=16, metadata={"checks": (positive,)})
@@ -398,13 +388,18 @@ class EditSettings(ValidatedSettings):
         return ClipSettings(self.num_frames, self.height, self.width, self.frame_stride)
 
 
-def _weight_file(path: Path | None) -> str | None:
-    return None if path is None or Path(path).is_file() else "not found; pass the local weight file"
+def _existing_file(fix: str) -> Check:
+    """A file flag's check: a missing file is refused before any video is made."""
+
+    def check(path: Path | None) -> str | None:
+        return None if path is None or Path(path).is_file() else f"not found; {fix}"
+
+    return check
 
 
 def _weights(flag: str, help: str) -> Any:
-    """A VBench dimension's local weight file: a missing one is refused before any video is made."""
-    return option(None, flag, help, checks=(_weight_file,))
+    """A VBench dimension's local weight file."""
+    return option(None, flag, help, checks=(_existing_file("pass the local weight file"),))
 
 
 def _metric_names(value: str) -> str | None:
@@ -494,17 +489,11 @@ class EvaluationSettings(ValidatedSettings):
         return expand_metrics(self.metrics.split(","))
 
 
-def _suite_file(path: Path | None) -> str | None:
-    if path is None or Path(path).is_file():
-        return None
-    return "not found; pass VBench_full_info.json (vbench ships it inside its package) or a .txt of prompts"
-
-
 def _suite_dimensions(value: str) -> str | None:
-    problem = _metric_names(value)
-    if problem is not None:
-        return problem
-    return None if expand_metrics(value.split(",")) else "names no VBench dimension; e.g. vbench-quality"
+    try:
+        return None if expand_metrics(value.split(",")) else "names no VBench dimension; e.g. vbench-quality"
+    except ValueError as exc:
+        return str(exc)
 
 
 #: VBench's standard mode: five videos per prompt, ``<prompt>-0.mp4`` to ``<prompt>-4.mp4``.
@@ -535,7 +524,9 @@ class VBenchSuiteSettings(ValidatedSettings):
         "--full-info",
         "VBench_full_info.json (inside the vbench package) or a .txt of custom prompts, one a line, each "
         "scored on every --dimensions (unset with --preset tiny: a synthetic suite file in the real format)",
-        checks=(_suite_file,),
+        checks=(
+            _existing_file("pass VBench_full_info.json (vbench ships it inside its package) or a .txt of prompts"),
+        ),
     )
     dimensions: str = option(
         "vbench-quality",
@@ -575,10 +566,6 @@ class ProfileSettings(ValidatedSettings):
     video_repeats: int = option(3, "--video-repeats", "timed whole videos per pipeline", checks=(positive,))
 
 
-#: The profile's model sizes: Stable Diffusion 1.5's (and the released x4 upscaler's), or the tiny model's.
-MODEL_SIZE_NAMES = ("sd15", "tiny")
-
-
 @dataclass(frozen=True)
 class ProfileModelSettings(ValidatedSettings):
     """Which model the profile times, and where: its size, or a local base with real frozen weights."""
@@ -587,7 +574,7 @@ class ProfileModelSettings(ValidatedSettings):
         None,
         "--model-size",
         "model sizes: sd15 (Stable Diffusion 1.5) or tiny (default: sd15 on a GPU or with --base, else tiny)",
-        choices=MODEL_SIZE_NAMES,
+        choices=("sd15", "tiny"),
     )
     preset: str | None = option(
         None, "--preset", "tiny: the tiny model with the tiny preset's shapes and repeats", choices=("tiny",)
@@ -943,43 +930,31 @@ class IntervalCoverageSettings(ValidatedSettings):
 
 @dataclass(frozen=True)
 class Preset:
-    """A complete set of defaults: what a command uses for every flag the user did not type."""
+    """A complete set of defaults: what a command uses for every flag the user did not type (unset: the paper's)."""
 
     name: str
-    generation: GenerationSettings
-    clips: ClipSettings
-    training: TrainSettings
-    editing: EditSettings
-    evaluation: EvaluationSettings
-    profile: ProfileSettings
+    generation: GenerationSettings = GenerationSettings()
+    clips: ClipSettings = ClipSettings()
+    training: TrainSettings = TrainSettings()
+    editing: EditSettings = EditSettings()
+    evaluation: EvaluationSettings = EvaluationSettings()
+    profile: ProfileSettings = ProfileSettings()
     #: Sampling of the super-resolution stage (frames and size come from ``generation``).
-    upscale: UpscaleSettings
+    upscale: UpscaleSettings = UpscaleSettings()
     #: Training clips of the super-resolution adapters, at the high (output) resolution: the
-    #: low-resolution input is each clip box-filtered down 4x.
-    sr_clips: ClipSettings
-    #: WebVid validation pairs per ablation variant (``None``: all of them).
-    ablation_videos: int | None
+    #: low-resolution input is each clip box-filtered down 4x (the paper's 1024x1024 output of 256x256 inputs).
+    sr_clips: ClipSettings = ClipSettings(height=1024, width=1024)
+    #: WebVid validation pairs per ablation variant (``None``: all of them; Table 6 uses 1K).
+    ablation_videos: int | None = 1000
     #: Synthetic clips written for a tiny run without data (``None``: real data is required).
-    synthetic_videos: int | None
+    synthetic_videos: int | None = None
     #: The learning benchmark's data and seeds (only ``--preset learn`` has them).
     learning: LearningSettings | None = None
     #: VBench's prompt suite (``python -m benchmarks.vbench``).
     vbench_suite: VBenchSuiteSettings = VBenchSuiteSettings()
 
 
-PAPER = Preset(
-    name="paper",
-    generation=GenerationSettings(),
-    clips=ClipSettings(),
-    training=TrainSettings(),
-    editing=EditSettings(),
-    evaluation=EvaluationSettings(),
-    profile=ProfileSettings(),
-    upscale=UpscaleSettings(),
-    sr_clips=ClipSettings(height=1024, width=1024),  # the 1024x1024 output of 256x256 inputs
-    ablation_videos=1000,  # Table 6 uses 1K WebVid validation pairs
-    synthetic_videos=None,
-)
+PAPER = Preset(name="paper")
 # Small enough to finish in seconds on a 2-core CPU (the tiny UNet takes ~0.1 s a step at 32x32).
 TINY = Preset(
     name="tiny",
@@ -989,7 +964,6 @@ TINY = Preset(
     editing=EditSettings(
         tune_steps=10, learning_rate=1e-3, num_frames=8, frame_stride=1, height=64, width=64, num_inference_steps=10
     ),
-    evaluation=EvaluationSettings(),
     profile=ProfileSettings(num_frames=8, size=32, repeats=3, warmup=1, video_repeats=1),
     upscale=UpscaleSettings(num_inference_steps=4),
     sr_clips=ClipSettings(num_frames=8, height=32, width=32, frame_stride=1),  # 8x8 low-res inputs

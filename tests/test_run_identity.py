@@ -9,8 +9,9 @@ import pytest
 
 from benchmarks import ablation, editing, profile
 from simda import edit, generate, train
+from simda.plumbing.atomic import FolderBusyError
 from simda.plumbing.errors import UsageError
-from simda.plumbing.identity import RECORD_FILE, claim_record
+from simda.plumbing.identity import RECORD_FILE, claim_output_dir, claim_record
 from tests.command_helpers import job_of
 
 
@@ -72,6 +73,23 @@ def test_a_record_left_alone_by_a_failed_run_does_not_block_another(tmp_path: Pa
     (tmp_path / "000-a.mp4").write_text("")
     with pytest.raises(UsageError, match="holds the results of another run"):
         claim_record(tmp_path, "generate", "third")
+
+
+def test_claim_output_dir_holds_the_folder_for_one_run_and_refuses_a_file(tmp_path: Path) -> None:
+    with claim_output_dir(tmp_path / "out", "generate", "aaa"):
+        assert json.loads((tmp_path / "out" / RECORD_FILE).read_text())["identity"] == "aaa"
+        with pytest.raises(FolderBusyError, match="another run .*pass another --output-dir"):
+            with claim_output_dir(tmp_path / "out", "generate", "aaa"):
+                pass
+    with claim_output_dir(tmp_path / "out", "generate", "aaa"):  # let go: the same run again
+        (tmp_path / "out" / "000-a.mp4").write_text("")
+    with pytest.raises(UsageError, match="holds the results of another run"):
+        with claim_output_dir(tmp_path / "out", "generate", "bbb"):
+            pass
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match="is a file, not a folder"):
+        with claim_output_dir(tmp_path / "file", "generate", "aaa"):
+            pass
 
 
 @pytest.mark.slow  # the first failure comes after torch and diffusers import: about 15 s

@@ -44,12 +44,8 @@ def atomic_path(path: str | Path) -> Iterator[str]:
 
 
 def require_writable_dir(path: str | Path, flag: str) -> Path:
-    """Prove a file can be written in ``path`` (or in its nearest existing parent, when it does not exist
-    yet: nothing is created), before any expensive work; returns the absolute path.
-
-    Raises :class:`~simda.plumbing.errors.UsageError` naming ``flag`` when the folder is a file or
-    read-only, so a run never fails at its first write hours in.
-    """
+    """Prove a file can be written in ``path`` (or in its nearest existing parent: nothing is created) before
+    any expensive work, so a run never fails at its first write hours in; returns the absolute path."""
     folder = Path(path).absolute()
     existing = folder
     while not existing.exists():
@@ -78,32 +74,28 @@ def remove_interrupted_writes(folder: str | Path) -> list[Path]:
     return removed
 
 
-class LockHeldError(UsageError):
-    """Another process holds the lock; ``holder`` is what it wrote there (pid and host)."""
-
-    def __init__(self, path: Path, holder: str) -> None:
-        super().__init__(f"{path} is held by {holder}")
-        self.path, self.holder = path, holder
-
-
 @contextlib.contextmanager
-def file_lock(path: str | Path, wait: bool) -> Iterator[None]:
+def file_lock(path: str | Path, refuse_flag: str | None = None) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``path`` (created if missing) for the block.
 
-    With ``wait`` the call blocks until the holder lets go; without, it raises
-    :class:`LockHeldError` at once. The holder writes ``pid <n> on <host>`` into the file so the
-    refusal can name it. The kernel drops the lock when its process dies, however it dies, so a
-    killed run never leaves a folder locked (on local file systems; NFS locks depend on the server).
+    The call blocks until the holder lets go; with ``refuse_flag`` (a run folder's lock) it raises
+    :class:`FolderBusyError` at once instead, naming the holder (each holder writes ``pid <n> on <host>``
+    into the file) and the flag that picks another folder. The kernel drops the lock when its process
+    dies, however it dies, so a killed run never leaves a folder locked (on local file systems; NFS locks
+    depend on the server).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~current_umask())
     try:
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(descriptor, fcntl.LOCK_EX | (fcntl.LOCK_NB if refuse_flag else 0))
         except BlockingIOError:
             holder = os.pread(descriptor, 200, 0).decode(errors="replace").strip() or "a process that is starting"
-            raise LockHeldError(path, holder) from None
+            raise FolderBusyError(
+                f"{refuse_flag} {path.parent}: another run ({holder}) is using it; wait for it to finish, "
+                f"or pass another {refuse_flag}"
+            ) from None
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
         yield
@@ -115,20 +107,10 @@ def file_lock(path: str | Path, wait: bool) -> Iterator[None]:
 LOCK_FILE = ".lock"
 
 
-@contextlib.contextmanager
-def claim_folder(folder: str | Path, flag: str) -> Iterator[None]:
-    """Hold ``folder`` for one run: a second run on it is refused at once, naming the holder and ``flag``.
-
-    Two runs in one output folder would overwrite each other's work (checkpoints, videos, features);
-    the lock is the kernel's, so a killed run never leaves the folder claimed.
-    """
-    try:
-        with file_lock(Path(folder) / LOCK_FILE, wait=False):
-            yield
-    except LockHeldError as busy:
-        raise FolderBusyError(
-            f"{flag} {folder}: another run ({busy.holder}) is using it; wait for it to finish, or pass another {flag}"
-        ) from None
+def claim_folder(folder: str | Path, flag: str) -> contextlib.AbstractContextManager:
+    """Hold ``folder`` for one run: a second run on it is refused at once, naming the holder and ``flag``
+    (two runs in one output folder would overwrite each other's checkpoints, videos and features)."""
+    return file_lock(Path(folder) / LOCK_FILE, refuse_flag=flag)
 
 
 class FolderBusyError(UsageError):

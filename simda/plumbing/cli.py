@@ -68,12 +68,9 @@ def new_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
 
 
 def setup_logging(verbose: bool = True) -> None:
-    """Time and message; ``verbose=False`` (ranks other than 0) keeps warnings alone.
-
-    A plain ``basicConfig(level=INFO)`` would also print every informational line of open_clip,
-    diffusers and friends, burying the few lines a user needs (where results went, which weights ran).
-    Every line starts with its time, so a log file of a long run says when each step happened.
-    """
+    """Each line with its time (a long run's log says when each step happened); ``verbose=False`` (ranks other
+    than 0) keeps warnings alone. Only this project's loggers show INFO: open_clip's and diffusers' would bury
+    the few lines a user needs (where results went, which weights ran)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
     for name in PROJECT_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)

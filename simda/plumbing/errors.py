@@ -1,8 +1,7 @@
 """The exceptions that mean "the user's input is wrong", as opposed to a bug or a crash.
 
 Library code raises them with a message that names the flag or file and the fix; only a command's
-``main`` turns them into that message and exit status 2 (argparse's status for bad usage). Any
-other exception is a failure of the run itself (status 1), shown with its traceback under ``--debug``.
+``main`` turns them into that message and exit status 2, argparse's for bad usage (:mod:`simda.plumbing.cli`).
 """
 
 from __future__ import annotations

@@ -14,19 +14,19 @@ Nothing here imports torch, MLflow or the model: it runs before any of them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from simda.plumbing.atomic import LOCK_FILE, atomic_path
+from simda.plumbing.atomic import LOCK_FILE, atomic_path, claim_folder, require_writable_dir
 from simda.plumbing.errors import BadInputFile, UsageError
 
 RECORD_FILE = "run.json"
 DEFAULT_ROOT = Path("runs")
-_CHUNK = 1 << 20
 
 
 def content_key(path: Path) -> str:
@@ -34,11 +34,8 @@ def content_key(path: Path) -> str:
     path = Path(path)
     if not path.is_file():
         return str(path.absolute())
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
+        return "sha256:" + hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def settings_of(value: Any, leave_out: Iterable[str] = ()) -> Any:
@@ -80,6 +77,7 @@ def claim_record(folder: Path, command: str, identity: str, flag: str = "--outpu
     """
     path = Path(folder) / RECORD_FILE
     wanted = {"command": command, "identity": identity}
+    fix = f"pass {flag} another folder, or leave it unset for a folder named after these settings"
     if path.is_file():
         try:
             found = json.loads(path.read_text())
@@ -87,18 +85,25 @@ def claim_record(folder: Path, command: str, identity: str, flag: str = "--outpu
             raise BadInputFile(f"{path}: not a run record ({exc}); pass {flag} another folder") from None
         if found == wanted:
             return
-        # A run that failed before writing (e.g. its model did not load) leaves only its record and lock:
-        # nothing to protect, so its record does not block another run.
         if any(entry.name not in (RECORD_FILE, LOCK_FILE) for entry in Path(folder).iterdir()):
             raise UsageError(
                 f"{flag} {folder} holds the results of another run ({found.get('command')} with settings "
-                f"{found.get('identity')}, recorded in {path}; this is {command} with settings {identity}); "
-                f"pass {flag} another folder, or leave it unset for a folder named after these settings"
+                f"{found.get('identity')}, recorded in {path}; this is {command} with settings {identity}); {fix}"
             )
     elif (Path(folder) / "result.json").is_file():
         raise UsageError(
-            f"{flag} {folder} holds the results of an earlier run ({Path(folder) / 'result.json'}, no {RECORD_FILE}); "
-            f"pass {flag} another folder, or leave it unset for a folder named after these settings"
+            f"{flag} {folder} holds the results of an earlier run ({Path(folder) / 'result.json'}, "
+            f"no {RECORD_FILE}); {fix}"
         )
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(wanted, indent=2, sort_keys=True) + "\n")
+
+
+@contextlib.contextmanager
+def claim_output_dir(folder: Path, command: str, identity: str, flag: str = "--output-dir") -> Iterator[None]:
+    """Hold ``folder`` for one run, before any work or MLflow call: it must be writable, a second run on it is
+    refused (:func:`~simda.plumbing.atomic.claim_folder`) and so is another run's folder (:func:`claim_record`)."""
+    require_writable_dir(folder, flag)
+    with claim_folder(folder, flag):
+        claim_record(folder, command, identity, flag)
+        yield

@@ -118,15 +118,11 @@ class ValidatedSettings:
             choices = field.metadata.get("choices")
             chosen = value if isinstance(value, tuple) else () if value is None else (value,)
             if choices is not None and any(one not in choices for one in chosen):
-                self._refuse(field, value, f"choose one of {', '.join(map(str, choices))}")
-            for check in field.metadata.get("checks", ()):
-                problem = check(value)
-                if problem:
-                    self._refuse(field, value, problem)
-
-    @staticmethod
-    def _refuse(field: dataclasses.Field, value: Any, problem: str) -> None:
-        raise InvalidSetting(f"{field.metadata.get('flag', field.name)} {value!r}: {problem}")
+                problem = f"choose one of {', '.join(map(str, choices))}"
+            else:  # the first check that fails, if any
+                problem = next(filter(None, (check(value) for check in field.metadata.get("checks", ()))), None)
+            if problem:
+                raise InvalidSetting(f"{field.metadata.get('flag', field.name)} {value!r}: {problem}")
 
     def as_params(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -159,9 +155,8 @@ def add_options(
     aliases: Mapping[str, tuple[str, ...]] | None = None,
     override: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
-    """Add the flags of ``cls``'s fields (all, or ``only``); their help shows each preset's default.
+    """Add the flags of ``cls``'s fields (all, or ``only``), unset by default; their help shows each preset's default.
 
-    Every flag defaults to ``None`` (unset), so :func:`given` tells a typed value from a default.
     ``aliases`` adds spellings for one command only (field name -> extra flags), e.g. the names of
     diffusers' training scripts in ``simda.train``; ``override`` replaces a field's declared
     ``flag`` or ``help`` for one command (field name -> {"flag": ..., "help": ...}), e.g. the
@@ -226,10 +221,8 @@ def construct(cls: type[S], args: argparse.Namespace, prefix: str = "") -> S:
 
 
 def values(args: argparse.Namespace, *classes: type[ValidatedSettings]) -> dict[str, Any]:
-    """Every field of ``classes``, built from the flags (see :func:`construct`) and validated, as one dict.
-
-    The job builder of a command whose job holds these fields flat (``output_dir``, ``tracking_uri``, ...).
-    """
+    """Every field of ``classes``, built from the flags (:func:`construct`) and validated, as one dict: for a
+    command whose job holds these fields flat (``output_dir``, ``tracking_uri``, ...)."""
     return {name: value for cls in classes for name, value in dataclasses.asdict(construct(cls, args)).items()}
 
 

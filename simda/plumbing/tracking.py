@@ -9,9 +9,6 @@ Before any work the store is made ready (:func:`configure_tracking`): a tracking
 within a few seconds (MLflow's own client retries for minutes, which looks like a hang), and a
 SQLite store is created or upgraded under a file lock (``<db>.lock``), because two commands that
 start together in a folder without ``mlflow.db`` otherwise race in MLflow's schema migration.
-
-A rerun of a command continues its MLflow run instead of adding one (see :func:`tracked_run`), so a
-resumed training run holds its whole loss curve.
 """
 
 from __future__ import annotations
@@ -51,24 +48,6 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path('mlflow.db').resolve()}"
 
 
-def check_server_answers(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
-    """Raise :class:`TrackingUnreachableError` unless the HTTP(S) server at ``uri`` answers within ``timeout_s``.
-
-    Any HTTP answer counts (a server behind authentication answers 401): only no answer at all is refused.
-    """
-    try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_s):
-            pass
-    except urllib.error.HTTPError:
-        return
-    except (OSError, ValueError) as exc:  # URLError, refused, timed out, bad host
-        reason = getattr(exc, "reason", exc)
-        raise TrackingUnreachableError(
-            f"MLflow tracking server {uri} does not answer within {timeout_s:g} s ({reason}); start it, or point "
-            "--tracking-uri / MLFLOW_TRACKING_URI at a running server (unset both to log to ./mlflow.db)"
-        ) from None
-
-
 @contextlib.contextmanager
 def quick_requests(timeout_s: float) -> Iterator[None]:
     """MLflow's HTTP client without its retries (minutes against a dead server) and with a short timeout."""
@@ -86,12 +65,22 @@ def quick_requests(timeout_s: float) -> Iterator[None]:
 
 
 def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
-    """For an HTTP(S) ``uri``: the server answers within ``timeout_s`` and is an MLflow tracking server
-    (an MLflow API call succeeds, not only any web page); other stores pass. Raises
-    :class:`TrackingUnreachableError` naming the flag."""
+    """For an HTTP(S) ``uri``: the server answers within ``timeout_s`` (any HTTP answer: one behind authentication
+    answers 401) and is an MLflow tracking server (an MLflow API call succeeds, not only any web page); other
+    stores pass. Raises :class:`TrackingUnreachableError` naming the flag."""
     if not uri.startswith(("http://", "https://")):
         return
-    check_server_answers(uri, timeout_s)
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_s):
+            pass
+    except urllib.error.HTTPError:
+        pass  # it answered
+    except (OSError, ValueError) as exc:  # URLError, refused, timed out, bad host
+        reason = getattr(exc, "reason", exc)
+        raise TrackingUnreachableError(
+            f"MLflow tracking server {uri} does not answer within {timeout_s:g} s ({reason}); start it, or point "
+            "--tracking-uri / MLFLOW_TRACKING_URI at a running server (unset both to log to ./mlflow.db)"
+        ) from None
     try:
         with quick_requests(timeout_s):
             mlflow.MlflowClient(uri).search_experiments(max_results=1)
@@ -105,18 +94,14 @@ def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) ->
 
 def sqlite_file(uri: str) -> Path | None:
     """The database file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URI; ``None`` for other stores."""
-    if not uri.startswith("sqlite:///"):
-        return None
-    return Path(uri[len("sqlite:///") :].split("?")[0])
+    return Path(uri.removeprefix("sqlite:///").split("?")[0]) if uri.startswith("sqlite:///") else None
 
 
 def store_lock(uri: str) -> contextlib.AbstractContextManager:
     """Exclusive access to a SQLite store's schema and experiment table (waits for other commands);
     a no-op for other stores, whose servers serialise this themselves."""
     database = sqlite_file(uri)
-    if database is None:
-        return contextlib.nullcontext()
-    return file_lock(database.with_name(database.name + ".lock"), wait=True)
+    return contextlib.nullcontext() if database is None else file_lock(database.with_name(database.name + ".lock"))
 
 
 def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIMEOUT_S) -> str:
@@ -204,12 +189,12 @@ def tracked_run(
 
     With ``resume_key`` (the run folder or output directory, kept as the tag ``simda.run_key``, a hash, and
     ``simda.run_key_source``, the key itself), the newest run of the experiment made with the same key is
-    continued rather than a new one started. MLflow keeps a parameter's first value, so parameters that
-    differ on resume keep the old value and are listed in the tag ``simda.params_changed_on_resume``. Only
-    a run of the same ``identity`` (what the run computes, see :mod:`simda.plumbing.identity`; the resume
-    key itself when not given) is continued, and a nested run only under the same parent: anything else
-    gets a new run. A FINISHED run is reused as it is: it ends FINISHED at its first end time again,
-    whatever the rerun does.
+    continued rather than a new one started, so a resumed training run holds its whole loss curve. MLflow
+    keeps a parameter's first value, so parameters that differ on resume keep the old value and are listed
+    in the tag ``simda.params_changed_on_resume``. Only a run of the same ``identity`` (what the run computes,
+    see :mod:`simda.plumbing.identity`; the resume key itself when not given) is continued, and a nested run
+    only under the same parent: anything else gets a new run. A FINISHED run is reused as it is: it ends
+    FINISHED at its first end time again, whatever the rerun does.
     """
     if not enabled:
         yield None
@@ -222,8 +207,6 @@ def tracked_run(
         uri = configure_tracking(tracking_uri)
         with store_lock(uri):  # two commands creating one experiment at once: one would fail
             experiment_id = mlflow.set_experiment(experiment).experiment_id
-    if system_metrics is None:
-        system_metrics = torch.cuda.is_available()
     all_tags = dict(tags or {})
     previous = None
     if resume_key is not None:
@@ -241,7 +224,7 @@ def tracked_run(
             run_name=None if previous else run_name,
             nested=nested,
             tags=all_tags,
-            log_system_metrics=system_metrics,
+            log_system_metrics=torch.cuda.is_available() if system_metrics is None else system_metrics,
         ) as run,
     ):
         flat = flatten_params(params)
