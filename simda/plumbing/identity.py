@@ -34,8 +34,11 @@ def content_key(path: Path) -> str:
     path = Path(path)
     if not path.is_file():
         return str(path.absolute())
+    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        return "sha256:" + hashlib.file_digest(handle, "sha256").hexdigest()
+        while chunk := handle.read(1 << 20):  # hashlib.file_digest is Python 3.11+; we support 3.10
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
 
 
 def settings_of(value: Any, leave_out: Iterable[str] = ()) -> Any:
