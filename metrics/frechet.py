@@ -76,8 +76,7 @@ class GaussianStats:
         merged.outer = self.outer + other.outer
         return merged
 
-    def __add__(self, other: GaussianStats) -> GaussianStats:
-        return self.merge(other)
+    __add__ = merge
 
     def mean(self) -> np.ndarray:
         if self.count == 0:
