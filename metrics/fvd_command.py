@@ -163,15 +163,6 @@ def _fvd(job: FVDJob, protocol: FVDProtocol, selection: FrameSelection, device: 
     )
 
 
-def _clip_scorer(job: FVDJob, device: str) -> ClipScorer | None:
-    from metrics.clip import ClipScorer
-
-    if job.clip_ckpt is not None:
-        # none (--no-openai): the model config as written (GELU for ViT-B-32); openai: OpenAI's weights, QuickGELU
-        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, pretrained=job.pretrained, device=device)
-    return ClipScorer.random(0, device=device) if job.preset == "tiny" else None
-
-
 def _read_chunk(
     entries: list[VideoEntry], job: FVDJob, selection: FrameSelection, skipped: list[tuple[str, str]]
 ) -> ReadVideos:
@@ -211,7 +202,7 @@ def run(job: FVDJob) -> FVDCommandResult:
     """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
     import torch
 
-    from metrics.clip import ClipSimAccumulator
+    from metrics.clip import ClipScorer, ClipSimAccumulator
     from metrics.fvd_protocols import get_protocol
     from metrics.progress import progress_bar
     from metrics.video_io import list_videos
@@ -223,7 +214,12 @@ def run(job: FVDJob) -> FVDCommandResult:
     captions = {}
     if job.captions is not None:
         captions = {e.path.name: e.caption for e in list_videos(job.captions) if e.caption is not None}
-    scorer, clipsim = _clip_scorer(job, device), ClipSimAccumulator()
+    scorer, clipsim = None, ClipSimAccumulator()
+    if job.clip_ckpt is not None:
+        # none (--no-openai): the model config as written (GELU for ViT-B-32); openai: OpenAI's weights, QuickGELU
+        scorer = ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, pretrained=job.pretrained, device=device)
+    elif job.preset == "tiny":
+        scorer = ClipScorer.random(0, device=device)
     skipped: list[tuple[str, str]] = []
     for name, source in (("real", job.real), ("fake", job.fake)):
         entries, count = list_videos(source), 0

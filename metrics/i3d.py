@@ -133,10 +133,9 @@ class InceptionI3d(nn.Module):
     ``T >= 9``.  Output: ``[B, num_classes]``.  The FVD protocol uses these 400
     Kinetics logits as the video embedding.
 
-    ``bn_eps`` is the one architectural choice on which the public ports disagree: TensorFlow's
-    1e-3 (:data:`TF_BN_EPS`) or VideoGPT's 1e-5 (:data:`VIDEOGPT_BN_EPS`, the default because the
-    default FVD protocol reproduces cd-fvd). It changes no parameter, so every public state_dict
-    loads either way; :mod:`metrics.fvd_protocols` picks it per protocol.
+    ``bn_eps``, the one architectural choice on which the public ports disagree (:data:`TF_BN_EPS`,
+    :data:`VIDEOGPT_BN_EPS`), is no parameter (see :class:`Unit3D`): :mod:`metrics.fvd_protocols`
+    picks it per protocol, VideoGPT's by default as the default protocol reproduces cd-fvd.
     """
 
     def __init__(
