@@ -218,11 +218,9 @@ def frechet_distance_from_features(
 
 
 class FrechetToReference:
-    """Fréchet distances from many Gaussians to one fixed reference, reusing the reference's square root.
-
-    The ``"eigh"`` route (see the module docstring): tr((S_ref S)^{1/2}) is the sum of square roots of
-    the eigenvalues of S_ref^{1/2} S S_ref^{1/2}, so S_ref^{1/2} is computed once and each distance costs
-    one symmetric eigenvalue problem. Used for the resampled fake sets of an FVD interval.
+    """Fréchet distances from many Gaussians to one fixed reference by the module docstring's ``"eigh"`` route:
+    S_ref^{1/2} is computed once, so each distance costs one symmetric eigenvalue problem (the resampled fake
+    sets of an FVD interval).
     """
 
     def __init__(self, stats: GaussianStats, ddof: int = DEFAULT_DDOF) -> None:

@@ -37,7 +37,6 @@ from simda.settings import (
 if TYPE_CHECKING:  # the heavy modules load in run(), after the flags are checked
     import numpy as np
 
-    from metrics.clip import ClipScorer, ClipSimAccumulator
     from metrics.frame_selection import FrameSelection
     from metrics.fvd import FVD
     from metrics.fvd_protocols import FVDProtocol
@@ -178,16 +177,6 @@ def _read_chunk(
     return read
 
 
-def _score_captions(
-    scorer: ClipScorer, clipsim: ClipSimAccumulator, read: ReadVideos, captions: dict[str, str]
-) -> None:
-    """Add the CLIPSIM of each video with a caption (``--captions``' by file name, else its index's)."""
-    pairs = [(frames, captions.get(entry.path.name, entry.caption)) for entry, frames in read]
-    pairs = [(frames, caption) for frames, caption in pairs if caption is not None]
-    if pairs:
-        clipsim.update(scorer.clipsim([f for f, _ in pairs], [c for _, c in pairs]).per_video)
-
-
 def _notes(job: FVDJob, interval_replicates: int, clipsim_missing: bool) -> list[str]:
     """What the summary should say about a number that is not what the flags asked for."""
     notes = []
@@ -230,7 +219,10 @@ def run(job: FVDJob) -> FVDCommandResult:
             fvd.update([frames for _, frames in read], real=name == "real")
             count += len(read)
             if name == "fake" and scorer is not None:
-                _score_captions(scorer, clipsim, read, captions)
+                # CLIPSIM of each video with a caption: --captions' (by file name), else its index's
+                texts = [captions.get(entry.path.name, entry.caption) for entry, _ in read]
+                if videos := [frames for (_, frames), text in zip(read, texts, strict=True) if text is not None]:
+                    clipsim.update(scorer.clipsim(videos, [text for text in texts if text is not None]).per_video)
         if count == 0:
             reasons = "; ".join(f"{path}: {reason}" for path, reason in skipped[:5])
             raise NoUsableVideos(

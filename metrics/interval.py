@@ -146,6 +146,3 @@ def fvd_interval(
     dof = len(fake_features) - 1 if method == "delta" else replicates - 1
     half_width = float(student_t.ppf(0.5 + confidence / 2.0, dof)) * std_error
     return FVDInterval(point - half_width, point + half_width, std_error, confidence, method, replicates)
-
-
-# ----------------------------------------------------------------------------- coverage simulation
