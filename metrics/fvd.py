@@ -65,8 +65,7 @@ def extract_features(
     with torch.inference_mode():
         batches = (videos[start : start + batch_size] for start in range(0, num_videos, batch_size))
         for batch in progress_bar(batches, total=num_batches, desc="I3D", unit="batch", disable=disable):
-            out = detector(preprocess_videos(batch, protocol, device=device))
-            features.append(out.double().cpu().numpy())
+            features.append(detector(preprocess_videos(batch, protocol, device=device)).double().cpu().numpy())
     if not features:
         raise ValueError("no videos given")
     return np.concatenate(features)

@@ -110,8 +110,7 @@ class FVDProtocol:
 
         Detectors of other classes (test stand-ins, custom networks) cannot be checked and pass.
         """
-        other_networks = tuple(cls for net, cls in _NETWORK_CLASSES.items() if net != self.network)
-        if any(isinstance(detector, cls) for cls in other_networks):
+        if any(isinstance(detector, cls) for net, cls in _NETWORK_CLASSES.items() if net != self.network):
             raise ValueError(
                 f"FVD protocol {self.name!r} computes features with {self.network}, got a "
                 f"{type(detector).__name__}; load the detector with protocol.load_detector(path)"

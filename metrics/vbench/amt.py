@@ -43,13 +43,11 @@ def rescale(x: torch.Tensor, factor: float) -> torch.Tensor:
 
 def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Sample ``image`` at each pixel displaced by ``flow`` (pixels), clamping at the border."""
-    batch, _, height, width = flow.shape
+    height, width = flow.shape[-2:]
     xs = torch.linspace(-1.0, 1.0, width, device=flow.device, dtype=image.dtype)
     ys = torch.linspace(-1.0, 1.0, height, device=flow.device, dtype=image.dtype)
-    base_x = xs.view(1, 1, 1, width).expand(batch, 1, height, width)
-    base_y = ys.view(1, 1, height, 1).expand(batch, 1, height, width)
-    grid_x = base_x + flow[:, :1] / ((width - 1.0) / 2.0)
-    grid_y = base_y + flow[:, 1:2] / ((height - 1.0) / 2.0)
+    grid_x = xs.view(1, 1, 1, width) + flow[:, :1] / ((width - 1.0) / 2.0)
+    grid_y = ys.view(1, 1, height, 1) + flow[:, 1:2] / ((height - 1.0) / 2.0)
     grid = torch.cat([grid_x, grid_y], 1).permute(0, 2, 3, 1)
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
@@ -214,12 +212,11 @@ class ImagePyramid(nn.Module):
                 f"pyramid{index}", nn.Sequential(conv_prelu(previous, width, 3, 2, 1), conv_prelu(width, width))
             )
             previous = width
-        self.depth = len(channels)
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
         features = []
-        for index in range(1, self.depth + 1):
-            image = getattr(self, f"pyramid{index}")(image)
+        for stage in self.children():  # pyramid1, 2, ... in registration order
+            image = stage(image)
             features.append(image)
         return features
 
