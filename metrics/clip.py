@@ -296,11 +296,8 @@ class ClipScorer:
         """L2-normalised caption embeddings ``[N, D]``, float32 on the CPU."""
         with torch.inference_mode():
             tokens = self.tokenizer(list(captions)).to(self.device)
-            out = [
-                F.normalize(self.model.encode_text(chunk).float(), dim=-1).cpu()
-                for chunk in tokens.split(self.batch_size)
-            ]
-        return torch.cat(out)
+            out = [self.model.encode_text(chunk) for chunk in tokens.split(self.batch_size)]
+            return torch.cat([F.normalize(emb.float(), dim=-1).cpu() for emb in out])
 
     def clipsim(self, videos: Frames | Sequence[Frames], captions: Sequence[str]) -> ClipSimResult:
         """Per-video mean over frames of cosine(frame, caption) and the mean over videos."""

@@ -42,9 +42,6 @@ if TYPE_CHECKING:  # the heavy modules load in run(), after the flags are checke
     from metrics.fvd_protocols import FVDProtocol
     from metrics.video_io import VideoEntry
 
-#: The decodable videos of one chunk of a set, each with its index entry.
-ReadVideos = list[tuple["VideoEntry", "np.ndarray"]]
-
 
 class NoUsableVideos(RuntimeError):
     """A whole set decoded to nothing: there is no statistic to compare."""
@@ -164,27 +161,17 @@ def _fvd(job: FVDJob, protocol: FVDProtocol, selection: FrameSelection, device: 
 
 def _read_chunk(
     entries: list[VideoEntry], job: FVDJob, selection: FrameSelection, skipped: list[tuple[str, str]]
-) -> ReadVideos:
+) -> list[tuple[VideoEntry, np.ndarray]]:
     """``(entry, frames)`` of each decodable video of ``entries``; the others go to ``skipped`` with the reason."""
     from metrics.video_io import VideoDecodeError, read_video
 
-    read: ReadVideos = []
+    read = []
     for entry in entries:
         try:
             read.append((entry, read_video(entry.path, job.frames, selection)))
         except VideoDecodeError as exc:
             skipped.append((str(entry.path), str(exc)))
     return read
-
-
-def _notes(job: FVDJob, interval_replicates: int, clipsim_missing: bool) -> list[str]:
-    """What the summary should say about a number that is not what the flags asked for."""
-    notes = []
-    if interval_replicates and interval_replicates < job.interval:
-        notes.append(f"interval: {interval_replicates} jackknife groups (one per fake video; asked for {job.interval})")
-    if clipsim_missing:
-        notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
-    return notes
 
 
 def run(job: FVDJob) -> FVDCommandResult:
@@ -228,14 +215,19 @@ def run(job: FVDJob) -> FVDCommandResult:
             raise NoUsableVideos(
                 f"no usable {name} videos in {source} (--{name}); unreadable: {reasons or 'none found'}"
             )
-    result = fvd.compute()
+    result, notes = fvd.compute(), []  # notes: where a number is not what the flags asked for
+    groups = result.interval_replicates
+    if groups and groups < job.interval:
+        notes.append(f"interval: {groups} jackknife groups (one per fake video; asked for {job.interval})")
+    if scorer is not None and not clipsim.count:
+        notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
     return FVDCommandResult(
         fvd=result.as_dict(),
         clipsim=clipsim.compute() if clipsim.count else None,
         clipsim_videos=clipsim.count,
         skipped=skipped,
         random_weights=job.preset == "tiny" or (scorer is not None and job.clip_ckpt is None),
-        notes=_notes(job, result.interval_replicates, scorer is not None and not clipsim.count),
+        notes=notes,
     )
 
 
