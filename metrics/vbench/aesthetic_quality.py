@@ -31,8 +31,8 @@ class AestheticQuality(VBenchDimension):
     weight_fields: ClassVar[tuple[str, ...]] = ("clip_l14_ckpt", "aesthetic_head")
 
     def __init__(self, clip_model: nn.Module, head: nn.Linear, device: str | torch.device = "cpu") -> None:
-        super().__init__()
-        self.model, self.head, self.device = clip_model, head, torch.device(device)
+        super().__init__(clip_model, device)
+        self.head = head
 
     @classmethod
     def from_pretrained(cls, clip_path: Path, head_path: Path, device: str | torch.device = "cpu") -> AestheticQuality:

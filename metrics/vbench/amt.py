@@ -12,9 +12,6 @@ AMT-S's published definition (the one vbench 0.1.5 ships in ``vbench/third_party
    small update block fed with correlation lookups;
 3. the finest decoder predicts several flow fields per pixel; the warped candidates are blended by
    learned masks and residuals, then merged by a small convolution.
-
-The layer widths are AMT-S's (the checkpoint fixes them); :meth:`AMTS.random` fills the same network
-with seeded random weights for tests and ``--preset tiny``.
 """
 
 from __future__ import annotations

@@ -90,8 +90,8 @@ class DynamicDegree(VBenchDimension):
 
     def __init__(self, model: RAFT, device: str | torch.device = "cpu", fps: float = SAMPLED_FPS) -> None:
         """``fps``: the frame rate of the videos to be scored, which sets vbench's frame sampling."""
-        super().__init__()
-        self.model, self.device, self.fps = model.eval().to(device), torch.device(device), fps
+        super().__init__(model, device)
+        self.fps = fps
 
     @classmethod
     def from_pretrained(cls, path: Path, device: str | torch.device = "cpu") -> DynamicDegree:

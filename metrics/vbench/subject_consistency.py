@@ -77,10 +77,6 @@ class SubjectConsistency(VBenchDimension):
     name: ClassVar[str] = "subject_consistency"
     weight_fields: ClassVar[tuple[str, ...]] = ("dino_ckpt",)
 
-    def __init__(self, model: DinoViT, device: str | torch.device = "cpu") -> None:
-        super().__init__()
-        self.model, self.device = model.eval().to(device), torch.device(device)
-
     @classmethod
     def from_pretrained(cls, path: Path, device: str | torch.device = "cpu") -> SubjectConsistency:
         """DINO's ``dino_vitbase16_pretrain.pth`` (its keys are timm's)."""
