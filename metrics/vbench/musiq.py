@@ -14,10 +14,6 @@ How an image is scored (pyiqa's ``MUSIQ.forward`` in evaluation mode):
    masked-out zero patches; every patch carries a hashed 10 x 10 grid position and its scale's id;
 3. each patch goes through a small weight-standardised ResNet stem to one token; a ViT encoder
    reads the class token plus all patch tokens (masked attention) and a linear head gives the score.
-
-:meth:`MUSIQ.random` builds a small random-weight configuration of the same class (tests and
-``--preset tiny`` uses :meth:`MUSIQ.tiny`, the same with one small resized scale); the patching and the
-convolutional stem are MUSIQ's at every size.
 """
 
 from __future__ import annotations
@@ -199,7 +195,8 @@ class MUSIQ(nn.Module):
 
     @classmethod
     def random(cls, seed: int, device: str | torch.device = "cpu") -> MUSIQ:
-        """A small random-weight MUSIQ (hidden 32, 2 layers) on pyiqa's scales, seeded by :meth:`seeded`."""
+        """A small random-weight MUSIQ (hidden 32, 2 layers; MUSIQ's patching and stem) on pyiqa's scales, seeded by
+        :meth:`seeded`."""
         return cls(hidden=32, mlp_dim=64, heads=2, layers=2).seeded(seed, device)
 
     @classmethod
