@@ -34,8 +34,8 @@ CONTEXT_DIM = 84  # the feature encoder's output width
 
 
 def rescale(x: torch.Tensor, factor: float) -> torch.Tensor:
-    """Bilinear resampling by ``factor`` (AMT resizes flows and features this way between levels)."""
-    return F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
+    """Bilinear resampling by ``factor`` (AMT resizes flows and features this way between levels); 1 keeps ``x``."""
+    return x if factor == 1 else F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
 
 
 def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -345,9 +345,8 @@ class AMTS(nn.Module):
 
     def _lookup(self, correlation, coords, flow0, flow1, time, downsample: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Correlation around the positions the (linearly extrapolated) flows point to, at 1/8 resolution."""
-        if downsample != 1:
-            flow0 = rescale(flow0, 1 / downsample) / downsample
-            flow1 = rescale(flow1, 1 / downsample) / downsample
+        flow0 = rescale(flow0, 1 / downsample) / downsample  # exact at 1: rescale keeps it, x / 1 is x
+        flow1 = rescale(flow1, 1 / downsample) / downsample
         corr0, corr1 = correlation(coords + flow1 * (1.0 / time), coords + flow0 * (1.0 / (1.0 - time)))
         return torch.cat([corr0, corr1], 1), torch.cat([flow0, flow1], 1)
 
@@ -361,8 +360,7 @@ class AMTS(nn.Module):
     ) -> torch.Tensor:
         mean = torch.cat([img0, img1], 2).mean(1, keepdim=True).mean(2, keepdim=True).mean(3, keepdim=True)
         img0, img1 = img0 - mean, img1 - mean
-        small0 = rescale(img0, scale_factor) if scale_factor != 1.0 else img0
-        small1 = rescale(img1, scale_factor) if scale_factor != 1.0 else img1
+        small0, small1 = rescale(img0, scale_factor), rescale(img1, scale_factor)
         batch, _, height, width = small0.shape
         coords = pixel_grid(batch, height // 8, width // 8, img0.device)
         fmap0, fmap1 = self.feat_encoder(torch.cat([small0, small1])).chunk(2)
