@@ -180,7 +180,6 @@ TINY_CLIP_CONFIG = {
     "vision_cfg": {"layers": 1, "width": 32, "head_width": 16, "patch_size": 8, "image_size": 32},
     "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
 }
-TINY_CLIP_TOKENIZER = DEFAULT_CLIP_MODEL
 
 
 def random_clip(seed: int = 0) -> nn.Module:
@@ -264,7 +263,7 @@ class ClipScorer:
         """A scorer on :func:`random_clip`, offline; for tests and tiny presets."""
         import open_clip
 
-        tokenizer = open_clip.get_tokenizer(TINY_CLIP_TOKENIZER)
+        tokenizer = open_clip.get_tokenizer(DEFAULT_CLIP_MODEL)  # TINY_CLIP_CONFIG's vocabulary
         return cls(random_clip(seed), tokenizer, device=device, batch_size=batch_size)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
