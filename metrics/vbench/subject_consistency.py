@@ -80,9 +80,8 @@ class SubjectConsistency(VBenchDimension):
     @classmethod
     def from_pretrained(cls, path: Path, device: str | torch.device = "cpu") -> SubjectConsistency:
         """DINO's ``dino_vitbase16_pretrain.pth`` (its keys are timm's)."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
         model = DinoViT(**DINO_VITB16)
-        model.load_state_dict(state)
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         return cls(model, device)
 
     @classmethod
