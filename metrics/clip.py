@@ -12,10 +12,6 @@ returns), so the pixels match open_clip exactly. A torch re-implementation on th
 differed by up to 26 uint8 levels on noisy frames (torch's bicubic kernel is not PIL's),
 and the transform costs little beside the image encoder.
 
-Each frame is embedded once: :meth:`ClipScorer.video_scores` returns the frame embeddings with
-both scores, and :func:`clipsim_from_embeddings` / :func:`frame_consistency_from_embeddings`
-recompute the scores from saved embeddings (e.g. a benchmark's ``.clip.npy`` files).
-
 open_clip is imported only when a model is built from a checkpoint, so that
 ``import metrics`` stays fast.
 """
@@ -111,15 +107,6 @@ def clip_config(model_name: str, pretrained: str, checkpoint: str | Path | None 
     return ClipConfig(model_name, pretrained, configured_quick_gelu or bool(tag_cfg.get("quick_gelu")), preprocess)
 
 
-def _image_size(model: nn.Module) -> int:
-    size = getattr(model.visual, "image_size", 224)
-    if isinstance(size, (tuple, list)):
-        if size[0] != size[1]:
-            raise ValueError(f"non-square CLIP image size {size} is not supported")
-        size = size[0]
-    return int(size)
-
-
 def clipsim_from_embeddings(
     image_embeddings: torch.Tensor | np.ndarray, text_embedding: torch.Tensor | np.ndarray
 ) -> float:
@@ -165,12 +152,12 @@ class ClipSimResult:
     text_embeddings: torch.Tensor  # [N, D]
 
 
+@dataclass
 class ClipSimAccumulator:
     """Sum and count of per-video CLIPSIM scores; shards merge by addition, like a torchmetrics state."""
 
-    def __init__(self) -> None:
-        self.count = 0
-        self.total = 0.0
+    count: int = 0
+    total: float = 0.0
 
     def update(self, per_video: np.ndarray | Sequence[float]) -> None:
         scores = np.asarray(per_video, dtype=np.float64)
@@ -178,10 +165,7 @@ class ClipSimAccumulator:
         self.total += float(scores.sum())
 
     def __add__(self, other: ClipSimAccumulator) -> ClipSimAccumulator:
-        merged = ClipSimAccumulator()
-        merged.count = self.count + other.count
-        merged.total = self.total + other.total
-        return merged
+        return ClipSimAccumulator(self.count + other.count, self.total + other.total)
 
     def compute(self) -> float:
         if self.count == 0:
@@ -196,7 +180,6 @@ TINY_CLIP_CONFIG = {
     "vision_cfg": {"layers": 1, "width": 32, "head_width": 16, "patch_size": 8, "image_size": 32},
     "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
 }
-TINY_CLIP_TOKENIZER = DEFAULT_CLIP_MODEL
 
 
 def random_clip(seed: int = 0) -> nn.Module:
@@ -232,12 +215,13 @@ class ClipScorer:
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
         self.batch_size = batch_size
-        self.image_size = _image_size(model)
+        size = getattr(model.visual, "image_size", 224)
+        if isinstance(size, (tuple, list)) and size[0] != size[1]:
+            raise ValueError(f"non-square CLIP image size {size} is not supported")
+        self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
         # A model that does not carry its own normalisation gets CLIP's published statistics.
-        if mean is None:
-            mean = getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
-        if std is None:
-            std = getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
+        mean = mean or getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
+        std = std or getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
         self.transform = transform or open_clip.image_transform(self.image_size, is_train=False, mean=mean, std=std)
         self.config: ClipConfig | None = None  # set by from_pretrained
 
@@ -279,7 +263,7 @@ class ClipScorer:
         """A scorer on :func:`random_clip`, offline; for tests and tiny presets."""
         import open_clip
 
-        tokenizer = open_clip.get_tokenizer(TINY_CLIP_TOKENIZER)
+        tokenizer = open_clip.get_tokenizer(DEFAULT_CLIP_MODEL)  # TINY_CLIP_CONFIG's vocabulary
         return cls(random_clip(seed), tokenizer, device=device, batch_size=batch_size)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
@@ -309,12 +293,10 @@ class ClipScorer:
 
     def text_embeddings(self, captions: Sequence[str]) -> torch.Tensor:
         """L2-normalised caption embeddings ``[N, D]``, float32 on the CPU."""
-        out = []
         with torch.inference_mode():
-            for start in range(0, len(captions), self.batch_size):
-                tokens = self.tokenizer(list(captions[start : start + self.batch_size])).to(self.device)
-                out.append(F.normalize(self.model.encode_text(tokens).float(), dim=-1).cpu())
-        return torch.cat(out)
+            tokens = self.tokenizer(list(captions)).to(self.device)
+            out = [self.model.encode_text(chunk) for chunk in tokens.split(self.batch_size)]
+            return torch.cat([F.normalize(emb.float(), dim=-1).cpu() for emb in out])
 
     def clipsim(self, videos: Frames | Sequence[Frames], captions: Sequence[str]) -> ClipSimResult:
         """Per-video mean over frames of cosine(frame, caption) and the mean over videos."""

@@ -42,11 +42,14 @@ _FORMAT = "metrics.GaussianStats/1"
 class GaussianStats:
     """Running first and second raw moments of a feature distribution, in float64."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(
+        self, dim: int, count: int = 0, total: np.ndarray | None = None, outer: np.ndarray | None = None
+    ) -> None:
+        """Empty statistics of ``dim`` features, or the given count, sum and sum of outer products."""
         self.dim = dim
-        self.count = 0
-        self.sum = np.zeros(dim, dtype=np.float64)
-        self.outer = np.zeros((dim, dim), dtype=np.float64)
+        self.count = count
+        self.sum = np.zeros(dim, dtype=np.float64) if total is None else total
+        self.outer = np.zeros((dim, dim), dtype=np.float64) if outer is None else outer
 
     @classmethod
     def from_features(cls, features: np.ndarray) -> GaussianStats:
@@ -70,14 +73,9 @@ class GaussianStats:
         """Statistics of the union of both feature sets (neither operand is modified)."""
         if other.dim != self.dim:
             raise ValueError(f"cannot merge statistics of dimension {self.dim} and {other.dim}")
-        merged = GaussianStats(self.dim)
-        merged.count = self.count + other.count
-        merged.sum = self.sum + other.sum
-        merged.outer = self.outer + other.outer
-        return merged
+        return GaussianStats(self.dim, self.count + other.count, self.sum + other.sum, self.outer + other.outer)
 
-    def __add__(self, other: GaussianStats) -> GaussianStats:
-        return self.merge(other)
+    __add__ = merge
 
     def mean(self) -> np.ndarray:
         if self.count == 0:
@@ -133,11 +131,7 @@ class GaussianStats:
                 f"{path} has an unexpected GaussianStats layout (format {fmt!r}, sum {total.shape}, "
                 f"outer {outer.shape}); recompute the statistics"
             )
-        stats = cls(total.shape[0])
-        stats.count = count
-        stats.sum = total.astype(np.float64)
-        stats.outer = outer.astype(np.float64)
-        return stats
+        return cls(total.shape[0], count, total.astype(np.float64), outer.astype(np.float64))
 
 
 def _zero_noise_eigenvalues(eig: np.ndarray) -> np.ndarray:
@@ -219,11 +213,9 @@ def frechet_distance_from_features(
 
 
 class FrechetToReference:
-    """Fréchet distances from many Gaussians to one fixed reference, reusing the reference's square root.
-
-    The ``"eigh"`` route (see the module docstring): tr((S_ref S)^{1/2}) is the sum of square roots of
-    the eigenvalues of S_ref^{1/2} S S_ref^{1/2}, so S_ref^{1/2} is computed once and each distance costs
-    one symmetric eigenvalue problem. Used for the resampled fake sets of an FVD interval.
+    """Fréchet distances from many Gaussians to one fixed reference by the module docstring's ``"eigh"`` route:
+    S_ref^{1/2} is computed once, so each distance costs one symmetric eigenvalue problem (the resampled fake
+    sets of an FVD interval).
     """
 
     def __init__(self, stats: GaussianStats, ddof: int = DEFAULT_DDOF) -> None:

@@ -40,12 +40,6 @@ class SmallSampleWarning(UserWarning):
     """Fewer samples than feature dimensions: the covariance is singular and FVD is biased and noisy."""
 
 
-def _num_frames(videos: Videos) -> set[int]:
-    if isinstance(videos, (torch.Tensor, np.ndarray)):
-        return {int(videos.shape[1])}
-    return {int(v.shape[0]) for v in videos}
-
-
 def extract_features(
     videos: Videos,
     detector: nn.Module,
@@ -71,8 +65,7 @@ def extract_features(
     with torch.inference_mode():
         batches = (videos[start : start + batch_size] for start in range(0, num_videos, batch_size))
         for batch in progress_bar(batches, total=num_batches, desc="I3D", unit="batch", disable=disable):
-            out = detector(preprocess_videos(batch, protocol, device=device))
-            features.append(out.double().cpu().numpy())
+            features.append(detector(preprocess_videos(batch, protocol, device=device)).double().cpu().numpy())
     if not features:
         raise ValueError("no videos given")
     return np.concatenate(features)
@@ -110,10 +103,9 @@ class FVD:
     and they are never modified in place). ``detector`` may be None when only features are fed.
 
     With ``interval=G > 0`` the per-video fake features are kept and ``compute`` adds an interval
-    around the point estimate from ``G`` replicates of the generated set by ``interval_method`` (a
-    grouped jackknife by default): it describes the spread of the FVD over fresh generated sets of the
-    same size against the fixed real statistics. A jackknife of fewer than ``G`` videos uses one group
-    per video (``FVDResult.interval_replicates`` says how many), and none below two videos.
+    around the point estimate from ``G`` replicates of the generated set by ``interval_method`` (see
+    :mod:`metrics.interval`). A jackknife of fewer than ``G`` videos uses one group per video
+    (``FVDResult.interval_replicates`` says how many), and none below two videos.
     """
 
     def __init__(
@@ -167,7 +159,8 @@ class FVD:
         """Add ``[N, T, H, W, 3]`` videos to the fake (default) or real set; returns their features."""
         if self.detector is None:
             raise ValueError("this FVD has no detector: pass one to FVD(detector, ...) or feed update_features")
-        self._note_frames(_num_frames(videos))
+        batch = isinstance(videos, (torch.Tensor, np.ndarray))
+        self._note_frames({int(videos.shape[1])} if batch else {int(v.shape[0]) for v in videos})
         features = extract_features(
             videos, self.detector, self.batch_size, self.device, self.conventions, self.progress
         )
@@ -234,9 +227,7 @@ class FVD:
         conventions = self.conventions
         value = frechet_distance(self.real_stats, self.fake_stats, conventions.ddof, conventions.sqrtm_method)
         replicates = self.interval
-        if self.interval_method == "jackknife":
-            # A jackknife cannot have more groups than videos: fewer videos use one group per video, and
-            # the result's ``interval_replicates`` says how many were used.
+        if self.interval_method == "jackknife":  # at most one group per video (see the class docstring)
             replicates = min(replicates, self.fake_stats.count) if self.fake_stats.count >= 2 else 0
         interval = ()  # FVDInterval's fields are FVDResult's interval fields, in the same order
         if replicates:

@@ -37,14 +37,10 @@ from simda.settings import (
 if TYPE_CHECKING:  # the heavy modules load in run(), after the flags are checked
     import numpy as np
 
-    from metrics.clip import ClipScorer, ClipSimAccumulator
     from metrics.frame_selection import FrameSelection
     from metrics.fvd import FVD
     from metrics.fvd_protocols import FVDProtocol
     from metrics.video_io import VideoEntry
-
-#: The decodable videos of one chunk of a set, each with its index entry.
-ReadVideos = list[tuple["VideoEntry", "np.ndarray"]]
 
 
 class NoUsableVideos(RuntimeError):
@@ -163,22 +159,13 @@ def _fvd(job: FVDJob, protocol: FVDProtocol, selection: FrameSelection, device: 
     )
 
 
-def _clip_scorer(job: FVDJob, device: str) -> ClipScorer | None:
-    from metrics.clip import ClipScorer
-
-    if job.clip_ckpt is not None:
-        # none (--no-openai): the model config as written (GELU for ViT-B-32); openai: OpenAI's weights, QuickGELU
-        return ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, pretrained=job.pretrained, device=device)
-    return ClipScorer.random(0, device=device) if job.preset == "tiny" else None
-
-
 def _read_chunk(
     entries: list[VideoEntry], job: FVDJob, selection: FrameSelection, skipped: list[tuple[str, str]]
-) -> ReadVideos:
+) -> list[tuple[VideoEntry, np.ndarray]]:
     """``(entry, frames)`` of each decodable video of ``entries``; the others go to ``skipped`` with the reason."""
     from metrics.video_io import VideoDecodeError, read_video
 
-    read: ReadVideos = []
+    read = []
     for entry in entries:
         try:
             read.append((entry, read_video(entry.path, job.frames, selection)))
@@ -187,31 +174,11 @@ def _read_chunk(
     return read
 
 
-def _score_captions(
-    scorer: ClipScorer, clipsim: ClipSimAccumulator, read: ReadVideos, captions: dict[str, str]
-) -> None:
-    """Add the CLIPSIM of each video with a caption (``--captions``' by file name, else its index's)."""
-    pairs = [(frames, captions.get(entry.path.name, entry.caption)) for entry, frames in read]
-    pairs = [(frames, caption) for frames, caption in pairs if caption is not None]
-    if pairs:
-        clipsim.update(scorer.clipsim([f for f, _ in pairs], [c for _, c in pairs]).per_video)
-
-
-def _notes(job: FVDJob, interval_replicates: int, clipsim_missing: bool) -> list[str]:
-    """What the summary should say about a number that is not what the flags asked for."""
-    notes = []
-    if interval_replicates and interval_replicates < job.interval:
-        notes.append(f"interval: {interval_replicates} jackknife groups (one per fake video; asked for {job.interval})")
-    if clipsim_missing:
-        notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
-    return notes
-
-
 def run(job: FVDJob) -> FVDCommandResult:
     """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
     import torch
 
-    from metrics.clip import ClipSimAccumulator
+    from metrics.clip import ClipScorer, ClipSimAccumulator
     from metrics.fvd_protocols import get_protocol
     from metrics.progress import progress_bar
     from metrics.video_io import list_videos
@@ -223,7 +190,12 @@ def run(job: FVDJob) -> FVDCommandResult:
     captions = {}
     if job.captions is not None:
         captions = {e.path.name: e.caption for e in list_videos(job.captions) if e.caption is not None}
-    scorer, clipsim = _clip_scorer(job, device), ClipSimAccumulator()
+    scorer, clipsim = None, ClipSimAccumulator()
+    if job.clip_ckpt is not None:
+        # none (--no-openai): the model config as written (GELU for ViT-B-32); openai: OpenAI's weights, QuickGELU
+        scorer = ClipScorer.from_pretrained(job.clip_model, job.clip_ckpt, pretrained=job.pretrained, device=device)
+    elif job.preset == "tiny":
+        scorer = ClipScorer.random(0, device=device)
     skipped: list[tuple[str, str]] = []
     for name, source in (("real", job.real), ("fake", job.fake)):
         entries, count = list_videos(source), 0
@@ -234,20 +206,28 @@ def run(job: FVDJob) -> FVDCommandResult:
             fvd.update([frames for _, frames in read], real=name == "real")
             count += len(read)
             if name == "fake" and scorer is not None:
-                _score_captions(scorer, clipsim, read, captions)
+                # CLIPSIM of each video with a caption: --captions' (by file name), else its index's
+                texts = [captions.get(entry.path.name, entry.caption) for entry, _ in read]
+                if videos := [frames for (_, frames), text in zip(read, texts, strict=True) if text is not None]:
+                    clipsim.update(scorer.clipsim(videos, [text for text in texts if text is not None]).per_video)
         if count == 0:
             reasons = "; ".join(f"{path}: {reason}" for path, reason in skipped[:5])
             raise NoUsableVideos(
                 f"no usable {name} videos in {source} (--{name}); unreadable: {reasons or 'none found'}"
             )
-    result = fvd.compute()
+    result, notes = fvd.compute(), []  # notes: where a number is not what the flags asked for
+    groups = result.interval_replicates
+    if groups and groups < job.interval:
+        notes.append(f"interval: {groups} jackknife groups (one per fake video; asked for {job.interval})")
+    if scorer is not None and not clipsim.count:
+        notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
     return FVDCommandResult(
         fvd=result.as_dict(),
         clipsim=clipsim.compute() if clipsim.count else None,
         clipsim_videos=clipsim.count,
         skipped=skipped,
         random_weights=job.preset == "tiny" or (scorer is not None and job.clip_ckpt is None),
-        notes=_notes(job, result.interval_replicates, scorer is not None and not clipsim.count),
+        notes=notes,
     )
 
 

@@ -4,11 +4,8 @@ The public FVD tools agree on the network (Inception-I3D, 400 Kinetics logits) a
 everything around it, which is why published FVDs rarely match. Each :class:`FVDProtocol` here
 reproduces one tool on the same weights and videos (read from each tool's own code); the registry
 below names each tool, call and weight file in its ``tool`` and ``weights`` fields, and docs/metrics.md
-tabulates every convention.
-
-A protocol also carries the facts of one run that change the value (detector checksum, frames per
-video, how frames were sampled); :meth:`FVDProtocol.as_params` flattens all of it for MLflow and
-results files, and :meth:`FVDProtocol.feature_params` is the part that keys a feature cache.
+tabulates every convention. A protocol also carries the facts of one run that change the value
+(:meth:`FVDProtocol.for_run`).
 """
 
 from __future__ import annotations
@@ -26,11 +23,8 @@ from metrics.i3d import TF_BN_EPS, VIDEOGPT_BN_EPS, InceptionI3d, TorchScriptI3D
 from metrics.protocol_names import DEFAULT_PROTOCOL_NAME, PROTOCOL_NAMES
 from metrics.videomae import TINY_VIDEOMAE, VideoMAEv2Encoder, load_videomae, random_videomae
 
-#: How frames reach 224x224: TF1's ``resize_bilinear`` (corner-aligned source grid, no half-pixel
-#: offset), torch bilinear of the whole frame (half-pixel, no antialiasing, aspect not kept),
-#: torch bilinear of the shorter side then a centre crop (VideoGPT), cd-fvd's folder loader
-#: (shorter side to 256 antialiased, centre crop, truncated back to uint8, then the whole-frame
-#: bilinear), or inside the detector.
+#: How frames reach 224x224: one of :mod:`metrics.video_preprocess`'s resizes (each tool's, documented
+#: there), or inside the detector.
 Resize = Literal["tf1-bilinear", "bilinear", "shorter-side-bilinear-centre-crop", "cd-fvd-folder", "detector"]
 DetectorFormat = Literal["state_dict", "torchscript", "any"]
 #: The network whose outputs are the features: Inception-I3D's 400 Kinetics logits, or VideoMAE-v2's
@@ -116,8 +110,7 @@ class FVDProtocol:
 
         Detectors of other classes (test stand-ins, custom networks) cannot be checked and pass.
         """
-        other_networks = tuple(cls for net, cls in _NETWORK_CLASSES.items() if net != self.network)
-        if any(isinstance(detector, cls) for cls in other_networks):
+        if any(isinstance(detector, cls) for net, cls in _NETWORK_CLASSES.items() if net != self.network):
             raise ValueError(
                 f"FVD protocol {self.name!r} computes features with {self.network}, got a "
                 f"{type(detector).__name__}; load the detector with protocol.load_detector(path)"

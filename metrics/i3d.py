@@ -77,8 +77,6 @@ class Unit3D(nn.Module):
         bn_eps: float = VIDEOGPT_BN_EPS,
     ) -> None:
         super().__init__()
-        self.kernel = kernel
-        self.stride = stride
         self.activation = activation
         # Convs followed by BN carry no bias in the checkpoints; only the logits conv has one.
         self.conv3d = nn.Conv3d(in_channels, out_channels, kernel, stride=stride, bias=not batch_norm)
@@ -87,22 +85,17 @@ class Unit3D(nn.Module):
         self.bn = nn.BatchNorm3d(out_channels, eps=bn_eps, momentum=0.01) if batch_norm else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv3d(pad_same(x, self.kernel, self.stride))
+        x = self.conv3d(pad_same(x, self.conv3d.kernel_size, self.conv3d.stride))
         if self.bn is not None:
             x = self.bn(x)
         return F.relu(x) if self.activation else x
 
 
-class MaxPool3dSame(nn.Module):
+class MaxPool3dSame(nn.MaxPool3d):
     """Max-pool with TF SAME padding (zero padded; see the module docstring for why zeros are exact)."""
 
-    def __init__(self, kernel: tuple[int, int, int], stride: tuple[int, int, int]) -> None:
-        super().__init__()
-        self.kernel = kernel
-        self.stride = stride
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.max_pool3d(pad_same(x, self.kernel, self.stride), self.kernel, self.stride)
+        return super().forward(pad_same(x, self.kernel_size, self.stride))
 
 
 class InceptionBlock(nn.Module):
@@ -133,10 +126,9 @@ class InceptionI3d(nn.Module):
     ``T >= 9``.  Output: ``[B, num_classes]``.  The FVD protocol uses these 400
     Kinetics logits as the video embedding.
 
-    ``bn_eps`` is the one architectural choice on which the public ports disagree: TensorFlow's
-    1e-3 (:data:`TF_BN_EPS`) or VideoGPT's 1e-5 (:data:`VIDEOGPT_BN_EPS`, the default because the
-    default FVD protocol reproduces cd-fvd). It changes no parameter, so every public state_dict
-    loads either way; :mod:`metrics.fvd_protocols` picks it per protocol.
+    ``bn_eps``, the one architectural choice on which the public ports disagree (:data:`TF_BN_EPS`,
+    :data:`VIDEOGPT_BN_EPS`), is no parameter (see :class:`Unit3D`): :mod:`metrics.fvd_protocols`
+    picks it per protocol, VideoGPT's by default as the default protocol reproduces cd-fvd.
     """
 
     def __init__(

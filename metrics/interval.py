@@ -62,10 +62,8 @@ def _jackknife(reference: FrechetToReference, fake: np.ndarray, groups: int, rng
     whole = GaussianStats.from_features(fake)
     values = []
     for rows in np.array_split(rng.permutation(len(fake)), groups):
-        left_out = GaussianStats.from_features(fake[rows])
-        kept = GaussianStats(whole.dim)  # the moments of the rest, by subtraction
-        kept.count, kept.sum = whole.count - left_out.count, whole.sum - left_out.sum
-        kept.outer = whole.outer - left_out.outer
+        out = fake[rows]  # the moments of the rest, by subtraction
+        kept = GaussianStats(whole.dim, whole.count - len(out), whole.sum - out.sum(axis=0), whole.outer - out.T @ out)
         values.append(reference.distance(kept))
     values = np.asarray(values)
     return float(math.sqrt((groups - 1) / groups * np.sum((values - values.mean()) ** 2)))
@@ -146,6 +144,3 @@ def fvd_interval(
     dof = len(fake_features) - 1 if method == "delta" else replicates - 1
     half_width = float(student_t.ppf(0.5 + confidence / 2.0, dof)) * std_error
     return FVDInterval(point - half_width, point + half_width, std_error, confidence, method, replicates)
-
-
-# ----------------------------------------------------------------------------- coverage simulation

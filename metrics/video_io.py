@@ -28,22 +28,6 @@ class VideoDecodeError(Exception):
     """A video that cannot be used (unreadable, or shorter than requested); callers skip and report it."""
 
 
-def _read_index(index: Path) -> list[VideoEntry]:
-    if index.suffix == ".csv":
-        with open(index, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    else:
-        with open(index, encoding="utf-8") as handle:
-            rows = [json.loads(line) for line in handle if line.strip()]
-    if rows and "path" not in rows[0]:
-        raise ValueError(f"index file {index} has no 'path' column (columns: {sorted(rows[0])})")
-    # index.parent / path is path itself when path is absolute; an empty caption is no caption
-    return [
-        VideoEntry(index.parent / row["path"], None if row.get("caption") in (None, "") else str(row["caption"]))
-        for row in rows
-    ]
-
-
 def list_videos(source: str | Path) -> list[VideoEntry]:
     """Entries of a folder of ``.mp4`` files or of a ``.csv`` / ``.jsonl`` index file.
 
@@ -57,11 +41,22 @@ def list_videos(source: str | Path) -> list[VideoEntry]:
             for p in sorted(source.iterdir())
             if p.suffix.lower() == ".mp4" and p.is_file() and not p.name.startswith(".")
         ]
-    if source.is_file() and source.suffix in (".csv", ".jsonl"):
-        return _read_index(source)
-    if source.is_file():
+    if not source.is_file():
+        raise FileNotFoundError(f"{source} does not exist")
+    if source.suffix not in (".csv", ".jsonl"):
         raise ValueError(f"{source} is neither a folder of .mp4 files nor a .csv/.jsonl index file")
-    raise FileNotFoundError(f"{source} does not exist")
+    with open(source, newline="", encoding="utf-8") as handle:  # newline="" as csv needs; JSON lines ignore it
+        if source.suffix == ".csv":
+            rows = list(csv.DictReader(handle))
+        else:
+            rows = [json.loads(line) for line in handle if line.strip()]
+    if rows and "path" not in rows[0]:
+        raise ValueError(f"index file {source} has no 'path' column (columns: {sorted(rows[0])})")
+    # source.parent / path is path itself when path is absolute; an empty caption is no caption
+    return [
+        VideoEntry(source.parent / row["path"], None if row.get("caption") in (None, "") else str(row["caption"]))
+        for row in rows
+    ]
 
 
 def read_video(

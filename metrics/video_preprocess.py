@@ -110,7 +110,7 @@ _RESIZERS: dict[str, Callable[[torch.Tensor, int], torch.Tensor]] = {
 
 
 def resize_frames(frames: torch.Tensor, resize: str, size: int) -> torch.Tensor:
-    """Resize float ``[N, 3, H, W]`` frames by the named rule (see ``metrics.fvd_protocols.Resize``)."""
+    """Resize float ``[N, 3, H, W]`` frames by the named rule (a protocol's ``resize``: one of the above)."""
     if resize not in _RESIZERS:
         raise ValueError(f"unknown resize {resize!r}; choose one of {', '.join(_RESIZERS)}")
     return _RESIZERS[resize](frames, size)

@@ -26,26 +26,21 @@ EMBED_DIM = 768
 BATCH_FRAMES = 32
 
 
-def load_aesthetic_head(path: Path, device: str | torch.device) -> nn.Linear:
-    """LAION's ``sa_0_4_vit_l_14_linear.pth``: the state dict of an ``nn.Linear(768, 1)``."""
-    head = nn.Linear(EMBED_DIM, 1)
-    head.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return head.eval().to(device)
-
-
 class AestheticQuality(VBenchDimension):
     name: ClassVar[str] = "aesthetic_quality"
     weight_fields: ClassVar[tuple[str, ...]] = ("clip_l14_ckpt", "aesthetic_head")
 
     def __init__(self, clip_model: nn.Module, head: nn.Linear, device: str | torch.device = "cpu") -> None:
-        super().__init__()
-        self.model, self.head, self.device = clip_model, head, torch.device(device)
+        super().__init__(clip_model, device)
+        self.head = head
 
     @classmethod
     def from_pretrained(cls, clip_path: Path, head_path: Path, device: str | torch.device = "cpu") -> AestheticQuality:
         model = load_openai_clip(clip_path, device)
         require_vision(model, patch=14, width=1024, what="ViT-L/14", path=clip_path)
-        return cls(model, load_aesthetic_head(head_path, device), device)
+        head = nn.Linear(EMBED_DIM, 1)  # LAION's sa_0_4_vit_l_14_linear.pth is this layer's state dict
+        head.load_state_dict(torch.load(head_path, map_location="cpu", weights_only=True))
+        return cls(model, head.eval().to(device), device)
 
     @classmethod
     def random(cls, seed: int = 0, device: str | torch.device = "cpu") -> AestheticQuality:

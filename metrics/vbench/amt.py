@@ -12,9 +12,6 @@ AMT-S's published definition (the one vbench 0.1.5 ships in ``vbench/third_party
    small update block fed with correlation lookups;
 3. the finest decoder predicts several flow fields per pixel; the warped candidates are blended by
    learned masks and residuals, then merged by a small convolution.
-
-The layer widths are AMT-S's (the checkpoint fixes them); :meth:`AMTS.random` fills the same network
-with seeded random weights for tests and ``--preset tiny``.
 """
 
 from __future__ import annotations
@@ -37,19 +34,17 @@ CONTEXT_DIM = 84  # the feature encoder's output width
 
 
 def rescale(x: torch.Tensor, factor: float) -> torch.Tensor:
-    """Bilinear resampling by ``factor`` (AMT resizes flows and features this way between levels)."""
-    return F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
+    """Bilinear resampling by ``factor`` (AMT resizes flows and features this way between levels); 1 keeps ``x``."""
+    return x if factor == 1 else F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
 
 
 def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Sample ``image`` at each pixel displaced by ``flow`` (pixels), clamping at the border."""
-    batch, _, height, width = flow.shape
+    height, width = flow.shape[-2:]
     xs = torch.linspace(-1.0, 1.0, width, device=flow.device, dtype=image.dtype)
     ys = torch.linspace(-1.0, 1.0, height, device=flow.device, dtype=image.dtype)
-    base_x = xs.view(1, 1, 1, width).expand(batch, 1, height, width)
-    base_y = ys.view(1, 1, height, 1).expand(batch, 1, height, width)
-    grid_x = base_x + flow[:, :1] / ((width - 1.0) / 2.0)
-    grid_y = base_y + flow[:, 1:2] / ((height - 1.0) / 2.0)
+    grid_x = xs.view(1, 1, 1, width) + flow[:, :1] / ((width - 1.0) / 2.0)
+    grid_y = ys.view(1, 1, height, 1) + flow[:, 1:2] / ((height - 1.0) / 2.0)
     grid = torch.cat([grid_x, grid_y], 1).permute(0, 2, 3, 1)
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
@@ -214,12 +209,11 @@ class ImagePyramid(nn.Module):
                 f"pyramid{index}", nn.Sequential(conv_prelu(previous, width, 3, 2, 1), conv_prelu(width, width))
             )
             previous = width
-        self.depth = len(channels)
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
         features = []
-        for index in range(1, self.depth + 1):
-            image = getattr(self, f"pyramid{index}")(image)
+        for stage in self.children():  # pyramid1, 2, ... in registration order
+            image = stage(image)
             features.append(image)
         return features
 
@@ -351,9 +345,8 @@ class AMTS(nn.Module):
 
     def _lookup(self, correlation, coords, flow0, flow1, time, downsample: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Correlation around the positions the (linearly extrapolated) flows point to, at 1/8 resolution."""
-        if downsample != 1:
-            flow0 = rescale(flow0, 1 / downsample) / downsample
-            flow1 = rescale(flow1, 1 / downsample) / downsample
+        flow0 = rescale(flow0, 1 / downsample) / downsample  # exact at 1: rescale keeps it, x / 1 is x
+        flow1 = rescale(flow1, 1 / downsample) / downsample
         corr0, corr1 = correlation(coords + flow1 * (1.0 / time), coords + flow0 * (1.0 / (1.0 - time)))
         return torch.cat([corr0, corr1], 1), torch.cat([flow0, flow1], 1)
 
@@ -367,8 +360,7 @@ class AMTS(nn.Module):
     ) -> torch.Tensor:
         mean = torch.cat([img0, img1], 2).mean(1, keepdim=True).mean(2, keepdim=True).mean(3, keepdim=True)
         img0, img1 = img0 - mean, img1 - mean
-        small0 = rescale(img0, scale_factor) if scale_factor != 1.0 else img0
-        small1 = rescale(img1, scale_factor) if scale_factor != 1.0 else img1
+        small0, small1 = rescale(img0, scale_factor), rescale(img1, scale_factor)
         batch, _, height, width = small0.shape
         coords = pixel_grid(batch, height // 8, width // 8, img0.device)
         fmap0, fmap1 = self.feat_encoder(torch.cat([small0, small1])).chunk(2)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import torch
-from torch import nn
 
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.frames import clip_pixels, pair_consistency
@@ -25,10 +24,6 @@ TINY_EMBED_DIM = 32
 class BackgroundConsistency(VBenchDimension):
     name: ClassVar[str] = "background_consistency"
     weight_fields: ClassVar[tuple[str, ...]] = ("clip_ckpt",)
-
-    def __init__(self, clip_model: nn.Module, device: str | torch.device = "cpu") -> None:
-        super().__init__()
-        self.model, self.device = clip_model, torch.device(device)
 
     @classmethod
     def from_pretrained(cls, path: Path, device: str | torch.device = "cpu") -> BackgroundConsistency:

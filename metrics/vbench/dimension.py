@@ -31,8 +31,11 @@ class VBenchDimension(ABC):
 
     name: ClassVar[str]  # VBench's dimension name, e.g. "subject_consistency"
 
-    def __init__(self) -> None:
+    def __init__(self, model: torch.nn.Module | None = None, device: str | torch.device = "cpu") -> None:
+        """``model``: the dimension's network (none for temporal flickering), held in eval mode on ``device``."""
         self.state = DimensionState()
+        self.device = torch.device(device)
+        self.model = None if model is None else model.to(self.device).eval()
 
     @abstractmethod
     def video_state(self, frames: torch.Tensor) -> DimensionState:
@@ -71,15 +74,13 @@ class VBenchDimension(ABC):
 
 class NetworkDimension(VBenchDimension):
     """A dimension scored by one network: ``network`` names its class, which loads a public weight file
-    (``from_pretrained``) or seeded random weights (``random``); held in eval mode on ``device``."""
+    (``from_pretrained``) or seeded random weights (``random``)."""
 
     network: ClassVar[Any]
     default_batch_size: ClassVar[int] = 4
 
     def __init__(self, model: torch.nn.Module, device: str | torch.device = "cpu", batch_size: int | None = None):
-        super().__init__()
-        self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
+        super().__init__(model, device)
         self.batch_size = batch_size or self.default_batch_size
 
     @classmethod

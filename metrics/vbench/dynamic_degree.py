@@ -12,6 +12,7 @@ moving videos. The network is torchvision's ``raft_large``, the architecture of 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -80,12 +81,7 @@ def moves(pair_scores: list[float], height: int, width: int, frames: int) -> boo
     """vbench's ``check_move``: enough pairs above the size-scaled threshold (checked pair by pair, as vbench)."""
     threshold = 6.0 * (min(height, width) / 256.0)
     needed = round(4 * (frames / 16.0))
-    above = 0
-    for score in pair_scores:
-        above += score > threshold
-        if above >= needed:
-            return True
-    return False
+    return any(above >= needed for above in itertools.accumulate(score > threshold for score in pair_scores))
 
 
 class DynamicDegree(VBenchDimension):
@@ -94,8 +90,8 @@ class DynamicDegree(VBenchDimension):
 
     def __init__(self, model: RAFT, device: str | torch.device = "cpu", fps: float = SAMPLED_FPS) -> None:
         """``fps``: the frame rate of the videos to be scored, which sets vbench's frame sampling."""
-        super().__init__()
-        self.model, self.device, self.fps = model.eval().to(device), torch.device(device), fps
+        super().__init__(model, device)
+        self.fps = fps
 
     @classmethod
     def from_pretrained(cls, path: Path, device: str | torch.device = "cpu") -> DynamicDegree:

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 
 from metrics.vbench.dimension import DimensionState
-
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def float_pixels(frames: torch.Tensor) -> torch.Tensor:
@@ -43,14 +39,14 @@ def clip_pixels(frames: torch.Tensor, size: int = 224) -> torch.Tensor:
     /255, CLIP's mean and std."""
     pixels = TF.resize(float_pixels(frames), size, interpolation=InterpolationMode.BICUBIC, antialias=False)
     pixels = TF.center_crop(pixels, size).div(255.0)
-    return TF.normalize(pixels, CLIP_MEAN, CLIP_STD)
+    return TF.normalize(pixels, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD)
 
 
 def dino_pixels(frames: torch.Tensor, size: int = 224) -> torch.Tensor:
     """vbench's ``dino_transform(size)``: bilinear resize of the short side (no antialias, no crop),
     /255, ImageNet's mean and std."""
     pixels = TF.resize(float_pixels(frames), size, interpolation=InterpolationMode.BILINEAR, antialias=False)
-    return TF.normalize(pixels.div(255.0), IMAGENET_MEAN, IMAGENET_STD)
+    return TF.normalize(pixels.div(255.0), IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD)
 
 
 def pair_consistency(features: torch.Tensor) -> DimensionState:

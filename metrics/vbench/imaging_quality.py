@@ -19,16 +19,6 @@ from metrics.vbench.musiq import MUSIQ
 LONGER_SIDE_LIMIT = 512
 
 
-def vbench_resize(frames: torch.Tensor) -> torch.Tensor:
-    """uint8 [T, 3, H, W] -> float [T, 3, h, w] in [0, 1], the longer side brought down to 512 when above it."""
-    frames = frames.float()
-    height, width = frames.shape[-2:]
-    if max(height, width) > LONGER_SIDE_LIMIT:
-        scale = LONGER_SIDE_LIMIT / max(height, width)
-        frames = TF.resize(frames, [int(scale * height), int(scale * width)], antialias=False)
-    return frames / 255.0
-
-
 class ImagingQuality(NetworkDimension):
     """Mean over videos of the per-video mean MUSIQ score / 100 (state: score sum, video count)."""
 
@@ -43,8 +33,12 @@ class ImagingQuality(NetworkDimension):
         """uint8 [T, H, W, 3] -> MUSIQ's 0-100 score of each frame, float64 [T]."""
         if frames.dtype != torch.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] == 0:
             raise ValueError(f"expected uint8 frames [T, H, W, 3] with T > 0; got {frames.dtype} {tuple(frames.shape)}")
-        images = vbench_resize(frames.permute(0, 3, 1, 2))
-        scores = [self.model(chunk.to(self.device)).flatten() for chunk in images.split(self.batch_size)]
+        height, width = frames.shape[1:3]
+        images = frames.permute(0, 3, 1, 2).float()
+        if max(height, width) > LONGER_SIDE_LIMIT:  # the longer side brought down to 512
+            scale = LONGER_SIDE_LIMIT / max(height, width)
+            images = TF.resize(images, [int(scale * height), int(scale * width)], antialias=False)
+        scores = [self.model(chunk.to(self.device)).flatten() for chunk in (images / 255.0).split(self.batch_size)]
         return torch.cat(scores).double().cpu()
 
     def video_state(self, frames: torch.Tensor) -> DimensionState:

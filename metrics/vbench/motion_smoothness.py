@@ -71,13 +71,8 @@ class MotionSmoothness(NetworkDimension):
             )
         padded, pad = replicate_pad(images, int(_PAD_DIVISOR / scale))
         time = torch.full((1, 1, 1, 1), 0.5, device=self.device)
-        predictions = []
-        for start in range(0, padded.shape[0] - 1, self.batch_size):
-            first = padded[start : start + self.batch_size]
-            second = padded[start + 1 : start + 1 + self.batch_size]
-            first = first[: second.shape[0]]
-            predictions.append(self.model(first, second, time, scale_factor=scale))
-        predicted = torch.cat(predictions)
+        pairs = zip(padded[:-1].split(self.batch_size), padded[1:].split(self.batch_size), strict=True)
+        predicted = torch.cat([self.model(first, second, time, scale_factor=scale) for first, second in pairs])
         left, right, top, bottom = pad
         predicted = predicted[..., top : predicted.shape[-2] - bottom, left : predicted.shape[-1] - right]
         # vbench's tensor2img: x255, clip, then truncate to uint8

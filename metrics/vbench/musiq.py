@@ -14,10 +14,6 @@ How an image is scored (pyiqa's ``MUSIQ.forward`` in evaluation mode):
    masked-out zero patches; every patch carries a hashed 10 x 10 grid position and its scale's id;
 3. each patch goes through a small weight-standardised ResNet stem to one token; a ViT encoder
    reads the class token plus all patch tokens (masked attention) and a linear head gives the score.
-
-:meth:`MUSIQ.random` builds a small random-weight configuration of the same class (tests and
-``--preset tiny`` uses :meth:`MUSIQ.tiny`, the same with one small resized scale); the patching and the
-convolutional stem are MUSIQ's at every size.
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from timm.layers import Mlp
 from torch import nn
 
 from metrics.i3d import pad_same  # TensorFlow's "SAME" padding, as MUSIQ's TF original pads
@@ -91,45 +88,25 @@ class MaskedSelfAttention(nn.Module):
         return self.out(mixed)
 
 
-class FeedForward(nn.Module):
-    def __init__(self, dim: int, hidden: int) -> None:
-        super().__init__()
-        self.fc1, self.fc2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(F.gelu(self.fc1(x)))
-
-
 class EncoderBlock(nn.Module):
     def __init__(self, dim: int, mlp_dim: int, heads: int) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
         self.attention = MaskedSelfAttention(dim, heads)
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = FeedForward(dim, mlp_dim)
+        self.mlp = Mlp(dim, mlp_dim)  # fc1, GELU, fc2
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = x + self.attention(self.norm1(x), mask)
         return x + self.mlp(self.norm2(x))
 
 
-class PositionTable(nn.Module):
-    """A learned embedding table under MUSIQ's parameter name (``position_emb`` or ``scale_emb``)."""
-
-    def __init__(self, attribute: str, shape: tuple[int, ...]) -> None:
-        super().__init__()
-        self.attribute = attribute
-        self.register_parameter(attribute, nn.Parameter(torch.zeros(shape)))
-
-    def table(self) -> torch.Tensor:
-        return getattr(self, self.attribute).reshape(-1, getattr(self, self.attribute).shape[-1])
-
-
 class TransformerEncoder(nn.Module):
     def __init__(self, dim: int, mlp_dim: int, heads: int, layers: int, scales: int) -> None:
         super().__init__()
-        self.posembed_input = PositionTable("position_emb", (1, HASH_GRID * HASH_GRID, dim))
-        self.scaleembed_input = PositionTable("scale_emb", (scales, dim))
+        self.posembed_input, self.scaleembed_input = nn.Module(), nn.Module()  # pyiqa's names of the tables
+        self.posembed_input.position_emb = nn.Parameter(torch.zeros(1, HASH_GRID * HASH_GRID, dim))
+        self.scaleembed_input.scale_emb = nn.Parameter(torch.zeros(scales, dim))
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
         self.encoder_norm = nn.LayerNorm(dim, eps=1e-6)
         self.transformer = nn.ModuleDict(
@@ -137,9 +114,9 @@ class TransformerEncoder(nn.Module):
         )
 
     def forward(self, tokens: torch.Tensor, positions: torch.Tensor, scales: torch.Tensor, mask: torch.Tensor):
-        tokens = tokens + self.posembed_input.table()[positions.long()]
-        tokens = tokens + self.scaleembed_input.table()[scales.long()]
-        batch = tokens.shape[0]
+        batch, _, dim = tokens.shape
+        tokens = tokens + self.posembed_input.position_emb.reshape(-1, dim)[positions.long()]
+        tokens = tokens + self.scaleembed_input.scale_emb[scales.long()]
         tokens = torch.cat([self.cls.expand(batch, 1, -1), tokens], dim=1)
         mask = torch.cat([torch.ones(batch, 1, dtype=mask.dtype, device=mask.device), mask], dim=1)
         for block in self.transformer.values():
@@ -218,7 +195,8 @@ class MUSIQ(nn.Module):
 
     @classmethod
     def random(cls, seed: int, device: str | torch.device = "cpu") -> MUSIQ:
-        """A small random-weight MUSIQ (hidden 32, 2 layers) on pyiqa's scales, seeded by :meth:`seeded`."""
+        """A small random-weight MUSIQ (hidden 32, 2 layers; MUSIQ's patching and stem) on pyiqa's scales, seeded by
+        :meth:`seeded`."""
         return cls(hidden=32, mlp_dim=64, heads=2, layers=2).seeded(seed, device)
 
     @classmethod

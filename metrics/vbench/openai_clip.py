@@ -35,8 +35,7 @@ def load_openai_clip(path: Path, device: str | torch.device) -> nn.Module:
     GPU, float32 on the CPU (see :func:`as_clip_load_places`)."""
     import open_clip
 
-    model = open_clip.load_openai_model(str(path), precision="fp16", device="cpu")
-    return as_clip_load_places(model, device)
+    return as_clip_load_places(open_clip.load_openai_model(str(path), precision="fp16", device="cpu"), device)
 
 
 def as_clip_load_places(model: nn.Module, device: str | torch.device) -> nn.Module:

@@ -77,16 +77,11 @@ class SubjectConsistency(VBenchDimension):
     name: ClassVar[str] = "subject_consistency"
     weight_fields: ClassVar[tuple[str, ...]] = ("dino_ckpt",)
 
-    def __init__(self, model: DinoViT, device: str | torch.device = "cpu") -> None:
-        super().__init__()
-        self.model, self.device = model.eval().to(device), torch.device(device)
-
     @classmethod
     def from_pretrained(cls, path: Path, device: str | torch.device = "cpu") -> SubjectConsistency:
         """DINO's ``dino_vitbase16_pretrain.pth`` (its keys are timm's)."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
         model = DinoViT(**DINO_VITB16)
-        model.load_state_dict(state)
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         return cls(model, device)
 
     @classmethod
