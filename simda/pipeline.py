@@ -35,7 +35,6 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import get_device, randn_tensor
 from diffusers.video_processor import VideoProcessor
-from tqdm.auto import tqdm
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from metrics.progress import progress_bar
@@ -153,7 +152,11 @@ class SimDAPipeline(DiffusionPipeline):
         super().__init__()
         if decode_chunk_size < 1:
             raise ValueError(f"decode_chunk_size must be a positive number of frames, got {decode_chunk_size}")
-        unet = _video_unet(unet, adapters)
+        if adapters is not None:
+            unet = adapters.attach(unet)
+        elif not isinstance(unet, SimDAUNet):
+            log.warning("no adapters given: the SimDA adapters are freshly initialised (untrained)")
+            unet = SimDAUNet(unet, SimDAConfig()).eval()
         self.register_modules(
             vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler, adapters=None
         )
@@ -201,7 +204,8 @@ class SimDAPipeline(DiffusionPipeline):
         if adapters is not None and not isinstance(adapters, SimDAAdapters):
             adapters = load_adapter_checkpoint(adapters, "adapters")
         chunk = {} if decode_chunk_size is None else {"decode_chunk_size": decode_chunk_size}
-        if _saved_simda_pipeline(folder):
+        index = folder / "model_index.json"  # save_pretrained's index names the adapters; SD's does not
+        if index.is_file() and (json.loads(index.read_text()).get("adapters") or [None])[0] is not None:
             passed = chunk if adapters is None else {**chunk, "adapters": adapters}
             return super().from_pretrained(folder, dtype=dtype, **passed, **kwargs)
         if kwargs:
@@ -375,7 +379,11 @@ class SimDAPipeline(DiffusionPipeline):
         latents = latents.to(device).float() * self.scheduler.init_noise_sigma
         self._interrupt = False
         timesteps = self.scheduler.timesteps
-        with self._progress_bar(len(timesteps), progress, hook.label) as bar:
+        if progress is None:
+            bar = self.progress_bar(total=len(timesteps))
+        else:
+            bar = progress_bar(total=len(timesteps), desc=hook.label, disable=not progress, leave=False)
+        with bar:
             for index, t in enumerate(timesteps):
                 if self._interrupt:
                     break
@@ -403,11 +411,6 @@ class SimDAPipeline(DiffusionPipeline):
         if eta != 0.0:
             raise ValueError(f"eta={eta} needs a DDIM scheduler; {type(self.scheduler).__name__} has no eta")
         return {}
-
-    def _progress_bar(self, total: int, progress: bool | None, label: str = "denoising") -> tqdm:
-        if progress is None:
-            return self.progress_bar(total=total)
-        return progress_bar(total=total, desc=label, disable=not progress, leave=False)
 
     @torch.inference_mode()
     def decode_latents(self, latents: torch.Tensor, decode_chunk_size: int | None = None) -> torch.Tensor:
@@ -499,7 +502,11 @@ class SimDAPipeline(DiffusionPipeline):
         ``ip_adapter_image``, ``ip_adapter_image_embeds`` and the deprecated ``callback`` and
         ``callback_steps`` are refused with the reason (:data:`UNSUPPORTED_ARGUMENTS`).
         """
-        _refuse_unsupported(unsupported)
+        refused = {name: UNSUPPORTED_ARGUMENTS[name] for name in unsupported if name in UNSUPPORTED_ARGUMENTS}
+        if refused:
+            raise ValueError("; ".join(f"{name} is not supported: {why}" for name, why in refused.items()))
+        if unsupported:
+            raise TypeError(f"SimDAPipeline.__call__() got unexpected keyword arguments {sorted(unsupported)}")
         if sum(source is not None for source in (generator, seeds, latents)) > 1:
             raise ValueError("give at most one of generator, seeds and latents: each decides the starting noise")
         if output_type not in OUTPUT_TYPES:
@@ -582,26 +589,12 @@ class SimDAPipeline(DiffusionPipeline):
                 )
             return text, negative_prompt_embeds.to(self._execution_device, self.unet.dtype)
         negative = settings.negative_prompt if negative_prompt is None else negative_prompt
-        return text, self.encode_prompts(_one_per_prompt(negative, text.shape[0]), clip_skip)
-
-
-def _refuse_unsupported(arguments: dict[str, Any]) -> None:
-    """Refuse AnimateDiff arguments SimDA cannot honour, with the reason, and unknown ones by name."""
-    known = {name: UNSUPPORTED_ARGUMENTS[name] for name in arguments if name in UNSUPPORTED_ARGUMENTS}
-    if known:
-        raise ValueError("; ".join(f"{name} is not supported: {why}" for name, why in known.items()))
-    if arguments:
-        raise TypeError(f"SimDAPipeline.__call__() got unexpected keyword arguments {sorted(arguments)}")
-
-
-def _video_unet(unet: SimDAUNet | UNet2DConditionModel, adapters: SimDAAdapters | None) -> SimDAUNet:
-    """The SimDA video UNet for the pipeline: ``unet`` itself, or a 2D UNet adapted by ``adapters``."""
-    if adapters is not None:
-        return adapters.attach(unet)
-    if isinstance(unet, SimDAUNet):
-        return unet
-    log.warning("no adapters given: the SimDA adapters are freshly initialised (untrained)")
-    return SimDAUNet(unet, SimDAConfig()).eval()
+        count = text.shape[0]
+        if negative is None or isinstance(negative, str):
+            negative = [negative or ""] * count
+        elif len(negative) != count:
+            raise ValueError(f"{count} prompts but {len(negative)} negative prompts: give one, or one per prompt")
+        return text, self.encode_prompts(list(negative), clip_skip)
 
 
 def _offload_target(device: torch.device | str | None) -> bool:
@@ -610,17 +603,3 @@ def _offload_target(device: torch.device | str | None) -> bool:
         log.warning("no accelerator found: CPU offloading has nothing to offload to; the models stay on the CPU")
         return False
     return True
-
-
-def _saved_simda_pipeline(folder: Path) -> bool:
-    """Whether ``folder`` was written by ``SimDAPipeline.save_pretrained`` (its index names adapters)."""
-    index = folder / "model_index.json"
-    return index.is_file() and (json.loads(index.read_text()).get("adapters") or [None])[0] is not None
-
-
-def _one_per_prompt(negative_prompt: str | list[str] | None, count: int) -> list[str]:
-    if negative_prompt is None or isinstance(negative_prompt, str):
-        return [negative_prompt or ""] * count
-    if len(negative_prompt) != count:
-        raise ValueError(f"{count} prompts but {len(negative_prompt)} negative prompts: give one, or one per prompt")
-    return list(negative_prompt)

@@ -20,6 +20,7 @@ from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from simda.model.tokenizer import build_clip_tokenizer
+from simda.plumbing.errors import MissingInput
 
 B = TypeVar("B", bound="BaseModel")
 SD_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
@@ -131,10 +132,10 @@ def unet_identity(unet: UNet2DConditionModel) -> str:
 
 
 def require_subfolders(root: Path, subfolders: tuple[str, ...], what: str, hint: str) -> None:
-    """Refuse ``root`` before any weight is read unless it holds every ``subfolders`` entry."""
+    """Refuse ``root`` (:class:`MissingInput`) before any weight is read unless it holds every ``subfolders`` entry."""
     missing = [name for name in subfolders if not (root / name).is_dir()]
     if missing:
-        raise FileNotFoundError(f"{root} is not {what} in diffusers layout: missing {missing}. {hint}")
+        raise MissingInput(f"{root} is not {what} in diffusers layout: missing {missing}. {hint}")
 
 
 def local_base(cls: type[B], root: Path, device: str | torch.device, dtype: torch.dtype, **schedulers: Any) -> B:
