@@ -186,14 +186,13 @@ class SimDAPipeline(DiffusionPipeline):
     ) -> SimDAPipeline:
         """SimDA from a folder or a Hub id in the local Hugging Face cache; nothing is downloaded.
 
-        The folder is one ``save_pretrained`` wrote (read by diffusers' own loader, ``kwargs``
-        such as ``variant`` go to it), or a Stable Diffusion folder in diffusers layout.
-        ``adapters`` is a ``SimDAAdapters``, an adapter folder, or an older ``.safetensors``
-        checkpoint, and replaces a saved pipeline's own; ``None`` on a Stable Diffusion folder
-        gives freshly initialised (untrained) adapters, for training. Everything loads on the
-        CPU; move it with ``.to("cuda")`` or ``enable_model_cpu_offload()``. ``dtype`` (diffusers'
-        newer name) and ``torch_dtype`` (AnimateDiff's documentation) mean the same; float32 if neither.
-        ``motion_adapter`` is ``AnimateDiffPipeline``'s name for ``adapters``, so its examples run as written.
+        The folder is one ``save_pretrained`` wrote (read by diffusers' own loader; ``kwargs`` such as ``variant`` go
+        to it), or a Stable Diffusion folder in diffusers layout. ``adapters`` (a ``SimDAAdapters``, an adapter folder
+        or an older ``.safetensors`` checkpoint; ``motion_adapter`` is AnimateDiff's name for it, so its examples run as
+        written) replaces a saved pipeline's own; ``None`` on a Stable Diffusion folder gives freshly initialised
+        (untrained) adapters, for training. Everything loads on the CPU; move it with ``.to("cuda")`` or
+        ``enable_model_cpu_offload()``. ``dtype`` (diffusers' newer name) and ``torch_dtype`` (AnimateDiff's
+        documentation) mean the same; float32 if neither.
         """
         if motion_adapter is not None:
             if adapters is not None:
@@ -226,11 +225,8 @@ class SimDAPipeline(DiffusionPipeline):
 
     @classmethod
     def load_config(cls, *args: Any, **kwargs: Any) -> Any:
-        """diffusers' ``load_config``, with a saved folder's ``_class_name`` read as this class.
-
-        ``save_pretrained`` names :data:`PIPELINE_FILE` there for diffusers' generic loader; this
-        class is already known, so loading through it runs no code from the folder.
-        """
+        """diffusers' ``load_config``, reading the :data:`PIPELINE_FILE` that a saved folder's ``_class_name``
+        names for diffusers' generic loader as this class, already known: no code from the folder runs."""
         loaded = super().load_config(*args, **kwargs)
         config = loaded[0] if isinstance(loaded, tuple) else loaded
         if isinstance(config.get("_class_name"), list):
@@ -238,14 +234,10 @@ class SimDAPipeline(DiffusionPipeline):
         return loaded
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
-        """diffusers' ``save_pretrained``: ``unet/`` holds the frozen base as diffusers' own
-        ``UNet2DConditionModel`` and ``adapters/`` the SimDA adapters as their own model folder
-        (what ``simda.train`` writes), so the folder is also a Stable Diffusion folder for ``--base``.
-
-        It reloads with ``SimDAPipeline.from_pretrained(folder)``, or with diffusers'
-        ``DiffusionPipeline.from_pretrained(folder, trust_remote_code=True)`` through
-        :data:`PIPELINE_FILE`, which imports this class from the installed simda package.
-        """
+        """diffusers' ``save_pretrained``, ``unet/`` holding the frozen base as diffusers' own ``UNet2DConditionModel``
+        and ``adapters/`` the adapters as their own model folder (what ``simda.train`` writes): the folder is also a
+        Stable Diffusion folder for ``--base``, and reloads with ``from_pretrained`` or, through
+        :data:`PIPELINE_FILE`, with diffusers' generic loader."""
         video_unet = self.unet
         self.register_modules(unet=video_unet.unadapted(), adapters=SimDAAdapters.from_model(video_unet))
         try:
@@ -263,12 +255,9 @@ class SimDAPipeline(DiffusionPipeline):
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
 
     def default_settings(self) -> GenerationSettings:
-        """What ``generate()`` and ``__call__`` use where a setting is not given.
-
-        Frames, steps, guidance, eta and negative prompt are the settings module's defaults (the
-        paper's); height and width are the loaded UNet's natural size, its sample size times the
-        VAE factor, as in diffusers (512x512 for Stable Diffusion 1.5, 64x64 for the tiny model;
-        the commands' presets choose the paper's 256x256).
+        """What ``generate()`` and ``__call__`` use where a setting is not given: the settings module's (the paper's)
+        frames, steps, guidance, eta and negative prompt at the UNet's natural size, its sample size times the VAE
+        factor as in diffusers (512x512 for SD 1.5, 64x64 for the tiny model; the presets choose the paper's 256x256).
         """
         size = self.unet.unet.config.sample_size
         height, width = (size, size) if isinstance(size, int) else size
@@ -492,15 +481,13 @@ class SimDAPipeline(DiffusionPipeline):
     ) -> SimDAPipelineOutput | tuple[Any]:
         """diffusers' door, with ``AnimateDiffPipeline``'s arguments where they apply to SimDA.
 
-        Unset settings come from :meth:`default_settings` (the settings module's frames, steps and
-        guidance at the UNet's natural size). Text: ``prompt`` or ``prompt_embeds`` (and
-        ``negative_prompt`` or ``negative_prompt_embeds``); ``clip_skip`` applies to both prompts.
-        Each prompt gives ``num_videos_per_prompt`` videos, a prompt's videos next to each other.
-        Starting noise: ``seeds`` (one per video, each drawn on the CPU from its own seed, as the
-        harness does), or ``latents``, or diffusers' ``generator`` (or the global RNG): give at
-        most one. ``guidance_scale=1`` switches classifier-free guidance off.
-        ``ip_adapter_image``, ``ip_adapter_image_embeds`` and the deprecated ``callback`` and
-        ``callback_steps`` are refused with the reason (:data:`UNSUPPORTED_ARGUMENTS`).
+        Unset settings come from :meth:`default_settings`. Text: ``prompt`` or ``prompt_embeds`` (and
+        ``negative_prompt`` or ``negative_prompt_embeds``); ``clip_skip`` applies to both. Each prompt gives
+        ``num_videos_per_prompt`` videos, next to each other. Starting noise: ``seeds`` (one per video, each drawn on
+        the CPU from its own seed, as the harness does), or ``latents``, or diffusers' ``generator`` (or the global
+        RNG): give at most one. ``guidance_scale=1`` switches classifier-free guidance off. ``ip_adapter_image``,
+        ``ip_adapter_image_embeds`` and the deprecated ``callback`` and ``callback_steps`` are refused with the
+        reason (:data:`UNSUPPORTED_ARGUMENTS`).
         """
         refused = {name: UNSUPPORTED_ARGUMENTS[name] for name in unsupported if name in UNSUPPORTED_ARGUMENTS}
         if refused:
