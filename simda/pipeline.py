@@ -163,6 +163,7 @@ class SimDAPipeline(DiffusionPipeline):
         self.register_to_config(decode_chunk_size=decode_chunk_size)
         self.decode_chunk_size = decode_chunk_size
         self._compiled_unets: dict[int, torch.nn.Module] = {}  # id of the UNet -> its torch.compile wrapper
+        self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1)
         self.video_processor = VideoProcessor(do_resize=False, vae_scale_factor=self.vae_scale_factor)
         self._interrupt = False
 
@@ -250,10 +251,6 @@ class SimDAPipeline(DiffusionPipeline):
         index["_class_name"] = [Path(PIPELINE_FILE).stem, type(self).__name__]
         (folder / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
-    @property
-    def vae_scale_factor(self) -> int:
-        return 2 ** (len(self.vae.config.block_out_channels) - 1)
-
     def default_settings(self) -> GenerationSettings:
         """What ``generate()`` and ``__call__`` use where a setting is not given: the settings module's (the paper's)
         frames, steps, guidance, eta and negative prompt at the UNet's natural size, its sample size times the VAE
@@ -326,8 +323,6 @@ class SimDAPipeline(DiffusionPipeline):
             raise ValueError(
                 f"height and width must be positive multiples of {factor}, got {settings.height}x{settings.width}"
             )
-        if settings.num_frames < 1:
-            raise ValueError(f"num_frames must be at least 1, got {settings.num_frames}")
         channels = self.unet.unet.config.in_channels
         return channels, settings.num_frames, settings.height // factor, settings.width // factor
 

@@ -16,6 +16,7 @@ convolution; the SimDA parts are wrappers and an attention processor placed at t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -28,7 +29,7 @@ from torch import nn
 
 from simda.model.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
 from simda.model.config import SimDAConfig
-from simda.model.frames import FrameLayout, checkpoint_in_layout, frame_layout, spatial_grid, split_frames
+from simda.model.frames import FrameLayout, checkpoint_in_layout, current_layout, frame_layout, split_frames
 from simda.model.latent_shift import LatentShiftAttnProcessor
 
 
@@ -62,7 +63,8 @@ class VideoTransformer(nn.Module):
     def forward(self, hidden_states: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
         if self.temporal_adapter is not None:
             hidden_states = self.temporal_adapter(hidden_states)
-        with spatial_grid(hidden_states.shape[-2], hidden_states.shape[-1]):
+        height, width = hidden_states.shape[-2:]
+        with frame_layout(dataclasses.replace(current_layout(), height=height, width=width)):  # this map's token grid
             return self.transformer(hidden_states, *args, **kwargs)
 
 
