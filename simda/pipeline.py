@@ -125,9 +125,8 @@ class TextConditioning:
 class SimDAPipeline(DiffusionPipeline):
     """Generates clips from prompts; also encodes clips to latents (for training and editing).
 
-    A diffusers ``DiffusionPipeline``: ``.to()``, ``enable_model_cpu_offload()`` and
-    ``enable_sequential_cpu_offload()`` (``pip install simda[offload]``: they need accelerate),
-    ``set_progress_bar_config()`` and ``components`` come from there.
+    A diffusers ``DiffusionPipeline``: ``.to()``, CPU offloading (``pip install simda[offload]``: it needs
+    accelerate), ``set_progress_bar_config()`` and ``components`` come from there.
 
     ``unet`` is the SimDA video UNet, or a diffusers ``UNet2DConditionModel`` that ``adapters``
     (or, without them, freshly initialised adapters) turn into one. The adapters then live inside
@@ -347,15 +346,14 @@ class SimDAPipeline(DiffusionPipeline):
     ) -> torch.Tensor:
         """Run the scheduler from ``latents``; ``uncond=None`` switches classifier-free guidance off.
 
-        The one denoising loop of text-to-video and super-resolution: ``hook`` (default: this
-        pipeline's text conditioning) makes each step's guided prediction and scheduler step, so the
-        upscaler adds its low-resolution video and per-clip noise without a loop of its own.
+        The one denoising loop of text-to-video and super-resolution: ``hook`` (default: this pipeline's
+        :class:`TextConditioning`; the upscaler brings its own) makes each step's prediction and scheduler step.
         ``progress=None`` follows ``set_progress_bar_config``. ``callback(pipe, i, t, tensors)``
         runs after each step, as diffusers' ``callback_on_step_end`` does: it receives the tensors
         named in ``callback_inputs``, may return replacements, and may set ``pipe._interrupt``.
         ``cross_attention_kwargs`` reach every attention processor of the UNet.
         """
-        if hook is None:  # text-to-video; the upscaler brings its own hook
+        if hook is None:
             denoiser = self._compiled_unet() if settings.compile_unet else self.unet
             hook = TextConditioning(self, self._step_kwargs(settings.eta), denoiser, cross_attention_kwargs)
         device = self._execution_device
