@@ -97,11 +97,8 @@ def guided(output: torch.Tensor, guided_by_text: bool, scale: float) -> torch.Te
 
 @dataclass
 class TextConditioning:
-    """What one denoising loop asks of its conditioning: the guided prediction at ``t`` and the step.
-
-    Text-to-video: the video UNet on the latents and the prompt embeddings, one scheduler step for the
-    batch; the upscaler's ``LowResConditioning`` adds its low-resolution video.
-    """
+    """What one denoising loop asks of its conditioning, the guided prediction at ``t`` and the step: here
+    text-to-video's (one scheduler step for the batch), which the upscaler's ``LowResConditioning`` extends."""
 
     pipe: SimDAPipeline
     step_kwargs: dict[str, float]

@@ -71,10 +71,8 @@ def load_upscaler_model(
     seed: int = 0,
     device: str | torch.device | None = None,
 ) -> LoadedModel:
-    """The super-resolution stage's :func:`load_model`: the tiny or a local x4 upscaler, and the SimDA model on it.
-
-    An ``--sr-ckpt`` must be an SR checkpoint (its recorded base kind is checked before the base is adapted).
-    """
+    """The super-resolution stage's :func:`load_model`: the tiny or a local x4 upscaler, and the SimDA model on it
+    (:func:`~simda.sr.pipeline.upscaler_model`, which refuses a text-to-video ``--sr-ckpt``)."""
     upscaler.require_files()
     torch_device = torch.device(device) if device is not None else resolve_device(upscaler.device)
     torch_dtype = resolve_dtype(upscaler.dtype, torch_device)
