@@ -113,11 +113,8 @@ class SimDAAdapters(ModelMixin, ConfigMixin):
         return _cast(adapters, model.dtype)
 
     def attach(self, unet: UNet2DConditionModel | SimDAUNet) -> SimDAUNet:
-        """Copy these adapters into ``unet``: a SimDA model is loaded in place, a 2D UNet is adapted first.
-
-        Refuses a model built with other SimDA parts, and a base whose architecture gives other
-        adapters, naming the differing tensors and base config keys.
-        """
+        """Copy these adapters into ``unet`` (a SimDA model in place; a 2D UNet is adapted first), refusing a model
+        built with other SimDA parts or a base whose architecture gives other adapters (naming the differences)."""
         base = unet.unet if isinstance(unet, SimDAUNet) else unet
         self.require_base_kind(base_kind_of(base.config), "these adapters")  # before a 2D UNet is adapted in place
         model = unet if isinstance(unet, SimDAUNet) else SimDAUNet(unet, self.simda_config).eval()
