@@ -73,11 +73,8 @@ def frames_to_pixels(frames: torch.Tensor) -> torch.Tensor:
 
 
 def downsample(pixels: torch.Tensor, factor: int) -> torch.Tensor:
-    """Box-filter pixels ``(b, 3, f, H, W)`` down by ``factor`` in height and width, frame by frame.
-
-    Training makes its low-resolution input this way from the high-resolution clip; area
-    averaging is the anti-aliased downsample for an integer factor.
-    """
+    """Box-filter pixels ``(b, 3, f, H, W)`` down by ``factor`` in height and width, frame by frame, as training
+    makes its low-resolution input: area averaging is the anti-aliased downsample for an integer factor."""
     batch, channels, frames, height, width = pixels.shape
     if height % factor or width % factor:
         raise ValueError(f"{height}x{width} frames do not divide by the upscaling factor {factor}")
@@ -101,11 +98,8 @@ def noise_augment(
 def upscaler_model(
     base: UpscalerBase, checkpoint: str | Path | None = None, config: SimDAConfig | None = None, seed: int = 0
 ) -> SimDAUNet:
-    """The SimDA upscaler on ``base.unet`` (adapted in place): zero-initialised, or with an SR checkpoint's adapters.
-
-    A text-to-video checkpoint is refused before anything is built; with a checkpoint its own
-    config decides which parts exist.
-    """
+    """The SimDA upscaler on ``base.unet`` (adapted in place): zero-initialised, or with an SR checkpoint's adapters,
+    whose own config then decides which parts exist (a text-to-video checkpoint is refused)."""
     if checkpoint is None:
         return SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
     adapters = load_adapter_checkpoint(checkpoint, "--sr-ckpt")
@@ -260,10 +254,8 @@ def generate_two_stage(
     sr_settings: UpscaleSettings | None = None,
     progress: bool = False,
 ) -> UpscaleResult:
-    """Text -> ``settings``-sized video (SimDA) -> 4x larger video (SimDA upscaler), one seed per prompt.
-
-    Every mismatch between the two stages is refused before the first stage starts.
-    """
+    """Text -> ``settings``-sized video (SimDA) -> 4x larger video (SimDA upscaler), one seed per prompt; every
+    mismatch between the two stages is refused before the first stage starts."""
     settings = settings or GenerationSettings()
     sr_settings = sr_settings or UpscaleSettings()
     first_shape = (settings.num_frames, settings.height, settings.width)
