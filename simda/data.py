@@ -1,8 +1,7 @@
 """Captioned training clips: WebVid's published CSV layout, or any folder of captioned mp4s.
 
-Clips are decoded with decord, resized on the shorter side and centre-cropped to the training
-size, and returned as uint8 frames; which frames a step reads is decided by the trainer's
-per-step random generator, so a resumed run reads exactly what an uninterrupted one would.
+Clips are decoded with decord, centre-cropped and resized to the training size, and returned as uint8
+frames; which frames a step reads is the trainer's per-step generator's choice (see ``simda.training``).
 """
 
 from __future__ import annotations
@@ -33,12 +32,9 @@ class DuplicateIdError(BadInputFile):
 
 
 def refuse_duplicates(ids: Iterable[str], source: str | Path, column: str) -> None:
-    """Raise :class:`DuplicateIdError` listing every id that ``source`` repeats in ``column``.
-
-    Two rows for one video would evaluate one file under two captions (one CLIPSIM for both, the
-    clip counted twice in FVD) or weigh it double in training; which row is meant is the user's
-    call, so the file is refused rather than silently deduplicated.
-    """
+    """Raise :class:`DuplicateIdError` listing every id that ``source`` repeats in ``column``: which row is meant
+    is the user's call (two captions would share one CLIPSIM, FVD would count the clip twice), so the file is refused
+    rather than silently deduplicated."""
     repeated = sorted(key for key, count in Counter(ids).items() if count > 1)
     if repeated:
         shown = ", ".join(repeated[:20]) + (f" and {len(repeated) - 20} more" if len(repeated) > 20 else "")

@@ -61,11 +61,9 @@ def heldout_loss(
     sampler: ClipSampler,
     timesteps: Sequence[int] = DEFAULT_TIMESTEPS,
 ) -> HeldoutLoss:
-    """Score ``pipeline.unet`` on ``videos``, each clip read from its first frame at ``sampler``'s size,
-    frame count and stride; the target is training's (noise, or velocity for v-prediction bases).
-
-    A clip that cannot be read fails loudly: a skipped clip would silently change what is measured.
-    """
+    """Score ``pipeline.unet`` on ``videos``, each clip read from its first frame at ``sampler``'s size, frame count
+    and stride, against training's target. A clip that cannot be read fails loudly: a skipped clip would silently
+    change what is measured."""
     scheduler = DDPMScheduler.from_config(pipeline.scheduler.config)
     steps = scheduler.config.num_train_timesteps
     if not videos:

@@ -35,7 +35,6 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import get_device, randn_tensor
 from diffusers.video_processor import VideoProcessor
-from tqdm.auto import tqdm
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from metrics.progress import progress_bar
@@ -98,11 +97,8 @@ def guided(output: torch.Tensor, guided_by_text: bool, scale: float) -> torch.Te
 
 @dataclass
 class TextConditioning:
-    """What one denoising loop asks of its conditioning: the guided prediction at ``t`` and the step.
-
-    Text-to-video: the video UNet on the latents and the prompt embeddings, one scheduler step for the
-    batch; the upscaler's ``LowResConditioning`` adds its low-resolution video.
-    """
+    """What one denoising loop asks of its conditioning, the guided prediction at ``t`` and the step: here
+    text-to-video's (one scheduler step for the batch), which the upscaler's ``LowResConditioning`` extends."""
 
     pipe: SimDAPipeline
     step_kwargs: dict[str, float]
@@ -126,9 +122,8 @@ class TextConditioning:
 class SimDAPipeline(DiffusionPipeline):
     """Generates clips from prompts; also encodes clips to latents (for training and editing).
 
-    A diffusers ``DiffusionPipeline``: ``.to()``, ``enable_model_cpu_offload()`` and
-    ``enable_sequential_cpu_offload()`` (``pip install simda[offload]``: they need accelerate),
-    ``set_progress_bar_config()`` and ``components`` come from there.
+    A diffusers ``DiffusionPipeline``: ``.to()``, CPU offloading (``pip install simda[offload]``: it needs
+    accelerate), ``set_progress_bar_config()`` and ``components`` come from there.
 
     ``unet`` is the SimDA video UNet, or a diffusers ``UNet2DConditionModel`` that ``adapters``
     (or, without them, freshly initialised adapters) turn into one. The adapters then live inside
@@ -153,13 +148,18 @@ class SimDAPipeline(DiffusionPipeline):
         super().__init__()
         if decode_chunk_size < 1:
             raise ValueError(f"decode_chunk_size must be a positive number of frames, got {decode_chunk_size}")
-        unet = _video_unet(unet, adapters)
+        if adapters is not None:
+            unet = adapters.attach(unet)
+        elif not isinstance(unet, SimDAUNet):
+            log.warning("no adapters given: the SimDA adapters are freshly initialised (untrained)")
+            unet = SimDAUNet(unet, SimDAConfig()).eval()
         self.register_modules(
             vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler, adapters=None
         )
         self.register_to_config(decode_chunk_size=decode_chunk_size)
         self.decode_chunk_size = decode_chunk_size
         self._compiled_unets: dict[int, torch.nn.Module] = {}  # id of the UNet -> its torch.compile wrapper
+        self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1)
         self.video_processor = VideoProcessor(do_resize=False, vae_scale_factor=self.vae_scale_factor)
         self._interrupt = False
 
@@ -183,14 +183,13 @@ class SimDAPipeline(DiffusionPipeline):
     ) -> SimDAPipeline:
         """SimDA from a folder or a Hub id in the local Hugging Face cache; nothing is downloaded.
 
-        The folder is one ``save_pretrained`` wrote (read by diffusers' own loader, ``kwargs``
-        such as ``variant`` go to it), or a Stable Diffusion folder in diffusers layout.
-        ``adapters`` is a ``SimDAAdapters``, an adapter folder, or an older ``.safetensors``
-        checkpoint, and replaces a saved pipeline's own; ``None`` on a Stable Diffusion folder
-        gives freshly initialised (untrained) adapters, for training. Everything loads on the
-        CPU; move it with ``.to("cuda")`` or ``enable_model_cpu_offload()``. ``dtype`` (diffusers'
-        newer name) and ``torch_dtype`` (AnimateDiff's documentation) mean the same; float32 if neither.
-        ``motion_adapter`` is ``AnimateDiffPipeline``'s name for ``adapters``, so its examples run as written.
+        The folder is one ``save_pretrained`` wrote (read by diffusers' own loader; ``kwargs`` such as ``variant`` go
+        to it), or a Stable Diffusion folder in diffusers layout. ``adapters`` (a ``SimDAAdapters``, an adapter folder
+        or an older ``.safetensors`` checkpoint; ``motion_adapter`` is AnimateDiff's name for it, so its examples run as
+        written) replaces a saved pipeline's own; ``None`` on a Stable Diffusion folder gives freshly initialised
+        (untrained) adapters, for training. Everything loads on the CPU; move it with ``.to("cuda")`` or
+        ``enable_model_cpu_offload()``. ``dtype`` (diffusers' newer name) and ``torch_dtype`` (AnimateDiff's
+        documentation) mean the same; float32 if neither.
         """
         if motion_adapter is not None:
             if adapters is not None:
@@ -201,7 +200,8 @@ class SimDAPipeline(DiffusionPipeline):
         if adapters is not None and not isinstance(adapters, SimDAAdapters):
             adapters = load_adapter_checkpoint(adapters, "adapters")
         chunk = {} if decode_chunk_size is None else {"decode_chunk_size": decode_chunk_size}
-        if _saved_simda_pipeline(folder):
+        index = folder / "model_index.json"  # save_pretrained's index names the adapters; SD's does not
+        if index.is_file() and (json.loads(index.read_text()).get("adapters") or [None])[0] is not None:
             passed = chunk if adapters is None else {**chunk, "adapters": adapters}
             return super().from_pretrained(folder, dtype=dtype, **passed, **kwargs)
         if kwargs:
@@ -222,11 +222,8 @@ class SimDAPipeline(DiffusionPipeline):
 
     @classmethod
     def load_config(cls, *args: Any, **kwargs: Any) -> Any:
-        """diffusers' ``load_config``, with a saved folder's ``_class_name`` read as this class.
-
-        ``save_pretrained`` names :data:`PIPELINE_FILE` there for diffusers' generic loader; this
-        class is already known, so loading through it runs no code from the folder.
-        """
+        """diffusers' ``load_config``, reading the :data:`PIPELINE_FILE` that a saved folder's ``_class_name``
+        names for diffusers' generic loader as this class, already known: no code from the folder runs."""
         loaded = super().load_config(*args, **kwargs)
         config = loaded[0] if isinstance(loaded, tuple) else loaded
         if isinstance(config.get("_class_name"), list):
@@ -234,14 +231,10 @@ class SimDAPipeline(DiffusionPipeline):
         return loaded
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
-        """diffusers' ``save_pretrained``: ``unet/`` holds the frozen base as diffusers' own
-        ``UNet2DConditionModel`` and ``adapters/`` the SimDA adapters as their own model folder
-        (what ``simda.train`` writes), so the folder is also a Stable Diffusion folder for ``--base``.
-
-        It reloads with ``SimDAPipeline.from_pretrained(folder)``, or with diffusers'
-        ``DiffusionPipeline.from_pretrained(folder, trust_remote_code=True)`` through
-        :data:`PIPELINE_FILE`, which imports this class from the installed simda package.
-        """
+        """diffusers' ``save_pretrained``, ``unet/`` holding the frozen base as diffusers' own ``UNet2DConditionModel``
+        and ``adapters/`` the adapters as their own model folder (what ``simda.train`` writes): the folder is also a
+        Stable Diffusion folder for ``--base``, and reloads with ``from_pretrained`` or, through
+        :data:`PIPELINE_FILE`, with diffusers' generic loader."""
         video_unet = self.unet
         self.register_modules(unet=video_unet.unadapted(), adapters=SimDAAdapters.from_model(video_unet))
         try:
@@ -254,17 +247,10 @@ class SimDAPipeline(DiffusionPipeline):
         index["_class_name"] = [Path(PIPELINE_FILE).stem, type(self).__name__]
         (folder / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
-    @property
-    def vae_scale_factor(self) -> int:
-        return 2 ** (len(self.vae.config.block_out_channels) - 1)
-
     def default_settings(self) -> GenerationSettings:
-        """What ``generate()`` and ``__call__`` use where a setting is not given.
-
-        Frames, steps, guidance, eta and negative prompt are the settings module's defaults (the
-        paper's); height and width are the loaded UNet's natural size, its sample size times the
-        VAE factor, as in diffusers (512x512 for Stable Diffusion 1.5, 64x64 for the tiny model;
-        the commands' presets choose the paper's 256x256).
+        """What ``generate()`` and ``__call__`` use where a setting is not given: the settings module's (the paper's)
+        frames, steps, guidance, eta and negative prompt at the UNet's natural size, its sample size times the VAE
+        factor as in diffusers (512x512 for SD 1.5, 64x64 for the tiny model; the presets choose the paper's 256x256).
         """
         size = self.unet.unet.config.sample_size
         height, width = (size, size) if isinstance(size, int) else size
@@ -333,8 +319,6 @@ class SimDAPipeline(DiffusionPipeline):
             raise ValueError(
                 f"height and width must be positive multiples of {factor}, got {settings.height}x{settings.width}"
             )
-        if settings.num_frames < 1:
-            raise ValueError(f"num_frames must be at least 1, got {settings.num_frames}")
         channels = self.unet.unet.config.in_channels
         return channels, settings.num_frames, settings.height // factor, settings.width // factor
 
@@ -359,15 +343,14 @@ class SimDAPipeline(DiffusionPipeline):
     ) -> torch.Tensor:
         """Run the scheduler from ``latents``; ``uncond=None`` switches classifier-free guidance off.
 
-        The one denoising loop of text-to-video and super-resolution: ``hook`` (default: this
-        pipeline's text conditioning) makes each step's guided prediction and scheduler step, so the
-        upscaler adds its low-resolution video and per-clip noise without a loop of its own.
+        The one denoising loop of text-to-video and super-resolution: ``hook`` (default: this pipeline's
+        :class:`TextConditioning`; the upscaler brings its own) makes each step's prediction and scheduler step.
         ``progress=None`` follows ``set_progress_bar_config``. ``callback(pipe, i, t, tensors)``
         runs after each step, as diffusers' ``callback_on_step_end`` does: it receives the tensors
         named in ``callback_inputs``, may return replacements, and may set ``pipe._interrupt``.
         ``cross_attention_kwargs`` reach every attention processor of the UNet.
         """
-        if hook is None:  # text-to-video; the upscaler brings its own hook
+        if hook is None:
             denoiser = self._compiled_unet() if settings.compile_unet else self.unet
             hook = TextConditioning(self, self._step_kwargs(settings.eta), denoiser, cross_attention_kwargs)
         device = self._execution_device
@@ -375,7 +358,11 @@ class SimDAPipeline(DiffusionPipeline):
         latents = latents.to(device).float() * self.scheduler.init_noise_sigma
         self._interrupt = False
         timesteps = self.scheduler.timesteps
-        with self._progress_bar(len(timesteps), progress, hook.label) as bar:
+        if progress is None:
+            bar = self.progress_bar(total=len(timesteps))
+        else:
+            bar = progress_bar(total=len(timesteps), desc=hook.label, disable=not progress, leave=False)
+        with bar:
             for index, t in enumerate(timesteps):
                 if self._interrupt:
                     break
@@ -403,11 +390,6 @@ class SimDAPipeline(DiffusionPipeline):
         if eta != 0.0:
             raise ValueError(f"eta={eta} needs a DDIM scheduler; {type(self.scheduler).__name__} has no eta")
         return {}
-
-    def _progress_bar(self, total: int, progress: bool | None, label: str = "denoising") -> tqdm:
-        if progress is None:
-            return self.progress_bar(total=total)
-        return progress_bar(total=total, desc=label, disable=not progress, leave=False)
 
     @torch.inference_mode()
     def decode_latents(self, latents: torch.Tensor, decode_chunk_size: int | None = None) -> torch.Tensor:
@@ -489,17 +471,19 @@ class SimDAPipeline(DiffusionPipeline):
     ) -> SimDAPipelineOutput | tuple[Any]:
         """diffusers' door, with ``AnimateDiffPipeline``'s arguments where they apply to SimDA.
 
-        Unset settings come from :meth:`default_settings` (the settings module's frames, steps and
-        guidance at the UNet's natural size). Text: ``prompt`` or ``prompt_embeds`` (and
-        ``negative_prompt`` or ``negative_prompt_embeds``); ``clip_skip`` applies to both prompts.
-        Each prompt gives ``num_videos_per_prompt`` videos, a prompt's videos next to each other.
-        Starting noise: ``seeds`` (one per video, each drawn on the CPU from its own seed, as the
-        harness does), or ``latents``, or diffusers' ``generator`` (or the global RNG): give at
-        most one. ``guidance_scale=1`` switches classifier-free guidance off.
-        ``ip_adapter_image``, ``ip_adapter_image_embeds`` and the deprecated ``callback`` and
-        ``callback_steps`` are refused with the reason (:data:`UNSUPPORTED_ARGUMENTS`).
+        Unset settings come from :meth:`default_settings`. Text: ``prompt`` or ``prompt_embeds`` (and
+        ``negative_prompt`` or ``negative_prompt_embeds``); ``clip_skip`` applies to both. Each prompt gives
+        ``num_videos_per_prompt`` videos, next to each other. Starting noise: ``seeds`` (one per video, each drawn on
+        the CPU from its own seed, as the harness does), or ``latents``, or diffusers' ``generator`` (or the global
+        RNG): give at most one. ``guidance_scale=1`` switches classifier-free guidance off. ``ip_adapter_image``,
+        ``ip_adapter_image_embeds`` and the deprecated ``callback`` and ``callback_steps`` are refused with the
+        reason (:data:`UNSUPPORTED_ARGUMENTS`).
         """
-        _refuse_unsupported(unsupported)
+        refused = {name: UNSUPPORTED_ARGUMENTS[name] for name in unsupported if name in UNSUPPORTED_ARGUMENTS}
+        if refused:
+            raise ValueError("; ".join(f"{name} is not supported: {why}" for name, why in refused.items()))
+        if unsupported:
+            raise TypeError(f"SimDAPipeline.__call__() got unexpected keyword arguments {sorted(unsupported)}")
         if sum(source is not None for source in (generator, seeds, latents)) > 1:
             raise ValueError("give at most one of generator, seeds and latents: each decides the starting noise")
         if output_type not in OUTPUT_TYPES:
@@ -582,26 +566,12 @@ class SimDAPipeline(DiffusionPipeline):
                 )
             return text, negative_prompt_embeds.to(self._execution_device, self.unet.dtype)
         negative = settings.negative_prompt if negative_prompt is None else negative_prompt
-        return text, self.encode_prompts(_one_per_prompt(negative, text.shape[0]), clip_skip)
-
-
-def _refuse_unsupported(arguments: dict[str, Any]) -> None:
-    """Refuse AnimateDiff arguments SimDA cannot honour, with the reason, and unknown ones by name."""
-    known = {name: UNSUPPORTED_ARGUMENTS[name] for name in arguments if name in UNSUPPORTED_ARGUMENTS}
-    if known:
-        raise ValueError("; ".join(f"{name} is not supported: {why}" for name, why in known.items()))
-    if arguments:
-        raise TypeError(f"SimDAPipeline.__call__() got unexpected keyword arguments {sorted(arguments)}")
-
-
-def _video_unet(unet: SimDAUNet | UNet2DConditionModel, adapters: SimDAAdapters | None) -> SimDAUNet:
-    """The SimDA video UNet for the pipeline: ``unet`` itself, or a 2D UNet adapted by ``adapters``."""
-    if adapters is not None:
-        return adapters.attach(unet)
-    if isinstance(unet, SimDAUNet):
-        return unet
-    log.warning("no adapters given: the SimDA adapters are freshly initialised (untrained)")
-    return SimDAUNet(unet, SimDAConfig()).eval()
+        count = text.shape[0]
+        if negative is None or isinstance(negative, str):
+            negative = [negative or ""] * count
+        elif len(negative) != count:
+            raise ValueError(f"{count} prompts but {len(negative)} negative prompts: give one, or one per prompt")
+        return text, self.encode_prompts(list(negative), clip_skip)
 
 
 def _offload_target(device: torch.device | str | None) -> bool:
@@ -610,17 +580,3 @@ def _offload_target(device: torch.device | str | None) -> bool:
         log.warning("no accelerator found: CPU offloading has nothing to offload to; the models stay on the CPU")
         return False
     return True
-
-
-def _saved_simda_pipeline(folder: Path) -> bool:
-    """Whether ``folder`` was written by ``SimDAPipeline.save_pretrained`` (its index names adapters)."""
-    index = folder / "model_index.json"
-    return index.is_file() and (json.loads(index.read_text()).get("adapters") or [None])[0] is not None
-
-
-def _one_per_prompt(negative_prompt: str | list[str] | None, count: int) -> list[str]:
-    if negative_prompt is None or isinstance(negative_prompt, str):
-        return [negative_prompt or ""] * count
-    if len(negative_prompt) != count:
-        raise ValueError(f"{count} prompts but {len(negative_prompt)} negative prompts: give one, or one per prompt")
-    return list(negative_prompt)

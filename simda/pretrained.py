@@ -4,8 +4,7 @@ A diffusers user names models by Hub id (``stable-diffusion-v1-5/stable-diffusio
 SimDA reads such an id from the local Hugging Face cache, as diffusers does offline
 (``huggingface_hub.snapshot_download(..., local_files_only=True)``, the cache at ``HF_HUB_CACHE``
 or ``HF_HOME/hub``), and never downloads: a model missing from the cache is refused with the
-command that fetches it once. The caller says how the user named the model (a function's
-argument, or a command's flag), so the message names what to change.
+command that fetches it once.
 """
 
 from __future__ import annotations
@@ -24,9 +23,9 @@ REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str | os.PathLike | None = None) -> Path:
     """``name_or_path`` if it is a folder, else the snapshot of that Hub id in the local cache.
 
-    ``argument`` is how the caller's user named it (``pretrained_model_name_or_path``, ``--base``);
-    ``cache_dir`` overrides the Hugging Face cache, as in diffusers' ``from_pretrained``.
-    Raises :class:`MissingInput` (a ``FileNotFoundError``) naming ``argument`` and the fix.
+    ``argument`` is how the caller's user named it (``pretrained_model_name_or_path``, ``--base``), so
+    :class:`MissingInput` (a ``FileNotFoundError``) names what to change; ``cache_dir`` overrides the
+    Hugging Face cache, as in diffusers' ``from_pretrained``.
     """
     path = Path(name_or_path)
     if path.is_dir():

@@ -11,6 +11,7 @@ can lower its loss on them in a few steps.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,10 +69,8 @@ def shape_motion(index: int) -> ShapeMotion:
     """The colour, shape, direction and speed of learning clip ``index`` (cycled, so every
     combination appears among any 96 consecutive clips; the seed moves only positions, background,
     bar and pulse)."""
-    colour = list(COLOURS)[index % len(COLOURS)]
-    shape = SHAPES[(index // len(COLOURS)) % len(SHAPES)]
-    direction = list(DIRECTIONS)[(index // (len(COLOURS) * len(SHAPES))) % len(DIRECTIONS)]
-    speed = list(SPEEDS)[(index // (len(COLOURS) * len(SHAPES) * len(DIRECTIONS))) % len(SPEEDS)]
+    combinations = list(itertools.product(SPEEDS, DIRECTIONS, SHAPES, COLOURS))  # the colour changes fastest
+    speed, direction, shape, colour = combinations[index % len(combinations)]
     return ShapeMotion(colour, shape, direction, speed)
 
 

@@ -173,11 +173,8 @@ class Trainer:
     def model_inputs(
         self, noisy: torch.Tensor, clips: torch.Tensor, generator: torch.Generator
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The UNet's input and extra arguments for noisy latents; text-to-video adds nothing.
-
-        The one seam where another stage's conditioning enters the shared loop (the upscaler
-        concatenates its low-resolution frames and passes their noise level, see ``simda.sr.training``).
-        """
+        """The UNet's input and extra arguments for noisy latents: the one seam where another stage's conditioning
+        enters the shared loop (``simda.sr.training``); text-to-video adds nothing."""
         return noisy, {}
 
     def train_step(self) -> float:
@@ -254,10 +251,8 @@ class Trainer:
         return json.loads(json.dumps(identity, default=str))  # as it reads back from the file
 
     def check_settings(self, has_checkpoints: bool) -> None:
-        """Record the training settings in ``out_dir``, or refuse checkpoints made with other ones.
-
-        Raises :class:`ResumeMismatchError` naming each differing setting with both values.
-        """
+        """Record the training settings in ``out_dir``, or refuse checkpoints made with other ones
+        (:class:`ResumeMismatchError`, naming each differing setting with both values)."""
         path = self.out_dir / SETTINGS_FILE
         wanted = self.training_identity()
         if has_checkpoints and path.is_file():
@@ -277,10 +272,8 @@ class Trainer:
                 Path(tmp).write_text(json.dumps(wanted, indent=2, sort_keys=True))
 
     def resume(self) -> int:
-        """Continue from the newest complete checkpoint in ``out_dir``, if any; returns the step.
-
-        Refuses (:class:`ResumeMismatchError`) checkpoints made with other settings.
-        """
+        """Continue from the newest complete checkpoint in ``out_dir``, if any (checked by :meth:`check_settings`);
+        returns the step."""
         found = self.checkpoints()
         self.check_settings(has_checkpoints=bool(found))
         if not found:

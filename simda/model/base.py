@@ -1,11 +1,6 @@
-"""The frozen Stable Diffusion parts SimDA stands on: loaded from a local folder, or built tiny.
-
-Nothing here downloads. ``load_stable_diffusion`` reads a folder in diffusers layout
-(``unet/``, ``vae/``, ``text_encoder/``, ``tokenizer/``, ``scheduler/``); ``build_tiny`` builds
-every component at toy size with random weights for tests and the out-of-the-box run; and
-``build_sd15(device="meta")`` builds the real Stable Diffusion 1.5 shapes without weights, so
-parameter counts and timings at full size need no download.
-"""
+"""The frozen Stable Diffusion parts SimDA stands on: read from a local folder in diffusers layout (nothing here
+downloads), built tiny with random weights, or built at full size on the meta device, so parameter counts and
+timings at Stable Diffusion 1.5's size need no download."""
 
 from __future__ import annotations
 
@@ -20,6 +15,7 @@ from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from simda.model.tokenizer import build_clip_tokenizer
+from simda.plumbing.errors import MissingInput
 
 B = TypeVar("B", bound="BaseModel")
 SD_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
@@ -89,13 +85,14 @@ TINY_VAE: dict[str, Any] = {  # spelled out: its scaling_factor stays diffusers'
     "norm_num_groups": 8,
     "sample_size": 64,
 }
-TINY_TEXT: dict[str, Any] = {
-    **SD15_TEXT,
+#: The text encoder's toy size, for Stable Diffusion's and the upscaler's alike.
+TINY_TEXT_SIZE: dict[str, int] = {
     "hidden_size": 32,
     "intermediate_size": 64,
     "num_hidden_layers": 2,
     "num_attention_heads": 4,
 }
+TINY_TEXT: dict[str, Any] = {**SD15_TEXT, **TINY_TEXT_SIZE}
 
 
 @dataclass
@@ -131,10 +128,10 @@ def unet_identity(unet: UNet2DConditionModel) -> str:
 
 
 def require_subfolders(root: Path, subfolders: tuple[str, ...], what: str, hint: str) -> None:
-    """Refuse ``root`` before any weight is read unless it holds every ``subfolders`` entry."""
+    """Refuse ``root`` (:class:`MissingInput`) before any weight is read unless it holds every ``subfolders`` entry."""
     missing = [name for name in subfolders if not (root / name).is_dir()]
     if missing:
-        raise FileNotFoundError(f"{root} is not {what} in diffusers layout: missing {missing}. {hint}")
+        raise MissingInput(f"{root} is not {what} in diffusers layout: missing {missing}. {hint}")
 
 
 def local_base(cls: type[B], root: Path, device: str | torch.device, dtype: torch.dtype, **schedulers: Any) -> B:

@@ -1,13 +1,8 @@
 """Adapter checkpoints: the adapters alone, as a diffusers model folder.
 
-``SimDAAdapters`` is a diffusers ``ModelMixin`` + ``ConfigMixin`` holding the adapter weights
-and everything needed to place them: which parts are on, their sizes, the LSA form and the base
-UNet's architecture. Like diffusers' ``MotionAdapter`` it saves to a folder (``config.json`` +
-``diffusion_pytorch_model.safetensors``) that ``from_pretrained`` (ours or diffusers' own
-machinery) reads back, and it attaches onto any base UNet of the same architecture. Its tensor
-names are the adapters' names inside the adapted UNet, so the weights file reads the same way
-as the older single-file checkpoints (``.safetensors`` with a ``.json`` beside it), which still
-load.
+Like diffusers' ``MotionAdapter``, ``SimDAAdapters`` saves to a folder (``config.json`` +
+``diffusion_pytorch_model.safetensors``) that ``from_pretrained`` (ours or diffusers' own machinery)
+reads back. Older single-file checkpoints (``.safetensors`` with a ``.json`` beside it) still load.
 """
 
 from __future__ import annotations
@@ -33,7 +28,7 @@ from simda.model.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
 from simda.model.base import architecture
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet, base_kind_of
-from simda.plumbing.errors import BadInputFile
+from simda.plumbing.errors import BadInputFile, MissingInput
 from simda.plumbing.names import read_text
 
 LEGACY_FORMAT = "simda-adapters/1"
@@ -60,11 +55,13 @@ def _place(root: nn.Module, path: str, module: nn.Module) -> None:
 
 
 class SimDAAdapters(ModelMixin, ConfigMixin):
-    """The trainable SimDA parts of one model, apart from the frozen base they were trained on.
+    """The trainable SimDA parts of one model, apart from the frozen base they were trained on: the weights and
+    what places them (the parts that are on, their sizes, the LSA form, the base UNet's architecture), so they
+    attach onto any base UNet of that architecture.
 
-    The module tree mirrors the adapted UNet (``down_blocks.0.attentions.0.temporal_adapter``,
-    ...), so ``state_dict()`` names equal ``SimDAUNet.adapter_state_dict()`` names. The layout is
-    derived from ``base_unet_config`` by adapting a weightless (meta-device) copy of that UNet,
+    The module tree mirrors the adapted UNet (``down_blocks.0.attentions.0.temporal_adapter``, ...), so
+    ``state_dict()`` names equal ``SimDAUNet.adapter_state_dict()`` names and the older single files' names.
+    The layout is derived from ``base_unet_config`` by adapting a weightless (meta-device) copy of that UNet,
     so there is one definition of where adapters go: ``simda.model.video_unet.install_simda``.
     """
 
@@ -116,11 +113,8 @@ class SimDAAdapters(ModelMixin, ConfigMixin):
         return _cast(adapters, model.dtype)
 
     def attach(self, unet: UNet2DConditionModel | SimDAUNet) -> SimDAUNet:
-        """Copy these adapters into ``unet``: a SimDA model is loaded in place, a 2D UNet is adapted first.
-
-        Refuses a model built with other SimDA parts, and a base whose architecture gives other
-        adapters, naming the differing tensors and base config keys.
-        """
+        """Copy these adapters into ``unet`` (a SimDA model in place; a 2D UNet is adapted first), refusing a model
+        built with other SimDA parts or a base whose architecture gives other adapters (naming the differences)."""
         base = unet.unet if isinstance(unet, SimDAUNet) else unet
         self.require_base_kind(base_kind_of(base.config), "these adapters")  # before a 2D UNet is adapted in place
         model = unet if isinstance(unet, SimDAUNet) else SimDAUNet(unet, self.simda_config).eval()
@@ -196,35 +190,34 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
 
 def load_adapter_checkpoint(path: str | Path, argument: str = "path") -> SimDAAdapters:
     """Read adapters from a folder written by ``save_adapters`` or from an older ``.safetensors`` file;
-    refuses (:class:`~simda.plumbing.errors.BadInputFile`) one holding NaN or inf, naming the file.
+    refuses (:class:`~simda.plumbing.errors.BadInputFile`) one holding NaN or inf, naming the file, and
+    (:class:`~simda.plumbing.errors.MissingInput`) a missing or incomplete one.
 
     ``argument`` is how the user named ``path`` (a function's argument, or a command's flag
     such as ``--ckpt``), so a refusal names what to change.
     """
-    adapters = _read_adapter_checkpoint(Path(path), argument)
-    try:
-        require_finite(adapters.state_dict(), str(weights_file(path)))
-    except NonFiniteAdaptersError as exc:
-        raise BadInputFile(f"{exc}: the training that wrote them diverged; pass an earlier checkpoint") from None
-    return adapters
-
-
-def _read_adapter_checkpoint(path: Path, argument: str) -> SimDAAdapters:
+    path = Path(path)
     if path.is_dir():
         if not (path / "config.json").is_file() or not (path / WEIGHTS_NAME).is_file():
-            raise FileNotFoundError(
+            raise MissingInput(
                 f"{argument} {path}: not a SimDA adapter folder: it needs config.json and {WEIGHTS_NAME} "
                 "(written by simda.train or SimDAAdapters.save_pretrained)"
             )
         read_config(path / "config.json")  # a corrupt config is named here, not in a diffusers traceback
         # Adapters are small: a plain load needs no accelerate and behaves the same with or without it.
-        return SimDAAdapters.from_pretrained(path, local_files_only=True, low_cpu_mem_usage=False)
-    if not path.is_file():
-        raise FileNotFoundError(
+        adapters = SimDAAdapters.from_pretrained(path, local_files_only=True, low_cpu_mem_usage=False)
+    elif path.is_file():
+        adapters = _load_legacy(path, argument)
+    else:
+        raise MissingInput(
             f"{argument} {path}: adapter checkpoint not found; pass an adapter folder (config.json + {WEIGHTS_NAME}) "
             "or an older .safetensors file with its .json beside it"
         )
-    return _load_legacy(path, argument)
+    try:
+        require_finite(adapters.state_dict(), str(weights_file(path)))
+    except NonFiniteAdaptersError as exc:
+        raise BadInputFile(f"{exc}: the training that wrote them diverged; pass an earlier checkpoint") from None
+    return adapters
 
 
 def read_config(path: Path) -> dict[str, Any]:

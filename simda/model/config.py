@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 LsaForm = Literal["paper", "code"]
-PART_NAMES = ("ta", "aa", "fa", "lsa")
+#: The four parts' short names, in the paper's order, and their switches.
+PART_FIELDS = {"ta": "temporal_adapter", "aa": "attention_adapter", "fa": "ffn_adapter", "lsa": "latent_shift"}
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,7 @@ class SimDAConfig:
         spatial_ratio: bottleneck width of AA and FA as a fraction of the block width (paper: 1/4).
         temporal_ratio: bottleneck width of TA as a fraction of the channels (released code: 1/2).
         temporal_kernel: length of TA's depth-wise kernel along time (released code: 3).
-        lsa_form: "paper" uses keys/values ``[x_t, shift(x)_t]`` (equations 7-8); "code" uses
-            ``[shift(x)_{t-1}, shift(x)_t]`` as the authors' released code does.
+        lsa_form: LSA's keys/values as the paper ("paper") or the released code ("code") forms them (see latent_shift).
         clip_groupnorm: ResNet GroupNorm statistics over all frames of a clip, as in the released
             code (its norms run on the 5-D tensor); False gives per-frame statistics.
     """
@@ -54,20 +54,18 @@ class SimDAConfig:
 
     def without(self, *parts: str) -> SimDAConfig:
         """The same config with parts switched off; ``sa`` stands for both spatial adapters."""
-        fields = {"ta": "temporal_adapter", "aa": "attention_adapter", "fa": "ffn_adapter", "lsa": "latent_shift"}
         off: dict[str, bool] = {}
         for part in parts:
             names = ["aa", "fa"] if part == "sa" else [part]
             for name in names:
-                if name not in fields:
+                if name not in PART_FIELDS:
                     raise ValueError(f"unknown part {part!r}: choose from ta, aa, fa, sa, lsa")
-                off[fields[name]] = False
+                off[PART_FIELDS[name]] = False
         return dataclasses.replace(self, **off)
 
     def parts_on(self) -> list[str]:
         """Short names of the parts that are switched on, in the paper's order."""
-        flags = [self.temporal_adapter, self.attention_adapter, self.ffn_adapter, self.latent_shift]
-        return [name for name, on in zip(PART_NAMES, flags, strict=True) if on]
+        return [name for name, field in PART_FIELDS.items() if getattr(self, field)]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -13,7 +13,6 @@ recomputation, which runs later, during backward.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -43,13 +42,6 @@ def frame_layout(layout: FrameLayout) -> Iterator[FrameLayout]:
         yield layout
     finally:
         _LAYOUT.reset(token)
-
-
-@contextlib.contextmanager
-def spatial_grid(height: int, width: int) -> Iterator[FrameLayout]:
-    """Narrow the current layout to one feature map's token grid (used around each transformer)."""
-    with frame_layout(dataclasses.replace(current_layout(), height=height, width=width)) as layout:
-        yield layout
 
 
 def current_layout() -> FrameLayout:

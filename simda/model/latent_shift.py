@@ -33,11 +33,6 @@ def source_frames(num_frames: int, height: int, width: int) -> torch.Tensor:
     return torch.where(source >= 0, source, frames)
 
 
-def previous_frames(num_frames: int) -> torch.Tensor:
-    """Frame ``t - 1`` for every frame ``t``; frame 0 maps to itself."""
-    return (torch.arange(num_frames) - 1).clamp(min=0)
-
-
 @functools.lru_cache(maxsize=64)
 def _gather_index(
     form: LsaForm | None, num_frames: int, height: int, width: int, device: torch.device
@@ -58,12 +53,17 @@ def _gather_index(
             source = torch.cat([torch.arange(num_frames)[:, None].expand_as(source), source], dim=1)
             position = torch.cat([position, position], dim=1)
         elif form == "code":  # keys/values [shift(x)_{t-1}, shift(x)_t]
-            source = torch.cat([source[previous_frames(num_frames)], source], dim=1)
+            previous = (torch.arange(num_frames) - 1).clamp(min=0)  # frame 0 is its own predecessor
+            source = torch.cat([source[previous], source], dim=1)
             position = torch.cat([position, position], dim=1)
         return source.to(device), position.to(device)
 
 
-def _gather(tokens: torch.Tensor, form: LsaForm | None, num_frames: int, height: int, width: int) -> torch.Tensor:
+def shifted_keys_values(
+    tokens: torch.Tensor, form: LsaForm | None, num_frames: int, height: int, width: int
+) -> torch.Tensor:
+    """The keys/values LSA attends to, ``(b f, 2 h w, c)`` (see :class:`LatentShiftAttnProcessor`);
+    with ``form=None`` the shifted tokens alone, ``(b f, h w, c)``."""
     if tokens.shape[1] != height * width:
         raise ValueError(f"{tokens.shape[1]} tokens do not form a {height}x{width} grid")
     batch = tokens.shape[0] // num_frames
@@ -74,12 +74,7 @@ def _gather(tokens: torch.Tensor, form: LsaForm | None, num_frames: int, height:
 
 def latent_shift(tokens: torch.Tensor, num_frames: int, height: int, width: int) -> torch.Tensor:
     """Patch-shift frame-folded tokens ``(b f, h w, c)`` along time (causal: never looks ahead)."""
-    return _gather(tokens, None, num_frames, height, width)
-
-
-def shifted_keys_values(tokens: torch.Tensor, form: LsaForm, num_frames: int, height: int, width: int) -> torch.Tensor:
-    """The keys/values LSA attends to, ``(b f, 2 h w, c)``: see :class:`LatentShiftAttnProcessor`."""
-    return _gather(tokens, form, num_frames, height, width)
+    return shifted_keys_values(tokens, None, num_frames, height, width)
 
 
 class LatentShiftAttnProcessor:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import torch
 
-from simda.model.base import SD_SUBFOLDERS, BaseModel, build_tiny, load_stable_diffusion
+from simda.model.base import BaseModel, build_tiny, load_stable_diffusion
 from simda.model.checkpoint import load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.plumbing.distributed import resolve_device
-from simda.plumbing.errors import MissingInput
 from simda.pretrained import local_folder
 from simda.settings import ModelSettings, UpscalerModelSettings
 from simda.sr.pipeline import upscaler_model
@@ -41,19 +40,6 @@ class LoadedModel:
         return self.base.random_weights or self.checkpoint is None
 
 
-def require_model_files(model: ModelSettings) -> None:
-    """Refuse a missing ``--ckpt`` or ``--base`` before anything loads, naming the flag that fixes it."""
-    model.require_files()  # the checks that need no torch: the flags, the files, a Hub id in the local cache
-    if model.base is not None:
-        folder = local_folder(model.base, "--base")
-        missing = [name for name in SD_SUBFOLDERS if not (folder / name).is_dir()]
-        if missing:
-            raise MissingInput(
-                f"--base {model.base}: {folder} has no {', '.join(missing)}; pass a Stable Diffusion folder in "
-                "diffusers layout (unet/, vae/, text_encoder/, tokenizer/, scheduler/) or its Hub id"
-            )
-
-
 def load_model(
     model: ModelSettings,
     config: SimDAConfig | None = None,
@@ -65,7 +51,7 @@ def load_model(
     ``device`` overrides ``model.device`` (a torchrun rank's own GPU). A checkpoint's own config
     replaces ``config``: it says which parts its adapters belong to.
     """
-    require_model_files(model)
+    model.require_files()  # the flags and files; a --base without its subfolders is refused before weights load
     torch_device = torch.device(device) if device is not None else resolve_device(model.device)
     torch_dtype = resolve_dtype(model.dtype, torch_device)
     if model.tiny:
@@ -85,10 +71,8 @@ def load_upscaler_model(
     seed: int = 0,
     device: str | torch.device | None = None,
 ) -> LoadedModel:
-    """The super-resolution stage's :func:`load_model`: the tiny or a local x4 upscaler, and the SimDA model on it.
-
-    An ``--sr-ckpt`` must be an SR checkpoint (its recorded base kind is checked before the base is adapted).
-    """
+    """The super-resolution stage's :func:`load_model`: the tiny or a local x4 upscaler, and the SimDA model on it
+    (:func:`~simda.sr.pipeline.upscaler_model`, which refuses a text-to-video ``--sr-ckpt``)."""
     upscaler.require_files()
     torch_device = torch.device(device) if device is not None else resolve_device(upscaler.device)
     torch_dtype = resolve_dtype(upscaler.dtype, torch_device)

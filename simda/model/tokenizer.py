@@ -21,24 +21,18 @@ START, END = "<|startoftext|>", "<|endoftext|>"
 MERGE_COUNT = 49152 - 256 - 2  # merges used by CLIP: vocabulary minus bytes and the two specials
 
 
-def clip_bpe_vocabulary() -> tuple[dict[str, int], list[str]]:
-    """CLIP's token-to-id table and merge list, in CLIP's order."""
-    with gzip.open(default_bpe(), "rt", encoding="utf-8") as handle:
-        merges = handle.read().split("\n")[1 : MERGE_COUNT + 1]
-    byte_tokens = list(bytes_to_unicode().values())
-    tokens = byte_tokens + [token + "</w>" for token in byte_tokens]
-    tokens += ["".join(merge.split()) for merge in merges]
-    tokens += [START, END]
-    return {token: index for index, token in enumerate(tokens)}, merges
-
-
 @functools.lru_cache(maxsize=2)
 def build_clip_tokenizer(max_length: int = 77) -> CLIPTokenizer:
     """A ``CLIPTokenizer`` equal to Stable Diffusion's, padded with ``<|endoftext|>`` like SD 1.x.
 
     Cached per process: building the BPE tables takes seconds, and tokenizers are read-only here.
     """
-    vocab, merges = clip_bpe_vocabulary()
+    with gzip.open(default_bpe(), "rt", encoding="utf-8") as handle:
+        merges = handle.read().split("\n")[1 : MERGE_COUNT + 1]
+    byte_tokens = list(bytes_to_unicode().values())  # CLIP's token order: bytes, bytes ending words, merges
+    tokens = byte_tokens + [token + "</w>" for token in byte_tokens]
+    tokens += ["".join(merge.split()) for merge in merges]
+    vocab = {token: index for index, token in enumerate([*tokens, START, END])}
     with tempfile.TemporaryDirectory() as folder:
         vocab_file, merges_file = Path(folder, "vocab.json"), Path(folder, "merges.txt")
         vocab_file.write_text(json.dumps(vocab), encoding="utf-8")

@@ -16,6 +16,7 @@ convolution; the SimDA parts are wrappers and an attention processor placed at t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -28,7 +29,7 @@ from torch import nn
 
 from simda.model.adapters import ADAPTER_TYPES, SpatialAdapter, TemporalAdapter
 from simda.model.config import SimDAConfig
-from simda.model.frames import FrameLayout, checkpoint_in_layout, frame_layout, spatial_grid, split_frames
+from simda.model.frames import FrameLayout, checkpoint_in_layout, current_layout, frame_layout, split_frames
 from simda.model.latent_shift import LatentShiftAttnProcessor
 
 
@@ -62,7 +63,8 @@ class VideoTransformer(nn.Module):
     def forward(self, hidden_states: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
         if self.temporal_adapter is not None:
             hidden_states = self.temporal_adapter(hidden_states)
-        with spatial_grid(hidden_states.shape[-2], hidden_states.shape[-1]):
+        height, width = hidden_states.shape[-2:]
+        with frame_layout(dataclasses.replace(current_layout(), height=height, width=width)):  # this map's token grid
             return self.transformer(hidden_states, *args, **kwargs)
 
 
@@ -226,18 +228,13 @@ class SimDAUNet(nn.Module):
         class_labels: torch.Tensor | None = None,
         cross_attention_kwargs: dict[str, Any] | None = None,
     ) -> torch.Tensor:
-        """Predict the noise (or v) of every frame.
+        """Predict the noise (or v) of every frame of ``sample`` ``(b, c, f, h, w)``; the frame count is read per call.
 
-        Args:
-            sample: noisy latents ``(b, c, f, h, w)``; the frame count comes from here, per call.
-                For the upscaler, ``c`` holds the noisy latents and the low-resolution frames
-                concatenated along the channels (frame ``t`` with frame ``t``); the output has the
-                UNet's ``out_channels``.
-            timestep: one timestep for all, or one per clip ``(b,)``.
-            encoder_hidden_states: text embeddings ``(b, tokens, dim)``, shared by a clip's frames.
-            class_labels: the upscaler's noise level, one per clip ``(b,)``, shared by its frames.
-            cross_attention_kwargs: handed to every attention processor, as diffusers' UNet does
-                (e.g. ``{"scale": 0.5}`` for a LoRA loaded into the base).
+        For the upscaler, ``c`` holds the noisy latents and the low-resolution frames concatenated
+        frame by frame, and the output has the UNet's ``out_channels``. ``timestep`` (one, or one per
+        clip), the text ``(b, tokens, dim)`` and ``class_labels`` (the upscaler's noise level, one per
+        clip) are shared by a clip's frames; ``cross_attention_kwargs`` reach every attention processor,
+        as in diffusers' UNet (e.g. ``{"scale": 0.5}`` for a LoRA loaded into the base).
         """
         if sample.ndim != 5:
             raise ValueError(f"SimDAUNet takes latents shaped (b, c, f, h, w), got {tuple(sample.shape)}")
@@ -264,9 +261,6 @@ class SimDAUNet(nn.Module):
     def enable_gradient_checkpointing(self) -> None:
         """Checkpoint the base's ResNets and transformer blocks; adapters keep their gradients."""
         self.unet.enable_gradient_checkpointing(checkpoint_in_layout)
-
-    def disable_gradient_checkpointing(self) -> None:
-        self.unet.disable_gradient_checkpointing()
 
     def adapter_named_parameters(self) -> Iterator[tuple[str, nn.Parameter]]:
         """Every adapter parameter, named as in ``self.unet``; the only tensors SimDA trains."""

@@ -1,8 +1,7 @@
 """The ``--sr`` flags that every command with a super-resolution stage shares (generate, the benchmarks).
 
-The upscaler shares ``--preset``, ``--device`` and ``--dtype`` with the first stage; its own flags
-(``--sr-base``, ``--sr-ckpt``, chunking, sampling) are refused without ``--sr``, as a likely slip.
-No torch here: the flags are read before anything heavy loads.
+Its own flags (``--sr-base``, ``--sr-ckpt``, chunking, sampling) are refused without ``--sr``, as a likely
+slip. No torch here: the flags are read before anything heavy loads.
 """
 
 from __future__ import annotations

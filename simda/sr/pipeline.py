@@ -1,10 +1,9 @@
 """The second stage (paper, section 3.4): a 256x256 video to 1024x1024 with the SimDA x4 upscaler.
 
-The low-resolution frames, noise-augmented by the upscaler's ``low_res_scheduler`` at a chosen
-noise level, are concatenated with the noisy latents frame by frame (equation 9, as Video LDM
-does) and the noise level goes to the UNet as its class label. Sampling follows the upscaler's
-own scheduler config (DDIM with v-prediction for the released model) with classifier-free
-guidance; the unconditional half sees the same low-resolution frames and noise level.
+The low-resolution frames, noise-augmented at a chosen level (the UNet's class label, see
+``simda.sr.upscaler``), are concatenated with the noisy latents frame by frame (equation 9, as Video
+LDM does). Sampling follows the upscaler's own scheduler config with classifier-free guidance; the
+unconditional half sees the same low-resolution frames and noise level.
 
 Memory. Two things can be chunked, and neither changes what is computed:
 
@@ -38,7 +37,6 @@ from simda.model.checkpoint import SimDAAdapters, load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline, TextConditioning, guided, hashed_generator
-from simda.plumbing.errors import MissingInput
 from simda.settings import UpscaleSettings
 from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
 
@@ -75,11 +73,8 @@ def frames_to_pixels(frames: torch.Tensor) -> torch.Tensor:
 
 
 def downsample(pixels: torch.Tensor, factor: int) -> torch.Tensor:
-    """Box-filter pixels ``(b, 3, f, H, W)`` down by ``factor`` in height and width, frame by frame.
-
-    Training makes its low-resolution input this way from the high-resolution clip; area
-    averaging is the anti-aliased downsample for an integer factor.
-    """
+    """Box-filter pixels ``(b, 3, f, H, W)`` down by ``factor`` in height and width, frame by frame, as training
+    makes its low-resolution input: area averaging is the anti-aliased downsample for an integer factor."""
     batch, channels, frames, height, width = pixels.shape
     if height % factor or width % factor:
         raise ValueError(f"{height}x{width} frames do not divide by the upscaling factor {factor}")
@@ -103,15 +98,10 @@ def noise_augment(
 def upscaler_model(
     base: UpscalerBase, checkpoint: str | Path | None = None, config: SimDAConfig | None = None, seed: int = 0
 ) -> SimDAUNet:
-    """The SimDA upscaler on ``base.unet`` (adapted in place): zero-initialised, or with an SR checkpoint's adapters.
-
-    A text-to-video checkpoint is refused before anything is built; with a checkpoint its own
-    config decides which parts exist.
-    """
+    """The SimDA upscaler on ``base.unet`` (adapted in place): zero-initialised, or with an SR checkpoint's adapters,
+    whose own config then decides which parts exist (a text-to-video checkpoint is refused)."""
     if checkpoint is None:
         return SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
-    if not Path(checkpoint).exists():
-        raise MissingInput(f"--sr-ckpt {checkpoint}: not found; pass an SR adapter folder")
     adapters = load_adapter_checkpoint(checkpoint, "--sr-ckpt")
     adapters.require_base_kind("x4-upscaler", checkpoint)  # before the base is adapted in place
     return adapters.attach(base.unet)
@@ -173,21 +163,6 @@ class SimDAUpscalePipeline(SimDAPipeline):
                 "for this upscaler's UNet"
             )
 
-    def check_input(
-        self, video: torch.Tensor, prompts: Sequence[str], seeds: Sequence[int], settings: UpscaleSettings
-    ) -> None:
-        """A low-resolution video of the wrong layout, size or frame count is refused with what was expected."""
-        self.check(settings)
-        expected = (len(prompts), settings.num_frames, settings.height, settings.width, LOW_RES_CHANNELS)
-        if len(prompts) != len(seeds):
-            raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
-        if video.dtype != torch.uint8 or tuple(video.shape) != expected:
-            raise ValueError(
-                f"the low-resolution video is {video.dtype} {tuple(video.shape)}, expected uint8 {expected} "
-                "(clips, frames, height, width, RGB) for these prompts and settings; set UpscaleSettings' "
-                "num_frames/height/width to the first stage's"
-            )
-
     def chunk_plan(self, clips: int, settings: UpscaleSettings) -> ChunkPlan:
         halves = 1 if settings.guidance_scale == 1.0 else 2
         per_call = min(self.unet_chunk_size or clips * halves, clips * halves)
@@ -210,7 +185,16 @@ class SimDAUpscalePipeline(SimDAPipeline):
         """Upscale uint8 clips ``(b, f, h, w, 3)`` to ``(b, f, 4h, 4w, 3)``, clip i guided by ``prompts[i]``."""
         settings = settings or UpscaleSettings()
         video = torch.as_tensor(low_res_video)
-        self.check_input(video, prompts, seeds, settings)
+        self.check(settings)
+        expected = (len(prompts), settings.num_frames, settings.height, settings.width, LOW_RES_CHANNELS)
+        if len(prompts) != len(seeds):
+            raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
+        if video.dtype != torch.uint8 or tuple(video.shape) != expected:
+            raise ValueError(
+                f"the low-resolution video is {video.dtype} {tuple(video.shape)}, expected uint8 {expected} "
+                "(clips, frames, height, width, RGB) for these prompts and settings; set UpscaleSettings' "
+                "num_frames/height/width to the first stage's"
+            )
         plan = self.chunk_plan(len(prompts), settings)
         log.info("super-resolution chunking: %s", plan.describe())
         text, uncond = self._text_conditions(settings, list(prompts))
@@ -270,10 +254,8 @@ def generate_two_stage(
     sr_settings: UpscaleSettings | None = None,
     progress: bool = False,
 ) -> UpscaleResult:
-    """Text -> ``settings``-sized video (SimDA) -> 4x larger video (SimDA upscaler), one seed per prompt.
-
-    Every mismatch between the two stages is refused before the first stage starts.
-    """
+    """Text -> ``settings``-sized video (SimDA) -> 4x larger video (SimDA upscaler), one seed per prompt; every
+    mismatch between the two stages is refused before the first stage starts."""
     settings = settings or GenerationSettings()
     sr_settings = sr_settings or UpscaleSettings()
     first_shape = (settings.num_frames, settings.height, settings.width)

@@ -4,7 +4,6 @@ A step reads a high-resolution clip, encodes it with the upscaler's VAE to the l
 box-filters it down 4x to the low-resolution input, diffuses that input with the upscaler's
 ``low_res_scheduler`` to a noise level drawn uniformly from ``[0, max_noise_level]`` per clip, and
 concatenates it with the noisy latents frame by frame; the noise level is the UNet's class label.
-The target follows the upscaler's prediction type (v for the released model, epsilon otherwise).
 
 Everything else (data order, resume, checkpoints, MLflow reports, mixed precision, gradient
 checkpointing, several processes) is ``simda.training.Trainer``'s, and the extra randomness comes

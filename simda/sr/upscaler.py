@@ -7,9 +7,7 @@ decode to 1024x1024. The low-resolution input is noise-augmented by a second sch
 (``low_res_scheduler``) and the UNet is told how much noise through its class embedding
 (``class_labels``), so at inference a little noise on the first stage's output hides its artefacts.
 
-As ``simda.model.base`` does for Stable Diffusion 1.5: ``load_upscaler`` reads a local folder in
-diffusers layout, ``build_tiny_upscaler`` builds the same classes at toy size with random weights,
-and ``build_x4_upscaler(device="meta")`` builds the real shapes without weights for counting.
+Loaded, or built tiny or on the meta device, as ``simda.model.base`` does for Stable Diffusion 1.5.
 """
 
 from __future__ import annotations
@@ -22,14 +20,16 @@ from typing import Any
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
-from simda.model.base import TINY_VAE, BaseModel, local_base, random_base, require_subfolders
+from simda.model import base
+from simda.model.base import BaseModel, local_base, random_base, require_subfolders
 
 UPSCALER_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler", "low_res_scheduler")
 SCHEDULER_CLASSES = {"DDIMScheduler": DDIMScheduler, "DDPMScheduler": DDPMScheduler}
 LOW_RES_CHANNELS = 3
 DEFAULT_MAX_NOISE_LEVEL = 350  # model_index.json of the released upscaler
 
-# stabilityai/stable-diffusion-x4-upscaler: the published configs (facts about the architecture).
+# stabilityai/stable-diffusion-x4-upscaler: the published configs (facts about the architecture), where they
+# differ from Stable Diffusion 1.5's.
 # ``only_cross_attention`` is per down block: in the three blocks marked True, ``attn1`` attends to
 # the text (there is no self-attention); the up blocks take the list reversed, the mid block has
 # self-attention.
@@ -49,35 +49,27 @@ X4_UNET: dict[str, Any] = {
     "use_linear_projection": True,
 }
 X4_VAE: dict[str, Any] = {
-    "in_channels": 3,
-    "out_channels": 3,
+    **base.SD15_VAE,
     "down_block_types": ["DownEncoderBlock2D"] * 3,
     "up_block_types": ["UpDecoderBlock2D"] * 3,
     "block_out_channels": [128, 256, 512],
-    "layers_per_block": 2,
-    "latent_channels": 4,
     "norm_num_groups": 32,
     "sample_size": 256,
     "scaling_factor": 0.08333,
 }
 X4_TEXT: dict[str, Any] = {  # OpenCLIP ViT-H/14's text tower as Stable Diffusion 2 uses it (penultimate layer)
-    "vocab_size": 49408,
+    **base.SD15_TEXT,
     "hidden_size": 1024,
     "intermediate_size": 4096,
     "num_hidden_layers": 23,
     "num_attention_heads": 16,
-    "max_position_embeddings": 77,
     "hidden_act": "gelu",
     "projection_dim": 512,
 }
 X4_SCHEDULER: dict[str, Any] = {
-    "num_train_timesteps": 1000,
+    **base.SD_SCHEDULER,
     "beta_start": 0.0001,
     "beta_end": 0.02,
-    "beta_schedule": "scaled_linear",
-    "clip_sample": False,
-    "set_alpha_to_one": False,
-    "steps_offset": 1,
     "prediction_type": "v_prediction",
 }
 X4_LOW_RES_SCHEDULER: dict[str, Any] = {
@@ -103,24 +95,15 @@ TINY_UPSCALER_UNET: dict[str, Any] = {
     "cross_attention_dim": 32,
     "norm_num_groups": 8,
 }
-TINY_UPSCALER_VAE: dict[str, Any] = {**TINY_VAE, "scaling_factor": X4_VAE["scaling_factor"]}
-TINY_UPSCALER_TEXT: dict[str, Any] = {
-    **X4_TEXT,
-    "hidden_size": 32,
-    "intermediate_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-}
+TINY_UPSCALER_VAE: dict[str, Any] = {**base.TINY_VAE, "scaling_factor": X4_VAE["scaling_factor"]}
+TINY_UPSCALER_TEXT: dict[str, Any] = {**X4_TEXT, **base.TINY_TEXT_SIZE}
 
 
 @dataclass
 class UpscalerBase(BaseModel):
-    """The frozen x4 upscaler: Stable Diffusion's components plus the low-resolution noise schedule.
-
-    ``scheduler`` is the sampling/training schedule of the latents (DDIM with v-prediction in the
-    released model); ``low_res_scheduler`` only adds noise to the low-resolution input, at a
-    ``noise_level`` between 0 and ``max_noise_level`` that is also the UNet's class label.
-    """
+    """The frozen x4 upscaler: Stable Diffusion's components, ``scheduler`` the latents' (DDIM with v-prediction in
+    the released model), plus ``low_res_scheduler``, which only noises the low-resolution input (up to
+    ``max_noise_level``)."""
 
     low_res_scheduler: DDPMScheduler | None = None
     max_noise_level: int = DEFAULT_MAX_NOISE_LEVEL
