@@ -49,6 +49,7 @@ from simda.model.params import parameter_report
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import InvalidSetting
+from simda.settings import ProfileSettings
 
 PROMPT = "a panda playing guitar on times square"
 
@@ -60,18 +61,19 @@ class Settings:
     model_size: ModelSize
     device: torch.device
     dtype: torch.dtype
-    frames: int
-    size: int
-    repeats: int
-    warmup: int
-    video_steps: int
-    video_repeats: int
+    shapes: ProfileSettings  # the model size's shapes and repeats under the ones typed on the command line
 
     @property
     def dtype_name(self) -> str:
         return str(self.dtype).removeprefix("torch.")
 
+    def step_shapes(self, base: BaseModel, batch: int) -> Shapes:
+        """``batch`` clips of the profiled frames, as latents of ``base``."""
+        latent = self.shapes.size // base.vae_scale_factor
+        return Shapes(batch, self.shapes.num_frames, latent, base.unet.config.in_channels)
+
     def as_params(self, base: BaseModel) -> dict[str, object]:
+        shapes = self.shapes
         return {
             "preset": self.model_size.name,
             "device": str(self.device),
@@ -79,14 +81,14 @@ class Settings:
             "dtype": self.dtype_name,
             "torch": torch.__version__,
             "diffusers": diffusers.__version__,
-            "frames": self.frames,
-            "size": self.size,
-            "latent_size": self.size // base.vae_scale_factor,
+            "frames": shapes.num_frames,
+            "size": shapes.size,
+            "latent_size": shapes.size // base.vae_scale_factor,
             "cfg_batch": CFG_BATCH,
-            "repeats": self.repeats,
-            "warmup": self.warmup,
-            "video_steps": self.video_steps,
-            "video_repeats": self.video_repeats,
+            "repeats": shapes.repeats,
+            "warmup": shapes.warmup,
+            "video_steps": shapes.video_steps,
+            "video_repeats": shapes.video_repeats,
             "base": base.source,
             "random_weights": True,
         }
@@ -101,30 +103,26 @@ def device_name(device: torch.device) -> str:
 
 def inference_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings) -> dict[str, Workload]:
     """One guided denoising step of the floor, SimDA, the peers and the ablations, in that order."""
-    shapes = Shapes(CFG_BATCH, settings.frames, settings.size // base.vae_scale_factor, base.unet.config.in_channels)
+    shapes = settings.step_shapes(base, CFG_BATCH)
     return {
         contender.name: inference_step(contender.model, step_inputs(contender, shapes, settings.device, settings.dtype))
         for contender in inference_contenders(base.unet, variants, settings.model_size)
     }
 
 
-def time_inference(workloads: dict[str, Workload], settings: Settings, clock: Measure) -> pd.DataFrame:
-    """The inference steps timed in one rotation."""
-    return timing_table(interleaved_timings(workloads, settings.repeats, settings.warmup, clock), FLOOR)
-
-
 def time_video(base: BaseModel, full: SimDAUNet, settings: Settings, clock: Measure) -> pd.DataFrame:
     """Table 1's seconds per video: SimDA's pipeline against the same pipeline on the 2D UNet per frame."""
+    shapes = settings.shapes
     generation = GenerationSettings(
-        num_frames=settings.frames, height=settings.size, width=settings.size, num_inference_steps=settings.video_steps
+        num_frames=shapes.num_frames, height=shapes.size, width=shapes.size, num_inference_steps=shapes.video_steps
     )
     pipelines = {FLOOR: image_model_per_frame(base.unet), FULL: full}
     workloads = {
         name: whole_video(SimDAPipeline.from_base(base, model), generation, [PROMPT])
         for name, model in pipelines.items()
     }
-    timings = interleaved_timings(workloads, settings.video_repeats, min(settings.warmup, 1), clock)
-    return timing_table(timings, FLOOR, unit="s").assign(steps=settings.video_steps)
+    timings = interleaved_timings(workloads, shapes.video_repeats, min(shapes.warmup, 1), clock)
+    return timing_table(timings, FLOOR, unit="s").assign(steps=shapes.video_steps)
 
 
 def training_variants(variants: dict[str, SimDAUNet], dtype: torch.dtype) -> dict[str, SimDAUNet]:
@@ -158,7 +156,7 @@ class TrainingWorkloads:
 
 def training_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings) -> TrainingWorkloads:
     """The floor's forward and backward, then a training step (with AdamW) per SimDA variant."""
-    shapes = Shapes(1, settings.frames, settings.size // base.vae_scale_factor, base.unet.config.in_channels)
+    shapes = settings.step_shapes(base, 1)
     floor_inputs = step_inputs(floor_contender(base.unet), shapes, settings.device, settings.dtype)
     floor_inputs.sample.requires_grad_(True)
     workloads = {FLOOR: training_step(base.unet, floor_inputs, settings.dtype)}
@@ -178,7 +176,8 @@ def time_training(training: TrainingWorkloads, settings: Settings, clock: Measur
 
     At least one warmup round runs, so AdamW's state exists before any step is timed.
     """
-    timings = interleaved_timings(training.steps, settings.repeats, max(settings.warmup, 1), clock)
+    shapes = settings.shapes
+    timings = interleaved_timings(training.steps, shapes.repeats, max(shapes.warmup, 1), clock)
     peaks = {
         name: peak_memory_gib(workload, settings.device, training.resident(name))
         for name, workload in training.steps.items()
@@ -189,15 +188,17 @@ def time_training(training: TrainingWorkloads, settings: Settings, clock: Measur
 def time_temporal_conv(base: BaseModel, settings: Settings, clock: Measure) -> pd.DataFrame:
     """The depth-wise (3,1,1) conv at the first block's adapter width and the latent size, one clip."""
     channels = int(base.unet.config.block_out_channels[0] * SimDAConfig().temporal_ratio)
-    latent = settings.size // base.vae_scale_factor
-    workloads = temporal_conv_pair(channels, settings.frames, latent, settings.device, settings.dtype)
-    timings = interleaved_timings(workloads, settings.repeats, settings.warmup, clock)
-    return timing_table(timings, "conv3d").assign(shape=f"1x{channels}x{settings.frames}x{latent}x{latent}")
+    shapes = settings.step_shapes(base, 1)
+    frames, latent = shapes.frames, shapes.latent_size
+    workloads = temporal_conv_pair(channels, frames, latent, settings.device, settings.dtype)
+    timings = interleaved_timings(workloads, settings.shapes.repeats, settings.shapes.warmup, clock)
+    return timing_table(timings, "conv3d").assign(shape=f"1x{channels}x{frames}x{latent}x{latent}")
 
 
 def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     """Every table of the profile, the slow parts last so a bad setting fails early."""
-    if settings.size % base.vae_scale_factor:
+    shapes = settings.shapes
+    if shapes.size % base.vae_scale_factor:
         raise InvalidSetting(f"--size must be a multiple of the autoencoder's factor {base.vae_scale_factor}")
     clock = clock_for(settings.device)
     variants = simda_variants(base.unet)
@@ -205,15 +206,16 @@ def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     tables = {"parameters": parameters}
     tables["temporal_conv"] = time_temporal_conv(base, settings, clock)
     inference = inference_workloads(base, variants, settings)
-    tables["inference"] = time_inference(inference, settings, clock)
+    timings = interleaved_timings(inference, shapes.repeats, shapes.warmup, clock)  # in one rotation
+    tables["inference"] = timing_table(timings, FLOOR)
     tables["video"] = time_video(base, variants[FULL], settings, clock)
     training = training_workloads(base, variants, settings)
     tables["training"] = time_training(training, settings, clock)
     tables["kernels"] = kernel_table(inference, training.forward_backward, transformer_blocks(base.unet), FLOOR)
     del variants  # the first stage's models leave the GPU before the upscaler's arrive
     upscaler = settings.model_size.build_upscaler(settings.device, settings.dtype)
-    sr_shape = (settings.frames, settings.size, settings.device, settings.dtype)
-    tables["super_resolution"] = time_sr_step(upscaler, *sr_shape, settings.repeats, settings.warmup, clock)
+    sr_shape = (shapes.num_frames, shapes.size, settings.device, settings.dtype)
+    tables["super_resolution"] = time_sr_step(upscaler, *sr_shape, shapes.repeats, shapes.warmup, clock)
     tables["overlap"] = time_overlap(settings.device)  # a tiny MSR-VTT run, issue 25's busy accelerator
     video_seconds = tables["video"].set_index("variant").loc[FULL, "median_s"]
     tables["table1"] = methods_table(parameters, video_seconds, device_name(settings.device))
