@@ -68,10 +68,6 @@ def cuda_clock(device: torch.device) -> Measure:
     return measure
 
 
-def clock_for(device: torch.device) -> Measure:
-    return cuda_clock(device) if device.type == "cuda" else wall_clock
-
-
 def interleaved_timings(
     workloads: Mapping[str, Workload], repeats: int, warmup: int, measure: Measure = wall_clock
 ) -> dict[str, Timing]:

@@ -53,11 +53,7 @@ FULL = "simda"
 # Each ablation variant switches parts off the full model (SimDAConfig.without names).
 ABLATIONS: dict[str, tuple[str, ...]] = {
     FULL: (),
-    "simda_no_lsa": ("lsa",),
-    "simda_no_ta": ("ta",),
-    "simda_no_aa": ("aa",),
-    "simda_no_fa": ("fa",),
-    "simda_no_sa": ("sa",),
+    **{f"simda_no_{part}": (part,) for part in ("lsa", "ta", "aa", "fa", "sa")},
 }
 # The image model frame by frame, as a SimDAUNet (zero-init invariant), so the pipeline can run it.
 IMAGE_MODEL_PER_FRAME = SimDAConfig(clip_groupnorm=False).without("ta", "sa", "lsa")

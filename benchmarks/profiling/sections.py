@@ -1,12 +1,15 @@
 """The profile's sections, each a table: what runs, on which inputs, timed in which order.
 
 Each section builds its workloads, times them interleaved (see ``benchmarks.timing``) and returns
-a table with every workload's median and its ratio to the section's reference.
+a table with every workload's median and its ratio to the section's reference; peak GPU memory is
+taken as if each model were alone on the GPU. The super-resolution stage's section times one guided
+denoising step of the SimDA x4 upscaler against the frozen image upscaler frame by frame.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import platform
 from dataclasses import dataclass
 
@@ -27,12 +30,11 @@ from benchmarks.profiling.models import (
     simda_variants,
 )
 from benchmarks.profiling.overlap import time_overlap
-from benchmarks.profiling.super_resolution import time_sr_step
 from benchmarks.profiling.tables import methods_table, parameter_table, timing_table
 from benchmarks.profiling.workloads import (
     CFG_BATCH,
+    TIMESTEP,
     Shapes,
-    adapter_optimizer,
     forward_backward,
     inference_step,
     peak_memory_gib,
@@ -40,9 +42,8 @@ from benchmarks.profiling.workloads import (
     step_inputs,
     temporal_conv_pair,
     training_step,
-    whole_video,
 )
-from benchmarks.timing import Measure, Workload, clock_for, interleaved_timings
+from benchmarks.timing import Measure, Workload, cuda_clock, interleaved_timings, wall_clock
 from simda.model.base import BaseModel
 from simda.model.config import SimDAConfig
 from simda.model.params import parameter_report
@@ -50,6 +51,7 @@ from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import InvalidSetting
 from simda.settings import ProfileSettings
+from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
 
 PROMPT = "a panda playing guitar on times square"
 
@@ -117,8 +119,9 @@ def time_video(base: BaseModel, full: SimDAUNet, settings: Settings, clock: Meas
         num_frames=shapes.num_frames, height=shapes.size, width=shapes.size, num_inference_steps=shapes.video_steps
     )
     pipelines = {FLOOR: image_model_per_frame(base.unet), FULL: full}
+    # text encoding, every DDIM step with guidance, and the VAE decode of one video (seed 0)
     workloads = {
-        name: whole_video(SimDAPipeline.from_base(base, model), generation, [PROMPT])
+        name: functools.partial(SimDAPipeline.from_base(base, model).generate, [PROMPT], [0], generation)
         for name, model in pipelines.items()
     }
     timings = interleaved_timings(workloads, shapes.video_repeats, min(shapes.warmup, 1), clock)
@@ -162,7 +165,11 @@ def training_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings
     workloads = {FLOOR: training_step(base.unet, floor_inputs, settings.dtype)}
     passes = {FLOOR: workloads[FLOOR]}
     models = training_variants(variants, settings.dtype)
-    optimizers = {name: adapter_optimizer(model) for name, model in models.items()}
+    # AdamW over the adapters only, with the released editing code's settings
+    optimizers = {
+        name: torch.optim.AdamW(model.adapter_parameters(), lr=5e-5, weight_decay=1e-2)
+        for name, model in models.items()
+    }
     for name, model in models.items():
         inputs = step_inputs(simda_contender(name, model), shapes, settings.device, settings.dtype)
         workloads[name] = training_step(model, inputs, settings.dtype, optimizers[name])
@@ -195,12 +202,61 @@ def time_temporal_conv(base: BaseModel, settings: Settings, clock: Measure) -> p
     return timing_table(timings, "conv3d").assign(shape=f"1x{channels}x{frames}x{latent}x{latent}")
 
 
+NOISE_LEVEL = 20  # diffusers' default for the x4 upscaler; the step costs the same at any level
+
+
+def time_sr_step(
+    upscaler: UpscalerBase,
+    frames: int,
+    low_res_size: int,
+    device: torch.device,
+    dtype: torch.dtype,
+    repeats: int,
+    warmup: int,
+    clock: Measure,
+) -> pd.DataFrame:
+    """One guided SR denoising step of the image upscaler per frame (the floor) and of SimDA, interleaved.
+
+    The x4 upscaler's latents have the size of the low-resolution frames, so a 16x256x256 input means 16
+    frames of 256x256 latents per clip, 64 times the first stage's 32x32: expect this step, not the first
+    stage, to dominate a two-stage video. Both models are built on their own copies of ``upscaler.unet``,
+    which must be the plain 2D UNet (timing does not depend on adapter weights, so no checkpoint is needed).
+    Returns ``timing_table``'s columns and the stage, frame count, input and output resolution.
+    """
+    if low_res_size % 2 ** (len(upscaler.unet.config.block_out_channels) - 1):
+        raise ValueError(f"low-resolution size {low_res_size} does not fit the upscaler's UNet levels")
+    models = {
+        FLOOR: image_model_per_frame(upscaler.unet),
+        FULL: SimDAUNet(copy.deepcopy(upscaler.unet), SimDAConfig()).eval(),
+    }
+    generator = torch.Generator().manual_seed(0)  # random inputs, seed 0: the same for both models
+    channels = upscaler.vae.config.latent_channels + LOW_RES_CHANNELS
+    sample = torch.randn(CFG_BATCH, channels, frames, low_res_size, low_res_size, generator=generator)
+    context = torch.randn(CFG_BATCH, 77, upscaler.unet.config.cross_attention_dim, generator=generator)
+    noise = torch.full((CFG_BATCH,), NOISE_LEVEL, device=device)
+    # one guided call on [noisy latents, low-res frames], the text, and the noise level as class label
+    step_args = (sample.to(device, dtype), torch.tensor(TIMESTEP, device=device), context.to(device, dtype))
+    workloads = {
+        name: torch.inference_mode()(functools.partial(model, *step_args, class_labels=noise))
+        for name, model in models.items()
+    }
+    timings = interleaved_timings(workloads, repeats, warmup, clock)
+    peaks = {name: peak_memory_gib(workloads[name], device, resident_bytes(m)) for name, m in models.items()}
+    output_size = low_res_size * upscaler.vae_scale_factor
+    return timing_table(timings, FLOOR, peak_gib=peaks).assign(
+        stage="super_resolution",
+        frames=frames,
+        input=f"{low_res_size}x{low_res_size}",
+        output=f"{output_size}x{output_size}",
+    )
+
+
 def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     """Every table of the profile, the slow parts last so a bad setting fails early."""
     shapes = settings.shapes
     if shapes.size % base.vae_scale_factor:
         raise InvalidSetting(f"--size must be a multiple of the autoencoder's factor {base.vae_scale_factor}")
-    clock = clock_for(settings.device)
+    clock = cuda_clock(settings.device) if settings.device.type == "cuda" else wall_clock
     variants = simda_variants(base.unet)
     parameters = parameter_table(parameter_report(base, variants[FULL]))
     tables = {"parameters": parameters}
