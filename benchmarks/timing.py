@@ -24,7 +24,6 @@ Measure = Callable[[Workload], float]
 class Timing:
     """Seconds per call of one workload, one sample per round."""
 
-    name: str
     samples: tuple[float, ...]
 
     @property
@@ -85,4 +84,4 @@ def interleaved_timings(
     for _ in range(repeats):
         for name, workload in workloads.items():
             samples[name].append(measure(workload))
-    return {name: Timing(name, tuple(values)) for name, values in samples.items()}
+    return {name: Timing(tuple(values)) for name, values in samples.items()}

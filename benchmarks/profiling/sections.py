@@ -33,7 +33,6 @@ from benchmarks.profiling.overlap import time_overlap
 from benchmarks.profiling.tables import methods_table, parameter_table, timing_table
 from benchmarks.profiling.workloads import (
     CFG_BATCH,
-    TIMESTEP,
     Shapes,
     forward_backward,
     inference_step,
@@ -152,10 +151,6 @@ class TrainingWorkloads:
     trained: dict[str, tuple[nn.Module, torch.optim.Optimizer | None]]
     forward_backward: dict[str, Workload]
 
-    def resident(self, name: str) -> int:
-        """Bytes a variant keeps between steps; AdamW's state counts only once a step has made it."""
-        return resident_bytes(*self.trained[name])
-
 
 def training_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings) -> TrainingWorkloads:
     """The floor's forward and backward, then a training step (with AdamW) per SimDA variant."""
@@ -181,12 +176,12 @@ def training_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings
 def time_training(training: TrainingWorkloads, settings: Settings, clock: Measure) -> pd.DataFrame:
     """The training steps timed in one rotation, then each one's peak memory.
 
-    At least one warmup round runs, so AdamW's state exists before any step is timed.
+    At least one warmup round runs, so AdamW's state exists (and counts as resident) before any step is timed.
     """
     shapes = settings.shapes
     timings = interleaved_timings(training.steps, shapes.repeats, max(shapes.warmup, 1), clock)
     peaks = {
-        name: peak_memory_gib(workload, settings.device, training.resident(name))
+        name: peak_memory_gib(workload, settings.device, resident_bytes(*training.trained[name]))
         for name, workload in training.steps.items()
     }
     return timing_table(timings, FLOOR, peak_gib=peaks)
@@ -229,16 +224,13 @@ def time_sr_step(
         FLOOR: image_model_per_frame(upscaler.unet),
         FULL: SimDAUNet(copy.deepcopy(upscaler.unet), SimDAConfig()).eval(),
     }
-    generator = torch.Generator().manual_seed(0)  # random inputs, seed 0: the same for both models
-    channels = upscaler.vae.config.latent_channels + LOW_RES_CHANNELS
-    sample = torch.randn(CFG_BATCH, channels, frames, low_res_size, low_res_size, generator=generator)
-    context = torch.randn(CFG_BATCH, 77, upscaler.unet.config.cross_attention_dim, generator=generator)
+    # one guided call on [noisy latents, low-res frames], the text, and the noise level as class label; the
+    # per-frame floor takes SimDA's layout too
+    shapes = Shapes(CFG_BATCH, frames, low_res_size, upscaler.vae.config.latent_channels + LOW_RES_CHANNELS)
+    inputs = step_inputs(simda_contender(FULL, models[FULL]), shapes, device, dtype)
     noise = torch.full((CFG_BATCH,), NOISE_LEVEL, device=device)
-    # one guided call on [noisy latents, low-res frames], the text, and the noise level as class label
-    step_args = (sample.to(device, dtype), torch.tensor(TIMESTEP, device=device), context.to(device, dtype))
     workloads = {
-        name: torch.inference_mode()(functools.partial(model, *step_args, class_labels=noise))
-        for name, model in models.items()
+        name: inference_step(functools.partial(model, class_labels=noise), inputs) for name, model in models.items()
     }
     timings = interleaved_timings(workloads, repeats, warmup, clock)
     peaks = {name: peak_memory_gib(workloads[name], device, resident_bytes(m)) for name, m in models.items()}

@@ -11,6 +11,7 @@ of the released code does; AdamW on half-precision weights would lose its update
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -72,12 +73,7 @@ def autocast_to(dtype: torch.dtype, device: torch.device) -> contextlib.Abstract
 
 def inference_step(model: nn.Module, inputs: StepInputs) -> Workload:
     """One denoising step without autograd (for classifier-free guidance, the batch holds both halves)."""
-
-    @torch.inference_mode()
-    def step() -> object:
-        return model(inputs.sample, inputs.timestep, inputs.context)
-
-    return step
+    return torch.inference_mode()(functools.partial(model, inputs.sample, inputs.timestep, inputs.context))
 
 
 def training_step(
