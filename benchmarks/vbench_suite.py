@@ -84,7 +84,6 @@ class SuiteVideo:
 class Suite:
     """The prompts read from a file, and that file's sha256 (logged with every table)."""
 
-    path: Path
     sha256: str
     prompts: tuple[SuitePrompt, ...]
 
@@ -141,7 +140,7 @@ def read_suite(path: Path, dimensions: Sequence[str] = QUALITY_DIMENSIONS) -> Su
     for prompt in chosen:
         if "/" in prompt.prompt or prompt.prompt != prompt.prompt.strip():
             raise BadInputFile(f"{path}: prompt {prompt.prompt!r} cannot name a file (a '/' or edge spaces); fix it")
-    suite = Suite(path, file_sha256(path), tuple(chosen))
+    suite = Suite(file_sha256(path), tuple(chosen))
     release = "vbench 0.1.5's own file" if suite.is_vbench_release else "not vbench 0.1.5's file"
     log.info("VBench prompts: %s, sha256 %s (%s), %d prompts", path, suite.sha256, release, len(chosen))
     return suite
@@ -237,10 +236,8 @@ def read_all_frames(path: Path) -> torch.Tensor:
 class SuiteRun:
     """One suite run's folder (videos, per-video scores, settings guard) and what makes its videos.
 
-    The dimensions come from :func:`benchmarks.vbench_scoring.load_dimension`: a cached score counts
-    only for the same weights, so a later run with other weights rescores, and a run that asks for one
-    more dimension scores only that one.
-    """
+    A cached score counts only for the same weights (:mod:`benchmarks.vbench_scoring`), so a run that asks
+    for one more dimension scores only that one."""
 
     root: Path
     generator: VideoGenerator | None
