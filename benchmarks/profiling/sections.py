@@ -159,17 +159,14 @@ def training_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings
     floor_inputs.sample.requires_grad_(True)
     workloads = {FLOOR: training_step(base.unet, floor_inputs, settings.dtype)}
     passes = {FLOOR: workloads[FLOOR]}
-    models = training_variants(variants, settings.dtype)
-    # AdamW over the adapters only, with the released editing code's settings
-    optimizers = {
-        name: torch.optim.AdamW(model.adapter_parameters(), lr=5e-5, weight_decay=1e-2)
-        for name, model in models.items()
-    }
-    for name, model in models.items():
+    trained: dict[str, tuple[nn.Module, torch.optim.Optimizer | None]] = {FLOOR: (base.unet, None)}
+    for name, model in training_variants(variants, settings.dtype).items():
+        # AdamW over the adapters only, with the released editing code's settings
+        optimizer = torch.optim.AdamW(model.adapter_parameters(), lr=5e-5, weight_decay=1e-2)
+        trained[name] = (model, optimizer)
         inputs = step_inputs(simda_contender(name, model), shapes, settings.device, settings.dtype)
-        workloads[name] = training_step(model, inputs, settings.dtype, optimizers[name])
+        workloads[name] = training_step(model, inputs, settings.dtype, optimizer)
         passes[name] = forward_backward(model, inputs, settings.dtype)
-    trained = {FLOOR: (base.unet, None)} | {name: (model, optimizers[name]) for name, model in models.items()}
     return TrainingWorkloads(workloads, trained, passes)
 
 
