@@ -36,9 +36,10 @@ from benchmarks.paper import RANDOM_WEIGHTS_NOTE, TABLE6, AblationRow
 from benchmarks.text_to_video_job import BenchmarkJob
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda import train
+from simda.plumbing.atomic import claim_folder, require_writable_dir
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.identity import default_folder, identity_of, settings_of
+from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, typed_flags, values
 from simda.settings import (
     LEARN,
@@ -55,11 +56,11 @@ from simda.settings import (
     TrainSettings,
     preset_defaults,
     preset_for,
-    require_fvd_frames,
 )
 
 BY_PART = {row.disabled[0]: row for row in TABLE6 if row.disabled}
 FULL = TABLE6[-1]
+EXPERIMENT = "simda-ablation"
 LEARN_NOTE = "random-weight base, trained adapters: held-out loss on synthetic motion, not FVD"
 
 
@@ -88,9 +89,7 @@ class AblationJob:
 
     def __post_init__(self) -> None:
         self.model.require_model()
-        unknown = sorted(set(self.disable) - set(BY_PART))
-        if unknown:
-            raise InvalidSetting(f"--disable {unknown}: choose from {', '.join(sorted(BY_PART))}")
+        PartSettings(disable=self.disable)  # refuses an unknown part, as the flag does
         if not self.model.tiny and None in (self.train_csv, self.train_videos, self.val_csv, self.val_videos):
             raise InvalidSetting(
                 "a real ablation needs training data (--csv, --videos) and validation data (--val-csv, --val-videos)"
@@ -102,9 +101,9 @@ class AblationJob:
                 raise MissingInput(f"{flag} {path}: not found")
         if self.learning is not None:
             return  # synthetic data written by run(), scored by held-out loss: no videos generated, no FVD
-        require_fvd_frames(self.generation.num_frames)
-        self.train_job(FULL)  # every variant's jobs validate (paths, sizes) before any training starts
-        self.eval_job(FULL, self.output_dir / "adapters-not-yet-trained.safetensors", check_ckpt=False)
+        # every variant's jobs validate (FVD's frames, paths, sizes) before any training starts
+        self.eval_job(FULL, None)
+        self.train_job(FULL)
 
     @property
     def command(self) -> str:
@@ -146,15 +145,15 @@ class AblationJob:
             output_dir=folder / "train" if seed is None else folder / f"seed-{seed}" / "train",
             disable=variant.disabled,
             tracking_uri=self.tracking_uri,
-            experiment="simda-ablation",
+            experiment=EXPERIMENT,
             synthetic_videos=self.synthetic_videos,
         )
 
-    def eval_job(self, variant: AblationRow, adapters: Path, check_ckpt: bool = True) -> BenchmarkJob:
-        model = dataclasses.replace(self.model, ckpt=adapters if check_ckpt else None)
+    def eval_job(self, variant: AblationRow, adapters: Path | None) -> BenchmarkJob:
+        """``variant``'s evaluation of its trained ``adapters`` (``None``: the checks before any training)."""
         return BenchmarkJob(
             spec=webvid.SPEC,
-            model=model,
+            model=dataclasses.replace(self.model, ckpt=adapters),
             generation=self.generation,
             evaluation=self.evaluation,
             annotations=self.val_csv,
@@ -206,24 +205,21 @@ def variant_columns(variant: AblationRow, adapters: Path) -> dict[str, Any]:
     }
 
 
-def variant_run(job: AblationJob, variant: AblationRow) -> Any:
-    """The variant's MLflow run, nested under the sweep's; a rerun of the sweep continues it."""
+def ablation_run(name: str, params: dict[str, Any], folder: Path, **options: Any) -> Any:
+    """An MLflow run of the sweep's experiment, keyed by its ``folder`` so a rerun of the sweep continues it."""
     from simda.plumbing.tracking import tracked_run
 
-    return tracked_run(
-        "simda-ablation",
-        variant.label,
-        {"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"},
-        nested=True,
-        resume_key=str((job.output_dir / variant.slug).resolve()),
-    )
+    return tracked_run(EXPERIMENT, name, params, resume_key=str(folder.resolve()), **options)
+
+
+def variant_run(job: AblationJob, variant: AblationRow) -> Any:
+    """The variant's MLflow run, nested under the sweep's."""
+    params = {"variant": variant.label, "disabled": ",".join(variant.disabled) or "none"}
+    return ablation_run(variant.label, params, job.output_dir / variant.slug, nested=True)
 
 
 def run(job: AblationJob) -> AblationResult:
     """The sweep in its folder, held for this run: another run's folder is refused before any MLflow call."""
-    from simda.plumbing.atomic import claim_folder, require_writable_dir
-    from simda.plumbing.identity import claim_record
-
     require_writable_dir(job.output_dir, "--output-dir")
     with claim_folder(job.output_dir, "--output-dir"):
         claim_record(job.output_dir, job.command, job.identity())
@@ -231,21 +227,9 @@ def run(job: AblationJob) -> AblationResult:
 
 
 def sweep_run(job: AblationJob, name: str, params: dict[str, Any], tags: dict[str, str]) -> Any:
-    """The sweep's parent MLflow run (the variants' runs nest under it); a rerun of the sweep continues its
-    runs and adds none."""
-    from simda.plumbing.tracking import tracked_run
-
+    """The sweep's parent MLflow run (the variants' runs nest under it); a rerun adds no runs."""
     params = {"variants": [v.label for v in job.variants], "training": job.training.as_params()} | params
-    resume_key = str(job.output_dir.resolve())
-    return tracked_run(
-        "simda-ablation",
-        name,
-        params,
-        tags,
-        tracking_uri=job.tracking_uri,
-        resume_key=resume_key,
-        identity=job.identity(),
-    )
+    return ablation_run(name, params, job.output_dir, tags=tags, tracking_uri=job.tracking_uri, identity=job.identity())
 
 
 def table6_row(job: AblationJob, variant: AblationRow, heldout_clips: list[Any]) -> dict[str, Any]:
@@ -309,7 +293,7 @@ def learning_data(job: AblationJob, learning: LearningSettings) -> Any:
 
     def write(folder: Path) -> dict[str, Path]:
         written = write_learning_set(folder, *counts, num_frames=frames, size=size, seed=learning.data_seed)
-        return {name: getattr(written, name) for name in ("train_csv", "heldout_csv", "videos")}
+        return dataclasses.asdict(written)
 
     content = {"writer": "simda.synthetic:write_learning_set", "counts": counts, "frames": frames, "size": size}
     content |= {"seed": learning.data_seed, "version": SYNTHETIC_VERSION}
@@ -323,14 +307,11 @@ def learn_variant(job: AblationJob, variant: AblationRow, data: Any, heldout: li
 
     import mlflow
 
-    from simda.plumbing.tracking import tracked_run
-
     initial, final, levels = [], [], []
     with variant_run(job, variant):
         for seed in job.seeds:
-            folder = (job.output_dir / variant.slug / f"seed-{seed}").resolve()
-            name = f"{variant.label} seed {seed}"
-            with tracked_run("simda-ablation", name, {"seed": seed}, nested=True, resume_key=str(folder)):
+            folder = job.output_dir / variant.slug / f"seed-{seed}"
+            with ablation_run(f"{variant.label} seed {seed}", {"seed": seed}, folder, nested=True):
                 before = score_adapters(job.model, None, variant.disabled, seed, heldout, job.clips)
                 trained = train.run(job.train_job(variant, seed, data.train_csv, data.videos))
                 if trained is None:
@@ -358,16 +339,17 @@ def learn_variant(job: AblationJob, variant: AblationRow, data: Any, heldout: li
 
 
 def compare_with_full(rows: list[dict], finals: dict[str, SeedInterval]) -> list[str]:
-    """Each row's paired difference from the full model (in place); the orderings the intervals support."""
-    reference = FULL.label if FULL.label in finals else None
+    """Each row's paired difference from the full model (in place, every sweep has it); the orderings the
+    intervals support."""
+    full = finals[FULL.label]
     for row in rows:
-        if reference is None or row["variant"] == reference:
+        if row["variant"] == FULL.label:
             row |= {"diff_vs_full": 0.0, "diff_low": 0.0, "diff_high": 0.0, "vs_full": ""}
             continue
-        difference = paired_difference(finals[reference], finals[row["variant"]])
+        difference = paired_difference(full, finals[row["variant"]])
         row |= {"diff_vs_full": difference.mean, "diff_low": difference.low, "diff_high": difference.high}
-        row["vs_full"] = compare_to(finals[reference], finals[row["variant"]])
-    return [] if reference is None else orderings(finals, reference)
+        row["vs_full"] = compare_to(full, finals[row["variant"]])
+    return orderings(finals, FULL.label)
 
 
 def run_learning(job: AblationJob, learning: LearningSettings) -> AblationResult:

@@ -117,10 +117,8 @@ def orderings(intervals: dict[str, SeedInterval], reference: str) -> list[str]:
     ``Ours < w/o TA (paired difference +0.170 [+0.100, +0.240] over 3 seeds)``."""
     lines = []
     for label, interval in intervals.items():
-        if label == reference:
-            continue
         verdict = compare_to(intervals[reference], interval)
-        if verdict == "not separated":
+        if label == reference or verdict == "not separated":
             continue
         difference = paired_difference(intervals[reference], interval)
         low, high = (reference, label) if verdict.startswith("worse") else (label, reference)

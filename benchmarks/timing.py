@@ -24,7 +24,6 @@ Measure = Callable[[Workload], float]
 class Timing:
     """Seconds per call of one workload, one sample per round."""
 
-    name: str
     samples: tuple[float, ...]
 
     @property
@@ -68,10 +67,6 @@ def cuda_clock(device: torch.device) -> Measure:
     return measure
 
 
-def clock_for(device: torch.device) -> Measure:
-    return cuda_clock(device) if device.type == "cuda" else wall_clock
-
-
 def interleaved_timings(
     workloads: Mapping[str, Workload], repeats: int, warmup: int, measure: Measure = wall_clock
 ) -> dict[str, Timing]:
@@ -89,4 +84,4 @@ def interleaved_timings(
     for _ in range(repeats):
         for name, workload in workloads.items():
             samples[name].append(measure(workload))
-    return {name: Timing(name, tuple(values)) for name, values in samples.items()}
+    return {name: Timing(tuple(values)) for name, values in samples.items()}

@@ -1,8 +1,5 @@
 """The work behind ``python -m benchmarks.vbench``: load and check everything, then :class:`SuiteRun` scores.
 
-    job -> suite file (the tiny preset's synthetic one) -> prompts -> videos -> dimensions (each probed)
-        -> generator -> run folder keyed by what decides the videos -> MLflow run -> SuiteRun.score -> table
-
 Everything that can fail (the prompt file, a weight file, a network that cannot take the frame size,
 the generator's folder) fails before the first video is made. The generator, the dimensions' loading
 and probing and the run-folder naming are the text-to-video benchmarks' own.
@@ -19,7 +16,7 @@ import mlflow
 from benchmarks.rundir import config_hash
 from benchmarks.text_to_video_engine import build_generator, probe_dimensions
 from benchmarks.vbench_job import VBenchJob, VBenchResult
-from benchmarks.vbench_scoring import WEIGHT_FLAGS, LoadedDimension, load_dimension, require_available
+from benchmarks.vbench_scoring import load_dimensions
 from benchmarks.vbench_suite import SuiteRun, read_suite, sample_prompts, suite_videos, write_synthetic
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.content_cache import synthetic_data_root
@@ -41,19 +38,6 @@ def suite_file(job: VBenchJob, layout: ProcessLayout) -> Path:
     return path
 
 
-def load_dimensions(job: VBenchJob, device: Any) -> list[LoadedDimension]:
-    """The dimensions of ``--dimensions`` from their weight files (random under ``--preset tiny``), each probed
-    on a clip of the run's frame size."""
-    names = job.suite.dimension_names
-    require_available(names)
-    weights = {name: getattr(job.evaluation, name) for name in WEIGHT_FLAGS if name != "clip_ckpt"}
-    weights["clip_ckpt"] = job.clip_ckpt
-    dimensions = [load_dimension(name, weights, device, job.model.tiny, FPS) for name in names]
-    for line in probe_dimensions(dimensions, (job.generation.height, job.generation.width)):
-        log.info("%s", line)
-    return dimensions
-
-
 def loggable_identity(identity: dict[str, Any]) -> dict[str, Any]:
     """The generator's identity for MLflow: a videos folder's per-file checksums (keyed by VBench's file names,
     whose commas and quotes MLflow refuses in a parameter name) as one hash; config.json keeps each file's."""
@@ -71,7 +55,12 @@ def run_suite(job: VBenchJob) -> VBenchResult | None:
         prompts = sample_prompts(suite.prompts, job.suite.num_prompts, job.evaluation.seed)
         videos = suite_videos(prompts, job.suite.videos_per_prompt)
         device = layout.device(job.model.device)
-        dimensions = load_dimensions(job, device)
+        # random under --preset tiny; each probed on a clip of the run's frame size
+        dimensions = load_dimensions(
+            job.suite.dimension_names, job.evaluation, job.clip_ckpt, device, job.model.tiny, FPS
+        )
+        for line in probe_dimensions(dimensions, (job.generation.height, job.generation.width)):
+            log.info("%s", line)
         ids = [video.id for video in videos]
         generator = build_generator(
             job.generator, job.model, job.pipeline, job.generated_videos, job.generation, device, ids

@@ -25,6 +25,7 @@ from metrics.vbench import DimensionNotAvailableError, dimension_class
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.dynamic_degree import DynamicDegree
 from simda.plumbing.errors import BadInputFile, InvalidSetting
+from simda.settings import EvaluationSettings
 
 
 @dataclass
@@ -81,6 +82,21 @@ def load_dimension(
         dimension.fps = fps
         params["fps"] = str(fps)
     return LoadedDimension(dimension, params, random_weights)
+
+
+def load_dimensions(
+    names: Sequence[str],
+    evaluation: EvaluationSettings,
+    clip_ckpt: Path | None,
+    device: str | torch.device,
+    tiny: bool,
+    fps: float,
+) -> list[LoadedDimension]:
+    """The dimensions ``names`` from the weight-file flags (``clip_ckpt`` is a benchmark's own, the rest are
+    ``evaluation``'s), every dimension's module checked present before any network loads."""
+    require_available(names)
+    weights = {name: clip_ckpt if name == "clip_ckpt" else getattr(evaluation, name) for name in WEIGHT_FLAGS}
+    return [load_dimension(name, weights, device, tiny, fps) for name in names]
 
 
 def state_path(folder: Path, clip_id: str, name: str) -> Path:

@@ -6,7 +6,7 @@ The suite is the file vbench ships, ``VBench_full_info.json`` (a list of ``{"pro
 table always names the prompt file it came from. VBench's rules, as its prompt-suite README and
 ``VBench.build_full_info_json`` (standard mode) state them:
 
-* every prompt gets :data:`VIDEOS_PER_PROMPT` (5) videos named ``<prompt>-<index>.mp4``, index 0-4;
+* every prompt gets :data:`VBENCH_VIDEOS_PER_PROMPT` (5) videos named ``<prompt>-<index>.mp4``, index 0-4;
   a video is scored for every dimension its prompt lists. Two prompts appear twice in the file with
   different dimensions; vbench then points both entries at the same five files, so here they are one
   prompt carrying both entries' dimensions;
@@ -42,10 +42,12 @@ from benchmarks.datasets import stable_int, video_seed
 from benchmarks.rundir import RunDir, write_json
 from benchmarks.vbench_scoring import LoadedDimension, cached_states, missing_states, score_video
 from metrics.i3d import file_sha256
+from metrics.vbench import GROUPS
 from metrics.vbench.dimension import DimensionState
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import BadInputFile
+from simda.settings import VBENCH_VIDEOS_PER_PROMPT
 
 if TYPE_CHECKING:
     from benchmarks.generators import VideoGenerator
@@ -55,17 +57,8 @@ log = logging.getLogger("benchmarks")
 
 #: sha256 of ``vbench/VBench_full_info.json`` in the vbench 0.1.5 wheel on PyPI.
 VBENCH_FULL_INFO_SHA256 = "5dd2de80ee43cda750b2b72ea7023657c0b90d3702041c7e4608c65dbe50dccd"
-VIDEOS_PER_PROMPT = 5
 #: VBench's seven quality dimensions (the ones scored on any video, with no prompt-specific information).
-QUALITY_DIMENSIONS = (
-    "subject_consistency",
-    "background_consistency",
-    "temporal_flickering",
-    "motion_smoothness",
-    "dynamic_degree",
-    "aesthetic_quality",
-    "imaging_quality",
-)
+QUALITY_DIMENSIONS = GROUPS["vbench-quality"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +84,6 @@ class SuiteVideo:
 class Suite:
     """The prompts read from a file, and that file's sha256 (logged with every table)."""
 
-    path: Path
     sha256: str
     prompts: tuple[SuitePrompt, ...]
 
@@ -148,7 +140,7 @@ def read_suite(path: Path, dimensions: Sequence[str] = QUALITY_DIMENSIONS) -> Su
     for prompt in chosen:
         if "/" in prompt.prompt or prompt.prompt != prompt.prompt.strip():
             raise BadInputFile(f"{path}: prompt {prompt.prompt!r} cannot name a file (a '/' or edge spaces); fix it")
-    suite = Suite(path, file_sha256(path), tuple(chosen))
+    suite = Suite(file_sha256(path), tuple(chosen))
     release = "vbench 0.1.5's own file" if suite.is_vbench_release else "not vbench 0.1.5's file"
     log.info("VBench prompts: %s, sha256 %s (%s), %d prompts", path, suite.sha256, release, len(chosen))
     return suite
@@ -160,7 +152,7 @@ def sample_prompts(prompts: Sequence[SuitePrompt], count: int | None, seed: int)
     return ranked if count is None else ranked[:count]
 
 
-def suite_videos(prompts: Iterable[SuitePrompt], videos_per_prompt: int = VIDEOS_PER_PROMPT) -> list[SuiteVideo]:
+def suite_videos(prompts: Iterable[SuitePrompt], videos_per_prompt: int = VBENCH_VIDEOS_PER_PROMPT) -> list[SuiteVideo]:
     """Every video of the suite, sorted by id (the order sharding and batching use)."""
     videos = [
         SuiteVideo(f"{p.prompt}-{index}", p.prompt, index, p.dimensions)
@@ -223,7 +215,6 @@ def write_synthetic(folder: Path, count: int) -> Path:
             entry["auxiliary_info"] = {"color": {"color": colours[i % 3]}}
         entries.append(entry)
     entries.append({"prompt_en": entries[-1]["prompt_en"], "dimension": ["imaging_quality", "aesthetic_quality"]})
-    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "VBench_full_info.json"
     path.write_text(json.dumps(entries, indent=1), encoding="utf-8")
@@ -245,10 +236,8 @@ def read_all_frames(path: Path) -> torch.Tensor:
 class SuiteRun:
     """One suite run's folder (videos, per-video scores, settings guard) and what makes its videos.
 
-    The dimensions come from :func:`benchmarks.vbench_scoring.load_dimension`: a cached score counts
-    only for the same weights, so a later run with other weights rescores, and a run that asks for one
-    more dimension scores only that one.
-    """
+    A cached score counts only for the same weights (:mod:`benchmarks.vbench_scoring`), so a run that asks
+    for one more dimension scores only that one."""
 
     root: Path
     generator: VideoGenerator | None
@@ -256,9 +245,6 @@ class SuiteRun:
     seed: int
     batch_size: int = 1
     fps: int = 8
-
-    def __post_init__(self) -> None:
-        self.root = Path(self.root)
 
     @property
     def folder(self) -> RunDir:

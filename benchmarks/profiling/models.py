@@ -1,11 +1,6 @@
-"""The models the profile compares, built on the same frozen 2D UNet and fed the same shapes.
-
-* the floor: the frozen 2D UNet on every frame (frames folded into the batch), which SimDA
-  cannot beat because it runs that network plus its adapters;
-* SimDA and each ablation variant, each on its own copy of the 2D UNet (``SimDAUNet`` wraps the
-  modules of the UNet it is given in place, so sharing one would stack adapters);
-* diffusers' AnimateDiff motion UNet (the same 2D UNet plus a default ``MotionAdapter``) and
-  ModelScope's ``UNet3DConditionModel`` configured as damo-vilab/text-to-video-ms-1.7b.
+"""The models the profile compares, built on the same frozen 2D UNet and fed the same shapes: the floor (the
+frozen 2D UNet on every frame, which SimDA cannot beat because it runs that network plus its adapters), SimDA
+and each ablation variant, and diffusers' AnimateDiff and ModelScope UNets.
 
 Every model has random weights unless ``--base`` gives real ones for the 2D UNet (the peers stay
 random either way): speed does not depend on weight values.
@@ -53,11 +48,7 @@ FULL = "simda"
 # Each ablation variant switches parts off the full model (SimDAConfig.without names).
 ABLATIONS: dict[str, tuple[str, ...]] = {
     FULL: (),
-    "simda_no_lsa": ("lsa",),
-    "simda_no_ta": ("ta",),
-    "simda_no_aa": ("aa",),
-    "simda_no_fa": ("fa",),
-    "simda_no_sa": ("sa",),
+    **{f"simda_no_{part}": (part,) for part in ("lsa", "ta", "aa", "fa", "sa")},
 }
 # The image model frame by frame, as a SimDAUNet (zero-init invariant), so the pipeline can run it.
 IMAGE_MODEL_PER_FRAME = SimDAConfig(clip_groupnorm=False).without("ta", "sa", "lsa")
@@ -121,7 +112,8 @@ def build_base(model_size: ModelSize, base_path: Path | None, device: torch.devi
 
 
 def simda_variants(unet2d: UNet2DConditionModel) -> dict[str, SimDAUNet]:
-    """The full model and each ablation, each on its own copy of the frozen 2D UNet."""
+    """The full model and each ablation, each on its own copy of the frozen 2D UNet (``SimDAUNet`` wraps the
+    modules of the UNet it is given in place, so sharing one would stack adapters)."""
     return {
         name: SimDAUNet(copy.deepcopy(unet2d), SimDAConfig().without(*parts)).eval()
         for name, parts in ABLATIONS.items()
@@ -134,7 +126,8 @@ def image_model_per_frame(unet2d: UNet2DConditionModel) -> SimDAUNet:
 
 
 def animatediff(unet2d: UNet2DConditionModel, model_size: ModelSize) -> UNetMotionModel:
-    """diffusers' AnimateDiff motion UNet: the same 2D UNet's weights plus random motion modules."""
+    """diffusers' AnimateDiff motion UNet: the same 2D UNet's weights plus random motion modules (a default
+    ``MotionAdapter`` at SD 1.5 size)."""
     with torch.device(unet2d.device):
         model = UNetMotionModel.from_unet2d(unet2d, MotionAdapter(**model_size.motion_adapter))
     return model.to(dtype=unet2d.dtype).requires_grad_(False).eval()

@@ -29,6 +29,7 @@ from benchmarks.datasets import video_seed
 from benchmarks.evaluation import RealFeatureCache
 from benchmarks.rundir import RunDir
 from benchmarks.text_to_video_engine import LoadedBenchmark, generate_and_read_real, load_benchmark
+from benchmarks.timing import wall_clock
 from simda.plumbing.distributed import ProcessLayout
 from simda.settings import OverlapSettings
 
@@ -49,9 +50,7 @@ def busy_seconds(intervals: Iterable[tuple[float, float]]) -> float:
 def _timed(work: Callable[[], object], device: torch.device) -> tuple[float, float | None]:
     """Wall seconds of ``work`` and, on a GPU, the seconds at least one kernel or copy ran during it."""
     if device.type != "cuda":
-        started = time.perf_counter()
-        work()
-        return time.perf_counter() - started, None
+        return wall_clock(work), None
     torch.cuda.synchronize(device)
     with profile(activities=[ProfilerActivity.CUDA]) as trace:
         started = time.perf_counter()

@@ -37,15 +37,16 @@ def weights_label(base: BaseModel) -> str:
 
 
 def header(settings: Settings, base: BaseModel) -> list[str]:
-    latent = settings.size // base.vae_scale_factor
+    shapes, size = settings.shapes, settings.shapes.size
+    latent = size // base.vae_scale_factor
     lines = [
         f"SimDA profile: model size {settings.model_size.name}, {device_name(settings.device)} ({settings.device}), "
-        f"{settings.dtype_name}, {settings.frames} frames at {settings.size}x{settings.size} "
+        f"{settings.dtype_name}, {shapes.num_frames} frames at {size}x{size} "
         f"(latents {latent}x{latent}), inference batch {CFG_BATCH} (CFG), training batch 1; medians of "
-        f"{settings.repeats} interleaved runs after {settings.warmup} warmup rounds",
+        f"{shapes.repeats} interleaved runs after {shapes.warmup} warmup rounds",
         f"super_resolution: one guided step of the random-weight {settings.model_size.name} x4 upscaler on those "
-        f"frames as its low-resolution input ({settings.size}x{settings.size} -> {4 * settings.size}x"
-        f"{4 * settings.size}), SimDA against the image upscaler frame by frame",
+        f"frames as its low-resolution input ({size}x{size} -> {4 * size}x{4 * size}), SimDA against the image "
+        "upscaler frame by frame",
         weights_label(base),
     ]
     if settings.device.type != "cuda" or settings.model_size.name != "sd15":
@@ -98,17 +99,7 @@ def run_profile(job: ProfileJob) -> ProfileResult:
         return parameters_only(job)
     model_size = MODEL_SIZES[job.model.size_name(on_gpu=device.type == "cuda")]
     shapes = model_size.shapes.overlay(job.shape_overrides)
-    settings = Settings(
-        model_size=model_size,
-        device=device,
-        dtype=resolve_dtype(job.model.dtype, device),
-        frames=shapes.num_frames,
-        size=shapes.size,
-        repeats=shapes.repeats,
-        warmup=shapes.warmup,
-        video_steps=shapes.video_steps,
-        video_repeats=shapes.video_repeats,
-    )
+    settings = Settings(model_size, device, resolve_dtype(job.model.dtype, device), shapes)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels during warmup
     base = build_base(settings.model_size, job.model.base, device, settings.dtype)

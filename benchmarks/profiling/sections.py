@@ -1,12 +1,15 @@
 """The profile's sections, each a table: what runs, on which inputs, timed in which order.
 
 Each section builds its workloads, times them interleaved (see ``benchmarks.timing``) and returns
-a table with every workload's median and its ratio to the section's reference.
+a table with every workload's median and its ratio to the section's reference; peak GPU memory is
+taken as if each model were alone on the GPU. The super-resolution stage's section times one guided
+denoising step of the SimDA x4 upscaler against the frozen image upscaler frame by frame.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import platform
 from dataclasses import dataclass
 
@@ -27,12 +30,10 @@ from benchmarks.profiling.models import (
     simda_variants,
 )
 from benchmarks.profiling.overlap import time_overlap
-from benchmarks.profiling.super_resolution import time_sr_step
 from benchmarks.profiling.tables import methods_table, parameter_table, timing_table
 from benchmarks.profiling.workloads import (
     CFG_BATCH,
     Shapes,
-    adapter_optimizer,
     forward_backward,
     inference_step,
     peak_memory_gib,
@@ -40,15 +41,16 @@ from benchmarks.profiling.workloads import (
     step_inputs,
     temporal_conv_pair,
     training_step,
-    whole_video,
 )
-from benchmarks.timing import Measure, Workload, clock_for, interleaved_timings
+from benchmarks.timing import Measure, Workload, cuda_clock, interleaved_timings, wall_clock
 from simda.model.base import BaseModel
 from simda.model.config import SimDAConfig
 from simda.model.params import parameter_report
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import InvalidSetting
+from simda.settings import ProfileSettings
+from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
 
 PROMPT = "a panda playing guitar on times square"
 
@@ -60,18 +62,19 @@ class Settings:
     model_size: ModelSize
     device: torch.device
     dtype: torch.dtype
-    frames: int
-    size: int
-    repeats: int
-    warmup: int
-    video_steps: int
-    video_repeats: int
+    shapes: ProfileSettings  # the model size's shapes and repeats under the ones typed on the command line
 
     @property
     def dtype_name(self) -> str:
         return str(self.dtype).removeprefix("torch.")
 
+    def step_shapes(self, base: BaseModel, batch: int) -> Shapes:
+        """``batch`` clips of the profiled frames, as latents of ``base``."""
+        latent = self.shapes.size // base.vae_scale_factor
+        return Shapes(batch, self.shapes.num_frames, latent, base.unet.config.in_channels)
+
     def as_params(self, base: BaseModel) -> dict[str, object]:
+        shapes = self.shapes
         return {
             "preset": self.model_size.name,
             "device": str(self.device),
@@ -79,14 +82,14 @@ class Settings:
             "dtype": self.dtype_name,
             "torch": torch.__version__,
             "diffusers": diffusers.__version__,
-            "frames": self.frames,
-            "size": self.size,
-            "latent_size": self.size // base.vae_scale_factor,
+            "frames": shapes.num_frames,
+            "size": shapes.size,
+            "latent_size": shapes.size // base.vae_scale_factor,
             "cfg_batch": CFG_BATCH,
-            "repeats": self.repeats,
-            "warmup": self.warmup,
-            "video_steps": self.video_steps,
-            "video_repeats": self.video_repeats,
+            "repeats": shapes.repeats,
+            "warmup": shapes.warmup,
+            "video_steps": shapes.video_steps,
+            "video_repeats": shapes.video_repeats,
             "base": base.source,
             "random_weights": True,
         }
@@ -101,30 +104,27 @@ def device_name(device: torch.device) -> str:
 
 def inference_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings) -> dict[str, Workload]:
     """One guided denoising step of the floor, SimDA, the peers and the ablations, in that order."""
-    shapes = Shapes(CFG_BATCH, settings.frames, settings.size // base.vae_scale_factor, base.unet.config.in_channels)
+    shapes = settings.step_shapes(base, CFG_BATCH)
     return {
         contender.name: inference_step(contender.model, step_inputs(contender, shapes, settings.device, settings.dtype))
         for contender in inference_contenders(base.unet, variants, settings.model_size)
     }
 
 
-def time_inference(workloads: dict[str, Workload], settings: Settings, clock: Measure) -> pd.DataFrame:
-    """The inference steps timed in one rotation."""
-    return timing_table(interleaved_timings(workloads, settings.repeats, settings.warmup, clock), FLOOR)
-
-
 def time_video(base: BaseModel, full: SimDAUNet, settings: Settings, clock: Measure) -> pd.DataFrame:
     """Table 1's seconds per video: SimDA's pipeline against the same pipeline on the 2D UNet per frame."""
+    shapes = settings.shapes
     generation = GenerationSettings(
-        num_frames=settings.frames, height=settings.size, width=settings.size, num_inference_steps=settings.video_steps
+        num_frames=shapes.num_frames, height=shapes.size, width=shapes.size, num_inference_steps=shapes.video_steps
     )
     pipelines = {FLOOR: image_model_per_frame(base.unet), FULL: full}
+    # text encoding, every DDIM step with guidance, and the VAE decode of one video (seed 0)
     workloads = {
-        name: whole_video(SimDAPipeline.from_base(base, model), generation, [PROMPT])
+        name: functools.partial(SimDAPipeline.from_base(base, model).generate, [PROMPT], [0], generation)
         for name, model in pipelines.items()
     }
-    timings = interleaved_timings(workloads, settings.video_repeats, min(settings.warmup, 1), clock)
-    return timing_table(timings, FLOOR, unit="s").assign(steps=settings.video_steps)
+    timings = interleaved_timings(workloads, shapes.video_repeats, min(shapes.warmup, 1), clock)
+    return timing_table(timings, FLOOR, unit="s").assign(steps=shapes.video_steps)
 
 
 def training_variants(variants: dict[str, SimDAUNet], dtype: torch.dtype) -> dict[str, SimDAUNet]:
@@ -151,36 +151,34 @@ class TrainingWorkloads:
     trained: dict[str, tuple[nn.Module, torch.optim.Optimizer | None]]
     forward_backward: dict[str, Workload]
 
-    def resident(self, name: str) -> int:
-        """Bytes a variant keeps between steps; AdamW's state counts only once a step has made it."""
-        return resident_bytes(*self.trained[name])
-
 
 def training_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings) -> TrainingWorkloads:
     """The floor's forward and backward, then a training step (with AdamW) per SimDA variant."""
-    shapes = Shapes(1, settings.frames, settings.size // base.vae_scale_factor, base.unet.config.in_channels)
+    shapes = settings.step_shapes(base, 1)
     floor_inputs = step_inputs(floor_contender(base.unet), shapes, settings.device, settings.dtype)
     floor_inputs.sample.requires_grad_(True)
     workloads = {FLOOR: training_step(base.unet, floor_inputs, settings.dtype)}
     passes = {FLOOR: workloads[FLOOR]}
-    models = training_variants(variants, settings.dtype)
-    optimizers = {name: adapter_optimizer(model) for name, model in models.items()}
-    for name, model in models.items():
+    trained: dict[str, tuple[nn.Module, torch.optim.Optimizer | None]] = {FLOOR: (base.unet, None)}
+    for name, model in training_variants(variants, settings.dtype).items():
+        # AdamW over the adapters only, with the released editing code's settings
+        optimizer = torch.optim.AdamW(model.adapter_parameters(), lr=5e-5, weight_decay=1e-2)
+        trained[name] = (model, optimizer)
         inputs = step_inputs(simda_contender(name, model), shapes, settings.device, settings.dtype)
-        workloads[name] = training_step(model, inputs, settings.dtype, optimizers[name])
+        workloads[name] = training_step(model, inputs, settings.dtype, optimizer)
         passes[name] = forward_backward(model, inputs, settings.dtype)
-    trained = {FLOOR: (base.unet, None)} | {name: (model, optimizers[name]) for name, model in models.items()}
     return TrainingWorkloads(workloads, trained, passes)
 
 
 def time_training(training: TrainingWorkloads, settings: Settings, clock: Measure) -> pd.DataFrame:
     """The training steps timed in one rotation, then each one's peak memory.
 
-    At least one warmup round runs, so AdamW's state exists before any step is timed.
+    At least one warmup round runs, so AdamW's state exists (and counts as resident) before any step is timed.
     """
-    timings = interleaved_timings(training.steps, settings.repeats, max(settings.warmup, 1), clock)
+    shapes = settings.shapes
+    timings = interleaved_timings(training.steps, shapes.repeats, max(shapes.warmup, 1), clock)
     peaks = {
-        name: peak_memory_gib(workload, settings.device, training.resident(name))
+        name: peak_memory_gib(workload, settings.device, resident_bytes(*training.trained[name]))
         for name, workload in training.steps.items()
     }
     return timing_table(timings, FLOOR, peak_gib=peaks)
@@ -189,31 +187,80 @@ def time_training(training: TrainingWorkloads, settings: Settings, clock: Measur
 def time_temporal_conv(base: BaseModel, settings: Settings, clock: Measure) -> pd.DataFrame:
     """The depth-wise (3,1,1) conv at the first block's adapter width and the latent size, one clip."""
     channels = int(base.unet.config.block_out_channels[0] * SimDAConfig().temporal_ratio)
-    latent = settings.size // base.vae_scale_factor
-    workloads = temporal_conv_pair(channels, settings.frames, latent, settings.device, settings.dtype)
-    timings = interleaved_timings(workloads, settings.repeats, settings.warmup, clock)
-    return timing_table(timings, "conv3d").assign(shape=f"1x{channels}x{settings.frames}x{latent}x{latent}")
+    shapes = settings.step_shapes(base, 1)
+    frames, latent = shapes.frames, shapes.latent_size
+    workloads = temporal_conv_pair(channels, frames, latent, settings.device, settings.dtype)
+    timings = interleaved_timings(workloads, settings.shapes.repeats, settings.shapes.warmup, clock)
+    return timing_table(timings, "conv3d").assign(shape=f"1x{channels}x{frames}x{latent}x{latent}")
+
+
+NOISE_LEVEL = 20  # diffusers' default for the x4 upscaler; the step costs the same at any level
+
+
+def time_sr_step(
+    upscaler: UpscalerBase,
+    frames: int,
+    low_res_size: int,
+    device: torch.device,
+    dtype: torch.dtype,
+    repeats: int,
+    warmup: int,
+    clock: Measure,
+) -> pd.DataFrame:
+    """One guided SR denoising step of the image upscaler per frame (the floor) and of SimDA, interleaved.
+
+    The x4 upscaler's latents have the size of the low-resolution frames, so a 16x256x256 input means 16
+    frames of 256x256 latents per clip, 64 times the first stage's 32x32: expect this step, not the first
+    stage, to dominate a two-stage video. Both models are built on their own copies of ``upscaler.unet``,
+    which must be the plain 2D UNet (timing does not depend on adapter weights, so no checkpoint is needed).
+    Returns ``timing_table``'s columns and the stage, frame count, input and output resolution.
+    """
+    if low_res_size % 2 ** (len(upscaler.unet.config.block_out_channels) - 1):
+        raise ValueError(f"low-resolution size {low_res_size} does not fit the upscaler's UNet levels")
+    models = {
+        FLOOR: image_model_per_frame(upscaler.unet),
+        FULL: SimDAUNet(copy.deepcopy(upscaler.unet), SimDAConfig()).eval(),
+    }
+    # one guided call on [noisy latents, low-res frames], the text, and the noise level as class label; the
+    # per-frame floor takes SimDA's layout too
+    shapes = Shapes(CFG_BATCH, frames, low_res_size, upscaler.vae.config.latent_channels + LOW_RES_CHANNELS)
+    inputs = step_inputs(simda_contender(FULL, models[FULL]), shapes, device, dtype)
+    noise = torch.full((CFG_BATCH,), NOISE_LEVEL, device=device)
+    workloads = {
+        name: inference_step(functools.partial(model, class_labels=noise), inputs) for name, model in models.items()
+    }
+    timings = interleaved_timings(workloads, repeats, warmup, clock)
+    peaks = {name: peak_memory_gib(workloads[name], device, resident_bytes(m)) for name, m in models.items()}
+    output_size = low_res_size * upscaler.vae_scale_factor
+    return timing_table(timings, FLOOR, peak_gib=peaks).assign(
+        stage="super_resolution",
+        frames=frames,
+        input=f"{low_res_size}x{low_res_size}",
+        output=f"{output_size}x{output_size}",
+    )
 
 
 def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     """Every table of the profile, the slow parts last so a bad setting fails early."""
-    if settings.size % base.vae_scale_factor:
+    shapes = settings.shapes
+    if shapes.size % base.vae_scale_factor:
         raise InvalidSetting(f"--size must be a multiple of the autoencoder's factor {base.vae_scale_factor}")
-    clock = clock_for(settings.device)
+    clock = cuda_clock(settings.device) if settings.device.type == "cuda" else wall_clock
     variants = simda_variants(base.unet)
     parameters = parameter_table(parameter_report(base, variants[FULL]))
     tables = {"parameters": parameters}
     tables["temporal_conv"] = time_temporal_conv(base, settings, clock)
     inference = inference_workloads(base, variants, settings)
-    tables["inference"] = time_inference(inference, settings, clock)
+    timings = interleaved_timings(inference, shapes.repeats, shapes.warmup, clock)  # in one rotation
+    tables["inference"] = timing_table(timings, FLOOR)
     tables["video"] = time_video(base, variants[FULL], settings, clock)
     training = training_workloads(base, variants, settings)
     tables["training"] = time_training(training, settings, clock)
     tables["kernels"] = kernel_table(inference, training.forward_backward, transformer_blocks(base.unet), FLOOR)
     del variants  # the first stage's models leave the GPU before the upscaler's arrive
     upscaler = settings.model_size.build_upscaler(settings.device, settings.dtype)
-    sr_shape = (settings.frames, settings.size, settings.device, settings.dtype)
-    tables["super_resolution"] = time_sr_step(upscaler, *sr_shape, settings.repeats, settings.warmup, clock)
+    sr_shape = (shapes.num_frames, shapes.size, settings.device, settings.dtype)
+    tables["super_resolution"] = time_sr_step(upscaler, *sr_shape, shapes.repeats, shapes.warmup, clock)
     tables["overlap"] = time_overlap(settings.device)  # a tiny MSR-VTT run, issue 25's busy accelerator
     video_seconds = tables["video"].set_index("variant").loc[FULL, "median_s"]
     tables["table1"] = methods_table(parameters, video_seconds, device_name(settings.device))

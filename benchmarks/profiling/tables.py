@@ -104,16 +104,13 @@ def ratio_metrics(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
 
 
 def render(tables: dict[str, pd.DataFrame], header: list[str]) -> str:
-    """Plain-text report: the header lines, then every table under its name."""
+    """Plain-text report: the header lines, then every table under its name, integers with thousands
+    separators so parameter counts read at a glance."""
     blocks = ["\n".join(header)]
-    blocks += [f"== {name} ==\n{_plain_text(table)}" for name, table in tables.items()]
+    for name, table in tables.items():
+        integers = {column: "{:,}".format for column in table if pd.api.types.is_integer_dtype(table[column])}
+        blocks.append(f"== {name} ==\n{table.to_string(index=False, formatters=integers)}")
     return "\n\n".join(blocks) + "\n"
-
-
-def _plain_text(table: pd.DataFrame) -> str:
-    """Integers with thousands separators, so parameter counts read at a glance."""
-    integers = [column for column in table.columns if pd.api.types.is_integer_dtype(table[column])]
-    return table.to_string(index=False, formatters={column: "{:,}".format for column in integers})
 
 
 def plot(tables: dict[str, pd.DataFrame], title: str, path: Path) -> Path:

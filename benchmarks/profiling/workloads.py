@@ -11,7 +11,7 @@ of the released code does; AdamW on half-precision weights would lose its update
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -22,8 +22,6 @@ from benchmarks.profiling.models import Contender
 from benchmarks.timing import Workload
 from simda.model.adapters import DepthwiseTemporalConv
 from simda.model.frames import FrameLayout, frame_layout
-from simda.model.video_unet import SimDAUNet
-from simda.pipeline import GenerationSettings, SimDAPipeline
 
 CFG_BATCH = 2  # classifier-free guidance runs the conditional and unconditional halves together
 TIMESTEP = 500  # any timestep costs the same; a mid-schedule one avoids special cases
@@ -70,24 +68,12 @@ def step_inputs(contender: Contender, shapes: Shapes, device: torch.device, dtyp
 
 def autocast_to(dtype: torch.dtype, device: torch.device) -> contextlib.AbstractContextManager[object]:
     """Mixed precision in ``dtype`` when it is a half type; nothing in float32."""
-    if dtype == torch.float32:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
+    return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
 
 
 def inference_step(model: nn.Module, inputs: StepInputs) -> Workload:
     """One denoising step without autograd (for classifier-free guidance, the batch holds both halves)."""
-
-    @torch.inference_mode()
-    def step() -> object:
-        return model(inputs.sample, inputs.timestep, inputs.context)
-
-    return step
-
-
-def adapter_optimizer(model: SimDAUNet) -> torch.optim.Optimizer:
-    """AdamW over the adapters only, with the released editing code's settings."""
-    return torch.optim.AdamW(model.adapter_parameters(), lr=5e-5, weight_decay=1e-2)
+    return torch.inference_mode()(functools.partial(model, inputs.sample, inputs.timestep, inputs.context))
 
 
 def training_step(
@@ -190,12 +176,3 @@ def temporal_conv_pair(
         "shifted_adds": pass_of(shifted, folded, FrameLayout(frames)),
         "conv3d": pass_of(conv3d, clip, None),
     }
-
-
-def whole_video(pipeline: SimDAPipeline, settings: GenerationSettings, prompts: Sequence[str]) -> Workload:
-    """Text encoding, every DDIM step with guidance, and the VAE decode of one video per prompt."""
-
-    def generate() -> object:
-        return pipeline.generate(prompts, list(range(len(prompts))), settings)
-
-    return generate

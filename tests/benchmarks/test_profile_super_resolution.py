@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from benchmarks.profiling.super_resolution import time_sr_step
+from benchmarks.profiling.sections import time_sr_step
 from benchmarks.timing import wall_clock
 from simda.model.video_unet import VideoTransformer
 from simda.sr.upscaler import build_tiny_upscaler
