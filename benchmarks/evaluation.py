@@ -34,17 +34,18 @@ import torch
 
 from benchmarks.datasets import Clip
 from benchmarks.networks import MetricNetworks
-from benchmarks.rundir import config_hash, write_json
+from benchmarks.rundir import config_hash, read_json, write_json
 from metrics.frame_selection import SPREAD, FrameSelection
 from metrics.frechet import GaussianStats
 from metrics.fvd import extract_features
 from metrics.fvd_protocols import FVDProtocol
 from metrics.i3d import file_sha256
+from metrics.strict_json import strict_dumps
 from metrics.video_io import VideoDecodeError, read_video
 from simda.data import resize_and_crop
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
-from simda.plumbing.errors import BadInputFile, InvalidSetting
+from simda.plumbing.errors import BadInputFile, InvalidSetting, UsageError
 from simda.settings import EvaluationSettings
 
 REAL_RESIZE = "centre crop to the generated aspect ratio, bilinear antialiased resize to the generated HxW, uint8"
@@ -163,6 +164,13 @@ class RealFeatureCache:
     def __init__(self, root: Path, key: dict[str, object]) -> None:
         self.folder = Path(root) / config_hash(key)
         self.key = key
+        recorded, wanted = read_json(self.folder / "key.json"), json.loads(strict_dumps(key))
+        if recorded and recorded != wanted:
+            raise UsageError(
+                f"real-feature cache {self.folder} holds features of other settings (its key.json differs); "
+                "delete that folder or pass --cache-dir another folder"
+            )
+        write_json(self.folder / "key.json", key)  # once per process, not per round of real clips
 
     def _record_path(self, clip: Clip) -> Path:
         return self.folder / f"{clip.id}.source.json"
@@ -196,7 +204,6 @@ class RealFeatureCache:
         """Features of this rank's slice of ``clips`` not cached for their current files, and the reason for
         every unusable video; ``selection`` (part of the cache key) picks each clip's frames. Returns how
         many videos were read."""
-        write_json(self.folder / "key.json", self.key)
         read = 0
         for clip in layout.take(clips):
             if self.current(clip) is not None:
@@ -222,14 +229,13 @@ class RealFeatureCache:
     def statistics(self, clips: Sequence[Clip]) -> tuple[GaussianStats, list[Skipped]]:
         """Statistics of every usable clip in id order (cached per clip set and file contents) and the clips
         left out. Every clip must have been computed for its current file (:meth:`compute`)."""
-        entries = {clip.id: self.current(clip) for clip in clips}
-        stale = sorted(clip_id for clip_id, entry in entries.items() if entry is None)
+        cached = {clip.id: self.current(clip) for clip in clips}
+        stale = sorted(clip_id for clip_id, entry in cached.items() if entry is None)
         if stale:
             raise RuntimeError(
                 f"real features of {len(stale)} clips are not cached for their current files ({stale[:5]}); "
                 "call compute first"
             )
-        cached = {clip_id: entry for clip_id, entry in entries.items() if entry is not None}
         usable = [clip for clip in clips if cached[clip.id].status == "feature"]
         skipped = [
             Skipped(clip.id, str(clip.real_path), cached[clip.id].reason)
