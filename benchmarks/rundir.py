@@ -73,6 +73,7 @@ class RunDir:
         self.captions = self.root / "captions.csv"
         self.results = self.root / "results.csv"
         self.skipped_real = self.root / "skipped_real.csv"
+        self.config_file = self.root / "config.json"
 
     def video(self, clip_id: str) -> Path:
         return self.root / "videos" / f"{clip_id}.mp4"
@@ -104,10 +105,9 @@ class RunDir:
         Videos on disk are reused by id, so a folder made with another checkpoint, seed or step
         count would silently feed stale videos into the new numbers.
         """
-        path = self.root / "config.json"
         wanted = json.loads(json.dumps(config, sort_keys=True, default=str))
-        if path.exists():
-            found = json.loads(path.read_text())
+        if self.config_file.exists():
+            found = json.loads(self.config_file.read_text())
             if found != wanted:
                 changed = sorted(key for key in wanted.keys() | found.keys() if found.get(key) != wanted.get(key))
                 raise UsageError(
@@ -115,7 +115,7 @@ class RunDir:
                     "pass --output-dir a new folder, or leave it unset for one named after the settings"
                 )
         elif write:
-            write_json(path, wanted)
+            write_json(self.config_file, wanted)
 
     def write_index_part(self, rank: int, world_size: int, rows: Sequence[Mapping[str, Any]]) -> None:
         with atomic_path(self.root / "index" / f"rank-{rank}-of-{world_size}.jsonl") as tmp:

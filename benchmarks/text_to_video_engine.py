@@ -7,11 +7,8 @@
 
 A rerun skips every video and feature already on disk, and since each clip's seed comes from its id,
 its batch from its place in the id order and each feature from its own file, the numbers are the
-same for one process or many.
-
-The videos come from a :class:`benchmarks.generators.VideoGenerator` (SimDA, a diffusers pipeline
-folder or a folder of videos made elsewhere); its identity keys the run folder and goes to MLflow,
-so every number names what made its videos.
+same for one process or many. The videos come from a :class:`benchmarks.generators.VideoGenerator`,
+whose identity keys the run folder.
 """
 
 from __future__ import annotations
@@ -336,12 +333,7 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
     if mlflow_run is not None:
         videos = [job.run_dir.video(clip.id) for clip in job.clips]
         grid = sample_grid(videos, [clip.caption for clip in job.clips], job.settings.num_frames)
-        artifacts = [
-            job.run_dir.captions,
-            job.run_dir.results,
-            job.run_dir.skipped_real,
-            job.run_dir.root / "config.json",
-        ]
+        artifacts = [job.run_dir.captions, job.run_dir.results, job.run_dir.skipped_real, job.run_dir.config_file]
         log_results(metrics, table, comparison, grid, artifacts)
         mlflow.set_tag("real_stats_sha256", real_sha256)
     for item in skipped:
