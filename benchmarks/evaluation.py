@@ -8,8 +8,7 @@ run was split. The mp4 files are not the source: H.264 is lossy.
 Real clips go through ``fit_real_clip`` before the shared FVD preprocessing: the same frame count as
 the generated videos (by default consecutive frames at the generated clips' frame rate, see
 :func:`real_frame_selection`) and the generated resolution, as StyleGAN-V does, so real and
-generated videos meet I3D at the same detail. Their per-video features and the merged statistics
-are cached per dataset, protocol, frame selection and detector, outside the run folder.
+generated videos meet I3D at the same detail, and are cached outside the run folder (:class:`RealFeatureCache`).
 
 A cached real feature is only as good as the file it came from, so each one records its source
 file's identity: size, modification time (ns) and SHA-256 of the bytes. The rule: a feature (or a
@@ -154,11 +153,11 @@ class NoUsableRealVideosError(BadInputFile):
 class RealFeatureCache:
     """Real-video I3D features, one file per clip, and the merged statistics of each clip set.
 
-    Keyed by dataset, frame count, resolution, protocol and detector checksum: computed once, then
-    reused by every run that shares them, whatever its checkpoint or seed. Per clip the folder holds
-    ``<id>.npy`` (the feature, when the video is usable) and ``<id>.source.json``, the outcome with
-    the identity of the file it came from (see the module docstring for the rule). The record is
-    written last, so a feature without a matching record is computed again.
+    Keyed by dataset, frame count and selection, resolution, protocol and detector checksum (``key.json``):
+    computed once, then reused by every run that shares them, whatever its checkpoint or seed. Per clip the
+    folder holds ``<id>.npy`` (the feature, when the video is usable) and ``<id>.source.json``, the outcome with
+    the identity of the file it came from (see the module docstring for the rule). The record is written last,
+    so a feature without a matching record is computed again.
     """
 
     def __init__(self, root: Path, key: dict[str, object]) -> None:
