@@ -153,9 +153,10 @@ def load_pipeline_folder(path: Path, device: torch.device, dtype: torch.dtype) -
     return DiffusersGenerator(pipeline.to(device), str(root), root.name, weights, dtype, random_weights=False)
 
 
-def tiny_pipeline(name: str, seed: int = 0) -> AnimateDiffPipeline | TextToVideoSDPipeline:
+def build_tiny_generator(name: str, device: torch.device, dtype: torch.dtype, seed: int = 0) -> DiffusersGenerator:
     """``tiny-animatediff`` (the tiny base's 2D UNet plus a random ``MotionAdapter`` sized to match it) or
-    ``tiny-modelscope`` (a random tiny ``UNet3DConditionModel``), on the tiny base's VAE and text encoder, with DDIM."""
+    ``tiny-modelscope`` (a random tiny ``UNet3DConditionModel``), on the tiny base's VAE and text encoder, with DDIM;
+    its weights are random, so its identity holds the checksum of every component."""
     base = build_tiny(seed=seed)
     torch.manual_seed(seed)
     shared = {
@@ -164,18 +165,15 @@ def tiny_pipeline(name: str, seed: int = 0) -> AnimateDiffPipeline | TextToVideo
         "tokenizer": base.tokenizer,
         "scheduler": DDIMScheduler.from_config(base.scheduler.config),
     }
+    pipeline: DiffusionPipeline
     if name == "tiny-animatediff":
-        return AnimateDiffPipeline(
-            unet=base.unet, motion_adapter=MotionAdapter(**MODEL_SIZES["tiny"].motion_adapter), **shared
-        )
-    if name == "tiny-modelscope":
-        return TextToVideoSDPipeline(unet=modelscope(MODEL_SIZES["tiny"], torch.device("cpu"), torch.float32), **shared)
-    raise InvalidSetting(f"--pipeline {name}: the tiny pipelines are {', '.join(TINY_PIPELINES)}")
-
-
-def build_tiny_generator(name: str, device: torch.device, dtype: torch.dtype, seed: int = 0) -> DiffusersGenerator:
-    """:func:`tiny_pipeline` ``name`` with random weights; its identity holds the checksum of every component."""
-    pipeline = tiny_pipeline(name, seed)
+        adapter = MotionAdapter(**MODEL_SIZES["tiny"].motion_adapter)
+        pipeline = AnimateDiffPipeline(unet=base.unet, motion_adapter=adapter, **shared)
+    elif name == "tiny-modelscope":
+        unet = modelscope(MODEL_SIZES["tiny"], torch.device("cpu"), torch.float32)
+        pipeline = TextToVideoSDPipeline(unet=unet, **shared)
+    else:
+        raise InvalidSetting(f"--pipeline {name}: the tiny pipelines are {', '.join(TINY_PIPELINES)}")
     components = {key: value for key, value in pipeline.components.items() if isinstance(value, torch.nn.Module)}
     weights = {
         "seed": seed,
