@@ -26,8 +26,6 @@ if TYPE_CHECKING:  # the command parses and checks its flags without torch: read
     from benchmarks.datasets import Clip
 
 COLUMNS = ("id", "caption", "path")
-#: The file the tiny preset writes, beside its ``videos/`` folder.
-SYNTHETIC_CSV = "prompts.csv"
 
 
 def _plain_file_name(clip_id: str) -> bool:
@@ -83,7 +81,7 @@ def write_custom_set(root: str | Path, count: int, num_frames: int = 24, size: i
         relative = Path("videos") / f"clip-{index:04d}.mp4"
         write_mp4(root / relative, frames)
         rows.append({"id": f"clip-{index:04d}", "caption": caption, "path": relative.as_posix()})
-    csv_path = root / SYNTHETIC_CSV
+    csv_path = root / "prompts.csv"
     with atomic_path(csv_path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
         writer.writeheader()

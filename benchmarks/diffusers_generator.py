@@ -45,11 +45,6 @@ REQUIRED_ARGUMENTS = (
 )
 
 
-def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
-    """Float frames in [0, 1] to uint8, rounding as diffusers' ``numpy_to_pil`` does."""
-    return (np.asarray(frames) * 255).round().astype(np.uint8)
-
-
 def module_checksum(module: torch.nn.Module) -> str:
     """SHA-256 of a module's state (names and raw bytes): the weights' identity when no file holds them."""
     digest = hashlib.sha256()
@@ -67,14 +62,23 @@ def folder_checksums(root: Path) -> dict[str, str]:
 
 
 class DiffusersGenerator:
-    """A diffusers text-to-video pipeline behind the engine's generator interface."""
+    """A diffusers text-to-video pipeline behind the engine's generator interface; its identity names the pipeline
+    (``source``: a folder or a tiny pipeline's name), its class, ``weights`` (what identifies them) and dtype."""
 
-    def __init__(self, pipeline: DiffusionPipeline, identity: dict[str, Any], random_weights: bool) -> None:
+    def __init__(
+        self,
+        pipeline: DiffusionPipeline,
+        source: str,
+        label: str,
+        weights: dict[str, Any],
+        dtype: torch.dtype,
+        random_weights: bool,
+    ) -> None:
         arguments = inspect.signature(pipeline.__call__).parameters
         missing = [name for name in REQUIRED_ARGUMENTS if name not in arguments]
         if missing:
             raise BadInputFile(
-                f"--pipeline {identity['pipeline']}: {type(pipeline).__name__} is not a text-to-video pipeline this "
+                f"--pipeline {source}: {type(pipeline).__name__} is not a text-to-video pipeline this "
                 f"benchmark can drive (its __call__ lacks {missing}); pass a folder of e.g. AnimateDiffPipeline or "
                 "TextToVideoSDPipeline, or score its videos with --generator videos"
             )
@@ -82,7 +86,14 @@ class DiffusersGenerator:
         self.pipeline.set_progress_bar_config(disable=True)
         self.random_weights = random_weights
         self.takes_eta = "eta" in arguments
-        self._identity = identity
+        self._identity = {
+            "kind": "diffusers",
+            "label": f"{type(pipeline).__name__} ({label})",
+            "pipeline": source,
+            "class": type(pipeline).__name__,
+            **weights,
+            "dtype": str(dtype).removeprefix("torch."),
+        }
 
     def identity(self) -> dict[str, Any]:
         return dict(self._identity)
@@ -121,7 +132,7 @@ class DiffusersGenerator:
                 output_type="np",
                 **extra,
             )
-        frames = frames_to_uint8(output.frames)
+        frames = (np.asarray(output.frames) * 255).round().astype(np.uint8)  # rounded as diffusers' numpy_to_pil
         expected = (len(prompts), settings.num_frames, settings.height, settings.width, 3)
         if frames.shape != expected:
             raise ValueError(f"{type(self.pipeline).__name__} returned frames shaped {frames.shape}, not {expected}")
@@ -130,29 +141,22 @@ class DiffusersGenerator:
 
 def load_pipeline_folder(path: Path, device: torch.device, dtype: torch.dtype) -> DiffusersGenerator:
     """A local diffusers pipeline folder (``model_index.json`` and its component folders), never downloading."""
-    root = Path(path).resolve()
-    index = root / "model_index.json"
-    if not index.is_file():
-        raise BadInputFile(f"--pipeline {path}: no model_index.json; pass a folder written by save_pretrained")
+    root = Path(path).resolve()  # checked to hold a model_index.json with --generator diffusers' other flags
     try:
         pipeline = DiffusionPipeline.from_pretrained(root, local_files_only=True, torch_dtype=dtype)
     except (OSError, ValueError) as exc:
         raise BadInputFile(f"--pipeline {path}: cannot be loaded as a diffusers pipeline ({exc})") from exc
-    identity = {
-        "kind": "diffusers",
-        "label": f"{type(pipeline).__name__} ({root.name})",
-        "pipeline": str(root),
-        "class": type(pipeline).__name__,
-        "model_index": json.loads(index.read_text()),
+    weights = {
+        "model_index": json.loads((root / "model_index.json").read_text()),
         "files_sha256": folder_checksums(root),
-        "dtype": str(dtype).removeprefix("torch."),
     }
-    return DiffusersGenerator(pipeline.to(device), identity, random_weights=False)
+    return DiffusersGenerator(pipeline.to(device), str(root), root.name, weights, dtype, random_weights=False)
 
 
-def tiny_pipeline(name: str, seed: int = 0) -> AnimateDiffPipeline | TextToVideoSDPipeline:
+def build_tiny_generator(name: str, device: torch.device, dtype: torch.dtype, seed: int = 0) -> DiffusersGenerator:
     """``tiny-animatediff`` (the tiny base's 2D UNet plus a random ``MotionAdapter`` sized to match it) or
-    ``tiny-modelscope`` (a random tiny ``UNet3DConditionModel``), on the tiny base's VAE and text encoder, with DDIM."""
+    ``tiny-modelscope`` (a random tiny ``UNet3DConditionModel``), on the tiny base's VAE and text encoder, with DDIM;
+    its weights are random, so its identity holds the checksum of every component."""
     base = build_tiny(seed=seed)
     torch.manual_seed(seed)
     shared = {
@@ -161,28 +165,20 @@ def tiny_pipeline(name: str, seed: int = 0) -> AnimateDiffPipeline | TextToVideo
         "tokenizer": base.tokenizer,
         "scheduler": DDIMScheduler.from_config(base.scheduler.config),
     }
+    pipeline: DiffusionPipeline
     if name == "tiny-animatediff":
-        return AnimateDiffPipeline(
-            unet=base.unet, motion_adapter=MotionAdapter(**MODEL_SIZES["tiny"].motion_adapter), **shared
-        )
-    if name == "tiny-modelscope":
-        return TextToVideoSDPipeline(unet=modelscope(MODEL_SIZES["tiny"], torch.device("cpu"), torch.float32), **shared)
-    raise InvalidSetting(f"--pipeline {name}: the tiny pipelines are {', '.join(TINY_PIPELINES)}")
-
-
-def build_tiny_generator(name: str, device: torch.device, dtype: torch.dtype, seed: int = 0) -> DiffusersGenerator:
-    """:func:`tiny_pipeline` ``name`` with random weights; its identity holds the checksum of every component."""
-    pipeline = tiny_pipeline(name, seed)
+        adapter = MotionAdapter(**MODEL_SIZES["tiny"].motion_adapter)
+        pipeline = AnimateDiffPipeline(unet=base.unet, motion_adapter=adapter, **shared)
+    elif name == "tiny-modelscope":
+        unet = modelscope(MODEL_SIZES["tiny"], torch.device("cpu"), torch.float32)
+        pipeline = TextToVideoSDPipeline(unet=unet, **shared)
+    else:
+        raise InvalidSetting(f"--pipeline {name}: the tiny pipelines are {', '.join(TINY_PIPELINES)}")
     components = {key: value for key, value in pipeline.components.items() if isinstance(value, torch.nn.Module)}
-    identity = {
-        "kind": "diffusers",
-        "label": f"{type(pipeline).__name__} ({name}, random weights)",
-        "pipeline": name,
-        "class": type(pipeline).__name__,
+    weights = {
         "seed": seed,
         "weights_sha256": {key: module_checksum(module) for key, module in sorted(components.items())},
-        "dtype": str(dtype).removeprefix("torch."),
     }
     if dtype != torch.float32:  # built in float32; casting a float32 pipeline to itself only warns
         pipeline.to(dtype=dtype)
-    return DiffusersGenerator(pipeline.to(device), identity, random_weights=True)
+    return DiffusersGenerator(pipeline.to(device), name, f"{name}, random weights", weights, dtype, random_weights=True)

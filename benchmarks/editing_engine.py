@@ -111,15 +111,14 @@ def run_editing_benchmark(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
     loaded = load_model(job.model, seed=settings.seed)
     scorer, clip_params = load_clip_scorer(job.clip_ckpt, job.clip_model, loaded.model.device)
     ckpt = loaded.checkpoint or "none"
+    identity = {"edit": settings.as_params(), "base": loaded.base.identity(), "ckpt": ckpt, "clip": clip_params}
+    # the run records the base's source where the resume key holds its identity
     params = {
-        "edit": settings.as_params(),
+        **identity,
         "base": loaded.base.source,
-        "ckpt": ckpt,
-        "clip": clip_params,
         "cases": str(job.cases or "synthetic"),
         "random_weights": job.random_weights,
     }
-    identity = {"edit": settings.as_params(), "base": loaded.base.identity(), "ckpt": ckpt, "clip": clip_params}
     editor = CaseEditor(job, loaded, copy.deepcopy(loaded.model.adapter_state_dict()), scorer, identity)
     with (
         tracked_run(

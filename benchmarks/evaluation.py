@@ -8,8 +8,7 @@ run was split. The mp4 files are not the source: H.264 is lossy.
 Real clips go through ``fit_real_clip`` before the shared FVD preprocessing: the same frame count as
 the generated videos (by default consecutive frames at the generated clips' frame rate, see
 :func:`real_frame_selection`) and the generated resolution, as StyleGAN-V does, so real and
-generated videos meet I3D at the same detail. Their per-video features and the merged statistics
-are cached per dataset, protocol, frame selection and detector, outside the run folder.
+generated videos meet I3D at the same detail, and are cached outside the run folder (:class:`RealFeatureCache`).
 
 A cached real feature is only as good as the file it came from, so each one records its source
 file's identity: size, modification time (ns) and SHA-256 of the bytes. The rule: a feature (or a
@@ -34,17 +33,18 @@ import torch
 
 from benchmarks.datasets import Clip
 from benchmarks.networks import MetricNetworks
-from benchmarks.rundir import config_hash, write_json
+from benchmarks.rundir import config_hash, read_json, write_json
 from metrics.frame_selection import SPREAD, FrameSelection
 from metrics.frechet import GaussianStats
 from metrics.fvd import extract_features
 from metrics.fvd_protocols import FVDProtocol
 from metrics.i3d import file_sha256
+from metrics.strict_json import strict_dumps
 from metrics.video_io import VideoDecodeError, read_video
 from simda.data import resize_and_crop
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
-from simda.plumbing.errors import BadInputFile, InvalidSetting
+from simda.plumbing.errors import BadInputFile, InvalidSetting, UsageError
 from simda.settings import EvaluationSettings
 
 REAL_RESIZE = "centre crop to the generated aspect ratio, bilinear antialiased resize to the generated HxW, uint8"
@@ -153,16 +153,23 @@ class NoUsableRealVideosError(BadInputFile):
 class RealFeatureCache:
     """Real-video I3D features, one file per clip, and the merged statistics of each clip set.
 
-    Keyed by dataset, frame count, resolution, protocol and detector checksum: computed once, then
-    reused by every run that shares them, whatever its checkpoint or seed. Per clip the folder holds
-    ``<id>.npy`` (the feature, when the video is usable) and ``<id>.source.json``, the outcome with
-    the identity of the file it came from (see the module docstring for the rule). The record is
-    written last, so a feature without a matching record is computed again.
+    Keyed by dataset, frame count and selection, resolution, protocol and detector checksum (``key.json``):
+    computed once, then reused by every run that shares them, whatever its checkpoint or seed. Per clip the
+    folder holds ``<id>.npy`` (the feature, when the video is usable) and ``<id>.source.json``, the outcome with
+    the identity of the file it came from (see the module docstring for the rule). The record is written last,
+    so a feature without a matching record is computed again.
     """
 
     def __init__(self, root: Path, key: dict[str, object]) -> None:
         self.folder = Path(root) / config_hash(key)
         self.key = key
+        recorded, wanted = read_json(self.folder / "key.json"), json.loads(strict_dumps(key))
+        if recorded and recorded != wanted:
+            raise UsageError(
+                f"real-feature cache {self.folder} holds features of other settings (its key.json differs); "
+                "delete that folder or pass --cache-dir another folder"
+            )
+        write_json(self.folder / "key.json", key)  # once per process, not per round of real clips
 
     def _record_path(self, clip: Clip) -> Path:
         return self.folder / f"{clip.id}.source.json"
@@ -196,7 +203,6 @@ class RealFeatureCache:
         """Features of this rank's slice of ``clips`` not cached for their current files, and the reason for
         every unusable video; ``selection`` (part of the cache key) picks each clip's frames. Returns how
         many videos were read."""
-        write_json(self.folder / "key.json", self.key)
         read = 0
         for clip in layout.take(clips):
             if self.current(clip) is not None:
@@ -222,14 +228,13 @@ class RealFeatureCache:
     def statistics(self, clips: Sequence[Clip]) -> tuple[GaussianStats, list[Skipped]]:
         """Statistics of every usable clip in id order (cached per clip set and file contents) and the clips
         left out. Every clip must have been computed for its current file (:meth:`compute`)."""
-        entries = {clip.id: self.current(clip) for clip in clips}
-        stale = sorted(clip_id for clip_id, entry in entries.items() if entry is None)
+        cached = {clip.id: self.current(clip) for clip in clips}
+        stale = sorted(clip_id for clip_id, entry in cached.items() if entry is None)
         if stale:
             raise RuntimeError(
                 f"real features of {len(stale)} clips are not cached for their current files ({stale[:5]}); "
                 "call compute first"
             )
-        cached = {clip_id: entry for clip_id, entry in entries.items() if entry is not None}
         usable = [clip for clip in clips if cached[clip.id].status == "feature"]
         skipped = [
             Skipped(clip.id, str(clip.real_path), cached[clip.id].reason)

@@ -77,17 +77,16 @@ class SuperResolvedGenerator:
         self.first, self.upscaler, self.settings = first, upscaler, settings
         self.random_weights = first.random_weights or upscaler_identity["random_weights"]
         self._identity = {**first.identity(), "sr": {**upscaler_identity, **settings.as_params()}}
-        self._identity["label"] = first.identity()["label"] + " + SR x4"
+        self._identity["label"] += " + SR x4"
 
     def generate(
         self, prompts: Sequence[str], seeds: Sequence[int], settings: GenerationSettings, ids: Sequence[str]
     ) -> np.ndarray:
         from simda.sr.pipeline import generate_two_stage
 
-        result = generate_two_stage(
+        return generate_two_stage(
             self.first.pipeline, self.upscaler, list(prompts), list(seeds), settings, self.settings
-        )
-        return result.video
+        ).video
 
     def identity(self) -> dict[str, Any]:
         return dict(self._identity)

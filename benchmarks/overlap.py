@@ -74,10 +74,7 @@ class OrderedWorkers(Generic[T]):
 
     def drain(self) -> list[T]:
         """Wait for every task; their results in submission order (the first error is raised)."""
-        results = []
-        while self._pending:
-            results.append(self._pending.popleft().result())
-        return results
+        return [self._pending.popleft().result() for _ in range(len(self._pending))]
 
     def __enter__(self) -> OrderedWorkers[T]:
         return self

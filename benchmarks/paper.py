@@ -120,15 +120,12 @@ def comparison_table(ours: dict[str, float], table: tuple[PaperRow, ...] | None,
     import pandas as pd
 
     paper = simda_row(table)
-    note = RANDOM_WEIGHTS_NOTE if random_weights else ""
+    metrics = ("fvd", "clipsim")
     return pd.DataFrame(
-        [
-            {
-                "metric": metric,
-                "ours": ours[metric],
-                "paper": None if paper is None else getattr(paper, metric),
-                "note": note,
-            }
-            for metric in ("fvd", "clipsim")
-        ]
+        {
+            "metric": metrics,
+            "ours": [ours[metric] for metric in metrics],
+            "paper": [None if paper is None else getattr(paper, metric) for metric in metrics],
+            "note": RANDOM_WEIGHTS_NOTE if random_weights else "",
+        }
     )

@@ -1,10 +1,8 @@
 """Every text-to-video benchmark, once: the commands, ``benchmarks.compare`` and the reports iterate this.
 
-A benchmark is its data format (a reader, and beside it in the same module the writer of a tiny
-synthetic set in that format), the paper's table it is set beside (or none), the sample size a run
-takes when ``--num-videos`` is not given, and the MLflow experiment its runs go to. Adding one is
-this entry, one module (its reader, writer and ``python -m benchmarks.<name>`` command) and its
-tests; nothing else names benchmarks one by one.
+Adding a benchmark is one entry here (its data format's reader and tiny-set writer, the paper's table, the
+default sample size), one module (reader, writer and ``python -m benchmarks.<name>`` command) and its tests;
+nothing else names benchmarks one by one.
 
 Readers and writers are named as ``"module:function"`` and imported when called, so this module
 costs nothing to import (``--help`` and the reports read it without loading torch).

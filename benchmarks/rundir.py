@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,20 @@ from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
 
 log = logging.getLogger("benchmarks")
+
+
+def on_main_rank(layout: ProcessLayout, attempt: Callable[[], object], refusal: type[UsageError]) -> None:
+    """Run ``attempt`` on rank 0 alone; its ``refusal`` is raised on every rank together, so no rank goes on to
+    wait at a barrier for one that stopped."""
+    failure = None
+    if layout.is_main:
+        try:
+            attempt()
+        except refusal as exc:
+            failure = str(exc)
+    failure = layout.broadcast(failure)
+    if failure is not None:
+        raise refusal(failure)
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -56,24 +70,16 @@ class RunDir:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.captions = self.root / "captions.csv"
+        self.results = self.root / "results.csv"
+        self.skipped_real = self.root / "skipped_real.csv"
+        self.config_file = self.root / "config.json"
 
     def video(self, clip_id: str) -> Path:
         return self.root / "videos" / f"{clip_id}.mp4"
 
     def features(self, key: str) -> Path:
         return self.root / "features" / key
-
-    @property
-    def captions(self) -> Path:
-        return self.root / "captions.csv"
-
-    @property
-    def results(self) -> Path:
-        return self.root / "results.csv"
-
-    @property
-    def skipped_real(self) -> Path:
-        return self.root / "skipped_real.csv"
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -90,15 +96,7 @@ class RunDir:
         """:meth:`lock` for a possibly sharded run: rank 0 holds it, and every rank refuses together; the other
         ranks only pass once rank 0 holds the lock and has cleaned the folder."""
         with contextlib.ExitStack() as held:
-            refusal = None
-            if layout.is_main:
-                try:
-                    held.enter_context(self.lock())
-                except FolderBusyError as exc:
-                    refusal = str(exc)
-            refusal = layout.broadcast(refusal)
-            if refusal is not None:
-                raise FolderBusyError(refusal)
+            on_main_rank(layout, lambda: held.enter_context(self.lock()), FolderBusyError)
             yield
 
     def claim(self, config: Mapping[str, Any], write: bool) -> None:
@@ -107,10 +105,9 @@ class RunDir:
         Videos on disk are reused by id, so a folder made with another checkpoint, seed or step
         count would silently feed stale videos into the new numbers.
         """
-        path = self.root / "config.json"
         wanted = json.loads(json.dumps(config, sort_keys=True, default=str))
-        if path.exists():
-            found = json.loads(path.read_text())
+        if self.config_file.exists():
+            found = json.loads(self.config_file.read_text())
             if found != wanted:
                 changed = sorted(key for key in wanted.keys() | found.keys() if found.get(key) != wanted.get(key))
                 raise UsageError(
@@ -118,7 +115,7 @@ class RunDir:
                     "pass --output-dir a new folder, or leave it unset for one named after the settings"
                 )
         elif write:
-            write_json(path, wanted)
+            write_json(self.config_file, wanted)
 
     def write_index_part(self, rank: int, world_size: int, rows: Sequence[Mapping[str, Any]]) -> None:
         with atomic_path(self.root / "index" / f"rank-{rank}-of-{world_size}.jsonl") as tmp:

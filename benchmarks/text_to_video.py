@@ -1,14 +1,10 @@
 """What every text-to-video benchmark command (``benchmarks.msrvtt``, ``benchmarks.webvid``, ``benchmarks.custom``,
 each an entry of :mod:`benchmarks.registry`) shares: its flags and how they become a job.
 
-Each generates one video per caption of a real evaluation set, then scores FVD, CLIPSIM and frame
-consistency against the real videos (the engine: :mod:`benchmarks.text_to_video_engine`). They
-differ only in their data format and the paper's table, which a :class:`BenchmarkSpec` names.
-
-Every input is checked before any model loads, so a typo costs a second, not an hour of
-generation. ``--preset tiny`` with no dataset or weights builds a synthetic dataset in the
-benchmark's real format, the tiny random model and tiny random metric networks: the numbers
-prove the machinery, not the model.
+Each generates one video per caption of a real evaluation set and scores it against the real videos (the
+engine: :mod:`benchmarks.text_to_video_engine`); they differ only in the data format and the paper's table a
+:class:`BenchmarkSpec` names. ``--preset tiny`` without data or weights runs a synthetic set in the benchmark's
+real format through tiny random networks: the numbers prove the machinery, not the model.
 """
 
 from __future__ import annotations

@@ -7,11 +7,8 @@
 
 A rerun skips every video and feature already on disk, and since each clip's seed comes from its id,
 its batch from its place in the id order and each feature from its own file, the numbers are the
-same for one process or many.
-
-The videos come from a :class:`benchmarks.generators.VideoGenerator` (SimDA, a diffusers pipeline
-folder or a folder of videos made elsewhere); its identity keys the run folder and goes to MLflow,
-so every number names what made its videos.
+same for one process or many. The videos come from a :class:`benchmarks.generators.VideoGenerator`,
+whose identity keys the run folder.
 """
 
 from __future__ import annotations
@@ -47,8 +44,8 @@ from benchmarks.overlap import OrderedWorkers, in_background, worker_stream
 from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results, sample_grid
-from benchmarks.registry import BenchmarkSpec, synthetic_set
-from benchmarks.rundir import RunDir, config_hash, write_csv
+from benchmarks.registry import synthetic_set
+from benchmarks.rundir import RunDir, config_hash, on_main_rank, write_csv
 from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from benchmarks.vbench_scoring import (
     WEIGHT_FLAGS,
@@ -109,7 +106,7 @@ class LoadedBenchmark:
     the run's identity and its real statistics."""
 
     job: BenchmarkJob
-    data: RealSet
+    clips: list[Clip]  # the real set's sampled clips, in id order
     generator: VideoGenerator
     device: str
     nets: MetricNetworks
@@ -118,7 +115,6 @@ class LoadedBenchmark:
     real: RealFeatureCache | GaussianStats
     params: dict[str, Any]
     frame_selection: FrameSelection  # of the real clips
-    fps: int = FPS
     dimensions: list[LoadedDimension] = field(default_factory=list)  # the VBench dimensions of --metrics
 
     @property
@@ -127,20 +123,12 @@ class LoadedBenchmark:
         return {loaded.name: self.run_dir.features(loaded.cache_key) for loaded in self.dimensions}
 
     @property
-    def clips(self) -> list[Clip]:
-        return self.data.clips
-
-    @property
     def run_dir(self) -> RunDir:
         return self.identity.run_dir
 
     @property
     def settings(self) -> GenerationSettings:
         return self.job.generation
-
-    @property
-    def spec(self) -> BenchmarkSpec:
-        return self.job.spec
 
     @property
     def label(self) -> str:
@@ -195,7 +183,7 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
     missing = [[clip for clip in batch if not job.run_dir.video(clip.id).exists()] for batch in batches]
     missing = [batch for batch in missing if batch]
     with OrderedWorkers[list[Clip]](job.job.overlap.overlap_workers, "finish-batch") as workers:
-        for batch in progress_bar(missing, desc=f"{job.spec.name} rank {layout.rank}", unit="batch"):
+        for batch in progress_bar(missing, desc=f"{job.job.spec.name} rank {layout.rank}", unit="batch"):
             _index_finished(job, layout, indexed, workers.finished())  # a worker's error ends the run here
             seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
             captions, ids = [clip.caption for clip in batch], [clip.id for clip in batch]
@@ -213,7 +201,7 @@ def _finish_batch(job: LoadedBenchmark, batch: list[Clip], videos: list[np.ndarr
         for clip, video in zip(batch, videos, strict=True):
             score_generated(video, clip, job.nets, job.device, features)
             score_video(video, clip.id, job.dimensions, folders)
-            write_mp4(together.enter_context(atomic_path(job.run_dir.video(clip.id))), video, fps=job.fps)
+            write_mp4(together.enter_context(atomic_path(job.run_dir.video(clip.id))), video, fps=FPS)
     return batch
 
 
@@ -233,12 +221,11 @@ def read_real_clips(job: LoadedBenchmark, layout: ProcessLayout, stop: threading
     if not isinstance(job.real, RealFeatureCache):
         return
     size = job.job.video_size  # 4x the generated size with --sr
-    step = layout.world_size
     with torch.inference_mode(), worker_stream(job.device):
-        for start in range(0, len(job.clips), step):
+        for start in range(0, len(job.clips), layout.world_size):
             if stop.is_set():
                 return
-            turn = job.clips[start : start + step]
+            turn = job.clips[start : start + layout.world_size]
             job.real.compute(turn, layout, job.nets, job.settings.num_frames, size, job.device, job.frame_selection)
 
 
@@ -318,12 +305,12 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
             job.run_dir.captions, pd.DataFrame([{**_row(job, clip), "real": str(clip.real_path)} for clip in job.clips])
         )
     with tracked_run(
-        job.spec.experiment,
+        job.job.spec.experiment,
         job.run_dir.root.name,
         job.params,
         tags={
             "random_weights": str(job.identity.random_weights).lower(),
-            "benchmark": job.spec.name,
+            "benchmark": job.job.spec.name,
             "generator": job.label,
             **job.job.tags,
         },
@@ -342,16 +329,11 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
     metrics, table, skipped, real_sha256 = summarise(job, generated)
     write_csv(job.run_dir.results, table)
     write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
-    comparison = comparison_table(metrics, job.spec.paper_table, job.identity.random_weights)
+    comparison = comparison_table(metrics, job.job.spec.paper_table, job.identity.random_weights)
     if mlflow_run is not None:
         videos = [job.run_dir.video(clip.id) for clip in job.clips]
         grid = sample_grid(videos, [clip.caption for clip in job.clips], job.settings.num_frames)
-        artifacts = [
-            job.run_dir.captions,
-            job.run_dir.results,
-            job.run_dir.skipped_real,
-            job.run_dir.root / "config.json",
-        ]
+        artifacts = [job.run_dir.captions, job.run_dir.results, job.run_dir.skipped_real, job.run_dir.config_file]
         log_results(metrics, table, comparison, grid, artifacts)
         mlflow.set_tag("real_stats_sha256", real_sha256)
     for item in skipped:
@@ -366,19 +348,6 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
         report_command=report_command(mlflow_run),
         generator=job.label,
     )
-
-
-def video_config(job: BenchmarkJob, annotations: Path, generator: dict[str, Any]) -> dict[str, Any]:
-    """The settings that decide the generated videos, ``generator``'s identity among them: they name the default
-    run folder and guard it."""
-    return {
-        "benchmark": job.spec.name,
-        "annotations_sha256": file_sha256(annotations),
-        "caption_seed": job.evaluation.caption_seed,
-        "generator": generator,
-        "seed": job.evaluation.seed,
-        **job.generation.as_params(),
-    }
 
 
 def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str]) -> VideoGenerator:
@@ -457,32 +426,17 @@ def check_before_work(
 ) -> None:
     """Rank 0 runs the preflight (real videos, writable folders, networks, VBench networks, tracking store);
     every rank stops together on its failure, before any model loads."""
-    failure = None
-    if layout.is_main:
-        given_stats = job.real_stats is not None
-        try:
-            report = run_preflight(
-                None if given_stats else data.clips,
-                None if given_stats else data.videos,
-                job.generation.num_frames,
-                job.video_size,
-                [
-                    ("--output-dir", job.output_dir or job.runs_root),
-                    ("--cache-dir", job.cache_dir or job.runs_root / "real-cache"),
-                ],
-                nets,
-                str(device),
-                str(job.i3d or "random"),
-                job.tracking_uri,
-            )
-            log.info("%s", report.format())
-            for line in probe_dimensions(dimensions, job.video_size):
-                log.info("%s", line)
-        except UsageError as exc:
-            failure = str(exc)
-    failure = layout.broadcast(failure)
-    if failure is not None:
-        raise UsageError(failure)
+
+    def preflight() -> None:
+        real = (None, None) if job.real_stats is not None else (data.clips, data.videos)
+        folders = [("--output-dir", job.output_dir or Path("runs")), ("--cache-dir", job.real_cache_dir)]
+        frames, i3d = job.generation.num_frames, str(job.i3d or "random")
+        report = run_preflight(*real, frames, job.video_size, folders, nets, str(device), i3d, job.tracking_uri)
+        log.info("%s", report.format())
+        for line in probe_dimensions(dimensions, job.video_size):
+            log.info("%s", line)
+
+    on_main_rank(layout, preflight, UsageError)
 
 
 def run_identity(
@@ -492,11 +446,18 @@ def run_identity(
     nets: MetricNetworks,
     dimensions: list[LoadedDimension],
 ) -> RunIdentity:
-    """The settings that decide the videos, the run folder they key, and whether any weight is random
-    (warned about here, once)."""
+    """The settings that decide the videos (the generator's identity among them: they name the default run folder
+    and guard it), the run folder, and whether any weight is random (warned about here, once)."""
     identity = generator.identity()
     log.info("generator: %s", identity["label"])
-    config = video_config(job, data.annotations, identity)
+    config = {
+        "benchmark": job.spec.name,
+        "annotations_sha256": file_sha256(data.annotations),
+        "caption_seed": job.evaluation.caption_seed,
+        "generator": identity,
+        "seed": job.evaluation.seed,
+        **job.generation.as_params(),
+    }
     run_dir = RunDir(job.output_dir or Path("runs") / f"{job.spec.name}-{config_hash(config)}")
     random_weights = generator.random_weights or nets.random_weights or any(d.random_weights for d in dimensions)
     if random_weights:
@@ -525,7 +486,7 @@ def real_statistics(
         "width": job.video_size[1],
         **run_protocol.feature_params(),  # statistics choices (covariance divisor, square root) come later
     }
-    return RealFeatureCache(job.cache_dir or job.runs_root / "real-cache", real_key)
+    return RealFeatureCache(job.real_cache_dir, real_key)
 
 
 def run_params(
@@ -582,7 +543,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
     params = run_params(job, data, identity, nets, layout.world_size, run_protocol)
     return LoadedBenchmark(
         job=job,
-        data=data,
+        clips=data.clips,
         generator=generator,
         device=str(device),
         nets=nets,
@@ -599,10 +560,7 @@ def load_dimensions(job: BenchmarkJob, device: torch.device) -> list[LoadedDimen
     """The VBench dimensions of ``--metrics``, each from its weight files (random under ``--preset tiny``)."""
     require_available(job.evaluation.vbench_dimensions)  # every module present before any network loads
     weights = {name: job.clip_ckpt if name == "clip_ckpt" else getattr(job.evaluation, name) for name in WEIGHT_FLAGS}
-    return [
-        load_dimension(name, weights, device, job.model.tiny, LoadedBenchmark.fps)
-        for name in job.evaluation.vbench_dimensions
-    ]
+    return [load_dimension(name, weights, device, job.model.tiny, FPS) for name in job.evaluation.vbench_dimensions]
 
 
 def probe_dimensions(dimensions: list[LoadedDimension], size: tuple[int, int]) -> list[str]:

@@ -87,9 +87,9 @@ class BenchmarkJob:
         return self.generation.height * scale, self.generation.width * scale
 
     @property
-    def runs_root(self) -> Path:
-        """The folder the run folder is in: the real-feature cache sits beside it."""
-        return self.output_dir.parent if self.output_dir else Path("runs")
+    def real_cache_dir(self) -> Path:
+        """``--cache-dir``, else the real-feature cache beside the run folder."""
+        return self.cache_dir or (self.output_dir.parent if self.output_dir else Path("runs")) / "real-cache"
 
     @property
     def num_videos(self) -> int | None:

@@ -31,10 +31,6 @@ from simda.settings import GenerationSettings
 MISSING_SHOWN = 20
 
 
-class MissingGeneratedVideos(MissingInput):
-    """Some evaluated clips have no video in ``--generated-videos``."""
-
-
 def video_paths(source: Path) -> dict[str, Path]:
     """Clip id -> video file, from a folder of ``<id>.mp4`` or a CSV with ``id`` and ``path`` columns."""
     source = Path(source)
@@ -64,14 +60,14 @@ class VideoFolderGenerator:
     random_weights = False
 
     def __init__(self, source: Path, clip_ids: Sequence[str], num_frames: int = 1) -> None:
-        """Refuses (:class:`MissingGeneratedVideos`) unless every id in ``clip_ids`` has an existing file, and
+        """Refuses (:class:`MissingInput`) unless every id in ``clip_ids`` has an existing file, and
         (:class:`BadInputFile`, listing them all) files whose header does not open with ``num_frames`` frames."""
         self.source = Path(source).resolve()
         listed = video_paths(self.source)
         missing = [clip_id for clip_id in clip_ids if clip_id not in listed or not listed[clip_id].is_file()]
         if missing:
             shown = ", ".join(missing[:MISSING_SHOWN]) + (" ..." if len(missing) > MISSING_SHOWN else "")
-            raise MissingGeneratedVideos(
+            raise MissingInput(
                 f"--generated-videos {source}: no video for {len(missing)} of the {len(clip_ids)} evaluated clips "
                 f"({shown}); name each <id>.mp4 (ids in the run's captions.csv) or list it in an id,path CSV"
             )
