@@ -36,10 +36,9 @@ from benchmarks.paper import RANDOM_WEIGHTS_NOTE, TABLE6, AblationRow
 from benchmarks.text_to_video_job import BenchmarkJob
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda import train
-from simda.plumbing.atomic import claim_folder, require_writable_dir
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput
-from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
+from simda.plumbing.identity import claim_output_dir, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, typed_flags, values
 from simda.settings import (
     LEARN,
@@ -220,9 +219,7 @@ def variant_run(job: AblationJob, variant: AblationRow) -> Any:
 
 def run(job: AblationJob) -> AblationResult:
     """The sweep in its folder, held for this run: another run's folder is refused before any MLflow call."""
-    require_writable_dir(job.output_dir, "--output-dir")
-    with claim_folder(job.output_dir, "--output-dir"):
-        claim_record(job.output_dir, job.command, job.identity())
+    with claim_output_dir(job.output_dir, job.command, job.identity()):
         return run_table6(job) if job.learning is None else run_learning(job, job.learning)
 
 

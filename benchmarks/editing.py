@@ -40,12 +40,9 @@ COMMAND = "editing"
 
 def run(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
     """The benchmark in its folder, held for this run: another run's folder is refused before any MLflow call."""
-    from simda.plumbing.atomic import claim_folder, require_writable_dir
-    from simda.plumbing.identity import claim_record
+    from simda.plumbing.identity import claim_output_dir
 
-    require_writable_dir(job.output_dir, "--output-dir")
-    with claim_folder(job.output_dir, "--output-dir"):
-        claim_record(job.output_dir, COMMAND, job.identity())
+    with claim_output_dir(job.output_dir, COMMAND, job.identity()):
         from benchmarks.editing_engine import run_editing_benchmark
 
         return run_editing_benchmark(job)

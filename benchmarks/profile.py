@@ -29,9 +29,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.profiling.job import EXPERIMENT, ProfileJob, ProfileResult  # noqa: F401 (EXPERIMENT: the command's)
-from simda.plumbing.atomic import claim_folder, require_writable_dir
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.identity import claim_record, default_folder
+from simda.plumbing.identity import claim_output_dir, default_folder
 from simda.plumbing.options import add_group, construct, given
 from simda.settings import PAPER, TINY, ProfileModelSettings, ProfileOutputSettings, ProfileSettings
 
@@ -41,10 +40,7 @@ COMMAND = "profile"
 
 def run(job: ProfileJob) -> ProfileResult:
     """The profile in its folder, held for this run: another run's folder is refused before any MLflow call."""
-    folder = job.output.output_dir
-    require_writable_dir(folder, "--output-dir")
-    with claim_folder(folder, "--output-dir"):
-        claim_record(folder, COMMAND, job.identity())
+    with claim_output_dir(job.output.output_dir, COMMAND, job.identity()):
         from benchmarks.profiling.runner import run_profile
 
         return run_profile(job)

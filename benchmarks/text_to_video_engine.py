@@ -48,11 +48,9 @@ from benchmarks.registry import synthetic_set
 from benchmarks.rundir import RunDir, config_hash, on_main_rank, write_csv
 from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from benchmarks.vbench_scoring import (
-    WEIGHT_FLAGS,
     LoadedDimension,
-    load_dimension,
+    load_dimensions,
     missing_states,
-    require_available,
     score_video,
     summarise_dimensions,
 )
@@ -533,7 +531,9 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
     nets = load_metric_networks(
         job.i3d, job.clip_ckpt, evaluation.clip_model, device, protocol, clip_pretrained=evaluation.clip_pretrained
     )
-    dimensions = load_dimensions(job, device)
+    dimensions = load_dimensions(
+        job.evaluation.vbench_dimensions, job.evaluation, job.clip_ckpt, device, job.model.tiny, FPS
+    )
     check_before_work(job, data, nets, dimensions, device, layout)
     generator = early or load_generator(job, device, ids)
     identity = run_identity(job, data, generator, nets, dimensions)
@@ -554,13 +554,6 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
         frame_selection=frame_selection,
         dimensions=dimensions,
     )
-
-
-def load_dimensions(job: BenchmarkJob, device: torch.device) -> list[LoadedDimension]:
-    """The VBench dimensions of ``--metrics``, each from its weight files (random under ``--preset tiny``)."""
-    require_available(job.evaluation.vbench_dimensions)  # every module present before any network loads
-    weights = {name: job.clip_ckpt if name == "clip_ckpt" else getattr(job.evaluation, name) for name in WEIGHT_FLAGS}
-    return [load_dimension(name, weights, device, job.model.tiny, FPS) for name in job.evaluation.vbench_dimensions]
 
 
 def probe_dimensions(dimensions: list[LoadedDimension], size: tuple[int, int]) -> list[str]:
