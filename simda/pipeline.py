@@ -38,11 +38,11 @@ from diffusers.video_processor import VideoProcessor
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from metrics.progress import progress_bar
-from simda.model.base import SD_SUBFOLDERS, BaseModel, load_stable_diffusion, require_subfolders
+from simda.model.base import BaseModel, load_stable_diffusion
 from simda.model.checkpoint import SimDAAdapters, load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
-from simda.pretrained import local_folder
+from simda.pretrained import SD_SUBFOLDERS, local_folder, require_subfolders
 from simda.settings import GenerationSettings, UpscaleSettings
 
 log = logging.getLogger(__name__)

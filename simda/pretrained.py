@@ -18,6 +18,7 @@ from simda.plumbing.errors import MissingInput
 #: A Hub repository id as diffusers' models are named, ``owner/name`` (letters, digits, ``-``, ``_``, ``.``);
 #: a bare name is taken for a mistyped folder, not looked up.
 REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
+SD_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 
 
 def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str | os.PathLike | None = None) -> Path:
@@ -46,3 +47,21 @@ def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str 
             f"Hugging Face cache ({cache}); nothing is downloaded here: fetch it once with `hf download {text}` "
             "(or point HF_HUB_CACHE at a cache that holds it), or pass a local folder"
         ) from error
+
+
+def require_subfolders(root: Path, subfolders: tuple[str, ...], what: str, hint: str) -> None:
+    """Refuse ``root`` (:class:`MissingInput`) before any weight is read unless it holds every ``subfolders`` entry."""
+    missing = [name for name in subfolders if not (root / name).is_dir()]
+    if missing:
+        raise MissingInput(f"{root} is not {what} in diffusers layout: missing {missing}. {hint}")
+
+
+def require_stable_diffusion(root: Path, argument: str) -> None:
+    """Refuse ``root`` unless it is a Stable Diffusion folder in diffusers layout; ``argument`` names the flag."""
+    require_subfolders(
+        root,
+        SD_SUBFOLDERS,
+        "a Stable Diffusion folder",
+        f"Pass {argument} a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
+        "(for example a local copy of stable-diffusion-v1-5).",
+    )

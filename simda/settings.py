@@ -43,7 +43,7 @@ from simda.plumbing.options import (
     optional,
     positive,
 )
-from simda.pretrained import local_folder
+from simda.pretrained import local_folder, require_stable_diffusion
 
 #: Frames per second of every video this project writes (mp4 and GIF): the paper's clips are 8 fps.
 FPS = 8
@@ -131,7 +131,8 @@ class ModelSettings(ValidatedSettings):
         if self.ckpt is not None and not Path(self.ckpt).exists():
             raise MissingInput(f"--ckpt {self.ckpt}: not found; pass an adapter folder (or an older .safetensors file)")
         if self.base is not None:
-            local_folder(self.base, "--base")  # a folder, or a Hub id in the local Hugging Face cache
+            # a folder, or a Hub id in the local Hugging Face cache, holding every part (before any folder is claimed)
+            require_stable_diffusion(local_folder(self.base, "--base"), "--base")
 
 
 @dataclass(frozen=True)

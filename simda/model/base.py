@@ -15,10 +15,9 @@ from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from simda.model.tokenizer import build_clip_tokenizer
-from simda.plumbing.errors import MissingInput
+from simda.pretrained import require_stable_diffusion
 
 B = TypeVar("B", bound="BaseModel")
-SD_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 
 # Stable Diffusion 1.x: the published model configs (facts about the architecture).
 SD15_UNET: dict[str, Any] = {
@@ -127,13 +126,6 @@ def unet_identity(unet: UNet2DConditionModel) -> str:
     return hashlib.sha256(json.dumps(architecture(unet), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def require_subfolders(root: Path, subfolders: tuple[str, ...], what: str, hint: str) -> None:
-    """Refuse ``root`` (:class:`MissingInput`) before any weight is read unless it holds every ``subfolders`` entry."""
-    missing = [name for name in subfolders if not (root / name).is_dir()]
-    if missing:
-        raise MissingInput(f"{root} is not {what} in diffusers layout: missing {missing}. {hint}")
-
-
 def local_base(cls: type[B], root: Path, device: str | torch.device, dtype: torch.dtype, **schedulers: Any) -> B:
     """``cls`` with the UNet, VAE, text encoder and tokenizer of a local diffusers folder, read without the network."""
     parts = {
@@ -181,13 +173,7 @@ def load_stable_diffusion(
     ``argument`` is how the caller's user named ``path`` (a function's argument, or a command's flag such
     as ``--base``), so a refusal names what to change."""
     root = Path(path)
-    require_subfolders(
-        root,
-        SD_SUBFOLDERS,
-        "a Stable Diffusion folder",
-        f"Pass {argument} a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
-        "(for example a local copy of stable-diffusion-v1-5).",
-    )
+    require_stable_diffusion(root, argument)
     scheduler = DDIMScheduler.from_pretrained(root, subfolder="scheduler", local_files_only=True)
     return local_base(BaseModel, root, device, dtype, scheduler=scheduler)
 

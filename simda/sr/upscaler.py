@@ -21,7 +21,8 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
 from simda.model import base
-from simda.model.base import BaseModel, local_base, random_base, require_subfolders
+from simda.model.base import BaseModel, local_base, random_base
+from simda.pretrained import require_subfolders
 
 UPSCALER_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler", "low_res_scheduler")
 SCHEDULER_CLASSES = {"DDIMScheduler": DDIMScheduler, "DDPMScheduler": DDPMScheduler}
