@@ -211,10 +211,11 @@ class SimDAPipeline(DiffusionPipeline):
             )
         require_subfolders(
             folder,
+            "pretrained_model_name_or_path",
             SD_SUBFOLDERS,
             "a saved SimDA pipeline or a Stable Diffusion folder",
-            "Pass pretrained_model_name_or_path a folder written by SimDAPipeline.save_pretrained, or a Stable "
-            "Diffusion folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ (or its Hub id).",
+            "pass pretrained_model_name_or_path a folder written by SimDAPipeline.save_pretrained, or a Stable "
+            "Diffusion folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ (or its Hub id)",
         )
         base = load_stable_diffusion(folder, "cpu", dtype, "pretrained_model_name_or_path")
         scheduler = DDIMScheduler.from_config(base.scheduler.config)

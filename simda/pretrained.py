@@ -49,19 +49,21 @@ def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str 
         ) from error
 
 
-def require_subfolders(root: Path, subfolders: tuple[str, ...], what: str, hint: str) -> None:
-    """Refuse ``root`` (:class:`MissingInput`) before any weight is read unless it holds every ``subfolders`` entry."""
+def require_subfolders(root: Path, argument: str, subfolders: tuple[str, ...], what: str, hint: str) -> None:
+    """Refuse ``root`` (:class:`MissingInput`, naming ``argument`` first) before any weight is read unless it holds
+    every ``subfolders`` entry."""
     missing = [name for name in subfolders if not (root / name).is_dir()]
     if missing:
-        raise MissingInput(f"{root} is not {what} in diffusers layout: missing {missing}. {hint}")
+        raise MissingInput(f"{argument} {root}: not {what} in diffusers layout: missing {missing}; {hint}")
 
 
 def require_stable_diffusion(root: Path, argument: str) -> None:
     """Refuse ``root`` unless it is a Stable Diffusion folder in diffusers layout; ``argument`` names the flag."""
     require_subfolders(
         root,
+        argument,
         SD_SUBFOLDERS,
         "a Stable Diffusion folder",
-        f"Pass {argument} a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
-        "(for example a local copy of stable-diffusion-v1-5).",
+        f"pass {argument} a folder holding unet/, vae/, text_encoder/, tokenizer/ and scheduler/ "
+        "(for example a local copy of stable-diffusion-v1-5)",
     )

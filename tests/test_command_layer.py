@@ -54,7 +54,7 @@ INVALID = [
     # A missing --base is said before the imports, not after them.
     ("simda.generate", ["--base", "gone", "--prompt", "a"], "--base gone: not found"),
     ("simda.train", ["--base", "gone", "--video-folder", "."], "--base gone: not found"),
-    ("simda.generate", ["--base", ".", "--prompt", "a"], ". is not a Stable Diffusion folder in diffusers layout"),
+    ("simda.generate", ["--base", ".", "--prompt", "a"], "--base .: not a Stable Diffusion folder"),
     ("benchmarks.vbench", ["--preset", "tiny", "--dimensions", "fvd"], "--dimensions 'fvd': names no VBench dimension"),
     ("benchmarks.vbench", ["--preset", "tiny", "--dimensions", "motion"], "unknown metric 'motion'"),
     ("benchmarks.vbench", ["--preset", "tiny", "--videos-per-prompt", "0"], "--videos-per-prompt 0: must be positive"),

@@ -161,10 +161,11 @@ def load_upscaler(
     root = Path(path)
     require_subfolders(
         root,
+        "--sr-base",
         UPSCALER_SUBFOLDERS,
         "a latent x4 upscaler folder",
-        "Pass --sr-base a local copy of stable-diffusion-x4-upscaler holding "
-        f"{', '.join(name + '/' for name in UPSCALER_SUBFOLDERS)}.",
+        "pass --sr-base a local copy of stable-diffusion-x4-upscaler holding "
+        f"{', '.join(name + '/' for name in UPSCALER_SUBFOLDERS)}",
     )
     unet_config = root / "unet" / "config.json"
     if not unet_config.is_file():
