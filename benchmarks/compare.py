@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from benchmarks.paper import RANDOM_WEIGHTS_NOTE
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput, UsageError
+from simda.plumbing.identity import default_folder
 from simda.plumbing.options import add_options, values
 from simda.settings import CompareSettings, TrackingSettings
 
@@ -173,7 +174,7 @@ def run(job: CompareJob) -> CompareResult:
             "real videos and frame size"
         )
     table = pd.DataFrame([table_row(logged) for logged in fetched.values()])
-    output_dir = job.output_dir or Path("runs") / f"compare-{config_hash({'runs': list(job.runs)})}"
+    output_dir = job.output_dir or default_folder("compare", config_hash({"runs": list(job.runs)}))
     write_csv(output_dir / "comparison.csv", table)
     return CompareResult(output_dir, table, next(iter(protocols.values())))
 

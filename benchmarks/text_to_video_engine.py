@@ -71,6 +71,7 @@ from simda.plumbing.atomic import atomic_path
 from simda.plumbing.content_cache import synthetic_data_root
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import InvalidSetting, UsageError
+from simda.plumbing.identity import DEFAULT_ROOT, default_folder
 from simda.plumbing.tracking import report_command, tracked_run
 from simda.settings import FPS, TINY_PIPELINES, ModelSettings
 from simda.sr.pipeline import SimDAUpscalePipeline
@@ -427,7 +428,7 @@ def check_before_work(
 
     def preflight() -> None:
         real = (None, None) if job.real_stats is not None else (data.clips, data.videos)
-        folders = [("--output-dir", job.output_dir or Path("runs")), ("--cache-dir", job.real_cache_dir)]
+        folders = [("--output-dir", job.output_dir or DEFAULT_ROOT), ("--cache-dir", job.real_cache_dir)]
         frames, i3d = job.generation.num_frames, str(job.i3d or "random")
         report = run_preflight(*real, frames, job.video_size, folders, nets, str(device), i3d, job.tracking_uri)
         log.info("%s", report.format())
@@ -456,7 +457,7 @@ def run_identity(
         "seed": job.evaluation.seed,
         **job.generation.as_params(),
     }
-    run_dir = RunDir(job.output_dir or Path("runs") / f"{job.spec.name}-{config_hash(config)}")
+    run_dir = RunDir(job.output_dir or default_folder(job.spec.name, config_hash(config)))
     random_weights = generator.random_weights or nets.random_weights or any(d.random_weights for d in dimensions)
     if random_weights:
         log.warning(

@@ -13,6 +13,7 @@ from typing import Any
 from benchmarks.registry import BenchmarkSpec
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from simda.plumbing.errors import InvalidSetting, MissingInput
+from simda.plumbing.identity import DEFAULT_ROOT
 from simda.settings import (
     GENERATORS,
     TINY_PIPELINES,
@@ -89,7 +90,7 @@ class BenchmarkJob:
     @property
     def real_cache_dir(self) -> Path:
         """``--cache-dir``, else the real-feature cache beside the run folder."""
-        return self.cache_dir or (self.output_dir.parent if self.output_dir else Path("runs")) / "real-cache"
+        return self.cache_dir or (self.output_dir.parent if self.output_dir else DEFAULT_ROOT) / "real-cache"
 
     @property
     def num_videos(self) -> int | None:
