@@ -34,6 +34,7 @@ from torch.nn.parallel import DistributedDataParallel
 from simda.data import CaptionedVideo, ClipError, ClipSampler
 from simda.model.base import unet_identity
 from simda.model.checkpoint import NonFiniteAdaptersError, load_adapters, require_finite, save_adapters
+from simda.model.video_unet import SimDAUNet
 from simda.pipeline import SimDAPipeline, hashed_generator
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
@@ -87,6 +88,11 @@ def epoch_order(num_videos: int, seed: int, epoch: int) -> list[int]:
     return torch.randperm(num_videos, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
 
 
+def adapter_optimizer(model: SimDAUNet, settings: TrainSettings) -> torch.optim.AdamW:
+    """AdamW over the adapters alone, as SimDA trains them: the frozen base has no optimizer state."""
+    return torch.optim.AdamW(model.adapter_parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+
+
 class Trainer:
     """Tunes the adapters of ``pipeline.unet`` on captioned clips; only adapters change."""
 
@@ -112,9 +118,7 @@ class Trainer:
         if settings.gradient_checkpointing:
             self.model.enable_gradient_checkpointing()
         self.noise_scheduler = DDPMScheduler.from_config(pipeline.scheduler.config)
-        self.optimizer = torch.optim.AdamW(
-            self.model.adapter_parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
-        )
+        self.optimizer = adapter_optimizer(self.model, settings)
         self.lr_scheduler = get_scheduler(
             "constant_with_warmup", self.optimizer, num_warmup_steps=settings.lr_warmup_steps
         )

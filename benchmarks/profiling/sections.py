@@ -49,8 +49,9 @@ from simda.model.params import parameter_report
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.errors import InvalidSetting
-from simda.settings import ProfileSettings
+from simda.settings import ProfileSettings, TrainSettings
 from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
+from simda.training import adapter_optimizer
 
 PROMPT = "a panda playing guitar on times square"
 
@@ -161,8 +162,7 @@ def training_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings
     passes = {FLOOR: workloads[FLOOR]}
     trained: dict[str, tuple[nn.Module, torch.optim.Optimizer | None]] = {FLOOR: (base.unet, None)}
     for name, model in training_variants(variants, settings.dtype).items():
-        # AdamW over the adapters only, with the released editing code's settings
-        optimizer = torch.optim.AdamW(model.adapter_parameters(), lr=5e-5, weight_decay=1e-2)
+        optimizer = adapter_optimizer(model, TrainSettings())  # the paper's learning rate and weight decay
         trained[name] = (model, optimizer)
         inputs = step_inputs(simda_contender(name, model), shapes, settings.device, settings.dtype)
         workloads[name] = training_step(model, inputs, settings.dtype, optimizer)
