@@ -203,8 +203,6 @@ class ClipScorer:
         *,
         device: str | torch.device = "cpu",
         batch_size: int = 64,
-        mean: Sequence[float] | None = None,
-        std: Sequence[float] | None = None,
         transform: Callable[[Any], torch.Tensor] | None = None,
     ) -> None:
         """``transform`` maps a PIL image to the model's input (open_clip's evaluation transform by default)."""
@@ -220,8 +218,8 @@ class ClipScorer:
             raise ValueError(f"non-square CLIP image size {size} is not supported")
         self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
         # A model that does not carry its own normalisation gets CLIP's published statistics.
-        mean = mean or getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
-        std = std or getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
+        mean = getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
+        std = getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
         self.transform = transform or open_clip.image_transform(self.image_size, is_train=False, mean=mean, std=std)
         self.config: ClipConfig | None = None  # set by from_pretrained
 
