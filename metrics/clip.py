@@ -1,19 +1,14 @@
 """CLIP-based video metrics on top of open_clip: CLIPSIM and frame consistency.
 
-CLIPSIM of a video is the mean over its frames of the raw cosine similarity
-between the frame embedding and the caption embedding (not multiplied by 100
-and not clamped at 0, so values from different papers must be rescaled before
-comparison).  Frame consistency is the mean cosine over all ordered pairs of
-distinct frames; ``to_percent`` gives the x100 form papers usually report.
+CLIPSIM of a video is the mean over its frames of the raw cosine between frame and caption embeddings
+(not x100, not clamped at 0: rescale other papers' values before comparing). Frame consistency is the mean
+cosine over all ordered pairs of distinct frames; ``to_percent`` gives the x100 form papers usually report.
 
-Frames go through open_clip's own evaluation transform (PIL bicubic resize of the
-shorter side, centre crop, mean/std normalisation: what ``create_model_and_transforms``
-returns), so the pixels match open_clip exactly. A torch re-implementation on the GPU
-differed by up to 26 uint8 levels on noisy frames (torch's bicubic kernel is not PIL's),
-and the transform costs little beside the image encoder.
-
-open_clip is imported only when a model is built from a checkpoint, so that
-``import metrics`` stays fast.
+Frames go through open_clip's own evaluation transform (what ``create_model_and_transforms`` returns: PIL
+bicubic resize of the shorter side, centre crop, mean/std), so the pixels match open_clip exactly; a torch
+re-implementation on the GPU differed by up to 26 uint8 levels on noisy frames (torch's bicubic kernel is
+not PIL's), and the transform costs little beside the image encoder. open_clip is imported only when a
+model is built, so that ``import metrics`` stays fast.
 """
 
 from __future__ import annotations
