@@ -94,13 +94,7 @@ class GaussianStats:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                np.savez(
-                    handle,
-                    format=np.array(_FORMAT),
-                    count=np.array(self.count, dtype=np.int64),
-                    sum=self.sum,
-                    outer=self.outer,
-                )
+                np.savez(handle, format=_FORMAT, count=np.int64(self.count), sum=self.sum, outer=self.outer)
             share_like_open(tmp)  # mkstemp made it 0600: statistics are shared like any written file
             os.replace(tmp, path)
         except BaseException:

@@ -100,11 +100,8 @@ class FeatureEncoder(nn.Module):
 
 
 class BidirectionalCorrelation:
-    """All-pairs feature correlation, pooled into a pyramid and looked up around given positions.
-
-    The volume is queried both ways: as frame 0's pixels against frame 1, and (transposed) as frame 1's
-    pixels against frame 0, so both flows of the intermediate frame find their evidence.
-    """
+    """All-pairs feature correlation, pooled into a pyramid and looked up around given positions, both ways
+    (frame 0's pixels against frame 1, and transposed): both flows of the intermediate frame find evidence."""
 
     def __init__(self, features0: torch.Tensor, features1: torch.Tensor, levels: int, radius: int) -> None:
         batch, dim, height, width = features0.shape
