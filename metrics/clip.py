@@ -96,7 +96,6 @@ def clip_config(model_name: str, pretrained: str, checkpoint: str | Path | None 
             f"name the weights in --clip-ckpt with --clip-pretrained TAG, or --clip-pretrained {AS_CONFIGURED} "
             "for the model config as written"
         )
-    # The tag's preprocessing, as open_clip's image_* arguments.
     keys = ("mean", "std", "interpolation", "resize_mode")
     preprocess = {f"image_{key}": tag_cfg[key] for key in keys if key in tag_cfg}
     return ClipConfig(model_name, pretrained, configured_quick_gelu or bool(tag_cfg.get("quick_gelu")), preprocess)
