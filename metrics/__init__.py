@@ -8,34 +8,30 @@ and ``python -m metrics.fvd`` does not find its own module pre-imported.
 from importlib import import_module
 from typing import Any
 
-_EXPORTS = {
-    "ClipScorer": "metrics.clip",
-    "ClipSimAccumulator": "metrics.clip",
-    "ClipSimResult": "metrics.clip",
-    "to_percent": "metrics.clip",
-    "VideoClipScores": "metrics.clip",
-    "clipsim_from_embeddings": "metrics.clip",
-    "frame_consistency_from_embeddings": "metrics.clip",
-    "GaussianStats": "metrics.frechet",
-    "frechet_distance": "metrics.frechet",
-    "frechet_distance_from_features": "metrics.frechet",
-    "frechet_distance_from_moments": "metrics.frechet",
-    "FVD": "metrics.fvd",
-    "FVDResult": "metrics.fvd",
-    "SmallSampleWarning": "metrics.fvd",
-    "extract_features": "metrics.fvd",
-    "InceptionI3d": "metrics.i3d",
-    "file_sha256": "metrics.i3d",
-    "load_i3d": "metrics.i3d",
-    "random_i3d": "metrics.i3d",
-    "DEFAULT_PROTOCOL": "metrics.fvd_protocols",
-    "FVDProtocol": "metrics.fvd_protocols",
-    "PROTOCOLS": "metrics.fvd_protocols",
-    "get_protocol": "metrics.fvd_protocols",
-    "FVDInterval": "metrics.interval",
-    "fvd_interval": "metrics.interval",
-    "preprocess_videos": "metrics.video_preprocess",
+#: The public names of each module, imported on first use.
+_PUBLIC = {
+    "metrics.clip": (
+        "ClipScorer",
+        "ClipSimAccumulator",
+        "ClipSimResult",
+        "to_percent",
+        "VideoClipScores",
+        "clipsim_from_embeddings",
+        "frame_consistency_from_embeddings",
+    ),
+    "metrics.frechet": (
+        "GaussianStats",
+        "frechet_distance",
+        "frechet_distance_from_features",
+        "frechet_distance_from_moments",
+    ),
+    "metrics.fvd": ("FVD", "FVDResult", "SmallSampleWarning", "extract_features"),
+    "metrics.i3d": ("InceptionI3d", "file_sha256", "load_i3d", "random_i3d"),
+    "metrics.fvd_protocols": ("DEFAULT_PROTOCOL", "FVDProtocol", "PROTOCOLS", "get_protocol"),
+    "metrics.interval": ("FVDInterval", "fvd_interval"),
+    "metrics.video_preprocess": ("preprocess_videos",),
 }
+_EXPORTS = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = sorted(_EXPORTS)
 
 

@@ -1,19 +1,14 @@
 """CLIP-based video metrics on top of open_clip: CLIPSIM and frame consistency.
 
-CLIPSIM of a video is the mean over its frames of the raw cosine similarity
-between the frame embedding and the caption embedding (not multiplied by 100
-and not clamped at 0, so values from different papers must be rescaled before
-comparison).  Frame consistency is the mean cosine over all ordered pairs of
-distinct frames; ``to_percent`` gives the x100 form papers usually report.
+CLIPSIM of a video is the mean over its frames of the raw cosine between frame and caption embeddings
+(not x100, not clamped at 0: rescale other papers' values before comparing). Frame consistency is the mean
+cosine over all ordered pairs of distinct frames; ``to_percent`` gives the x100 form papers usually report.
 
-Frames go through open_clip's own evaluation transform (PIL bicubic resize of the
-shorter side, centre crop, mean/std normalisation: what ``create_model_and_transforms``
-returns), so the pixels match open_clip exactly. A torch re-implementation on the GPU
-differed by up to 26 uint8 levels on noisy frames (torch's bicubic kernel is not PIL's),
-and the transform costs little beside the image encoder.
-
-open_clip is imported only when a model is built from a checkpoint, so that
-``import metrics`` stays fast.
+Frames go through open_clip's own evaluation transform (what ``create_model_and_transforms`` returns: PIL
+bicubic resize of the shorter side, centre crop, mean/std), so the pixels match open_clip exactly; a torch
+re-implementation on the GPU differed by up to 26 uint8 levels on noisy frames (torch's bicubic kernel is
+not PIL's), and the transform costs little beside the image encoder. open_clip is imported only when a
+model is built, so that ``import metrics`` stays fast.
 """
 
 from __future__ import annotations
@@ -101,7 +96,6 @@ def clip_config(model_name: str, pretrained: str, checkpoint: str | Path | None 
             f"name the weights in --clip-ckpt with --clip-pretrained TAG, or --clip-pretrained {AS_CONFIGURED} "
             "for the model config as written"
         )
-    # The tag's preprocessing, as open_clip's image_* arguments.
     keys = ("mean", "std", "interpolation", "resize_mode")
     preprocess = {f"image_{key}": tag_cfg[key] for key in keys if key in tag_cfg}
     return ClipConfig(model_name, pretrained, configured_quick_gelu or bool(tag_cfg.get("quick_gelu")), preprocess)
@@ -203,8 +197,6 @@ class ClipScorer:
         *,
         device: str | torch.device = "cpu",
         batch_size: int = 64,
-        mean: Sequence[float] | None = None,
-        std: Sequence[float] | None = None,
         transform: Callable[[Any], torch.Tensor] | None = None,
     ) -> None:
         """``transform`` maps a PIL image to the model's input (open_clip's evaluation transform by default)."""
@@ -220,8 +212,8 @@ class ClipScorer:
             raise ValueError(f"non-square CLIP image size {size} is not supported")
         self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
         # A model that does not carry its own normalisation gets CLIP's published statistics.
-        mean = mean or getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
-        std = std or getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
+        mean = getattr(model.visual, "image_mean", None) or OPENAI_DATASET_MEAN
+        std = getattr(model.visual, "image_std", None) or OPENAI_DATASET_STD
         self.transform = transform or open_clip.image_transform(self.image_size, is_train=False, mean=mean, std=std)
         self.config: ClipConfig | None = None  # set by from_pretrained
 

@@ -2,23 +2,19 @@
 
 d^2 = ||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^{1/2})
 
-Statistics are kept as float64 raw moments (count, sum, sum of outer
-products) rather than as features: those sum exactly across shards, batches
-and processes, so a sharded evaluation gives the same number as a single pass
-and real-set statistics can be cached in a small file.
+Statistics are float64 raw moments (count, sum, sum of outer products), not features: they sum exactly
+across shards, batches and processes, so a sharded evaluation gives one pass's number and real-set
+statistics cache in a small file.
 
-Covariance convention: ``ddof=0`` (divide by N) is the default because it is
-what StyleGAN-V's FVD code -- the most used FVD implementation today -- does;
-``ddof=1`` (N - 1) reproduces the original TF FVD / FID code.  The choice only
-matters for small N, but it is recorded in every result's protocol.
+Covariance: ``ddof=0`` (divide by N, as StyleGAN-V's FVD, the most used today) by default; ``ddof=1``
+(N - 1) reproduces the original TF FVD / FID code. It matters for small N only; every result's protocol
+records it.
 
-Square-root method: the default ``"eigh"`` computes tr((S1 S2)^{1/2}) as the sum
-of square roots of the eigenvalues of the symmetric PSD matrix
-S1^{1/2} S2 S1^{1/2}, which has the same spectrum as S1 S2.  It is exact up to
-round-off, real by construction and stable for the rank-deficient covariances
-that small sample sets produce.  ``"sqrtm"`` follows the reference FID code
-(``scipy.linalg.sqrtm`` with an eps*I retry and dropping tiny imaginary parts)
-for bit-level comparisons with it; both agree on well-conditioned inputs.
+Square root: ``"eigh"`` (the default) sums the square roots of the eigenvalues of the symmetric PSD
+S1^{1/2} S2 S1^{1/2}, which has the spectrum of S1 S2: exact up to round-off, real by construction and
+stable for the rank-deficient covariances of small sets. ``"sqrtm"`` follows the reference FID code
+(``scipy.linalg.sqrtm``, an eps*I retry, tiny imaginary parts dropped) for bit-level comparisons with it;
+both agree on well-conditioned inputs.
 """
 
 from __future__ import annotations
@@ -98,13 +94,7 @@ class GaussianStats:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                np.savez(
-                    handle,
-                    format=np.array(_FORMAT),
-                    count=np.array(self.count, dtype=np.int64),
-                    sum=self.sum,
-                    outer=self.outer,
-                )
+                np.savez(handle, format=_FORMAT, count=np.int64(self.count), sum=self.sum, outer=self.outer)
             share_like_open(tmp)  # mkstemp made it 0600: statistics are shared like any written file
             os.replace(tmp, path)
         except BaseException:

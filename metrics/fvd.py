@@ -1,12 +1,10 @@
 """Fréchet Video Distance: I3D features -> Gaussian statistics -> Fréchet distance, under a named protocol.
 
-``FVD`` follows the torchmetrics pattern (``update`` / ``compute`` / ``reset``) but keeps its state as
-float64 raw moments (:class:`GaussianStats`) so that real-set statistics can be cached and sharded runs
-merged exactly. Every result carries the :class:`FVDProtocol` it was computed under.
+``FVD`` follows the torchmetrics pattern (``update`` / ``compute`` / ``reset``) on :class:`GaussianStats`
+(cacheable, exactly mergeable); every result carries the :class:`FVDProtocol` it was computed under.
 
-The command line is :mod:`metrics.fvd_command`; ``python -m metrics.fvd`` reaches it through the
-guard below, which runs before this module's own imports so that a bad flag is refused before torch
-loads (the command imports this module again, by name, once its arguments are checked).
+``python -m metrics.fvd`` is :mod:`metrics.fvd_command`, reached through the guard below, before this
+module's imports, so that a bad flag is refused before torch loads.
 """
 
 from __future__ import annotations
@@ -92,10 +90,8 @@ class FVDResult:
 
 
 class FVD:
-    """Accumulates detector statistics of real and generated videos and computes their Fréchet distance.
-
-    The ``protocol`` fixes every convention (preprocessing, BatchNorm eps the detector must have,
-    covariance divisor, square root); see :mod:`metrics.fvd_protocols`.
+    """Accumulates detector statistics of real and generated videos under ``protocol`` and computes their
+    Fréchet distance.
 
     Inputs, which may be mixed: videos through ``update(videos, real=...)``; precomputed feature rows
     (e.g. cached I3D logits of the same protocol and detector) through ``update_features``; and real

@@ -35,12 +35,8 @@ from simda.settings import (
 )
 
 if TYPE_CHECKING:  # the heavy modules load in run(), after the flags are checked
-    import numpy as np
-
     from metrics.frame_selection import FrameSelection
-    from metrics.fvd import FVD
     from metrics.fvd_protocols import FVDProtocol
-    from metrics.video_io import VideoEntry
 
 
 class NoUsableVideos(RuntimeError):
@@ -138,16 +134,25 @@ class FVDCommandResult:
         return {k: v for k, v in asdict(self).items() if k != "notes"}
 
 
-def _fvd(job: FVDJob, protocol: FVDProtocol, selection: FrameSelection, device: str) -> FVD:
-    """The FVD of ``--fvd-protocol`` on the ``--i3d`` detector (a random one with ``--preset tiny``)."""
-    from metrics.fvd import FVD
-    from metrics.i3d import file_sha256
+def run(job: FVDJob) -> FVDCommandResult:
+    """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
+    import torch
 
-    if job.i3d is None:
+    from metrics.clip import ClipScorer, ClipSimAccumulator
+    from metrics.fvd import FVD
+    from metrics.fvd_protocols import get_protocol
+    from metrics.i3d import file_sha256
+    from metrics.progress import progress_bar
+    from metrics.video_io import VideoDecodeError, list_videos, read_video
+
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
+    protocol = get_protocol(job.fvd_protocol)
+    selection = job.frame_selection(protocol)  # the tool's frames of a longer clip (first or random window)
+    if job.i3d is None:  # --preset tiny
         detector, detector_sha256 = protocol.random_detector(0), "random-calibrated-seed0"
     else:
         detector, detector_sha256 = protocol.load_detector(job.i3d, device), file_sha256(job.i3d)
-    return FVD(
+    fvd = FVD(
         detector,
         protocol=protocol,
         batch_size=job.batch_size,
@@ -157,36 +162,6 @@ def _fvd(job: FVDJob, protocol: FVDProtocol, selection: FrameSelection, device: 
         frame_sampling=selection.describe(),
         progress=False,
     )
-
-
-def _read_chunk(
-    entries: list[VideoEntry], job: FVDJob, selection: FrameSelection, skipped: list[tuple[str, str]]
-) -> list[tuple[VideoEntry, np.ndarray]]:
-    """``(entry, frames)`` of each decodable video of ``entries``; the others go to ``skipped`` with the reason."""
-    from metrics.video_io import VideoDecodeError, read_video
-
-    read = []
-    for entry in entries:
-        try:
-            read.append((entry, read_video(entry.path, job.frames, selection)))
-        except VideoDecodeError as exc:
-            skipped.append((str(entry.path), str(exc)))
-    return read
-
-
-def run(job: FVDJob) -> FVDCommandResult:
-    """Decode both sets chunk by chunk into one FVD (and CLIPSIM for captioned fake videos)."""
-    import torch
-
-    from metrics.clip import ClipScorer, ClipSimAccumulator
-    from metrics.fvd_protocols import get_protocol
-    from metrics.progress import progress_bar
-    from metrics.video_io import list_videos
-
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if job.device == "auto" else job.device
-    protocol = get_protocol(job.fvd_protocol)
-    selection = job.frame_selection(protocol)  # the tool's frames of a longer clip (first or random window)
-    fvd = _fvd(job, protocol, selection, device)
     captions = {}
     if job.captions is not None:
         captions = {e.path.name: e.caption for e in list_videos(job.captions) if e.caption is not None}
@@ -200,7 +175,12 @@ def run(job: FVDJob) -> FVDCommandResult:
     for name, source in (("real", job.real), ("fake", job.fake)):
         entries, count = list_videos(source), 0
         for start in progress_bar(range(0, len(entries), job.batch_size), desc=name, unit="batch"):
-            read = _read_chunk(entries[start : start + job.batch_size], job, selection, skipped)
+            read = []  # (entry, frames) of each decodable video; the others go to skipped with the reason
+            for entry in entries[start : start + job.batch_size]:
+                try:
+                    read.append((entry, read_video(entry.path, job.frames, selection)))
+                except VideoDecodeError as exc:
+                    skipped.append((str(entry.path), str(exc)))
             if not read:
                 continue
             fvd.update([frames for _, frames in read], real=name == "real")

@@ -233,8 +233,7 @@ PROTOCOLS: dict[str, FVDProtocol] = {
 
 if tuple(PROTOCOLS) != PROTOCOL_NAMES:  # the torch-free list the command lines show must be this registry
     raise ImportError(f"metrics.protocol_names lists {PROTOCOL_NAMES}, the registry holds {tuple(PROTOCOLS)}")
-#: The default follows cd-fvd: the one public FVD tool that installs from the package index, so a
-#: test reproduces it here exactly, and its weights (``i3d_pretrained_400.pt``) are the most shared.
+#: cd-fvd's, for the reasons :data:`metrics.protocol_names.DEFAULT_PROTOCOL_NAME` gives.
 DEFAULT_PROTOCOL = PROTOCOLS[DEFAULT_PROTOCOL_NAME]
 
 

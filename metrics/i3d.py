@@ -122,13 +122,9 @@ class InceptionBlock(nn.Module):
 class InceptionI3d(nn.Module):
     """Inception-I3D whose ``forward`` returns time-averaged pre-softmax logits.
 
-    Input: ``[B, in_channels, T, 224, 224]`` with values in ``[-1, 1]`` and
-    ``T >= 9``.  Output: ``[B, num_classes]``.  The FVD protocol uses these 400
-    Kinetics logits as the video embedding.
-
-    ``bn_eps``, the one architectural choice on which the public ports disagree (:data:`TF_BN_EPS`,
-    :data:`VIDEOGPT_BN_EPS`), is no parameter (see :class:`Unit3D`): :mod:`metrics.fvd_protocols`
-    picks it per protocol, VideoGPT's by default as the default protocol reproduces cd-fvd.
+    Input: ``[B, in_channels, T, 224, 224]`` in ``[-1, 1]``, ``T >= 9``; output: ``[B, num_classes]``, the 400
+    Kinetics logits FVD uses as the video embedding. ``bn_eps``, where the public ports disagree, is picked per
+    protocol by :mod:`metrics.fvd_protocols` (VideoGPT's by default, as the default protocol reproduces cd-fvd).
     """
 
     def __init__(

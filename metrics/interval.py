@@ -1,14 +1,10 @@
 """An FVD interval that describes the number: the point estimate plus or minus the generated set's noise.
 
-FVD from N generated videos is a biased estimator: its mean over fresh sets of N videos lies above
-the population value, and the bias depends on N. A percentile bootstrap of the generated set
-therefore misleads: resampling with replacement keeps only about 63 % distinct videos, the Fréchet
-bias of the replicates grows, and the whole interval moves above the point estimate (at 2,990 x 400
-features: point 1.809, bootstrap 95 % interval [2.055, 2.108], fresh sets [1.791, 1.816]).
-
-What a reader wants from "FVD 1.81 +- 0.01" is the spread of the value over fresh generated sets of
-the same size. This module estimates that spread from the one set at hand and centres the interval
-on the point estimate (so the interval always contains it):
+FVD from N generated videos is biased upwards by an amount that depends on N, so a percentile bootstrap
+(about 63 % distinct videos per replicate) moves its whole interval above the point estimate
+(docs/metrics.md gives the figures). What a reader wants from "FVD 1.81 +- 0.01" is the spread of the
+value over fresh generated sets of the same size; this module estimates it from the one set at hand
+and centres the interval on the point estimate:
 
 - ``"jackknife"`` (the default): the grouped, delete-a-group jackknife. The generated set is split
   into ``replicates`` random groups; FVD is recomputed without each group, and the standard error is

@@ -22,7 +22,8 @@ PROTOCOL_NAMES = (
     "common-metrics-videogpt",
     "common-metrics-styleganv",
 )
-#: cd-fvd: the one public FVD tool that installs from the package index, so a test reproduces it exactly.
+#: cd-fvd: the one public FVD tool that installs from the package index, so a test reproduces it exactly;
+#: its weights (``i3d_pretrained_400.pt``) are also the most shared.
 DEFAULT_PROTOCOL_NAME = "cd-fvd"
 
 #: Where a window of consecutive frames starts in a longer clip (:mod:`metrics.frame_selection`).

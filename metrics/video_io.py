@@ -62,13 +62,9 @@ def list_videos(source: str | Path) -> list[VideoEntry]:
 def read_video(
     path: str | Path, num_frames: int, selection: FrameSelection = SPREAD, key: str | None = None
 ) -> np.ndarray:
-    """Decode ``num_frames`` frames chosen by ``selection`` as uint8 ``[T, H, W, 3]``.
-
-    The default spread takes every frame of a clip of exactly ``num_frames`` frames (a generated one).
-
-    ``key`` seeds a random window (the file name when None); the clip's own frame rate sets a
-    frame-rate-matched stride.
-    """
+    """Decode ``num_frames`` frames chosen by ``selection`` as uint8 ``[T, H, W, 3]`` (the default spread takes
+    every frame of a clip of exactly ``num_frames``, a generated one). ``key`` seeds a random window (the file
+    name when None); the clip's own frame rate sets a frame-rate-matched stride."""
     import decord  # imported lazily: only the CLI needs a video decoder
 
     try:

@@ -10,7 +10,6 @@ The encoder is timm's ViT ``Block`` stack behind a 3-D patch embedding (tubelets
 14 pixels) and fixed sine-cosine positions, laid out so the public checkpoint loads after one
 renaming: VideoMAE-v2 keeps the query and value biases of its attention apart and has no key bias,
 timm keeps one ``qkv`` bias (:func:`convert_videomae_state_dict` puts zeros where the key bias goes).
-A clip of other than 16 frames gets its positions stretched along time exactly as cd-fvd does.
 """
 
 from __future__ import annotations
@@ -78,8 +77,8 @@ class VideoMAEv2Encoder(nn.Module):
         self.fc_norm = norm(config.embed_dim)
 
     def positions(self, num_frames: int) -> torch.Tensor:
-        """Position table for ``num_frames`` frames: the trained one, or it stretched along time by trilinear
-        interpolation with cd-fvd's scale ``(t + 0.1) / T`` (the 0.1 keeps the output length ``t``)."""
+        """Position table for ``num_frames`` frames: the trained one (16 frames), or it stretched along time by
+        trilinear interpolation exactly as cd-fvd does, scale ``(t + 0.1) / T`` (the 0.1 keeps the length ``t``)."""
         tubelets, side = self.config.grid
         wanted = num_frames // self.config.tubelet_size
         if wanted == tubelets:
@@ -103,11 +102,8 @@ class VideoMAEv2Encoder(nn.Module):
 
 
 def convert_videomae_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A VideoMAE-v2 checkpoint's encoder weights in :class:`VideoMAEv2Encoder`'s names.
-
-    The classifier (``head.*``) is dropped: FVD uses the features before it. Each block's separate
-    ``q_bias`` and ``v_bias`` become one ``qkv.bias`` with a zero key bias, the bias VideoMAE-v2 adds.
-    """
+    """A VideoMAE-v2 checkpoint's encoder weights in :class:`VideoMAEv2Encoder`'s names (the module docstring
+    says how the biases merge); the classifier (``head.*``) is dropped: FVD uses the features before it."""
     for wrapper in ("model", "module"):  # training checkpoints nest the weights, as cd-fvd's loader allows
         if wrapper in state and isinstance(state[wrapper], dict):
             state = state[wrapper]

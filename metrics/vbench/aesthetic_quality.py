@@ -18,7 +18,7 @@ from torch import nn
 
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.frames import clip_pixels
-from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip, require_vision
+from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip
 
 #: The LAION head reads ViT-L/14's 768-dimensional embedding.
 EMBED_DIM = 768
@@ -36,8 +36,7 @@ class AestheticQuality(VBenchDimension):
 
     @classmethod
     def from_pretrained(cls, clip_path: Path, head_path: Path, device: str | torch.device = "cpu") -> AestheticQuality:
-        model = load_openai_clip(clip_path, device)
-        require_vision(model, patch=14, width=1024, what="ViT-L/14", path=clip_path)
+        model = load_openai_clip(clip_path, device, patch=14, width=1024, what="ViT-L/14")
         head = nn.Linear(EMBED_DIM, 1)  # LAION's sa_0_4_vit_l_14_linear.pth is this layer's state dict
         head.load_state_dict(torch.load(head_path, map_location="cpu", weights_only=True))
         return cls(model, head.eval().to(device), device)

@@ -100,11 +100,8 @@ class FeatureEncoder(nn.Module):
 
 
 class BidirectionalCorrelation:
-    """All-pairs feature correlation, pooled into a pyramid and looked up around given positions.
-
-    The volume is queried both ways: as frame 0's pixels against frame 1, and (transposed) as frame 1's
-    pixels against frame 0, so both flows of the intermediate frame find their evidence.
-    """
+    """All-pairs feature correlation, pooled into a pyramid and looked up around given positions, both ways
+    (frame 0's pixels against frame 1, and transposed): both flows of the intermediate frame find evidence."""
 
     def __init__(self, features0: torch.Tensor, features1: torch.Tensor, levels: int, radius: int) -> None:
         batch, dim, height, width = features0.shape
@@ -343,16 +340,13 @@ class AMTS(nn.Module):
         """:meth:`random` with :data:`TINY_CORR_LEVELS` correlation levels: it scores frames over 16 pixels a side."""
         return cls.random(seed, device, TINY_CORR_LEVELS)
 
-    def _lookup(self, correlation, coords, flow0, flow1, time, downsample: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Correlation around the positions the (linearly extrapolated) flows point to, at 1/8 resolution."""
-        flow0 = rescale(flow0, 1 / downsample) / downsample  # exact at 1: rescale keeps it, x / 1 is x
-        flow1 = rescale(flow1, 1 / downsample) / downsample
-        corr0, corr1 = correlation(coords + flow1 * (1.0 / time), coords + flow0 * (1.0 / (1.0 - time)))
-        return torch.cat([corr0, corr1], 1), torch.cat([flow0, flow1], 1)
-
     def _refine(self, update, feature, flow0, flow1, correlation, coords, time, downsample):
-        corr, flows = self._lookup(correlation, coords, flow0, flow1, time, downsample)
-        delta_feature, delta_flow = update(feature, flows, corr)
+        """One update from the correlation around the positions the (linearly extrapolated) flows point to, at
+        1/8 resolution."""
+        small0 = rescale(flow0, 1 / downsample) / downsample  # exact at 1: rescale keeps it, x / 1 is x
+        small1 = rescale(flow1, 1 / downsample) / downsample
+        corr0, corr1 = correlation(coords + small1 * (1.0 / time), coords + small0 * (1.0 / (1.0 - time)))
+        delta_feature, delta_flow = update(feature, torch.cat([small0, small1], 1), torch.cat([corr0, corr1], 1))
         return flow0 + delta_flow[:, :2], flow1 + delta_flow[:, 2:], feature + delta_feature
 
     def forward(

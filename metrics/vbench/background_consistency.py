@@ -15,7 +15,7 @@ import torch
 
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.frames import clip_pixels, pair_consistency
-from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip, require_vision
+from metrics.vbench.openai_clip import load_openai_clip, model_dtype, random_openai_clip
 
 #: Embedding width of the tiny random encoder (any width works: the score compares frames with each other).
 TINY_EMBED_DIM = 32
@@ -27,9 +27,7 @@ class BackgroundConsistency(VBenchDimension):
 
     @classmethod
     def from_pretrained(cls, path: Path, device: str | torch.device = "cpu") -> BackgroundConsistency:
-        model = load_openai_clip(path, device)
-        require_vision(model, patch=32, width=768, what="ViT-B/32", path=path)
-        return cls(model, device)
+        return cls(load_openai_clip(path, device, patch=32, width=768, what="ViT-B/32"), device)
 
     @classmethod
     def random(cls, seed: int = 0, device: str | torch.device = "cpu") -> BackgroundConsistency:

@@ -124,10 +124,8 @@ class DynamicDegree(VBenchDimension):
         top = int(pixels.shape[-2] * pixels.shape[-1] * 0.05)
         scores: list[float] = []
         for start in range(0, pixels.shape[0] - 1, PAIRS_PER_BATCH):
-            first = pixels[start : start + PAIRS_PER_BATCH]
-            second = pixels[start + 1 : start + 1 + PAIRS_PER_BATCH][: first.shape[0]]
-            first = first[: second.shape[0]]
-            flow = self.model(first, second, num_flow_updates=FLOW_UPDATES)[-1]
+            pairs = slice(start, start + PAIRS_PER_BATCH)
+            flow = self.model(pixels[:-1][pairs], pixels[1:][pairs], num_flow_updates=FLOW_UPDATES)[-1]
             magnitude = flow.double().pow(2).sum(dim=1).sqrt().flatten(1)
             scores.extend(magnitude.topk(top, dim=1).values.mean(dim=1).tolist())
         return scores

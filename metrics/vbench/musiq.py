@@ -194,28 +194,27 @@ class MUSIQ(nn.Module):
         return model.to(device).eval()
 
     @classmethod
-    def random(cls, seed: int, device: str | torch.device = "cpu") -> MUSIQ:
-        """A small random-weight MUSIQ (hidden 32, 2 layers; MUSIQ's patching and stem) on pyiqa's scales, seeded by
-        :meth:`seeded`."""
-        return cls(hidden=32, mlp_dim=64, heads=2, layers=2).seeded(seed, device)
-
-    @classmethod
-    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> MUSIQ:
-        """:meth:`random` reading one resized scale (:data:`TINY_LONGER_SIDES`): the tiny preset's."""
-        return cls(hidden=32, mlp_dim=64, heads=2, layers=2, longer_sides=TINY_LONGER_SIDES).seeded(seed, device)
-
-    def seeded(self, seed: int, device: str | torch.device) -> MUSIQ:
-        """This network with every tensor drawn in key order from ``seed`` (random-weight numbers only)."""
+    def random(
+        cls, seed: int, device: str | torch.device = "cpu", longer_sides: tuple[int, ...] = LONGER_SIDES
+    ) -> MUSIQ:
+        """A small MUSIQ (hidden 32, 2 layers; MUSIQ's patching and stem) on pyiqa's scales, every tensor drawn
+        in key order from ``seed`` (random-weight numbers only)."""
+        model = cls(hidden=32, mlp_dim=64, heads=2, layers=2, longer_sides=longer_sides)
         generator = torch.Generator().manual_seed(seed)
         state = {}
-        for key, tensor in sorted(self.state_dict().items()):
+        for key, tensor in sorted(model.state_dict().items()):
             noise = torch.randn(tensor.shape, generator=generator)
             if tensor.ndim >= 2:
                 state[key] = noise / tensor[0].numel() ** 0.5
             else:  # norm scales near 1, biases near 0
                 state[key] = (1.0 if key.endswith(".weight") else 0.0) + 0.1 * noise
-        self.load_state_dict(state, strict=True)
-        return self.to(device).eval()
+        model.load_state_dict(state, strict=True)
+        return model.to(device).eval()
+
+    @classmethod
+    def tiny(cls, seed: int, device: str | torch.device = "cpu") -> MUSIQ:
+        """:meth:`random` reading one resized scale (:data:`TINY_LONGER_SIDES`): the tiny preset's."""
+        return cls.random(seed, device, TINY_LONGER_SIDES)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         rows = multiscale_patches((images - 0.5) * 2, self.longer_sides)

@@ -19,23 +19,21 @@ from torch import nn
 TINY_WIDTH = 64
 
 
-def require_vision(model: nn.Module, patch: int, width: int, what: str, path: Path) -> None:
-    """Refuse a CLIP file that is not the image encoder vbench uses (``what``, e.g. ViT-B/32)."""
+def load_openai_clip(path: Path, device: str | torch.device, *, patch: int, width: int, what: str) -> nn.Module:
+    """An OpenAI CLIP from a local file (TorchScript release or state dict), built as ``clip.load`` builds it
+    (QuickGELU, float16 weights), in eval mode, in the precision ``clip.load`` gives it: float16 weights on a
+    GPU, float32 on the CPU (see :func:`as_clip_load_places`). A file whose image encoder is not the one
+    vbench uses (``what``, e.g. ViT-B/32, of ``patch``-pixel patches and ``width``) is refused."""
+    import open_clip
+
+    model = as_clip_load_places(open_clip.load_openai_model(str(path), precision="fp16", device="cpu"), device)
     kernel, channels = model.visual.conv1.kernel_size[0], model.visual.conv1.out_channels
     if (kernel, channels) != (patch, width):
         raise ValueError(
             f"{path} holds a CLIP with {kernel}-pixel patches and width {channels}; VBench uses OpenAI's {what} "
             f"({patch}-pixel patches, width {width})"
         )
-
-
-def load_openai_clip(path: Path, device: str | torch.device) -> nn.Module:
-    """An OpenAI CLIP from a local file (TorchScript release or state dict), built as ``clip.load`` builds it
-    (QuickGELU, float16 weights), in eval mode, in the precision ``clip.load`` gives it: float16 weights on a
-    GPU, float32 on the CPU (see :func:`as_clip_load_places`)."""
-    import open_clip
-
-    return as_clip_load_places(open_clip.load_openai_model(str(path), precision="fp16", device="cpu"), device)
+    return model
 
 
 def as_clip_load_places(model: nn.Module, device: str | torch.device) -> nn.Module:
