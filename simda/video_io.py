@@ -79,15 +79,9 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int = FPS, crf: int = 1
 
 
 def export_to_video(video_frames: Any, output_video_path: str | Path | None = None, fps: int = 10) -> str:
-    """One video of a pipeline's ``.frames`` as an mp4, called like diffusers' ``export_to_video``.
-
-    diffusers' own needs OpenCV or imageio, which SimDA does not install; this one encodes with
-    :func:`write_mp4` (PyAV, already a dependency). ``video_frames`` is one clip in any of the
-    pipeline's output types: a list of PIL images ("pil"), floats in [0, 1] shaped ``(f, H, W, 3)``
-    ("np") or ``(f, 3, H, W)`` ("pt"), or uint8 ``(f, H, W, 3)``; floats are rounded to the nearest
-    of 256 levels, as ``SimDAPipeline.generate`` does. Without ``output_video_path`` the video goes
-    to a new temporary file, as in diffusers. Returns the path.
-    """
+    """One clip of a pipeline's ``.frames`` (any output type, or uint8 ``(f, H, W, 3)``) as an mp4 at the returned
+    path (a new temporary file unless given), called like diffusers' ``export_to_video``, whose OpenCV or imageio
+    SimDA does not install: :func:`write_mp4` encodes it, floats rounded to 256 levels as ``generate`` does."""
     if isinstance(video_frames, (list, tuple)) and video_frames and isinstance(video_frames[0], Image.Image):
         frames = np.stack([np.asarray(image.convert("RGB")) for image in video_frames])
     else:

@@ -168,10 +168,8 @@ def random_base(
 def load_stable_diffusion(
     path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32, argument: str = "path"
 ) -> BaseModel:
-    """Load a local Stable Diffusion folder in diffusers layout, never touching the network.
-
-    ``argument`` is how the caller's user named ``path`` (a function's argument, or a command's flag such
-    as ``--base``), so a refusal names what to change."""
+    """Load a local Stable Diffusion folder in diffusers layout, never touching the network; a refusal names
+    ``argument``, the user's name for ``path`` (``--base``, a function's argument)."""
     root = Path(path)
     require_stable_diffusion(root, argument)
     scheduler = DDIMScheduler.from_pretrained(root, subfolder="scheduler", local_files_only=True)

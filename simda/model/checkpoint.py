@@ -164,11 +164,8 @@ def require_finite(tensors: Mapping[str, torch.Tensor], what: str) -> None:
 
 
 def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str, Any] | None = None) -> Path:
-    """Write ``model``'s adapters as a diffusers model folder, whole or not at all.
-
-    ``training_info`` (step, settings) goes to ``training_info.json`` beside the weights: it
-    describes how they were made, not how to build them, so it stays out of ``config.json``.
-    """
+    """Write ``model``'s adapters as a diffusers model folder, whole or not at all; ``training_info`` (how they were
+    made, not how to build them) goes to ``training_info.json``, not ``config.json``."""
     folder = Path(folder)
     require_finite(model.adapter_state_dict(), f"refusing to write {folder}")
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -189,13 +186,9 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
 
 
 def load_adapter_checkpoint(path: str | Path, argument: str = "path") -> SimDAAdapters:
-    """Read adapters from a folder written by ``save_adapters`` or from an older ``.safetensors`` file;
-    refuses (:class:`~simda.plumbing.errors.BadInputFile`) one holding NaN or inf, naming the file, and
-    (:class:`~simda.plumbing.errors.MissingInput`) a missing or incomplete one.
-
-    ``argument`` is how the user named ``path`` (a function's argument, or a command's flag
-    such as ``--ckpt``), so a refusal names what to change.
-    """
+    """Adapters from a folder written by ``save_adapters`` or an older ``.safetensors`` file. One holding NaN or inf
+    (:class:`BadInputFile`, naming the file) and a missing or incomplete one (:class:`MissingInput`) are refused
+    naming ``argument``, the user's name for ``path`` (``--ckpt``, a function's argument)."""
     path = Path(path)
     if path.is_dir():
         if not (path / "config.json").is_file() or not (path / WEIGHTS_NAME).is_file():
