@@ -86,13 +86,9 @@ def downsample(pixels: torch.Tensor, factor: int) -> torch.Tensor:
 def noise_augment(
     pixels: torch.Tensor, noise_level: torch.Tensor, noise: torch.Tensor, scheduler: DDPMScheduler
 ) -> torch.Tensor:
-    """Diffuse low-resolution pixels ``(b, 3, f, h, w)`` to ``noise_level`` (one per clip) with the low-res schedule."""
-    batch, channels, frames, height, width = pixels.shape
-    folded = pixels.transpose(1, 2).reshape(batch * frames, channels, height, width)
-    levels = noise_level.to(pixels.device).repeat_interleave(frames)
-    noise = noise.to(pixels.device).transpose(1, 2).reshape(folded.shape)
-    noisy = scheduler.add_noise(folded, noise, levels)
-    return noisy.view(batch, frames, channels, height, width).transpose(1, 2)
+    """Diffuse low-resolution pixels ``(b, 3, f, h, w)`` to ``noise_level`` (one per clip) with the low-res schedule
+    (``add_noise`` broadcasts each clip's level over its frames)."""
+    return scheduler.add_noise(pixels, noise.to(pixels.device), noise_level.to(pixels.device))
 
 
 def upscaler_model(
