@@ -271,7 +271,6 @@ class SimDAPipeline(DiffusionPipeline):
     def disable_vae_slicing(self) -> None:
         self.vae.disable_slicing()
 
-    # -- the shared sampling code ---------------------------------------------------------------
     @torch.no_grad()
     def encode_prompts(self, prompts: Sequence[str], clip_skip: int | None = None) -> torch.Tensor:
         """CLIP text embeddings ``(b, 77, d)``, padded to the tokenizer's maximum and a longer prompt cut (with a
@@ -405,7 +404,6 @@ class SimDAPipeline(DiffusionPipeline):
         latents = latents.float() * self.vae.config.scaling_factor
         return latents.view(batch, num_frames, *latents.shape[1:]).transpose(1, 2)
 
-    # -- the two doors ----------------------------------------------------------------------------
     def generate(
         self,
         prompts: Sequence[str],

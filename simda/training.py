@@ -133,7 +133,6 @@ class Trainer:
     def check_clips(self, pipeline: SimDAPipeline, sampler: ClipSampler) -> None:
         """Refuse clips this stage cannot train on, before anything is built; text-to-video takes any size."""
 
-    # -- data -------------------------------------------------------------------------------
     def batch(self, generator: torch.Generator) -> tuple[torch.Tensor, list[str]]:
         """This rank's clips for the current step; unreadable videos are skipped and remembered."""
         clips, captions = [], []
@@ -157,7 +156,6 @@ class Trainer:
                 self.skipped.add(video.video_id)
         return torch.stack(clips), captions
 
-    # -- one step ---------------------------------------------------------------------------
     def loss(self, clips: torch.Tensor, captions: list[str], generator: torch.Generator) -> torch.Tensor:
         """``|| eps - eps_theta(x_t, c, t) ||^2`` (or the v-target for v-prediction bases)."""
         device = self.model.device
@@ -196,7 +194,6 @@ class Trainer:
         self.step += 1
         return float(loss.detach())
 
-    # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self) -> Path:
         """Adapters and optimizer state under ``checkpoints/step-NNNNNNN``, written as a whole or not at all;
         never adapters holding NaN or inf (:class:`TrainingDivergedError`)."""
@@ -292,7 +289,6 @@ class Trainer:
         log.info("resumed from %s at step %d", latest, self.step)
         return self.step
 
-    # -- the loop ---------------------------------------------------------------------------
     def run(
         self,
         on_report: Callable[[StepReport], None] | None = None,

@@ -46,18 +46,15 @@ def _yuv420p(frame: np.ndarray) -> av.VideoFrame:
 
 
 def write_mp4(path: str | Path, frames: np.ndarray, fps: int = FPS, crf: int = 17) -> Path:
-    """Encode ``frames`` as H.264 (yuv420p) at near-lossless quality; identical frames give identical bytes.
+    """Encode ``frames`` as H.264 (yuv420p, an odd side padded by one edge pixel) at near-lossless quality, beside
+    the target and renamed onto it; identical frames give identical bytes.
 
-    The bytes are a function of the frames alone: the colour conversion is integer arithmetic
-    (:func:`_yuv420p`), timestamps are set here (frame i at i/fps), the muxer writes no creation
-    time, and libx264 runs on one thread (frame, slice and lookahead threads make the output depend
-    on scheduling) with its assembly off (``asm=0``). With assembly on, one process encoding the
-    same frames gave two different files, depending on what the process had imported and encoded
-    before (so on its memory, not its input), and the assembly paths, chosen by CPU, gave other
-    bytes than the portable C code. The C code costs about 0.35 s more per 16-frame 256x256 clip
-    on one CPU core, small beside denoising it. A reader never sees a half-written file: the video
-    is encoded beside its target and renamed. yuv420p needs even sides, so an odd size is padded by
-    one edge pixel.
+    The colour conversion is integer arithmetic (:func:`_yuv420p`), timestamps are set here (frame i at i/fps),
+    the muxer writes no creation time, and libx264 runs on one thread (frame, slice and lookahead threads make the
+    output depend on scheduling) with its assembly off (``asm=0``): with it on, one process encoding the same
+    frames gave two files depending on what it had imported and encoded before, and the per-CPU assembly paths
+    gave other bytes than the portable C code, which costs about 0.35 s more per 16-frame 256x256 clip on one core,
+    small beside denoising it.
     """
     _check_frames(frames)
     path = Path(path)
