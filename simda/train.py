@@ -191,8 +191,7 @@ def step_logger(job: TrainJob, pipeline: Any, losses: dict[int, float]) -> Any:
 
     def report(step: Any) -> None:
         losses[step.step] = step.loss
-        names = ("loss", "learning_rate", "clips_per_second", "peak_memory_gib")
-        mlflow.log_metrics({name: getattr(step, name) for name in names}, step=step.step)
+        mlflow.log_metrics({name: value for name, value in vars(step).items() if name != "step"}, step=step.step)
         if job.validate_every and step.step % job.validate_every == 0:
             validate(pipeline, job, step.step)
 
