@@ -118,10 +118,9 @@ class SimDAPipeline(DiffusionPipeline):
     A diffusers ``DiffusionPipeline``: ``.to()``, CPU offloading (``pip install simda[offload]``: it needs
     accelerate), ``set_progress_bar_config()`` and ``components`` come from there.
 
-    ``unet`` is the SimDA video UNet, or a diffusers ``UNet2DConditionModel`` that ``adapters``
-    (or, without them, freshly initialised adapters) turn into one. The adapters then live inside
-    ``unet``; the ``adapters`` component stays ``None`` and is filled only while
-    :meth:`save_pretrained` writes them as their own model folder.
+    ``unet`` is the SimDA video UNet, or a diffusers ``UNet2DConditionModel`` that ``adapters`` (or, without them,
+    freshly initialised adapters) turn into one; the adapters then live inside ``unet``, and the ``adapters``
+    component is filled only while :meth:`save_pretrained` writes them as their own model folder.
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
