@@ -1,14 +1,12 @@
 """Training the SimDA adapters: the loss of equation (3) in the frozen VAE's latent space.
 
-Everything random in a step (which videos, where the clip starts, the VAE posterior sample, the
-noise, the timesteps) comes from a generator seeded by ``(seed, rank, step)``. So a run resumed
-from a checkpoint (adapters, optimizer, learning-rate schedule, loss scaler, step) continues
-exactly as an uninterrupted one, with no sampler or RNG state to carry.
-
-That only holds when the resumed run trains with the settings the checkpoints were made with, so
-the output directory records them (``training_settings.json``: the training settings, clip
-sampling, SimDA parts, base architecture, data and process count) and a resume with others is
-refused, naming what differs. How long to train and how often to save may change on resume.
+Everything random in a step (which videos, where the clip starts, the VAE posterior sample, the noise, the
+timesteps) comes from a generator seeded by ``(seed, rank, step)``, so a run resumed from a checkpoint (adapters,
+optimizer, learning-rate schedule, loss scaler, step) continues exactly as an uninterrupted one, with no sampler
+or RNG state to carry. That holds only with the settings the checkpoints were made with, so the output directory
+records them (``training_settings.json``: training settings, clip sampling, SimDA parts, base architecture, data
+and process count) and a resume with others is refused, naming what differs; how long to train and how often to
+save may change on resume.
 """
 
 from __future__ import annotations

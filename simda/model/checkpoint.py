@@ -59,10 +59,9 @@ class SimDAAdapters(ModelMixin, ConfigMixin):
     what places them (the parts that are on, their sizes, the LSA form, the base UNet's architecture), so they
     attach onto any base UNet of that architecture.
 
-    The module tree mirrors the adapted UNet (``down_blocks.0.attentions.0.temporal_adapter``, ...), so
-    ``state_dict()`` names equal ``SimDAUNet.adapter_state_dict()`` names and the older single files' names.
-    The layout is derived from ``base_unet_config`` by adapting a weightless (meta-device) copy of that UNet,
-    so there is one definition of where adapters go: ``simda.model.video_unet.install_simda``.
+    The module tree mirrors the adapted UNet (``down_blocks.0.attentions.0.temporal_adapter``, ...), as do the
+    ``state_dict()`` names (those of ``SimDAUNet.adapter_state_dict()`` and the older single files); it is derived
+    by adapting a weightless copy of ``base_unet_config``'s UNet, so ``install_simda`` alone says where adapters go.
     """
 
     @register_to_config
