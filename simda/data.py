@@ -102,13 +102,9 @@ def read_caption_folder(folder: str | Path) -> list[CaptionedVideo]:
 
 
 def resize_and_crop(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """uint8 ``(f, H, W, 3)`` -> uint8 ``(f, height, width, 3)``: centre crop to the target aspect
-    ratio, then an antialiased bilinear resize.
-
-    Cropping first keeps MSR-VTT's 4:3 and WebVid's 16:9 shapes undistorted next to square
-    generations, and no pixel outside the crop bleeds into its border. Training clips and the real
-    clips that FVD compares against go through this same function.
-    """
+    """uint8 ``(f, H, W, 3)`` -> uint8 ``(f, height, width, 3)``: centre crop to the target aspect ratio (MSR-VTT's
+    4:3 and WebVid's 16:9 stay undistorted beside square generations, and no pixel outside the crop bleeds into its
+    border), then an antialiased bilinear resize; training clips and FVD's real clips alike."""
     _, h, w, _ = frames.shape
     crop_h, crop_w = (h, round(h * width / height)) if w * height > h * width else (round(w * height / width), w)
     top, left = (h - crop_h) // 2, (w - crop_w) // 2

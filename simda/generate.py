@@ -122,19 +122,6 @@ class GenerateResult:
         }
 
 
-def load_upscaler(job: GenerateJob) -> tuple[Any, Any]:
-    """The ``--sr`` stage: the loaded upscaler and its pipeline, checked against the sampling settings."""
-    from simda.model.loading import load_upscaler_model
-    from simda.sr.pipeline import SimDAUpscalePipeline
-
-    loaded = load_upscaler_model(job.upscaler)
-    upscaler = SimDAUpscalePipeline.from_upscaler(
-        loaded.model, loaded.base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
-    )
-    upscaler.check(job.upscale)  # e.g. a noise level above this upscaler's maximum, before the first stage
-    return loaded, upscaler
-
-
 def write_videos(job: GenerateJob, pipeline: Any, upscaler: Any, paths: list[Path]) -> tuple[Any, str | None]:
     """Generate the prompts batch by batch, writing each mp4 and GIF when done; the last video and chunk plan."""
     from simda.sr.pipeline import generate_two_stage
@@ -163,16 +150,20 @@ def run(job: GenerateJob) -> GenerateResult:
     job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     require_writable_dir(job.output_dir, "--output-dir")
     claim_record(job.output_dir, "generate", job.identity())  # another run's videos are never overwritten
-    from simda.model.loading import load_model
+    from simda.model.loading import load_model, load_upscaler_model
     from simda.pipeline import SimDAPipeline
+    from simda.sr.pipeline import SimDAUpscalePipeline
     from simda.video_io import slug
 
     loaded = load_model(job.model)
     stages, upscaler = [loaded], None
     settings: dict[str, Any] = {"generation": job.generation.as_params(), "model": job.model.as_params()}
     if job.upscaler is not None:
-        loaded_sr, upscaler = load_upscaler(job)
-        stages.append(loaded_sr)
+        stages.append(load_upscaler_model(job.upscaler))
+        upscaler = SimDAUpscalePipeline.from_upscaler(
+            stages[1].model, stages[1].base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
+        )
+        upscaler.check(job.upscale)  # e.g. a noise level above this upscaler's maximum, before the first stage
         settings |= {"upscale": job.upscale.as_params(), "upscaler": job.upscaler.as_params()}
     for stage in (stage for stage in stages if stage.random_weights):
         checkpoint = stage.checkpoint or "none, adapters at their zero init"

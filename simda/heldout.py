@@ -1,11 +1,10 @@
 """Held-out denoising loss: a deterministic measure of what the adapters learned, cheap next to FVD.
 
-The training loss draws a new timestep and new noise every step, so two models' logged losses differ
-by the luck of the draw as much as by what they learned. Here every held-out clip is scored at the
-same grid of timesteps with the same noise (seeded by the clip's id and the timestep) and its
-posterior mean latent, so two models scored on the same clips differ only by their weights, and a
-rerun gives the same numbers to the last bit. The loss is reported overall and per noise level:
-low timesteps test fine detail, high ones what the model infers from the caption and the other frames.
+The training loss draws a new timestep and new noise every step, so two models' logged losses differ by the
+luck of the draw as much as by what they learned. Here every held-out clip is scored at the same grid of
+timesteps with the same noise (seeded by the clip's id and the timestep) and its posterior mean latent: two models
+differ only by their weights, and a rerun gives the same numbers to the last bit. Reported overall and per noise
+level: low timesteps test fine detail, high ones what the model infers from the caption and the other frames.
 
 Works for any SimDA text-to-video model and any clip list (the synthetic learning set, or a WebVid
 validation split read with :func:`simda.data.read_webvid_csv`).

@@ -1,12 +1,6 @@
 """Text-to-video with SimDA: prompts -> text encoder -> SimDA UNet under DDIM with
-classifier-free guidance -> VAE decode.
-
-One pipeline, two doors onto the same sampling code (``denoise`` then ``decode_latents``):
-
-* ``pipe(prompt=..., num_frames=..., generator=... or seeds=..., output_type=...)``, diffusers'
-  ``AnimateDiffPipeline`` idiom, returning ``SimDAPipelineOutput(frames=...)``;
-* ``pipe.generate(prompts, seeds, settings)``, the benchmark harness's typed door, returning
-  uint8 frames ``(b, f, H, W, 3)``.
+classifier-free guidance -> VAE decode, through diffusers' ``__call__`` (``AnimateDiffPipeline``'s
+arguments) or the harness's ``generate``, both over ``denoise`` and ``decode_latents``.
 
 With ``seeds``, each prompt's starting noise is drawn on the CPU from its own seed alone, so a
 prompt's video does not depend on the device, on the batch it shares or on how a benchmark was
@@ -63,12 +57,11 @@ from simda.pipeline import SimDAPipeline
 
 __all__ = ["SimDAPipeline"]
 '''
+TEXT_ONLY = "SimDA is conditioned on text alone: its UNet has no IP-Adapter image projection to feed"
 #: AnimateDiffPipeline's call arguments that do not apply to SimDA, and why.
 UNSUPPORTED_ARGUMENTS = {
-    "ip_adapter_image": "SimDA is conditioned on text alone: its UNet has no IP-Adapter image projection to feed an "
-    "image prompt to",
-    "ip_adapter_image_embeds": "SimDA is conditioned on text alone: its UNet has no IP-Adapter image projection to "
-    "feed image embeddings to",
+    "ip_adapter_image": f"{TEXT_ONLY} an image prompt to",
+    "ip_adapter_image_embeds": f"{TEXT_ONLY} image embeddings to",
     "callback": "diffusers deprecated it; pass callback_on_step_end, called as callback(pipe, step, timestep, tensors)",
     "callback_steps": "diffusers deprecated it with callback; callback_on_step_end runs after every step",
 }
@@ -125,10 +118,9 @@ class SimDAPipeline(DiffusionPipeline):
     A diffusers ``DiffusionPipeline``: ``.to()``, CPU offloading (``pip install simda[offload]``: it needs
     accelerate), ``set_progress_bar_config()`` and ``components`` come from there.
 
-    ``unet`` is the SimDA video UNet, or a diffusers ``UNet2DConditionModel`` that ``adapters``
-    (or, without them, freshly initialised adapters) turn into one. The adapters then live inside
-    ``unet``; the ``adapters`` component stays ``None`` and is filled only while
-    :meth:`save_pretrained` writes them as their own model folder.
+    ``unet`` is the SimDA video UNet, or a diffusers ``UNet2DConditionModel`` that ``adapters`` (or, without them,
+    freshly initialised adapters) turn into one; the adapters then live inside ``unet``, and the ``adapters``
+    component is filled only while :meth:`save_pretrained` writes them as their own model folder.
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
@@ -181,15 +173,12 @@ class SimDAPipeline(DiffusionPipeline):
         motion_adapter: SimDAAdapters | None = None,
         **kwargs: Any,
     ) -> SimDAPipeline:
-        """SimDA from a folder or a Hub id in the local Hugging Face cache; nothing is downloaded.
+        """SimDA from a folder (``save_pretrained``'s, read by diffusers' loader with ``kwargs`` such as ``variant``,
+        or Stable Diffusion's) or a Hub id in the local Hugging Face cache; nothing is downloaded, all loads on the CPU.
 
-        The folder is one ``save_pretrained`` wrote (read by diffusers' own loader; ``kwargs`` such as ``variant`` go
-        to it), or a Stable Diffusion folder in diffusers layout. ``adapters`` (a ``SimDAAdapters``, an adapter folder
-        or an older ``.safetensors`` checkpoint; ``motion_adapter`` is AnimateDiff's name for it, so its examples run as
-        written) replaces a saved pipeline's own; ``None`` on a Stable Diffusion folder gives freshly initialised
-        (untrained) adapters, for training. Everything loads on the CPU; move it with ``.to("cuda")`` or
-        ``enable_model_cpu_offload()``. ``dtype`` (diffusers' newer name) and ``torch_dtype`` (AnimateDiff's
-        documentation) mean the same; float32 if neither.
+        ``adapters`` (``motion_adapter`` in AnimateDiff's examples) replaces a saved pipeline's own; ``None`` on a
+        Stable Diffusion folder gives freshly initialised (untrained) adapters. ``dtype`` and ``torch_dtype``
+        (AnimateDiff's spelling) mean the same; float32 if neither.
         """
         if motion_adapter is not None:
             if adapters is not None:
@@ -249,10 +238,8 @@ class SimDAPipeline(DiffusionPipeline):
         (folder / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
     def default_settings(self) -> GenerationSettings:
-        """What ``generate()`` and ``__call__`` use where a setting is not given: the settings module's (the paper's)
-        frames, steps, guidance, eta and negative prompt at the UNet's natural size, its sample size times the VAE
-        factor as in diffusers (512x512 for SD 1.5, 64x64 for the tiny model; the presets choose the paper's 256x256).
-        """
+        """The paper's settings at the UNet's natural size, sample size times the VAE factor as in diffusers (512x512
+        for SD 1.5; the presets choose the paper's 256x256): what ``generate()`` and ``__call__`` use unless given."""
         size = self.unet.unet.config.sample_size
         height, width = (size, size) if isinstance(size, int) else size
         factor = self.vae_scale_factor
@@ -283,15 +270,11 @@ class SimDAPipeline(DiffusionPipeline):
     def disable_vae_slicing(self) -> None:
         self.vae.disable_slicing()
 
-    # -- the shared sampling code ---------------------------------------------------------------
     @torch.no_grad()
     def encode_prompts(self, prompts: Sequence[str], clip_skip: int | None = None) -> torch.Tensor:
-        """CLIP text embeddings ``(b, 77, d)``, padded to the tokenizer's maximum as SD does.
-
-        A prompt longer than the text encoder reads is cut, as in Stable Diffusion, with a warning
-        saying what was cut. ``no_grad`` rather than ``inference_mode``: training feeds these
-        tensors into a graph. ``clip_skip=k`` takes the output of the layer ``k`` before the last,
-        through the final layer norm, as diffusers does (0 is the usual output).
+        """CLIP text embeddings ``(b, 77, d)``, padded to the tokenizer's maximum and a longer prompt cut (with a
+        warning saying what), as in Stable Diffusion; ``clip_skip=k`` takes layer ``k`` before the last through the
+        final layer norm, as diffusers does. ``no_grad``, not ``inference_mode``: training feeds these into a graph.
         """
         limit = self.tokenizer.model_max_length
         for index, ids in enumerate(self.tokenizer(list(prompts), verbose=False).input_ids):
@@ -346,10 +329,9 @@ class SimDAPipeline(DiffusionPipeline):
 
         The one denoising loop of text-to-video and super-resolution: ``hook`` (default: this pipeline's
         :class:`TextConditioning`; the upscaler brings its own) makes each step's prediction and scheduler step.
-        ``progress=None`` follows ``set_progress_bar_config``. ``callback(pipe, i, t, tensors)``
-        runs after each step, as diffusers' ``callback_on_step_end`` does: it receives the tensors
-        named in ``callback_inputs``, may return replacements, and may set ``pipe._interrupt``.
-        ``cross_attention_kwargs`` reach every attention processor of the UNet.
+        ``progress=None`` follows ``set_progress_bar_config``. ``callback(pipe, i, t, tensors)`` is diffusers'
+        ``callback_on_step_end``: given the ``callback_inputs`` tensors, it may return replacements and set
+        ``pipe._interrupt``.
         """
         if hook is None:
             denoiser = self._compiled_unet() if settings.compile_unet else self.unet
@@ -394,10 +376,8 @@ class SimDAPipeline(DiffusionPipeline):
 
     @torch.inference_mode()
     def decode_latents(self, latents: torch.Tensor, decode_chunk_size: int | None = None) -> torch.Tensor:
-        """Latents ``(b, c, f, h, w)`` to float pixels ``(b, 3, f, H, W)`` in about [-1, 1].
-
-        ``decode_chunk_size`` frames at a time (default: the pipeline's); fewer need less memory.
-        """
+        """Latents ``(b, c, f, h, w)`` to float pixels ``(b, 3, f, H, W)`` in about [-1, 1], ``decode_chunk_size``
+        frames at a time (default: the pipeline's); fewer need less memory."""
         chunk_size = self.decode_chunk_size if decode_chunk_size is None else decode_chunk_size
         if chunk_size < 1:
             raise ValueError(f"decode_chunk_size must be a positive number of frames, got {chunk_size}")
@@ -414,11 +394,8 @@ class SimDAPipeline(DiffusionPipeline):
 
     @torch.no_grad()
     def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """uint8 frames ``(b, f, H, W, 3)`` to scaled latents ``(b, c, f, h, w)``.
-
-        With a ``generator`` the latents are sampled from the VAE posterior (training, as Stable
-        Diffusion was trained); without one they are its mean (inversion for editing).
-        """
+        """uint8 frames ``(b, f, H, W, 3)`` to scaled latents ``(b, c, f, h, w)``: with a ``generator`` sampled from the
+        VAE posterior (training, as Stable Diffusion was trained), without one its mean (inversion for editing)."""
         batch, num_frames = frames.shape[:2]
         pixels = frames.to(self.vae.device).flatten(0, 1).permute(0, 3, 1, 2).to(self.vae.dtype) / 127.5 - 1
         posteriors = [self.vae.encode(chunk).latent_dist for chunk in pixels.split(self.decode_chunk_size)]
@@ -426,7 +403,6 @@ class SimDAPipeline(DiffusionPipeline):
         latents = latents.float() * self.vae.config.scaling_factor
         return latents.view(batch, num_frames, *latents.shape[1:]).transpose(1, 2)
 
-    # -- the two doors ----------------------------------------------------------------------------
     def generate(
         self,
         prompts: Sequence[str],
@@ -435,9 +411,7 @@ class SimDAPipeline(DiffusionPipeline):
         progress: bool = False,
     ) -> np.ndarray:
         """The harness's door: one clip per prompt as uint8 ``(b, f, H, W, 3)``; ``seeds[i]`` alone decides clip i.
-
-        Without ``settings``, :meth:`default_settings` (the same defaults as ``__call__``).
-        """
+        Without ``settings``, :meth:`default_settings`, as ``__call__``."""
         settings = settings or self.default_settings()
         if len(prompts) != len(seeds):
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per prompt")
@@ -476,9 +450,8 @@ class SimDAPipeline(DiffusionPipeline):
         ``negative_prompt`` or ``negative_prompt_embeds``); ``clip_skip`` applies to both. Each prompt gives
         ``num_videos_per_prompt`` videos, next to each other. Starting noise: ``seeds`` (one per video, each drawn on
         the CPU from its own seed, as the harness does), or ``latents``, or diffusers' ``generator`` (or the global
-        RNG): give at most one. ``guidance_scale=1`` switches classifier-free guidance off. ``ip_adapter_image``,
-        ``ip_adapter_image_embeds`` and the deprecated ``callback`` and ``callback_steps`` are refused with the
-        reason (:data:`UNSUPPORTED_ARGUMENTS`).
+        RNG): give at most one. ``guidance_scale=1`` switches classifier-free guidance off. Arguments SimDA cannot
+        honour are refused with the reason (:data:`UNSUPPORTED_ARGUMENTS`).
         """
         refused = {name: UNSUPPORTED_ARGUMENTS[name] for name in unsupported if name in UNSUPPORTED_ARGUMENTS}
         if refused:

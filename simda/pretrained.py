@@ -22,12 +22,8 @@ SD_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 
 
 def local_folder(name_or_path: str | os.PathLike, argument: str, cache_dir: str | os.PathLike | None = None) -> Path:
-    """``name_or_path`` if it is a folder, else the snapshot of that Hub id in the local cache.
-
-    ``argument`` is how the caller's user named it (``pretrained_model_name_or_path``, ``--base``), so
-    :class:`MissingInput` (a ``FileNotFoundError``) names what to change; ``cache_dir`` overrides the
-    Hugging Face cache, as in diffusers' ``from_pretrained``.
-    """
+    """``name_or_path`` if it is a folder, else the snapshot of that Hub id in the local cache (``cache_dir``
+    overrides it, as in diffusers); :class:`MissingInput` names ``argument``, the user's name for it (``--base``)."""
     path = Path(name_or_path)
     if path.is_dir():
         return path

@@ -1,11 +1,8 @@
-"""Small synthetic clips, and the learning set in WebVid's layout, for tiny presets and tests.
+"""Small synthetic clips, and the learning set in WebVid's layout, for tiny presets and tests (the benchmarks' tiny
+MSR-VTT and WebVid sets, written beside their readers in :mod:`benchmarks.datasets`, use the same clips).
 
-The benchmarks' tiny sets in MSR-VTT's and WebVid's layouts are written beside their readers
-(:mod:`benchmarks.datasets`) from the same clips.
-
-Each clip is a coloured square moving across a coloured background, captioned with what it
-shows, so generated and real sets differ in ways FVD and CLIPSIM can register, and a tiny model
-can lower its loss on them in a few steps.
+Each clip is a coloured square moving across a coloured background, captioned with what it shows, so generated and
+real sets differ in ways FVD and CLIPSIM can register, and a tiny model can lower its loss on them in a few steps.
 """
 
 from __future__ import annotations

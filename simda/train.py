@@ -29,7 +29,6 @@ from simda.plumbing.identity import default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.resume import check_resume_request
 from simda.settings import (
-    PARTS,
     RESUMABLE_SETTINGS,
     UPSCALE_FACTOR,
     ClipSettings,
@@ -85,9 +84,6 @@ class TrainJob:
             self.model.require_model()
         if not self.data.given and self.synthetic_videos is None:
             raise InvalidSetting("no training data: pass --csv and --videos, or --video-folder")
-        unknown = sorted(set(self.disable) - set(PARTS))
-        if unknown:
-            raise InvalidSetting(f"--disable {unknown}: choose from {', '.join(PARTS)}")
         for flag, value in (("--log-every", self.log_every), ("--validate-every", self.validate_every)):
             if value < (1 if flag == "--log-every" else 0):
                 raise InvalidSetting(f"{flag} {value}: must be {'positive' if flag == '--log-every' else '>= 0'}")
@@ -172,15 +168,6 @@ def synthetic_training_data(job: TrainJob) -> TrainingData:
     return TrainingData(files["csv"].resolve(), files["videos"].resolve())
 
 
-def training_videos(data: TrainingData) -> list[Any]:
-    """The captioned videos of ``data``: a caption folder or a WebVid CSV."""
-    from simda.data import read_caption_folder, read_webvid_csv
-
-    if data.video_folder is not None:
-        return read_caption_folder(data.video_folder)
-    return read_webvid_csv(data.csv, data.videos)
-
-
 def run_params(
     job: TrainJob, data: TrainingData, config: Any, loaded: Any, videos: list[Any], world_size: int
 ) -> dict[str, Any]:
@@ -204,8 +191,7 @@ def step_logger(job: TrainJob, pipeline: Any, losses: dict[int, float]) -> Any:
 
     def report(step: Any) -> None:
         losses[step.step] = step.loss
-        names = ("loss", "learning_rate", "clips_per_second", "peak_memory_gib")
-        mlflow.log_metrics({name: getattr(step, name) for name in names}, step=step.step)
+        mlflow.log_metrics({name: value for name, value in vars(step).items() if name != "step"}, step=step.step)
         if job.validate_every and step.step % job.validate_every == 0:
             validate(pipeline, job, step.step)
 
@@ -216,14 +202,35 @@ def log_outcome(job: TrainJob, final: Path, skipped: int, losses: dict[int, floa
     """Rank 0's closing MLflow entries: skipped videos, the adapters' config, the loss plot and where they are."""
     import mlflow
 
-    from simda.loss_plot import write_loss_plot
-
     mlflow.log_metric("skipped_videos", skipped)
     mlflow.log_artifact(str(final / "config.json"))
     if losses:
-        plot = write_loss_plot(job.output_dir / "loss.png", list(losses), list(losses.values()), random_weights)
-        mlflow.log_artifact(str(plot), artifact_path="plots")
+        mlflow.log_artifact(str(write_loss_plot(job.output_dir / "loss.png", losses, random_weights)), "plots")
     mlflow.set_tag("adapters", str(final.resolve()))
+
+
+def write_loss_plot(path: Path, losses: dict[int, float], random_weights: bool) -> Path:
+    """The loss against the optimizer step as a PNG (seen without a UI), titled with the random-weights banner
+    when the frozen base had random weights; drawn with matplotlib's file-only Agg backend (headless nodes)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simda.plumbing.atomic import atomic_path
+
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    axis.plot(list(losses), list(losses.values()), marker="." if len(losses) < 50 else None)
+    axis.set_xlabel("step")
+    axis.set_ylabel("loss (noise MSE)")
+    note = f" ({RANDOM_WEIGHTS_BANNER})" if random_weights else ""
+    axis.set_title(f"training loss{note}")
+    axis.title.set_fontsize(9)
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=100)
+    plt.close(figure)
+    return path
 
 
 def run(job: TrainJob) -> TrainResult | None:
@@ -233,23 +240,26 @@ def run(job: TrainJob) -> TrainResult | None:
     import contextlib
     import logging
 
+    from simda.data import read_caption_folder, read_webvid_csv
     from simda.model.config import SimDAConfig
-    from simda.plumbing.atomic import claim_folder, require_writable_dir
+    from simda.plumbing.atomic import require_writable_dir
     from simda.plumbing.distributed import process_group
-    from simda.plumbing.identity import claim_record
+    from simda.plumbing.identity import claim_output_dir
     from simda.plumbing.tracking import configure_tracking, tracked_run
 
     log = logging.getLogger("simda.train")
-    require_writable_dir(job.output_dir, "--output-dir")
+    require_writable_dir(job.output_dir, "--output-dir")  # on every rank
     config = SimDAConfig(lsa_form=job.lsa_form).without(*job.disable)
     identity = job.identity()
     with process_group() as layout, contextlib.ExitStack() as held:
         if layout.is_main:
-            held.enter_context(claim_folder(job.output_dir, "--output-dir"))  # one training run per folder
-            claim_record(job.output_dir, job.command, identity)  # another run's folder: refused before MLflow
+            held.enter_context(claim_output_dir(job.output_dir, job.command, identity))  # refused before MLflow
             configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
         data = job.data if job.data.given else synthetic_training_data(job)
-        videos = training_videos(data)
+        if data.video_folder is not None:
+            videos = read_caption_folder(data.video_folder)
+        else:
+            videos = read_webvid_csv(data.csv, data.videos)
         loaded, trainer = build_trainer(job, config, videos, layout)
         trainer.check_settings(has_checkpoints=bool(trainer.checkpoints()))  # refuse a mismatch before MLflow
         random_weights = loaded.base.random_weights

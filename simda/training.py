@@ -1,14 +1,12 @@
 """Training the SimDA adapters: the loss of equation (3) in the frozen VAE's latent space.
 
-Everything random in a step (which videos, where the clip starts, the VAE posterior sample, the
-noise, the timesteps) comes from a generator seeded by ``(seed, rank, step)``. So a run resumed
-from a checkpoint (adapters, optimizer, learning-rate schedule, loss scaler, step) continues
-exactly as an uninterrupted one, with no sampler or RNG state to carry.
-
-That only holds when the resumed run trains with the settings the checkpoints were made with, so
-the output directory records them (``training_settings.json``: the training settings, clip
-sampling, SimDA parts, base architecture, data and process count) and a resume with others is
-refused, naming what differs. How long to train and how often to save may change on resume.
+Everything random in a step (which videos, where the clip starts, the VAE posterior sample, the noise, the
+timesteps) comes from a generator seeded by ``(seed, rank, step)``, so a run resumed from a checkpoint (adapters,
+optimizer, learning-rate schedule, loss scaler, step) continues exactly as an uninterrupted one, with no sampler
+or RNG state to carry. That holds only with the settings the checkpoints were made with, so the output directory
+records them (``training_settings.json``: training settings, clip sampling, SimDA parts, base architecture, data
+and process count) and a resume with others is refused, naming what differs; how long to train and how often to
+save may change on resume.
 """
 
 from __future__ import annotations
@@ -133,7 +131,6 @@ class Trainer:
     def check_clips(self, pipeline: SimDAPipeline, sampler: ClipSampler) -> None:
         """Refuse clips this stage cannot train on, before anything is built; text-to-video takes any size."""
 
-    # -- data -------------------------------------------------------------------------------
     def batch(self, generator: torch.Generator) -> tuple[torch.Tensor, list[str]]:
         """This rank's clips for the current step; unreadable videos are skipped and remembered."""
         clips, captions = [], []
@@ -157,7 +154,6 @@ class Trainer:
                 self.skipped.add(video.video_id)
         return torch.stack(clips), captions
 
-    # -- one step ---------------------------------------------------------------------------
     def loss(self, clips: torch.Tensor, captions: list[str], generator: torch.Generator) -> torch.Tensor:
         """``|| eps - eps_theta(x_t, c, t) ||^2`` (or the v-target for v-prediction bases)."""
         device = self.model.device
@@ -196,7 +192,6 @@ class Trainer:
         self.step += 1
         return float(loss.detach())
 
-    # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self) -> Path:
         """Adapters and optimizer state under ``checkpoints/step-NNNNNNN``, written as a whole or not at all;
         never adapters holding NaN or inf (:class:`TrainingDivergedError`)."""
@@ -292,7 +287,6 @@ class Trainer:
         log.info("resumed from %s at step %d", latest, self.step)
         return self.step
 
-    # -- the loop ---------------------------------------------------------------------------
     def run(
         self,
         on_report: Callable[[StepReport], None] | None = None,

@@ -46,18 +46,15 @@ def _yuv420p(frame: np.ndarray) -> av.VideoFrame:
 
 
 def write_mp4(path: str | Path, frames: np.ndarray, fps: int = FPS, crf: int = 17) -> Path:
-    """Encode ``frames`` as H.264 (yuv420p) at near-lossless quality; identical frames give identical bytes.
+    """Encode ``frames`` as H.264 (yuv420p, an odd side padded by one edge pixel) at near-lossless quality, beside
+    the target and renamed onto it; identical frames give identical bytes.
 
-    The bytes are a function of the frames alone: the colour conversion is integer arithmetic
-    (:func:`_yuv420p`), timestamps are set here (frame i at i/fps), the muxer writes no creation
-    time, and libx264 runs on one thread (frame, slice and lookahead threads make the output depend
-    on scheduling) with its assembly off (``asm=0``). With assembly on, one process encoding the
-    same frames gave two different files, depending on what the process had imported and encoded
-    before (so on its memory, not its input), and the assembly paths, chosen by CPU, gave other
-    bytes than the portable C code. The C code costs about 0.35 s more per 16-frame 256x256 clip
-    on one CPU core, small beside denoising it. A reader never sees a half-written file: the video
-    is encoded beside its target and renamed. yuv420p needs even sides, so an odd size is padded by
-    one edge pixel.
+    The colour conversion is integer arithmetic (:func:`_yuv420p`), timestamps are set here (frame i at i/fps),
+    the muxer writes no creation time, and libx264 runs on one thread (frame, slice and lookahead threads make the
+    output depend on scheduling) with its assembly off (``asm=0``): with it on, one process encoding the same
+    frames gave two files depending on what it had imported and encoded before, and the per-CPU assembly paths
+    gave other bytes than the portable C code, which costs about 0.35 s more per 16-frame 256x256 clip on one core,
+    small beside denoising it.
     """
     _check_frames(frames)
     path = Path(path)
@@ -79,15 +76,9 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int = FPS, crf: int = 1
 
 
 def export_to_video(video_frames: Any, output_video_path: str | Path | None = None, fps: int = 10) -> str:
-    """One video of a pipeline's ``.frames`` as an mp4, called like diffusers' ``export_to_video``.
-
-    diffusers' own needs OpenCV or imageio, which SimDA does not install; this one encodes with
-    :func:`write_mp4` (PyAV, already a dependency). ``video_frames`` is one clip in any of the
-    pipeline's output types: a list of PIL images ("pil"), floats in [0, 1] shaped ``(f, H, W, 3)``
-    ("np") or ``(f, 3, H, W)`` ("pt"), or uint8 ``(f, H, W, 3)``; floats are rounded to the nearest
-    of 256 levels, as ``SimDAPipeline.generate`` does. Without ``output_video_path`` the video goes
-    to a new temporary file, as in diffusers. Returns the path.
-    """
+    """One clip of a pipeline's ``.frames`` (any output type, or uint8 ``(f, H, W, 3)``) as an mp4 at the returned
+    path (a new temporary file unless given), called like diffusers' ``export_to_video``, whose OpenCV or imageio
+    SimDA does not install: :func:`write_mp4` encodes it, floats rounded to 256 levels as ``generate`` does."""
     if isinstance(video_frames, (list, tuple)) and video_frames and isinstance(video_frames[0], Image.Image):
         frames = np.stack([np.asarray(image.convert("RGB")) for image in video_frames])
     else:

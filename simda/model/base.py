@@ -4,17 +4,20 @@ timings at Stable Diffusion 1.5's size need no download."""
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
 from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+from open_clip.tokenizer import bytes_to_unicode, default_bpe
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from simda.model.tokenizer import build_clip_tokenizer
 from simda.pretrained import require_stable_diffusion
 
 B = TypeVar("B", bound="BaseModel")
@@ -139,6 +142,26 @@ def local_base(cls: type[B], root: Path, device: str | torch.device, dtype: torc
     return frozen_on(cls(**parts, source=str(root.resolve()), random_weights=False, **schedulers), device)
 
 
+@functools.lru_cache(maxsize=2)
+def build_clip_tokenizer(max_length: int = 77) -> CLIPTokenizer:
+    """Stable Diffusion's CLIP tokenizer (OpenAI CLIP's byte-level BPE, padded with ``<|endoftext|>`` like SD 1.x)
+    built offline: open_clip ships that BPE, written out as ``vocab.json`` and ``merges.txt`` it gives the same ids,
+    so the tiny preset and tests need no download. Cached per process: the BPE tables take seconds to build."""
+    start, end = "<|startoftext|>", "<|endoftext|>"
+    merge_count = 49152 - 256 - 2  # merges used by CLIP: vocabulary minus bytes and the two specials
+    with gzip.open(default_bpe(), "rt", encoding="utf-8") as handle:
+        merges = handle.read().split("\n")[1 : merge_count + 1]
+    byte_tokens = list(bytes_to_unicode().values())  # CLIP's token order: bytes, bytes ending words, merges
+    tokens = byte_tokens + [token + "</w>" for token in byte_tokens]
+    tokens += ["".join(merge.split()) for merge in merges]
+    vocab = {token: index for index, token in enumerate([*tokens, start, end])}
+    with tempfile.TemporaryDirectory() as folder:
+        vocab_file, merges_file = Path(folder, "vocab.json"), Path(folder, "merges.txt")
+        vocab_file.write_text(json.dumps(vocab), encoding="utf-8")
+        merges_file.write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
+        return CLIPTokenizer(str(vocab_file), str(merges_file), pad_token=end, model_max_length=max_length)
+
+
 def random_base(
     cls: type[B],
     configs: tuple[dict, dict, dict],
@@ -168,10 +191,8 @@ def random_base(
 def load_stable_diffusion(
     path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32, argument: str = "path"
 ) -> BaseModel:
-    """Load a local Stable Diffusion folder in diffusers layout, never touching the network.
-
-    ``argument`` is how the caller's user named ``path`` (a function's argument, or a command's flag such
-    as ``--base``), so a refusal names what to change."""
+    """Load a local Stable Diffusion folder in diffusers layout, never touching the network; a refusal names
+    ``argument``, the user's name for ``path`` (``--base``, a function's argument)."""
     root = Path(path)
     require_stable_diffusion(root, argument)
     scheduler = DDIMScheduler.from_pretrained(root, subfolder="scheduler", local_files_only=True)

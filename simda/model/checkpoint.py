@@ -59,10 +59,9 @@ class SimDAAdapters(ModelMixin, ConfigMixin):
     what places them (the parts that are on, their sizes, the LSA form, the base UNet's architecture), so they
     attach onto any base UNet of that architecture.
 
-    The module tree mirrors the adapted UNet (``down_blocks.0.attentions.0.temporal_adapter``, ...), so
-    ``state_dict()`` names equal ``SimDAUNet.adapter_state_dict()`` names and the older single files' names.
-    The layout is derived from ``base_unet_config`` by adapting a weightless (meta-device) copy of that UNet,
-    so there is one definition of where adapters go: ``simda.model.video_unet.install_simda``.
+    The module tree mirrors the adapted UNet (``down_blocks.0.attentions.0.temporal_adapter``, ...), as do the
+    ``state_dict()`` names (those of ``SimDAUNet.adapter_state_dict()`` and the older single files); it is derived
+    by adapting a weightless copy of ``base_unet_config``'s UNet, so ``install_simda`` alone says where adapters go.
     """
 
     @register_to_config
@@ -164,11 +163,8 @@ def require_finite(tensors: Mapping[str, torch.Tensor], what: str) -> None:
 
 
 def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str, Any] | None = None) -> Path:
-    """Write ``model``'s adapters as a diffusers model folder, whole or not at all.
-
-    ``training_info`` (step, settings) goes to ``training_info.json`` beside the weights: it
-    describes how they were made, not how to build them, so it stays out of ``config.json``.
-    """
+    """Write ``model``'s adapters as a diffusers model folder, whole or not at all; ``training_info`` (how they were
+    made, not how to build them) goes to ``training_info.json``, not ``config.json``."""
     folder = Path(folder)
     require_finite(model.adapter_state_dict(), f"refusing to write {folder}")
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -189,13 +185,9 @@ def save_adapters(model: SimDAUNet, folder: str | Path, training_info: dict[str,
 
 
 def load_adapter_checkpoint(path: str | Path, argument: str = "path") -> SimDAAdapters:
-    """Read adapters from a folder written by ``save_adapters`` or from an older ``.safetensors`` file;
-    refuses (:class:`~simda.plumbing.errors.BadInputFile`) one holding NaN or inf, naming the file, and
-    (:class:`~simda.plumbing.errors.MissingInput`) a missing or incomplete one.
-
-    ``argument`` is how the user named ``path`` (a function's argument, or a command's flag
-    such as ``--ckpt``), so a refusal names what to change.
-    """
+    """Adapters from a folder written by ``save_adapters`` or an older ``.safetensors`` file. One holding NaN or inf
+    (:class:`BadInputFile`, naming the file) and a missing or incomplete one (:class:`MissingInput`) are refused
+    naming ``argument``, the user's name for ``path`` (``--ckpt``, a function's argument)."""
     path = Path(path)
     if path.is_dir():
         if not (path / "config.json").is_file() or not (path / WEIGHTS_NAME).is_file():

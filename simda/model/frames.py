@@ -1,13 +1,10 @@
 """How the clip's layout reaches modules deep inside diffusers' unmodified UNet.
 
-Frames are folded into the batch (``(b f) c h w``) so the 2D UNet runs unchanged, but the
-temporal adapter, latent-shift attention and clip-wide GroupNorm must know how many frames a
-batch row belongs to, and LSA also needs the token grid's height and width. Diffusers' block
-signatures have no slot for that, and forking the blocks is what we refuse to do. So the
-SimDA UNet derives the layout from each call's 5-D input and opens it as a context variable for
-the duration of that call only: nothing outlives the call, threads do not see each other's
-layout, and :func:`checkpoint_in_layout` carries the layout into gradient-checkpoint
-recomputation, which runs later, during backward.
+Frames are folded into the batch (``(b f) c h w``) so the 2D UNet runs unchanged, but the temporal adapter,
+latent-shift attention and clip-wide GroupNorm must know the frames per clip (LSA also the token grid), and
+diffusers' block signatures have no slot for that short of forking the blocks. So the SimDA UNet opens the layout
+of each call's 5-D input as a context variable for that call only: nothing outlives it, threads do not see each
+other's, and :func:`checkpoint_in_layout` carries it into gradient-checkpoint recomputation during backward.
 """
 
 from __future__ import annotations

@@ -88,13 +88,10 @@ class NormedInput(NamedTuple):
 
 
 class NormKeepingInput(nn.Module):
-    """LayerNorm that also passes its input on, as a :class:`NormedInput` pair.
-
-    Diffusers' block hands the feed-forward only what ``norm3`` returns, but the FFN adapter
-    reads the un-normalised input; carrying both through the seam avoids forking the block and
-    avoids stashing tensors between modules. A pair rather than a concatenation: concatenating,
-    then splitting, copied both tensors in every transformer block for nothing.
-    """
+    """LayerNorm that also passes its input on, as a :class:`NormedInput` pair: diffusers' block hands the
+    feed-forward only what ``norm3`` returns, but the FFN adapter reads the un-normalised input. Both travel through
+    the seam (no forked block, no tensors stashed between modules) as a pair, since a concatenation, then a split,
+    copied both tensors in every transformer block for nothing."""
 
     def __init__(self, norm: nn.Module) -> None:
         super().__init__()

@@ -5,17 +5,13 @@ The low-resolution frames, noise-augmented at a chosen level (the UNet's class l
 LDM does). Sampling follows the upscaler's own scheduler config with classifier-free guidance; the
 unconditional half sees the same low-resolution frames and noise level.
 
-Memory. Two things can be chunked, and neither changes what is computed:
-
-* the VAE decode, in chunks of frames: the decoder sees one frame at a time anyway;
-* the UNet, in chunks of whole clips (the two guidance halves of a prompt count as two clips):
-  SimDA couples only the frames of one clip, so clips are independent.
-
-The UNet is never chunked in time: latent-shift attention looks up to four frames back, the
-temporal adapter one frame either way, and clip-wide GroupNorm takes statistics over every frame,
-so a clip cut into frame windows would have seams (different statistics and missing neighbours
-at each cut). A 16x1024x1024 clip of the released upscaler needs 16 frames of 256x256 latents in
-one call; the chunk plan of each run says what was split.
+Memory. The VAE decode runs in chunks of frames (the decoder sees one frame at a time anyway) and the UNet in
+chunks of whole clips (the two guidance halves of a prompt count as two; SimDA couples only the frames of one
+clip), so neither changes what is computed. The UNet is never chunked in time: latent-shift attention looks up to
+four frames back, the temporal adapter one frame either way, and clip-wide GroupNorm takes statistics over every
+frame, so frame windows would have seams (other statistics, missing neighbours at each cut). A 16x1024x1024 clip
+of the released upscaler needs 16 frames of 256x256 latents in one call; the chunk plan of each run says what was
+split.
 """
 
 from __future__ import annotations
@@ -86,13 +82,9 @@ def downsample(pixels: torch.Tensor, factor: int) -> torch.Tensor:
 def noise_augment(
     pixels: torch.Tensor, noise_level: torch.Tensor, noise: torch.Tensor, scheduler: DDPMScheduler
 ) -> torch.Tensor:
-    """Diffuse low-resolution pixels ``(b, 3, f, h, w)`` to ``noise_level`` (one per clip) with the low-res schedule."""
-    batch, channels, frames, height, width = pixels.shape
-    folded = pixels.transpose(1, 2).reshape(batch * frames, channels, height, width)
-    levels = noise_level.to(pixels.device).repeat_interleave(frames)
-    noise = noise.to(pixels.device).transpose(1, 2).reshape(folded.shape)
-    noisy = scheduler.add_noise(folded, noise, levels)
-    return noisy.view(batch, frames, channels, height, width).transpose(1, 2)
+    """Diffuse low-resolution pixels ``(b, 3, f, h, w)`` to ``noise_level`` (one per clip) with the low-res schedule
+    (``add_noise`` broadcasts each clip's level over its frames)."""
+    return scheduler.add_noise(pixels, noise.to(pixels.device), noise_level.to(pixels.device))
 
 
 def upscaler_model(

@@ -1,13 +1,11 @@
 """Training the SimDA upscaler's adapters (equation 9) in the text-to-video training loop.
 
-A step reads a high-resolution clip, encodes it with the upscaler's VAE to the latents to denoise,
-box-filters it down 4x to the low-resolution input, diffuses that input with the upscaler's
-``low_res_scheduler`` to a noise level drawn uniformly from ``[0, max_noise_level]`` per clip, and
-concatenates it with the noisy latents frame by frame; the noise level is the UNet's class label.
-
-Everything else (data order, resume, checkpoints, MLflow reports, mixed precision, gradient
-checkpointing, several processes) is ``simda.training.Trainer``'s, and the extra randomness comes
-from the same per-step generator, so a resumed SR run continues exactly too.
+A step reads a high-resolution clip, encodes it with the upscaler's VAE to the latents to denoise, box-filters it
+down 4x to the low-resolution input, diffuses that input with the upscaler's ``low_res_scheduler`` to a noise level
+drawn uniformly from ``[0, max_noise_level]`` per clip (the UNet's class label), and concatenates it with the noisy
+latents frame by frame. Everything else (data order, resume, checkpoints, MLflow reports, mixed precision, gradient
+checkpointing, several processes) is ``simda.training.Trainer``'s, and the extra randomness comes from the same
+per-step generator, so a resumed SR run continues exactly too.
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from simda.model.base import load_stable_diffusion
-from simda.model.tokenizer import build_clip_tokenizer
+from simda.model.base import build_clip_tokenizer, load_stable_diffusion
 
 
 def test_a_saved_stable_diffusion_folder_loads_back_offline(tiny_base, tmp_path, no_network):
