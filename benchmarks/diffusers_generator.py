@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from diffusers import AnimateDiffPipeline, DDIMScheduler, DiffusionPipeline, MotionAdapter, TextToVideoSDPipeline
 
-from benchmarks.generators import seeded_noise
 from benchmarks.profiling.models import MODEL_SIZES, modelscope
 from metrics.i3d import file_sha256
 from simda.model.base import build_tiny
@@ -59,6 +58,15 @@ def folder_checksums(root: Path) -> dict[str, str]:
     relative to it: a changed scheduler setting is another model as much as changed weights are."""
     files = sorted(path for path in root.rglob("*") if path.is_file() and not path.name.startswith("."))
     return {str(path.relative_to(root)): file_sha256(path) for path in files}
+
+
+def seeded_noise(shape: Sequence[int], seeds: Sequence[int]) -> torch.Tensor:
+    """Starting latents ``(b, *shape)``, each clip's drawn on the CPU from its own seed alone.
+
+    On the CPU, so the noise is the same on every device; per seed, so a clip's noise does not depend
+    on the batch it shares.
+    """
+    return torch.stack([torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds])
 
 
 class DiffusersGenerator:
