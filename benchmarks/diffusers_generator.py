@@ -24,7 +24,6 @@ import numpy as np
 import torch
 from diffusers import AnimateDiffPipeline, DDIMScheduler, DiffusionPipeline, MotionAdapter, TextToVideoSDPipeline
 
-from benchmarks.generators import seeded_noise
 from benchmarks.profiling.models import MODEL_SIZES, modelscope
 from metrics.i3d import file_sha256
 from simda.model.base import build_tiny
@@ -54,11 +53,13 @@ def module_checksum(module: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
-def folder_checksums(root: Path) -> dict[str, str]:
-    """SHA-256 of every file in a pipeline folder (weights, component configs, scheduler, tokenizer), by path
-    relative to it: a changed scheduler setting is another model as much as changed weights are."""
-    files = sorted(path for path in root.rglob("*") if path.is_file() and not path.name.startswith("."))
-    return {str(path.relative_to(root)): file_sha256(path) for path in files}
+def seeded_noise(shape: Sequence[int], seeds: Sequence[int]) -> torch.Tensor:
+    """Starting latents ``(b, *shape)``, each clip's drawn on the CPU from its own seed alone.
+
+    On the CPU, so the noise is the same on every device; per seed, so a clip's noise does not depend
+    on the batch it shares.
+    """
+    return torch.stack([torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds])
 
 
 class DiffusersGenerator:
@@ -140,15 +141,20 @@ class DiffusersGenerator:
 
 
 def load_pipeline_folder(path: Path, device: torch.device, dtype: torch.dtype) -> DiffusersGenerator:
-    """A local diffusers pipeline folder (``model_index.json`` and its component folders), never downloading."""
+    """A local diffusers pipeline folder (``model_index.json`` and its component folders), never downloading.
+
+    Its identity holds the SHA-256 of every file in it (weights, component configs, scheduler, tokenizer), by path
+    relative to it: a changed scheduler setting is another model as much as changed weights are.
+    """
     root = Path(path).resolve()  # checked to hold a model_index.json with --generator diffusers' other flags
     try:
         pipeline = DiffusionPipeline.from_pretrained(root, local_files_only=True, torch_dtype=dtype)
     except (OSError, ValueError) as exc:
         raise BadInputFile(f"--pipeline {path}: cannot be loaded as a diffusers pipeline ({exc})") from exc
+    files = sorted(path for path in root.rglob("*") if path.is_file() and not path.name.startswith("."))
     weights = {
         "model_index": json.loads((root / "model_index.json").read_text()),
-        "files_sha256": folder_checksums(root),
+        "files_sha256": {str(path.relative_to(root)): file_sha256(path) for path in files},
     }
     return DiffusersGenerator(pipeline.to(device), str(root), root.name, weights, dtype, random_weights=False)
 

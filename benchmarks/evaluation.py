@@ -177,10 +177,9 @@ class RealFeatureCache:
     def current(self, clip: Clip) -> CacheEntry | None:
         """The cached entry of ``clip`` if it was made from the file now at its path, else ``None``: a file
         that changed, appeared or vanished since it was cached counts as not cached."""
-        path = self._record_path(clip)
-        if not path.exists():
+        record = read_json(self._record_path(clip))
+        if not record:
             return None
-        record = json.loads(path.read_text())
         recorded = None if record["source"] is None else SourceIdentity(**record["source"])
         now = SourceIdentity.of(clip.real_path, recorded)
         if _content(now) != _content(recorded):

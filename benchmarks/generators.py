@@ -11,11 +11,13 @@ models never share one folder and every number says which model made it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import torch
 
+from metrics.i3d import file_sha256
+from simda.model.checkpoint import weights_file
 from simda.settings import GenerationSettings
 
 
@@ -33,27 +35,22 @@ class VideoGenerator(Protocol):
         ...
 
 
-def seeded_noise(shape: Sequence[int], seeds: Sequence[int]) -> torch.Tensor:
-    """Starting latents ``(b, *shape)``, each clip's drawn on the CPU from its own seed alone.
-
-    On the CPU, so the noise is the same on every device; per seed, so a clip's noise does not depend
-    on the batch it shares.
-    """
-    return torch.stack([torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds])
+def weights_identity(base: Any, checkpoint: Path | None) -> dict[str, Any]:
+    """A SimDA model's weights (generator or x4 upscaler): its base's source and identity, its checkpoint's SHA-256."""
+    ckpt_sha256 = None if checkpoint is None else file_sha256(weights_file(checkpoint))
+    return {"base_source": base.source, "base_identity": base.identity(), "ckpt_sha256": ckpt_sha256}
 
 
 class SimDAGenerator:
     """SimDA (this project's pipeline): the base model, its adapters, the precision they run in."""
 
-    def __init__(self, pipeline: Any, base: Any, checkpoint_sha256: str | None, dtype: str, random_weights: bool):
+    def __init__(self, pipeline: Any, base: Any, checkpoint: Path | None, dtype: str, random_weights: bool):
         self.pipeline = pipeline
         self.random_weights = random_weights
         self._identity = {
             "kind": "simda",
             "label": "SimDA" + (" (random weights)" if random_weights else ""),
-            "base_source": base.source,
-            "base_identity": base.identity(),
-            "ckpt_sha256": checkpoint_sha256,
+            **weights_identity(base, checkpoint),
             "dtype": dtype,
         }
 

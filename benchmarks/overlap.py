@@ -49,8 +49,7 @@ class OrderedWorkers(Generic[T]):
     the tasks were submitted; use it as a context manager (its exit ends the threads)."""
 
     def __init__(self, workers: int, name: str = "overlap") -> None:
-        if workers < 0:
-            raise ValueError(f"workers must be zero or positive, got {workers}")
+        """``workers`` is ``--overlap-workers``, refused below zero by :class:`simda.settings.OverlapSettings`."""
         self.workers = workers
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix=name) if workers else None
         self._pending: deque[Future[T]] = deque()

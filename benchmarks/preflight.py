@@ -3,9 +3,7 @@
 At paper scale one MSR-VTT run is 2,990 videos x 50 DDIM steps. Every input the run depends on
 later is tried here first: the real videos exist and decode (every container opened and its frame
 count read, a sample decoded as FVD will decode it), the run and cache folders take a file, the
-metric networks load and run once on a tiny clip, and the tracking store answers. Each check
-returns a typed result or raises :class:`PreflightError` with a message naming the flag and the
-fix; :class:`PreflightReport` gathers the results into one short block for the log.
+metric networks load and run once on a tiny clip, and the tracking store answers.
 
 Nothing here writes to the folders it checks except a probe file, removed at once (and nothing at
 all into a folder that does not exist yet); only the tracking check may create the default

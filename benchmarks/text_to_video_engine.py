@@ -32,13 +32,12 @@ from benchmarks.diffusers_generator import build_tiny_generator, load_pipeline_f
 from benchmarks.evaluation import (
     REAL_RESIZE,
     RealFeatureCache,
-    Skipped,
     fake_done,
     load_generated,
     real_frame_selection,
     score_generated,
 )
-from benchmarks.generators import SimDAGenerator, SuperResolvedGenerator, VideoGenerator
+from benchmarks.generators import SimDAGenerator, SuperResolvedGenerator, VideoGenerator, weights_identity
 from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.overlap import OrderedWorkers, in_background, worker_stream
 from benchmarks.paper import comparison_table
@@ -64,7 +63,6 @@ from metrics.i3d import file_sha256
 from metrics.progress import progress_bar
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from metrics.video_io import read_video
-from simda.model.checkpoint import weights_file
 from simda.model.loading import load_model, load_upscaler_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import atomic_path
@@ -162,9 +160,6 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
     Features are written first and the mp4 last, so an mp4 on disk means its clip is finished. A
     video on disk without features (other metric networks than its first run, or deleted features)
     is scored from its decoded file rather than generated again. Returns the number of videos generated.
-
-    With ``--overlap-workers`` above 0 a batch is scored and encoded on a worker thread while the next one is
-    generated (:mod:`benchmarks.overlap`): the same files, bytes and index, in the same order.
     """
     features = job.run_dir.features(job.features_key)
     size = job.job.evaluation.batch_size
@@ -269,34 +264,6 @@ def fvd_metrics(job: LoadedBenchmark, logits: np.ndarray, real: GaussianStats) -
     }
 
 
-def summarise(job: LoadedBenchmark, generated: int) -> tuple[dict[str, float], pd.DataFrame, list[Skipped], str]:
-    """The metrics and the per-video table from every cached feature file, gathered in id order, and the
-    checksum of the real statistics (:func:`real_set_sha256`)."""
-    ids = [clip.id for clip in job.clips]
-    logits, scores = load_generated(job.run_dir.features(job.features_key), ids)
-    real, skipped = (job.real, []) if isinstance(job.real, GaussianStats) else job.real.statistics(job.clips)
-    fvd = fvd_metrics(job, logits, real)
-    clipsim = ClipSimAccumulator()
-    clipsim.update([score["clipsim"] for score in scores])
-    table = pd.DataFrame([_row(job, clip) for clip in job.clips])
-    table.insert(3, "clipsim", [score["clipsim"] for score in scores])
-    table.insert(4, "consistency", [to_percent(score["consistency"]) for score in scores])
-    vbench, per_video = summarise_dimensions(job.dimensions, job.dimension_folders, ids)
-    table = table.assign(**per_video)
-    metrics = {
-        **fvd,
-        "clipsim": clipsim.compute(),
-        **vbench,
-        "frame_consistency": float(table["consistency"].mean()),
-        "num_videos": float(len(ids)),
-        "num_real": float(real.count),
-        "num_real_skipped": float(len(skipped)),
-        "videos_generated": float(generated),
-        "videos_reused": float(len(ids) - generated),
-    }
-    return metrics, table, skipped, real_set_sha256(real)
-
-
 def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | None:
     """Run the benchmark on this rank; rank 0 returns the result (the other ranks ``None``)."""
     if layout.is_main:
@@ -324,8 +291,30 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
 
 
 def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | None) -> BenchmarkResult:
-    """Rank 0, once every rank is done: the numbers into the run folder and the active MLflow run, if any."""
-    metrics, table, skipped, real_sha256 = summarise(job, generated)
+    """Rank 0, once every rank is done: the metrics and the per-video table from every cached feature file,
+    gathered in id order, into the run folder and the active MLflow run, if any, tagged with the checksum of
+    the real statistics (:func:`real_set_sha256`)."""
+    ids = [clip.id for clip in job.clips]
+    logits, scores = load_generated(job.run_dir.features(job.features_key), ids)
+    real, skipped = (job.real, []) if isinstance(job.real, GaussianStats) else job.real.statistics(job.clips)
+    clipsim = ClipSimAccumulator()
+    clipsim.update([score["clipsim"] for score in scores])
+    table = pd.DataFrame([_row(job, clip) for clip in job.clips])
+    table.insert(3, "clipsim", [score["clipsim"] for score in scores])
+    table.insert(4, "consistency", [to_percent(score["consistency"]) for score in scores])
+    vbench, per_video = summarise_dimensions(job.dimensions, job.dimension_folders, ids)
+    table = table.assign(**per_video)
+    metrics = {
+        **fvd_metrics(job, logits, real),
+        "clipsim": clipsim.compute(),
+        **vbench,
+        "frame_consistency": float(table["consistency"].mean()),
+        "num_videos": float(len(ids)),
+        "num_real": float(real.count),
+        "num_real_skipped": float(len(skipped)),
+        "videos_generated": float(generated),
+        "videos_reused": float(len(ids) - generated),
+    }
     write_csv(job.run_dir.results, table)
     write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
     comparison = comparison_table(metrics, job.job.spec.paper_table, job.identity.random_weights)
@@ -334,7 +323,7 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
         grid = sample_grid(videos, [clip.caption for clip in job.clips], job.settings.num_frames)
         artifacts = [job.run_dir.captions, job.run_dir.results, job.run_dir.skipped_real, job.run_dir.config_file]
         log_results(metrics, table, comparison, grid, artifacts)
-        mlflow.set_tag("real_stats_sha256", real_sha256)
+        mlflow.set_tag("real_stats_sha256", real_set_sha256(real))
     for item in skipped:
         log.warning("skipped real video %s (%s): %s", item.clip_id, item.path, item.reason)
     return BenchmarkResult(
@@ -360,13 +349,7 @@ def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str])
     second = SimDAUpscalePipeline.from_upscaler(
         upscaler.model, upscaler.base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
     )
-    sr_sha = None if job.upscaler.sr_ckpt is None else file_sha256(weights_file(job.upscaler.sr_ckpt))
-    identity = {
-        "base_source": upscaler.base.source,
-        "base_identity": upscaler.base.identity(),
-        "ckpt_sha256": sr_sha,
-        "random_weights": upscaler.random_weights,
-    }
+    identity = {**weights_identity(upscaler.base, job.upscaler.sr_ckpt), "random_weights": upscaler.random_weights}
     return SuperResolvedGenerator(first, second, job.upscale, identity)
 
 
@@ -393,9 +376,8 @@ def build_generator(
         loaded_pipeline.latent_shape(generation)  # refuses a frame size its VAE cannot take, before any video
         return loaded_pipeline
     loaded = load_model(model, device=device)
-    ckpt_sha = None if model.ckpt is None else file_sha256(weights_file(model.ckpt))
     return SimDAGenerator(
-        SimDAPipeline.from_base(loaded.base, loaded.model), loaded.base, ckpt_sha, model.dtype, loaded.random_weights
+        SimDAPipeline.from_base(loaded.base, loaded.model), loaded.base, model.ckpt, model.dtype, loaded.random_weights
     )
 
 
@@ -493,6 +475,7 @@ def run_params(
     data: RealSet,
     identity: RunIdentity,
     nets: MetricNetworks,
+    dimensions: list[LoadedDimension],
     world_size: int,
     run_protocol: FVDProtocol,
 ) -> dict[str, Any]:
@@ -515,6 +498,7 @@ def run_params(
         "fvd.interval_groups": evaluation.fvd_interval,
         "fvd.interval_method": "grouped jackknife, Student-t" if evaluation.fvd_interval else "none",
         **run_protocol.as_params(),
+        "vbench": {loaded.name: loaded.params for loaded in dimensions},
     }
 
 
@@ -526,22 +510,19 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
     ids = [clip.id for clip in data.clips]
     # A folder of videos is checked for every evaluated id now, before any network loads.
     early = load_generator(job, device, ids) if job.generator == "videos" else None
-    protocol = get_protocol(job.evaluation.fvd_protocol)
-    frame_selection = real_frame_selection(job.evaluation, protocol, FPS)  # refuses before any network
     evaluation = job.evaluation
+    protocol = get_protocol(evaluation.fvd_protocol)
+    frame_selection = real_frame_selection(evaluation, protocol, FPS)  # refuses before any network
     nets = load_metric_networks(
         job.i3d, job.clip_ckpt, evaluation.clip_model, device, protocol, clip_pretrained=evaluation.clip_pretrained
     )
-    dimensions = load_dimensions(
-        job.evaluation.vbench_dimensions, job.evaluation, job.clip_ckpt, device, job.model.tiny, FPS
-    )
+    dimensions = load_dimensions(evaluation.vbench_dimensions, evaluation, job.clip_ckpt, device, job.model.tiny, FPS)
     check_before_work(job, data, nets, dimensions, device, layout)
     generator = early or load_generator(job, device, ids)
     identity = run_identity(job, data, generator, nets, dimensions)
     run_protocol = protocol.for_run(
         detector_sha256=nets.i3d_sha256, num_frames=job.generation.num_frames, frame_sampling=frame_selection.describe()
     )
-    params = run_params(job, data, identity, nets, layout.world_size, run_protocol)
     return LoadedBenchmark(
         job=job,
         clips=data.clips,
@@ -551,7 +532,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
         identity=identity,
         features_key=config_hash({**run_protocol.feature_params(), **nets.clip_params}),
         real=real_statistics(job, identity.config, run_protocol),
-        params={**params, "vbench": {loaded.name: loaded.params for loaded in dimensions}},
+        params=run_params(job, data, identity, nets, dimensions, layout.world_size, run_protocol),
         frame_selection=frame_selection,
         dimensions=dimensions,
     )

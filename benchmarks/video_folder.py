@@ -92,15 +92,14 @@ class VideoFolderGenerator:
     def generate(
         self, prompts: Sequence[str], seeds: Sequence[int], settings: GenerationSettings, ids: Sequence[str]
     ) -> np.ndarray:
-        return np.stack([self.read(clip_id, settings) for clip_id in ids])
-
-    def read(self, clip_id: str, settings: GenerationSettings) -> np.ndarray:
-        """One clip's video as uint8 ``(f, H, W, 3)`` at the requested frame count and size."""
-        path = self.paths[clip_id]
-        try:
-            frames = read_video(path, settings.num_frames)
-        except VideoDecodeError as exc:
-            raise BadInputFile(f"--generated-videos: {path} (clip {clip_id}): {exc}") from exc
-        if frames.shape[1:3] == (settings.height, settings.width):
-            return frames
-        return fit_real_clip(frames, settings.height, settings.width)
+        """Each clip's video as uint8 ``(f, H, W, 3)`` at the requested frame count and size."""
+        videos = []
+        for clip_id in ids:
+            path = self.paths[clip_id]
+            try:
+                frames = read_video(path, settings.num_frames)
+            except VideoDecodeError as exc:
+                raise BadInputFile(f"--generated-videos: {path} (clip {clip_id}): {exc}") from exc
+            size = (settings.height, settings.width)
+            videos.append(frames if frames.shape[1:3] == size else fit_real_clip(frames, *size))
+        return np.stack(videos)
