@@ -238,7 +238,8 @@ def table6_row(job: AblationJob, variant: AblationRow, heldout_clips: list[Any])
         evaluated = None if trained is None else webvid.run(job.eval_job(variant, trained.adapters))
         if trained is None or evaluated is None:
             raise RuntimeError("the ablation runs as one process; launch the variants' commands under torchrun")
-        mlflow.log_metrics({"fvd": evaluated.metrics["fvd"], "clipsim": evaluated.metrics["clipsim"]})
+        quality = {name: evaluated.metrics[name] for name in ("fvd", "clipsim")}
+        mlflow.log_metrics(quality)
         heldout = {}
         if job.heldout_csv is not None:
             heldout = score_adapters(
@@ -247,8 +248,7 @@ def table6_row(job: AblationJob, variant: AblationRow, heldout_clips: list[Any])
             mlflow.log_metrics(heldout)
     return {
         **variant_columns(variant, trained.adapters),
-        "fvd": evaluated.metrics["fvd"],
-        "clipsim": evaluated.metrics["clipsim"],
+        **quality,
         "paper_fvd": variant.fvd,
         "paper_clipsim": variant.clipsim,
         "note": RANDOM_WEIGHTS_NOTE if job.random_weights else "",
@@ -340,12 +340,9 @@ def compare_with_full(rows: list[dict], finals: dict[str, SeedInterval]) -> list
     intervals support."""
     full = finals[FULL.label]
     for row in rows:
-        if row["variant"] == FULL.label:
-            row |= {"diff_vs_full": 0.0, "diff_low": 0.0, "diff_high": 0.0, "vs_full": ""}
-            continue
-        difference = paired_difference(full, finals[row["variant"]])
+        difference = paired_difference(full, finals[row["variant"]])  # the full model's own: zero, exactly
         row |= {"diff_vs_full": difference.mean, "diff_low": difference.low, "diff_high": difference.high}
-        row["vs_full"] = compare_to(full, finals[row["variant"]])
+        row["vs_full"] = "" if row["variant"] == FULL.label else compare_to(full, finals[row["variant"]])
     return orderings(finals, FULL.label)
 
 
@@ -402,7 +399,6 @@ def make_job(args: argparse.Namespace) -> AblationJob:
     model = construct(ModelSettings, args)
     preset = preset_for(model)
     # --num-frames, --height and --width set both the training clips and the evaluation videos.
-    clips = from_args(preset.clips, args)
     generation = from_args(preset.generation, args).overlay(
         {"num_frames": args.num_frames, "height": args.height, "width": args.width}
     )
@@ -416,7 +412,7 @@ def make_job(args: argparse.Namespace) -> AblationJob:
     fields = values(args, AblationDataSettings, MetricWeightSettings, AblationOutputSettings, TrackingSettings)
     job = AblationJob(
         model=model,
-        clips=clips,
+        clips=from_args(preset.clips, args),
         training=from_args(preset.training, args),
         generation=generation,
         evaluation=evaluation,

@@ -16,7 +16,6 @@ What is counted, from the operations the profiler records at the dispatcher (CPU
 
 Counts depend on the architecture and on which backend a CPU op dispatches to, barely on shapes,
 so the tiny frames of a CPU run count the same kernels per layer as 16x256x256 frames on a GPU.
-The difference of SimDA and the frozen 2D UNet on the same frames is what the adapters add.
 """
 
 from __future__ import annotations

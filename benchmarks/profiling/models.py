@@ -126,8 +126,7 @@ def image_model_per_frame(unet2d: UNet2DConditionModel) -> SimDAUNet:
 
 
 def animatediff(unet2d: UNet2DConditionModel, model_size: ModelSize) -> UNetMotionModel:
-    """diffusers' AnimateDiff motion UNet: the same 2D UNet's weights plus random motion modules (a default
-    ``MotionAdapter`` at SD 1.5 size)."""
+    """diffusers' AnimateDiff motion UNet: the same 2D UNet's weights plus random motion modules (sized above)."""
     with torch.device(unet2d.device):
         model = UNetMotionModel.from_unet2d(unet2d, MotionAdapter(**model_size.motion_adapter))
     return model.to(dtype=unet2d.dtype).requires_grad_(False).eval()

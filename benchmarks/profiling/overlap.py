@@ -84,25 +84,22 @@ def _in_fresh_folders(job: LoadedBenchmark, folder: Path, workers: int) -> Loade
     )
 
 
-def _time_runs(root: Path, device: torch.device, workers: int) -> dict[str, tuple[float, float | None]]:
-    """The tiny run loaded once under ``root``, then timed generation alone, sequential and overlapped."""
-    layout = ProcessLayout()
-    flags = [*RUN_FLAGS, "--device", str(device), "--num-videos", str(VIDEOS), "--batch-size", "2"]
-    flags += ["--out", str(root / "loaded"), "--tracking-uri", f"sqlite:///{root / 'mlflow.db'}"]
-    loaded = load_benchmark(msrvtt.make_job(msrvtt.build_parser().parse_args(flags)), layout)
-    runs: dict[str, Callable[[], object]] = {"generation_only": lambda: _generation_only(loaded)}
-    for name, count in (("sequential", 0), ("overlapped", workers)):
-        job = _in_fresh_folders(loaded, root / name, count)
-        runs[name] = lambda job=job: generate_and_read_real(job, layout)
-    return {name: _timed(work, device) for name, work in runs.items()}
-
-
 def time_overlap(device: torch.device, workers: int = OverlapSettings().overlap_workers) -> pd.DataFrame:
-    """Seconds per video of the tiny run's generate-and-score phase: generation alone, sequential, overlapped."""
+    """Seconds per video of the tiny run's generate-and-score phase, the run loaded once in a scratch folder:
+    generation alone, sequential and overlapped."""
     tracking = mlflow.get_tracking_uri()  # the run's preflight points MLflow at its scratch store: put it back
+    layout = ProcessLayout()
     with tempfile.TemporaryDirectory(prefix="simda-overlap-") as scratch:
+        root = Path(scratch)
+        flags = [*RUN_FLAGS, "--device", str(device), "--num-videos", str(VIDEOS), "--batch-size", "2"]
+        flags += ["--out", str(root / "loaded"), "--tracking-uri", f"sqlite:///{root / 'mlflow.db'}"]
         try:
-            timings = _time_runs(Path(scratch), device, workers)
+            loaded = load_benchmark(msrvtt.make_job(msrvtt.build_parser().parse_args(flags)), layout)
+            runs: dict[str, Callable[[], object]] = {"generation_only": lambda: _generation_only(loaded)}
+            for name, count in (("sequential", 0), ("overlapped", workers)):
+                job = _in_fresh_folders(loaded, root / name, count)
+                runs[name] = lambda job=job: generate_and_read_real(job, layout)
+            timings = {name: _timed(work, device) for name, work in runs.items()}
         finally:
             mlflow.set_tracking_uri(tracking)
     generation = timings["generation_only"][0]

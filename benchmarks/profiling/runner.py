@@ -5,20 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import mlflow
+import pandas as pd
 import torch
 
-from benchmarks.profiling.job import EXPERIMENT, ProfileJob, ProfileResult
+from benchmarks.profile import EXPERIMENT, ProfileJob, ProfileResult
 from benchmarks.profiling.models import MODEL_SIZES, build_base
 from benchmarks.profiling.sections import CFG_BATCH, Settings, device_name, measure
-from benchmarks.profiling.tables import (
-    TARGETS,
-    methods_table,
-    parameter_table,
-    plot,
-    ratio_metrics,
-    render,
-    sr_parameter_table,
-)
+from benchmarks.profiling.tables import TARGETS, methods_table, parameter_table, plot, ratio_metrics, render
 from simda.model.base import BaseModel
 from simda.model.loading import resolve_dtype
 from simda.model.params import parameter_report
@@ -69,7 +62,10 @@ def parameters_only(job: ProfileJob) -> ProfileResult:
     tables = {
         "parameters": parameters,
         "table1": methods_table(parameters, None, "not timed"),
-        "super_resolution_parameters": sr_parameter_table(parameter_report(upscaler, SimDAUNet(upscaler.unet))),
+        # the frozen x4 upscaler and its SimDA adapters
+        "super_resolution_parameters": pd.DataFrame(
+            [row.as_row() for row in parameter_report(upscaler, SimDAUNet(upscaler.unet))]
+        ),
     }
     header = [f"SimDA parameters: {base.source}; super-resolution: {upscaler.source}", weights_label(base)]
     result = ProfileResult(render(tables, header), tables, {}, None, job.output.output_dir)

@@ -1,9 +1,7 @@
 """The profile's sections, each a table: what runs, on which inputs, timed in which order.
 
 Each section builds its workloads, times them interleaved (see ``benchmarks.timing``) and returns
-a table with every workload's median and its ratio to the section's reference; peak GPU memory is
-taken as if each model were alone on the GPU. The super-resolution stage's section times one guided
-denoising step of the SimDA x4 upscaler against the frozen image upscaler frame by frame.
+a table with every workload's median and its ratio to the section's reference.
 """
 
 from __future__ import annotations
@@ -75,7 +73,7 @@ class Settings:
         return Shapes(batch, self.shapes.num_frames, latent, base.unet.config.in_channels)
 
     def as_params(self, base: BaseModel) -> dict[str, object]:
-        shapes = self.shapes
+        shapes = self.shapes.as_params()
         return {
             "preset": self.model_size.name,
             "device": str(self.device),
@@ -83,14 +81,10 @@ class Settings:
             "dtype": self.dtype_name,
             "torch": torch.__version__,
             "diffusers": diffusers.__version__,
-            "frames": shapes.num_frames,
-            "size": shapes.size,
-            "latent_size": shapes.size // base.vae_scale_factor,
+            "frames": shapes.pop("num_frames"),  # logged as "frames" since the first profile runs
+            **shapes,
+            "latent_size": self.shapes.size // base.vae_scale_factor,
             "cfg_batch": CFG_BATCH,
-            "repeats": shapes.repeats,
-            "warmup": shapes.warmup,
-            "video_steps": shapes.video_steps,
-            "video_repeats": shapes.video_repeats,
             "base": base.source,
             "random_weights": True,
         }
@@ -101,15 +95,6 @@ def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
-
-
-def inference_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings) -> dict[str, Workload]:
-    """One guided denoising step of the floor, SimDA, the peers and the ablations, in that order."""
-    shapes = settings.step_shapes(base, CFG_BATCH)
-    return {
-        contender.name: inference_step(contender.model, step_inputs(contender, shapes, settings.device, settings.dtype))
-        for contender in inference_contenders(base.unet, variants, settings.model_size)
-    }
 
 
 def time_video(base: BaseModel, full: SimDAUNet, settings: Settings, clock: Measure) -> pd.DataFrame:
@@ -143,45 +128,31 @@ def training_variants(variants: dict[str, SimDAUNet], dtype: torch.dtype) -> dic
     return {FULL: variants[FULL], f"{FULL}_checkpointing": checkpointed, **ablations}
 
 
-@dataclass(frozen=True)
-class TrainingWorkloads:
-    """One clip's training step per variant, the model and optimizer each step trains, and each
-    step's forward and backward alone (what the kernel count reads)."""
+def time_training(
+    base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings, clock: Measure
+) -> tuple[pd.DataFrame, dict[str, Workload]]:
+    """The floor's forward and backward, then a training step (with AdamW) per SimDA variant, timed in one
+    rotation, then each one's peak memory; and each step's forward and backward alone (what the kernel count reads).
 
-    steps: dict[str, Workload]
-    trained: dict[str, tuple[nn.Module, torch.optim.Optimizer | None]]
-    forward_backward: dict[str, Workload]
-
-
-def training_workloads(base: BaseModel, variants: dict[str, SimDAUNet], settings: Settings) -> TrainingWorkloads:
-    """The floor's forward and backward, then a training step (with AdamW) per SimDA variant."""
+    At least one warmup round runs, so AdamW's state exists (and counts as resident) before any step is timed.
+    """
     shapes = settings.step_shapes(base, 1)
     floor_inputs = step_inputs(floor_contender(base.unet), shapes, settings.device, settings.dtype)
     floor_inputs.sample.requires_grad_(True)
-    workloads = {FLOOR: training_step(base.unet, floor_inputs, settings.dtype)}
-    passes = {FLOOR: workloads[FLOOR]}
+    steps = {FLOOR: training_step(base.unet, floor_inputs, settings.dtype)}
+    passes = {FLOOR: steps[FLOOR]}
     trained: dict[str, tuple[nn.Module, torch.optim.Optimizer | None]] = {FLOOR: (base.unet, None)}
     for name, model in training_variants(variants, settings.dtype).items():
         optimizer = adapter_optimizer(model, TrainSettings())  # the paper's learning rate and weight decay
         trained[name] = (model, optimizer)
         inputs = step_inputs(simda_contender(name, model), shapes, settings.device, settings.dtype)
-        workloads[name] = training_step(model, inputs, settings.dtype, optimizer)
+        steps[name] = training_step(model, inputs, settings.dtype, optimizer)
         passes[name] = forward_backward(model, inputs, settings.dtype)
-    return TrainingWorkloads(workloads, trained, passes)
-
-
-def time_training(training: TrainingWorkloads, settings: Settings, clock: Measure) -> pd.DataFrame:
-    """The training steps timed in one rotation, then each one's peak memory.
-
-    At least one warmup round runs, so AdamW's state exists (and counts as resident) before any step is timed.
-    """
-    shapes = settings.shapes
-    timings = interleaved_timings(training.steps, shapes.repeats, max(shapes.warmup, 1), clock)
+    timings = interleaved_timings(steps, settings.shapes.repeats, max(settings.shapes.warmup, 1), clock)
     peaks = {
-        name: peak_memory_gib(workload, settings.device, resident_bytes(*training.trained[name]))
-        for name, workload in training.steps.items()
+        name: peak_memory_gib(step, settings.device, resident_bytes(*trained[name])) for name, step in steps.items()
     }
-    return timing_table(timings, FLOOR, peak_gib=peaks)
+    return timing_table(timings, FLOOR, peak_gib=peaks), passes
 
 
 def time_temporal_conv(base: BaseModel, settings: Settings, clock: Measure) -> pd.DataFrame:
@@ -250,13 +221,16 @@ def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     parameters = parameter_table(parameter_report(base, variants[FULL]))
     tables = {"parameters": parameters}
     tables["temporal_conv"] = time_temporal_conv(base, settings, clock)
-    inference = inference_workloads(base, variants, settings)
+    step = settings.step_shapes(base, CFG_BATCH)
+    inference = {
+        contender.name: inference_step(contender.model, step_inputs(contender, step, settings.device, settings.dtype))
+        for contender in inference_contenders(base.unet, variants, settings.model_size)
+    }
     timings = interleaved_timings(inference, shapes.repeats, shapes.warmup, clock)  # in one rotation
     tables["inference"] = timing_table(timings, FLOOR)
     tables["video"] = time_video(base, variants[FULL], settings, clock)
-    training = training_workloads(base, variants, settings)
-    tables["training"] = time_training(training, settings, clock)
-    tables["kernels"] = kernel_table(inference, training.forward_backward, transformer_blocks(base.unet), FLOOR)
+    tables["training"], passes = time_training(base, variants, settings, clock)
+    tables["kernels"] = kernel_table(inference, passes, transformer_blocks(base.unet), FLOOR)
     del variants  # the first stage's models leave the GPU before the upscaler's arrive
     upscaler = settings.model_size.build_upscaler(settings.device, settings.dtype)
     sr_shape = (shapes.num_frames, shapes.size, settings.device, settings.dtype)

@@ -34,11 +34,6 @@ def parameter_table(rows: list[ParameterCount]) -> pd.DataFrame:
     return table.assign(paper_B=table["component"].map(TABLE1_SIMDA_PARAMS_B))
 
 
-def sr_parameter_table(rows: list[ParameterCount]) -> pd.DataFrame:
-    """The super-resolution stage's counts per component: the frozen x4 upscaler and its SimDA adapters."""
-    return pd.DataFrame([row.as_row() for row in rows])
-
-
 def methods_table(parameters: pd.DataFrame, video_seconds: float | None, device_name: str) -> pd.DataFrame:
     """Table 1's comparison rows, with this run's SimDA row on top."""
     totals = parameters.set_index("component")
