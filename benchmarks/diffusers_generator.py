@@ -27,6 +27,7 @@ from diffusers import AnimateDiffPipeline, DDIMScheduler, DiffusionPipeline, Mot
 from benchmarks.profiling.models import MODEL_SIZES, modelscope
 from metrics.i3d import file_sha256
 from simda.model.base import build_tiny
+from simda.pipeline import seeded_noise
 from simda.plumbing.errors import BadInputFile, InvalidSetting
 from simda.settings import TINY_PIPELINES, GenerationSettings
 
@@ -51,15 +52,6 @@ def module_checksum(module: torch.nn.Module) -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
-
-
-def seeded_noise(shape: Sequence[int], seeds: Sequence[int]) -> torch.Tensor:
-    """Starting latents ``(b, *shape)``, each clip's drawn on the CPU from its own seed alone.
-
-    On the CPU, so the noise is the same on every device; per seed, so a clip's noise does not depend
-    on the batch it shares.
-    """
-    return torch.stack([torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds])
 
 
 class DiffusersGenerator:

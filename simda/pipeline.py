@@ -67,6 +67,15 @@ UNSUPPORTED_ARGUMENTS = {
 }
 
 
+def seeded_noise(shape: Sequence[int], seeds: Sequence[int]) -> torch.Tensor:
+    """Starting latents ``(b, *shape)``, each clip's drawn on the CPU from its own seed alone.
+
+    On the CPU, so the noise is the same on every device; per seed, so a clip's noise does not depend
+    on the batch it shares (SimDA and the diffusers pipelines a benchmark compares start from the same draws).
+    """
+    return torch.stack([torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds])
+
+
 @dataclass
 class SimDAPipelineOutput(BaseOutput):
     """``frames``: per prompt, a list of PIL images ("pil"), or ``(b, f, H, W, 3)`` floats in [0, 1]
@@ -307,10 +316,8 @@ class SimDAPipeline(DiffusionPipeline):
         return channels, settings.num_frames, settings.height // factor, settings.width // factor
 
     def initial_noise(self, seeds: Sequence[int], settings: GenerationSettings) -> torch.Tensor:
-        """Starting latents ``(b, c, f, h, w)``, each clip drawn on the CPU from its own seed."""
-        shape = self.latent_shape(settings)
-        noise = [torch.randn(shape, generator=torch.Generator().manual_seed(int(seed))) for seed in seeds]
-        return torch.stack(noise).to(self._execution_device)
+        """Starting latents ``(b, c, f, h, w)`` (:func:`seeded_noise`) on the execution device."""
+        return seeded_noise(self.latent_shape(settings), seeds).to(self._execution_device)
 
     @torch.inference_mode()
     def denoise(
