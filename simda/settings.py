@@ -49,8 +49,6 @@ from simda.pretrained import local_folder, require_stable_diffusion
 FPS = 8
 #: DDIM steps of the validation video that training logs (fewer than a benchmark's: a quick look).
 VALIDATION_INFERENCE_STEPS = 25
-#: The VAE of Stable Diffusion 1.x downsamples by 8: pixel sizes must divide by it.
-PIXELS_PER_LATENT = 8
 PRECISIONS = ("no", "fp16", "bf16")
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 PARTS = ("ta", "aa", "fa", "sa", "lsa")
@@ -58,23 +56,19 @@ PARTS = ("ta", "aa", "fa", "sa", "lsa")
 DEBUG_ENV = "SIMDA_DEBUG"
 TRACKING_URI_HELP = "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)"
 
-#: Stable Diffusion's schedulers train on 1000 timesteps: more denoising steps than that cannot be taken.
-TRAIN_TIMESTEPS = 1000
 #: Upper bounds of values that would otherwise fail late (out of memory hours in) or mean nothing.
-MAX_SIDE = 4096  # pixels: 4x the x4 upscaler's 1024 output
 MAX_FRAMES = 1024
 MAX_FRAME_STRIDE = 64  # every 64th frame of a 30 fps video is one frame per two seconds
-MAX_GUIDANCE = 100.0  # published guidance scales lie between 1 and 30
 MAX_FPS = 240
 
 _SIZE = (
-    multiple_of(PIXELS_PER_LATENT, "the autoencoder downsamples by 8"),
-    at_most(MAX_SIDE, " pixels (4x the x4 upscaler's output)"),
+    multiple_of(8, "the autoencoder downsamples by 8"),
+    at_most(4096, " pixels (4x the x4 upscaler's output)"),
 )
-_STEPS = (positive, at_most(TRAIN_TIMESTEPS, ", the scheduler's training timesteps"))
+_STEPS = (positive, at_most(1000, ", the scheduler's training timesteps"))
 _FRAMES = (positive, at_most(MAX_FRAMES))
 _STRIDE = (positive, at_most(MAX_FRAME_STRIDE))
-_GUIDANCE = (finite, non_negative, at_most(MAX_GUIDANCE, " (published scales lie between 1 and 30)"))
+_GUIDANCE = (finite, non_negative, at_most(100, " (published scales lie between 1 and 30)"))
 
 
 def _output_dir(help: str, *aliases: str) -> Any:
@@ -385,9 +379,6 @@ class EditSettings(ValidatedSettings):
             seed=self.seed,
         )
 
-    def clips(self) -> ClipSettings:
-        return ClipSettings(self.num_frames, self.height, self.width, self.frame_stride)
-
 
 def _existing_file(fix: str) -> Check:
     """A file flag's check: a missing file is refused before any video is made."""
@@ -403,12 +394,17 @@ def _weights(flag: str, help: str) -> Any:
     return option(None, flag, help, checks=(_existing_file("pass the local weight file"),))
 
 
-def _metric_names(value: str) -> str | None:
-    try:
-        expand_metrics(value.split(","))
-    except ValueError as exc:
-        return str(exc)
-    return None
+def _vbench_names(when_none: str | None = None) -> Check:
+    """Comma-separated metric names that VBench's dimensions and groups expand; ``when_none``: the problem if
+    they name no dimension (``--metrics`` may name fvd and clipsim alone)."""
+
+    def check(value: str) -> str | None:
+        try:
+            return None if expand_metrics(value.split(",")) else when_none
+        except ValueError as exc:
+            return str(exc)
+
+    return check
 
 
 def _jackknife_groups(groups: int) -> str | None:
@@ -469,7 +465,7 @@ class EvaluationSettings(ValidatedSettings):
         "--metrics",
         "comma-separated metrics: fvd and clipsim (always computed) plus VBench dimensions "
         f"({', '.join(VBENCH_DIMENSIONS)}) or the group {', '.join(VBENCH_GROUPS)} (README: VBench dimensions)",
-        checks=(_metric_names,),
+        checks=(_vbench_names(),),
     )
     dino_ckpt: Path | None = _weights(
         "--dino-ckpt", "subject_consistency: DINO ViT-B/16 weights (dino_vitbase16_pretrain.pth)"
@@ -488,13 +484,6 @@ class EvaluationSettings(ValidatedSettings):
     def vbench_dimensions(self) -> list[str]:
         """The VBench dimensions ``--metrics`` asks for, groups expanded."""
         return expand_metrics(self.metrics.split(","))
-
-
-def _suite_dimensions(value: str) -> str | None:
-    try:
-        return None if expand_metrics(value.split(",")) else "names no VBench dimension; e.g. vbench-quality"
-    except ValueError as exc:
-        return str(exc)
 
 
 #: VBench's standard mode: five videos per prompt, ``<prompt>-0.mp4`` to ``<prompt>-4.mp4``.
@@ -534,7 +523,7 @@ class VBenchSuiteSettings(ValidatedSettings):
         "--dimensions",
         f"comma-separated VBench dimensions ({', '.join(VBENCH_DIMENSIONS)}) or the group "
         f"{', '.join(VBENCH_GROUPS)}; each is scored over the videos of the prompts that list it",
-        checks=(_suite_dimensions,),
+        checks=(_vbench_names("names no VBench dimension; e.g. vbench-quality"),),
     )
     num_prompts: int | None = option(
         None,
