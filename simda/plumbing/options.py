@@ -77,8 +77,6 @@ def at_least(minimum: int, why: str = "") -> Check:
 
 
 def at_most(maximum: float, why: str = "") -> Check:
-    """An upper bound: a value past it would fail late (memory, a scheduler's range) or run meaninglessly."""
-
     def check(value: float) -> str | None:
         return None if value <= maximum else f"must be at most {maximum:g}{why}"  # NaN is refused by finite
 
