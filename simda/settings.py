@@ -778,7 +778,6 @@ class ReportSettings(ValidatedSettings):
     output_dir: Path = option(Path("runs/report"), "--output-dir", "default runs/report")
 
 
-#: ``--generator`` choices: this project's model, a diffusers pipeline folder, or videos made elsewhere.
 GENERATORS = ("simda", "diffusers", "videos")
 #: ``--pipeline`` names that build a tiny random pipeline of the real diffusers class (with ``--preset tiny``).
 TINY_PIPELINES = ("tiny-animatediff", "tiny-modelscope")
@@ -857,8 +856,7 @@ FVD_COMMAND_FRAME_SELECTIONS = ("protocol", "spread")
 
 @dataclass(frozen=True)
 class FVDCommandSettings(ValidatedSettings):
-    """``python -m metrics.fvd``'s own flags; ``--i3d``/``--clip-ckpt`` are :class:`MetricWeightSettings`' and
-    the protocol, frame window and CLIP flags :class:`EvaluationSettings`' (:data:`FVD_COMMAND_EVALUATION_FIELDS`)."""
+    """``python -m metrics.fvd``'s own flags (the weights are :class:`MetricWeightSettings`', the rest shared)."""
 
     real: Path | None = option(None, "--real", "real videos: folder or index file", required=True)
     fake: Path | None = option(None, "--fake", "generated videos: folder or index file", required=True)
@@ -940,7 +938,6 @@ class Preset:
     synthetic_videos: int | None = None
     #: The learning benchmark's data and seeds (only ``--preset learn`` has them).
     learning: LearningSettings | None = None
-    #: VBench's prompt suite (``python -m benchmarks.vbench``).
     vbench_suite: VBenchSuiteSettings = VBenchSuiteSettings()
 
 
