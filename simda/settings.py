@@ -65,10 +65,20 @@ _SIZE = (
     multiple_of(8, "the autoencoder downsamples by 8"),
     at_most(4096, " pixels (4x the x4 upscaler's output)"),
 )
-_STEPS = (positive, at_most(1000, ", the scheduler's training timesteps"))
 _FRAMES = (positive, at_most(MAX_FRAMES))
 _STRIDE = (positive, at_most(MAX_FRAME_STRIDE))
-_GUIDANCE = (finite, non_negative, at_most(100, " (published scales lie between 1 and 30)"))
+
+
+def _steps(default: int, flag: str, help: str, *aliases: str) -> Any:
+    """Denoising steps: no more than the 1000 timesteps Stable Diffusion's schedulers train on."""
+    checks = (positive, at_most(1000, ", the scheduler's training timesteps"))
+    return option(default, flag, help, aliases=aliases, checks=checks)
+
+
+def _guidance(default: float, flag: str, help: str) -> Any:
+    """A classifier-free guidance scale; its older spelling drops ``-scale`` (``--guidance``, ``--sr-guidance``)."""
+    checks = (finite, non_negative, at_most(100, " (published scales lie between 1 and 30)"))
+    return option(default, flag, help, aliases=(flag.removesuffix("-scale"),), checks=checks)
 
 
 def _output_dir(help: str, *aliases: str) -> Any:
@@ -197,15 +207,9 @@ class GenerationSettings(ValidatedSettings):
     num_frames: int = option(16, "--num-frames", "frames per video", aliases=("--frames",), checks=_FRAMES)
     height: int = option(256, "--height", "frame height in pixels", checks=_SIZE)
     width: int = option(256, "--width", "frame width in pixels", checks=_SIZE)
-    num_inference_steps: int = option(
-        50, "--num-inference-steps", "DDIM denoising steps", aliases=("--steps",), checks=_STEPS
-    )
-    guidance_scale: float = option(
-        7.5,
-        "--guidance-scale",
-        "classifier-free guidance scale (1 switches guidance off)",
-        aliases=("--guidance",),
-        checks=_GUIDANCE,
+    num_inference_steps: int = _steps(50, "--num-inference-steps", "DDIM denoising steps", "--steps")
+    guidance_scale: float = _guidance(
+        7.5, "--guidance-scale", "classifier-free guidance scale (1 switches guidance off)"
     )
     negative_prompt: str = option("", "--negative-prompt", "text to steer away from under guidance")
     eta: float = option(0.0, "--eta", "DDIM eta (0: deterministic DDIM)", checks=(finite, between(0.0, 1.0)))
@@ -236,15 +240,9 @@ class UpscaleSettings(ValidatedSettings):
     num_frames: int = field(default=16, metadata={"checks": (positive,)})
     height: int = field(default=256, metadata={"checks": (positive,)})
     width: int = field(default=256, metadata={"checks": (positive,)})
-    num_inference_steps: int = option(
-        75, "--sr-steps", "denoising steps of the upscaler", aliases=("--sr-num-inference-steps",), checks=_STEPS
-    )
-    guidance_scale: float = option(
-        9.0,
-        "--sr-guidance-scale",
-        "classifier-free guidance of the upscaler (1 switches guidance off)",
-        aliases=("--sr-guidance",),
-        checks=_GUIDANCE,
+    num_inference_steps: int = _steps(75, "--sr-steps", "denoising steps of the upscaler", "--sr-num-inference-steps")
+    guidance_scale: float = _guidance(
+        9.0, "--sr-guidance-scale", "classifier-free guidance of the upscaler (1 switches guidance off)"
     )
     noise_level: int = option(
         20,
@@ -343,16 +341,10 @@ class EditSettings(ValidatedSettings):
     frame_stride: int = option(2, "--frame-stride", "take every n-th frame of the source", checks=_STRIDE)
     height: int = option(512, "--height", "frame height in pixels", checks=_SIZE)
     width: int = option(512, "--width", "frame width in pixels", checks=_SIZE)
-    num_inference_steps: int = option(
-        50,
-        "--num-inference-steps",
-        "DDIM steps of inversion and generation",
-        aliases=("--steps", "--inference-steps"),
-        checks=_STEPS,
+    num_inference_steps: int = _steps(
+        50, "--num-inference-steps", "DDIM steps of inversion and generation", "--steps", "--inference-steps"
     )
-    guidance_scale: float = option(
-        12.5, "--guidance-scale", "guidance of the edit", aliases=("--guidance",), checks=_GUIDANCE
-    )
+    guidance_scale: float = _guidance(12.5, "--guidance-scale", "guidance of the edit")
     inversion_prompt: str = option("", "--inversion-prompt", "prompt of the DDIM inversion (released code: empty)")
     mixed_precision: str = option("no", "--mixed-precision", "autocast precision while tuning", choices=PRECISIONS)
     gradient_checkpointing: bool = option(False, "--gradient-checkpointing", "trade compute for memory")
