@@ -67,6 +67,7 @@ _SIZE = (
 )
 _FRAMES = (positive, at_most(MAX_FRAMES))
 _STRIDE = (positive, at_most(MAX_FRAME_STRIDE))
+_ETA = (finite, between(0.0, 1.0))
 
 
 def _steps(default: int, flag: str, help: str, *aliases: str) -> Any:
@@ -212,7 +213,7 @@ class GenerationSettings(ValidatedSettings):
         7.5, "--guidance-scale", "classifier-free guidance scale (1 switches guidance off)"
     )
     negative_prompt: str = option("", "--negative-prompt", "text to steer away from under guidance")
-    eta: float = option(0.0, "--eta", "DDIM eta (0: deterministic DDIM)", checks=(finite, between(0.0, 1.0)))
+    eta: float = option(0.0, "--eta", "DDIM eta (0: deterministic DDIM)", checks=_ETA)
     compile_unet: bool = option(
         False,
         "--compile-unet",
@@ -251,9 +252,7 @@ class UpscaleSettings(ValidatedSettings):
         checks=(between(0, MAX_SR_NOISE_LEVEL),),
     )
     negative_prompt: str = option("", "--sr-negative-prompt", "text the upscaler steers away from under guidance")
-    eta: float = option(
-        0.0, "--sr-eta", "DDIM eta of the upscaler (0: deterministic)", checks=(finite, between(0.0, 1.0))
-    )
+    eta: float = option(0.0, "--sr-eta", "DDIM eta of the upscaler (0: deterministic)", checks=_ETA)
 
     def for_input(self, generation: GenerationSettings) -> UpscaleSettings:
         """These settings for the first stage's video: its frame count, height and width."""
@@ -883,24 +882,19 @@ class FVDCommandSettings(ValidatedSettings):
 
 #: ``python -m metrics.interval_coverage``'s bounds: a value outside them measures nothing (--dim 0 once
 #: reported a coverage of 1.000 of nothing) or runs for hours.
-MAX_COVERAGE_DIM = 4096
-MAX_COVERAGE_COUNT = 100_000
+_COVERAGE_DIM = (between(1, 4096),)
+_COVERAGE_COUNT = (between(2, 100_000),)
 
 
 @dataclass(frozen=True)
 class IntervalCoverageSettings(ValidatedSettings):
     """The Gaussian simulation of ``python -m metrics.interval_coverage`` (random features)."""
 
-    dim: int = option(400, "--dim", "feature dimension (I3D's logits: 400)", checks=(between(1, MAX_COVERAGE_DIM),))
-    num_videos: int = option(
-        2990, "--num-videos", "videos per set (MSR-VTT's test set: 2990)", checks=(between(2, MAX_COVERAGE_COUNT),)
-    )
-    trials: int = option(100, "--trials", "fresh generated sets", checks=(between(2, MAX_COVERAGE_COUNT),))
+    dim: int = option(400, "--dim", "feature dimension (I3D's logits: 400)", checks=_COVERAGE_DIM)
+    num_videos: int = option(2990, "--num-videos", "videos per set (MSR-VTT's test set: 2990)", checks=_COVERAGE_COUNT)
+    trials: int = option(100, "--trials", "fresh generated sets", checks=_COVERAGE_COUNT)
     replicates: int = option(
-        DEFAULT_REPLICATES,
-        "--replicates",
-        "groups or resamples of each interval",
-        checks=(between(2, MAX_COVERAGE_COUNT),),
+        DEFAULT_REPLICATES, "--replicates", "groups or resamples of each interval", checks=_COVERAGE_COUNT
     )
     methods: tuple[str, ...] = option(
         INTERVAL_METHOD_NAMES, "--methods", "interval methods to check", choices=INTERVAL_METHOD_NAMES, many=True
