@@ -119,13 +119,9 @@ def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIME
     return chosen
 
 
-def run_key_tag(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-def find_resumable_run(experiment_id: str, key: str, identity: str, parent_id: str | None) -> Any:
-    """The newest run of ``experiment_id`` made with ``key`` and ``identity`` (under ``parent_id`` when nested)."""
-    filters = [f"tags.`{RUN_KEY_TAG}` = '{run_key_tag(key)}'", f"tags.`{IDENTITY_TAG}` = '{identity}'"]
+def find_resumable_run(experiment_id: str, key_tag: str, identity: str, parent_id: str | None) -> Any:
+    """The newest run of ``experiment_id`` tagged ``key_tag`` and ``identity`` (under ``parent_id`` when nested)."""
+    filters = [f"tags.`{RUN_KEY_TAG}` = '{key_tag}'", f"tags.`{IDENTITY_TAG}` = '{identity}'"]
     if parent_id is not None:
         filters.append(f"tags.`mlflow.parentRunId` = '{parent_id}'")
     found = mlflow.search_runs(
@@ -183,8 +179,7 @@ def tracked_run(
     With ``resume_key`` (the run folder) the newest run of the same key, ``identity`` (:mod:`simda.plumbing.identity`;
     default the key) and parent is continued, so a resumed training run holds its whole loss curve; a FINISHED
     one stays FINISHED (:func:`keep_finished`). MLflow keeps a parameter's first value: changed ones are listed in
-    the tag ``simda.params_changed_on_resume``.
-    """
+    the tag ``simda.params_changed_on_resume``."""
     if not enabled:
         yield None
         return
@@ -199,11 +194,12 @@ def tracked_run(
     all_tags = dict(tags or {})
     previous = None
     if resume_key is not None:
-        identity = identity or run_key_tag(resume_key)
+        key_tag = hashlib.sha256(resume_key.encode()).hexdigest()[:32]
+        identity = identity or key_tag
         parent_id = None if parent is None else parent.info.run_id
         if experiment_id is not None:
-            previous = find_resumable_run(experiment_id, resume_key, identity, parent_id)
-        all_tags |= {RUN_KEY_TAG: run_key_tag(resume_key), "simda.run_key_source": resume_key[:5000]}
+            previous = find_resumable_run(experiment_id, key_tag, identity, parent_id)
+        all_tags |= {RUN_KEY_TAG: key_tag, "simda.run_key_source": resume_key[:5000]}
         all_tags[IDENTITY_TAG] = identity
     finished = previous is not None and previous.info.status == "FINISHED"
     with (
