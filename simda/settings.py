@@ -143,10 +143,7 @@ class ModelSettings(ValidatedSettings):
 @dataclass(frozen=True)
 class UpscalerModelSettings(ValidatedSettings):
     """Which upscaler the super-resolution stage runs: the tiny random one, or a local x4 upscaler and SR adapters.
-
-    ``preset``, ``device`` and ``dtype`` are the first stage's flags (the two stages share them);
-    only ``--sr-base``, ``--sr-ckpt`` and the chunk sizes are the upscaler's own.
-    """
+    ``--preset``, ``--device`` and ``--dtype`` are the first stage's flags, shared by both stages."""
 
     preset: str | None = option(None, "--preset", "tiny: a tiny random-weight upscaler too", choices=("tiny",))
     sr_base: Path | None = option(
@@ -231,12 +228,9 @@ class GenerationSettings(ValidatedSettings):
 
 @dataclass(frozen=True)
 class UpscaleSettings(ValidatedSettings):
-    """Every setting that changes an upscaled video, and the low-resolution input it expects.
-
-    The paper gives no sampling settings for its SR stage: the defaults are diffusers'
-    ``StableDiffusionUpscalePipeline``'s for the released upscaler. ``num_frames``, ``height`` and ``width``
-    describe the input and have no flags: a command fills them from the first stage (:meth:`for_input`).
-    """
+    """Every setting that changes an upscaled video, and the low-resolution input it expects (``num_frames``,
+    ``height`` and ``width``: no flags, :meth:`for_input` fills them from the first stage). The paper gives no
+    sampling settings for its SR stage: the defaults are diffusers' ``StableDiffusionUpscalePipeline``'s."""
 
     num_frames: int = field(default=16, metadata={"checks": (positive,)})
     height: int = field(default=256, metadata={"checks": (positive,)})
@@ -639,10 +633,8 @@ class PartSettings(ValidatedSettings):
 
 @dataclass(frozen=True)
 class TrainingData(ValidatedSettings):
-    """Where training clips come from: a WebVid CSV and its video folder, or a folder of captioned mp4s.
-
-    With none of them and the tiny preset, a synthetic WebVid-layout set is written and used.
-    """
+    """Where training clips come from: a WebVid CSV and its video folder, or a folder of captioned mp4s (with
+    none of them and the tiny preset, a synthetic WebVid-layout set is written and used)."""
 
     csv: Path | None = option(None, "--csv", "WebVid CSV (videoid, name, page_dir, ...)")
     videos: Path | None = option(None, "--videos", "folder holding <page_dir>/<videoid>.mp4")

@@ -87,8 +87,7 @@ def exit_when_parent_dies(poll_s: float = 1.0) -> threading.Thread:
 
     Killing only torchrun's launcher (``kill <pid>``, a lost ssh session) would leave its workers computing,
     holding their GPUs and the run folder's lock. The thread polls ``os.getppid`` (a re-parented process has
-    another parent) because Linux's ``PR_SET_PDEATHSIG`` fires when the parent *thread* ends, and is Linux-only.
-    """
+    another parent) because Linux's ``PR_SET_PDEATHSIG`` fires when the parent *thread* ends, and is Linux-only."""
     global _watcher
     if _watcher is None:
         parent = os.getppid()

@@ -42,10 +42,8 @@ def content_key(path: Path) -> str:
 
 
 def settings_of(value: Any, leave_out: Iterable[str] = ()) -> Any:
-    """``value`` (dataclasses, mappings, paths) as plain JSON data; files become their content keys.
-
-    ``leave_out`` names fields at any depth that do not change what is computed (device, logging).
-    """
+    """``value`` (dataclasses, mappings, paths) as plain JSON data, files as their content keys, without the fields
+    ``leave_out`` names at any depth (those that do not change what is computed: device, logging)."""
     dropped = set(leave_out)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
