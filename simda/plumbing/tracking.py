@@ -51,16 +51,14 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
 def quick_requests(timeout_s: float) -> Iterator[None]:
     """MLflow's HTTP client without its retries (minutes against a dead server) and with a short timeout."""
     wanted = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": str(math.ceil(timeout_s))}
-    saved = {name: os.environ.get(name) for name in wanted}
+    saved = {name: os.environ[name] for name in wanted if name in os.environ}
     os.environ.update(wanted)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        for name in wanted:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
 
 
 def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
@@ -68,8 +66,7 @@ def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) ->
     if not uri.startswith(("http://", "https://")):
         return
     try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_s):
-            pass
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_s).close()
     except urllib.error.HTTPError:
         pass  # it answered
     except (OSError, ValueError) as exc:  # URLError, refused, timed out, bad host
