@@ -44,9 +44,7 @@ def require_writable_dir(path: str | Path, flag: str) -> Path:
     """Prove a file can be written in ``path`` (or in its nearest existing parent: nothing is created) before
     any expensive work, so a run never fails at its first write hours in; returns the absolute path."""
     folder = Path(path).absolute()
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
+    existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
     if not existing.is_dir():
         raise UsageError(f"{flag} {folder}: {existing} is a file, not a folder; pass {flag} a folder")
     try:
