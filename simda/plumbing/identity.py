@@ -70,9 +70,8 @@ def default_folder(command: str, identity: str) -> Path:
 
 
 def claim_record(folder: Path, command: str, identity: str, flag: str = "--output-dir") -> None:
-    """Record in ``folder`` which run's results it holds, or refuse (naming the holder and ``flag``) if it holds
-    another run's; call it with the folder's lock held. A record beside nothing else is replaced: it left no results.
-    """
+    """Record in ``folder`` which run's results it holds, or refuse (naming the holder and ``flag``) another run's;
+    call it with the folder's lock held. A record beside nothing else is replaced: its run left no results."""
     path = Path(folder) / RECORD_FILE
     wanted = {"command": command, "identity": identity}
     fix = f"pass {flag} another folder, or leave it unset for a folder named after these settings"
