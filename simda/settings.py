@@ -832,9 +832,6 @@ class AblationOutputSettings(ValidatedSettings):
 
 #: The flags ``python -m metrics.fvd`` shares with the benchmarks (fields of :class:`EvaluationSettings`).
 FVD_COMMAND_EVALUATION_FIELDS = ("fvd_protocol", "fvd_frame_stride", "fvd_frame_start", "clip_model", "clip_pretrained")
-#: ``--fvd-frames`` of ``python -m metrics.fvd``: both sets are read alike, so there is no generated frame
-#: rate to match (the benchmarks' fps-matched); the protocol's window, or the old spread over the clip.
-FVD_COMMAND_FRAME_SELECTIONS = ("protocol", "spread")
 
 
 @dataclass(frozen=True)
@@ -856,7 +853,7 @@ class FVDCommandSettings(ValidatedSettings):
         "protocol",
         "--fvd-frames",
         "frames FVD takes from each clip: protocol (the FVD tool's window) or spread (over the whole clip)",
-        choices=FVD_COMMAND_FRAME_SELECTIONS,
+        choices=("protocol", "spread"),  # not fps-matched: both sets are read alike, no generated frame rate
     )
     batch_size: int = option(8, "--batch-size", "videos per detector call (default 8)", checks=(positive,))
     device: str = option("auto", "--device", "cuda, cpu or auto (default)")
