@@ -49,8 +49,6 @@ from simda.pretrained import local_folder, require_stable_diffusion
 FPS = 8
 #: DDIM steps of the validation video that training logs (fewer than a benchmark's: a quick look).
 VALIDATION_INFERENCE_STEPS = 25
-#: The VAE of Stable Diffusion 1.x downsamples by 8: pixel sizes must divide by it.
-PIXELS_PER_LATENT = 8
 PRECISIONS = ("no", "fp16", "bf16")
 DTYPES = ("auto", "fp32", "fp16", "bf16")
 PARTS = ("ta", "aa", "fa", "sa", "lsa")
@@ -58,23 +56,30 @@ PARTS = ("ta", "aa", "fa", "sa", "lsa")
 DEBUG_ENV = "SIMDA_DEBUG"
 TRACKING_URI_HELP = "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlflow.db)"
 
-#: Stable Diffusion's schedulers train on 1000 timesteps: more denoising steps than that cannot be taken.
-TRAIN_TIMESTEPS = 1000
 #: Upper bounds of values that would otherwise fail late (out of memory hours in) or mean nothing.
-MAX_SIDE = 4096  # pixels: 4x the x4 upscaler's 1024 output
 MAX_FRAMES = 1024
 MAX_FRAME_STRIDE = 64  # every 64th frame of a 30 fps video is one frame per two seconds
-MAX_GUIDANCE = 100.0  # published guidance scales lie between 1 and 30
 MAX_FPS = 240
 
 _SIZE = (
-    multiple_of(PIXELS_PER_LATENT, "the autoencoder downsamples by 8"),
-    at_most(MAX_SIDE, " pixels (4x the x4 upscaler's output)"),
+    multiple_of(8, "the autoencoder downsamples by 8"),
+    at_most(4096, " pixels (4x the x4 upscaler's output)"),
 )
-_STEPS = (positive, at_most(TRAIN_TIMESTEPS, ", the scheduler's training timesteps"))
 _FRAMES = (positive, at_most(MAX_FRAMES))
 _STRIDE = (positive, at_most(MAX_FRAME_STRIDE))
-_GUIDANCE = (finite, non_negative, at_most(MAX_GUIDANCE, " (published scales lie between 1 and 30)"))
+_ETA = (finite, between(0.0, 1.0))
+
+
+def _steps(default: int, flag: str, help: str, *aliases: str) -> Any:
+    """Denoising steps: no more than the 1000 timesteps Stable Diffusion's schedulers train on."""
+    checks = (positive, at_most(1000, ", the scheduler's training timesteps"))
+    return option(default, flag, help, aliases=aliases, checks=checks)
+
+
+def _guidance(default: float, flag: str, help: str) -> Any:
+    """A classifier-free guidance scale; its older spelling drops ``-scale`` (``--guidance``, ``--sr-guidance``)."""
+    checks = (finite, non_negative, at_most(100, " (published scales lie between 1 and 30)"))
+    return option(default, flag, help, aliases=(flag.removesuffix("-scale"),), checks=checks)
 
 
 def _output_dir(help: str, *aliases: str) -> Any:
@@ -138,10 +143,7 @@ class ModelSettings(ValidatedSettings):
 @dataclass(frozen=True)
 class UpscalerModelSettings(ValidatedSettings):
     """Which upscaler the super-resolution stage runs: the tiny random one, or a local x4 upscaler and SR adapters.
-
-    ``preset``, ``device`` and ``dtype`` are the first stage's flags (the two stages share them);
-    only ``--sr-base``, ``--sr-ckpt`` and the chunk sizes are the upscaler's own.
-    """
+    ``--preset``, ``--device`` and ``--dtype`` are the first stage's flags, shared by both stages."""
 
     preset: str | None = option(None, "--preset", "tiny: a tiny random-weight upscaler too", choices=("tiny",))
     sr_base: Path | None = option(
@@ -203,18 +205,12 @@ class GenerationSettings(ValidatedSettings):
     num_frames: int = option(16, "--num-frames", "frames per video", aliases=("--frames",), checks=_FRAMES)
     height: int = option(256, "--height", "frame height in pixels", checks=_SIZE)
     width: int = option(256, "--width", "frame width in pixels", checks=_SIZE)
-    num_inference_steps: int = option(
-        50, "--num-inference-steps", "DDIM denoising steps", aliases=("--steps",), checks=_STEPS
-    )
-    guidance_scale: float = option(
-        7.5,
-        "--guidance-scale",
-        "classifier-free guidance scale (1 switches guidance off)",
-        aliases=("--guidance",),
-        checks=_GUIDANCE,
+    num_inference_steps: int = _steps(50, "--num-inference-steps", "DDIM denoising steps", "--steps")
+    guidance_scale: float = _guidance(
+        7.5, "--guidance-scale", "classifier-free guidance scale (1 switches guidance off)"
     )
     negative_prompt: str = option("", "--negative-prompt", "text to steer away from under guidance")
-    eta: float = option(0.0, "--eta", "DDIM eta (0: deterministic DDIM)", checks=(finite, between(0.0, 1.0)))
+    eta: float = option(0.0, "--eta", "DDIM eta (0: deterministic DDIM)", checks=_ETA)
     compile_unet: bool = option(
         False,
         "--compile-unet",
@@ -232,25 +228,16 @@ class GenerationSettings(ValidatedSettings):
 
 @dataclass(frozen=True)
 class UpscaleSettings(ValidatedSettings):
-    """Every setting that changes an upscaled video, and the low-resolution input it expects.
-
-    The paper gives no sampling settings for its SR stage: the defaults are diffusers'
-    ``StableDiffusionUpscalePipeline``'s for the released upscaler. ``num_frames``, ``height`` and ``width``
-    describe the input and have no flags: a command fills them from the first stage (:meth:`for_input`).
-    """
+    """Every setting that changes an upscaled video, and the low-resolution input it expects (``num_frames``,
+    ``height`` and ``width``: no flags, :meth:`for_input` fills them from the first stage). The paper gives no
+    sampling settings for its SR stage: the defaults are diffusers' ``StableDiffusionUpscalePipeline``'s."""
 
     num_frames: int = field(default=16, metadata={"checks": (positive,)})
     height: int = field(default=256, metadata={"checks": (positive,)})
     width: int = field(default=256, metadata={"checks": (positive,)})
-    num_inference_steps: int = option(
-        75, "--sr-steps", "denoising steps of the upscaler", aliases=("--sr-num-inference-steps",), checks=_STEPS
-    )
-    guidance_scale: float = option(
-        9.0,
-        "--sr-guidance-scale",
-        "classifier-free guidance of the upscaler (1 switches guidance off)",
-        aliases=("--sr-guidance",),
-        checks=_GUIDANCE,
+    num_inference_steps: int = _steps(75, "--sr-steps", "denoising steps of the upscaler", "--sr-num-inference-steps")
+    guidance_scale: float = _guidance(
+        9.0, "--sr-guidance-scale", "classifier-free guidance of the upscaler (1 switches guidance off)"
     )
     noise_level: int = option(
         20,
@@ -259,9 +246,7 @@ class UpscaleSettings(ValidatedSettings):
         checks=(between(0, MAX_SR_NOISE_LEVEL),),
     )
     negative_prompt: str = option("", "--sr-negative-prompt", "text the upscaler steers away from under guidance")
-    eta: float = option(
-        0.0, "--sr-eta", "DDIM eta of the upscaler (0: deterministic)", checks=(finite, between(0.0, 1.0))
-    )
+    eta: float = option(0.0, "--sr-eta", "DDIM eta of the upscaler (0: deterministic)", checks=_ETA)
 
     def for_input(self, generation: GenerationSettings) -> UpscaleSettings:
         """These settings for the first stage's video: its frame count, height and width."""
@@ -349,16 +334,10 @@ class EditSettings(ValidatedSettings):
     frame_stride: int = option(2, "--frame-stride", "take every n-th frame of the source", checks=_STRIDE)
     height: int = option(512, "--height", "frame height in pixels", checks=_SIZE)
     width: int = option(512, "--width", "frame width in pixels", checks=_SIZE)
-    num_inference_steps: int = option(
-        50,
-        "--num-inference-steps",
-        "DDIM steps of inversion and generation",
-        aliases=("--steps", "--inference-steps"),
-        checks=_STEPS,
+    num_inference_steps: int = _steps(
+        50, "--num-inference-steps", "DDIM steps of inversion and generation", "--steps", "--inference-steps"
     )
-    guidance_scale: float = option(
-        12.5, "--guidance-scale", "guidance of the edit", aliases=("--guidance",), checks=_GUIDANCE
-    )
+    guidance_scale: float = _guidance(12.5, "--guidance-scale", "guidance of the edit")
     inversion_prompt: str = option("", "--inversion-prompt", "prompt of the DDIM inversion (released code: empty)")
     mixed_precision: str = option("no", "--mixed-precision", "autocast precision while tuning", choices=PRECISIONS)
     gradient_checkpointing: bool = option(False, "--gradient-checkpointing", "trade compute for memory")
@@ -385,9 +364,6 @@ class EditSettings(ValidatedSettings):
             seed=self.seed,
         )
 
-    def clips(self) -> ClipSettings:
-        return ClipSettings(self.num_frames, self.height, self.width, self.frame_stride)
-
 
 def _existing_file(fix: str) -> Check:
     """A file flag's check: a missing file is refused before any video is made."""
@@ -403,12 +379,17 @@ def _weights(flag: str, help: str) -> Any:
     return option(None, flag, help, checks=(_existing_file("pass the local weight file"),))
 
 
-def _metric_names(value: str) -> str | None:
-    try:
-        expand_metrics(value.split(","))
-    except ValueError as exc:
-        return str(exc)
-    return None
+def _vbench_names(when_none: str | None = None) -> Check:
+    """Comma-separated metric names that VBench's dimensions and groups expand; ``when_none``: the problem if
+    they name no dimension (``--metrics`` may name fvd and clipsim alone)."""
+
+    def check(value: str) -> str | None:
+        try:
+            return None if expand_metrics(value.split(",")) else when_none
+        except ValueError as exc:
+            return str(exc)
+
+    return check
 
 
 def _jackknife_groups(groups: int) -> str | None:
@@ -469,7 +450,7 @@ class EvaluationSettings(ValidatedSettings):
         "--metrics",
         "comma-separated metrics: fvd and clipsim (always computed) plus VBench dimensions "
         f"({', '.join(VBENCH_DIMENSIONS)}) or the group {', '.join(VBENCH_GROUPS)} (README: VBench dimensions)",
-        checks=(_metric_names,),
+        checks=(_vbench_names(),),
     )
     dino_ckpt: Path | None = _weights(
         "--dino-ckpt", "subject_consistency: DINO ViT-B/16 weights (dino_vitbase16_pretrain.pth)"
@@ -488,13 +469,6 @@ class EvaluationSettings(ValidatedSettings):
     def vbench_dimensions(self) -> list[str]:
         """The VBench dimensions ``--metrics`` asks for, groups expanded."""
         return expand_metrics(self.metrics.split(","))
-
-
-def _suite_dimensions(value: str) -> str | None:
-    try:
-        return None if expand_metrics(value.split(",")) else "names no VBench dimension; e.g. vbench-quality"
-    except ValueError as exc:
-        return str(exc)
 
 
 #: VBench's standard mode: five videos per prompt, ``<prompt>-0.mp4`` to ``<prompt>-4.mp4``.
@@ -534,7 +508,7 @@ class VBenchSuiteSettings(ValidatedSettings):
         "--dimensions",
         f"comma-separated VBench dimensions ({', '.join(VBENCH_DIMENSIONS)}) or the group "
         f"{', '.join(VBENCH_GROUPS)}; each is scored over the videos of the prompts that list it",
-        checks=(_suite_dimensions,),
+        checks=(_vbench_names("names no VBench dimension; e.g. vbench-quality"),),
     )
     num_prompts: int | None = option(
         None,
@@ -659,10 +633,8 @@ class PartSettings(ValidatedSettings):
 
 @dataclass(frozen=True)
 class TrainingData(ValidatedSettings):
-    """Where training clips come from: a WebVid CSV and its video folder, or a folder of captioned mp4s.
-
-    With none of them and the tiny preset, a synthetic WebVid-layout set is written and used.
-    """
+    """Where training clips come from: a WebVid CSV and its video folder, or a folder of captioned mp4s (with
+    none of them and the tiny preset, a synthetic WebVid-layout set is written and used)."""
 
     csv: Path | None = option(None, "--csv", "WebVid CSV (videoid, name, page_dir, ...)")
     videos: Path | None = option(None, "--videos", "folder holding <page_dir>/<videoid>.mp4")
@@ -789,7 +761,6 @@ class ReportSettings(ValidatedSettings):
     output_dir: Path = option(Path("runs/report"), "--output-dir", "default runs/report")
 
 
-#: ``--generator`` choices: this project's model, a diffusers pipeline folder, or videos made elsewhere.
 GENERATORS = ("simda", "diffusers", "videos")
 #: ``--pipeline`` names that build a tiny random pipeline of the real diffusers class (with ``--preset tiny``).
 TINY_PIPELINES = ("tiny-animatediff", "tiny-modelscope")
@@ -861,15 +832,11 @@ class AblationOutputSettings(ValidatedSettings):
 
 #: The flags ``python -m metrics.fvd`` shares with the benchmarks (fields of :class:`EvaluationSettings`).
 FVD_COMMAND_EVALUATION_FIELDS = ("fvd_protocol", "fvd_frame_stride", "fvd_frame_start", "clip_model", "clip_pretrained")
-#: ``--fvd-frames`` of ``python -m metrics.fvd``: both sets are read alike, so there is no generated frame
-#: rate to match (the benchmarks' fps-matched); the protocol's window, or the old spread over the clip.
-FVD_COMMAND_FRAME_SELECTIONS = ("protocol", "spread")
 
 
 @dataclass(frozen=True)
 class FVDCommandSettings(ValidatedSettings):
-    """``python -m metrics.fvd``'s own flags; ``--i3d``/``--clip-ckpt`` are :class:`MetricWeightSettings`' and
-    the protocol, frame window and CLIP flags :class:`EvaluationSettings`' (:data:`FVD_COMMAND_EVALUATION_FIELDS`)."""
+    """``python -m metrics.fvd``'s own flags (the weights are :class:`MetricWeightSettings`', the rest shared)."""
 
     real: Path | None = option(None, "--real", "real videos: folder or index file", required=True)
     fake: Path | None = option(None, "--fake", "generated videos: folder or index file", required=True)
@@ -886,7 +853,7 @@ class FVDCommandSettings(ValidatedSettings):
         "protocol",
         "--fvd-frames",
         "frames FVD takes from each clip: protocol (the FVD tool's window) or spread (over the whole clip)",
-        choices=FVD_COMMAND_FRAME_SELECTIONS,
+        choices=("protocol", "spread"),  # not fps-matched: both sets are read alike, no generated frame rate
     )
     batch_size: int = option(8, "--batch-size", "videos per detector call (default 8)", checks=(positive,))
     device: str = option("auto", "--device", "cuda, cpu or auto (default)")
@@ -904,24 +871,19 @@ class FVDCommandSettings(ValidatedSettings):
 
 #: ``python -m metrics.interval_coverage``'s bounds: a value outside them measures nothing (--dim 0 once
 #: reported a coverage of 1.000 of nothing) or runs for hours.
-MAX_COVERAGE_DIM = 4096
-MAX_COVERAGE_COUNT = 100_000
+_COVERAGE_DIM = (between(1, 4096),)
+_COVERAGE_COUNT = (between(2, 100_000),)
 
 
 @dataclass(frozen=True)
 class IntervalCoverageSettings(ValidatedSettings):
     """The Gaussian simulation of ``python -m metrics.interval_coverage`` (random features)."""
 
-    dim: int = option(400, "--dim", "feature dimension (I3D's logits: 400)", checks=(between(1, MAX_COVERAGE_DIM),))
-    num_videos: int = option(
-        2990, "--num-videos", "videos per set (MSR-VTT's test set: 2990)", checks=(between(2, MAX_COVERAGE_COUNT),)
-    )
-    trials: int = option(100, "--trials", "fresh generated sets", checks=(between(2, MAX_COVERAGE_COUNT),))
+    dim: int = option(400, "--dim", "feature dimension (I3D's logits: 400)", checks=_COVERAGE_DIM)
+    num_videos: int = option(2990, "--num-videos", "videos per set (MSR-VTT's test set: 2990)", checks=_COVERAGE_COUNT)
+    trials: int = option(100, "--trials", "fresh generated sets", checks=_COVERAGE_COUNT)
     replicates: int = option(
-        DEFAULT_REPLICATES,
-        "--replicates",
-        "groups or resamples of each interval",
-        checks=(between(2, MAX_COVERAGE_COUNT),),
+        DEFAULT_REPLICATES, "--replicates", "groups or resamples of each interval", checks=_COVERAGE_COUNT
     )
     methods: tuple[str, ...] = option(
         INTERVAL_METHOD_NAMES, "--methods", "interval methods to check", choices=INTERVAL_METHOD_NAMES, many=True
@@ -951,7 +913,6 @@ class Preset:
     synthetic_videos: int | None = None
     #: The learning benchmark's data and seeds (only ``--preset learn`` has them).
     learning: LearningSettings | None = None
-    #: VBench's prompt suite (``python -m benchmarks.vbench``).
     vbench_suite: VBenchSuiteSettings = VBenchSuiteSettings()
 
 

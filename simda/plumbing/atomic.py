@@ -25,11 +25,8 @@ _INTERRUPTED = re.compile(r"^\..+\.[a-z0-9_]{8}(\.[^.]+)?$")
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[str]:
-    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``.
-
-    The temporary file keeps the target's suffix, so writers that infer the format from the
-    name (video muxers, numpy) still work, and it gets the permissions a plain ``open`` would.
-    """
+    """A temporary path beside ``path``, renamed onto it on success; it keeps the suffix (muxers and numpy infer
+    the format from it) and gets the permissions a plain ``open`` would."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
@@ -47,9 +44,7 @@ def require_writable_dir(path: str | Path, flag: str) -> Path:
     """Prove a file can be written in ``path`` (or in its nearest existing parent: nothing is created) before
     any expensive work, so a run never fails at its first write hours in; returns the absolute path."""
     folder = Path(path).absolute()
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
+    existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
     if not existing.is_dir():
         raise UsageError(f"{flag} {folder}: {existing} is a file, not a folder; pass {flag} a folder")
     try:
@@ -64,10 +59,7 @@ def require_writable_dir(path: str | Path, flag: str) -> Path:
 
 
 def remove_interrupted_writes(folder: str | Path) -> list[Path]:
-    """Delete the temporary files that killed writers left anywhere under ``folder`` (named like
-    :func:`atomic_path`'s); returns them. Only safe while no other process writes there: call it with
-    the folder's lock held.
-    """
+    """Delete (and return) the temporary files killed writers left under ``folder``; hold the folder's lock."""
     removed = [path for path in sorted(Path(folder).rglob(".*")) if path.is_file() and _INTERRUPTED.match(path.name)]
     for path in removed:
         path.unlink(missing_ok=True)
@@ -76,14 +68,9 @@ def remove_interrupted_writes(folder: str | Path) -> list[Path]:
 
 @contextlib.contextmanager
 def file_lock(path: str | Path, refuse_flag: str | None = None) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created if missing) for the block.
-
-    The call blocks until the holder lets go; with ``refuse_flag`` (a run folder's lock) it raises
-    :class:`FolderBusyError` at once instead, naming the holder (each holder writes ``pid <n> on <host>``
-    into the file) and the flag that picks another folder. The kernel drops the lock when its process
-    dies, however it dies, so a killed run never leaves a folder locked (on local file systems; NFS locks
-    depend on the server).
-    """
+    """Hold an exclusive ``flock`` on ``path`` (created if missing), waiting for the holder; with ``refuse_flag``
+    raise :class:`FolderBusyError` at once instead, naming the holder (its ``pid <n> on <host>`` line) and the flag.
+    The kernel drops the lock however its process dies (on local file systems; NFS depends on the server)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~current_umask())

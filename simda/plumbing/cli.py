@@ -51,11 +51,8 @@ class CommandResult(Protocol):
 
 
 def new_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
-    """A parser with the module docstring as its description, no abbreviated flags, and ``--debug``.
-
-    Abbreviations are off because ``--out`` silently meaning ``--output-dir`` (or one flag
-    meaning another after a new one is added) is a trap; every accepted alias is declared.
-    """
+    """A parser with the module docstring as its description and ``--debug``; abbreviations are off (``--out``
+    silently meaning ``--output-dir``, or another flag once one is added, is a trap): every alias is declared."""
     parser = CommandParser(
         prog=prog,
         description=doc,

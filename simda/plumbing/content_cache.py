@@ -35,11 +35,9 @@ def synthetic_data_root() -> Path:
 def cached_folder(
     root: Path, name: str, content: Mapping[str, Any], write: Callable[[Path], Mapping[str, Path]]
 ) -> dict[str, Path]:
-    """The files ``write(folder)`` writes (by name), in ``<root>/<name>-<key of content>``, written if absent.
-
-    ``content`` must hold everything that decides the bytes (the writer, its sizes, a version).
-    An unwritable ``root`` is refused naming :data:`CACHE_ENV`, the variable that moves it.
-    """
+    """The files ``write(folder)`` writes (by name) in ``<root>/<name>-<key of content>``, written if absent.
+    ``content`` holds all that decides the bytes (the writer, its sizes, a version); an unwritable ``root`` is
+    refused naming :data:`CACHE_ENV`, the variable that moves it."""
     folder = Path(root) / f"{name}-{identity_of(dict(content))}"
     if not (folder / RECORD).is_file():
         require_writable_dir(folder.parent, CACHE_ENV)

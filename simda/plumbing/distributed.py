@@ -83,15 +83,11 @@ _watcher: threading.Thread | None = None
 
 
 def exit_when_parent_dies(poll_s: float = 1.0) -> threading.Thread:
-    """End this process (SIGTERM to itself, SIGKILL if it still runs later) soon after its parent is gone.
+    """SIGTERM this process (SIGKILL after a grace period) once its parent is gone; one watcher per process.
 
-    torchrun's workers are its children; killing only the launcher (``kill <pid>``, a lost ssh
-    session, a scheduler that signals one pid) leaves them computing, holding their GPUs and the
-    run folder's lock. Once the parent dies the process is re-parented, which ``os.getppid`` shows.
-    A polling daemon thread is used rather than Linux's ``PR_SET_PDEATHSIG``, which fires when the
-    parent *thread* that started us ends, not the parent process, and exists on Linux only.
-    One watcher per process, however often this is called.
-    """
+    Killing only torchrun's launcher (``kill <pid>``, a lost ssh session) would leave its workers computing,
+    holding their GPUs and the run folder's lock. The thread polls ``os.getppid`` (a re-parented process has
+    another parent) because Linux's ``PR_SET_PDEATHSIG`` fires when the parent *thread* ends, and is Linux-only."""
     global _watcher
     if _watcher is None:
         parent = os.getppid()
@@ -110,12 +106,8 @@ def exit_when_parent_dies(poll_s: float = 1.0) -> threading.Thread:
 
 @contextlib.contextmanager
 def process_group() -> Iterator[ProcessLayout]:
-    """The layout for the duration of a command: torchrun's process group joined if launched by it (the
-    worker then ends itself when the launcher dies, :func:`exit_when_parent_dies`), a single process otherwise.
-
-    A process group this call created is torn down after; one that already exists (a caller running several
-    commands in one torchrun job) is left open.
-    """
+    """The layout for a command: torchrun's process group when launched by it, else a single process. A group
+    this call created is torn down after; an existing one (several commands in one torchrun job) is left open."""
     created = not (dist.is_available() and dist.is_initialized())
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     layout = ProcessLayout()
@@ -123,10 +115,9 @@ def process_group() -> Iterator[ProcessLayout]:
         exit_when_parent_dies()
         layout = ProcessLayout(int(os.environ["RANK"]), world_size, int(os.environ.get("LOCAL_RANK", "0")))
         if not dist.is_initialized():
-            backend = "nccl" if torch.cuda.is_available() else "gloo"
-            if backend == "nccl":
+            if torch.cuda.is_available():
                 torch.cuda.set_device(layout.local_rank)
-            dist.init_process_group(backend)
+            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     try:
         yield layout
     finally:

@@ -42,10 +42,8 @@ def content_key(path: Path) -> str:
 
 
 def settings_of(value: Any, leave_out: Iterable[str] = ()) -> Any:
-    """``value`` (dataclasses, mappings, paths) as plain JSON data; files become their content keys.
-
-    ``leave_out`` names fields at any depth that do not change what is computed (device, logging).
-    """
+    """``value`` (dataclasses, mappings, paths) as plain JSON data, files as their content keys, without the fields
+    ``leave_out`` names at any depth (those that do not change what is computed: device, logging)."""
     dropped = set(leave_out)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
@@ -72,12 +70,8 @@ def default_folder(command: str, identity: str) -> Path:
 
 
 def claim_record(folder: Path, command: str, identity: str, flag: str = "--output-dir") -> None:
-    """Record in ``folder`` which run's results it holds, or refuse if it holds another run's.
-
-    Call it before any work and before any MLflow call, with the folder's lock held. A record in a folder
-    holding nothing else is replaced: the run that wrote it left no results.
-    Raises :class:`UsageError` naming the holder, the record and ``flag``.
-    """
+    """Record in ``folder`` which run's results it holds, or refuse (naming the holder and ``flag``) another run's;
+    call it with the folder's lock held. A record beside nothing else is replaced: its run left no results."""
     path = Path(folder) / RECORD_FILE
     wanted = {"command": command, "identity": identity}
     fix = f"pass {flag} another folder, or leave it unset for a folder named after these settings"
@@ -104,8 +98,7 @@ def claim_record(folder: Path, command: str, identity: str, flag: str = "--outpu
 
 @contextlib.contextmanager
 def claim_output_dir(folder: Path, command: str, identity: str, flag: str = "--output-dir") -> Iterator[None]:
-    """Hold ``folder`` for one run, before any work or MLflow call: it must be writable, a second run on it is
-    refused (:func:`~simda.plumbing.atomic.claim_folder`) and so is another run's folder (:func:`claim_record`)."""
+    """Hold ``folder`` for one run, before any work or MLflow call: writable, locked, and recorded as this run's."""
     require_writable_dir(folder, flag)
     with claim_folder(folder, flag):
         claim_record(folder, command, identity, flag)

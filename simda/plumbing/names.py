@@ -15,11 +15,8 @@ _FORBIDDEN = ("/", "\\", "\x00")
 
 
 def plain_name(value: object, source: str | Path, row: int | str, column: str) -> str:
-    """``value`` as a string when it is a plain file name; else :class:`BadInputFile` naming the file and row.
-
-    Plain: not empty, no path separator or NUL, not ``.``/``..``, no leading dot (dot files are how
-    interrupted writes are named, and listers skip them), no surrounding spaces.
-    """
+    """``value`` as a string when it is a plain file name (the message says what is not); else
+    :class:`BadInputFile` naming the file and row. No leading dot: interrupted writes are named so, and skipped."""
     text = str(value)
     if not text or text.startswith(".") or text != text.strip() or any(sign in text for sign in _FORBIDDEN):
         raise BadInputFile(

@@ -38,11 +38,8 @@ def option(
     required: bool = False,
     metavar: str | None = None,
 ) -> Any:
-    """A settings field with its flag, help text and checks (see the module docstring).
-
-    A ``tuple[X, ...]`` field takes its values from a ``repeat``-able flag (``--edit a --edit b``)
-    or from ``many`` values after one flag (``--runs a b``); ``required`` flags must be typed.
-    """
+    """A settings field with its flag, help text and checks (module docstring). A ``tuple[X, ...]`` field takes its
+    values from a ``repeat``-able flag (``--edit a --edit b``) or ``many`` values after one (``--runs a b``)."""
     metadata = {
         "flag": flag,
         "aliases": aliases,
@@ -77,8 +74,6 @@ def at_least(minimum: int, why: str = "") -> Check:
 
 
 def at_most(maximum: float, why: str = "") -> Check:
-    """An upper bound: a value past it would fail late (memory, a scheduler's range) or run meaninglessly."""
-
     def check(value: float) -> str | None:
         return None if value <= maximum else f"must be at most {maximum:g}{why}"  # NaN is refused by finite
 
@@ -156,12 +151,8 @@ def add_options(
     override: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
     """Add the flags of ``cls``'s fields (all, or ``only``), unset by default; their help shows each preset's default.
-
-    ``aliases`` adds spellings for one command only (field name -> extra flags), e.g. the names of
-    diffusers' training scripts in ``simda.train``; ``override`` replaces a field's declared
-    ``flag`` or ``help`` for one command (field name -> {"flag": ..., "help": ...}), e.g. the
-    annotation flag that each benchmark names after its data format.
-    """
+    For one command, ``aliases`` adds spellings (field -> flags: diffusers' script names in ``simda.train``) and
+    ``override`` replaces a field's ``flag`` or ``help`` (field -> {"help": ...}: each benchmark's annotation flag)."""
     wanted = set(only) if only is not None else None
     for field in dataclasses.fields(cls):
         if "flag" not in field.metadata or field.name in skip or (wanted is not None and field.name not in wanted):

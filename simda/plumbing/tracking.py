@@ -44,7 +44,6 @@ class TrackingUnreachableError(UsageError, ConnectionError):
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
-    """``uri``, else ``$MLFLOW_TRACKING_URI``, else ``./mlflow.db`` (as an absolute path)."""
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path('mlflow.db').resolve()}"
 
 
@@ -52,27 +51,22 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
 def quick_requests(timeout_s: float) -> Iterator[None]:
     """MLflow's HTTP client without its retries (minutes against a dead server) and with a short timeout."""
     wanted = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": str(math.ceil(timeout_s))}
-    saved = {name: os.environ.get(name) for name in wanted}
+    saved = {name: os.environ[name] for name in wanted if name in os.environ}
     os.environ.update(wanted)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        for name in wanted:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
 
 
 def require_tracking_server(uri: str, timeout_s: float = REACHABLE_TIMEOUT_S) -> None:
-    """For an HTTP(S) ``uri``: the server answers within ``timeout_s`` (any HTTP answer: one behind authentication
-    answers 401) and is an MLflow tracking server (an MLflow API call succeeds, not only any web page); other
-    stores pass. Raises :class:`TrackingUnreachableError` naming the flag."""
+    """An HTTP(S) ``uri`` must answer at all (a 401 behind authentication counts), then as MLflow, not any web page."""
     if not uri.startswith(("http://", "https://")):
         return
     try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_s):
-            pass
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_s).close()
     except urllib.error.HTTPError:
         pass  # it answered
     except (OSError, ValueError) as exc:  # URLError, refused, timed out, bad host
@@ -98,14 +92,13 @@ def sqlite_file(uri: str) -> Path | None:
 
 
 def store_lock(uri: str) -> contextlib.AbstractContextManager:
-    """Exclusive access to a SQLite store's schema and experiment table (waits for other commands);
-    a no-op for other stores, whose servers serialise this themselves."""
+    """The SQLite store's lock (module docstring); other stores' servers serialise this themselves."""
     database = sqlite_file(uri)
     return contextlib.nullcontext() if database is None else file_lock(database.with_name(database.name + ".lock"))
 
 
 def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIMEOUT_S) -> str:
-    """Select and ready the tracking backend (:func:`resolve_tracking_uri`, module docstring); returns the URI."""
+    """Select and ready the tracking backend (module docstring); returns the URI."""
     chosen = resolve_tracking_uri(uri)
     require_tracking_server(chosen, timeout_s)
     database = sqlite_file(chosen)
@@ -123,13 +116,9 @@ def configure_tracking(uri: str | None = None, timeout_s: float = REACHABLE_TIME
     return chosen
 
 
-def run_key_tag(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-def find_resumable_run(experiment_id: str, key: str, identity: str, parent_id: str | None) -> Any:
-    """The newest run of ``experiment_id`` made with ``key`` and ``identity`` (under ``parent_id`` when nested)."""
-    filters = [f"tags.`{RUN_KEY_TAG}` = '{run_key_tag(key)}'", f"tags.`{IDENTITY_TAG}` = '{identity}'"]
+def find_resumable_run(experiment_id: str, key_tag: str, identity: str, parent_id: str | None) -> Any:
+    """The newest run of ``experiment_id`` tagged ``key_tag`` and ``identity`` (under ``parent_id`` when nested)."""
+    filters = [f"tags.`{RUN_KEY_TAG}` = '{key_tag}'", f"tags.`{IDENTITY_TAG}` = '{identity}'"]
     if parent_id is not None:
         filters.append(f"tags.`mlflow.parentRunId` = '{parent_id}'")
     found = mlflow.search_runs(
@@ -179,23 +168,15 @@ def tracked_run(
     resume_key: str | None = None,
     identity: str | None = None,
 ) -> Iterator[mlflow.ActiveRun | None]:
-    """An MLflow run with ``params`` logged up front; ``None`` (and no MLflow calls) when disabled.
+    """An MLflow run with ``params`` logged before any work (an interrupted run still says what it was); ``None``,
+    and no MLflow calls, when disabled. Inside an active run (a sweep calling a command) it nests. System metrics
+    are sampled when a GPU is present unless ``system_metrics`` is False (timing benchmarks: the sampling thread
+    would disturb what they measure). Ctrl-C or SIGTERM ends the run KILLED, never RUNNING.
 
-    Parameters are logged before any work, so an interrupted run still says what it was. Inside
-    an active run (a sweep calling a command) the new run nests under it. System metrics (GPU
-    utilisation and memory, CPU, disk) are sampled by default when a GPU is present; timing
-    benchmarks switch them off so the sampling thread does not disturb what they measure. A run
-    stopped by Ctrl-C or SIGTERM (the command layer raises it as an interrupt) ends KILLED, never RUNNING.
-
-    With ``resume_key`` (the run folder or output directory, kept as the tag ``simda.run_key``, a hash, and
-    ``simda.run_key_source``, the key itself), the newest run of the experiment made with the same key is
-    continued rather than a new one started, so a resumed training run holds its whole loss curve. MLflow
-    keeps a parameter's first value, so parameters that differ on resume keep the old value and are listed
-    in the tag ``simda.params_changed_on_resume``. Only a run of the same ``identity`` (what the run computes,
-    see :mod:`simda.plumbing.identity`; the resume key itself when not given) is continued, and a nested run
-    only under the same parent: anything else gets a new run. A FINISHED run is reused as it is: it ends
-    FINISHED at its first end time again, whatever the rerun does.
-    """
+    With ``resume_key`` (the run folder) the newest run of the same key, ``identity`` (:mod:`simda.plumbing.identity`;
+    default the key) and parent is continued, so a resumed training run holds its whole loss curve; a FINISHED
+    one stays FINISHED (:func:`keep_finished`). MLflow keeps a parameter's first value: changed ones are listed in
+    the tag ``simda.params_changed_on_resume``."""
     if not enabled:
         yield None
         return
@@ -210,11 +191,12 @@ def tracked_run(
     all_tags = dict(tags or {})
     previous = None
     if resume_key is not None:
-        identity = identity or run_key_tag(resume_key)
+        key_tag = hashlib.sha256(resume_key.encode()).hexdigest()[:32]
+        identity = identity or key_tag
         parent_id = None if parent is None else parent.info.run_id
         if experiment_id is not None:
-            previous = find_resumable_run(experiment_id, resume_key, identity, parent_id)
-        all_tags |= {RUN_KEY_TAG: run_key_tag(resume_key), "simda.run_key_source": resume_key[:5000]}
+            previous = find_resumable_run(experiment_id, key_tag, identity, parent_id)
+        all_tags |= {RUN_KEY_TAG: key_tag, "simda.run_key_source": resume_key[:5000]}
         all_tags[IDENTITY_TAG] = identity
     finished = previous is not None and previous.info.status == "FINISHED"
     with (
@@ -247,11 +229,7 @@ def tracked_run(
 
 
 def log_table(table: pd.DataFrame, name: str) -> None:
-    """Log ``table`` as an MLflow table when small, and as a Parquet artifact always.
-
-    ``mlflow.log_table`` shows tables in the UI but keeps an index in a size-capped tag, so
-    per-video tables that can grow to thousands of rows go out as Parquet only.
-    """
+    """Log ``table`` as a Parquet artifact, and as an MLflow table (shown in the UI) up to :data:`TABLE_ROWS_INLINE`."""
     if len(table) <= TABLE_ROWS_INLINE:
         inline = f"{name}.json"
         run_id = mlflow.active_run().info.run_id  # type: ignore[union-attr]
