@@ -692,18 +692,6 @@ class UpscaleSwitch(ValidatedSettings):
 
 
 @dataclass(frozen=True)
-class TrainUpscalerSwitch(ValidatedSettings):
-    """``--sr`` of ``simda.train``: the upscaler's adapters train instead of the text-to-video ones."""
-
-    sr: bool = option(
-        False,
-        "--sr",
-        "train the x4 upscaler's SR adapters: --height/--width are then the high-resolution clip size "
-        "(the upscaler's output; its input is the clip 4x smaller)",
-    )
-
-
-@dataclass(frozen=True)
 class GenerateOutputSettings(ValidatedSettings):
     """The prompts of ``simda.generate``, their seeds and batching, and where the videos go."""
 

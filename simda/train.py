@@ -39,8 +39,8 @@ from simda.settings import (
     TrainingData,
     TrainOutputSettings,
     TrainSettings,
-    TrainUpscalerSwitch,
     UpscalerModelSettings,
+    UpscaleSwitch,
     preset_defaults,
     preset_for,
 )
@@ -334,7 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
         aliases=DIFFUSERS_FLAGS,
     )
     add_options(training, PartSettings, {})
-    sr = add_group(parser, "super-resolution (paper, section 3.4)", TrainUpscalerSwitch)
+    train_upscaler = (
+        "train the x4 upscaler's SR adapters: --height/--width are then the high-resolution clip size "
+        "(the upscaler's output; its input is the clip 4x smaller)"
+    )
+    sr = add_group(
+        parser, "super-resolution (paper, section 3.4)", UpscaleSwitch, override={"sr": {"help": train_upscaler}}
+    )
     add_options(sr, UpscalerModelSettings, {}, only=("sr_base", "sr_ckpt"))
     add_group(parser, "output", TrainOutputSettings, ResumeSettings, TrackingSettings)
     return parser
