@@ -140,6 +140,15 @@ def _flag_type(cls: type, name: str) -> tuple[Callable[[str], Any], bool]:
     return (hint if hint in (int, float, Path) else str), False
 
 
+def _default_note(defaults: Mapping[str, Any]) -> str:
+    """The presets' defaults for ``--help``: one value when they agree (none when that is unset), else each
+    preset's, so a newcomer reads "(default 16)" and not the same number once per preset."""
+    if len({repr(value) for value in defaults.values()}) > 1:
+        return " (default " + ", ".join(f"{name}: {value!r}" for name, value in defaults.items()) + ")"
+    value = next(iter(defaults.values()), None)
+    return "" if value is None else f" (default {value!r})"
+
+
 def add_options(
     parser: argparse.ArgumentParser | argparse._ArgumentGroup,
     cls: type[ValidatedSettings],
@@ -150,7 +159,7 @@ def add_options(
     aliases: Mapping[str, tuple[str, ...]] | None = None,
     override: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
-    """Add the flags of ``cls``'s fields (all, or ``only``), unset by default; their help shows each preset's default.
+    """Add the flags of ``cls``'s fields (all, or ``only``), unset by default; their help shows the presets' defaults.
     For one command, ``aliases`` adds spellings (field -> flags: diffusers' script names in ``simda.train``) and
     ``override`` replaces a field's ``flag`` or ``help`` (field -> {"help": ...}: each benchmark's annotation flag)."""
     wanted = set(only) if only is not None else None
@@ -159,9 +168,8 @@ def add_options(
             continue
         convert, switch = _flag_type(cls, field.name)
         meta = {**field.metadata, **(override or {}).get(field.name, {})}
-        defaults = ", ".join(f"{name}: {getattr(settings, field.name)!r}" for name, settings in presets.items())
         names = (meta["flag"], *meta["aliases"], *(aliases or {}).get(field.name, ()))
-        help_text = f"{meta['help']} (default {defaults})" if presets else meta["help"]
+        help_text = meta["help"] + _default_note({name: getattr(each, field.name) for name, each in presets.items()})
         takes_values = {
             "type": convert,
             "choices": meta["choices"],
