@@ -17,10 +17,7 @@ table always names the prompt file it came from. VBench's rules, as its prompt-s
 
 Custom prompts: a ``.txt`` file, one prompt per line (the format of vbench's
 ``prompts_per_dimension/*.txt``), every prompt then scored on every requested dimension, as vbench's
-custom mode does. Videos made elsewhere need no renaming: a folder of ``<prompt>-<index>.mp4`` is
-read as is (the stem is the id), and any other names are mapped with an ``id,path`` CSV
-(``benchmarks.video_folder``). ``--preset tiny`` writes :func:`write_synthetic`, a tiny copy of the
-file's format.
+custom mode does. Videos made elsewhere are read by their ``<prompt>-<index>`` ids (``benchmarks.video_folder``).
 
 Dimensions are loaded, scored and cached as the text-to-video benchmarks do it
 (:mod:`benchmarks.vbench_scoring`), each video's states written atomically after its mp4, and its id,
@@ -162,11 +159,6 @@ def suite_videos(prompts: Iterable[SuitePrompt], videos_per_prompt: int = VBENCH
     return sorted(videos, key=lambda video: video.id)
 
 
-def video_row(video: SuiteVideo, seed: int) -> dict[str, Any]:
-    """What a video's cache file records beside its scores: id, prompt, index and the seed that made it."""
-    return {"id": video.id, "caption": video.caption, "index": video.index, "seed": video_seed(seed, video.id)}
-
-
 def dimension_scores(
     videos: Sequence[SuiteVideo], states: Mapping[str, Mapping[str, DimensionState]], dimensions: Iterable[str]
 ) -> dict[str, float]:
@@ -256,7 +248,6 @@ class SuiteRun:
         return Path(paths[video.id]) if paths is not None else self.folder.video(video.id)
 
     def row_path(self, video: SuiteVideo) -> Path:
-        """Where the video's id, prompt, index and seed are recorded."""
         return self.root / "vbench" / f"{video.id}.json"
 
     def state_folders(self, dimensions: Sequence[LoadedDimension]) -> dict[str, Path]:
@@ -289,7 +280,8 @@ class SuiteRun:
             self._make(batch)
         for video in todo:
             score_video(read_all_frames(self.video_path(video)), video.id, serving(video, dimensions), folders)
-            write_json(self.row_path(video), video_row(video, self.seed))
+            seed = video_seed(self.seed, video.id)
+            write_json(self.row_path(video), dict(id=video.id, caption=video.caption, index=video.index, seed=seed))
 
     def score(
         self,

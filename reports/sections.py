@@ -20,9 +20,9 @@ from reports.store import LoggedRun, RunStore
 from reports.tables import (
     WEIGHTS,
     Figure,
-    ReportTable,
     Section,
     benchmark_table,
+    marked_table,
     protocol_table,
     run_kind,
     table1,
@@ -207,20 +207,18 @@ def training_section(store: RunStore, runs: Sequence[LoggedRun]) -> Section:
 
 def runs_section(runs: Sequence[LoggedRun]) -> Section:
     """Every run the report read, so a reader can find each one in MLflow."""
-    frame = pd.DataFrame(
-        [
-            {
-                "run": run.label,
-                "run id": run.run_id,
-                "experiment": run.experiment,
-                "kind": run_kind(run) or "other",
-                "parent": run.parent_id or "",
-                WEIGHTS: "random weights" if run.random_weights else "real",
-            }
-            for run in runs
-        ]
-    )
-    return Section("Runs", tables=[ReportTable("Runs read from MLflow", frame, [run.random_weights for run in runs])])
+    rows = [
+        {
+            "run": run.label,
+            "run id": run.run_id,
+            "experiment": run.experiment,
+            "kind": run_kind(run) or "other",
+            "parent": run.parent_id or "",
+            WEIGHTS: "random weights" if run.random_weights else "real",
+        }
+        for run in runs
+    ]
+    return Section("Runs", tables=[marked_table("Runs read from MLflow", rows)])
 
 
 def build_sections(store: RunStore, runs: Sequence[LoggedRun]) -> list[Section]:

@@ -77,7 +77,12 @@ class RunStore:
         if unknown:
             known = ", ".join(sorted(self._experiments)) or "none"
             raise ReportInputError(f"--experiment {unknown[0]}: not in {self.uri} (experiments there: {known})")
-        chosen = {run.info.run_id: run for run in (self._get(run_id) for run_id in run_ids)}
+        chosen = {}
+        for run_id in run_ids:
+            try:
+                chosen[run_id] = self.client.get_run(run_id)
+            except MlflowException as error:
+                raise ReportInputError(f"--runs {run_id}: no such run in {self.uri}") from error
         searched = list(experiments) if experiments or run_ids else list(self._experiments)
         if searched:
             ids = [self._experiments[name] for name in searched]
@@ -98,12 +103,6 @@ class RunStore:
             for run in chosen.values()
         ]
         return sorted(logged, key=lambda run: (run.start_time, run.run_id))
-
-    def _get(self, run_id: str):
-        try:
-            return self.client.get_run(run_id)
-        except MlflowException as error:
-            raise ReportInputError(f"--runs {run_id}: no such run in {self.uri}") from error
 
     def artifact_files(self, run: LoggedRun, folder: str = "") -> set[str]:
         """Paths of the files directly inside ``folder`` of the run's artifacts (cached per folder)."""
