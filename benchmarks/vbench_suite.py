@@ -205,14 +205,11 @@ def write_synthetic(folder: Path, count: int) -> Path:
     colours = ("red", "green", "blue")
     entries: list[dict[str, Any]] = []
     for i in range(count):
+        colour = colours[i % 3]
         dims = [QUALITY_DIMENSIONS[i % len(QUALITY_DIMENSIONS)], QUALITY_DIMENSIONS[(i + 3) % len(QUALITY_DIMENSIONS)]]
-        entry: dict[str, Any] = {
-            "prompt_en": f"a {colours[i % 3]} square moving, synthetic prompt {i}",
-            "dimension": dims,
-        }
+        entry: dict[str, Any] = {"prompt_en": f"a {colour} square moving, synthetic prompt {i}", "dimension": dims}
         if i % 3 == 0:
-            entry["dimension"] = [*dims, "color"]
-            entry["auxiliary_info"] = {"color": {"color": colours[i % 3]}}
+            entry.update(dimension=[*dims, "color"], auxiliary_info={"color": {"color": colour}})
         entries.append(entry)
     entries.append({"prompt_en": entries[-1]["prompt_en"], "dimension": ["imaging_quality", "aesthetic_quality"]})
     folder.mkdir(parents=True, exist_ok=True)
