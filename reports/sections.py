@@ -80,13 +80,12 @@ def benchmark_section(store: RunStore, runs: Sequence[LoggedRun], spec: Benchmar
         spec.title, tables=[benchmark_table(chosen, spec.paper_table, spec.title), protocol_table(chosen)]
     )
     vbench = vbench_table(chosen, f"{spec.title}: VBench dimensions")
-    if vbench is not None:
-        section.tables.append(vbench)
-        for run in chosen:
-            if vbench_scores(run):
-                png = plots.vbench_bars(vbench_scores(run), run.label, run.random_weights)
-                caption = f"{run.label}: VBench dimensions (0..1, higher is better)"
-                section.figures.append(_plot(run, "vbench", png, caption))
+    section.tables += [vbench] if vbench is not None else []
+    for run in chosen:
+        if scores := vbench_scores(run):
+            png = plots.vbench_bars(scores, run.label, run.random_weights)
+            caption = f"{run.label}: VBench dimensions (0..1, higher is better)"
+            section.figures.append(_plot(run, "vbench", png, caption))
     for run in chosen:
         caption = f"{run.label}: first videos, prompt under each ({_prompts(store, run)})"
         section.figures += _logged_figures(store, run, ["samples/samples.gif", "samples/first_frames.png"], caption)

@@ -265,13 +265,10 @@ def table6(runs: Sequence[tuple[LoggedRun, pd.DataFrame]]) -> ReportTable:
     return marked_table("Table 6: ablation (1K WebVid validation pairs in the paper)", rows)
 
 
-VBENCH_PREFIX = "vbench_"
-
-
 def vbench_scores(run: LoggedRun) -> dict[str, float]:
     """The run's VBench dimension scores (metrics ``vbench_<dimension>``), by dimension name."""
     metrics = sorted(run.metrics.items())
-    return {name[len(VBENCH_PREFIX) :]: value for name, value in metrics if name.startswith(VBENCH_PREFIX)}
+    return {name.removeprefix("vbench_"): value for name, value in metrics if name.startswith("vbench_")}
 
 
 def vbench_table(runs: Sequence[LoggedRun], title: str) -> ReportTable | None:
