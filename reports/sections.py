@@ -32,8 +32,6 @@ from reports.tables import (
     vbench_table,
 )
 
-PROFILE_TABLES = ("table1", "parameters", "inference", "training")
-
 
 def _asset_name(run: LoggedRun, stem: str, suffix: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "-", f"{run.run_id[:8]}-{stem}") + suffix
@@ -154,7 +152,7 @@ def profile_tables(store: RunStore, runs: Sequence[LoggedRun]) -> list[tuple[Log
     timing tables are ``None``)."""
     found = []
     for run in _by_kind(runs, "profile"):
-        tables = {name: store.table(run, name) for name in PROFILE_TABLES}
+        tables = {name: store.table(run, name) for name in ("table1", "parameters", "inference", "training")}
         if tables["table1"] is not None and tables["parameters"] is not None:
             found.append((run, tables))
     return found

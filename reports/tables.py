@@ -87,11 +87,6 @@ def _difference(ours: float | None, paper: float | None) -> float:
     return NAN if ours is None or paper is None or math.isnan(ours) else ours - paper
 
 
-def _interval(run: LoggedRun) -> str:
-    low, high = run.metrics.get("fvd_ci_low"), run.metrics.get("fvd_ci_high")
-    return "not logged" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
-
-
 def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...] | None, title: str) -> ReportTable:
     """A benchmark's table (Table 2 or 3): the paper's rows as published, then one row per evaluated run beside
     the paper's SimDA (blank for a benchmark the paper has no table or no SimDA row for)."""
@@ -102,6 +97,7 @@ def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...] | Non
     ]
     for run in runs:
         fvd, clipsim = run.metrics.get("fvd", NAN), run.metrics.get("clipsim", NAN)
+        low, high = run.metrics.get("fvd_ci_low"), run.metrics.get("fvd_ci_high")
         rows.append(
             {
                 "method": f"{run.tags.get('generator', 'SimDA')}, run {run.label}",
@@ -112,7 +108,7 @@ def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...] | Non
                 "Δ FVD": _difference(fvd, simda.fvd),
                 "paper SimDA CLIPSIM": simda.clipsim,
                 "Δ CLIPSIM": _difference(clipsim, simda.clipsim),
-                "FVD interval": _interval(run),
+                "FVD interval": "not logged" if low is None or high is None else f"[{low:.2f}, {high:.2f}]",
                 "videos": int(run.metrics["num_videos"]) if "num_videos" in run.metrics else None,
                 WEIGHTS: weights_mark(run),
             }
