@@ -105,19 +105,15 @@ def differing(protocols: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]
     return {key: by_run for key, by_run in values.items() if len(set(by_run.values())) > 1}
 
 
-def _interval(metrics: dict[str, float]) -> str:
-    low, high = metrics.get("fvd_ci_low"), metrics.get("fvd_ci_high")
-    return "none" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
-
-
 def table_row(run: Run) -> dict[str, Any]:
     """One run as a row of Table 2: the generator names the method."""
     params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
     random_weights = tags.get("random_weights", params.get("random_weights", "true")).lower() != "false"
+    low, high = metrics.get("fvd_ci_low"), metrics.get("fvd_ci_high")
     return {
         "method": tags.get("generator", "SimDA"),
         "FVD": metrics.get("fvd", math.nan),
-        "FVD interval": _interval(metrics),
+        "FVD interval": "none" if low is None or high is None else f"[{low:.2f}, {high:.2f}]",
         "CLIPSIM": metrics.get("clipsim", math.nan),
         "frame consistency": metrics.get("frame_consistency", math.nan),
         **{name: value for name, value in sorted(metrics.items()) if name.startswith("vbench_")},

@@ -96,9 +96,8 @@ class CaseEditor:
 
 def table5(rows: list[dict[str, object]], random_weights: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The per-edit table and this run's mean row above the paper's Table 5."""
-    per_edit = pd.DataFrame(rows, columns=list(EDIT_COLUMNS))  # rows reloaded from JSON come key-sorted
-    # and hold null for NaN (strict JSON): numbers again, so a resumed table equals the first
-    per_edit = per_edit.astype({column: float for column in EDIT_COLUMNS[2:]})
+    # rows reloaded from JSON come key-sorted and hold null for NaN (strict JSON): a resumed table equals the first
+    per_edit = pd.DataFrame(rows, columns=list(EDIT_COLUMNS)).astype({column: float for column in EDIT_COLUMNS[2:]})
     summary = per_edit.drop(columns=["video", "edit"]).mean().to_frame().T
     summary.insert(0, "method", "SimDA (this run" + (", random weights)" if random_weights else ")"))
     return per_edit, pd.concat([summary, pd.DataFrame(TABLE5)], ignore_index=True)

@@ -42,7 +42,7 @@ from simda.settings import (
 
 def run(job: VBenchJob) -> VBenchResult | None:
     """Make, score and log; rank 0 returns the table, other torchrun ranks ``None``."""
-    from benchmarks.vbench_engine import run_suite
+    from benchmarks.vbench_suite import run_suite
 
     return run_suite(job)
 

@@ -1,6 +1,6 @@
 """The VBench suite command's job and result: light types that the command and its engine both import.
 
-Kept apart from :mod:`benchmarks.vbench` (the flags) and :mod:`benchmarks.vbench_engine` (the work) so
+Kept apart from :mod:`benchmarks.vbench` (the flags) and :mod:`benchmarks.vbench_suite` (the work) so
 neither imports the other.
 """
 

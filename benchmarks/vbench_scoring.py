@@ -1,11 +1,9 @@
 """VBench dimensions in the benchmarks: built from the weight-file flags, scored per video, cached, summed.
 
-Each requested dimension (``--metrics``) is built from its weight files, or tiny and random under
-``--preset tiny`` when none is given. A video's state (:class:`metrics.vbench.dimension.DimensionState`)
-is written to its own file, ``<clip id>.<dimension>.json``, in a folder keyed by the dimension and
-the checksums of its weights, so a rerun or a resumed run recomputes nothing and other weights
-never reuse a stale score. Rank 0 sums the cached states in clip-id order: the numbers are the
-same for one process or many.
+A video's state (:class:`metrics.vbench.dimension.DimensionState`) is written to its own file,
+``<clip id>.<dimension>.json``, in a folder keyed by the dimension and the checksums of its weights, so a
+rerun or a resumed run recomputes nothing and other weights never reuse a stale score. Rank 0 sums the
+cached states in clip-id order: the numbers are the same for one process or many.
 """
 
 from __future__ import annotations

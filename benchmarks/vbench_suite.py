@@ -17,12 +17,10 @@ table always names the prompt file it came from. VBench's rules, as its prompt-s
 
 Custom prompts: a ``.txt`` file, one prompt per line (the format of vbench's
 ``prompts_per_dimension/*.txt``), every prompt then scored on every requested dimension, as vbench's
-custom mode does. Videos made elsewhere need no renaming: a folder of ``<prompt>-<index>.mp4`` is
-read as is (the stem is the id), and any other names are mapped with an ``id,path`` CSV
-(``benchmarks.video_folder``). ``--preset tiny`` writes :func:`write_synthetic`, a tiny copy of the
-file's format.
+custom mode does. Videos made elsewhere are read by their ``<prompt>-<index>`` ids (``benchmarks.video_folder``).
 
-Dimensions are loaded, scored and cached as the text-to-video benchmarks do it
+:func:`run_suite` (``python -m benchmarks.vbench``) makes videos with the text-to-video benchmarks' generators
+and names its folder as they do; dimensions are loaded, probed, scored and cached as they do it
 (:mod:`benchmarks.vbench_scoring`), each video's states written atomically after its mp4, and its id,
 prompt, index and seed beside, as ``<run>/vbench/<id>.json``.
 """
@@ -36,18 +34,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import mlflow
 import torch
 
 from benchmarks.datasets import stable_int, video_seed
-from benchmarks.rundir import RunDir, write_json
-from benchmarks.vbench_scoring import LoadedDimension, cached_states, missing_states, score_video
+from benchmarks.rundir import RunDir, config_hash, write_json
+from benchmarks.text_to_video_engine import build_generator, probe_dimensions
+from benchmarks.vbench_job import VBenchJob, VBenchResult
+from benchmarks.vbench_scoring import LoadedDimension, cached_states, load_dimensions, missing_states, score_video
 from metrics.i3d import file_sha256
+from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from metrics.vbench import GROUPS
 from metrics.vbench.dimension import DimensionState
 from simda.plumbing.atomic import atomic_path
-from simda.plumbing.distributed import ProcessLayout
+from simda.plumbing.content_cache import synthetic_data_root
+from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import BadInputFile
-from simda.settings import VBENCH_VIDEOS_PER_PROMPT
+from simda.plumbing.identity import default_folder
+from simda.plumbing.tracking import tracked_run
+from simda.settings import FPS, TINY_SUITE_PROMPTS, VBENCH_VIDEOS_PER_PROMPT
 
 if TYPE_CHECKING:
     from benchmarks.generators import VideoGenerator
@@ -162,11 +167,6 @@ def suite_videos(prompts: Iterable[SuitePrompt], videos_per_prompt: int = VBENCH
     return sorted(videos, key=lambda video: video.id)
 
 
-def video_row(video: SuiteVideo, seed: int) -> dict[str, Any]:
-    """What a video's cache file records beside its scores: id, prompt, index and the seed that made it."""
-    return {"id": video.id, "caption": video.caption, "index": video.index, "seed": video_seed(seed, video.id)}
-
-
 def dimension_scores(
     videos: Sequence[SuiteVideo], states: Mapping[str, Mapping[str, DimensionState]], dimensions: Iterable[str]
 ) -> dict[str, float]:
@@ -205,14 +205,11 @@ def write_synthetic(folder: Path, count: int) -> Path:
     colours = ("red", "green", "blue")
     entries: list[dict[str, Any]] = []
     for i in range(count):
+        colour = colours[i % 3]
         dims = [QUALITY_DIMENSIONS[i % len(QUALITY_DIMENSIONS)], QUALITY_DIMENSIONS[(i + 3) % len(QUALITY_DIMENSIONS)]]
-        entry: dict[str, Any] = {
-            "prompt_en": f"a {colours[i % 3]} square moving, synthetic prompt {i}",
-            "dimension": dims,
-        }
+        entry: dict[str, Any] = {"prompt_en": f"a {colour} square moving, synthetic prompt {i}", "dimension": dims}
         if i % 3 == 0:
-            entry["dimension"] = [*dims, "color"]
-            entry["auxiliary_info"] = {"color": {"color": colours[i % 3]}}
+            entry.update(dimension=[*dims, "color"], auxiliary_info={"color": {"color": colour}})
         entries.append(entry)
     entries.append({"prompt_en": entries[-1]["prompt_en"], "dimension": ["imaging_quality", "aesthetic_quality"]})
     folder.mkdir(parents=True, exist_ok=True)
@@ -256,7 +253,6 @@ class SuiteRun:
         return Path(paths[video.id]) if paths is not None else self.folder.video(video.id)
 
     def row_path(self, video: SuiteVideo) -> Path:
-        """Where the video's id, prompt, index and seed are recorded."""
         return self.root / "vbench" / f"{video.id}.json"
 
     def state_folders(self, dimensions: Sequence[LoadedDimension]) -> dict[str, Path]:
@@ -289,7 +285,8 @@ class SuiteRun:
             self._make(batch)
         for video in todo:
             score_video(read_all_frames(self.video_path(video)), video.id, serving(video, dimensions), folders)
-            write_json(self.row_path(video), video_row(video, self.seed))
+            seed = video_seed(self.seed, video.id)
+            write_json(self.row_path(video), dict(id=video.id, caption=video.caption, index=video.index, seed=seed))
 
     def score(
         self,
@@ -314,3 +311,94 @@ class SuiteRun:
             folders = self.state_folders(dimensions)
             states = {v.id: cached_states(v.id, serving(v, dimensions), folders) for v in videos}
             return dimension_scores(videos, states, [loaded.name for loaded in dimensions])
+
+
+def suite_file(job: VBenchJob, layout: ProcessLayout) -> Path:
+    """``--full-info``, or the synthetic suite file rank 0 writes for the tiny preset (every rank reads that one)."""
+    if job.suite.full_info is not None:
+        return Path(job.suite.full_info)
+    folder = synthetic_data_root() / "vbench"
+    path = layout.broadcast(write_synthetic(folder, TINY_SUITE_PROMPTS) if layout.is_main else None)
+    log.info("tiny preset: a synthetic VBench suite file in its real format at %s", path)
+    return path
+
+
+def loggable_identity(identity: dict[str, Any]) -> dict[str, Any]:
+    """The generator's identity for MLflow: a videos folder's per-file checksums (keyed by VBench's file names,
+    whose commas and quotes MLflow refuses in a parameter name) as one hash; config.json keeps each file's."""
+    per_file = identity.get("videos_sha256")
+    if per_file is None:
+        return identity
+    return {**identity, "videos_sha256": f"{len(per_file)} files, config hash {config_hash(per_file)}"}
+
+
+def run_suite(job: VBenchJob) -> VBenchResult | None:
+    """Load and check everything (the prompt file, a weight file, a network that cannot take the frame size, the
+    generator's folder) before the first video is made, then make and score this rank's videos; rank 0 returns
+    the table and logs it to MLflow."""
+    with process_group() as layout:
+        path = suite_file(job, layout)
+        suite = read_suite(path, job.suite.dimension_names)
+        prompts = sample_prompts(suite.prompts, job.suite.num_prompts, job.evaluation.seed)
+        videos = suite_videos(prompts, job.suite.videos_per_prompt)
+        device = layout.device(job.model.device)
+        # random under --preset tiny; each probed on a clip of the run's frame size
+        dimensions = load_dimensions(
+            job.suite.dimension_names, job.evaluation, job.clip_ckpt, device, job.model.tiny, FPS
+        )
+        for line in probe_dimensions(dimensions, (job.generation.height, job.generation.width)):
+            log.info("%s", line)
+        ids = [video.id for video in videos]
+        generator = build_generator(
+            job.generator, job.model, job.pipeline, job.generated_videos, job.generation, device, ids
+        )
+        suite_run = SuiteRun(Path(), generator, job.generation, job.evaluation.seed, job.evaluation.batch_size, FPS)
+        config = suite_run.config(suite.sha256)
+        suite_run.root = job.output_dir or default_folder("vbench", config_hash(config))
+        random_weights = generator.random_weights or any(loaded.random_weights for loaded in dimensions)
+        if random_weights:
+            log.warning("WARNING: %s", RANDOM_WEIGHTS_BANNER)
+        label = generator.identity()["label"]
+        params = {
+            **config,
+            "generator": loggable_identity(config["generator"]),
+            "suite_file": str(path.resolve()),
+            "suite_sha256": suite.sha256,
+            "suite_is_vbench_release": suite.is_vbench_release,
+            "num_prompts": len(prompts),
+            "videos_per_prompt": job.suite.videos_per_prompt,
+            "num_videos": len(videos),
+            "seed_rule": "sha256('video/<seed>/<prompt>-<index>')[:8] as int",
+            "batch_size": job.evaluation.batch_size,
+            "world_size": layout.world_size,
+            "random_weights": random_weights,
+            "out": str(suite_run.root.resolve()),
+            "vbench": {loaded.name: loaded.params for loaded in dimensions},
+        }
+        tags = {"random_weights": str(random_weights).lower(), "benchmark": "vbench", "generator": label}
+        with tracked_run(
+            "vbench",
+            suite_run.root.name,
+            params,
+            tags=tags,
+            enabled=layout.is_main,
+            tracking_uri=job.tracking_uri,
+            resume_key=str(suite_run.root.resolve()),  # a rerun of this folder continues its MLflow run
+            identity=config_hash(config),
+        ) as mlflow_run:
+            scores = suite_run.score(suite, videos, dimensions, layout)
+            if scores is None:
+                return None
+            if mlflow_run is not None:
+                mlflow.log_metrics({f"vbench_{name}": score for name, score in scores.items()})
+            return VBenchResult(
+                output_dir=suite_run.root,
+                scores=scores,
+                videos={name: sum(name in video.dimensions for video in videos) for name in scores},
+                suite_file=path,
+                suite_sha256=suite.sha256,
+                random_weights=random_weights,
+                generator=label,
+                mlflow_run_id=None if mlflow_run is None else mlflow_run.info.run_id,
+                params=params,
+            )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metrics.command_line import CommandParser
-from reports.errors import ReportInputError
+from simda.plumbing.errors import MissingInput, UsageError
 from simda.plumbing.options import add_options, construct
 from simda.settings import ReportSettings, TrackingSettings
 
@@ -55,7 +55,7 @@ def run(job: BuildJob) -> BuildResult:
     store = RunStore(uri)
     runs = store.runs(job.experiments, job.run_ids)
     if not runs:
-        raise ReportInputError(f"no finished runs to report on in {uri}; run a benchmark first or name --runs")
+        raise MissingInput(f"no finished runs to report on in {uri}; run a benchmark first or name --runs")
     sections = build_sections(store, runs)
     random_weights = any(run.random_weights for run in runs)
     heading = f"SimDA report: {len(runs)} runs from {uri}"
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per download says nothing here
     try:
         result = run(job)
-    except (ReportInputError, OSError) as error:
+    except (UsageError, OSError) as error:
         print(f"reports.build: error: {error}", file=sys.stderr)
         return 2
     print(f"report: {result.html} (Markdown: {result.markdown}, {len(result.assets)} pictures)")

@@ -20,9 +20,9 @@ from reports.store import LoggedRun, RunStore
 from reports.tables import (
     WEIGHTS,
     Figure,
-    ReportTable,
     Section,
     benchmark_table,
+    marked_table,
     protocol_table,
     run_kind,
     table1,
@@ -31,8 +31,6 @@ from reports.tables import (
     vbench_scores,
     vbench_table,
 )
-
-PROFILE_TABLES = ("table1", "parameters", "inference", "training")
 
 
 def _asset_name(run: LoggedRun, stem: str, suffix: str) -> str:
@@ -80,13 +78,12 @@ def benchmark_section(store: RunStore, runs: Sequence[LoggedRun], spec: Benchmar
         spec.title, tables=[benchmark_table(chosen, spec.paper_table, spec.title), protocol_table(chosen)]
     )
     vbench = vbench_table(chosen, f"{spec.title}: VBench dimensions")
-    if vbench is not None:
-        section.tables.append(vbench)
-        for run in chosen:
-            if vbench_scores(run):
-                png = plots.vbench_bars(vbench_scores(run), run.label, run.random_weights)
-                caption = f"{run.label}: VBench dimensions (0..1, higher is better)"
-                section.figures.append(_plot(run, "vbench", png, caption))
+    section.tables += [vbench] if vbench is not None else []
+    for run in chosen:
+        if scores := vbench_scores(run):
+            png = plots.vbench_bars(scores, run.label, run.random_weights)
+            caption = f"{run.label}: VBench dimensions (0..1, higher is better)"
+            section.figures.append(_plot(run, "vbench", png, caption))
     for run in chosen:
         caption = f"{run.label}: first videos, prompt under each ({_prompts(store, run)})"
         section.figures += _logged_figures(store, run, ["samples/samples.gif", "samples/first_frames.png"], caption)
@@ -155,7 +152,7 @@ def profile_tables(store: RunStore, runs: Sequence[LoggedRun]) -> list[tuple[Log
     timing tables are ``None``)."""
     found = []
     for run in _by_kind(runs, "profile"):
-        tables = {name: store.table(run, name) for name in PROFILE_TABLES}
+        tables = {name: store.table(run, name) for name in ("table1", "parameters", "inference", "training")}
         if tables["table1"] is not None and tables["parameters"] is not None:
             found.append((run, tables))
     return found
@@ -207,20 +204,18 @@ def training_section(store: RunStore, runs: Sequence[LoggedRun]) -> Section:
 
 def runs_section(runs: Sequence[LoggedRun]) -> Section:
     """Every run the report read, so a reader can find each one in MLflow."""
-    frame = pd.DataFrame(
-        [
-            {
-                "run": run.label,
-                "run id": run.run_id,
-                "experiment": run.experiment,
-                "kind": run_kind(run) or "other",
-                "parent": run.parent_id or "",
-                WEIGHTS: "random weights" if run.random_weights else "real",
-            }
-            for run in runs
-        ]
-    )
-    return Section("Runs", tables=[ReportTable("Runs read from MLflow", frame, [run.random_weights for run in runs])])
+    rows = [
+        {
+            "run": run.label,
+            "run id": run.run_id,
+            "experiment": run.experiment,
+            "kind": run_kind(run) or "other",
+            "parent": run.parent_id or "",
+            WEIGHTS: "random weights" if run.random_weights else "real",
+        }
+        for run in runs
+    ]
+    return Section("Runs", tables=[marked_table("Runs read from MLflow", rows)])
 
 
 def build_sections(store: RunStore, runs: Sequence[LoggedRun]) -> list[Section]:

@@ -16,8 +16,8 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from reports.errors import ReportInputError
-from simda.plumbing.tracking import TrackingUnreachableError, require_tracking_server, sqlite_file
+from simda.plumbing.errors import MissingInput, UsageError
+from simda.plumbing.tracking import require_tracking_server, sqlite_file
 
 
 @dataclass(frozen=True)
@@ -54,18 +54,15 @@ class RunStore:
     def __init__(self, tracking_uri: str) -> None:
         database = sqlite_file(tracking_uri)
         if database is not None and not database.is_file():  # MLflow would silently create a missing one
-            raise ReportInputError(f"tracking store {tracking_uri}: no such database file; pass --tracking-uri")
-        try:
-            require_tracking_server(tracking_uri)  # a dead server fails in seconds, not after minutes of retries
-        except TrackingUnreachableError as error:
-            raise ReportInputError(str(error)) from None
+            raise MissingInput(f"tracking store {tracking_uri}: no such database file; pass --tracking-uri")
+        require_tracking_server(tracking_uri)  # a dead server fails in seconds, not after minutes of retries
         self.uri = tracking_uri
         self.client = MlflowClient(tracking_uri)
         try:
             self._experiments = {exp.name: exp.experiment_id for exp in self.client.search_experiments()}
         except Exception as error:  # any failure here means the store cannot be read: say so in one line
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ReportInputError(f"tracking store {tracking_uri} does not answer: {first_line}") from error
+            raise UsageError(f"tracking store {tracking_uri} does not answer: {first_line}") from error
         self._listings: dict[tuple[str, str], set[str]] = {}
 
     def runs(self, experiments: Sequence[str] = (), run_ids: Sequence[str] = ()) -> list[LoggedRun]:
@@ -76,8 +73,13 @@ class RunStore:
         unknown = [name for name in experiments if name not in self._experiments]
         if unknown:
             known = ", ".join(sorted(self._experiments)) or "none"
-            raise ReportInputError(f"--experiment {unknown[0]}: not in {self.uri} (experiments there: {known})")
-        chosen = {run.info.run_id: run for run in (self._get(run_id) for run_id in run_ids)}
+            raise MissingInput(f"--experiment {unknown[0]}: not in {self.uri} (experiments there: {known})")
+        chosen = {}
+        for run_id in run_ids:
+            try:
+                chosen[run_id] = self.client.get_run(run_id)
+            except MlflowException as error:
+                raise MissingInput(f"--runs {run_id}: no such run in {self.uri}") from error
         searched = list(experiments) if experiments or run_ids else list(self._experiments)
         if searched:
             ids = [self._experiments[name] for name in searched]
@@ -98,12 +100,6 @@ class RunStore:
             for run in chosen.values()
         ]
         return sorted(logged, key=lambda run: (run.start_time, run.run_id))
-
-    def _get(self, run_id: str):
-        try:
-            return self.client.get_run(run_id)
-        except MlflowException as error:
-            raise ReportInputError(f"--runs {run_id}: no such run in {self.uri}") from error
 
     def artifact_files(self, run: LoggedRun, folder: str = "") -> set[str]:
         """Paths of the files directly inside ``folder`` of the run's artifacts (cached per folder)."""

@@ -64,6 +64,11 @@ def weights_mark(run: LoggedRun) -> str:
     return RANDOM_WEIGHTS_NOTE if run.random_weights else "real"
 
 
+def marked_table(title: str, rows: Sequence[dict[str, object]]) -> ReportTable:
+    """Rows that each carry their run's weights mark; every row not marked ``real`` is shaded as random."""
+    return ReportTable(title, pd.DataFrame(rows), [row[WEIGHTS] != "real" for row in rows])
+
+
 def run_kind(run: LoggedRun) -> str | None:
     """What command made ``run``, read from what it logged (a run may sit in any experiment)."""
     benchmark = run.tags.get("benchmark")
@@ -82,11 +87,6 @@ def _difference(ours: float | None, paper: float | None) -> float:
     return NAN if ours is None or paper is None or math.isnan(ours) else ours - paper
 
 
-def _interval(run: LoggedRun) -> str:
-    low, high = run.metrics.get("fvd_ci_low"), run.metrics.get("fvd_ci_high")
-    return "not logged" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
-
-
 def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...] | None, title: str) -> ReportTable:
     """A benchmark's table (Table 2 or 3): the paper's rows as published, then one row per evaluated run beside
     the paper's SimDA (blank for a benchmark the paper has no table or no SimDA row for)."""
@@ -97,6 +97,7 @@ def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...] | Non
     ]
     for run in runs:
         fvd, clipsim = run.metrics.get("fvd", NAN), run.metrics.get("clipsim", NAN)
+        low, high = run.metrics.get("fvd_ci_low"), run.metrics.get("fvd_ci_high")
         rows.append(
             {
                 "method": f"{run.tags.get('generator', 'SimDA')}, run {run.label}",
@@ -107,7 +108,7 @@ def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...] | Non
                 "Δ FVD": _difference(fvd, simda.fvd),
                 "paper SimDA CLIPSIM": simda.clipsim,
                 "Δ CLIPSIM": _difference(clipsim, simda.clipsim),
-                "FVD interval": _interval(run),
+                "FVD interval": "not logged" if low is None or high is None else f"[{low:.2f}, {high:.2f}]",
                 "videos": int(run.metrics["num_videos"]) if "num_videos" in run.metrics else None,
                 WEIGHTS: weights_mark(run),
             }
@@ -164,7 +165,7 @@ def table1(profiles: Sequence[tuple[LoggedRun, dict[str, pd.DataFrame]]]) -> lis
     have no published counterpart and show a dash there.
     """
     paper = pd.DataFrame(TABLE1_METHODS).set_index("method").loc["SimDA"]
-    rows, random_rows = [], []
+    rows = []
     for run, tables in profiles:
         ours = tables["table1"].iloc[0]
         inference, training = (_simda_row(tables.get(name)) for name in ("inference", "training"))
@@ -181,28 +182,24 @@ def table1(profiles: Sequence[tuple[LoggedRun, dict[str, pd.DataFrame]]]) -> lis
         ]
         device = f"{run.params.get('device_name', '?')}, {run.params.get('dtype', '?')}"
         rows += _metric_rows(run, quantities, [{"device": device}] * len(quantities))
-        random_rows += [run.random_weights] * len(quantities)
-    published = ReportTable(
-        "Table 1 as published (one A100)", pd.DataFrame(TABLE1_METHODS), [False] * len(TABLE1_METHODS)
-    )
-    components, component_random = [], []
-    for run, tables in profiles:
-        for row in tables["parameters"].itertuples(index=False):
-            paper_b = TABLE1_SIMDA_PARAMS_B.get(row.component)
-            components.append(
-                {
-                    "run": run.label,
-                    "component": row.component,
-                    "ours (B)": float(row.params_B),
-                    "paper (B)": NAN if paper_b is None else paper_b,
-                    "Δ (B)": _difference(float(row.params_B), paper_b),
-                    "trainable": int(row.trainable),
-                    WEIGHTS: weights_mark(run),
-                }
-            )
-            component_random.append(run.random_weights)
-    per_component = ReportTable("Parameters per component", pd.DataFrame(components), component_random)
-    return [ReportTable("Table 1: cost of each profile run", pd.DataFrame(rows), random_rows), per_component, published]
+    components = [
+        {
+            "run": run.label,
+            "component": row.component,
+            "ours (B)": float(row.params_B),
+            "paper (B)": TABLE1_SIMDA_PARAMS_B.get(row.component, NAN),
+            "Δ (B)": float(row.params_B) - TABLE1_SIMDA_PARAMS_B.get(row.component, NAN),
+            "trainable": int(row.trainable),
+            WEIGHTS: weights_mark(run),
+        }
+        for run, tables in profiles
+        for row in tables["parameters"].itertuples(index=False)
+    ]
+    return [
+        marked_table("Table 1: cost of each profile run", rows),
+        marked_table("Parameters per component", components),
+        ReportTable("Table 1 as published (one A100)", pd.DataFrame(TABLE1_METHODS), [False] * len(TABLE1_METHODS)),
+    ]
 
 
 # Table 5's columns in the paper's order, with the words the report prints for them.
@@ -223,7 +220,7 @@ def table5(runs: Sequence[tuple[LoggedRun, pd.DataFrame | None]]) -> ReportTable
     A quantity the run did not measure (GPU memory on a CPU) stays empty, never zero.
     """
     published = pd.DataFrame(TABLE5).set_index("method")
-    rows, random_rows = [], []
+    rows = []
     for run, table in runs:
         logged_row = table.iloc[0] if table is not None and len(table) else None
         quantities = []
@@ -236,14 +233,13 @@ def table5(runs: Sequence[tuple[LoggedRun, pd.DataFrame | None]]) -> ReportTable
             {"paper Tune-A-Video": float(published.loc["Tune-A-Video", column])} for column in TABLE5_QUANTITIES
         ]
         rows += _metric_rows(run, quantities, tune_a_video)
-        random_rows += [run.random_weights] * len(quantities)
-    return ReportTable("Table 5: one-shot video editing", pd.DataFrame(rows), random_rows)
+    return marked_table("Table 5: one-shot video editing", rows)
 
 
 def table6(runs: Sequence[tuple[LoggedRun, pd.DataFrame]]) -> ReportTable:
     """Table 6: each variant of each ablation sweep, ours beside the paper's FVD and CLIPSIM."""
     paper = {variant.label: variant for variant in TABLE6}
-    rows, random_rows = [], []
+    rows = []
     for run, table in runs:
         for logged in table.to_dict("records"):
             published = paper[logged["variant"]]
@@ -262,17 +258,13 @@ def table6(runs: Sequence[tuple[LoggedRun, pd.DataFrame]]) -> ReportTable:
                     WEIGHTS: weights_mark(run),
                 }
             )
-            random_rows.append(run.random_weights)
-    return ReportTable("Table 6: ablation (1K WebVid validation pairs in the paper)", pd.DataFrame(rows), random_rows)
-
-
-VBENCH_PREFIX = "vbench_"
+    return marked_table("Table 6: ablation (1K WebVid validation pairs in the paper)", rows)
 
 
 def vbench_scores(run: LoggedRun) -> dict[str, float]:
     """The run's VBench dimension scores (metrics ``vbench_<dimension>``), by dimension name."""
     metrics = sorted(run.metrics.items())
-    return {name[len(VBENCH_PREFIX) :]: value for name, value in metrics if name.startswith(VBENCH_PREFIX)}
+    return {name.removeprefix("vbench_"): value for name, value in metrics if name.startswith("vbench_")}
 
 
 def vbench_table(runs: Sequence[LoggedRun], title: str) -> ReportTable | None:
@@ -285,4 +277,4 @@ def vbench_table(runs: Sequence[LoggedRun], title: str) -> ReportTable | None:
         | {WEIGHTS: weights_mark(run)}
         for run in scored
     ]
-    return ReportTable(title, pd.DataFrame(rows), [run.random_weights for run in scored])
+    return marked_table(title, rows)
