@@ -25,55 +25,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
+from benchmarks.profiling.job import EXPERIMENT, ProfileJob, ProfileResult  # noqa: F401 (EXPERIMENT: the command's)
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.errors import MissingInput
-from simda.plumbing.identity import claim_output_dir, default_folder, identity_of, settings_of
+from simda.plumbing.identity import claim_output_dir, default_folder
 from simda.plumbing.options import add_group, construct, given
 from simda.settings import PAPER, TINY, ProfileModelSettings, ProfileOutputSettings, ProfileSettings
 
 #: The command's name in its run record and default folder.
 COMMAND = "profile"
-EXPERIMENT = "simda-profile"
-
-
-@dataclass(frozen=True)
-class ProfileJob:
-    """What to profile; the shapes typed on the command line lie over the chosen model size's defaults."""
-
-    model: ProfileModelSettings = field(default_factory=ProfileModelSettings)
-    shape_overrides: dict[str, Any] = field(default_factory=dict)
-    output: ProfileOutputSettings = field(default_factory=ProfileOutputSettings)
-
-    def __post_init__(self) -> None:
-        PAPER.profile.overlay(self.shape_overrides)  # refuses an invalid --size, --repeats, ... now
-        if self.model.base is not None and not self.model.base.is_dir():
-            raise MissingInput(f"--base {self.model.base}: not found; pass a local Stable Diffusion folder")
-
-    def identity(self) -> str:
-        """What the profile measures: the model, device and shapes, not where it writes or logs."""
-        return identity_of(settings_of(self, ("output_dir", "tracking_uri", "mlflow")))
-
-
-@dataclass
-class ProfileResult:
-    """What one profile produced, returned so callers (and tests) need not parse the printout."""
-
-    text: str
-    tables: dict[str, Any]  # name -> pandas.DataFrame
-    metrics: dict[str, float]
-    plot_path: Path | None
-    output_dir: Path
-
-    def summary(self) -> str:
-        return self.text
-
-    def to_dict(self) -> dict[str, Any]:
-        tables = {name: table.to_dict("records") for name, table in self.tables.items()}
-        return {"metrics": self.metrics, "tables": tables}
 
 
 def run(job: ProfileJob) -> ProfileResult:

@@ -8,7 +8,7 @@ import mlflow
 import pandas as pd
 import torch
 
-from benchmarks.profile import EXPERIMENT, ProfileJob, ProfileResult
+from benchmarks.profiling.job import EXPERIMENT, ProfileJob, ProfileResult
 from benchmarks.profiling.models import MODEL_SIZES, build_base
 from benchmarks.profiling.sections import CFG_BATCH, Settings, device_name, measure
 from benchmarks.profiling.tables import TARGETS, methods_table, parameter_table, plot, ratio_metrics, render
