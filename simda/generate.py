@@ -31,7 +31,6 @@ from simda.plumbing.identity import claim_record, default_folder, identity_of, s
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
     FPS,
-    MAX_FPS,
     GenerateOutputSettings,
     GenerationSettings,
     ModelSettings,
@@ -63,10 +62,6 @@ class GenerateJob:
         self.model.require_model()
         if not self.prompts or any(not prompt.strip() for prompt in self.prompts):
             raise InvalidSetting("--prompt: give at least one non-empty prompt")
-        if self.batch_size < 1:
-            raise InvalidSetting(f"--batch-size {self.batch_size}: must be positive")
-        if not 1 <= self.fps <= MAX_FPS:
-            raise InvalidSetting(f"--fps {self.fps}: must lie between 1 and {MAX_FPS}")
         if self.output_dir.suffix.lower() in VIDEO_SUFFIXES:
             raise InvalidSetting(
                 f"--output-dir {self.output_dir}: names a file, but videos go into a folder "
@@ -150,7 +145,7 @@ def run(job: GenerateJob) -> GenerateResult:
     job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     require_writable_dir(job.output_dir, "--output-dir")
     claim_record(job.output_dir, "generate", job.identity())  # another run's videos are never overwritten
-    from simda.model.loading import load_model, load_upscaler_model
+    from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
     from simda.sr.pipeline import SimDAUpscalePipeline
     from simda.video_io import slug
@@ -159,7 +154,7 @@ def run(job: GenerateJob) -> GenerateResult:
     stages, upscaler = [loaded], None
     settings: dict[str, Any] = {"generation": job.generation.as_params(), "model": job.model.as_params()}
     if job.upscaler is not None:
-        stages.append(load_upscaler_model(job.upscaler))
+        stages.append(load_model(job.upscaler))
         upscaler = SimDAUpscalePipeline.from_upscaler(
             stages[1].model, stages[1].base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
         )

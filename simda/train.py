@@ -84,9 +84,8 @@ class TrainJob:
             self.model.require_model()
         if not self.data.given and self.synthetic_videos is None:
             raise InvalidSetting("no training data: pass --csv and --videos, or --video-folder")
-        for flag, value in (("--log-every", self.log_every), ("--validate-every", self.validate_every)):
-            if value < (1 if flag == "--log-every" else 0):
-                raise InvalidSetting(f"{flag} {value}: must be {'positive' if flag == '--log-every' else '>= 0'}")
+        if self.validate_every < 0:
+            raise InvalidSetting(f"--validate-every {self.validate_every}: must be >= 0")
         if self.sr:
             self.check_sr()
 
@@ -286,7 +285,7 @@ def run(job: TrainJob) -> TrainResult | None:
 def build_trainer(job: TrainJob, config: Any, videos: list, layout: Any) -> tuple[Any, Any]:
     """The loaded model and its trainer: text-to-video adapters, or with ``--sr`` the upscaler's."""
     from simda.data import ClipSampler
-    from simda.model.loading import load_model, load_upscaler_model
+    from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
     from simda.sr.pipeline import SimDAUpscalePipeline
     from simda.sr.training import UpscalerTrainer
@@ -294,11 +293,10 @@ def build_trainer(job: TrainJob, config: Any, videos: list, layout: Any) -> tupl
 
     device = layout.device(job.model.device)
     sampler = ClipSampler(job.clips.num_frames, job.clips.height, job.clips.width, job.clips.frame_stride)
+    loaded = load_model(job.model, config=config, seed=job.training.seed, device=device)
     if job.sr:
-        loaded = load_upscaler_model(job.model, config=config, seed=job.training.seed, device=device)
         pipeline = SimDAUpscalePipeline.from_upscaler(loaded.model, loaded.base)
         return loaded, UpscalerTrainer(pipeline, videos, sampler, job.training, job.output_dir, layout)
-    loaded = load_model(job.model, config=config, seed=job.training.seed, device=device)
     pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
     return loaded, Trainer(pipeline, videos, sampler, job.training, job.output_dir, layout)
 
