@@ -30,7 +30,6 @@ from simda.plumbing.errors import InvalidSetting
 from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
-    FPS,
     GenerateOutputSettings,
     GenerationSettings,
     ModelSettings,
@@ -45,20 +44,18 @@ log = logging.getLogger("simda.generate")
 VIDEO_SUFFIXES = (".mp4", ".gif", ".avi", ".mov", ".webm")
 
 
-@dataclass(frozen=True)
-class GenerateJob:
+@dataclass(frozen=True, kw_only=True)
+class GenerateJob(GenerateOutputSettings):
+    """The prompts and output flags (checked as settings), the model and its sampling."""
+
     model: ModelSettings
     generation: GenerationSettings
-    prompts: tuple[str, ...]
-    output_dir: Path
-    seed: int = 0
-    batch_size: int = 4
-    fps: int = FPS
     #: The super-resolution stage (``--sr``): which upscaler, and how it samples.
     upscaler: UpscalerModelSettings | None = None
     upscale: UpscaleSettings | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.model.require_model()
         if not self.prompts or any(not prompt.strip() for prompt in self.prompts):
             raise InvalidSetting("--prompt: give at least one non-empty prompt")
@@ -195,7 +192,7 @@ def make_job(args: argparse.Namespace) -> GenerateJob:
     upscaler, upscale = make_sr_settings(args, model, generation)
     fields = values(args, GenerateOutputSettings)
     fields["output_dir"] = fields["output_dir"] or Path()  # unset: named after the identity below
-    job = GenerateJob(model, generation, upscaler=upscaler, upscale=upscale, **fields)
+    job = GenerateJob(model=model, generation=generation, upscaler=upscaler, upscale=upscale, **fields)
     return job if args.output_dir else replace(job, output_dir=default_folder("generate", job.identity()))
 
 

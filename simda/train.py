@@ -62,24 +62,19 @@ DIFFUSERS_FLAGS = {
 SYNTHETIC_SPAN = 2
 
 
-@dataclass(frozen=True)
-class TrainJob:
+@dataclass(frozen=True, kw_only=True)
+class TrainJob(TrainOutputSettings, PartSettings, TrackingSettings):
+    """The output, part and tracking flags (checked as settings), the model, its clips, training and data."""
+
     #: The text-to-video model, or with ``--sr`` the upscaler whose SR adapters train.
     model: ModelSettings | UpscalerModelSettings
     clips: ClipSettings
     training: TrainSettings
     data: TrainingData
-    output_dir: Path
-    disable: tuple[str, ...] = ()
-    lsa_form: str = "paper"
-    log_every: int = 10
-    validate_every: int = 0
-    validation_prompt: str = TrainOutputSettings.validation_prompt
-    tracking_uri: str | None = None
-    experiment: str = "simda-train"
     synthetic_videos: int | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.sr:
             self.model.require_model()
         if not self.data.given and self.synthetic_videos is None:
