@@ -126,10 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def make_job(args: argparse.Namespace) -> EditJob:
     model = construct(ModelSettings, args)
-    fields = values(args, EditSourceSettings)
     editing = from_args(preset_for(model).editing, args)
-    job = EditJob(model=model, editing=editing, **{**fields, "output_dir": fields["output_dir"] or Path()})
-    return job if args.output_dir else replace(job, output_dir=default_folder("edit", job.identity()))
+    job = EditJob(model=model, editing=editing, **values(args, EditSourceSettings))
+    return job if job.output_dir else replace(job, output_dir=default_folder("edit", job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

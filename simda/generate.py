@@ -59,7 +59,7 @@ class GenerateJob(GenerateOutputSettings):
         self.model.require_model()
         if not self.prompts or any(not prompt.strip() for prompt in self.prompts):
             raise InvalidSetting("--prompt: give at least one non-empty prompt")
-        if self.output_dir.suffix.lower() in VIDEO_SUFFIXES:
+        if self.output_dir and self.output_dir.suffix.lower() in VIDEO_SUFFIXES:
             raise InvalidSetting(
                 f"--output-dir {self.output_dir}: names a file, but videos go into a folder "
                 "(each prompt as <index>-<prompt>.mp4 and .gif); pass a folder"
@@ -190,10 +190,9 @@ def make_job(args: argparse.Namespace) -> GenerateJob:
     model = construct(ModelSettings, args)
     generation = from_args(preset_for(model).generation, args)
     upscaler, upscale = make_sr_settings(args, model, generation)
-    fields = values(args, GenerateOutputSettings)
-    fields["output_dir"] = fields["output_dir"] or Path()  # unset: named after the identity below
+    fields = values(args, GenerateOutputSettings)  # output_dir unset: named after the identity below
     job = GenerateJob(model=model, generation=generation, upscaler=upscaler, upscale=upscale, **fields)
-    return job if args.output_dir else replace(job, output_dir=default_folder("generate", job.identity()))
+    return job if job.output_dir else replace(job, output_dir=default_folder("generate", job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

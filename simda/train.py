@@ -81,8 +81,17 @@ class TrainJob(TrainOutputSettings, PartSettings, TrackingSettings):
             raise InvalidSetting("no training data: pass --csv and --videos, or --video-folder")
         if self.validate_every < 0:
             raise InvalidSetting(f"--validate-every {self.validate_every}: must be >= 0")
-        if self.sr:
-            self.check_sr()
+        if self.sr:  # files exist and clips can be upscaler targets, before any model loads
+            if self.validate_every:
+                raise InvalidSetting("--validate-every: SR training logs no validation videos yet; pass 0 with --sr")
+            self.model.require_files()
+            multiple = UPSCALE_FACTOR * self.model.size_multiple()
+            for flag, size in (("--height", self.clips.height), ("--width", self.clips.width)):
+                if size % multiple:
+                    raise InvalidSetting(
+                        f"{flag} {size}: with --sr clips are the upscaler's high-resolution targets, so their size "
+                        f"must be a multiple of {multiple} (the 4x factor times this upscaler's UNet multiple)"
+                    )
 
     @property
     def command(self) -> str:
@@ -98,19 +107,6 @@ class TrainJob(TrainOutputSettings, PartSettings, TrackingSettings):
     def sr(self) -> bool:
         """Whether the upscaler's SR adapters train (``--sr``) rather than the text-to-video ones."""
         return isinstance(self.model, UpscalerModelSettings)
-
-    def check_sr(self) -> None:
-        """Files exist and clips can be upscaler targets, before any model loads."""
-        if self.validate_every:
-            raise InvalidSetting("--validate-every: SR training logs no validation videos yet; pass 0 with --sr")
-        self.model.require_files()
-        multiple = UPSCALE_FACTOR * self.model.size_multiple()
-        for flag, size in (("--height", self.clips.height), ("--width", self.clips.width)):
-            if size % multiple:
-                raise InvalidSetting(
-                    f"{flag} {size}: with --sr clips are the upscaler's high-resolution targets, so their size must "
-                    f"be a multiple of {multiple} (the 4x factor times this upscaler's UNet multiple)"
-                )
 
 
 @dataclass
@@ -342,16 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
 def make_job(args: argparse.Namespace) -> TrainJob:
     model = make_model_settings(args)
     preset = preset_for(model)
-    fields = values(args, PartSettings, TrainOutputSettings, TrackingSettings)
     job = TrainJob(
         model=model,
         clips=from_args(preset.sr_clips if args.sr else preset.clips, args),
         training=from_args(preset.training, args),
         data=construct(TrainingData, args),
         synthetic_videos=preset.synthetic_videos,
-        **{**fields, "output_dir": fields["output_dir"] or Path()},  # unset: named after the identity below
+        **values(args, PartSettings, TrainOutputSettings, TrackingSettings),
     )
-    if not args.output_dir:
+    if not job.output_dir:  # unset: named after the identity
         job = replace(job, output_dir=default_folder(job.command, job.identity()))
     check_resume_request(construct(ResumeSettings, args).resume_from_checkpoint, job.output_dir)
     return job
