@@ -24,16 +24,15 @@ from simda.plumbing.options import add_group, construct, from_args, values
 from simda.settings import EditSettings, EditSourceSettings, ModelSettings, preset_defaults, preset_for
 
 
-@dataclass(frozen=True)
-class EditJob:
+@dataclass(frozen=True, kw_only=True)
+class EditJob(EditSourceSettings):
+    """The source video, its caption, the edits and the folder (checked as settings), the model and the editing."""
+
     model: ModelSettings
     editing: EditSettings
-    edits: tuple[str, ...]
-    output_dir: Path
-    video: Path | None = None
-    prompt: str | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.model.require_model()
         if not self.edits or any(not edit.strip() for edit in self.edits):
             raise InvalidSetting("--edit: give at least one non-empty edited caption")
@@ -127,10 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def make_job(args: argparse.Namespace) -> EditJob:
     model = construct(ModelSettings, args)
-    fields = values(args, EditSourceSettings)
     editing = from_args(preset_for(model).editing, args)
-    job = EditJob(model, editing, **{**fields, "output_dir": fields["output_dir"] or Path()})
-    return job if args.output_dir else replace(job, output_dir=default_folder("edit", job.identity()))
+    job = EditJob(model=model, editing=editing, **values(args, EditSourceSettings))
+    return job if job.output_dir else replace(job, output_dir=default_folder("edit", job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

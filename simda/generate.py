@@ -30,8 +30,6 @@ from simda.plumbing.errors import InvalidSetting
 from simda.plumbing.identity import claim_record, default_folder, identity_of, settings_of
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
-    FPS,
-    MAX_FPS,
     GenerateOutputSettings,
     GenerationSettings,
     ModelSettings,
@@ -46,28 +44,22 @@ log = logging.getLogger("simda.generate")
 VIDEO_SUFFIXES = (".mp4", ".gif", ".avi", ".mov", ".webm")
 
 
-@dataclass(frozen=True)
-class GenerateJob:
+@dataclass(frozen=True, kw_only=True)
+class GenerateJob(GenerateOutputSettings):
+    """The prompts and output flags (checked as settings), the model and its sampling."""
+
     model: ModelSettings
     generation: GenerationSettings
-    prompts: tuple[str, ...]
-    output_dir: Path
-    seed: int = 0
-    batch_size: int = 4
-    fps: int = FPS
     #: The super-resolution stage (``--sr``): which upscaler, and how it samples.
     upscaler: UpscalerModelSettings | None = None
     upscale: UpscaleSettings | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.model.require_model()
         if not self.prompts or any(not prompt.strip() for prompt in self.prompts):
             raise InvalidSetting("--prompt: give at least one non-empty prompt")
-        if self.batch_size < 1:
-            raise InvalidSetting(f"--batch-size {self.batch_size}: must be positive")
-        if not 1 <= self.fps <= MAX_FPS:
-            raise InvalidSetting(f"--fps {self.fps}: must lie between 1 and {MAX_FPS}")
-        if self.output_dir.suffix.lower() in VIDEO_SUFFIXES:
+        if self.output_dir and self.output_dir.suffix.lower() in VIDEO_SUFFIXES:
             raise InvalidSetting(
                 f"--output-dir {self.output_dir}: names a file, but videos go into a folder "
                 "(each prompt as <index>-<prompt>.mp4 and .gif); pass a folder"
@@ -150,7 +142,7 @@ def run(job: GenerateJob) -> GenerateResult:
     job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     require_writable_dir(job.output_dir, "--output-dir")
     claim_record(job.output_dir, "generate", job.identity())  # another run's videos are never overwritten
-    from simda.model.loading import load_model, load_upscaler_model
+    from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
     from simda.sr.pipeline import SimDAUpscalePipeline
     from simda.video_io import slug
@@ -159,7 +151,7 @@ def run(job: GenerateJob) -> GenerateResult:
     stages, upscaler = [loaded], None
     settings: dict[str, Any] = {"generation": job.generation.as_params(), "model": job.model.as_params()}
     if job.upscaler is not None:
-        stages.append(load_upscaler_model(job.upscaler))
+        stages.append(load_model(job.upscaler))
         upscaler = SimDAUpscalePipeline.from_upscaler(
             stages[1].model, stages[1].base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
         )
@@ -198,10 +190,9 @@ def make_job(args: argparse.Namespace) -> GenerateJob:
     model = construct(ModelSettings, args)
     generation = from_args(preset_for(model).generation, args)
     upscaler, upscale = make_sr_settings(args, model, generation)
-    fields = values(args, GenerateOutputSettings)
-    fields["output_dir"] = fields["output_dir"] or Path()  # unset: named after the identity below
-    job = GenerateJob(model, generation, upscaler=upscaler, upscale=upscale, **fields)
-    return job if args.output_dir else replace(job, output_dir=default_folder("generate", job.identity()))
+    fields = values(args, GenerateOutputSettings)  # output_dir unset: named after the identity below
+    job = GenerateJob(model=model, generation=generation, upscaler=upscaler, upscale=upscale, **fields)
+    return job if job.output_dir else replace(job, output_dir=default_folder("generate", job.identity()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -666,7 +666,7 @@ class TrainOutputSettings(ValidatedSettings):
         "(unset: runs/simda-train-<settings hash>, with --sr runs/simda-sr-<settings hash>)",
         "--output_dir",
     )
-    log_every: int = option(10, "--log-every", "steps between logged losses (default 10)")
+    log_every: int = option(10, "--log-every", "steps between logged losses (default 10)", checks=(positive,))
     validate_every: int = option(
         0,
         "--validate-every",
@@ -699,11 +699,13 @@ class GenerateOutputSettings(ValidatedSettings):
         (), "--prompt", "a prompt (repeat for several videos)", repeat=True, required=True, metavar="PROMPT"
     )
     seed: int = option(0, "--seed", "seed of the first prompt; prompt i uses seed + i")
-    batch_size: int = option(4, "--batch-size", "prompts denoised together (default 4)")
+    batch_size: int = option(4, "--batch-size", "prompts denoised together (default 4)", checks=(positive,))
     output_dir: Path | None = _output_dir(
         "folder for the videos (unset: runs/generate-<settings hash>: other settings, another folder)"
     )
-    fps: int = option(FPS, "--fps", f"frames per second of the mp4 and GIF (default {FPS})")
+    fps: int = option(
+        FPS, "--fps", f"frames per second of the mp4 and GIF (default {FPS})", checks=(between(1, MAX_FPS),)
+    )
 
 
 @dataclass(frozen=True)

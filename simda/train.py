@@ -62,33 +62,36 @@ DIFFUSERS_FLAGS = {
 SYNTHETIC_SPAN = 2
 
 
-@dataclass(frozen=True)
-class TrainJob:
+@dataclass(frozen=True, kw_only=True)
+class TrainJob(TrainOutputSettings, PartSettings, TrackingSettings):
+    """The output, part and tracking flags (checked as settings), the model, its clips, training and data."""
+
     #: The text-to-video model, or with ``--sr`` the upscaler whose SR adapters train.
     model: ModelSettings | UpscalerModelSettings
     clips: ClipSettings
     training: TrainSettings
     data: TrainingData
-    output_dir: Path
-    disable: tuple[str, ...] = ()
-    lsa_form: str = "paper"
-    log_every: int = 10
-    validate_every: int = 0
-    validation_prompt: str = TrainOutputSettings.validation_prompt
-    tracking_uri: str | None = None
-    experiment: str = "simda-train"
     synthetic_videos: int | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.sr:
             self.model.require_model()
         if not self.data.given and self.synthetic_videos is None:
             raise InvalidSetting("no training data: pass --csv and --videos, or --video-folder")
-        for flag, value in (("--log-every", self.log_every), ("--validate-every", self.validate_every)):
-            if value < (1 if flag == "--log-every" else 0):
-                raise InvalidSetting(f"{flag} {value}: must be {'positive' if flag == '--log-every' else '>= 0'}")
-        if self.sr:
-            self.check_sr()
+        if self.validate_every < 0:
+            raise InvalidSetting(f"--validate-every {self.validate_every}: must be >= 0")
+        if self.sr:  # files exist and clips can be upscaler targets, before any model loads
+            if self.validate_every:
+                raise InvalidSetting("--validate-every: SR training logs no validation videos yet; pass 0 with --sr")
+            self.model.require_files()
+            multiple = UPSCALE_FACTOR * self.model.size_multiple()
+            for flag, size in (("--height", self.clips.height), ("--width", self.clips.width)):
+                if size % multiple:
+                    raise InvalidSetting(
+                        f"{flag} {size}: with --sr clips are the upscaler's high-resolution targets, so their size "
+                        f"must be a multiple of {multiple} (the 4x factor times this upscaler's UNet multiple)"
+                    )
 
     @property
     def command(self) -> str:
@@ -104,19 +107,6 @@ class TrainJob:
     def sr(self) -> bool:
         """Whether the upscaler's SR adapters train (``--sr``) rather than the text-to-video ones."""
         return isinstance(self.model, UpscalerModelSettings)
-
-    def check_sr(self) -> None:
-        """Files exist and clips can be upscaler targets, before any model loads."""
-        if self.validate_every:
-            raise InvalidSetting("--validate-every: SR training logs no validation videos yet; pass 0 with --sr")
-        self.model.require_files()
-        multiple = UPSCALE_FACTOR * self.model.size_multiple()
-        for flag, size in (("--height", self.clips.height), ("--width", self.clips.width)):
-            if size % multiple:
-                raise InvalidSetting(
-                    f"{flag} {size}: with --sr clips are the upscaler's high-resolution targets, so their size must "
-                    f"be a multiple of {multiple} (the 4x factor times this upscaler's UNet multiple)"
-                )
 
 
 @dataclass
@@ -286,7 +276,7 @@ def run(job: TrainJob) -> TrainResult | None:
 def build_trainer(job: TrainJob, config: Any, videos: list, layout: Any) -> tuple[Any, Any]:
     """The loaded model and its trainer: text-to-video adapters, or with ``--sr`` the upscaler's."""
     from simda.data import ClipSampler
-    from simda.model.loading import load_model, load_upscaler_model
+    from simda.model.loading import load_model
     from simda.pipeline import SimDAPipeline
     from simda.sr.pipeline import SimDAUpscalePipeline
     from simda.sr.training import UpscalerTrainer
@@ -294,11 +284,10 @@ def build_trainer(job: TrainJob, config: Any, videos: list, layout: Any) -> tupl
 
     device = layout.device(job.model.device)
     sampler = ClipSampler(job.clips.num_frames, job.clips.height, job.clips.width, job.clips.frame_stride)
+    loaded = load_model(job.model, config=config, seed=job.training.seed, device=device)
     if job.sr:
-        loaded = load_upscaler_model(job.model, config=config, seed=job.training.seed, device=device)
         pipeline = SimDAUpscalePipeline.from_upscaler(loaded.model, loaded.base)
         return loaded, UpscalerTrainer(pipeline, videos, sampler, job.training, job.output_dir, layout)
-    loaded = load_model(job.model, config=config, seed=job.training.seed, device=device)
     pipeline = SimDAPipeline.from_base(loaded.base, loaded.model)
     return loaded, Trainer(pipeline, videos, sampler, job.training, job.output_dir, layout)
 
@@ -349,16 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
 def make_job(args: argparse.Namespace) -> TrainJob:
     model = make_model_settings(args)
     preset = preset_for(model)
-    fields = values(args, PartSettings, TrainOutputSettings, TrackingSettings)
     job = TrainJob(
         model=model,
         clips=from_args(preset.sr_clips if args.sr else preset.clips, args),
         training=from_args(preset.training, args),
         data=construct(TrainingData, args),
         synthetic_videos=preset.synthetic_videos,
-        **{**fields, "output_dir": fields["output_dir"] or Path()},  # unset: named after the identity below
+        **values(args, PartSettings, TrainOutputSettings, TrackingSettings),
     )
-    if not args.output_dir:
+    if not job.output_dir:  # unset: named after the identity
         job = replace(job, output_dir=default_folder(job.command, job.identity()))
     check_resume_request(construct(ResumeSettings, args).resume_from_checkpoint, job.output_dir)
     return job

@@ -41,12 +41,14 @@ class LoadedModel:
 
 
 def load_model(
-    model: ModelSettings,
+    model: ModelSettings | UpscalerModelSettings,
     config: SimDAConfig | None = None,
     seed: int = 0,
     device: str | torch.device | None = None,
 ) -> LoadedModel:
-    """Build the base (tiny preset or local folder) and the SimDA model on it.
+    """Build the base (tiny preset or local folder) and the SimDA model on it; for :class:`UpscalerModelSettings`
+    the super-resolution stage's x4 upscaler (:func:`~simda.sr.pipeline.upscaler_model`, which refuses a
+    text-to-video ``--sr-ckpt``).
 
     ``device`` overrides ``model.device`` (a torchrun rank's own GPU). A checkpoint's own config
     replaces ``config``: it says which parts its adapters belong to.
@@ -54,31 +56,21 @@ def load_model(
     model.require_files()  # the flags and files; a --base without its subfolders is refused before weights load
     torch_device = torch.device(device) if device is not None else resolve_device(model.device)
     torch_dtype = resolve_dtype(model.dtype, torch_device)
-    if model.tiny:
-        base = build_tiny(seed=seed, device=torch_device, dtype=torch_dtype)
+    if isinstance(model, UpscalerModelSettings):
+        if model.tiny:
+            base = build_tiny_upscaler(seed=seed, device=torch_device, dtype=torch_dtype)
+        else:
+            base = load_upscaler(model.sr_base, torch_device, torch_dtype)
+        checkpoint = model.sr_ckpt
+        unet = upscaler_model(base, checkpoint, config, seed)
     else:
-        base = load_stable_diffusion(local_folder(model.base, "--base"), torch_device, torch_dtype, "--base")
-    if model.ckpt is None:
-        unet = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
-    else:
-        unet = load_adapter_checkpoint(model.ckpt, "--ckpt").attach(base.unet)
-    return LoadedModel(base, unet, None if model.ckpt is None else str(Path(model.ckpt).resolve()))
-
-
-def load_upscaler_model(
-    upscaler: UpscalerModelSettings,
-    config: SimDAConfig | None = None,
-    seed: int = 0,
-    device: str | torch.device | None = None,
-) -> LoadedModel:
-    """The super-resolution stage's :func:`load_model`: the tiny or a local x4 upscaler, and the SimDA model on it
-    (:func:`~simda.sr.pipeline.upscaler_model`, which refuses a text-to-video ``--sr-ckpt``)."""
-    upscaler.require_files()
-    torch_device = torch.device(device) if device is not None else resolve_device(upscaler.device)
-    torch_dtype = resolve_dtype(upscaler.dtype, torch_device)
-    if upscaler.tiny:
-        base = build_tiny_upscaler(seed=seed, device=torch_device, dtype=torch_dtype)
-    else:
-        base = load_upscaler(upscaler.sr_base, torch_device, torch_dtype)
-    model = upscaler_model(base, upscaler.sr_ckpt, config, seed)
-    return LoadedModel(base, model, None if upscaler.sr_ckpt is None else str(Path(upscaler.sr_ckpt).resolve()))
+        if model.tiny:
+            base = build_tiny(seed=seed, device=torch_device, dtype=torch_dtype)
+        else:
+            base = load_stable_diffusion(local_folder(model.base, "--base"), torch_device, torch_dtype, "--base")
+        checkpoint = model.ckpt
+        if checkpoint is None:
+            unet = SimDAUNet(base.unet, config or SimDAConfig(), seed=seed).eval()
+        else:
+            unet = load_adapter_checkpoint(checkpoint, "--ckpt").attach(base.unet)
+    return LoadedModel(base, unet, None if checkpoint is None else str(Path(checkpoint).resolve()))

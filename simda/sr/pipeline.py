@@ -33,7 +33,7 @@ from simda.model.checkpoint import SimDAAdapters, load_adapter_checkpoint
 from simda.model.config import SimDAConfig
 from simda.model.video_unet import SimDAUNet
 from simda.pipeline import GenerationSettings, SimDAPipeline, TextConditioning, guided, hashed_generator
-from simda.settings import UpscaleSettings
+from simda.settings import MAX_SR_NOISE_LEVEL, UpscaleSettings
 from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
 
 log = logging.getLogger("simda.sr.pipeline")
@@ -110,7 +110,7 @@ class SimDAUpscalePipeline(SimDAPipeline):
         unet: SimDAUNet,
         scheduler: SchedulerMixin,
         low_res_scheduler: DDPMScheduler,
-        max_noise_level: int = 350,
+        max_noise_level: int = MAX_SR_NOISE_LEVEL,
         decode_chunk_size: int = 16,
         unet_chunk_size: int | None = None,
         adapters: SimDAAdapters | None = None,

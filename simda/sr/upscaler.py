@@ -23,11 +23,11 @@ from diffusers import DDIMScheduler, DDPMScheduler
 from simda.model import base
 from simda.model.base import BaseModel, local_base, random_base
 from simda.pretrained import require_subfolders
+from simda.settings import MAX_SR_NOISE_LEVEL
 
 UPSCALER_SUBFOLDERS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler", "low_res_scheduler")
 SCHEDULER_CLASSES = {"DDIMScheduler": DDIMScheduler, "DDPMScheduler": DDPMScheduler}
 LOW_RES_CHANNELS = 3
-DEFAULT_MAX_NOISE_LEVEL = 350  # model_index.json of the released upscaler
 
 # stabilityai/stable-diffusion-x4-upscaler: the published configs (facts about the architecture), where they
 # differ from Stable Diffusion 1.5's.
@@ -107,7 +107,7 @@ class UpscalerBase(BaseModel):
     ``max_noise_level``)."""
 
     low_res_scheduler: DDPMScheduler | None = None
-    max_noise_level: int = DEFAULT_MAX_NOISE_LEVEL
+    max_noise_level: int = MAX_SR_NOISE_LEVEL
 
     def __post_init__(self) -> None:
         if self.low_res_scheduler is None:
@@ -173,9 +173,7 @@ def load_upscaler(
     check_upscaler_unet(_read_json(unet_config), str(unet_config))
     scheduler = _latent_scheduler(root)
     index = root / "model_index.json"
-    max_noise_level = DEFAULT_MAX_NOISE_LEVEL
-    if index.is_file():
-        max_noise_level = int(_read_json(index).get("max_noise_level", DEFAULT_MAX_NOISE_LEVEL))
+    max_noise_level = int((_read_json(index) if index.is_file() else {}).get("max_noise_level", MAX_SR_NOISE_LEVEL))
     low_res_scheduler = DDPMScheduler.from_pretrained(root, subfolder="low_res_scheduler", local_files_only=True)
     extra = {"low_res_scheduler": low_res_scheduler, "max_noise_level": max_noise_level}
     return local_base(UpscalerBase, root, device, dtype, scheduler=scheduler, **extra)
