@@ -63,7 +63,7 @@ from metrics.i3d import file_sha256
 from metrics.progress import progress_bar
 from metrics.protocol_names import RANDOM_WEIGHTS_BANNER
 from metrics.video_io import read_video
-from simda.model.loading import load_model, load_upscaler_model, resolve_dtype
+from simda.model.loading import load_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.content_cache import synthetic_data_root
@@ -345,7 +345,7 @@ def load_generator(job: BenchmarkJob, device: torch.device, clip_ids: list[str])
     )
     if job.upscaler is None:
         return first
-    upscaler = load_upscaler_model(job.upscaler, device=device)
+    upscaler = load_model(job.upscaler, device=device)
     second = SimDAUpscalePipeline.from_upscaler(
         upscaler.model, upscaler.base, job.upscaler.decode_chunk, job.upscaler.unet_chunk
     )
