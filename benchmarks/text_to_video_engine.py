@@ -42,7 +42,7 @@ from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.overlap import OrderedWorkers, in_background, worker_stream
 from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
-from benchmarks.publish import log_results, sample_grid
+from benchmarks.publish import log_results
 from benchmarks.registry import synthetic_set
 from benchmarks.rundir import RunDir, config_hash, on_main_rank, write_csv
 from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
@@ -306,10 +306,8 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
     write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
     comparison = comparison_table(metrics, job.job.spec.paper_table, job.random_weights)
     if mlflow_run is not None:
-        videos = [job.run_dir.video(clip.id) for clip in job.clips]
-        grid = sample_grid(videos, [clip.caption for clip in job.clips], job.job.generation.num_frames)
         artifacts = [job.run_dir.captions, job.run_dir.results, job.run_dir.skipped_real, job.run_dir.config_file]
-        log_results(metrics, table, comparison, grid, artifacts)
+        log_results(metrics, table, comparison, job.job.generation.num_frames, artifacts)
         mlflow.set_tag("real_stats_sha256", real_set_sha256(real))
     for item in skipped:
         log.warning("skipped real video %s (%s): %s", item.clip_id, item.path, item.reason)
