@@ -44,7 +44,7 @@ from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
 from benchmarks.publish import log_results
 from benchmarks.registry import synthetic_set
-from benchmarks.rundir import RunDir, config_hash, on_main_rank, write_csv
+from benchmarks.rundir import RunDir, on_main_rank, write_csv
 from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from benchmarks.vbench_scoring import (
     LoadedDimension,
@@ -69,7 +69,7 @@ from simda.plumbing.atomic import atomic_path
 from simda.plumbing.content_cache import synthetic_data_root
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import InvalidSetting, UsageError
-from simda.plumbing.identity import DEFAULT_ROOT, default_folder
+from simda.plumbing.identity import DEFAULT_ROOT, default_folder, identity_of
 from simda.plumbing.tracking import report_command, tracked_run
 from simda.settings import FPS, TINY_PIPELINES, ModelSettings
 from simda.sr.pipeline import SimDAUpscalePipeline
@@ -270,7 +270,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         enabled=layout.is_main,
         tracking_uri=job.job.tracking_uri,
         resume_key=str(job.run_dir.root.resolve()),  # a rerun of this folder continues its MLflow run
-        identity=config_hash(job.config),  # the settings the folder's config.json guards
+        identity=identity_of(job.config),  # the settings the folder's config.json guards
     ) as mlflow_run:
         generated = generate_and_read_real(job, layout)
         layout.barrier()
@@ -424,7 +424,7 @@ def run_identity(
         "seed": job.evaluation.seed,
         **job.generation.as_params(),
     }
-    run_dir = RunDir(job.output_dir or default_folder(job.spec.name, config_hash(config)))
+    run_dir = RunDir(job.output_dir or default_folder(job.spec.name, identity_of(config)))
     random_weights = generator.random_weights or nets.random_weights or any(d.random_weights for d in dimensions)
     if random_weights:
         log.warning(
@@ -519,7 +519,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
         config=config,
         run_dir=run_dir,
         random_weights=random_weights,
-        features_key=config_hash({**run_protocol.feature_params(), **nets.clip_params}),
+        features_key=identity_of({**run_protocol.feature_params(), **nets.clip_params}),
         real=real_statistics(job, config, run_protocol),
         params=run_params(
             job, data, config, random_weights, run_dir, nets, dimensions, layout.world_size, run_protocol
