@@ -382,29 +382,6 @@ def read_real_set(job: BenchmarkJob, layout: ProcessLayout) -> RealSet:
     return RealSet(Path(annotations), Path(videos), clips)
 
 
-def check_before_work(
-    job: BenchmarkJob,
-    data: RealSet,
-    nets: MetricNetworks,
-    dimensions: list[LoadedDimension],
-    device: torch.device,
-    layout: ProcessLayout,
-) -> None:
-    """Rank 0 runs the preflight (real videos, writable folders, networks, VBench networks, tracking store);
-    every rank stops together on its failure, before any model loads."""
-
-    def preflight() -> None:
-        real = (None, None) if job.real_stats is not None else (data.clips, data.videos)
-        folders = [("--output-dir", job.output_dir or DEFAULT_ROOT), ("--cache-dir", job.real_cache_dir)]
-        frames, i3d = job.generation.num_frames, str(job.i3d or "random")
-        report = run_preflight(*real, frames, job.video_size, folders, nets, str(device), i3d, job.tracking_uri)
-        log.info("%s", report.format())
-        for line in probe_dimensions(dimensions, job.video_size):
-            log.info("%s", line)
-
-    on_main_rank(layout, preflight, UsageError)
-
-
 def run_identity(
     job: BenchmarkJob,
     data: RealSet,
@@ -504,7 +481,18 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
         job.i3d, job.clip_ckpt, evaluation.clip_model, device, protocol, clip_pretrained=evaluation.clip_pretrained
     )
     dimensions = load_dimensions(evaluation.vbench_dimensions, evaluation, job.clip_ckpt, device, job.model.tiny, FPS)
-    check_before_work(job, data, nets, dimensions, device, layout)
+
+    def preflight() -> None:
+        """Rank 0's checks: real videos, writable folders, networks, VBench networks, tracking store."""
+        real = (None, None) if job.real_stats is not None else (data.clips, data.videos)
+        folders = [("--output-dir", job.output_dir or DEFAULT_ROOT), ("--cache-dir", job.real_cache_dir)]
+        frames, i3d = job.generation.num_frames, str(job.i3d or "random")
+        report = run_preflight(*real, frames, job.video_size, folders, nets, str(device), i3d, job.tracking_uri)
+        log.info("%s", report.format())
+        for line in probe_dimensions(dimensions, job.video_size):
+            log.info("%s", line)
+
+    on_main_rank(layout, preflight, UsageError)  # every rank stops together on its failure, before any model loads
     generator = early or load_generator(job, device, ids)
     config, run_dir, random_weights = run_identity(job, data, generator, nets, dimensions)
     run_protocol = protocol.for_run(
