@@ -33,7 +33,7 @@ import torch
 
 from benchmarks.datasets import Clip
 from benchmarks.networks import MetricNetworks
-from benchmarks.rundir import config_hash, read_json, write_json
+from benchmarks.rundir import read_json, write_json
 from metrics.frame_selection import SPREAD, FrameSelection
 from metrics.frechet import GaussianStats
 from metrics.fvd import extract_features
@@ -45,6 +45,7 @@ from simda.data import resize_and_crop
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import BadInputFile, InvalidSetting, UsageError
+from simda.plumbing.identity import identity_of
 from simda.settings import EvaluationSettings
 
 REAL_RESIZE = "centre crop to the generated aspect ratio, bilinear antialiased resize to the generated HxW, uint8"
@@ -161,7 +162,7 @@ class RealFeatureCache:
     """
 
     def __init__(self, root: Path, key: dict[str, object]) -> None:
-        self.folder = Path(root) / config_hash(key)
+        self.folder = Path(root) / identity_of(key)
         self.key = key
         recorded, wanted = read_json(self.folder / "key.json"), json.loads(strict_dumps(key))
         if recorded and recorded != wanted:
@@ -246,7 +247,7 @@ class RealFeatureCache:
                 "check that --videos is the folder that holds the video files"
             )
         sources = [[clip.id, _content(cached[clip.id].source)] for clip in usable]
-        stats_path = self.folder / f"stats-{config_hash({'sources': sources})}.npz"
+        stats_path = self.folder / f"stats-{identity_of({'sources': sources})}.npz"
         if stats_path.exists():
             return GaussianStats.load(stats_path), skipped
         stats = GaussianStats.from_features(np.stack([np.load(self.folder / f"{clip.id}.npy") for clip in usable]))

@@ -50,13 +50,6 @@ class RealVideoCheck:
     sampled: int
     problems: tuple[str, ...] = field(default=())  # "path: reason", the first few
 
-    def line(self) -> str:
-        text = (
-            f"real videos   {self.present}/{self.listed} present in {self.folder}, {self.long_enough} open with "
-            f"enough frames, {self.decoded}/{self.sampled} sampled decode"
-        )
-        return text + "".join(f"\n              unusable: {problem}" for problem in self.problems)
-
 
 @dataclass(frozen=True)
 class NetworkCheck:
@@ -65,10 +58,6 @@ class NetworkCheck:
     i3d_features: int
     clipsim: float
     random_weights: bool
-
-    def line(self) -> str:
-        weights = f" ({RANDOM_WEIGHTS_NOTE})" if self.random_weights else ""
-        return f"networks      I3D -> {self.i3d_features} logits, CLIP scores a test clip{weights}"
 
 
 @dataclass(frozen=True)
@@ -82,10 +71,17 @@ class PreflightReport:
 
     def format(self) -> str:
         lines = ["preflight: every input answered; starting the run"]
-        if self.real_videos is not None:
-            lines.append(self.real_videos.line())
+        real = self.real_videos
+        if real is not None:
+            lines.append(
+                f"real videos   {real.present}/{real.listed} present in {real.folder}, {real.long_enough} open with "
+                f"enough frames, {real.decoded}/{real.sampled} sampled decode"
+            )
+            lines += [f"              unusable: {problem}" for problem in real.problems]
         lines += [f"writable      {flag} {folder}" for flag, folder in self.writable]
-        lines += [self.networks.line(), f"tracking      {self.tracking_uri} answers"]
+        weights = f" ({RANDOM_WEIGHTS_NOTE})" if self.networks.random_weights else ""
+        lines.append(f"networks      I3D -> {self.networks.i3d_features} logits, CLIP scores a test clip{weights}")
+        lines.append(f"tracking      {self.tracking_uri} answers")
         return "\n".join(lines)
 
 

@@ -19,23 +19,20 @@ from simda.video_io import captioned_grid, slug, write_gif
 GRID_VIDEOS = 8
 
 
-def sample_grid(video_paths: Sequence[Path], captions: Sequence[str], num_frames: int) -> np.ndarray:
-    """The first ``GRID_VIDEOS`` videos side by side, each prompt printed under its clip, as one uint8 clip."""
-    count = min(GRID_VIDEOS, len(video_paths))
-    return captioned_grid([read_video(path, num_frames) for path in video_paths[:count]], list(captions[:count]))
-
-
 def log_results(
     metrics: dict[str, float],
     per_video: pd.DataFrame,
     comparison: pd.DataFrame,
-    grid: np.ndarray,
+    num_frames: int,
     artifacts: Sequence[Path],
 ) -> None:
-    """Log to the active MLflow run: metrics, the per-video and paper tables, the grid as GIF and PNG."""
+    """Log to the active MLflow run: metrics, the per-video and paper tables, and the first ``GRID_VIDEOS``
+    videos of ``per_video`` (its ``path`` column) side by side, each caption printed under its clip, as GIF and PNG."""
     mlflow.log_metrics(metrics)
     log_table(per_video, "per_video")
     log_table(comparison, "paper_comparison")
+    shown = per_video[:GRID_VIDEOS]
+    grid = captioned_grid([read_video(Path(path), num_frames) for path in shown["path"]], list(shown["caption"]))
     log_grid(grid, "samples/samples.gif", "samples/first_frames.png")
     for path in artifacts:
         if path.exists():

@@ -1,9 +1,6 @@
 """What every text-to-video benchmark command (``benchmarks.msrvtt``, ``benchmarks.webvid``, ``benchmarks.custom``,
-each an entry of :mod:`benchmarks.registry`) shares: its flags and how they become a job.
-
-Each generates one video per caption of a real evaluation set and scores it against the real videos (the
-engine: :mod:`benchmarks.text_to_video_engine`); they differ only in the data format and the paper's table a
-:class:`BenchmarkSpec` names. ``--preset tiny`` without data or weights runs a synthetic set in the benchmark's
+each an entry of :mod:`benchmarks.registry`, run by :mod:`benchmarks.text_to_video_engine`) shares: its flags
+and how they become a job. ``--preset tiny`` without data or weights runs a synthetic set in the benchmark's
 real format through tiny random networks: the numbers prove the machinery, not the model.
 """
 
@@ -41,7 +38,7 @@ def run(job: BenchmarkJob) -> BenchmarkResult | None:
 
 
 def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParser:
-    parser = new_parser(f"python -m benchmarks.{spec.name}", doc)
+    parser = new_parser(spec.command, doc)
     add_group(parser, "model", GeneratorChoice, ModelSettings)
     add_group(
         parser,

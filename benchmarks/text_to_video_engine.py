@@ -42,9 +42,9 @@ from benchmarks.networks import MetricNetworks, load_metric_networks
 from benchmarks.overlap import OrderedWorkers, in_background, worker_stream
 from benchmarks.paper import comparison_table
 from benchmarks.preflight import run_preflight
-from benchmarks.publish import log_results, sample_grid
+from benchmarks.publish import log_results
 from benchmarks.registry import synthetic_set
-from benchmarks.rundir import RunDir, config_hash, on_main_rank, write_csv
+from benchmarks.rundir import RunDir, on_main_rank, write_csv
 from benchmarks.text_to_video_job import BenchmarkJob, BenchmarkResult
 from benchmarks.vbench_scoring import (
     LoadedDimension,
@@ -69,7 +69,7 @@ from simda.plumbing.atomic import atomic_path
 from simda.plumbing.content_cache import synthetic_data_root
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import InvalidSetting, UsageError
-from simda.plumbing.identity import DEFAULT_ROOT, default_folder
+from simda.plumbing.identity import DEFAULT_ROOT, default_folder, identity_of
 from simda.plumbing.tracking import report_command, tracked_run
 from simda.settings import FPS, TINY_PIPELINES, ModelSettings
 from simda.sr.pipeline import SimDAUpscalePipeline
@@ -87,27 +87,20 @@ class RealSet:
     clips: list[Clip]
 
 
-@dataclass(frozen=True)
-class RunIdentity:
-    """What makes a run this run: the settings that decide its videos (``config``, which guards and names
-    its folder) and whether any of its weights are random."""
-
-    config: dict[str, Any]
-    run_dir: RunDir
-    random_weights: bool
-
-
 @dataclass
 class LoadedBenchmark:
     """A :class:`BenchmarkJob` with everything loaded: the real set, the generator, the metric networks,
-    the run's identity and its real statistics."""
+    the run's identity (``config``: the settings that decide its videos, which guard and name its folder)
+    and its real statistics."""
 
     job: BenchmarkJob
     clips: list[Clip]  # the real set's sampled clips, in id order
     generator: VideoGenerator
     device: str
     nets: MetricNetworks
-    identity: RunIdentity
+    config: dict[str, Any]
+    run_dir: RunDir
+    random_weights: bool  # any of the generator's, the metric networks' or the dimensions' weights
     features_key: str
     real: RealFeatureCache | GaussianStats
     params: dict[str, Any]
@@ -120,17 +113,9 @@ class LoadedBenchmark:
         return {loaded.name: self.run_dir.features(loaded.cache_key) for loaded in self.dimensions}
 
     @property
-    def run_dir(self) -> RunDir:
-        return self.identity.run_dir
-
-    @property
-    def settings(self) -> GenerationSettings:
-        return self.job.generation
-
-    @property
     def label(self) -> str:
         """What made the videos, for people: the label of the generator's identity (recorded in ``config``)."""
-        return self.identity.config["generator"]["label"]
+        return self.config["generator"]["label"]
 
 
 def _row(job: LoadedBenchmark, clip: Clip) -> dict[str, Any]:
@@ -170,7 +155,7 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
     folders = job.dimension_folders
     for clip in on_disk:
         if not fake_done(features, clip.id) or missing_states(clip.id, job.dimensions, folders):
-            video = read_video(job.run_dir.video(clip.id), job.settings.num_frames)
+            video = read_video(job.run_dir.video(clip.id), job.job.generation.num_frames)
             if not fake_done(features, clip.id):
                 score_generated(video, clip, job.nets, job.device, features)
             score_video(video, clip.id, job.dimensions, folders)
@@ -181,7 +166,7 @@ def generate_and_score(job: LoadedBenchmark, layout: ProcessLayout) -> int:
             _index_finished(job, layout, indexed, workers.finished())  # a worker's error ends the run here
             seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
             captions, ids = [clip.caption for clip in batch], [clip.id for clip in batch]
-            videos = job.generator.generate(captions, seeds, job.settings, ids)
+            videos = job.generator.generate(captions, seeds, job.job.generation, ids)
             workers.submit(partial(_finish_batch, job, batch, videos))
         _index_finished(job, layout, indexed, workers.drain())
     return sum(len(batch) for batch in missing)
@@ -220,7 +205,9 @@ def read_real_clips(job: LoadedBenchmark, layout: ProcessLayout, stop: threading
             if stop.is_set():
                 return
             turn = job.clips[start : start + layout.world_size]
-            job.real.compute(turn, layout, job.nets, job.settings.num_frames, size, job.device, job.frame_selection)
+            job.real.compute(
+                turn, layout, job.nets, job.job.generation.num_frames, size, job.device, job.frame_selection
+            )
 
 
 def generate_and_read_real(job: LoadedBenchmark, layout: ProcessLayout) -> int:
@@ -251,7 +238,7 @@ def fvd_metrics(job: LoadedBenchmark, logits: np.ndarray, real: GaussianStats) -
         detector_sha256=job.nets.i3d_sha256,
         frame_sampling=job.frame_selection.describe(),
     )
-    fvd.update_features(logits, num_frames=job.settings.num_frames)
+    fvd.update_features(logits, num_frames=job.job.generation.num_frames)
     result = fvd.compute()  # warns, with the numbers, when either set is smaller than the feature dimension
     if result.ci_low is None:
         return {"fvd": result.value}
@@ -275,7 +262,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         job.run_dir.root.name,
         job.params,
         tags={
-            "random_weights": str(job.identity.random_weights).lower(),
+            "random_weights": str(job.random_weights).lower(),
             "benchmark": job.job.spec.name,
             "generator": job.label,
             **job.job.tags,
@@ -283,7 +270,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         enabled=layout.is_main,
         tracking_uri=job.job.tracking_uri,
         resume_key=str(job.run_dir.root.resolve()),  # a rerun of this folder continues its MLflow run
-        identity=config_hash(job.identity.config),  # the settings the folder's config.json guards
+        identity=identity_of(job.config),  # the settings the folder's config.json guards
     ) as mlflow_run:
         generated = generate_and_read_real(job, layout)
         layout.barrier()
@@ -317,12 +304,10 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
     }
     write_csv(job.run_dir.results, table)
     write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
-    comparison = comparison_table(metrics, job.job.spec.paper_table, job.identity.random_weights)
+    comparison = comparison_table(metrics, job.job.spec.paper_table, job.random_weights)
     if mlflow_run is not None:
-        videos = [job.run_dir.video(clip.id) for clip in job.clips]
-        grid = sample_grid(videos, [clip.caption for clip in job.clips], job.settings.num_frames)
         artifacts = [job.run_dir.captions, job.run_dir.results, job.run_dir.skipped_real, job.run_dir.config_file]
-        log_results(metrics, table, comparison, grid, artifacts)
+        log_results(metrics, table, comparison, job.job.generation.num_frames, artifacts)
         mlflow.set_tag("real_stats_sha256", real_set_sha256(real))
     for item in skipped:
         log.warning("skipped real video %s (%s): %s", item.clip_id, item.path, item.reason)
@@ -330,7 +315,7 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
         output_dir=job.run_dir.root,
         metrics=metrics,
         comparison=comparison,
-        random_weights=job.identity.random_weights,
+        random_weights=job.random_weights,
         mlflow_run_id=None if mlflow_run is None else mlflow_run.info.run_id,
         params=job.params,
         report_command=report_command(mlflow_run),
@@ -397,36 +382,13 @@ def read_real_set(job: BenchmarkJob, layout: ProcessLayout) -> RealSet:
     return RealSet(Path(annotations), Path(videos), clips)
 
 
-def check_before_work(
-    job: BenchmarkJob,
-    data: RealSet,
-    nets: MetricNetworks,
-    dimensions: list[LoadedDimension],
-    device: torch.device,
-    layout: ProcessLayout,
-) -> None:
-    """Rank 0 runs the preflight (real videos, writable folders, networks, VBench networks, tracking store);
-    every rank stops together on its failure, before any model loads."""
-
-    def preflight() -> None:
-        real = (None, None) if job.real_stats is not None else (data.clips, data.videos)
-        folders = [("--output-dir", job.output_dir or DEFAULT_ROOT), ("--cache-dir", job.real_cache_dir)]
-        frames, i3d = job.generation.num_frames, str(job.i3d or "random")
-        report = run_preflight(*real, frames, job.video_size, folders, nets, str(device), i3d, job.tracking_uri)
-        log.info("%s", report.format())
-        for line in probe_dimensions(dimensions, job.video_size):
-            log.info("%s", line)
-
-    on_main_rank(layout, preflight, UsageError)
-
-
 def run_identity(
     job: BenchmarkJob,
     data: RealSet,
     generator: VideoGenerator,
     nets: MetricNetworks,
     dimensions: list[LoadedDimension],
-) -> RunIdentity:
+) -> tuple[dict[str, Any], RunDir, bool]:
     """The settings that decide the videos (the generator's identity among them: they name the default run folder
     and guard it), the run folder, and whether any weight is random (warned about here, once)."""
     identity = generator.identity()
@@ -439,7 +401,7 @@ def run_identity(
         "seed": job.evaluation.seed,
         **job.generation.as_params(),
     }
-    run_dir = RunDir(job.output_dir or default_folder(job.spec.name, config_hash(config)))
+    run_dir = RunDir(job.output_dir or default_folder(job.spec.name, identity_of(config)))
     random_weights = generator.random_weights or nets.random_weights or any(d.random_weights for d in dimensions)
     if random_weights:
         log.warning(
@@ -449,7 +411,7 @@ def run_identity(
             job.i3d or "random",
             job.clip_ckpt or "random",
         )
-    return RunIdentity(config, run_dir, random_weights)
+    return config, run_dir, random_weights
 
 
 def real_statistics(
@@ -473,7 +435,9 @@ def real_statistics(
 def run_params(
     job: BenchmarkJob,
     data: RealSet,
-    identity: RunIdentity,
+    config: dict[str, Any],
+    random_weights: bool,
+    run_dir: RunDir,
     nets: MetricNetworks,
     dimensions: list[LoadedDimension],
     world_size: int,
@@ -482,19 +446,19 @@ def run_params(
     """Everything the MLflow run records about how its numbers were made."""
     evaluation = job.evaluation
     return {
-        **identity.config,
+        **config,
         "annotations": str(data.annotations.resolve()),
         "videos": str(data.videos.resolve()),
         "num_videos": len(data.clips),
         "ckpt": str(Path(job.model.ckpt).resolve()) if job.model.ckpt else "none",
-        "random_weights": identity.random_weights,
+        "random_weights": random_weights,
         "seed_rule": "sha256('video/<seed>/<clip id>')[:8] as int",
         "real_resize": REAL_RESIZE,
         "real_stats": str(job.real_stats or "computed"),
         "clip": nets.clip_params,
         "batch_size": evaluation.batch_size,
         "world_size": world_size,
-        "out": str(identity.run_dir.root.resolve()),
+        "out": str(run_dir.root.resolve()),
         "fvd.interval_groups": evaluation.fvd_interval,
         "fvd.interval_method": "grouped jackknife, Student-t" if evaluation.fvd_interval else "none",
         **run_protocol.as_params(),
@@ -517,9 +481,20 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
         job.i3d, job.clip_ckpt, evaluation.clip_model, device, protocol, clip_pretrained=evaluation.clip_pretrained
     )
     dimensions = load_dimensions(evaluation.vbench_dimensions, evaluation, job.clip_ckpt, device, job.model.tiny, FPS)
-    check_before_work(job, data, nets, dimensions, device, layout)
+
+    def preflight() -> None:
+        """Rank 0's checks: real videos, writable folders, networks, VBench networks, tracking store."""
+        real = (None, None) if job.real_stats is not None else (data.clips, data.videos)
+        folders = [("--output-dir", job.output_dir or DEFAULT_ROOT), ("--cache-dir", job.real_cache_dir)]
+        frames, i3d = job.generation.num_frames, str(job.i3d or "random")
+        report = run_preflight(*real, frames, job.video_size, folders, nets, str(device), i3d, job.tracking_uri)
+        log.info("%s", report.format())
+        for line in probe_dimensions(dimensions, job.video_size):
+            log.info("%s", line)
+
+    on_main_rank(layout, preflight, UsageError)  # every rank stops together on its failure, before any model loads
     generator = early or load_generator(job, device, ids)
-    identity = run_identity(job, data, generator, nets, dimensions)
+    config, run_dir, random_weights = run_identity(job, data, generator, nets, dimensions)
     run_protocol = protocol.for_run(
         detector_sha256=nets.i3d_sha256, num_frames=job.generation.num_frames, frame_sampling=frame_selection.describe()
     )
@@ -529,10 +504,14 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
         generator=generator,
         device=str(device),
         nets=nets,
-        identity=identity,
-        features_key=config_hash({**run_protocol.feature_params(), **nets.clip_params}),
-        real=real_statistics(job, identity.config, run_protocol),
-        params=run_params(job, data, identity, nets, dimensions, layout.world_size, run_protocol),
+        config=config,
+        run_dir=run_dir,
+        random_weights=random_weights,
+        features_key=identity_of({**run_protocol.feature_params(), **nets.clip_params}),
+        real=real_statistics(job, config, run_protocol),
+        params=run_params(
+            job, data, config, random_weights, run_dir, nets, dimensions, layout.world_size, run_protocol
+        ),
         frame_selection=frame_selection,
         dimensions=dimensions,
     )
@@ -559,5 +538,5 @@ def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:
     with process_group() as layout:
         loaded = load_benchmark(job, layout)
         with loaded.run_dir.exclusive(layout):
-            loaded.run_dir.claim(loaded.identity.config, write=layout.is_main)
+            loaded.run_dir.claim(loaded.config, write=layout.is_main)
             return evaluate(loaded, layout)

@@ -70,7 +70,7 @@ def _generation_only(job: LoadedBenchmark) -> None:
     for start in range(0, len(job.clips), size):
         batch = job.clips[start : start + size]
         seeds = [video_seed(job.job.evaluation.seed, clip.id) for clip in batch]
-        job.generator.generate([clip.caption for clip in batch], seeds, job.settings, [clip.id for clip in batch])
+        job.generator.generate([clip.caption for clip in batch], seeds, job.job.generation, [clip.id for clip in batch])
 
 
 def _in_fresh_folders(job: LoadedBenchmark, folder: Path, workers: int) -> LoadedBenchmark:
@@ -79,7 +79,7 @@ def _in_fresh_folders(job: LoadedBenchmark, folder: Path, workers: int) -> Loade
     return replace(
         job,
         job=replace(job.job, overlap=OverlapSettings(overlap_workers=workers)),
-        identity=replace(job.identity, run_dir=RunDir(folder / "run")),
+        run_dir=RunDir(folder / "run"),
         real=RealFeatureCache(folder / "real-cache", job.real.key),
     )
 
