@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from benchmarks.paper import RANDOM_WEIGHTS_NOTE
 from simda.plumbing.cli import new_parser, run_command
 from simda.plumbing.errors import InvalidSetting, MissingInput, UsageError
-from simda.plumbing.identity import default_folder
+from simda.plumbing.identity import default_folder, identity_of
 from simda.plumbing.options import add_options, values
 from simda.settings import CompareSettings, TrackingSettings
 
@@ -153,7 +153,7 @@ def run(job: CompareJob) -> CompareResult:
     """Read the runs, refuse incomparable ones (naming each differing key), write and return the table."""
     import pandas as pd
 
-    from benchmarks.rundir import config_hash, write_csv
+    from benchmarks.rundir import write_csv
     from simda.plumbing.tracking import resolve_tracking_uri
 
     fetched = finished_runs(resolve_tracking_uri(job.tracking_uri), job.runs)
@@ -170,7 +170,7 @@ def run(job: CompareJob) -> CompareResult:
             "real videos and frame size"
         )
     table = pd.DataFrame([table_row(logged) for logged in fetched.values()])
-    output_dir = job.output_dir or default_folder("compare", config_hash({"runs": list(job.runs)}))
+    output_dir = job.output_dir or default_folder("compare", identity_of({"runs": list(job.runs)}))
     write_csv(output_dir / "comparison.csv", table)
     return CompareResult(output_dir, table, next(iter(protocols.values())))
 

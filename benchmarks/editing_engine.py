@@ -28,13 +28,14 @@ from benchmarks.editing_job import (
 from benchmarks.networks import load_clip_scorer
 from benchmarks.paper import TABLE5
 from benchmarks.publish import finite_metrics, log_edit_samples
-from benchmarks.rundir import config_hash, read_json, write_json
+from benchmarks.rundir import read_json, write_json
 from metrics.clip import ClipScorer, to_percent
 from metrics.i3d import file_sha256
 from simda.data import CaptionedVideo
 from simda.editor import EditResult, edit_video, save_result, synthetic_source
 from simda.model.loading import LoadedModel, load_model
 from simda.pipeline import SimDAPipeline
+from simda.plumbing.identity import identity_of
 from simda.plumbing.tracking import log_table, tracked_run
 from simda.video_io import slug
 
@@ -76,7 +77,7 @@ class CaseEditor:
         edited and scored now (``scores.json`` written last: its presence means the case is done)."""
         video = CaptionedVideo(case.video.stem, case.video, case.prompt)
         folder = self.job.output_dir / slug(video.video_id)
-        key = config_hash(
+        key = identity_of(
             {**self.identity, "video_sha256": file_sha256(case.video), "prompt": case.prompt, "edits": list(case.edits)}
         )
         saved = read_json(folder / "scores.json")

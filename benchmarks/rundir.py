@@ -32,12 +32,8 @@ from metrics.strict_json import strict_dumps
 from simda.plumbing.atomic import FolderBusyError, atomic_path, claim_folder, remove_interrupted_writes
 from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import UsageError
-from simda.plumbing.identity import identity_of
 
 log = logging.getLogger("benchmarks")
-#: The twelve hex digits naming a run's settings are :func:`simda.plumbing.identity.identity_of`'s (same text, same
-#: digits); the name stays for the benchmark modules that still import it from here.
-config_hash = identity_of
 
 
 def on_main_rank(layout: ProcessLayout, attempt: Callable[[], object], refusal: type[UsageError]) -> None:

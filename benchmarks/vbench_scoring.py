@@ -16,13 +16,14 @@ from typing import Any
 
 import torch
 
-from benchmarks.rundir import config_hash, write_json
+from benchmarks.rundir import write_json
 from benchmarks.vbench_job import WEIGHT_FLAGS
 from metrics.i3d import file_sha256
 from metrics.vbench import DimensionNotAvailableError, dimension_class
 from metrics.vbench.dimension import DimensionState, VBenchDimension
 from metrics.vbench.dynamic_degree import DynamicDegree
 from simda.plumbing.errors import BadInputFile, InvalidSetting
+from simda.plumbing.identity import identity_of
 from simda.settings import EvaluationSettings
 
 
@@ -40,7 +41,7 @@ class LoadedDimension:
 
     @property
     def cache_key(self) -> str:
-        return f"vbench-{self.name}-{config_hash(self.params)}"
+        return f"vbench-{self.name}-{identity_of(self.params)}"
 
 
 def require_available(names: Sequence[str]) -> None:

@@ -38,7 +38,7 @@ import mlflow
 import torch
 
 from benchmarks.datasets import stable_int, video_seed
-from benchmarks.rundir import RunDir, config_hash, write_json
+from benchmarks.rundir import RunDir, write_json
 from benchmarks.text_to_video_engine import build_generator, probe_dimensions
 from benchmarks.vbench_job import VBenchJob, VBenchResult
 from benchmarks.vbench_scoring import LoadedDimension, cached_states, load_dimensions, missing_states, score_video
@@ -50,7 +50,7 @@ from simda.plumbing.atomic import atomic_path
 from simda.plumbing.content_cache import synthetic_data_root
 from simda.plumbing.distributed import ProcessLayout, process_group
 from simda.plumbing.errors import BadInputFile
-from simda.plumbing.identity import default_folder
+from simda.plumbing.identity import default_folder, identity_of
 from simda.plumbing.tracking import tracked_run
 from simda.settings import FPS, TINY_SUITE_PROMPTS, VBENCH_VIDEOS_PER_PROMPT
 
@@ -329,7 +329,7 @@ def loggable_identity(identity: dict[str, Any]) -> dict[str, Any]:
     per_file = identity.get("videos_sha256")
     if per_file is None:
         return identity
-    return {**identity, "videos_sha256": f"{len(per_file)} files, config hash {config_hash(per_file)}"}
+    return {**identity, "videos_sha256": f"{len(per_file)} files, config hash {identity_of(per_file)}"}
 
 
 def run_suite(job: VBenchJob) -> VBenchResult | None:
@@ -354,7 +354,7 @@ def run_suite(job: VBenchJob) -> VBenchResult | None:
         )
         suite_run = SuiteRun(Path(), generator, job.generation, job.evaluation.seed, job.evaluation.batch_size, FPS)
         config = suite_run.config(suite.sha256)
-        suite_run.root = job.output_dir or default_folder("vbench", config_hash(config))
+        suite_run.root = job.output_dir or default_folder("vbench", identity_of(config))
         random_weights = generator.random_weights or any(loaded.random_weights for loaded in dimensions)
         if random_weights:
             log.warning("WARNING: %s", RANDOM_WEIGHTS_BANNER)
@@ -384,7 +384,7 @@ def run_suite(job: VBenchJob) -> VBenchResult | None:
             enabled=layout.is_main,
             tracking_uri=job.tracking_uri,
             resume_key=str(suite_run.root.resolve()),  # a rerun of this folder continues its MLflow run
-            identity=config_hash(config),
+            identity=identity_of(config),
         ) as mlflow_run:
             scores = suite_run.score(suite, videos, dimensions, layout)
             if scores is None:
