@@ -87,6 +87,16 @@ class RealSet:
     clips: list[Clip]
 
 
+@dataclass(frozen=True)
+class RunIdentity:
+    """What makes a run this run: the settings that decide its videos (``config``, the generator's identity among
+    them: they name the default run folder and guard it), that folder, and whether any weight is random."""
+
+    config: dict[str, Any]
+    run_dir: RunDir
+    random_weights: bool  # any of the generator's, the metric networks' or the dimensions' weights
+
+
 @dataclass
 class LoadedBenchmark:
     """A :class:`BenchmarkJob` with everything loaded: the real set, the generator, the metric networks,
@@ -388,9 +398,8 @@ def run_identity(
     generator: VideoGenerator,
     nets: MetricNetworks,
     dimensions: list[LoadedDimension],
-) -> tuple[dict[str, Any], RunDir, bool]:
-    """The settings that decide the videos (the generator's identity among them: they name the default run folder
-    and guard it), the run folder, and whether any weight is random (warned about here, once)."""
+) -> RunIdentity:
+    """The run's :class:`RunIdentity`; random weights are warned about here, once."""
     identity = generator.identity()
     log.info("generator: %s", identity["label"])
     config = {
@@ -411,7 +420,7 @@ def run_identity(
             job.i3d or "random",
             job.clip_ckpt or "random",
         )
-    return config, run_dir, random_weights
+    return RunIdentity(config, run_dir, random_weights)
 
 
 def real_statistics(
@@ -435,9 +444,7 @@ def real_statistics(
 def run_params(
     job: BenchmarkJob,
     data: RealSet,
-    config: dict[str, Any],
-    random_weights: bool,
-    run_dir: RunDir,
+    identity: RunIdentity,
     nets: MetricNetworks,
     dimensions: list[LoadedDimension],
     world_size: int,
@@ -446,19 +453,19 @@ def run_params(
     """Everything the MLflow run records about how its numbers were made."""
     evaluation = job.evaluation
     return {
-        **config,
+        **identity.config,
         "annotations": str(data.annotations.resolve()),
         "videos": str(data.videos.resolve()),
         "num_videos": len(data.clips),
         "ckpt": str(Path(job.model.ckpt).resolve()) if job.model.ckpt else "none",
-        "random_weights": random_weights,
+        "random_weights": identity.random_weights,
         "seed_rule": "sha256('video/<seed>/<clip id>')[:8] as int",
         "real_resize": REAL_RESIZE,
         "real_stats": str(job.real_stats or "computed"),
         "clip": nets.clip_params,
         "batch_size": evaluation.batch_size,
         "world_size": world_size,
-        "out": str(run_dir.root.resolve()),
+        "out": str(identity.run_dir.root.resolve()),
         "fvd.interval_groups": evaluation.fvd_interval,
         "fvd.interval_method": "grouped jackknife, Student-t" if evaluation.fvd_interval else "none",
         **run_protocol.as_params(),
@@ -494,7 +501,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
 
     on_main_rank(layout, preflight, UsageError)  # every rank stops together on its failure, before any model loads
     generator = early or load_generator(job, device, ids)
-    config, run_dir, random_weights = run_identity(job, data, generator, nets, dimensions)
+    identity = run_identity(job, data, generator, nets, dimensions)
     run_protocol = protocol.for_run(
         detector_sha256=nets.i3d_sha256, num_frames=job.generation.num_frames, frame_sampling=frame_selection.describe()
     )
@@ -504,14 +511,12 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
         generator=generator,
         device=str(device),
         nets=nets,
-        config=config,
-        run_dir=run_dir,
-        random_weights=random_weights,
+        config=identity.config,
+        run_dir=identity.run_dir,
+        random_weights=identity.random_weights,
         features_key=identity_of({**run_protocol.feature_params(), **nets.clip_params}),
-        real=real_statistics(job, config, run_protocol),
-        params=run_params(
-            job, data, config, random_weights, run_dir, nets, dimensions, layout.world_size, run_protocol
-        ),
+        real=real_statistics(job, identity.config, run_protocol),
+        params=run_params(job, data, identity, nets, dimensions, layout.world_size, run_protocol),
         frame_selection=frame_selection,
         dimensions=dimensions,
     )
