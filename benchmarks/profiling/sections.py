@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import platform
 from dataclasses import dataclass
 
@@ -52,6 +53,17 @@ from simda.sr.upscaler import LOW_RES_CHANNELS, UpscalerBase
 from simda.training import adapter_optimizer
 
 PROMPT = "a panda playing guitar on times square"
+
+log = logging.getLogger("benchmarks.profile")
+
+
+class LoggedTables(dict[str, pd.DataFrame]):
+    """The profile's tables, each logged the moment its section finishes: a full-size GPU run takes minutes, and
+    one cut short (a job's time limit, a later section out of memory) still shows what it measured."""
+
+    def __setitem__(self, name: str, table: pd.DataFrame) -> None:
+        super().__setitem__(name, table)
+        log.info("== %s ==\n%s", name, table.to_string(index=False))
 
 
 @dataclass(frozen=True)
@@ -219,7 +231,8 @@ def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     clock = cuda_clock(settings.device) if settings.device.type == "cuda" else wall_clock
     variants = simda_variants(base.unet)
     parameters = parameter_table(parameter_report(base, variants[FULL]))
-    tables = {"parameters": parameters}
+    tables = LoggedTables()
+    tables["parameters"] = parameters
     tables["temporal_conv"] = time_temporal_conv(base, settings, clock)
     step = settings.step_shapes(base, CFG_BATCH)
     inference = {

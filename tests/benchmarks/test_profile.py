@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 from mlflow.tracking import MlflowClient
@@ -15,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from benchmarks import profile
 from benchmarks.profiling.kernels import count_kernels, kernel_table, transformer_blocks
 from benchmarks.profiling.models import FLOOR, FULL, MODEL_SIZES, floor_contender, simda_contender
+from benchmarks.profiling.sections import LoggedTables
 from benchmarks.profiling.workloads import Shapes, forward_backward, inference_step, step_inputs
 from benchmarks.timing import Workload, interleaved_timings
 from simda.model.config import SimDAConfig
@@ -49,6 +51,15 @@ def test_timer_interleaves_rounds_and_takes_each_median() -> None:
 def test_timer_refuses_zero_repeats() -> None:
     with pytest.raises(ValueError, match="repeats"):
         interleaved_timings(recording_workloads([], ["a"]), repeats=0, warmup=0)
+
+
+def test_each_table_is_logged_when_its_section_finishes(caplog: pytest.LogCaptureFixture) -> None:
+    tables = LoggedTables()
+    with caplog.at_level("INFO", logger="benchmarks.profile"):
+        tables["inference"] = pd.DataFrame({"variant": ["simda"], "x_2d_floor": [1.234]})
+        assert "== inference ==" in caplog.text and "1.234" in caplog.text  # logged before the next section
+        tables["training"], _ = pd.DataFrame({"variant": ["2d_floor"]}), None
+    assert list(tables) == ["inference", "training"] and "2d_floor" in caplog.text
 
 
 @pytest.mark.slow  # SD 1.5 shapes on meta plus a fresh MLflow store: over 5 s on 2 shared cores
