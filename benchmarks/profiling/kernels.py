@@ -128,17 +128,17 @@ def transformer_blocks(model: nn.Module) -> int:
 
 
 def kernel_table(
-    inference: Mapping[str, Workload], training: Mapping[str, Workload], blocks: int, reference: str
+    inference: Mapping[str, KernelCount], training: Mapping[str, KernelCount], blocks: int, reference: str
 ) -> pd.DataFrame:
-    """Kernels and aten operations of one inference step and one training forward and backward per variant.
+    """Kernels and aten operations of one inference step and one training forward and backward per variant
+    (``count_kernels`` of each).
 
     ``added_per_block``: the variant's inference kernels above ``reference`` (the frozen 2D UNet on
     the same frames) per transformer block of the UNet, which is where SimDA's parts sit.
     """
     rows = []
-    for name, workload in inference.items():
-        step = count_kernels(workload)
-        train = count_kernels(training[name]) if name in training else None
+    for name, step in inference.items():
+        train = training.get(name)
         rows.append(
             {
                 "variant": name,

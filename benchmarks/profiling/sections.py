@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from benchmarks.profiling.kernels import kernel_table, transformer_blocks
+from benchmarks.profiling.kernels import count_kernels, kernel_table, transformer_blocks
 from benchmarks.profiling.models import (
     FLOOR,
     FULL,
@@ -241,9 +241,12 @@ def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     }
     timings = interleaved_timings(inference, shapes.repeats, shapes.warmup, clock)  # in one rotation
     tables["inference"] = timing_table(timings, FLOOR)
+    # counted now: the training section turns half-precision adapters into float32 master weights
+    inference_kernels = {name: count_kernels(workload) for name, workload in inference.items()}
     tables["video"] = time_video(base, variants[FULL], settings, clock)
     tables["training"], passes = time_training(base, variants, settings, clock)
-    tables["kernels"] = kernel_table(inference, passes, transformer_blocks(base.unet), FLOOR)
+    training_kernels = {name: count_kernels(workload) for name, workload in passes.items()}
+    tables["kernels"] = kernel_table(inference_kernels, training_kernels, transformer_blocks(base.unet), FLOOR)
     del variants  # the first stage's models leave the GPU before the upscaler's arrive
     upscaler = settings.model_size.build_upscaler(settings.device, settings.dtype)
     sr_shape = (shapes.num_frames, shapes.size, settings.device, settings.dtype)
