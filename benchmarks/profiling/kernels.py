@@ -1,4 +1,5 @@
-"""A machine-independent cost measure: how many kernels one step launches, from the PyTorch profiler.
+"""A machine-independent cost measure: how many kernels one step launches, from the PyTorch profiler; and,
+where the machine does matter, which kernels SimDA's extra time per step is spent in.
 
 A GPU step of SimDA at 16x256x256 is partly host-bound: the host spends longer queueing small
 kernels than the GPU spends running them. The time of that depends on the machine, but the number
@@ -152,3 +153,46 @@ def kernel_table(
     floor = table.set_index("variant").loc[reference, "inference_kernels"]
     table["added_per_block"] = ((table["inference_kernels"] - floor) / blocks).round(2)
     return table
+
+
+def time_by_kernel(workload: Workload, device: torch.device) -> pd.DataFrame:
+    """Milliseconds and calls per kernel of one call of ``workload``, after one unprofiled call: device kernels
+    by name on a GPU, aten operations' own (self) time on a CPU. Names lose the namespaces that every kernel
+    shares, so that the part that tells them apart is left when they are cut to a readable width."""
+    workload()
+    on_gpu = device.type == "cuda"
+    if on_gpu:
+        torch.cuda.synchronize(device)
+    with profile(activities=[ProfilerActivity.CUDA if on_gpu else ProfilerActivity.CPU]) as recorded:
+        workload()
+        if on_gpu:
+            torch.cuda.synchronize(device)
+    field = "self_device_time_total" if on_gpu else "self_cpu_time_total"  # microseconds
+    rows = [(short_kernel_name(e.key), getattr(e, field) / 1e3, e.count) for e in recorded.key_averages()]
+    table = pd.DataFrame(rows, columns=["kernel", "ms", "calls"])
+    return table[table["ms"] > 0].groupby("kernel").sum()
+
+
+def short_kernel_name(name: str, width: int = 90) -> str:
+    for shared in ("void ", "at::native::", "(anonymous namespace)::", "cudnn::engines_precompiled::"):
+        name = name.replace(shared, "")
+    return name[:width]
+
+
+def kernel_time_table(reference: Workload, variant: Workload, device: torch.device, rows: int = 15) -> pd.DataFrame:
+    """The ``rows`` kernels whose time grows most from ``reference``'s step to ``variant``'s, then the totals:
+    where a variant's extra time per step goes (on a GPU, the device time; the host's launching is not in it)."""
+    times = [time_by_kernel(workload, device) for workload in (reference, variant)]
+    joined = times[0].join(times[1], how="outer", lsuffix="_reference", rsuffix="_variant").fillna(0)
+    table = pd.DataFrame(
+        {
+            "reference_ms": joined["ms_reference"],
+            "variant_ms": joined["ms_variant"],
+            "extra_ms": joined["ms_variant"] - joined["ms_reference"],
+            "reference_calls": joined["calls_reference"].astype(int),
+            "variant_calls": joined["calls_variant"].astype(int),
+        }
+    )
+    top = table.sort_values("extra_ms", ascending=False).head(rows)
+    total = table.sum().to_frame("all kernels").T.astype(top.dtypes.to_dict())
+    return pd.concat([top, total]).rename_axis("kernel").reset_index().round(3)

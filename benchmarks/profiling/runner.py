@@ -45,8 +45,8 @@ def header(settings: Settings, base: BaseModel) -> list[str]:
     if settings.device.type != "cuda" or settings.model_size.name != "sd15":
         lines.append(
             "Not the GPU run: ratios here check the machinery only. The targets (inference <= "
-            f"{TARGETS['inference_x_floor']}x, training <= {TARGETS['training_x_floor']}x the floor, peak <= "
-            f"{TARGETS['training_peak_gib']} GiB) apply to --model-size sd15 in fp16 on a GPU."
+            f"{TARGETS['inference_x_floor']}x, training <= {TARGETS['training_x_floor']}x the floor, peak <= the "
+            f"floor's + {TARGETS['training_peak_over_floor_gib']} GiB) apply to --model-size sd15 in fp16 on a GPU."
         )
     return lines
 

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from benchmarks.profiling.kernels import count_kernels, kernel_table, transformer_blocks
+from benchmarks.profiling.kernels import count_kernels, kernel_table, kernel_time_table, transformer_blocks
 from benchmarks.profiling.models import (
     FLOOR,
     FULL,
@@ -243,6 +243,7 @@ def measure(settings: Settings, base: BaseModel) -> dict[str, pd.DataFrame]:
     tables["inference"] = timing_table(timings, FLOOR)
     # counted now: the training section turns half-precision adapters into float32 master weights
     inference_kernels = {name: count_kernels(workload) for name, workload in inference.items()}
+    tables["kernel_time"] = kernel_time_table(inference[FLOOR], inference[FULL], settings.device)
     tables["video"] = time_video(base, variants[FULL], settings, clock)
     tables["training"], passes = time_training(base, variants, settings, clock)
     training_kernels = {name: count_kernels(workload) for name, workload in passes.items()}

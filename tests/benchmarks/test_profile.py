@@ -14,7 +14,7 @@ import torch
 from mlflow.tracking import MlflowClient
 
 from benchmarks import profile
-from benchmarks.profiling.kernels import count_kernels, kernel_table, transformer_blocks
+from benchmarks.profiling.kernels import count_kernels, kernel_table, kernel_time_table, transformer_blocks
 from benchmarks.profiling.models import FLOOR, FULL, MODEL_SIZES, floor_contender, simda_contender
 from benchmarks.profiling.sections import LoggedTables
 from benchmarks.profiling.workloads import Shapes, forward_backward, inference_step, step_inputs
@@ -149,6 +149,17 @@ def test_a_step_counts_its_kernels_and_views_are_not_kernels() -> None:
     work = count_kernels(lambda: torch.cat([x, x]) * y)
     assert views.kernels == 0 and views.aten_ops > 0
     assert work.kernels == 2
+
+
+def test_kernel_time_table_puts_the_kernels_a_variant_adds_first_then_the_totals() -> None:
+    x = torch.randn(64, 64)
+    table = kernel_time_table(lambda: x @ x, lambda: torch.cat([x @ x, x]).sum(), torch.device("cpu"))
+    added = table[table["reference_calls"] == 0]
+    assert {"aten::cat", "aten::sum"} <= set(added["kernel"])  # only the variant runs them
+    assert (added["extra_ms"] > 0).all() and (added["extra_ms"] == added["variant_ms"]).all()
+    total = table.iloc[-1]
+    assert total["kernel"] == "all kernels" and total["variant_calls"] == table["variant_calls"].iloc[:-1].sum()
+    assert list(table["extra_ms"].iloc[:-1]) == sorted(table["extra_ms"].iloc[:-1], reverse=True)
 
 
 @pytest.mark.slow  # 59 s measured on two heavily shared cores
