@@ -14,8 +14,8 @@ against ``nn.Conv3d``; a whole video (DDIM steps plus VAE decode); and one guide
 super-resolution stage (SimDA's x4 upscaler on those frames as its low-resolution input, against the
 image upscaler frame by frame, with peak GPU memory; ``--params-only`` adds its adapter count); and the
 kernels each inference step and training forward and backward launches (``torch.profiler``, any device: a
-cost measure that does not depend on the machine). The GPU run issue 25 still needs is in
-``benchmarks/results/README.md``. Results are printed,
+cost measure that does not depend on the machine), with the kernels SimDA's extra time per step is spent in.
+An H200 run and what it found are in ``benchmarks/results/README.md``. Results are printed,
 written as text and PNG under ``--output-dir`` (unset: ``runs/profile-<settings hash>``; a folder holding
 another run's results is refused), and logged to MLflow (experiment ``simda-profile``).
 Weights are random unless ``--base`` is given: timings measure the architecture, not the model.

@@ -142,6 +142,33 @@ def test_tiny_cpu_profile_prints_and_logs_everything(
     assert {"parameters.parquet", "inference.parquet", "training.parquet", "super_resolution.parquet"} <= tables
 
 
+@pytest.mark.slow  # every section of the tiny profile, in bf16: about a minute on two cores
+def test_half_precision_profile_runs_every_section(tmp_path: Path) -> None:
+    """The GPU run is fp16: its training section turns the adapters into float32 master weights, so any section
+    after it that ran an inference step on them failed ("Input type Half and bias type float", an H200 run).
+    bf16 on the CPU takes the same path."""
+    result = run_argv(
+        profile,
+        ["--preset", "tiny", "--device", "cpu", "--dtype", "bf16", "--frames", "2", "--size", "32", "--repeats", "1"]
+        + ["--warmup", "0", "--video-steps", "2", "--out", str(tmp_path / "out"), "--no-mlflow"],
+    )
+    assert list(result.tables) == [
+        "parameters",
+        "temporal_conv",
+        "inference",
+        "kernel_time",
+        "video",
+        "training",
+        "kernels",
+        "super_resolution",
+        "overlap",
+        "table1",
+    ]
+    kernels = result.tables["kernels"].set_index("variant")
+    assert kernels.loc["simda", "inference_kernels"] > kernels.loc["2d_floor", "inference_kernels"] > 0
+    assert "bfloat16" in result.summary()
+
+
 def test_a_step_counts_its_kernels_and_views_are_not_kernels() -> None:
     x = torch.randn(4, 6)
     views = count_kernels(lambda: x.t().reshape(6, 4).chunk(2))
