@@ -100,17 +100,14 @@ class RunIdentity:
 @dataclass
 class LoadedBenchmark:
     """A :class:`BenchmarkJob` with everything loaded: the real set, the generator, the metric networks,
-    the run's identity (``config``: the settings that decide its videos, which guard and name its folder)
-    and its real statistics."""
+    the run's identity and its real statistics."""
 
     job: BenchmarkJob
     clips: list[Clip]  # the real set's sampled clips, in id order
     generator: VideoGenerator
     device: str
     nets: MetricNetworks
-    config: dict[str, Any]
-    run_dir: RunDir
-    random_weights: bool  # any of the generator's, the metric networks' or the dimensions' weights
+    identity: RunIdentity
     features_key: str
     real: RealFeatureCache | GaussianStats
     params: dict[str, Any]
@@ -123,9 +120,13 @@ class LoadedBenchmark:
         return {loaded.name: self.run_dir.features(loaded.cache_key) for loaded in self.dimensions}
 
     @property
+    def run_dir(self) -> RunDir:
+        return self.identity.run_dir
+
+    @property
     def label(self) -> str:
         """What made the videos, for people: the label of the generator's identity (recorded in ``config``)."""
-        return self.config["generator"]["label"]
+        return self.identity.config["generator"]["label"]
 
 
 def _row(job: LoadedBenchmark, clip: Clip) -> dict[str, Any]:
@@ -272,7 +273,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         job.run_dir.root.name,
         job.params,
         tags={
-            "random_weights": str(job.random_weights).lower(),
+            "random_weights": str(job.identity.random_weights).lower(),
             "benchmark": job.job.spec.name,
             "generator": job.label,
             **job.job.tags,
@@ -280,7 +281,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         enabled=layout.is_main,
         tracking_uri=job.job.tracking_uri,
         resume_key=str(job.run_dir.root.resolve()),  # a rerun of this folder continues its MLflow run
-        identity=identity_of(job.config),  # the settings the folder's config.json guards
+        identity=identity_of(job.identity.config),  # the settings the folder's config.json guards
     ) as mlflow_run:
         generated = generate_and_read_real(job, layout)
         layout.barrier()
@@ -314,7 +315,7 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
     }
     write_csv(job.run_dir.results, table)
     write_csv(job.run_dir.skipped_real, pd.DataFrame(skipped, columns=["clip_id", "path", "reason"]))
-    comparison = comparison_table(metrics, job.job.spec.paper_table, job.random_weights)
+    comparison = comparison_table(metrics, job.job.spec.paper_table, job.identity.random_weights)
     if mlflow_run is not None:
         artifacts = [job.run_dir.captions, job.run_dir.results, job.run_dir.skipped_real, job.run_dir.config_file]
         log_results(metrics, table, comparison, job.job.generation.num_frames, artifacts)
@@ -325,7 +326,7 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
         output_dir=job.run_dir.root,
         metrics=metrics,
         comparison=comparison,
-        random_weights=job.random_weights,
+        random_weights=job.identity.random_weights,
         mlflow_run_id=None if mlflow_run is None else mlflow_run.info.run_id,
         params=job.params,
         report_command=report_command(mlflow_run),
@@ -511,9 +512,7 @@ def load_benchmark(job: BenchmarkJob, layout: ProcessLayout) -> LoadedBenchmark:
         generator=generator,
         device=str(device),
         nets=nets,
-        config=identity.config,
-        run_dir=identity.run_dir,
-        random_weights=identity.random_weights,
+        identity=identity,
         features_key=identity_of({**run_protocol.feature_params(), **nets.clip_params}),
         real=real_statistics(job, identity.config, run_protocol),
         params=run_params(job, data, identity, nets, dimensions, layout.world_size, run_protocol),
@@ -543,5 +542,5 @@ def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:
     with process_group() as layout:
         loaded = load_benchmark(job, layout)
         with loaded.run_dir.exclusive(layout):
-            loaded.run_dir.claim(loaded.config, write=layout.is_main)
+            loaded.run_dir.claim(loaded.identity.config, write=layout.is_main)
             return evaluate(loaded, layout)

@@ -79,7 +79,7 @@ def _in_fresh_folders(job: LoadedBenchmark, folder: Path, workers: int) -> Loade
     return replace(
         job,
         job=replace(job.job, overlap=OverlapSettings(overlap_workers=workers)),
-        run_dir=RunDir(folder / "run"),
+        identity=replace(job.identity, run_dir=RunDir(folder / "run")),
         real=RealFeatureCache(folder / "real-cache", job.real.key),
     )
 
