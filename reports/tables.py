@@ -188,7 +188,7 @@ def table1(profiles: Sequence[tuple[LoggedRun, dict[str, pd.DataFrame]]]) -> lis
             "component": row.component,
             "ours (B)": float(row.params_B),
             "paper (B)": TABLE1_SIMDA_PARAMS_B.get(row.component, NAN),
-            "Δ (B)": float(row.params_B) - TABLE1_SIMDA_PARAMS_B.get(row.component, NAN),
+            "Δ (B)": _difference(float(row.params_B), TABLE1_SIMDA_PARAMS_B.get(row.component)),
             "trainable": int(row.trainable),
             WEIGHTS: weights_mark(run),
         }
