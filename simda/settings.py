@@ -42,6 +42,7 @@ from simda.plumbing.options import (
     option,
     optional,
     positive,
+    rule,
 )
 from simda.pretrained import local_folder, require_stable_diffusion
 
@@ -304,10 +305,7 @@ class TrainSettings(ValidatedSettings):
 
 #: How a training run resumes, in the words ``--resume-from-checkpoint`` refusals use.
 RESUME_RULE = "simda.train always resumes from the newest complete checkpoint in --output-dir"
-
-
-def _latest_or_step(value: str) -> str | None:
-    return None if value == "latest" or value.isdigit() else "give latest or a step number"
+_latest_or_step = rule(lambda value: value == "latest" or value.isdigit(), "give latest or a step number")
 
 
 @dataclass(frozen=True)
@@ -367,11 +365,7 @@ class EditSettings(ValidatedSettings):
 
 def _existing_file(fix: str) -> Check:
     """A file flag's check: a missing file is refused before any video is made."""
-
-    def check(path: Path | None) -> str | None:
-        return None if path is None or Path(path).is_file() else f"not found; {fix}"
-
-    return check
+    return rule(lambda path: path is None or Path(path).is_file(), f"not found; {fix}")
 
 
 def _weights(flag: str, help: str) -> Any:
@@ -392,8 +386,7 @@ def _vbench_names(when_none: str | None = None) -> Check:
     return check
 
 
-def _jackknife_groups(groups: int) -> str | None:
-    return None if groups == 0 or groups >= 2 else "must be 0 (off) or at least 2 jackknife groups"
+_jackknife_groups = rule(lambda groups: groups == 0 or groups >= 2, "must be 0 (off) or at least 2 jackknife groups")
 
 
 @dataclass(frozen=True)

@@ -54,53 +54,35 @@ def option(
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def finite(value: float) -> str | None:
-    return None if math.isfinite(value) else "must be a finite number"
+def rule(holds: Callable[[Any], bool], problem: str) -> Check:
+    """A check that refuses, with ``problem``, a value ``holds`` is false for."""
+    return lambda value: None if holds(value) else problem
 
 
-def positive(value: float) -> str | None:
-    return None if value > 0 else "must be positive"  # NaN fails too: nan > 0 is False
-
-
-def non_negative(value: float) -> str | None:
-    return None if value >= 0 else "must be zero or positive"
+finite = rule(math.isfinite, "must be a finite number")
+positive = rule(lambda value: value > 0, "must be positive")  # NaN fails too: nan > 0 is False
+non_negative = rule(lambda value: value >= 0, "must be zero or positive")
 
 
 def at_least(minimum: int, why: str = "") -> Check:
-    def check(value: int) -> str | None:
-        return None if value >= minimum else f"must be at least {minimum}{why}"
-
-    return check
+    return rule(lambda value: value >= minimum, f"must be at least {minimum}{why}")
 
 
 def at_most(maximum: float, why: str = "") -> Check:
-    def check(value: float) -> str | None:
-        return None if value <= maximum else f"must be at most {maximum:g}{why}"  # NaN is refused by finite
-
-    return check
+    return rule(lambda value: value <= maximum, f"must be at most {maximum:g}{why}")  # NaN is refused by finite
 
 
 def multiple_of(factor: int, why: str) -> Check:
-    def check(value: int) -> str | None:
-        return None if value > 0 and value % factor == 0 else f"must be a positive multiple of {factor} ({why})"
-
-    return check
+    return rule(lambda value: value > 0 and value % factor == 0, f"must be a positive multiple of {factor} ({why})")
 
 
 def between(low: float, high: float) -> Check:
-    def check(value: float) -> str | None:
-        return None if low <= value <= high else f"must lie between {low} and {high}"
-
-    return check
+    return rule(lambda value: low <= value <= high, f"must lie between {low} and {high}")
 
 
 def optional(check: Check) -> Check:
     """``None`` means "not set" (e.g. the whole dataset); a given value must pass ``check``."""
-
-    def check_given(value: Any) -> str | None:
-        return None if value is None else check(value)
-
-    return check_given
+    return lambda value: None if value is None else check(value)
 
 
 @dataclasses.dataclass(frozen=True)
