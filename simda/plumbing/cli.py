@@ -118,17 +118,15 @@ def run_command(
     with terminate_as_interrupt():
         try:
             result = run(make_job(args))
-        except UsageError as exc:
-            if debug:
-                raise
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
         except KeyboardInterrupt as stop:
             print("interrupted: rerun the same command to resume", file=sys.stderr)
             return 143 if isinstance(stop, Terminated) else 130
         except Exception as exc:  # the one place that turns a failure into a message and a status
             if debug:
                 raise
+            if isinstance(exc, UsageError):
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
             print(f"error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
             return 1
         if result is not None:
