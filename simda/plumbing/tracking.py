@@ -196,8 +196,7 @@ def tracked_run(
         parent_id = None if parent is None else parent.info.run_id
         if experiment_id is not None:
             previous = find_resumable_run(experiment_id, key_tag, identity, parent_id)
-        all_tags |= {RUN_KEY_TAG: key_tag, "simda.run_key_source": resume_key[:5000]}
-        all_tags[IDENTITY_TAG] = identity
+        all_tags |= {RUN_KEY_TAG: key_tag, "simda.run_key_source": resume_key[:5000], IDENTITY_TAG: identity}
     finished = previous is not None and previous.info.status == "FINISHED"
     with (
         keep_finished(previous) if finished else contextlib.nullcontext(),
