@@ -164,11 +164,8 @@ def check_generator(generator: str, model: ModelSettings, pipeline: str | None, 
                 f"folder save_pretrained wrote, or one of {', '.join(TINY_PIPELINES)} with --preset tiny"
             )
     if generator == "videos":
+        what = "a folder of <clip id>.mp4 or an id,path CSV"
         if generated_videos is None:
-            raise InvalidSetting(
-                "--generator videos needs --generated-videos: a folder of <clip id>.mp4 or an id,path CSV"
-            )
+            raise InvalidSetting(f"--generator videos needs --generated-videos: {what}")
         if not Path(generated_videos).exists():
-            raise MissingInput(
-                f"--generated-videos {generated_videos}: not found; pass a folder of <clip id>.mp4 or an id,path CSV"
-            )
+            raise MissingInput(f"--generated-videos {generated_videos}: not found; pass {what}")
