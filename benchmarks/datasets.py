@@ -50,8 +50,7 @@ def sample_clips(clips: Sequence[Clip], count: int | None, seed: int) -> list[Cl
     ``--num-videos`` on a finished run only adds videos.
     """
     ranked = sorted(clips, key=lambda clip: (stable_int("sample", seed, clip.id), clip.id))
-    chosen = ranked if count is None else ranked[:count]
-    return sorted(chosen, key=lambda clip: clip.id)
+    return sorted(ranked if count is None else ranked[:count], key=lambda clip: clip.id)
 
 
 def read_msrvtt(annotations: Path, videos: Path, split: str = "test", caption_seed: int = 0) -> list[Clip]:
@@ -119,12 +118,11 @@ def read_webvid(csv: Path, videos: Path, caption_seed: int = 0) -> list[Clip]:
     Each pair has one caption, so there is nothing for ``caption_seed`` to choose: it is taken so that
     every benchmark reader is called alike (:class:`benchmarks.registry.BenchmarkSpec`)."""
     try:
-        rows = read_webvid_csv(csv, videos)
+        return [Clip(row.video_id, row.caption, row.path) for row in read_webvid_csv(csv, videos)]
     except DuplicateIdError:
         raise
     except (FileNotFoundError, ValueError) as exc:
         raise BadInputFile(str(exc)) from exc
-    return [Clip(row.video_id, row.caption, row.path) for row in rows]
 
 
 def write_webvid_set(

@@ -102,8 +102,7 @@ def score_generated(video: np.ndarray, clip: Clip, nets: MetricNetworks, device:
     clip_scores = nets.clip.video_scores(video, clip.caption)  # each frame embedded once, for both scores
     _save_npy(folder / f"{clip.id}.i3d.npy", logits)
     _save_npy(folder / f"{clip.id}.clip.npy", clip_scores.image_embeddings.numpy())
-    scores = {"clipsim": clip_scores.clipsim, "consistency": clip_scores.consistency}
-    write_json(folder / f"{clip.id}.json", scores)
+    write_json(folder / f"{clip.id}.json", {"clipsim": clip_scores.clipsim, "consistency": clip_scores.consistency})
 
 
 def load_generated(folder: Path, clip_ids: Sequence[str]) -> tuple[np.ndarray, list[dict[str, float]]]:

@@ -194,8 +194,7 @@ def check_metric_networks(
             f"{'' if np.isfinite(features).all() else ' and non-finite values'}, not the {I3D_LOGITS} "
             f"Kinetics logits FVD is defined on; {fix}"
         )
-    score = nets.clip.clipsim(clip, ["a test clip"])
-    clipsim = float(score.per_video[0])
+    clipsim = float(nets.clip.clipsim(clip, ["a test clip"]).per_video[0])
     if not math.isfinite(clipsim):
         raise PreflightError(f"the CLIP scorer ({nets.clip_params}) gives a non-finite score; check --clip-ckpt")
     return NetworkCheck(I3D_LOGITS, clipsim, nets.random_weights)

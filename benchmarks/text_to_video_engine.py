@@ -224,8 +224,7 @@ def read_real_clips(job: LoadedBenchmark, layout: ProcessLayout, stop: threading
 def generate_and_read_real(job: LoadedBenchmark, layout: ProcessLayout) -> int:
     """Generate and score this rank's videos while its real clips are read and featurised on another thread
     (after generation with ``--overlap-workers 0``); returns the number of videos all ranks generated."""
-    beside = job.job.overlap.overlap_workers > 0
-    with in_background(partial(read_real_clips, job, layout), beside, "real-clips"):
+    with in_background(partial(read_real_clips, job, layout), job.job.overlap.overlap_workers > 0, "real-clips"):
         return int(layout.sum(generate_and_score(job, layout)))
 
 

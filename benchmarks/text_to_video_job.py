@@ -120,8 +120,7 @@ class BenchmarkResult:
             counts += f"; FVD 95% interval [{self.metrics['fvd_ci_low']:.2f}, {self.metrics['fvd_ci_high']:.2f}]"
         report = f"\nreport: {self.report_command}" if self.report_command else ""
         vbench = "".join(f"\n{k}: {v:.6f}" for k, v in self.metrics.items() if k.startswith("vbench_"))
-        table = self.comparison.to_string(index=False)
-        return f"generator: {self.generator}\n{table}{vbench}\n{counts}{note}{report}"
+        return f"generator: {self.generator}\n{self.comparison.to_string(index=False)}{vbench}\n{counts}{note}{report}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
