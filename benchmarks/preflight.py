@@ -85,23 +85,15 @@ class PreflightReport:
         return "\n".join(lines)
 
 
-def _frame_count(path: Path) -> int:
-    """Frames of the first video stream from the container's header (no decoding); counts the packets when the
-    header does not say."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        if stream.frames:
-            return int(stream.frames)
-        return sum(1 for packet in container.demux(stream) if packet.size)
-
-
 def unusable_videos(paths: Sequence[Path], num_frames: int) -> dict[Path, str]:
     """Why each video is unusable, for every one whose header does not open or counts fewer than ``num_frames``
-    frames (no decoding: seconds for thousands of files)."""
+    frames (no decoding: seconds for thousands of files; the packets are counted when the header does not say)."""
     problems = {}
     for path in paths:
         try:
-            frames = _frame_count(path)
+            with av.open(str(path)) as container:
+                stream = container.streams.video[0]
+                frames = int(stream.frames or sum(1 for packet in container.demux(stream) if packet.size))
         except (av.error.FFmpegError, IndexError, OSError) as exc:  # IndexError: no video stream
             problems[path] = f"cannot be opened ({type(exc).__name__}: {exc})"
             continue
