@@ -28,11 +28,6 @@ if TYPE_CHECKING:  # the command parses and checks its flags without torch: read
 COLUMNS = ("id", "caption", "path")
 
 
-def _plain_file_name(clip_id: str) -> bool:
-    """An id that names one file in the run folder: no folder part, not hidden, not ``.``/``..``."""
-    return bool(clip_id) and Path(clip_id).name == clip_id and "\\" not in clip_id and not clip_id.startswith(".")
-
-
 def read_custom(csv_path: Path, videos: Path, caption_seed: int = 0) -> list[Clip]:
     """Every row of a prompts CSV as a clip; relative paths are read from ``videos`` (the CSV's folder).
 
@@ -54,7 +49,7 @@ def read_custom(csv_path: Path, videos: Path, caption_seed: int = 0) -> list[Cli
         for row in reader:
             clip_id, caption, path = (str(row[column] or "").strip() for column in COLUMNS)
             where = f"{csv_path} line {reader.line_num}"
-            if not _plain_file_name(clip_id):
+            if not clip_id or Path(clip_id).name != clip_id or "\\" in clip_id or clip_id.startswith("."):
                 raise BadInputFile(
                     f"{where}: id {clip_id!r} is not a plain file name (it names the generated <id>.mp4); "
                     "use ids without folders, slashes or a leading dot"
