@@ -39,12 +39,12 @@ class BenchmarkSpec:
 
     name: str
     title: str  # the report section's title
-    paper_table: tuple[PaperRow, ...] | None
-    default_num_videos: int | None  # None: every clip the annotation file lists
     annotation_flag: str
     annotation_help: str
     reader: str
     writer: str
+    paper_table: tuple[PaperRow, ...] | None = None
+    default_num_videos: int | None = None  # None: every clip the annotation file lists
     videos_required: bool = True
 
     @property
@@ -105,8 +105,6 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         BenchmarkSpec(
             name="custom",
             title="Your own prompts and videos (benchmarks.custom)",
-            paper_table=None,
-            default_num_videos=None,
             annotation_flag="--csv",
             annotation_help="a CSV with columns id, caption and path (relative to the CSV's folder, or absolute)",
             reader="benchmarks.custom:read_custom",
