@@ -44,7 +44,7 @@ def worker_stream(device: str) -> contextlib.AbstractContextManager[object]:
     return torch.cuda.stream(torch.cuda.Stream(torch.device(device)))
 
 
-class OrderedWorkers(Generic[T]):
+class OrderedWorkers(contextlib.AbstractContextManager["OrderedWorkers[T]"], Generic[T]):
     """Run tasks on ``workers`` threads (on the calling thread when 0) and hand their results back in the order
     the tasks were submitted; use it as a context manager (its exit ends the threads)."""
 
@@ -74,9 +74,6 @@ class OrderedWorkers(Generic[T]):
     def drain(self) -> list[T]:
         """Wait for every task; their results in submission order (the first error is raised)."""
         return [self._pending.popleft().result() for _ in range(len(self._pending))]
-
-    def __enter__(self) -> OrderedWorkers[T]:
-        return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
