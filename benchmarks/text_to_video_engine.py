@@ -123,11 +123,6 @@ class LoadedBenchmark:
     def run_dir(self) -> RunDir:
         return self.identity.run_dir
 
-    @property
-    def label(self) -> str:
-        """What made the videos, for people: the label of the generator's identity (recorded in ``config``)."""
-        return self.identity.config["generator"]["label"]
-
 
 def _row(job: LoadedBenchmark, clip: Clip) -> dict[str, Any]:
     return {
@@ -274,7 +269,7 @@ def evaluate(job: LoadedBenchmark, layout: ProcessLayout) -> BenchmarkResult | N
         tags={
             "random_weights": str(job.identity.random_weights).lower(),
             "benchmark": job.job.spec.name,
-            "generator": job.label,
+            "generator": job.identity.config["generator"]["label"],
             **job.job.tags,
         },
         enabled=layout.is_main,
@@ -329,7 +324,7 @@ def finish(job: LoadedBenchmark, generated: int, mlflow_run: mlflow.ActiveRun | 
         mlflow_run_id=None if mlflow_run is None else mlflow_run.info.run_id,
         params=job.params,
         report_command=report_command(mlflow_run),
-        generator=job.label,
+        generator=job.identity.config["generator"]["label"],
     )
 
 
