@@ -1,7 +1,7 @@
 """What every text-to-video benchmark command (``benchmarks.msrvtt``, ``benchmarks.webvid``, ``benchmarks.custom``,
-each an entry of :mod:`benchmarks.registry`, run by :mod:`benchmarks.text_to_video_engine`) shares: its flags
-and how they become a job. ``--preset tiny`` without data or weights runs a synthetic set in the benchmark's
-real format through tiny random networks: the numbers prove the machinery, not the model.
+each an entry of :mod:`benchmarks.registry`, run by :mod:`benchmarks.text_to_video_engine`) shares: its flags,
+how they become a job and how that job runs. ``--preset tiny`` without data or weights runs a synthetic set in
+the benchmark's real format through tiny random networks: the numbers prove the machinery, not the model.
 """
 
 from __future__ import annotations
@@ -31,10 +31,16 @@ from simda.sr.flags import add_sr_options, make_sr_settings
 
 
 def run(job: BenchmarkJob) -> BenchmarkResult | None:
-    """Generate, score and log; rank 0 returns the result, other torchrun ranks ``None``."""
-    from benchmarks.text_to_video_engine import run_benchmark
+    """Generate, score and log inside torchrun's process group (or as one process), the run folder locked for the
+    duration so two runs never generate the same videos; rank 0 returns the result, other torchrun ranks ``None``."""
+    from benchmarks.text_to_video_engine import evaluate, load_benchmark
+    from simda.plumbing.distributed import process_group
 
-    return run_benchmark(job)
+    with process_group() as layout:
+        loaded = load_benchmark(job, layout)
+        with loaded.run_dir.exclusive(layout):
+            loaded.run_dir.claim(loaded.identity.config, write=layout.is_main)
+            return evaluate(loaded, layout)
 
 
 def build_parser(spec: BenchmarkSpec, doc: str | None) -> argparse.ArgumentParser:

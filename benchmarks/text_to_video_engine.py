@@ -67,7 +67,7 @@ from simda.model.loading import load_model, resolve_dtype
 from simda.pipeline import GenerationSettings, SimDAPipeline
 from simda.plumbing.atomic import atomic_path
 from simda.plumbing.content_cache import synthetic_data_root
-from simda.plumbing.distributed import ProcessLayout, process_group
+from simda.plumbing.distributed import ProcessLayout
 from simda.plumbing.errors import InvalidSetting, UsageError
 from simda.plumbing.identity import DEFAULT_ROOT, default_folder, identity_of
 from simda.plumbing.tracking import report_command, tracked_run
@@ -528,13 +528,3 @@ def probe_dimensions(dimensions: list[LoadedDimension], size: tuple[int, int]) -
             raise InvalidSetting(f"--metrics {loaded.name} cannot score {size[0]}x{size[1]} videos: {exc}") from exc
         lines.append(f"vbench        {loaded.name} scores a test clip ({loaded.params})")
     return lines
-
-
-def run_benchmark(job: BenchmarkJob) -> BenchmarkResult | None:
-    """Load and evaluate ``job`` inside torchrun's process group (or as one process), the run folder
-    locked for the duration so two runs never generate the same videos."""
-    with process_group() as layout:
-        loaded = load_benchmark(job, layout)
-        with loaded.run_dir.exclusive(layout):
-            loaded.run_dir.claim(loaded.identity.config, write=layout.is_main)
-            return evaluate(loaded, layout)
