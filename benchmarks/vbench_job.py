@@ -6,7 +6,7 @@ neither imports the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +16,10 @@ from simda.plumbing.errors import InvalidSetting
 from simda.settings import EvaluationSettings, GenerationSettings, ModelSettings, VBenchSuiteSettings
 
 #: The VBench dimensions' weight files: EvaluationSettings field (or benchmark job field) -> its flag.
-WEIGHT_FLAGS = {
-    "clip_ckpt": "--clip-ckpt",
-    "dino_ckpt": "--dino-ckpt",
-    "raft_ckpt": "--raft-ckpt",
-    "aesthetic_head": "--aesthetic-head",
-    "clip_l14_ckpt": "--clip-l14-ckpt",
-    "amt_ckpt": "--amt-ckpt",
-    "musiq_ckpt": "--musiq-ckpt",
+WEIGHT_FLAGS = {"clip_ckpt": "--clip-ckpt"} | {
+    setting.name: setting.metadata["flag"]
+    for setting in fields(EvaluationSettings)
+    if setting.name in ("dino_ckpt", "raft_ckpt", "aesthetic_head", "clip_l14_ckpt", "amt_ckpt", "musiq_ckpt")
 }
 
 
