@@ -59,23 +59,22 @@ def load_dimension(
     """Dimension ``name`` from its weight files (``weights``: settings field -> path), or random when ``tiny``
     and none is given. Missing or unreadable files are refused with the flag that names them."""
     cls = dimension_class(name)
-    fields = cls.weight_fields
-    given = [weights.get(field) for field in fields]
-    if fields and all(path is None for path in given):
+    given = {field: weights.get(field) for field in cls.weight_fields}
+    if given and all(path is None for path in given.values()):
         if not tiny:
-            flags = " and ".join(WEIGHT_FLAGS[field] for field in fields)
+            flags = " and ".join(WEIGHT_FLAGS[field] for field in given)
             raise InvalidSetting(f"--metrics {name} needs {flags} (without --preset tiny): pass the weight files")
         dimension, params, random_weights = cls.tiny(seed, device), {"weights": f"random-init-seed{seed}"}, True
     else:
-        for field, path in zip(fields, given, strict=True):
+        for field, path in given.items():
             if path is None or not Path(path).is_file():
                 raise BadInputFile(f"{WEIGHT_FLAGS[field]} {path}: not found; {name} needs this weight file")
         try:
-            dimension = cls.from_pretrained(*given, device=device)
+            dimension = cls.from_pretrained(*given.values(), device=device)
         except Exception as exc:  # any reading or key error is a bad file: name it
-            flags = ", ".join(f"{WEIGHT_FLAGS[f]} {p}" for f, p in zip(fields, given, strict=True))
+            flags = ", ".join(f"{WEIGHT_FLAGS[f]} {p}" for f, p in given.items())
             raise BadInputFile(f"{flags}: cannot be loaded for {name} ({type(exc).__name__}: {exc})") from exc
-        params = {WEIGHT_FLAGS[f]: file_sha256(Path(p)) for f, p in zip(fields, given, strict=True)}
+        params = {WEIGHT_FLAGS[f]: file_sha256(Path(p)) for f, p in given.items()}
         random_weights = False
     if isinstance(dimension, DynamicDegree):
         dimension.fps = fps
