@@ -33,8 +33,7 @@ def case_schema_problem(row: Any) -> str | None:
     list of non-empty strings (a bare string would be taken as one edit per character)."""
     if not isinstance(row, dict):
         return f"a JSON object with video, prompt and edits, not {type(row).__name__}"
-    missing = [key for key in ("video", "prompt", "edits") if key not in row]
-    if missing:
+    if missing := [key for key in ("video", "prompt", "edits") if key not in row]:
         return f"lacks {missing}; each line needs video, prompt and edits"
     for key in ("video", "prompt"):
         if not isinstance(row[key], str) or not row[key].strip():
@@ -57,8 +56,7 @@ def read_cases(path: Path) -> list[EditCase]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise BadInputFile(f"{path}:{number}: not JSON ({exc.msg}); each line is one JSON object") from exc
-        problem = case_schema_problem(row)
-        if problem:
+        if problem := case_schema_problem(row):
             raise BadInputFile(f"{path}:{number}: {problem}")
         video = (path.parent / row["video"]).resolve()
         plain_name(video.stem, path, number, "video")  # the case's folder is named after it
