@@ -59,31 +59,23 @@ class ModelSize:
     """Model sizes, and the shapes and repeat counts that suit them (from :mod:`simda.settings`)."""
 
     name: str
-    build_base: Callable[[torch.device, torch.dtype], BaseModel]
+    random_base: Callable[..., BaseModel]  # a random-weight builder of simda.model.base, given device= and dtype=
     motion_adapter: dict[str, Any]
     modelscope_unet: dict[str, Any]
     shapes: ProfileSettings
-    #: The image upscaler of the super-resolution stage, random weights at this size.
-    build_upscaler: Callable[[torch.device, torch.dtype], UpscalerBase]
+    #: The image upscaler of the super-resolution stage, random weights at this size (given device= and dtype=).
+    random_upscaler: Callable[..., UpscalerBase]
+
+    def build_base(self, device: torch.device, dtype: torch.dtype) -> BaseModel:
+        return self.random_base(device=device, dtype=dtype)
+
+    def build_upscaler(self, device: torch.device, dtype: torch.dtype) -> UpscalerBase:
+        return self.random_upscaler(device=device, dtype=dtype)
 
 
 MODEL_SIZES: dict[str, ModelSize] = {
-    "sd15": ModelSize(
-        "sd15",
-        lambda device, dtype: build_sd15(device=device, dtype=dtype),
-        {},
-        MODELSCOPE_UNET,
-        PAPER.profile,
-        lambda device, dtype: build_x4_upscaler(device=device, dtype=dtype),
-    ),
-    "tiny": ModelSize(
-        "tiny",
-        lambda device, dtype: build_tiny(device=device, dtype=dtype),
-        TINY_MOTION_ADAPTER,
-        TINY_MODELSCOPE_UNET,
-        TINY.profile,
-        lambda device, dtype: build_tiny_upscaler(device=device, dtype=dtype),
-    ),
+    "sd15": ModelSize("sd15", build_sd15, {}, MODELSCOPE_UNET, PAPER.profile, build_x4_upscaler),
+    "tiny": ModelSize("tiny", build_tiny, TINY_MOTION_ADAPTER, TINY_MODELSCOPE_UNET, TINY.profile, build_tiny_upscaler),
 }
 
 
