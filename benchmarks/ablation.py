@@ -135,13 +135,12 @@ class AblationJob:
     ) -> train.TrainJob:
         """``variant``'s training: on the job's data at ``--seed``, or (learning benchmark) on ``csv``
         and ``videos`` at ``seed``, each seed in its own folder."""
-        folder = self.output_dir / variant.slug
         return train.TrainJob(
             model=self.model,
             clips=self.clips,
             training=self.training if seed is None else dataclasses.replace(self.training, seed=seed),
             data=train.TrainingData(csv or self.train_csv, videos or self.train_videos),
-            output_dir=folder / "train" if seed is None else folder / f"seed-{seed}" / "train",
+            output_dir=self.output_dir / variant.slug / ("train" if seed is None else f"seed-{seed}/train"),
             disable=variant.disabled,
             tracking_uri=self.tracking_uri,
             experiment=EXPERIMENT,
@@ -294,8 +293,7 @@ def learning_data(job: AblationJob, learning: LearningSettings) -> Any:
 
     content = {"writer": "simda.synthetic:write_learning_set", "counts": counts, "frames": frames, "size": size}
     content |= {"seed": learning.data_seed, "version": SYNTHETIC_VERSION}
-    name = f"learn-{counts[0]}-{counts[1]}"
-    return LearningSet(**cached_folder(synthetic_data_root(), name, content, write))
+    return LearningSet(**cached_folder(synthetic_data_root(), f"learn-{counts[0]}-{counts[1]}", content, write))
 
 
 def learn_variant(job: AblationJob, variant: AblationRow, data: Any, heldout: list[Any]) -> tuple[dict, SeedInterval]:
@@ -405,10 +403,8 @@ def make_job(args: argparse.Namespace) -> AblationJob:
     evaluation = from_args(preset.evaluation, args)
     if evaluation.num_videos is None and preset.ablation_videos is not None:
         evaluation = evaluation.overlay({"num_videos": preset.ablation_videos})
-    if preset.learning is None:
-        typed = typed_flags(args, LearningSettings)
-        if typed:
-            raise InvalidSetting(f"{typed[0]} applies to --preset learn only; leave it out")
+    if preset.learning is None and (typed := typed_flags(args, LearningSettings)):
+        raise InvalidSetting(f"{typed[0]} applies to --preset learn only; leave it out")
     fields = values(args, AblationDataSettings, MetricWeightSettings, AblationOutputSettings, TrackingSettings)
     job = AblationJob(
         model=model,
