@@ -177,9 +177,7 @@ def dimension_scores(
     table = {}
     for name in dimensions:
         total = DimensionState()
-        for video in videos:
-            if name not in video.dimensions:
-                continue
+        for video in (video for video in videos if name in video.dimensions):
             if name not in states.get(video.id, {}):
                 raise ValueError(f"{name}: video {video.id!r} has no score; finish the run before the table")
             total = total + states[video.id][name]
@@ -348,17 +346,17 @@ def run_suite(job: VBenchJob) -> VBenchResult | None:
         )
         for line in probe_dimensions(dimensions, (job.generation.height, job.generation.width)):
             log.info("%s", line)
-        ids = [video.id for video in videos]
         generator = build_generator(
-            job.generator, job.model, job.pipeline, job.generated_videos, job.generation, device, ids
+            job.generator, job.model, job.pipeline, job.generated_videos, job.generation, device, [v.id for v in videos]
         )
         suite_run = SuiteRun(Path(), generator, job.generation, job.evaluation.seed, job.evaluation.batch_size, FPS)
         config = suite_run.config(suite.sha256)
-        suite_run.root = job.output_dir or default_folder("vbench", identity_of(config))
+        identity = identity_of(config)  # the default folder's name, and what a resumed MLflow run must match
+        suite_run.root = job.output_dir or default_folder("vbench", identity)
         random_weights = generator.random_weights or any(loaded.random_weights for loaded in dimensions)
         if random_weights:
             log.warning("WARNING: %s", RANDOM_WEIGHTS_BANNER)
-        label = generator.identity()["label"]
+        label = config["generator"]["label"]
         params = {
             **config,
             "generator": loggable_identity(config["generator"]),
@@ -384,7 +382,7 @@ def run_suite(job: VBenchJob) -> VBenchResult | None:
             enabled=layout.is_main,
             tracking_uri=job.tracking_uri,
             resume_key=str(suite_run.root.resolve()),  # a rerun of this folder continues its MLflow run
-            identity=identity_of(config),
+            identity=identity,
         ) as mlflow_run:
             scores = suite_run.score(suite, videos, dimensions, layout)
             if scores is None:
