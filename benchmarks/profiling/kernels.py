@@ -137,18 +137,16 @@ def kernel_table(
     ``added_per_block``: the variant's inference kernels above ``reference`` (the frozen 2D UNet on
     the same frames) per transformer block of the UNet, which is where SimDA's parts sit.
     """
-    rows = []
-    for name, step in inference.items():
-        train = training.get(name)
-        rows.append(
-            {
-                "variant": name,
-                "inference_kernels": step.kernels,
-                "inference_aten_ops": step.aten_ops,
-                "training_kernels": math.nan if train is None else train.kernels,
-                "training_aten_ops": math.nan if train is None else train.aten_ops,
-            }
-        )
+    rows = [
+        {
+            "variant": name,
+            "inference_kernels": step.kernels,
+            "inference_aten_ops": step.aten_ops,
+            "training_kernels": training[name].kernels if name in training else math.nan,
+            "training_aten_ops": training[name].aten_ops if name in training else math.nan,
+        }
+        for name, step in inference.items()
+    ]
     table = pd.DataFrame(rows)
     floor = table.set_index("variant").loc[reference, "inference_kernels"]
     table["added_per_block"] = ((table["inference_kernels"] - floor) / blocks).round(2)
