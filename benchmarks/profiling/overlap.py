@@ -113,16 +113,9 @@ def time_overlap(device: torch.device, workers: int = OverlapSettings().overlap_
             timings = {name: _timed(work, device) for name, work in runs.items()}
         finally:
             mlflow.set_tracking_uri(tracking)
-    generation = timings["generation_only"][0]
-    table = pd.DataFrame(
-        {
-            "variant": list(timings),
-            "workers": [0, 0, workers],
-            "seconds": [wall for wall, _ in timings.values()],
-            "s_per_video": [wall / VIDEOS for wall, _ in timings.values()],
-            "x_generation": [wall / generation for wall, _ in timings.values()],
-        }
-    )
+    seconds = pd.Series([wall for wall, _ in timings.values()])
+    table = pd.DataFrame({"variant": list(timings), "workers": [0, 0, workers], "seconds": seconds})
+    table = table.assign(s_per_video=seconds / VIDEOS, x_generation=seconds / timings["generation_only"][0])
     if device.type == "cuda":
         table["gpu_busy"] = [busy / wall for wall, busy in timings.values()]
     else:
