@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks.editing_job import TINY_EDITS, EditingBenchmarkJob, EditingBenchmarkResult, read_cases  # noqa: F401
 from simda.plumbing.cli import new_parser, run_command
-from simda.plumbing.identity import default_folder
+from simda.plumbing.identity import claim_output_dir, default_folder
 from simda.plumbing.options import add_group, add_options, construct, from_args, values
 from simda.settings import (
     EditingCasesSettings,
@@ -40,8 +40,6 @@ COMMAND = "editing"
 
 def run(job: EditingBenchmarkJob) -> EditingBenchmarkResult:
     """The benchmark in its folder, held for this run: another run's folder is refused before any MLflow call."""
-    from simda.plumbing.identity import claim_output_dir
-
     with claim_output_dir(job.output_dir, COMMAND, job.identity()):
         from benchmarks.editing_engine import run_editing_benchmark
 
