@@ -373,12 +373,11 @@ def run_suite(job: VBenchJob) -> VBenchResult | None:
             "out": str(suite_run.root.resolve()),
             "vbench": {loaded.name: loaded.params for loaded in dimensions},
         }
-        tags = {"random_weights": str(random_weights).lower(), "benchmark": "vbench", "generator": label}
         with tracked_run(
             "vbench",
             suite_run.root.name,
             params,
-            tags=tags,
+            tags={"random_weights": str(random_weights).lower(), "benchmark": "vbench", "generator": label},
             enabled=layout.is_main,
             tracking_uri=job.tracking_uri,
             resume_key=str(suite_run.root.resolve()),  # a rerun of this folder continues its MLflow run
