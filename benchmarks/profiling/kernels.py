@@ -67,9 +67,7 @@ def is_view(name: str) -> bool:
     Read from the operator schemas (``Tensor(a) self -> Tensor(a)``), not from a hand-kept list.
     """
     packet = getattr(torch.ops.aten, name.removeprefix("aten::"), None)
-    if packet is None:
-        return False
-    schemas = [getattr(packet, overload)._schema for overload in packet.overloads()]
+    schemas = [] if packet is None else [getattr(packet, overload)._schema for overload in packet.overloads()]
     tensor_schemas = [schema for schema in schemas if schema.returns and all(_tensor(ret) for ret in schema.returns)]
     return bool(tensor_schemas) and all(
         all(ret.alias_info is not None and not ret.alias_info.is_write for ret in schema.returns)
