@@ -58,8 +58,7 @@ class SeedInterval:
     def __post_init__(self) -> None:
         if len(self.values) < 2:
             raise ValueError(f"an interval over seeds needs at least 2 values, got {len(self.values)}")
-        bad = [value for value in self.values if not math.isfinite(value)]
-        if bad:
+        if bad := [value for value in self.values if not math.isfinite(value)]:
             raise ValueError(f"non-finite held-out losses {bad}: a diverged run cannot enter the table")
 
     @property

@@ -121,8 +121,7 @@ def plot(tables: dict[str, pd.DataFrame], title: str, path: Path) -> Path:
         axes[2].text(0.5, 0.5, "peak memory is measured on CUDA only", ha="center", va="center")
         axes[2].set_axis_off()
     else:
-        floor_peak = memory.set_index("variant").loc[FLOOR, "peak_gib"]
-        target = floor_peak + TARGETS["training_peak_over_floor_gib"]
+        target = memory.set_index("variant").loc[FLOOR, "peak_gib"] + TARGETS["training_peak_over_floor_gib"]
         bars(axes[2], memory, "peak_gib", target, "training peak memory (GiB)", "tab:green")
     figure.suptitle(title)
     figure.tight_layout()
