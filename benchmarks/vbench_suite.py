@@ -153,8 +153,7 @@ def read_suite(path: Path, dimensions: Sequence[str] = QUALITY_DIMENSIONS) -> Su
 
 def sample_prompts(prompts: Sequence[SuitePrompt], count: int | None, seed: int) -> list[SuitePrompt]:
     """``count`` whole prompts (all when ``None``) by a hash of (seed, prompt): a larger sample holds a smaller."""
-    ranked = sorted(prompts, key=lambda p: (stable_int("vbench-sample", seed, p.prompt), p.prompt))
-    return ranked if count is None else ranked[:count]
+    return sorted(prompts, key=lambda p: (stable_int("vbench-sample", seed, p.prompt), p.prompt))[:count]
 
 
 def suite_videos(prompts: Iterable[SuitePrompt], videos_per_prompt: int = VBENCH_VIDEOS_PER_PROMPT) -> list[SuiteVideo]:
