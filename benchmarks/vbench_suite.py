@@ -176,7 +176,7 @@ def dimension_scores(
     table = {}
     for name in dimensions:
         total = DimensionState()
-        for video in (video for video in videos if name in video.dimensions):
+        for video in (v for v in videos if name in v.dimensions):
             if name not in states.get(video.id, {}):
                 raise ValueError(f"{name}: video {video.id!r} has no score; finish the run before the table")
             total = total + states[video.id][name]
