@@ -28,8 +28,9 @@ of each method in a simulation where fresh sets can be drawn; docs/metrics.md gi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -40,6 +41,7 @@ from metrics.protocol_names import DEFAULT_REPLICATES, INTERVAL_METHOD_NAMES
 
 IntervalMethod = Literal["jackknife", "half-sampling", "bootstrap-sd", "delta"]
 DEFAULT_INTERVAL_METHOD: IntervalMethod = "jackknife"
+_Draw = Callable[[np.random.Generator, int], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -65,18 +67,12 @@ def _jackknife(reference: FrechetToReference, fake: np.ndarray, groups: int, rng
     return float(math.sqrt((groups - 1) / groups * np.sum((values - values.mean()) ** 2)))
 
 
-def _spread(reference: FrechetToReference, fake: np.ndarray, row_sets: Iterable[np.ndarray]) -> float:
-    """Standard deviation (ddof 1) of the distances of the subsets ``fake[rows]``, one per ``rows`` drawn."""
+def _spread(
+    reference: FrechetToReference, fake: np.ndarray, replicates: int, rng: np.random.Generator, draw: _Draw
+) -> float:
+    """Standard deviation (ddof 1) of the distances of ``replicates`` subsets ``fake[draw(rng, len(fake))]``."""
+    row_sets = (draw(rng, len(fake)) for _ in range(replicates))
     return float(np.std([reference.distance(GaussianStats.from_features(fake[rows])) for rows in row_sets], ddof=1))
-
-
-def _half_sampling(reference: FrechetToReference, fake: np.ndarray, replicates: int, rng: np.random.Generator) -> float:
-    half = len(fake) // 2
-    return _spread(reference, fake, (rng.permutation(len(fake))[:half] for _ in range(replicates)))
-
-
-def _bootstrap_sd(reference: FrechetToReference, fake: np.ndarray, replicates: int, rng: np.random.Generator) -> float:
-    return _spread(reference, fake, (rng.integers(0, len(fake), len(fake)) for _ in range(replicates)))
 
 
 def _delta_method(reference: FrechetToReference, fake: np.ndarray, replicates: int, rng: np.random.Generator) -> float:
@@ -92,8 +88,8 @@ def _delta_method(reference: FrechetToReference, fake: np.ndarray, replicates: i
 
 _STD_ERRORS = {
     "jackknife": _jackknife,
-    "half-sampling": _half_sampling,
-    "bootstrap-sd": _bootstrap_sd,
+    "half-sampling": partial(_spread, draw=lambda rng, n: rng.permutation(n)[: n // 2]),
+    "bootstrap-sd": partial(_spread, draw=lambda rng, n: rng.integers(0, n, n)),
     "delta": _delta_method,
 }
 #: Every method :func:`fvd_interval` knows, the default first.
