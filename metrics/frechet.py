@@ -170,14 +170,11 @@ def frechet_distance_from_moments(
     sigma1, sigma2 = (np.atleast_2d(np.asarray(sigma, np.float64)) for sigma in (sigma1, sigma2))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (mu1.size, mu1.size):
         raise ValueError(f"shape mismatch: mu {mu1.shape} vs {mu2.shape}, sigma {sigma1.shape} vs {sigma2.shape}")
-    if method == "eigh":
-        tr_covmean = trace_sqrt_product_eigh(sigma1, sigma2)
-    elif method == "sqrtm":
-        tr_covmean = trace_sqrt_product_sqrtm(sigma1, sigma2)
-    else:
+    trace_sqrt = {"eigh": trace_sqrt_product_eigh, "sqrtm": trace_sqrt_product_sqrtm}.get(method)
+    if trace_sqrt is None:
         raise ValueError(f"unknown sqrtm method {method!r}; use 'eigh' or 'sqrtm'")
     diff = mu1 - mu2
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt(sigma1, sigma2))
 
 
 def frechet_distance(
