@@ -18,7 +18,7 @@ if __name__ == "__main__":
 # ruff: noqa: E402
 
 import warnings
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, astuple, dataclass, replace
 
 import numpy as np
 import torch
@@ -85,8 +85,7 @@ class FVDResult:
     interval_replicates: int = 0
 
     def as_dict(self) -> dict[str, str | float | int | None]:
-        out = {k: v for k, v in asdict(self).items() if k != "protocol"}
-        return {**out, **self.protocol.as_params()}
+        return {k: v for k, v in asdict(self).items() if k != "protocol"} | self.protocol.as_params()
 
 
 class FVD:
@@ -128,15 +127,13 @@ class FVD:
             protocol.check_detector(detector)
             detector = detector.to(device).eval()
         self.detector = detector
-        self.conventions = protocol
+        self._protocol = protocol.for_run(detector_sha256=detector_sha256, frame_sampling=frame_sampling)
         self.device = device
         self.batch_size = batch_size
         self.interval = interval
         self.interval_method = interval_method
         self.confidence = confidence
         self.seed = seed
-        self.detector_sha256 = detector_sha256
-        self.frame_sampling = frame_sampling
         self.progress = progress
         self._cached_real = real_stats
         self.real_stats: GaussianStats | None = real_stats
@@ -157,9 +154,7 @@ class FVD:
             raise ValueError("this FVD has no detector: pass one to FVD(detector, ...) or feed update_features")
         batch = isinstance(videos, (torch.Tensor, np.ndarray))
         self._note_frames({int(videos.shape[1])} if batch else {int(v.shape[0]) for v in videos})
-        features = extract_features(
-            videos, self.detector, self.batch_size, self.device, self.conventions, self.progress
-        )
+        features = extract_features(videos, self.detector, self.batch_size, self.device, self._protocol, self.progress)
         self.update_features(features, real=real)
         return features
 
@@ -196,9 +191,7 @@ class FVD:
     @property
     def protocol(self) -> FVDProtocol:
         """The protocol with this evaluation's detector checksum, frame count and frame sampling."""
-        return self.conventions.for_run(
-            detector_sha256=self.detector_sha256, num_frames=self._num_frames, frame_sampling=self.frame_sampling
-        )
+        return replace(self._protocol, num_frames=self._num_frames)
 
     def _warn_if_small(self, name: str, stats: GaussianStats) -> None:
         if stats.count <= stats.dim:
@@ -220,8 +213,7 @@ class FVD:
             raise ValueError(f"real features have dimension {self.real_stats.dim}, generated {self.fake_stats.dim}")
         self._warn_if_small("real", self.real_stats)
         self._warn_if_small("fake", self.fake_stats)
-        conventions = self.conventions
-        value = frechet_distance(self.real_stats, self.fake_stats, conventions.ddof, conventions.sqrtm_method)
+        value = frechet_distance(self.real_stats, self.fake_stats, self._protocol.ddof, self._protocol.sqrtm_method)
         replicates = self.interval
         if self.interval_method == "jackknife":  # at most one group per video (see the class docstring)
             replicates = min(replicates, self.fake_stats.count) if self.fake_stats.count >= 2 else 0
@@ -232,7 +224,7 @@ class FVD:
                     value,
                     self.real_stats,
                     np.concatenate(self._fake_features),
-                    ddof=conventions.ddof,
+                    ddof=self._protocol.ddof,
                     confidence=self.confidence,
                     method=self.interval_method,
                     replicates=replicates,
