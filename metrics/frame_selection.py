@@ -64,11 +64,9 @@ class FrameSelection:
         """One line that differs whenever the frames taken could differ (logged as ``fvd.frame_sampling``)."""
         if self.mode == "spread":
             return "spread: centres of num_frames equal segments of the whole clip, floor((i + 0.5) * n / num_frames)"
-        stride = (
-            f"stride {self.stride}" if self.stride is not None else f"stride round(source fps / {self.target_fps:g})"
-        )
+        stride = self.stride if self.stride is not None else f"round(source fps / {self.target_fps:g})"
         start = f"random start (seed {self.seed}, per clip)" if self.start == "random" else f"{self.start} window"
-        return f"consecutive: {stride}, {start}"
+        return f"consecutive: stride {stride}, {start}"
 
     def with_overrides(self, *, stride: int | None = None, start: FrameStart | None = None) -> FrameSelection:
         """This selection with the user's stride and start, where given."""
