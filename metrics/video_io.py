@@ -46,10 +46,7 @@ def list_videos(source: str | Path) -> list[VideoEntry]:
     if source.suffix not in (".csv", ".jsonl"):
         raise ValueError(f"{source} is neither a folder of .mp4 files nor a .csv/.jsonl index file")
     with open(source, newline="", encoding="utf-8") as handle:  # newline="" as csv needs; JSON lines ignore it
-        if source.suffix == ".csv":
-            rows = list(csv.DictReader(handle))
-        else:
-            rows = [json.loads(line) for line in handle if line.strip()]
+        rows = list(csv.DictReader(handle)) if source.suffix == ".csv" else [json.loads(x) for x in handle if x.strip()]
     if rows and "path" not in rows[0]:
         raise ValueError(f"index file {source} has no 'path' column (columns: {sorted(rows[0])})")
     # source.parent / path is path itself when path is absolute; an empty caption is no caption
