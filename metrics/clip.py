@@ -179,12 +179,11 @@ TINY_CLIP_CONFIG = {
 def random_clip(seed: int = 0) -> nn.Module:
     """open_clip's real ``CLIP`` class at :data:`TINY_CLIP_CONFIG` size with seeded random weights (numbers
     from it carry :data:`~metrics.protocol_names.RANDOM_WEIGHTS_BANNER`); the global random state is left as it was."""
-    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+    from open_clip.model import CLIP
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        vision, text = CLIPVisionCfg(**TINY_CLIP_CONFIG["vision_cfg"]), CLIPTextCfg(**TINY_CLIP_CONFIG["text_cfg"])
-        return CLIP(TINY_CLIP_CONFIG["embed_dim"], vision, text).eval()
+        return CLIP(**TINY_CLIP_CONFIG).eval()  # open_clip builds the tower configs from the dicts
 
 
 class ClipScorer:

@@ -23,9 +23,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: Features per video of the public ViT-g/14 checkpoint.
-VIDEOMAE_G_FEATURES = 1408
-
 
 @dataclass(frozen=True)
 class VideoMAEConfig:
@@ -35,7 +32,7 @@ class VideoMAEConfig:
     patch_size: int = 14
     num_frames: int = 16
     tubelet_size: int = 2
-    embed_dim: int = VIDEOMAE_G_FEATURES
+    embed_dim: int = 1408  # the features per video
     depth: int = 40
     num_heads: int = 16
     mlp_ratio: float = 48 / 11
@@ -150,8 +147,7 @@ def random_videomae(config: VideoMAEConfig, seed: int = 0) -> VideoMAEv2Encoder:
     :data:`~metrics.protocol_names.RANDOM_WEIGHTS_BANNER`); the global RNG is left alone."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = VideoMAEv2Encoder(config)
-    return model.eval()
+        return VideoMAEv2Encoder(config).eval()
 
 
 #: The same architecture at a size that runs in seconds on a CPU (random weights for tests and tiny presets):
