@@ -121,11 +121,9 @@ class FVDCommandResult:
         if self.clipsim is not None:
             lines.append(f"CLIPSIM: {self.clipsim:.4f} (raw cosine, mean over {self.clipsim_videos} captioned videos)")
         lines += self.notes
-        lines.append("protocol:")
-        lines += [f"  {key}: {value}" for key, value in self.fvd.items() if key.startswith("fvd.")]
+        lines += ["protocol:", *(f"  {key}: {value}" for key, value in self.fvd.items() if key.startswith("fvd."))]
         if self.skipped:
-            lines.append(f"skipped {len(self.skipped)} videos:")
-            lines += [f"  {path}: {reason}" for path, reason in self.skipped]
+            lines += [f"skipped {len(self.skipped)} videos:", *(f"  {path}: {reason}" for path, reason in self.skipped)]
         if self.random_weights:
             lines.append(f"{RANDOM_WEIGHTS_BANNER} (--preset tiny: a random I3D)")
         return "\n".join(lines)
@@ -196,8 +194,7 @@ def run(job: FVDJob) -> FVDCommandResult:
                 f"no usable {name} videos in {source} (--{name}); unreadable: {reasons or 'none found'}"
             )
     result, notes = fvd.compute(), []  # notes: where a number is not what the flags asked for
-    groups = result.interval_replicates
-    if groups and groups < job.interval:
+    if 0 < (groups := result.interval_replicates) < job.interval:
         notes.append(f"interval: {groups} jackknife groups (one per fake video; asked for {job.interval})")
     if scorer is not None and not clipsim.count:
         notes.append("CLIPSIM: not computed (no captions for the fake videos; pass --captions or a 'caption' column)")
