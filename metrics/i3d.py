@@ -247,8 +247,7 @@ def load_i3d(
     num_classes = state["logits.conv3d.bias"].shape[0] if "logits.conv3d.bias" in state else 400
     model = InceptionI3d(num_classes=num_classes, bn_eps=bn_eps)
     # Old checkpoints predate BatchNorm's num_batches_tracked buffer; load_state_dict fills it in.
-    expected = {k for k in model.state_dict() if not k.endswith("num_batches_tracked")}
-    missing = sorted(expected - state.keys())
+    missing = sorted({k for k in model.state_dict() if not k.endswith("num_batches_tracked")} - state.keys())
     unexpected = sorted(state.keys() - model.state_dict().keys())
     if missing or unexpected:
         raise ValueError(
@@ -275,12 +274,11 @@ def random_i3d(seed: int = 0, bn_eps: float = VIDEOGPT_BN_EPS) -> InceptionI3d:
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(seed)
         model = InceptionI3d(bn_eps=bn_eps)
-        norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm3d)]
-        momenta = [norm.momentum for norm in norms]
-        for norm in norms:
+        momenta = {m: m.momentum for m in model.modules() if isinstance(m, nn.BatchNorm3d)}
+        for norm in momenta:
             norm.momentum = 1.0
         model.train()
         model(torch.rand(2, 3, 9, 224, 224) * 2 - 1)
-    for norm, momentum in zip(norms, momenta, strict=True):
+    for norm, momentum in momenta.items():
         norm.momentum = momentum
     return model.eval()
