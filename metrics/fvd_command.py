@@ -86,9 +86,7 @@ class FVDJob(FVDCommandSettings, MetricWeightSettings):
     @property
     def pretrained(self) -> str:
         """open_clip's tag of ``--clip-ckpt``'s weights: ``--openai``/``--no-openai`` spell openai/none."""
-        if self.openai is None:
-            return self.clip_pretrained
-        return "openai" if self.openai else "none"
+        return {None: self.clip_pretrained, True: "openai", False: "none"}[self.openai]
 
     def frame_selection(self, protocol: FVDProtocol) -> FrameSelection:
         """The frames read from each video of both sets: the protocol's window (with the user's stride and
