@@ -123,11 +123,10 @@ def _preprocess_batch(videos: torch.Tensor, protocol: FVDProtocol) -> torch.Tens
     if protocol.value_range is None:
         # StyleGAN-V hands the detector uint8 [N, 3, T, H, W] and lets it rescale and resize.
         return pixels.round().to(torch.uint8).permute(0, 4, 1, 2, 3).contiguous()
-    n, t, h, w, _ = videos.shape
-    frames = resize_frames(pixels.reshape(n * t, h, w, 3).permute(0, 3, 1, 2), protocol.resize, protocol.size)
+    frames = resize_frames(pixels.flatten(0, 1).permute(0, 3, 1, 2), protocol.resize, protocol.size)
     lo, hi = protocol.value_range
     frames = frames * ((hi - lo) / 255.0) + lo
-    return frames.reshape(n, t, 3, protocol.size, protocol.size).permute(0, 2, 1, 3, 4).contiguous()
+    return frames.unflatten(0, videos.shape[:2]).transpose(1, 2).contiguous()  # [N, 3, T, size, size]
 
 
 def preprocess_videos(
