@@ -80,10 +80,9 @@ class VideoMAEv2Encoder(nn.Module):
         wanted = num_frames // self.config.tubelet_size
         if wanted == tubelets:
             return self.pos_embed
-        dim = self.config.embed_dim
-        grid = self.pos_embed.permute(0, 2, 1).reshape(1, dim, tubelets, side, side)
+        grid = self.pos_embed.permute(0, 2, 1).reshape(1, -1, tubelets, side, side)
         grid = F.interpolate(grid, scale_factor=((wanted + 0.1) / tubelets, 1, 1), mode="trilinear")
-        return grid.reshape(1, dim, -1).permute(0, 2, 1)
+        return grid.flatten(2).permute(0, 2, 1)
 
     def forward(self, videos: torch.Tensor) -> torch.Tensor:
         if videos.ndim != 5 or tuple(videos.shape[-2:]) != (self.config.image_size,) * 2:
