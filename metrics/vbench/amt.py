@@ -49,12 +49,6 @@ def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
-def pixel_grid(batch: int, height: int, width: int, device: torch.device) -> torch.Tensor:
-    """[B, 2, H, W] pixel coordinates, x first."""
-    ys, xs = torch.meshgrid(torch.arange(height, device=device), torch.arange(width, device=device), indexing="ij")
-    return torch.stack([xs, ys]).float()[None].repeat(batch, 1, 1, 1)
-
-
 def conv_prelu(in_ch: int, out_ch: int, kernel: int = 3, stride: int = 1, padding: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(in_ch, out_ch, kernel, stride, padding), nn.PReLU(out_ch))
 
@@ -86,13 +80,10 @@ class FeatureEncoder(nn.Module):
     def __init__(self, out_dim: int = CONTEXT_DIM) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 32, 7, stride=2, padding=3)
-        widths, strides, previous = (32, 64, 96), (1, 2, 2), 32
-        for index, (width, stride) in enumerate(zip(widths, strides, strict=True), 1):
-            self.add_module(
-                f"layer{index}", nn.Sequential(Bottleneck(previous, width, stride), Bottleneck(width, width, 1))
-            )
-            previous = width
-        self.conv2 = nn.Conv2d(previous, out_dim, 1)
+        self.layer1 = nn.Sequential(Bottleneck(32, 32, 1), Bottleneck(32, 32, 1))
+        self.layer2 = nn.Sequential(Bottleneck(32, 64, 2), Bottleneck(64, 64, 1))
+        self.layer3 = nn.Sequential(Bottleneck(64, 96, 2), Bottleneck(96, 96, 1))
+        self.conv2 = nn.Conv2d(96, out_dim, 1)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         x = F.relu(F.instance_norm(self.conv1(frames)))
@@ -200,12 +191,8 @@ class ImagePyramid(nn.Module):
 
     def __init__(self, channels: tuple[int, ...]) -> None:
         super().__init__()
-        previous = 3
-        for index, width in enumerate(channels, 1):
-            self.add_module(
-                f"pyramid{index}", nn.Sequential(conv_prelu(previous, width, 3, 2, 1), conv_prelu(width, width))
-            )
-            previous = width
+        for index, (in_ch, out) in enumerate(zip((3, *channels), channels, strict=False), 1):
+            self.add_module(f"pyramid{index}", nn.Sequential(conv_prelu(in_ch, out, 3, 2, 1), conv_prelu(out, out)))
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
         features = []
@@ -355,8 +342,10 @@ class AMTS(nn.Module):
         mean = torch.cat([img0, img1], 2).mean(1, keepdim=True).mean(2, keepdim=True).mean(3, keepdim=True)
         img0, img1 = img0 - mean, img1 - mean
         small0, small1 = rescale(img0, scale_factor), rescale(img1, scale_factor)
-        batch, _, height, width = small0.shape
-        coords = pixel_grid(batch, height // 8, width // 8, img0.device)
+        height, width = small0.shape[-2:]
+        # pixel coordinates at 1/8 resolution, [1, 2, H/8, W/8], x first (added to each pair's flows by broadcasting)
+        xs, ys = torch.arange(width // 8, device=img0.device), torch.arange(height // 8, device=img0.device)
+        coords = torch.stack(torch.meshgrid(xs, ys, indexing="xy")).float()[None]
         fmap0, fmap1 = self.feat_encoder(torch.cat([small0, small1])).chunk(2)
         correlation = BidirectionalCorrelation(fmap0, fmap1, self.corr_levels, CORR_RADIUS)
         f0, f1 = self.encoder(small0), self.encoder(small1)
@@ -368,10 +357,9 @@ class AMTS(nn.Module):
         flow0, flow1, feature = self.decoder2(feature, f0[1], f1[1], flow0, flow1)
         flow0, flow1, feature = self._refine(self.update2, feature, flow0, flow1, correlation, coords, time, 4)
         flow0, flow1, mask, residual = self.decoder1(feature, f0[0], f1[0], flow0, flow1)
-        if scale_factor != 1.0:
-            flow0 = rescale(flow0, 1.0 / scale_factor) * (1.0 / scale_factor)
-            flow1 = rescale(flow1, 1.0 / scale_factor) * (1.0 / scale_factor)
-            mask, residual = rescale(mask, 1.0 / scale_factor), rescale(residual, 1.0 / scale_factor)
+        up = 1.0 / scale_factor  # exact at 1: rescale keeps its input, x * 1.0 is x
+        flow0, flow1 = rescale(flow0, up) * up, rescale(flow1, up) * up
+        mask, residual = rescale(mask, up), rescale(residual, up)
         return self._merge(img0, img1, flow0, flow1, mask, residual, mean).clamp(0, 1)
 
     def _merge(self, img0, img1, flow0, flow1, mask, residual, mean) -> torch.Tensor:
