@@ -74,11 +74,9 @@ def benchmark_section(store: RunStore, runs: Sequence[LoggedRun], spec: Benchmar
     chosen = _by_kind(runs, spec.name, top_level=True)
     if not chosen:
         return Section(spec.title, skipped=f"no finished top-level {spec.name} benchmark run among the chosen runs")
-    section = Section(
-        spec.title, tables=[benchmark_table(chosen, spec.paper_table, spec.title), protocol_table(chosen)]
-    )
-    vbench = vbench_table(chosen, f"{spec.title}: VBench dimensions")
-    section.tables += [vbench] if vbench is not None else []
+    vbench = vbench_table(chosen, f"{spec.title}: VBench dimensions")  # None when no run scored a dimension
+    tables = [benchmark_table(chosen, spec.paper_table, spec.title), protocol_table(chosen), vbench]
+    section = Section(spec.title, tables=[table for table in tables if table is not None])
     for run in chosen:
         if scores := vbench_scores(run):
             png = plots.vbench_bars(scores, run.label, run.random_weights)
