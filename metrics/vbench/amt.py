@@ -315,10 +315,8 @@ class AMTS(nn.Module):
         for key, tensor in sorted(model.state_dict().items()):
             if tensor.ndim >= 2:
                 state[key] = torch.randn(tensor.shape, generator=generator) / tensor[0].numel() ** 0.5
-            elif key.endswith(".weight"):
-                state[key] = torch.full(tensor.shape, 0.25)
-            else:
-                state[key] = torch.zeros(tensor.shape)
+            else:  # PReLU slopes 0.25, biases 0
+                state[key] = torch.full(tensor.shape, 0.25 if key.endswith(".weight") else 0.0)
         model.load_state_dict(state, strict=True)
         return model.to(device).eval()
 

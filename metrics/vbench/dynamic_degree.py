@@ -61,9 +61,8 @@ def raft_to_torchvision(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Te
     for key, value in state.items():
         for pattern, replacement in _RULES:
             key = re.sub(pattern, replacement, key)
-        if ".convnormrelu3." in key:  # the downsampling norm's second name
-            continue
-        converted[key] = value
+        if ".convnormrelu3." not in key:  # else the downsampling norm's second name, dropped
+            converted[key] = value
     return converted
 
 

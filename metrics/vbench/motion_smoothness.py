@@ -48,7 +48,6 @@ class MotionSmoothness(NetworkDimension):
 
     network = AMTS
     weight_fields = ("amt_ckpt",)  # the settings field naming the weight file
-    default_batch_size = 4
 
     @torch.no_grad()
     def interpolate_odd_frames(self, frames: torch.Tensor) -> torch.Tensor:
@@ -84,6 +83,5 @@ class MotionSmoothness(NetworkDimension):
         predicted = self.interpolate_odd_frames(frames)
         originals = frames[1::2][: predicted.shape[0]]
         errors = (originals.to(torch.int16) - predicted.to(torch.int16)).abs().to(torch.float64)
-        frame_errors = errors.flatten(1).mean(dim=1)
-        score = (255.0 - frame_errors.mean().item()) / 255.0
-        return DimensionState(total=score, count=1.0)
+        mean_error = errors.flatten(1).mean(dim=1).mean().item()  # per frame, then over frames
+        return DimensionState(total=(255.0 - mean_error) / 255.0, count=1.0)

@@ -153,9 +153,7 @@ def multiscale_patches(images: torch.Tensor, longer_sides: tuple[int, ...] = LON
     sequences = []
     for scale_id, longer in enumerate(sorted(longer_sides)):
         ratio = longer / max(height, width)
-        resized = F.interpolate(
-            images, (round(height * ratio), round(width * ratio)), mode="bicubic", align_corners=False
-        )
+        resized = F.interpolate(images, (round(height * ratio), round(width * ratio)), mode="bicubic")
         sequences.append(patch_sequence(resized, scale_id, math.ceil(longer / PATCH) ** 2))
     sequences.append(patch_sequence(images, len(longer_sides), None))
     return torch.cat(sequences, dim=1)
