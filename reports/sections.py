@@ -65,8 +65,7 @@ def _prompts(store: RunStore, run: LoggedRun) -> str:
     table = store.table(run, "per_video")
     if table is None or "caption" not in table:
         return "prompts not logged"
-    captions = list(table["caption"][:GRID_VIDEOS])
-    return "; ".join(f"{number}. {caption}" for number, caption in enumerate(captions, start=1))
+    return "; ".join(f"{number}. {caption}" for number, caption in enumerate(table["caption"][:GRID_VIDEOS], start=1))
 
 
 def benchmark_section(store: RunStore, runs: Sequence[LoggedRun], spec: BenchmarkSpec) -> Section:
