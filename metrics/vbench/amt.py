@@ -127,9 +127,10 @@ class BidirectionalCorrelation:
 
 
 class UpdateBlock(nn.Module):
-    """Refines a level's intermediate feature and both flows from correlation lookups (AMT's small head)."""
+    """Refines a level's intermediate feature and both flows from correlation lookups (AMT's small head), working
+    at the correlation's 1/8 resolution, ``upsample`` times coarser than the level (1 at the coarsest)."""
 
-    def __init__(self, feature_dim: int, upsample: int | None, corr_levels: int = CORR_LEVELS) -> None:
+    def __init__(self, feature_dim: int, upsample: int, corr_levels: int = CORR_LEVELS) -> None:
         super().__init__()
         corr_planes = corr_levels * (2 * CORR_RADIUS + 1) ** 2
         hidden, flow_dim, corr_dim, fc_dim = 76, 20, 64, 68
@@ -151,17 +152,13 @@ class UpdateBlock(nn.Module):
     def forward(
         self, feature: torch.Tensor, flow: torch.Tensor, corr: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.upsample is not None:
-            feature = rescale(feature, 1 / self.upsample)
+        feature = rescale(feature, 1 / self.upsample)  # exact at 1: rescale keeps it
         corr_features = F.leaky_relu(self.convc1(corr), 0.1)
         flow_features = F.leaky_relu(self.convf2(F.leaky_relu(self.convf1(flow), 0.1)), 0.1)
         motion = F.leaky_relu(self.conv(torch.cat([corr_features, flow_features], 1)), 0.1)
         hidden = self.gru(torch.cat([motion, flow, feature], 1))
         delta_feature, delta_flow = self.feat_head(hidden), self.flow_head(hidden)
-        if self.upsample is not None:
-            delta_feature = rescale(delta_feature, self.upsample)
-            delta_flow = self.upsample * rescale(delta_flow, self.upsample)
-        return delta_feature, delta_flow
+        return rescale(delta_feature, self.upsample), self.upsample * rescale(delta_flow, self.upsample)
 
 
 class SideResBlock(nn.Module):
@@ -277,7 +274,7 @@ class AMTS(nn.Module):
         self.decoder3 = IntermediateDecoder(c[2], c[1])
         self.decoder2 = IntermediateDecoder(c[1], c[0])
         self.decoder1 = MultiFlowDecoder(c[0])
-        self.update4 = UpdateBlock(c[2], None, corr_levels)
+        self.update4 = UpdateBlock(c[2], 1, corr_levels)
         self.update3 = UpdateBlock(c[1], 2, corr_levels)
         self.update2 = UpdateBlock(c[0], 4, corr_levels)
         self.comb_block = nn.Sequential(
@@ -325,11 +322,11 @@ class AMTS(nn.Module):
         """:meth:`random` with :data:`TINY_CORR_LEVELS` correlation levels: it scores frames over 16 pixels a side."""
         return cls.random(seed, device, TINY_CORR_LEVELS)
 
-    def _refine(self, update, feature, flow0, flow1, correlation, coords, time, downsample):
+    def _refine(self, update, feature, flow0, flow1, correlation, coords, time):
         """One update from the correlation around the positions the (linearly extrapolated) flows point to, at
-        1/8 resolution."""
-        small0 = rescale(flow0, 1 / downsample) / downsample  # exact at 1: rescale keeps it, x / 1 is x
-        small1 = rescale(flow1, 1 / downsample) / downsample
+        1/8 resolution (the flows brought down by the update's factor)."""
+        small0 = rescale(flow0, 1 / update.upsample) / update.upsample  # exact at 1: rescale keeps it, x / 1 is x
+        small1 = rescale(flow1, 1 / update.upsample) / update.upsample
         corr0, corr1 = correlation(coords + small1 * (1.0 / time), coords + small0 * (1.0 / (1.0 - time)))
         delta_feature, delta_flow = update(feature, torch.cat([small0, small1], 1), torch.cat([corr0, corr1], 1))
         return flow0 + delta_flow[:, :2], flow1 + delta_flow[:, 2:], feature + delta_feature
@@ -349,11 +346,11 @@ class AMTS(nn.Module):
         f0, f1 = self.encoder(small0), self.encoder(small1)
 
         flow0, flow1, feature = self.decoder4(f0[3], f1[3], time)
-        flow0, flow1, feature = self._refine(self.update4, feature, flow0, flow1, correlation, coords, time, 1)
+        flow0, flow1, feature = self._refine(self.update4, feature, flow0, flow1, correlation, coords, time)
         flow0, flow1, feature = self.decoder3(feature, f0[2], f1[2], flow0, flow1)
-        flow0, flow1, feature = self._refine(self.update3, feature, flow0, flow1, correlation, coords, time, 2)
+        flow0, flow1, feature = self._refine(self.update3, feature, flow0, flow1, correlation, coords, time)
         flow0, flow1, feature = self.decoder2(feature, f0[1], f1[1], flow0, flow1)
-        flow0, flow1, feature = self._refine(self.update2, feature, flow0, flow1, correlation, coords, time, 4)
+        flow0, flow1, feature = self._refine(self.update2, feature, flow0, flow1, correlation, coords, time)
         flow0, flow1, mask, residual = self.decoder1(feature, f0[0], f1[0], flow0, flow1)
         up = 1.0 / scale_factor  # exact at 1: rescale keeps its input, x * 1.0 is x
         flow0, flow1 = rescale(flow0, up) * up, rescale(flow1, up) * up
