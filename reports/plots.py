@@ -106,10 +106,9 @@ def loss_curves(curves: Sequence[tuple[str, bool, list[tuple[int, float]]]]) -> 
 def vbench_bars(scores: dict[str, float], label: str, random_weights: bool) -> bytes:
     """One run's VBench dimensions as horizontal bars on VBench's 0..1 scale (higher is better), as its leaderboard."""
     figure, axis = plt.subplots(figsize=(7, 0.5 * len(scores) + 1.2))
-    names = list(scores)
-    axis.barh(names, [scores[name] for name in names], hatch="//" * random_weights, color="tab:blue")
-    for row, name in enumerate(names):
-        axis.text(min(max(scores[name], 0.0), 1.0), row, f" {scores[name]:.4f}", va="center", fontsize=8)
+    axis.barh(list(scores), list(scores.values()), hatch="//" * random_weights, color="tab:blue")
+    for row, score in enumerate(scores.values()):
+        axis.text(min(max(score, 0.0), 1.0), row, f" {score:.4f}", va="center", fontsize=8)
     axis.set_xlim(0, 1.1)
     axis.invert_yaxis()
     axis.set_title(f"VBench dimensions: {label}" + _suffix(random_weights))

@@ -51,8 +51,7 @@ def _logged_figures(store: RunStore, run: LoggedRun, paths: Sequence[str], capti
     """Logged pictures (a sample grid's GIF and its PNG still) as figures; the ones the run lacks are left out."""
     figures = []
     for path in paths:
-        data = store.artifact_bytes(run, path)
-        if data is not None:
+        if (data := store.artifact_bytes(run, path)) is not None:
             stem, suffix = path.rsplit(".", 1)
             kind = "looping clip" if suffix == "gif" else "still"
             name = _asset_name(run, stem.replace("/", "-"), f".{suffix}")
@@ -179,8 +178,7 @@ def training_section(store: RunStore, runs: Sequence[LoggedRun]) -> Section:
     names = {run.run_id: run.name for run in runs}
     curves = []
     for run in chosen:
-        history = store.history(run, "loss")
-        if history:
+        if history := store.history(run, "loss"):
             parent = names.get(run.parent_id or "")
             curves.append((f"{parent}/{run.label}" if parent else run.label, run.random_weights, history))
     section = Section(title)

@@ -262,12 +262,9 @@ def vbench_scores(run: LoggedRun) -> dict[str, float]:
 
 def vbench_table(runs: Sequence[LoggedRun], title: str) -> ReportTable | None:
     """One row per run that scored VBench dimensions, one column per dimension; ``None`` when none did."""
-    scored = [run for run in runs if vbench_scores(run)]
-    if not scored:
-        return None
     rows = [
-        {"method": f"{run.tags.get('generator', 'SimDA')}, run {run.label}", **vbench_scores(run)}
-        | {WEIGHTS: weights_mark(run)}
-        for run in scored
+        {"method": f"{run.tags.get('generator', 'SimDA')}, run {run.label}", **scores, WEIGHTS: weights_mark(run)}
+        for run in runs
+        if (scores := vbench_scores(run))
     ]
-    return marked_table(title, rows)
+    return marked_table(title, rows) if rows else None
