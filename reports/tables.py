@@ -121,11 +121,11 @@ def benchmark_table(runs: Sequence[LoggedRun], paper: tuple[PaperRow, ...] | Non
 def protocol_table(runs: Sequence[LoggedRun]) -> ReportTable:
     """Every ``fvd.*`` parameter of each run: the conventions without which an FVD cannot be compared."""
     keys = sorted({key for run in runs for key in run.params if key.startswith("fvd.")})
-    frame = pd.DataFrame({"setting": keys})
+    columns = {"setting": keys}
     for run in runs:
         label = run.label + (" [random weights]" if run.random_weights else "")
-        frame[label] = [run.params.get(key, "not logged") for key in keys]
-    return ReportTable("FVD protocol of each run", frame, [False] * len(keys))
+        columns[label] = [run.params.get(key, "not logged") for key in keys]
+    return ReportTable("FVD protocol of each run", pd.DataFrame(columns), [False] * len(keys))
 
 
 def _metric_rows(
