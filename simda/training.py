@@ -43,6 +43,8 @@ from simda.settings import RESUMABLE_SETTINGS, TrainSettings
 log = logging.getLogger("simda.training")
 MIXED_PRECISION = {"no": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 SETTINGS_FILE = "training_settings.json"
+#: The trainer's parts whose state a checkpoint saves beside the step and the adapters, and a resume restores.
+TRAINING_STATE = ("optimizer", "lr_scheduler", "scaler")
 
 
 class TrainingDivergedError(RuntimeError):
@@ -134,8 +136,7 @@ class Trainer:
     def batch(self, generator: torch.Generator) -> tuple[torch.Tensor, list[str]]:
         """This rank's clips for the current step; unreadable videos are skipped and remembered."""
         clips, captions = [], []
-        per_step = self.settings.batch_size * self.layout.world_size
-        first = self.step * per_step + self.layout.rank * self.settings.batch_size
+        first = (self.step * self.layout.world_size + self.layout.rank) * self.settings.batch_size
         position = first
         while len(clips) < self.settings.batch_size:
             if position - first > len(self.videos) + self.settings.batch_size:
@@ -202,12 +203,7 @@ class Trainer:
             staging = root / f".staging-{self.step:07d}"
             shutil.rmtree(staging, ignore_errors=True)
             save_adapters(self.model, staging / "adapters", {"step": self.step})
-            state = {
-                "step": self.step,
-                "optimizer": self.optimizer.state_dict(),
-                "lr_scheduler": self.lr_scheduler.state_dict(),
-                "scaler": self.scaler.state_dict(),
-            }
+            state = {"step": self.step} | {name: getattr(self, name).state_dict() for name in TRAINING_STATE}
             torch.save(state, staging / "training_state.pt")
             os.replace(staging, final)
             for old in self.checkpoints()[: -self.settings.keep_checkpoints]:
@@ -280,9 +276,8 @@ class Trainer:
         latest = found[-1]
         load_adapters(self.model, latest / "adapters")
         state = torch.load(latest / "training_state.pt", map_location="cpu", weights_only=True)
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.lr_scheduler.load_state_dict(state["lr_scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
+        for name in TRAINING_STATE:
+            getattr(self, name).load_state_dict(state[name])
         self.step = int(state["step"])
         log.info("resumed from %s at step %d", latest, self.step)
         return self.step
@@ -303,12 +298,11 @@ class Trainer:
             desc="training",
             disable=not (progress and self.layout.is_main),
         )
-        window_start, window_steps, losses = time.perf_counter(), 0, []
+        window_start, losses = time.perf_counter(), []  # this report window's start and step losses
         while self.step < self.settings.max_steps:
             losses.append(self.train_step())
             if not math.isfinite(losses[-1]):
                 raise self.diverged(f"the loss is {losses[-1]}")
-            window_steps += 1
             bar.update(1)
             if self.step % log_every == 0 or self.step == self.settings.max_steps:
                 elapsed = time.perf_counter() - window_start
@@ -316,13 +310,13 @@ class Trainer:
                     step=self.step,
                     loss=self.layout.mean(sum(losses) / len(losses)),
                     learning_rate=self.lr_scheduler.get_last_lr()[0],
-                    clips_per_second=window_steps * self.settings.batch_size * self.layout.world_size / elapsed,
+                    clips_per_second=len(losses) * self.settings.batch_size * self.layout.world_size / elapsed,
                     peak_memory_gib=peak_gib(self.model.device),
                 )
                 bar.set_postfix(loss=f"{report.loss:.4f}")
                 if on_report is not None and self.layout.is_main:
                     on_report(report)
-                window_start, window_steps, losses = time.perf_counter(), 0, []
+                window_start, losses = time.perf_counter(), []
             if self.step % self.settings.checkpoint_every == 0 or self.step == self.settings.max_steps:
                 self.save_checkpoint()
         bar.close()
