@@ -117,6 +117,11 @@ class BaseModel:
         """A short fingerprint of the base architecture, recorded with checkpoints and runs."""
         return unet_identity(self.unet)
 
+    @staticmethod
+    def random_schedulers() -> dict[str, Any]:
+        """The schedulers of this kind of base built with random weights (:func:`random_base`): Stable Diffusion's."""
+        return {"scheduler": DDIMScheduler(**SD_SCHEDULER)}
+
 
 def architecture(unet: UNet2DConditionModel) -> dict[str, Any]:
     """The base UNet's config as plain JSON values (tuples become lists), private keys dropped."""
@@ -169,10 +174,9 @@ def random_base(
     device: str | torch.device,
     seed: int,
     dtype: torch.dtype,
-    **schedulers: Any,
 ) -> B:
     """``cls`` with the same four components built from the UNet, VAE and text ``configs`` with random weights
-    (none at all on ``meta``)."""
+    (none at all on ``meta``), and ``cls``'s schedulers."""
     unet, vae, text = configs
     torch.manual_seed(seed)
     with torch.device(device):
@@ -185,7 +189,7 @@ def random_base(
     if dtype != torch.float32:
         for name in ("unet", "vae", "text_encoder"):
             parts[name].to(dtype)
-    return frozen_on(cls(**parts, source=source, random_weights=True, **schedulers), device)
+    return frozen_on(cls(**parts, source=source, random_weights=True, **cls.random_schedulers()), device)
 
 
 def load_stable_diffusion(
@@ -199,20 +203,15 @@ def load_stable_diffusion(
     return local_base(BaseModel, root, device, dtype, scheduler=scheduler)
 
 
-def _build(
-    configs: tuple[dict, dict, dict], source: str, device: str | torch.device, seed: int, dtype: torch.dtype
-) -> BaseModel:
-    return random_base(BaseModel, configs, source, device, seed, dtype, scheduler=DDIMScheduler(**SD_SCHEDULER))
-
-
 def build_tiny(seed: int = 0, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> BaseModel:
     """Every component at toy size with random weights: proves the machinery, not the model."""
-    return _build((TINY_UNET, TINY_VAE, TINY_TEXT), "tiny (random weights)", device, seed, dtype)
+    return random_base(BaseModel, (TINY_UNET, TINY_VAE, TINY_TEXT), "tiny (random weights)", device, seed, dtype)
 
 
 def build_sd15(device: str | torch.device = "meta", seed: int = 0, dtype: torch.dtype = torch.float32) -> BaseModel:
     """Stable Diffusion 1.5 shapes with random weights (no weights at all on the meta device)."""
-    return _build((SD15_UNET, SD15_VAE, SD15_TEXT), "sd15 architecture (random weights)", device, seed, dtype)
+    configs = (SD15_UNET, SD15_VAE, SD15_TEXT)
+    return random_base(BaseModel, configs, "sd15 architecture (random weights)", device, seed, dtype)
 
 
 def frozen_on(base: BaseModel, device: str | torch.device) -> BaseModel:

@@ -114,6 +114,10 @@ class UpscalerBase(BaseModel):
             raise ValueError("an upscaler needs its low_res_scheduler (the noise augmentation of the low-res input)")
         check_upscaler_unet(dict(self.unet.config), self.source)
 
+    @staticmethod
+    def random_schedulers() -> dict[str, Any]:
+        return {"scheduler": DDIMScheduler(**X4_SCHEDULER), "low_res_scheduler": DDPMScheduler(**X4_LOW_RES_SCHEDULER)}
+
 
 def check_upscaler_unet(config: dict[str, Any], source: str) -> None:
     """Refuse a UNet that is not an upscaler's: conditioning channels and a noise-level embedding."""
@@ -139,17 +143,6 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path} is unreadable ({error}); restore it from the upscaler's release") from error
 
 
-def _latent_scheduler(root: Path) -> DDIMScheduler | DDPMScheduler:
-    config = _read_json(root / "scheduler" / "scheduler_config.json")
-    name = config.get("_class_name", "DDIMScheduler")
-    if name not in SCHEDULER_CLASSES:
-        raise ValueError(
-            f"{root / 'scheduler'} holds a {name}; the super-resolution stage samples with "
-            f"{' or '.join(SCHEDULER_CLASSES)} (edit _class_name in scheduler_config.json)"
-        )
-    return SCHEDULER_CLASSES[name].from_pretrained(root, subfolder="scheduler", local_files_only=True)
-
-
 def load_upscaler(
     path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
 ) -> UpscalerBase:
@@ -171,7 +164,13 @@ def load_upscaler(
     if not unet_config.is_file():
         raise FileNotFoundError(f"{unet_config} not found; the upscaler folder is incomplete")
     check_upscaler_unet(_read_json(unet_config), str(unet_config))
-    scheduler = _latent_scheduler(root)
+    name = _read_json(root / "scheduler" / "scheduler_config.json").get("_class_name", "DDIMScheduler")
+    if name not in SCHEDULER_CLASSES:
+        raise ValueError(
+            f"{root / 'scheduler'} holds a {name}; the super-resolution stage samples with "
+            f"{' or '.join(SCHEDULER_CLASSES)} (edit _class_name in scheduler_config.json)"
+        )
+    scheduler = SCHEDULER_CLASSES[name].from_pretrained(root, subfolder="scheduler", local_files_only=True)
     index = root / "model_index.json"
     max_noise_level = int((_read_json(index) if index.is_file() else {}).get("max_noise_level", MAX_SR_NOISE_LEVEL))
     low_res_scheduler = DDPMScheduler.from_pretrained(root, subfolder="low_res_scheduler", local_files_only=True)
@@ -179,26 +178,17 @@ def load_upscaler(
     return local_base(UpscalerBase, root, device, dtype, scheduler=scheduler, **extra)
 
 
-def _build_upscaler(
-    configs: tuple[dict, dict, dict], source: str, device: str | torch.device, seed: int, dtype: torch.dtype
-) -> UpscalerBase:
-    schedulers = {
-        "scheduler": DDIMScheduler(**X4_SCHEDULER),
-        "low_res_scheduler": DDPMScheduler(**X4_LOW_RES_SCHEDULER),
-    }
-    return random_base(UpscalerBase, configs, source, device, seed, dtype, **schedulers)
-
-
 def build_tiny_upscaler(
     seed: int = 0, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
 ) -> UpscalerBase:
     """The upscaler's classes at toy size with random weights: proves the machinery, not the model."""
     configs = (TINY_UPSCALER_UNET, TINY_UPSCALER_VAE, TINY_UPSCALER_TEXT)
-    return _build_upscaler(configs, "tiny upscaler (random weights)", device, seed, dtype)
+    return random_base(UpscalerBase, configs, "tiny upscaler (random weights)", device, seed, dtype)
 
 
 def build_x4_upscaler(
     device: str | torch.device = "meta", seed: int = 0, dtype: torch.dtype = torch.float32
 ) -> UpscalerBase:
     """The released x4 upscaler's shapes with random weights (no weights at all on the meta device)."""
-    return _build_upscaler((X4_UNET, X4_VAE, X4_TEXT), "x4 upscaler architecture (random weights)", device, seed, dtype)
+    configs = (X4_UNET, X4_VAE, X4_TEXT)
+    return random_base(UpscalerBase, configs, "x4 upscaler architecture (random weights)", device, seed, dtype)
