@@ -213,9 +213,7 @@ def write_loss_plot(path: Path, losses: dict[int, float], random_weights: bool) 
     axis.plot(list(losses), list(losses.values()), marker="." if len(losses) < 50 else None)
     axis.set_xlabel("step")
     axis.set_ylabel("loss (noise MSE)")
-    note = f" ({RANDOM_WEIGHTS_BANNER})" if random_weights else ""
-    axis.set_title(f"training loss{note}")
-    axis.title.set_fontsize(9)
+    axis.set_title(f"training loss ({RANDOM_WEIGHTS_BANNER})" if random_weights else "training loss", fontsize=9)
     figure.tight_layout()
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=100)
@@ -246,10 +244,7 @@ def run(job: TrainJob) -> TrainResult | None:
             held.enter_context(claim_output_dir(job.output_dir, job.command, identity))  # refused before MLflow
             configure_tracking(job.tracking_uri)  # an unreachable store fails now, not after the first steps
         data = job.data if job.data.given else synthetic_training_data(job)
-        if data.video_folder is not None:
-            videos = read_caption_folder(data.video_folder)
-        else:
-            videos = read_webvid_csv(data.csv, data.videos)
+        videos = read_caption_folder(data.video_folder) if data.video_folder else read_webvid_csv(data.csv, data.videos)
         loaded, trainer = build_trainer(job, config, videos, layout)
         trainer.check_settings(has_checkpoints=bool(trainer.checkpoints()))  # refuse a mismatch before MLflow
         random_weights = loaded.base.random_weights
