@@ -70,8 +70,7 @@ def edit_video(
     train = settings.training()
     _reset_peak(device)
     started = time.perf_counter()
-    trainer = Trainer(pipeline, [video], sampler, train, work_dir)
-    trainer.run(progress=progress, log_every=max(1, settings.tune_steps))
+    Trainer(pipeline, [video], sampler, train, work_dir).run(progress=progress, log_every=max(1, settings.tune_steps))
     train_seconds, train_peak = time.perf_counter() - started, peak_gib(device)
     pipeline.unet.eval()
 

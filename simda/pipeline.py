@@ -290,10 +290,9 @@ class SimDAPipeline(DiffusionPipeline):
             if len(ids) > limit:
                 message = "prompt %d has %d tokens but the text encoder reads %d; cut from its end: %r"
                 log.warning(message, index, len(ids), limit, self.tokenizer.decode(ids[limit - 1 : -1]))
-        tokens = self.tokenizer(
+        ids = self.tokenizer(
             list(prompts), padding="max_length", max_length=limit, truncation=True, return_tensors="pt"
-        )
-        ids = tokens.input_ids.to(self._execution_device)
+        ).input_ids.to(self._execution_device)
         if clip_skip is None:
             return self.text_encoder(ids)[0].to(self.unet.dtype)
         layers = self.text_encoder.config.num_hidden_layers

@@ -76,14 +76,12 @@ TINY_UNET: dict[str, Any] = {
     "cross_attention_dim": 32,
     "norm_num_groups": 8,
 }
-TINY_VAE: dict[str, Any] = {  # spelled out: its scaling_factor stays diffusers' default (recorded as one)
-    "in_channels": 3,
-    "out_channels": 3,
+TINY_VAE: dict[str, Any] = {  # without SD's scaling_factor: it stays diffusers' default (recorded as one)
+    **{key: value for key, value in SD15_VAE.items() if key != "scaling_factor"},
     "down_block_types": ["DownEncoderBlock2D"] * 3,
     "up_block_types": ["UpDecoderBlock2D"] * 3,
     "block_out_channels": [8, 16, 16],
     "layers_per_block": 1,
-    "latent_channels": 4,
     "norm_num_groups": 8,
     "sample_size": 64,
 }

@@ -56,8 +56,7 @@ class SimDAConfig:
         """The same config with parts switched off; ``sa`` stands for both spatial adapters."""
         off: dict[str, bool] = {}
         for part in parts:
-            names = ["aa", "fa"] if part == "sa" else [part]
-            for name in names:
+            for name in ["aa", "fa"] if part == "sa" else [part]:
                 if name not in PART_FIELDS:
                     raise ValueError(f"unknown part {part!r}: choose from ta, aa, fa, sa, lsa")
                 off[PART_FIELDS[name]] = False

@@ -201,8 +201,7 @@ class SimDAUpscalePipeline(SimDAPipeline):
         hook = LowResConditioning(
             self, step_kwargs, self.unet, low_res=low_res, noise_level=noise_level, generators=generators
         )
-        latents = self.denoise(latents, text, uncond, settings, progress, hook=hook)
-        return UpscaleResult(self.decode(latents), plan)
+        return UpscaleResult(self.decode(self.denoise(latents, text, uncond, settings, progress, hook=hook)), plan)
 
 
 @dataclass(kw_only=True)
