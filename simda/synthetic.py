@@ -33,8 +33,7 @@ def moving_square(index: int, num_frames: int = 24, height: int = 64, width: int
     side = max(4, min(height, width) // 4)
     dy, dx = DIRECTIONS[direction_name]
     y0, x0 = rng.integers(0, height - side), rng.integers(0, width - side)
-    frames = np.empty((num_frames, height, width, 3), dtype=np.uint8)
-    frames[:] = background
+    frames = np.full((num_frames, height, width, 3), background, dtype=np.uint8)
     for t in range(num_frames):
         y = (y0 + dy * t * 2) % (height - side)
         x = (x0 + dx * t * 2) % (width - side)

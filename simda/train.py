@@ -188,17 +188,6 @@ def step_logger(job: TrainJob, pipeline: Any, losses: dict[int, float]) -> Any:
     return report
 
 
-def log_outcome(job: TrainJob, final: Path, skipped: int, losses: dict[int, float], random_weights: bool) -> None:
-    """Rank 0's closing MLflow entries: skipped videos, the adapters' config, the loss plot and where they are."""
-    import mlflow
-
-    mlflow.log_metric("skipped_videos", skipped)
-    mlflow.log_artifact(str(final / "config.json"))
-    if losses:
-        mlflow.log_artifact(str(write_loss_plot(job.output_dir / "loss.png", losses, random_weights)), "plots")
-    mlflow.set_tag("adapters", str(final.resolve()))
-
-
 def write_loss_plot(path: Path, losses: dict[int, float], random_weights: bool) -> Path:
     """The loss against the optimizer step as a PNG (seen without a UI), titled with the random-weights banner
     when the frozen base had random weights; drawn with matplotlib's file-only Agg backend (headless nodes)."""
@@ -227,6 +216,8 @@ def run(job: TrainJob) -> TrainResult | None:
         job.model.require_files()  # a missing --base or --ckpt: said at once, not after the imports
     import contextlib
     import logging
+
+    import mlflow
 
     from simda.data import read_caption_folder, read_webvid_csv
     from simda.model.config import SimDAConfig
@@ -258,8 +249,13 @@ def run(job: TrainJob) -> TrainResult | None:
         tracking["identity"] = identity
         with tracked_run(job.experiment, job.output_dir.name, settings, tags, **tracking):
             final = trainer.run(on_report=step_logger(job, trainer.pipeline, losses), log_every=job.log_every)
-            if layout.is_main:
-                log_outcome(job, final, len(trainer.skipped), losses, random_weights)
+            if layout.is_main:  # rank 0 closes: skipped videos, the adapters' config, the loss plot, where they are
+                mlflow.log_metric("skipped_videos", len(trainer.skipped))
+                mlflow.log_artifact(str(final / "config.json"))
+                if losses:
+                    plot = write_loss_plot(job.output_dir / "loss.png", losses, random_weights)
+                    mlflow.log_artifact(str(plot), "plots")
+                mlflow.set_tag("adapters", str(final.resolve()))
     if not layout.is_main:
         return None
     log.info("adapters written to %s (%d steps)", final, trainer.step)
@@ -294,9 +290,8 @@ def validate(pipeline: Any, job: TrainJob, step: int) -> None:
     from simda.settings import VALIDATION_INFERENCE_STEPS, GenerationSettings
     from simda.video_io import captioned_grid, write_gif
 
-    clips = job.clips
     settings = GenerationSettings(
-        clips.num_frames, clips.height, clips.width, num_inference_steps=VALIDATION_INFERENCE_STEPS
+        job.clips.num_frames, job.clips.height, job.clips.width, num_inference_steps=VALIDATION_INFERENCE_STEPS
     )
     video = pipeline.generate([job.validation_prompt], [job.training.seed], settings)[0]
     captioned = captioned_grid([video], [f"step {step}: {job.validation_prompt}"])

@@ -257,5 +257,4 @@ def generate_two_stage(
             "give UpscaleSettings the first stage's num_frames, height and width"
         )
     second.check(sr_settings)  # the prompts and seeds are checked by first.generate, before it starts
-    low_res = first.generate(prompts, seeds, settings, progress)
-    return second(prompts, low_res, seeds, sr_settings, progress)
+    return second(prompts, first.generate(prompts, seeds, settings, progress), seeds, sr_settings, progress)
