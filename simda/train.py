@@ -175,6 +175,30 @@ def run_params(
     }
 
 
+def step_logger(job: TrainJob, pipeline: Any, losses: dict[int, float]) -> Any:
+    """The per-report callback: the loss curve into ``losses`` and MLflow, a validation video when due."""
+    import mlflow
+
+    def report(step: Any) -> None:
+        losses[step.step] = step.loss
+        mlflow.log_metrics({name: value for name, value in vars(step).items() if name != "step"}, step=step.step)
+        if job.validate_every and step.step % job.validate_every == 0:
+            validate(pipeline, job, step.step)
+
+    return report
+
+
+def log_outcome(job: TrainJob, final: Path, skipped: int, losses: dict[int, float], random_weights: bool) -> None:
+    """Rank 0's closing MLflow entries: skipped videos, the adapters' config, the loss plot and where they are."""
+    import mlflow
+
+    mlflow.log_metric("skipped_videos", skipped)
+    mlflow.log_artifact(str(final / "config.json"))
+    if losses:
+        mlflow.log_artifact(str(write_loss_plot(job.output_dir / "loss.png", losses, random_weights)), "plots")
+    mlflow.set_tag("adapters", str(final.resolve()))
+
+
 def write_loss_plot(path: Path, losses: dict[int, float], random_weights: bool) -> Path:
     """The loss against the optimizer step as a PNG (seen without a UI), titled with the random-weights banner
     when the frozen base had random weights; drawn with matplotlib's file-only Agg backend (headless nodes)."""
@@ -204,8 +228,6 @@ def run(job: TrainJob) -> TrainResult | None:
     import contextlib
     import logging
 
-    import mlflow
-
     from simda.data import read_caption_folder, read_webvid_csv
     from simda.model.config import SimDAConfig
     from simda.plumbing.atomic import require_writable_dir
@@ -231,25 +253,13 @@ def run(job: TrainJob) -> TrainResult | None:
         settings = run_params(job, data, config, loaded, videos, layout.world_size)
         tags = {"random_weights": str(random_weights).lower(), "stage": settings["stage"]}
         losses: dict[int, float] = {}
-
-        def report(step: Any) -> None:  # each report: the loss curve into losses and MLflow, a validation when due
-            losses[step.step] = step.loss
-            mlflow.log_metrics({name: value for name, value in vars(step).items() if name != "step"}, step=step.step)
-            if job.validate_every and step.step % job.validate_every == 0:
-                validate(trainer.pipeline, job, step.step)
-
         resume_key = str(job.output_dir.resolve())  # a resumed run continues its MLflow run and loss curve
         tracking = {"enabled": layout.is_main, "tracking_uri": job.tracking_uri, "resume_key": resume_key}
         tracking["identity"] = identity
         with tracked_run(job.experiment, job.output_dir.name, settings, tags, **tracking):
-            final = trainer.run(on_report=report, log_every=job.log_every)
-            if layout.is_main:  # rank 0 closes: skipped videos, the adapters' config, the loss plot, where they are
-                mlflow.log_metric("skipped_videos", len(trainer.skipped))
-                mlflow.log_artifact(str(final / "config.json"))
-                if losses:
-                    plot = write_loss_plot(job.output_dir / "loss.png", losses, random_weights)
-                    mlflow.log_artifact(str(plot), "plots")
-                mlflow.set_tag("adapters", str(final.resolve()))
+            final = trainer.run(on_report=step_logger(job, trainer.pipeline, losses), log_every=job.log_every)
+            if layout.is_main:
+                log_outcome(job, final, len(trainer.skipped), losses, random_weights)
     if not layout.is_main:
         return None
     log.info("adapters written to %s (%d steps)", final, trainer.step)
