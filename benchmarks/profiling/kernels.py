@@ -153,8 +153,9 @@ def kernel_table(
 
 def time_by_kernel(workload: Workload, device: torch.device) -> pd.DataFrame:
     """Milliseconds and calls per kernel of one call of ``workload``, after one unprofiled call: device kernels
-    by name on a GPU, aten operations' own (self) time on a CPU. Names lose the namespaces that every kernel
-    shares, so that the part that tells them apart is left when they are cut to a readable width."""
+    by name on a GPU, aten operations' own (self) time on a CPU, each at least a microsecond. Names lose the
+    namespaces that every kernel shares, so that the part that tells them apart is left when they are cut to a
+    readable width."""
     workload()
     on_gpu = device.type == "cuda"
     if on_gpu:
@@ -165,8 +166,8 @@ def time_by_kernel(workload: Workload, device: torch.device) -> pd.DataFrame:
             torch.cuda.synchronize(device)
     field = "self_device_time_total" if on_gpu else "self_cpu_time_total"  # microseconds
     rows = [(short_kernel_name(e.key), getattr(e, field) / 1e3, e.count) for e in recorded.key_averages()]
-    table = pd.DataFrame(rows, columns=["kernel", "ms", "calls"])
-    return table[table["ms"] > 0].groupby("kernel").sum()
+    table = pd.DataFrame(rows, columns=["kernel", "ms", "calls"]).groupby("kernel").sum()
+    return table[table["ms"] >= 1e-3]  # the table's resolution: a kernel under 1 us would print as 0.000 ms
 
 
 def short_kernel_name(name: str, width: int = 90) -> str:
